@@ -1,0 +1,75 @@
+#if canImport(Accelerate)
+import Accelerate
+#else
+import CLinearAlgebra
+#endif
+
+/// Matrix products and thread control through the platform BLAS (OpenBLAS on Linux,
+/// Accelerate on macOS). All matrices are row-major.
+public enum BLAS {
+    /// Sets the number of BLAS threads (OpenBLAS). One thread gives bitwise-reproducible runs.
+    public static func setThreads(_ n: Int) {
+        #if !canImport(Accelerate)
+        openblas_set_num_threads(Int32(n))
+        #endif
+    }
+
+    /// The number of BLAS threads in use.
+    public static var threads: Int {
+        #if canImport(Accelerate)
+        return 1
+        #else
+        return Int(openblas_get_num_threads())
+        #endif
+    }
+
+    /// C = alpha * op(A) * op(B) + beta * C, row-major.
+    /// op(A) is [m, k], op(B) is [k, n], C is [m, n]; lda/ldb/ldc are row strides of the stored matrices.
+    @inline(__always)
+    public static func gemm(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
+        alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int,
+        beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) {
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// y = alpha * x + y over `n` elements.
+    @inline(__always)
+    public static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+    }
+
+    /// Dot product of two vectors of `n` elements.
+    @inline(__always)
+    public static func dot(n: Int, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(Int32(n), x, 1, y, 1)
+    }
+}
+
+extension Tensor {
+    /// The matrix product of two rank-2 tensors, with optional transposes: op(self) x op(other).
+    public func matmul(_ other: Tensor, transposeSelf: Bool = false, transposeOther: Bool = false) -> Tensor {
+        precondition(rank == 2 && other.rank == 2, "matmul needs rank-2 tensors, got \(shape) and \(other.shape)")
+        let (m, k) = transposeSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
+        let (k2, n) = transposeOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
+        precondition(k == k2, "matmul: inner dimensions differ: \(shape)\(transposeSelf ? "^T" : "") x \(other.shape)\(transposeOther ? "^T" : "")")
+        let c = Tensor(zeros: [m, n])
+        if m > 0 && n > 0 && k > 0 {
+            BLAS.gemm(transA: transposeSelf, transB: transposeOther, m: m, n: n, k: k,
+                      a: data, lda: shape[1], b: other.data, ldb: other.shape[1], c: c.data, ldc: n)
+        }
+        return c
+    }
+
+    /// The transpose of a rank-2 tensor.
+    public func transposed() -> Tensor {
+        precondition(rank == 2, "transposed needs rank 2, got \(shape)")
+        let (r, c) = (shape[0], shape[1])
+        let t = Tensor(zeros: [c, r])
+        for i in 0..<r { for j in 0..<c { t.data[j * r + i] = data[i * c + j] } }
+        return t
+    }
+}

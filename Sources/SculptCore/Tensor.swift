@@ -1,0 +1,138 @@
+/// A dense, contiguous, row-major Float32 tensor.
+///
+/// `Tensor` is a reference type, as in PyTorch and MLX: layers own their activation and
+/// gradient buffers and hand out references to them, so the hot loop allocates nothing after
+/// the first batch of a given size. Call `copy()` for an independent tensor.
+public final class Tensor: @unchecked Sendable {
+    /// The extent of each dimension; `[]` is a scalar.
+    public private(set) var shape: [Int]
+    /// The number of elements (product of `shape`).
+    public private(set) var count: Int
+    /// Capacity of `data` in elements (>= count); lets `resize` reuse storage.
+    private var capacity: Int
+    /// The elements, row-major.
+    public private(set) var data: UnsafeMutablePointer<Float>
+
+    /// A zero-filled tensor of the given shape.
+    public init(zeros shape: [Int]) {
+        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
+        self.shape = shape
+        self.count = shape.reduce(1, *)
+        self.capacity = Swift.max(count, 1)
+        self.data = .allocate(capacity: capacity)
+        data.initialize(repeating: 0, count: capacity)
+    }
+
+    /// A tensor filled with `value`.
+    public convenience init(repeating value: Float, shape: [Int]) {
+        self.init(zeros: shape)
+        data.update(repeating: value, count: count)
+    }
+
+    /// A tensor holding `scalars` in the given shape.
+    public convenience init(_ scalars: [Float], shape: [Int]) {
+        self.init(zeros: shape)
+        precondition(scalars.count == count, "\(scalars.count) scalars do not fill shape \(shape)")
+        scalars.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+    }
+
+    /// A one-dimensional tensor holding `scalars`.
+    public convenience init(_ scalars: [Float]) {
+        self.init(scalars, shape: [scalars.count])
+    }
+
+    deinit { data.deallocate() }
+
+    /// Number of dimensions.
+    public var rank: Int { shape.count }
+
+    /// The elements as an array (a copy).
+    public var scalars: [Float] { Array(buffer) }
+
+    /// The elements as a buffer (valid while the tensor is alive and not resized).
+    public var buffer: UnsafeMutableBufferPointer<Float> { .init(start: data, count: count) }
+
+    /// An independent copy.
+    public func copy() -> Tensor {
+        let t = Tensor(zeros: shape)
+        t.data.update(from: data, count: count)
+        return t
+    }
+
+    /// Copies the elements of `other` (same element count) into this tensor.
+    public func assign(_ other: Tensor) {
+        precondition(other.count == count, "assign: \(other.shape) into \(shape)")
+        data.update(from: other.data, count: count)
+    }
+
+    /// Changes the shape in place. Storage is reused when large enough; contents are
+    /// unspecified afterwards unless the element count is unchanged.
+    public func resize(_ newShape: [Int]) {
+        let n = newShape.reduce(1, *)
+        if n > capacity {
+            data.deallocate()
+            capacity = n
+            data = .allocate(capacity: n)
+            data.initialize(repeating: 0, count: n)
+        }
+        shape = newShape
+        count = n
+    }
+
+    /// The same elements viewed in another shape (a copy; shapes must hold the same count).
+    public func reshaped(_ newShape: [Int]) -> Tensor {
+        let t = copy()
+        precondition(newShape.reduce(1, *) == count, "reshape \(shape) -> \(newShape)")
+        t.shape = newShape
+        return t
+    }
+
+    /// Sets every element to `value`.
+    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+
+    /// Element access by flat index.
+    public subscript(flat i: Int) -> Float {
+        get { data[i] }
+        set { data[i] = newValue }
+    }
+
+    /// Element access by multi-index.
+    public subscript(_ index: Int...) -> Float {
+        get { data[offset(index)] }
+        set { data[offset(index)] = newValue }
+    }
+
+    @inline(__always)
+    func offset(_ index: [Int]) -> Int {
+        precondition(index.count == shape.count, "index \(index) for shape \(shape)")
+        var o = 0
+        for (i, n) in zip(index, shape) {
+            precondition(i >= 0 && i < n, "index \(index) out of range for shape \(shape)")
+            o = o * n + i
+        }
+        return o
+    }
+
+    /// Size of one row when the tensor is seen as `[shape[0], rest]`.
+    public var rowStride: Int { shape.isEmpty ? 1 : (shape[0] == 0 ? 0 : count / shape[0]) }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let shown = scalars.prefix(8).map { String($0) }.joined(separator: ", ")
+        return "Tensor(shape: \(shape), [\(shown)\(count > 8 ? ", ..." : "")])"
+    }
+}
+
+extension Tensor: Equatable {
+    /// Bitwise equality of shape and elements.
+    public static func == (a: Tensor, b: Tensor) -> Bool {
+        a.shape == b.shape && memcmp(a.data, b.data, a.count * MemoryLayout<Float>.size) == 0
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

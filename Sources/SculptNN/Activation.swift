@@ -1,0 +1,88 @@
+import SculptCore
+
+/// Elementwise nonlinearities.
+public enum ActivationKind: Codable, Equatable, Sendable {
+    case relu
+    case leakyRelu(slope: Float)
+    case tanh
+    case sigmoid
+    /// No nonlinearity: Dense + Identity is a collapsible "linear layer".
+    case identity
+
+    /// The name used in architecture JSON and on the command line.
+    public var name: String {
+        switch self {
+        case .relu: return "relu"
+        case .leakyRelu: return "leaky_relu"
+        case .tanh: return "tanh"
+        case .sigmoid: return "sigmoid"
+        case .identity: return "identity"
+        }
+    }
+}
+
+/// An elementwise activation layer; works on any input shape.
+public final class Activation: Layer {
+    public let kind: ActivationKind
+    private let output = Tensor(zeros: [0])
+    private let gradInput = Tensor(zeros: [0])
+    private var lastInput: Tensor?
+
+    public init(_ kind: ActivationKind) { self.kind = kind }
+
+    public var spec: LayerSpec { .activation(kind) }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] { inputShape }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        // x and y have the same shape (B, ...)
+        if case .identity = kind { lastInput = x; return x }
+        output.resize(x.shape)
+        let n = x.count, xs = x.data, ys = output.data
+        switch kind {
+        case .relu:
+            for i in 0..<n { ys[i] = xs[i] > 0 ? xs[i] : 0 }
+        case .leakyRelu(let s):
+            for i in 0..<n { ys[i] = xs[i] > 0 ? xs[i] : s * xs[i] }
+        case .tanh:
+            for i in 0..<n { ys[i] = floatTanh(xs[i]) }
+        case .sigmoid:
+            for i in 0..<n { ys[i] = 1 / (1 + floatExp(-xs[i])) }
+        case .identity:
+            break
+        }
+        lastInput = x
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        guard needInputGradient else { return nil }
+        if case .identity = kind { return dy }
+        guard let x = lastInput else { preconditionFailure("Activation.backward before forward") }
+        gradInput.resize(dy.shape)
+        let n = dy.count, g = dy.data, dx = gradInput.data, ys = output.data, xs = x.data
+        switch kind {
+        case .relu:
+            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : 0 }
+        case .leakyRelu(let s):
+            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : s * g[i] }
+        case .tanh:
+            for i in 0..<n { dx[i] = g[i] * (1 - ys[i] * ys[i]) }
+        case .sigmoid:
+            for i in 0..<n { dx[i] = g[i] * ys[i] * (1 - ys[i]) }
+        case .identity:
+            break
+        }
+        return gradInput
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func floatTanh(_ x: Float) -> Float { tanhf(x) }
+@inline(__always) func floatExp(_ x: Float) -> Float { expf(x) }
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) func floatTanh(_ x: Float) -> Float { tanhf(x) }
+@inline(__always) func floatExp(_ x: Float) -> Float { expf(x) }
+#endif

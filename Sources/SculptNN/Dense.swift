@@ -1,0 +1,87 @@
+import SculptCore
+
+/// A fully connected layer: y = x W^T + b, with W `[out, in]` and b `[out]` (PyTorch's Linear).
+public final class Dense: Layer {
+    public let weight: Parameter
+    public let bias: Parameter?
+
+    private var input: Tensor?                 // x (B, in), kept for backward
+    private let output = Tensor(zeros: [0])    // y (B, out)
+    private let gradInput = Tensor(zeros: [0]) // dx (B, in)
+
+    /// A layer with the given tensors: weight `[out, in]`, bias `[out]`.
+    public init(weight: Tensor, bias: Tensor?) {
+        precondition(weight.rank == 2, "Dense weight must be [out, in], got \(weight.shape)")
+        if let bias { precondition(bias.shape == [weight.shape[0]], "Dense bias \(bias.shape) for weight \(weight.shape)") }
+        self.weight = Parameter(weight)
+        self.bias = bias.map(Parameter.init)
+    }
+
+    /// A layer initialized with `initializer`.
+    public convenience init(inputs: Int, outputs: Int, bias: Bool = true,
+                            initializer: Initializer = .pytorchDefault, rng: inout RandomSource) {
+        precondition(inputs > 0 && outputs > 0, "Dense needs positive widths, got \(inputs) -> \(outputs)")
+        let w = Tensor(zeros: [outputs, inputs])
+        let b = bias ? Tensor(zeros: [outputs]) : nil
+        initializer.initialize(weight: w, bias: b, fanIn: inputs, fanOut: outputs, using: &rng)
+        self.init(weight: w, bias: b)
+    }
+
+    /// Input features.
+    public var inputFeatures: Int { weight.value.shape[1] }
+    /// Output features (units).
+    public var outputFeatures: Int { weight.value.shape[0] }
+
+    public var spec: LayerSpec { .dense(inputs: inputFeatures, outputs: outputFeatures, bias: bias != nil) }
+
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        var p: [(name: String, parameter: Parameter)] = [("weight", weight)]
+        if let bias { p.append(("bias", bias)) }
+        return p
+    }
+
+    public func outputShape(for inputShape: [Int]) throws -> [Int] {
+        guard inputShape == [inputFeatures] else {
+            throw ShapeError.mismatch(layer: "Dense(\(inputFeatures) -> \(outputFeatures))", expected: "[\(inputFeatures)]", actual: inputShape)
+        }
+        return [outputFeatures]
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        // x is (B, in), W is (out, in), y is (B, out)
+        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
+        input = x
+        output.resize([b, nOut])
+        let y = output.data
+        if let bias {
+            for r in 0..<b { (y + r * nOut).update(from: bias.value.data, count: nOut) }
+        }
+        BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
+                  a: x.data, lda: nIn, b: weight.value.data, ldb: nIn,
+                  beta: bias == nil ? 0 : 1, c: y, ldc: nOut)
+        return output
+    }
+
+    public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
+        // dy is (B, out); dW (out, in) += dy^T x; db (out) += sum_rows dy; dx (B, in) = dy W
+        guard let x = input else { preconditionFailure("Dense.backward before forward") }
+        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: b,
+                  a: dy.data, lda: nOut, b: x.data, ldb: nIn,
+                  beta: 1, c: weight.grad.data, ldc: nIn)
+        if let bias {
+            let db = bias.grad.data, g = dy.data
+            for r in 0..<b {
+                let row = g + r * nOut
+                for j in 0..<nOut { db[j] += row[j] }
+            }
+        }
+        guard needInputGradient else { return nil }
+        gradInput.resize([b, nIn])
+        BLAS.gemm(transA: false, transB: false, m: b, n: nIn, k: nOut,
+                  a: dy.data, lda: nOut, b: weight.value.data, ldb: nIn,
+                  beta: 0, c: gradInput.data, ldc: nIn)
+        return gradInput
+    }
+}

@@ -1,0 +1,134 @@
+import SculptCore
+
+/// A network as data: input shape and layers in order.
+public struct Architecture: Codable, Equatable, Sendable {
+    /// Shape of one input sample, e.g. `[2]` or `[1, 28, 28]`.
+    public var inputShape: [Int]
+    public var layers: [LayerSpec]
+
+    public init(inputShape: [Int], layers: [LayerSpec]) {
+        self.inputShape = inputShape
+        self.layers = layers
+    }
+}
+
+/// A sequence of layers trained end to end.
+public final class Network: @unchecked Sendable {
+    /// Shape of one input sample.
+    public let inputShape: [Int]
+    public private(set) var layers: [Layer]
+
+    /// A network from layers; throws if consecutive shapes do not chain.
+    public init(inputShape: [Int], layers: [Layer]) throws {
+        self.inputShape = inputShape
+        self.layers = layers
+        _ = try shapes()
+    }
+
+    /// Builds the network an architecture describes.
+    public convenience init(_ architecture: Architecture, initializer: Initializer = .pytorchDefault,
+                            rng: inout RandomSource) throws {
+        var layers: [Layer] = []
+        for spec in architecture.layers { layers.append(try spec.makeLayer(initializer: initializer, rng: &rng)) }
+        try self.init(inputShape: architecture.inputShape, layers: layers)
+    }
+
+    /// The architecture as data (reflects surgery).
+    public var architecture: Architecture { Architecture(inputShape: inputShape, layers: layers.map(\.spec)) }
+
+    /// The per-sample shape after each layer (`shapes()[i]` is layer i's output).
+    public func shapes() throws -> [[Int]] {
+        var s = inputShape
+        var out: [[Int]] = []
+        for (i, layer) in layers.enumerated() {
+            do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
+                if case .mismatch(let l, let expected, let actual) = e {
+                    throw ShapeError.mismatch(layer: "layers.\(i) \(l)", expected: expected, actual: actual)
+                }
+                throw e
+            }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// Shape of one output sample.
+    public var outputShape: [Int] { (try? shapes().last) ?? inputShape }
+
+    /// Replaces the layer list (surgery); throws and leaves the network unchanged if shapes do not chain.
+    public func replaceLayers(_ newLayers: [Layer]) throws {
+        let old = layers
+        layers = newLayers
+        do { _ = try shapes() } catch { layers = old; throw error }
+    }
+
+    /// All parameters with PyTorch-style names: `layers.N.weight`.
+    public var namedParameters: [(name: String, parameter: Parameter)] {
+        var out: [(name: String, parameter: Parameter)] = []
+        for (i, layer) in layers.enumerated() {
+            for (n, p) in layer.namedParameters { out.append(("layers.\(i).\(n)", p)) }
+        }
+        return out
+    }
+
+    /// All parameters in order.
+    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+
+    /// Number of scalar parameters.
+    public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
+
+    /// Number of trainable (unmasked) scalar parameters.
+    public var trainableParameterCount: Int { parameters.reduce(0) { $0 + $1.trainableCount } }
+
+    /// Runs the batch `[B] + inputShape` through every layer. The result is owned by the last
+    /// layer: copy it if you need it after the next call.
+    public func forward(_ x: Tensor, training: Bool = false) -> Tensor {
+        var h = x
+        for layer in layers { h = layer.forward(h, training: training) }
+        return h
+    }
+
+    /// Backpropagates dLoss/dOutput of the last forward, accumulating parameter gradients.
+    public func backward(_ gradOutput: Tensor) {
+        var g = gradOutput
+        for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            guard let gi = layers[i].backward(g, needInputGradient: i > 0) else { break }
+            g = gi
+        }
+    }
+
+    /// Zeroes every gradient.
+    public func zeroGradients() { for p in parameters { p.zeroGrad() } }
+
+    /// Outputs for all of `inputs` `[N] + inputShape`, in eval mode, computed in batches (a new tensor).
+    public func predict(_ inputs: Tensor, batchSize: Int = 1024) -> Tensor {
+        let n = inputs.shape[0]
+        let rowIn = inputs.rowStride
+        let out = Tensor(zeros: [n] + outputShape)
+        let rowOut = out.rowStride
+        let batch = Tensor(zeros: [0])
+        var start = 0
+        while start < n {
+            let b = Swift.min(batchSize, n - start)
+            batch.resize([b] + inputShape)
+            batch.data.update(from: inputs.data + start * rowIn, count: b * rowIn)
+            let y = forward(batch, training: false)
+            (out.data + start * rowOut).update(from: y.data, count: b * rowOut)
+            start += b
+        }
+        return out
+    }
+
+    /// A deep copy of the values of all parameters (for restoring best weights or reverting).
+    public func snapshot() -> [Tensor] { parameters.map { $0.value.copy() } }
+
+    /// Restores values from `snapshot()` (same structure).
+    public func restore(_ snapshot: [Tensor]) {
+        let ps = parameters
+        precondition(ps.count == snapshot.count, "snapshot of \(snapshot.count) tensors for \(ps.count) parameters")
+        for (p, v) in zip(ps, snapshot) {
+            precondition(p.value.shape == v.shape, "snapshot shape \(v.shape) for parameter \(p.value.shape)")
+            p.value.assign(v)
+        }
+    }
+}

@@ -1,0 +1,130 @@
+import SculptCore
+
+/// Updates parameters from their gradients.
+///
+/// Masks: where a parameter's mask is 0 the entry gets no update at all (not from weight decay,
+/// not from momentum) and its optimizer state is left as it was.
+public protocol Optimizer: AnyObject {
+    /// The step size.
+    var learningRate: Float { get set }
+    /// Applies one update to every parameter.
+    func step(_ parameters: [Parameter])
+}
+
+/// Stochastic gradient descent with PyTorch's semantics: weight decay added to the gradient,
+/// momentum buffer initialized to the first gradient, optional dampening and Nesterov.
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public var momentum: Float
+    public var dampening: Float
+    public var weightDecay: Float
+    public var nesterov: Bool
+
+    public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+        precondition(learningRate > 0, "learning rate must be positive")
+        precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov needs momentum > 0 and no dampening")
+        self.learningRate = learningRate
+        self.momentum = momentum
+        self.dampening = dampening
+        self.weightDecay = weightDecay
+        self.nesterov = nesterov
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening
+        for p in parameters {
+            let n = p.count, w = p.value.data, g = p.grad.data
+            let mask = p.mask?.data
+            if mu == 0 {
+                forEachTrainable(n, mask) { i in w[i] -= lr * (g[i] + wd * w[i]) }
+                p.step += 1
+                continue
+            }
+            let first = p.state["momentum"] == nil
+            let buf: Tensor
+            if let b = p.state["momentum"] { buf = b } else { buf = Tensor(zeros: p.value.shape); p.state["momentum"] = buf }
+            let m = buf.data
+            let nest = nesterov
+            if first {
+                forEachTrainable(n, mask) { i in
+                    let d = g[i] + wd * w[i]
+                    m[i] = d
+                    w[i] -= lr * (nest ? d + mu * d : d)
+                }
+            } else {
+                forEachTrainable(n, mask) { i in
+                    let d = g[i] + wd * w[i]
+                    m[i] = mu * m[i] + damp * d
+                    w[i] -= lr * (nest ? d + mu * m[i] : m[i])
+                }
+            }
+            p.step += 1
+        }
+    }
+}
+
+/// Adam with PyTorch's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8), L2 weight decay added to
+/// the gradient, or decoupled (AdamW) when `decoupledWeightDecay` is set.
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public var beta1: Float
+    public var beta2: Float
+    public var epsilon: Float
+    public var weightDecay: Float
+    public var decoupledWeightDecay: Bool
+
+    public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
+                weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
+        precondition(learningRate > 0, "learning rate must be positive")
+        self.learningRate = learningRate
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.weightDecay = weightDecay
+        self.decoupledWeightDecay = decoupledWeightDecay
+    }
+
+    public func step(_ parameters: [Parameter]) {
+        let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
+        for p in parameters {
+            let n = p.count, w = p.value.data, g = p.grad.data
+            let mask = p.mask?.data
+            let m: Tensor, v: Tensor
+            if let a = p.state["exp_avg"], let b = p.state["exp_avg_sq"] { m = a; v = b } else {
+                m = Tensor(zeros: p.value.shape); v = Tensor(zeros: p.value.shape)
+                p.state["exp_avg"] = m; p.state["exp_avg_sq"] = v
+            }
+            p.step += 1
+            let t = Double(p.step)
+            let bc1 = 1 - pow(Double(b1), t), bc2 = 1 - pow(Double(b2), t)
+            let stepSize = Float(Double(learningRate) / bc1)
+            let bc2Sqrt = Float(bc2.squareRoot())
+            let decay: Float = decoupledWeightDecay ? 1 - learningRate * wd : 1
+            let l2: Float = decoupledWeightDecay ? 0 : wd
+            let md = m.data, vd = v.data
+            forEachTrainable(n, mask) { i in
+                let gi = g[i] + l2 * w[i]
+                md[i] = b1 * md[i] + (1 - b1) * gi
+                vd[i] = b2 * vd[i] + (1 - b2) * gi * gi
+                let denom = vd[i].squareRoot() / bc2Sqrt + eps
+                w[i] = w[i] * decay - stepSize * md[i] / denom
+            }
+        }
+    }
+}
+
+/// Calls `body` for every index whose mask entry is nonzero (all indices when there is no mask).
+@inline(__always)
+func forEachTrainable(_ n: Int, _ mask: UnsafeMutablePointer<Float>?, _ body: (Int) -> Void) {
+    if let mask {
+        for i in 0..<n where mask[i] != 0 { body(i) }
+    } else {
+        for i in 0..<n { body(i) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

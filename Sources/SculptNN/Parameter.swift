@@ -1,0 +1,50 @@
+import SculptCore
+
+/// A trainable tensor with its gradient, optional freeze mask and optimizer state.
+///
+/// Everything indexed like the value lives here, so surgery that slices a unit out of the
+/// value slices the gradient, the mask and the optimizer moments with the same index.
+public final class Parameter: @unchecked Sendable {
+    /// The current value.
+    public var value: Tensor
+    /// The accumulated gradient, same shape as `value`.
+    public var grad: Tensor
+    /// 1 = trainable, 0 = frozen; nil means everything is trainable. Same shape as `value`.
+    public var mask: Tensor?
+    /// Optimizer moments by name ("momentum", "exp_avg", "exp_avg_sq"), each shaped like `value`.
+    public var state: [String: Tensor] = [:]
+    /// Number of optimizer steps taken on this parameter (Adam's bias correction).
+    public var step: Int = 0
+
+    public init(_ value: Tensor) {
+        self.value = value
+        self.grad = Tensor(zeros: value.shape)
+    }
+
+    /// Replaces the value (and resets gradient shape) after a structural change.
+    public func replaceValue(_ newValue: Tensor) {
+        value = newValue
+        if grad.shape != newValue.shape { grad = Tensor(zeros: newValue.shape) }
+    }
+
+    /// Number of elements.
+    public var count: Int { value.count }
+
+    /// Number of trainable (unmasked) elements.
+    public var trainableCount: Int {
+        guard let mask else { return value.count }
+        var n = 0
+        for i in 0..<mask.count where mask.data[i] != 0 { n += 1 }
+        return n
+    }
+
+    /// Sets the gradient to zero.
+    @inline(__always)
+    public func zeroGrad() { grad.fill(0) }
+
+    /// Forgets all optimizer state.
+    public func resetState() {
+        state = [:]
+        step = 0
+    }
+}

@@ -1,0 +1,230 @@
+import SculptCore
+import SculptData
+
+/// What early stopping watches.
+public enum Monitor: String, Codable, Sendable {
+    case trainingLoss = "loss"
+    case validationLoss = "val_loss"
+    case validationAccuracy = "val_accuracy"
+
+    /// Whether larger is better.
+    var maximizes: Bool { self == .validationAccuracy }
+}
+
+/// Keras-style early stopping: stop when the monitored metric has not improved by more than
+/// `minDelta` for `patience` consecutive epochs.
+public struct EarlyStopping: Codable, Sendable, Equatable {
+    public var patience: Int
+    public var minDelta: Float
+    public var monitor: Monitor
+    /// Restore the weights of the best epoch when training ends.
+    public var restoreBestWeights: Bool
+
+    public init(patience: Int, minDelta: Float = 0, monitor: Monitor = .trainingLoss, restoreBestWeights: Bool = false) {
+        self.patience = patience
+        self.minDelta = minDelta
+        self.monitor = monitor
+        self.restoreBestWeights = restoreBestWeights
+    }
+}
+
+/// Metrics of one epoch.
+public struct EpochReport: Codable, Sendable, Equatable {
+    /// 1-based epoch number within this `fit` call.
+    public var epoch: Int
+    /// Mean training loss over the epoch's samples (as Keras reports it).
+    public var loss: Float
+    /// Training accuracy for classification, else nil.
+    public var accuracy: Float?
+    public var validationLoss: Float?
+    public var validationAccuracy: Float?
+    /// Wall-clock seconds of the epoch.
+    public var seconds: Double
+
+    func value(of monitor: Monitor) -> Float? {
+        switch monitor {
+        case .trainingLoss: return loss
+        case .validationLoss: return validationLoss
+        case .validationAccuracy: return validationAccuracy
+        }
+    }
+}
+
+/// What a callback wants after an epoch.
+public enum CallbackDecision: Sendable {
+    case proceed
+    case stop
+    /// The callback changed the network (surgery, reinitialization): forget the early-stopping
+    /// history so the changed network gets a fresh patience window.
+    case resetEarlyStopping
+}
+
+/// Why `fit` ended.
+public enum StopReason: String, Codable, Sendable {
+    case maxEpochs, earlyStopping, callback
+}
+
+/// The result of `fit`.
+public struct TrainingHistory: Codable, Sendable {
+    public var epochs: [EpochReport] = []
+    public var stopReason: StopReason = .maxEpochs
+    /// Index into `epochs` of the best monitored epoch (when early stopping was used).
+    public var bestEpoch: Int?
+    public var seconds: Double = 0
+}
+
+/// Errors that stop training.
+public enum TrainingError: Error, Equatable, CustomStringConvertible {
+    case nonFiniteLoss(epoch: Int, batch: Int, value: Float)
+    case nonFiniteParameter(name: String, epoch: Int)
+    case emptyDataset
+    case invalidConfiguration(String)
+    case shapeMismatch(String)
+
+    public var description: String {
+        switch self {
+        case .nonFiniteLoss(let e, let b, let v):
+            return "training diverged: loss is \(v) at epoch \(e), batch \(b) (try a smaller learning rate)"
+        case .nonFiniteParameter(let n, let e):
+            return "training diverged: parameter \(n) holds NaN or infinity after epoch \(e)"
+        case .emptyDataset: return "the training set is empty"
+        case .invalidConfiguration(let why): return "invalid training configuration: \(why)"
+        case .shapeMismatch(let why): return why
+        }
+    }
+}
+
+/// A transformation applied to each training batch in place (data augmentation).
+public protocol BatchAugmentation {
+    func apply(inputs: Tensor, rng: inout RandomSource)
+}
+
+/// Trains a network with mini-batches, reshuffling each epoch, with early stopping and callbacks.
+public final class Trainer {
+    public let network: Network
+    public var loss: Loss
+    public var optimizer: Optimizer
+    public var batchSize: Int
+    public var maxEpochs: Int
+    public var earlyStopping: EarlyStopping?
+    public var shuffle = true
+    public var augmentation: BatchAugmentation?
+    /// Called after each epoch; may stop training or report a structural change.
+    public var callbacks: [(EpochReport, Trainer) throws -> CallbackDecision] = []
+    /// Receives a line of progress after each epoch (the CLI prints it on a terminal).
+    public var progress: ((EpochReport) -> Void)?
+
+    // Reused batch buffers.
+    private let batchInputs = Tensor(zeros: [0])
+    private let batchTargets = Tensor(zeros: [0])
+    private let lossGradient = Tensor(zeros: [0])
+
+    public init(network: Network, loss: Loss, optimizer: Optimizer, batchSize: Int = 128, maxEpochs: Int = 100,
+                earlyStopping: EarlyStopping? = nil) {
+        self.network = network
+        self.loss = loss
+        self.optimizer = optimizer
+        self.batchSize = batchSize
+        self.maxEpochs = maxEpochs
+        self.earlyStopping = earlyStopping
+    }
+
+    /// Trains on `train`, optionally evaluating `validation` after each epoch.
+    @discardableResult
+    public func fit(_ train: Dataset, validation: Dataset? = nil, rng: inout RandomSource) throws -> TrainingHistory {
+        guard batchSize > 0 else { throw TrainingError.invalidConfiguration("batch size must be positive, got \(batchSize)") }
+        guard maxEpochs >= 0 else { throw TrainingError.invalidConfiguration("max epochs must be >= 0, got \(maxEpochs)") }
+        guard train.count > 0 else { throw TrainingError.emptyDataset }
+        guard train.inputShape == network.inputShape else {
+            throw TrainingError.shapeMismatch("the data's samples have shape \(train.inputShape) but the network takes \(network.inputShape)")
+        }
+        if let es = earlyStopping, es.monitor != .trainingLoss, validation == nil {
+            throw TrainingError.invalidConfiguration("early stopping monitors \(es.monitor.rawValue) but no validation set was given")
+        }
+        let start = Clock.now()
+        var history = TrainingHistory()
+        var order = Array(0..<train.count)
+        var best: Float? = nil
+        var bestWeights: [Tensor]? = nil
+        var sinceBest = 0
+        let classifies = train.classCount != nil
+
+        for epoch in 1...Swift.max(maxEpochs, 1) where maxEpochs > 0 {
+            let epochStart = Clock.now()
+            if shuffle { rng.shuffle(&order) }
+            var lossSum = 0.0, correct = 0.0
+            var batchIndex = 0, begin = 0
+            while begin < order.count {
+                let end = Swift.min(begin + batchSize, order.count)
+                let b = end - begin
+                train.fillBatch(indices: order[begin..<end], inputs: batchInputs, targets: batchTargets)
+                augmentation?.apply(inputs: batchInputs, rng: &rng)
+                network.zeroGradients()
+                let y = network.forward(batchInputs, training: true)
+                let l = loss.compute(prediction: y, target: batchTargets, gradient: lossGradient)
+                guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batchIndex, value: l) }
+                if classifies { correct += Double(classificationAccuracy(logits: y, labels: batchTargets)) * Double(b) }
+                network.backward(lossGradient)
+                optimizer.step(network.parameters)
+                lossSum += Double(l) * Double(b)
+                batchIndex += 1
+                begin = end
+            }
+            var report = EpochReport(epoch: epoch, loss: Float(lossSum / Double(order.count)),
+                                     accuracy: classifies ? Float(correct / Double(order.count)) : nil,
+                                     seconds: 0)
+            if let validation {
+                let v = evaluate(validation)
+                report.validationLoss = v.loss
+                report.validationAccuracy = v.accuracy
+            }
+            report.seconds = Clock.now() - epochStart
+            history.epochs.append(report)
+            progress?(report)
+
+            var stop = false
+            if let es = earlyStopping, let value = report.value(of: es.monitor) {
+                let improved: Bool
+                if let b = best { improved = es.monitor.maximizes ? value > b + es.minDelta : value < b - es.minDelta } else { improved = true }
+                if improved {
+                    best = value
+                    sinceBest = 0
+                    history.bestEpoch = history.epochs.count - 1
+                    if es.restoreBestWeights { bestWeights = network.snapshot() }
+                } else {
+                    sinceBest += 1
+                    if sinceBest >= es.patience { stop = true; history.stopReason = .earlyStopping }
+                }
+            }
+            for callback in callbacks {
+                switch try callback(report, self) {
+                case .proceed: break
+                case .stop: stop = true; history.stopReason = .callback
+                case .resetEarlyStopping: best = nil; bestWeights = nil; sinceBest = 0
+                }
+            }
+            if stop { break }
+        }
+        if let bestWeights, earlyStopping?.restoreBestWeights == true { network.restore(bestWeights) }
+        history.seconds = Clock.now() - start
+        return history
+    }
+
+    /// Mean loss (and accuracy for classification) on a dataset, in eval mode.
+    public func evaluate(_ data: Dataset, batchSize evalBatch: Int = 1000) -> (loss: Float, accuracy: Float?) {
+        var lossSum = 0.0, correct = 0.0
+        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0])
+        var begin = 0
+        let all = Array(0..<data.count)
+        while begin < data.count {
+            let end = Swift.min(begin + evalBatch, data.count)
+            data.fillBatch(indices: all[begin..<end], inputs: inputs, targets: targets)
+            let y = network.forward(inputs, training: false)
+            lossSum += Double(loss.compute(prediction: y, target: targets, gradient: nil)) * Double(end - begin)
+            if data.classCount != nil { correct += Double(classificationAccuracy(logits: y, labels: targets)) * Double(end - begin) }
+            begin = end
+        }
+        let n = Double(Swift.max(data.count, 1))
+        return (Float(lossSum / n), data.classCount != nil ? Float(correct / n) : nil)
+    }
+}
