@@ -1,0 +1,44 @@
+import ArgumentParser
+import Foundation
+
+/// A bad flag or input: printed as one line naming the flag and the reason, exit code 2.
+struct UsageError: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}
+
+/// Shared CLI conventions: human output on a terminal, `--json` prints exactly one object on
+/// stdout, errors are one line on stderr with exit code 2.
+enum Output {
+    /// Whether stderr is a terminal (progress lines are drawn only then).
+    static let isTerminal = isatty(fileno(stderr)) != 0
+
+    /// Prints a progress line on stderr, overwriting the previous one on a terminal.
+    static func progress(_ line: String) {
+        guard isTerminal else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
+    }
+
+    /// Ends a progress line.
+    static func endProgress() {
+        guard isTerminal else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+
+    /// Prints `value` as one JSON object on stdout (sorted keys).
+    static func printJSON<T: Encodable>(_ value: T) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+    }
+
+    /// Runs `body`, turning any error into a one-line message on stderr and exit code 2.
+    static func guarded(_ body: () throws -> Void) throws {
+        do { try body() } catch let e as ExitCode { throw e } catch {
+            FileHandle.standardError.write(Data("sculpt: error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+    }
+}
