@@ -12,7 +12,7 @@ struct UsageError: Error, CustomStringConvertible {
 /// stdout, errors are one line on stderr with exit code 2.
 enum Output {
     /// Whether stderr is a terminal (progress lines are drawn only then).
-    static let isTerminal = isatty(fileno(stderr)) != 0
+    static let isTerminal = isatty(2) != 0
 
     /// Prints a progress line on stderr, overwriting the previous one on a terminal.
     static func progress(_ line: String) {
