@@ -86,8 +86,8 @@ enum LAPACK {
         let dummy = UnsafeMutablePointer<Float>.allocate(capacity: 2)
         defer { dummy.deallocate() }
         let info = LAPACKE_sgesdd(LAPACK_ROW_MAJOR, jobz, LapackInt(m), LapackInt(n), a, LapackInt(n), s,
-                                  u ?? dummy, LapackInt(u == nil ? 1 : k),
-                                  vt ?? dummy + 1, LapackInt(vt == nil ? 1 : n))
+                                  u ?? dummy, LapackInt(k),
+                                  vt ?? dummy + 1, LapackInt(n))  // LAPACKE checks ldvt >= n even for jobz N
         return Int(info)
         #endif
     }
