@@ -16,7 +16,7 @@ public enum PaintingJobError: Error, Equatable, CustomStringConvertible {
 /// The image-painting task of Hyatt & Lee (2018), Sections 2-3, as a configuration.
 ///
 /// The network is Dense(2, hidden) + ReLU, then one Dense(w) + Identity ("linear layer") per entry
-/// of `linear`, then Dense(., 1) + Sigmoid, with PyTorch's default initialization. It trains with
+/// of `linear`, then Dense(., 1) + Sigmoid, with PyTorch's default initialization (or `initializer`). It trains with
 /// Adam on the mean squared error over mini-batches of pixels, reshuffled each epoch, and stops
 /// Keras-style when the training loss has not improved by more than `minDelta` for `patience`
 /// epochs (the paper: patience 20, batch 128, practically unlimited epochs).
@@ -40,12 +40,15 @@ public struct PaintingJob: Codable, Equatable, Sendable {
     public var seed: UInt64
     /// Smallest decrease of the training loss that counts as an improvement.
     public var minDelta: Float
+    /// Weight initialization: PyTorch's default, or Keras' (`.glorotUniform`, zero biases) as the paper used.
+    public var initializer: Initializer
 
     /// The largest image side accepted (a 4096 x 4096 image already has 16 M samples).
     public static let maximumSize = 4096
 
     public init(shape: PaintingShape = .square, size: Int = 64, hidden: Int = 3, linear: [Int] = [], epochs: Int = 5000,
-                patience: Int = 20, batch: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 0, minDelta: Float = 0) {
+                patience: Int = 20, batch: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 0, minDelta: Float = 0,
+                initializer: Initializer = .pytorchDefault) {
         self.shape = shape
         self.size = size
         self.hidden = hidden
@@ -56,10 +59,11 @@ public struct PaintingJob: Codable, Equatable, Sendable {
         self.learningRate = learningRate
         self.seed = seed
         self.minDelta = minDelta
+        self.initializer = initializer
     }
 
     private enum CodingKeys: String, CodingKey {
-        case shape, size, hidden, linear, epochs, patience, batch, learningRate, seed, minDelta
+        case shape, size, hidden, linear, epochs, patience, batch, learningRate, seed, minDelta, initializer
     }
 
     /// Decodes a job; missing fields take the defaults of `init`.
@@ -75,7 +79,8 @@ public struct PaintingJob: Codable, Equatable, Sendable {
                   batch: try c.decodeIfPresent(Int.self, forKey: .batch) ?? d.batch,
                   learningRate: try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate,
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed,
-                  minDelta: try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta)
+                  minDelta: try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta,
+                  initializer: try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer)
     }
 
     /// Checks every numeric field; throws the first problem, named by its flag. Does not read files.
@@ -130,7 +135,7 @@ public struct PaintingJob: Codable, Equatable, Sendable {
         try validate()
         precondition(painting.size == size, "painting of size \(painting.size) for a job of size \(size)")
         var rng = RandomSource(seed: seed)
-        let network = try Network(architecture, initializer: .pytorchDefault, rng: &rng)
+        let network = try Network(architecture, initializer: initializer, rng: &rng)
         let data = painting.dataset
         let trainer = Trainer(network: network, loss: MeanSquaredError(), optimizer: Adam(learningRate: learningRate),
                               batchSize: batch, maxEpochs: epochs,

@@ -108,7 +108,7 @@ public struct Canvas: Equatable, Sendable {
         let steps = Int(Swift.max(abs(bx - ax), abs(by - ay)).rounded(.up))
         for s in 0...steps {
             let t = steps == 0 ? 0 : Double(s) / Double(steps)
-            setPixel(x: Int((ax + t * (bx - ax)).rounded()), y: Int((ay + t * (by - ay)).rounded()), color)
+            setPixel(x: nearest(ax + t * (bx - ax)), y: nearest(ay + t * (by - ay)), color)
         }
     }
 
@@ -116,22 +116,28 @@ public struct Canvas: Equatable, Sendable {
     /// `thickness` pixels wide; draws nothing when a and b are both zero or the line misses the canvas.
     public mutating func drawLine(a: Double, b: Double, c: Double, thickness: Int = 1, _ color: RGBColor) {
         guard a.isFinite, b.isFinite, c.isFinite, a != 0 || b != 0 else { return }
-        let offsets = (0..<Swift.max(1, thickness)).map { $0 - (Swift.max(1, thickness) - 1) / 2 }
+        let t = Swift.max(1, thickness), half = Double(t - 1) / 2
         if abs(b) >= abs(a) {
             // Mostly horizontal: one pixel per column.
             for x in 0..<width {
                 let y = -(a * Double(x) + c) / b
                 guard y > -1e6, y < 1e6 else { continue }
-                for o in offsets { setPixel(x: x, y: Int(y.rounded()) + o, color) }
+                let first = nearest(y - half)  // t pixels centred on y
+                for o in 0..<t { setPixel(x: x, y: first + o, color) }
             }
         } else {
             for y in 0..<height {
                 let x = -(b * Double(y) + c) / a
                 guard x > -1e6, x < 1e6 else { continue }
-                for o in offsets { setPixel(x: Int(x.rounded()) + o, y: y, color) }
+                let first = nearest(x - half)
+                for o in 0..<t { setPixel(x: first + o, y: y, color) }
             }
         }
     }
+
+    /// The pixel whose centre is nearest to `v`, halves rounded up (so -0.5, the canvas edge, is pixel 0).
+    @inline(__always)
+    private func nearest(_ v: Double) -> Int { Int((v + 0.5).rounded(.down)) }
 
     /// The canvas as a PNG file (8-bit RGB).
     public func pngBytes() throws -> [UInt8] {

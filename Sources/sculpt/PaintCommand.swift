@@ -36,6 +36,8 @@ struct Paint: ParsableCommand {
     var lr: Float = 1e-3
     @Option(help: "Random seed (initialization and shuffling).")
     var seed: UInt64 = 0
+    @Option(name: .customLong("init"), help: "Weight initialization: pytorch (default), glorot (Keras, as the paper), he, uniform:A:B, normal:M:S.")
+    var initialization = "pytorch"
     @Option(help: "Output folder.")
     var out = "paint-out"
     @Flag(help: "Print one JSON object on stdout.")
@@ -49,6 +51,7 @@ struct Paint: ParsableCommand {
         var linear: [Int]
         var seed: UInt64
         var learningRate: Float
+        var initializer: String
         var batch: Int
         var patience: Int
         var maxEpochs: Int
@@ -92,7 +95,7 @@ struct Paint: ParsableCommand {
             }
 
             let report = Report(shape: job.shape.description, size: job.size, hidden: job.hidden, linear: job.linear,
-                                seed: job.seed, learningRate: job.learningRate, batch: job.batch, patience: job.patience,
+                                seed: job.seed, learningRate: job.learningRate, initializer: initialization, batch: job.batch, patience: job.patience,
                                 maxEpochs: job.epochs, finalLoss: result.finalLoss,
                                 finalTrainingLoss: result.history.epochs.last?.loss, epochs: result.epochs,
                                 bestEpoch: result.history.bestEpoch.map { $0 + 1 }, stopReason: result.stopReason.rawValue,
@@ -122,8 +125,12 @@ struct Paint: ParsableCommand {
                 widths.append(w)
             }
         }
+        guard let initializer = Initializer(parsing: initialization) else {
+            throw UsageError("--init \(initialization): unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD")
+        }
         return PaintingJob(shape: parsedShape, size: size, hidden: hidden, linear: widths, epochs: epochs,
-                           patience: patience, batch: batch, learningRate: lr, seed: seed, minDelta: minDelta)
+                           patience: patience, batch: batch, learningRate: lr, seed: seed, minDelta: minDelta,
+                           initializer: initializer)
     }
 
     /// Creates `path` (and parents); an existing folder is fine, an existing file is an error.
