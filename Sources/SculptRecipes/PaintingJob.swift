@@ -119,8 +119,10 @@ public struct PaintingJob: Codable, Equatable, Sendable {
         do { return try Painting(shape: shape, size: size) } catch let e as PaintingError {
             switch e {
             case .invalidSize: throw PaintingJobError.invalid(flag: "--size", value: "\(size)", reason: "\(e)")
-            case .invalidShape(_, let reason), .unreadableImage(_, let reason):
+            case .invalidShape(_, let reason):
                 throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: reason)
+            case .unreadableImage(_, let reason):
+                throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: "cannot read the image: \(reason)")
             }
         }
     }

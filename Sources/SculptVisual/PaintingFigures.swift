@@ -45,7 +45,7 @@ public struct PaintingFigures: Sendable {
     }
 
     /// Boundary line width in output pixels.
-    public var lineThickness: Int { Swift.max(1, scale / 2) }
+    public var lineThickness: Int { Swift.max(1, Swift.min(2, scale / 2)) }
 
     /// The decision boundaries of the first layer's ReLU units; throws unless the network starts
     /// with Dense(2, n) followed by ReLU.
