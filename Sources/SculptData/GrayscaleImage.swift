@@ -21,12 +21,9 @@ public struct GrayscaleImage: Sendable {
     }
 
     /// Reads a PGM (P2 or P5) or PNG file; color PNGs become luminance 0.299 R + 0.587 G + 0.114 B.
+    /// Throws `FileError` when the file cannot be opened, `PaintingError.unreadableImage` when it cannot be decoded.
     public init(contentsOf path: String) throws {
-        let bytes: [UInt8]
-        do { bytes = try readFileBytes(path) } catch let e as FileError {
-            if case .cannotOpen(_, let reason) = e { throw PaintingError.unreadableImage(path: path, reason: reason) }
-            throw e
-        }
+        let bytes = try readFileBytes(path)
         if bytes.starts(with: [0x50, 0x35]) || bytes.starts(with: [0x50, 0x32]) {
             self = try Self.decodePGM(bytes, path: path)
         } else if bytes.starts(with: PNG.signature.prefix(4)) {

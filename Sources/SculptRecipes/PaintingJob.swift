@@ -124,6 +124,8 @@ public struct PaintingJob: Codable, Equatable, Sendable {
             case .unreadableImage(_, let reason):
                 throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: "cannot read the image: \(reason)")
             }
+        } catch let e as FileError {
+            throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: "\(e)")
         }
     }
 

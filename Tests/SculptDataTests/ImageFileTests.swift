@@ -29,7 +29,7 @@ private func temporaryPath(_ name: String) -> String { "/tmp/sculpt-imagefile-\(
         #expect(painting.pixels.scalars == [0, 1, 1, 0])
     }
 
-    @Test func corruptPNGAndMissingFilesAreUnreadableImages() throws {
+    @Test func corruptPNGIsAnUnreadableImageAndAMissingFileCannotBeOpened() throws {
         let path = temporaryPath("bad.png")
         defer { unlink(path) }
         var bytes = try PNG.encode(gray: [1, 2, 3, 4], width: 2, height: 2)
@@ -40,7 +40,7 @@ private func temporaryPath(_ name: String) -> String { "/tmp/sculpt-imagefile-\(
             return reason.contains("CRC")
         }
         #expect { try GrayscaleImage(contentsOf: temporaryPath("missing.png")) } throws: { error in
-            if case PaintingError.unreadableImage = error { return true }
+            if case FileError.cannotOpen = error { return true }
             return false
         }
     }
