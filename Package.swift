@@ -6,6 +6,7 @@ import PackageDescription
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
         "SculptCore", "SculptData", "SculptNN",
+        "SculptRecipes", "SculptVisual",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
 ]
@@ -26,8 +27,11 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
+        "SculptRecipes", "SculptVisual",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -37,6 +41,8 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptNN", "SculptData", "SculptCore"]),
+    .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
 ]
 
 let package = Package(

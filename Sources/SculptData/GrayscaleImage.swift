@@ -20,14 +20,24 @@ public struct GrayscaleImage: Sendable {
         self.values = values
     }
 
-    /// Reads a PGM (P2 or P5) file.
+    /// Reads a PGM (P2 or P5) or PNG file; color PNGs become luminance 0.299 R + 0.587 G + 0.114 B.
+    /// Throws `FileError` when the file cannot be opened, `PaintingError.unreadableImage` when it cannot be decoded.
     public init(contentsOf path: String) throws {
         let bytes = try readFileBytes(path)
         if bytes.starts(with: [0x50, 0x35]) || bytes.starts(with: [0x50, 0x32]) {
             self = try Self.decodePGM(bytes, path: path)
+        } else if bytes.starts(with: PNG.signature.prefix(4)) {
+            do { self = GrayscaleImage(png: try PNG.decode(bytes)) } catch let e as PNGError {
+                throw PaintingError.unreadableImage(path: path, reason: e.description)
+            }
         } else {
-            throw PaintingError.unreadableImage(path: path, reason: "not a PGM file (expected magic P5 or P2)")
+            throw PaintingError.unreadableImage(path: path, reason: "neither PGM (magic P5 or P2) nor PNG")
         }
+    }
+
+    /// The luminance of a decoded PNG.
+    public init(png: PNGImage) {
+        self.init(width: png.width, height: png.height, values: png.luminance)
     }
 
     static func decodePGM(_ b: [UInt8], path: String) throws -> GrayscaleImage {
@@ -39,12 +49,16 @@ public struct GrayscaleImage: Sendable {
                 else { break }
             }
             var v = 0, digits = 0
-            while pos < b.count, b[pos] >= 48, b[pos] <= 57 { v = v * 10 + Int(b[pos] - 48); pos += 1; digits += 1 }
-            guard digits > 0 else { throw PaintingError.unreadableImage(path: path, reason: "malformed PGM header") }
+            while pos < b.count, b[pos] >= 48, b[pos] <= 57 {
+                // Cap the value so that absurd headers give an error, not an arithmetic overflow.
+                guard v < 1 << 32 else { throw PaintingError.unreadableImage(path: path, reason: "number too large in PGM") }
+                v = v * 10 + Int(b[pos] - 48); pos += 1; digits += 1
+            }
+            guard digits > 0 else { throw PaintingError.unreadableImage(path: path, reason: "malformed PGM") }
             return v
         }
         let w = try token(), h = try token(), maxval = try token()
-        guard w > 0, h > 0, maxval > 0, maxval < 65536 else {
+        guard w > 0, h > 0, w <= 1 << 26, h <= 1 << 26, w * h <= PNG.maximumPixels, maxval > 0, maxval < 65536 else {
             throw PaintingError.unreadableImage(path: path, reason: "PGM header gives \(w)x\(h), maxval \(maxval)")
         }
         var values = [Float](repeating: 0, count: w * h)

@@ -91,7 +91,15 @@ public enum PaintingShape: Equatable, Sendable, CustomStringConvertible {
 
     /// Whether the point (x, y) is inside the shape (for the generated shapes).
     public func contains(x: Double, y: Double) -> Bool {
-        if case .circle = self { return x * x + y * y < 0.09 }
+        switch self {
+        case .circle: return x * x + y * y < 0.09
+        // Strict on every side, as the W1 benchmark defines the square (|x| < 0.25 and |y| < 0.25).
+        // Ray casting would count points on the top and left edges as inside but not those on the
+        // bottom and right edges, shifting the shape by a pixel at sizes where edges hit the grid (5, 9, ..., 65).
+        case .square: return abs(x) < 0.25 && abs(y) < 0.25
+        case .rectangle(let w, let h): return abs(x) < w / 2 && abs(y) < h / 2
+        default: break
+        }
         guard let v = vertices else { return false }
         var inside = false
         var j = v.count - 1
