@@ -36,8 +36,8 @@ struct Paint: ParsableCommand {
     var lr: Float = 1e-3
     @Option(help: "Random seed (initialization and shuffling).")
     var seed: UInt64 = 0
-    @Option(name: .customLong("init"), help: "Weight initialization: pytorch (default), glorot (Keras, as the paper), he, uniform:A:B, normal:M:S.")
-    var initialization = "pytorch"
+    @Option(name: .customLong("init"), help: "Weight initialization: glorot (default: Keras, as the paper used), pytorch, he, uniform:A:B, normal:M:S.")
+    var initialization = "glorot"
     @Option(help: "Output folder.")
     var out = "paint-out"
     @Flag(help: "Print one JSON object on stdout.")
