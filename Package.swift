@@ -5,7 +5,7 @@ import PackageDescription
 
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptExperiments",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
 ]
@@ -26,8 +26,12 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
-    .executableTarget(name: "sculpt", dependencies: [
+    .target(name: "SculptExperiments", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
+        .product(name: "GRDB", package: "GRDB.swift"),
+    ]),
+    .executableTarget(name: "sculpt", dependencies: [
+        "SculptCore", "SculptData", "SculptNN", "SculptExperiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -37,6 +41,15 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
+    .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],
+            path: "Tests/SculptExperimentsTestKinds"),
+    .executableTarget(name: "SculptExperimentsFixture", dependencies: ["SculptExperiments", "SculptExperimentsTestKinds"],
+                      path: "Tests/SculptExperimentsFixture"),
+    .testTarget(name: "SculptExperimentsTests", dependencies: [
+        "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture",
+        .product(name: "GRDB", package: "GRDB.swift"),
+    ]),
 ]
 
 let package = Package(
@@ -45,6 +58,7 @@ let package = Package(
     products: products,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: targets
 )
