@@ -29,7 +29,7 @@ let targets: [Target] = [
     .target(name: "SculptExperiments", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
         .product(name: "GRDB", package: "GRDB.swift"),
-    ]),
+    ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptExperiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

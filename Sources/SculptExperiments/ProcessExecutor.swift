@@ -43,10 +43,7 @@ public struct ProcessExecutor: TrialExecutor {
         }
         let folder = Timestamp.string(fromCString: template)
         let jobPath = folder + "/job.json", resultPath = folder + "/result.json", logPath = folder + "/log.txt"
-        defer {
-            for path in [jobPath, resultPath, logPath] { unlink(path) }
-            rmdir(folder)
-        }
+        defer { Self.removeScratchFolder(folder) }
         do {
             try writeFileAtomically(Array(job.json.canonicalText.utf8), to: jobPath)
         } catch {
@@ -73,6 +70,14 @@ public struct ProcessExecutor: TrialExecutor {
         let log = (try? readFileBytes(logPath)).map { String(decoding: $0, as: UTF8.self) } ?? ""
         let tail = log.split(separator: "\n").suffix(5).joined(separator: " | ")
         return .failure(TrialFailure(tail.isEmpty ? how : "\(how): \(tail)"))
+    }
+
+    /// Removes a worker's scratch folder (`/tmp/sculpt-trial-XXXXXX` with its job, result and
+    /// log files); any other folder is left alone.
+    static func removeScratchFolder(_ folder: String) {
+        guard folder.hasPrefix("/tmp/sculpt-trial-") else { return }
+        for name in ["job.json", "result.json", "log.txt"] { unlink(folder + "/" + name) }
+        rmdir(folder)
     }
 
     /// Starts the worker with stdin from /dev/null and stdout+stderr into `logPath`, and waits

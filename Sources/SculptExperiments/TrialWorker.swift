@@ -1,4 +1,9 @@
 import SculptData
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The worker side of `ProcessExecutor`: reads a job file, runs the trial in this process,
 /// writes a result file. `sculpt trial-worker --job FILE --result FILE` calls `run`.
@@ -10,10 +15,17 @@ public enum TrialWorker {
     /// Runs the job at `jobPath` and writes its outcome to `resultPath` (atomically). Throws
     /// only when the job file is unreadable or the result cannot be written; a failing trial
     /// is a "failed" result, not an error.
+    /// A worker whose parent died meanwhile (`sculpt run` killed) removes its scratch folder,
+    /// since nobody else will.
     public static func run(jobPath: String, resultPath: String, catalog: TrialKindCatalog) throws {
+        let parent = getppid()
         let job = try TrialJob(json: JSONValue.parse(readFileBytes(jobPath)))
         let outcome = InProcessExecutor(catalog: catalog).execute(job)
         try writeFileAtomically(Array(resultJSON(outcome).canonicalText.utf8), to: resultPath)
+        if getppid() != parent {
+            let folder = String(resultPath[..<(resultPath.lastIndex(of: "/") ?? resultPath.startIndex)])
+            ProcessExecutor.removeScratchFolder(folder)
+        }
     }
 
     /// The result file's JSON for `outcome`.
