@@ -6,7 +6,7 @@ import PackageDescription
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
         "SculptCore", "SculptData", "SculptNN",
-        "SculptRecipes", "SculptVisual",
+        "SculptRecipes", "SculptVisual", "SculptExperiments",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
 ]
@@ -29,9 +29,13 @@ let targets: [Target] = [
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptExperiments", dependencies: [
+        "SculptCore", "SculptData", "SculptNN", "SculptRecipes",
+        .product(name: "GRDB", package: "GRDB.swift"),
+    ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
-        "SculptRecipes", "SculptVisual",
+        "SculptRecipes", "SculptVisual", "SculptExperiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -43,6 +47,15 @@ let targets: [Target] = [
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptNN", "SculptData", "SculptCore"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
+    // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
+    .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],
+            path: "Tests/SculptExperimentsTestKinds"),
+    .executableTarget(name: "SculptExperimentsFixture", dependencies: ["SculptExperiments", "SculptExperimentsTestKinds"],
+                      path: "Tests/SculptExperimentsFixture"),
+    .testTarget(name: "SculptExperimentsTests", dependencies: [
+        "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture",
+        .product(name: "GRDB", package: "GRDB.swift"),
+    ]),
 ]
 
 let package = Package(
@@ -51,6 +64,7 @@ let package = Package(
     products: products,
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: targets
 )

@@ -1,0 +1,157 @@
+import Foundation
+import SculptCore
+
+/// Where a run stands, reported after every trial.
+public struct RunProgress: Sendable, Equatable {
+    /// Trials in the plan.
+    public var planned: Int
+    /// Trials that had finished before this run started (skipped).
+    public var skipped: Int
+    /// Trials this run finished.
+    public var done: Int
+    /// Trials this run recorded as failed.
+    public var failed: Int
+    /// Seconds since this run started.
+    public var elapsed: Double
+
+    /// Trials left to run.
+    public var remaining: Int { planned - skipped - done - failed }
+
+    /// Estimated seconds left (nil before the first trial ends).
+    public var estimatedSecondsLeft: Double? {
+        let finished = done + failed
+        return finished == 0 ? nil : elapsed / Double(finished) * Double(remaining)
+    }
+}
+
+/// What a run did.
+public struct RunSummary: Sendable, Equatable {
+    public var runID: String
+    public var specName: String
+    /// Final counts (`skipped` + `done` + `failed` = `planned`).
+    public var progress: RunProgress
+    /// The trials that failed in this run, with their errors.
+    public var failures: [TrialFailureRecord]
+}
+
+/// A failed trial of a run.
+public struct TrialFailureRecord: Sendable, Equatable {
+    public var variant: String
+    public var index: Int
+    public var error: String
+}
+
+/// Runs a spec's pending trials on parallel workers and records each outcome as soon as it
+/// ends. Trials already done in the store are skipped; failed ones run again.
+public struct ExperimentRunner: Sendable {
+    public var spec: ExperimentSpec
+    public var store: ResultStore
+    public var executor: any TrialExecutor
+    /// Trials running at once (each on its own thread; with `ProcessExecutor`, its own process).
+    public var workers: Int
+
+    public init(spec: ExperimentSpec, store: ResultStore, executor: any TrialExecutor, workers: Int) {
+        precondition(workers >= 1, "workers must be at least 1")
+        self.spec = spec
+        self.store = store
+        self.executor = executor
+        self.workers = workers
+    }
+
+    /// The planned trials not yet done in the store, in plan order.
+    public func pendingTrials() throws -> [PlannedTrial] {
+        let finished = try store.finishedTrials(runID: spec.runID)
+        return spec.plan().filter { !finished.contains(TrialKey(variant: $0.variant, index: $0.index)) }
+    }
+
+    /// Runs every pending trial; `progress` is called (serialized) after each one.
+    public func run(progress report: @escaping @Sendable (RunProgress) -> Void = { _ in }) throws -> RunSummary {
+        try store.registerRun(spec)
+        let planned = spec.plan().count
+        let pending = try pendingTrials()
+        let state = RunState(progress: RunProgress(planned: planned, skipped: planned - pending.count, done: 0, failed: 0, elapsed: 0))
+        let start = Clock.now()
+        let group = DispatchGroup()
+        let runner = self
+        for _ in 0..<min(workers, pending.count) {
+            group.enter()
+            let thread = Thread {
+                defer { group.leave() }
+                while let trial = state.next(from: pending) {
+                    runner.runOne(trial, state: state, start: start, report: report)
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        group.wait()
+        if let error = state.storeError { throw error }
+        var final = state.progress
+        final.elapsed = Clock.now() - start
+        return RunSummary(runID: spec.runID, specName: spec.name, progress: final,
+                          failures: state.failures.sorted { ($0.variant, $0.index) < ($1.variant, $1.index) })
+    }
+
+    private func runOne(_ trial: PlannedTrial, state: RunState, start: Double, report: @Sendable (RunProgress) -> Void) {
+        let startedAt = Timestamp.now()
+        let t0 = Clock.now()
+        let outcome = executor.execute(TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed))
+        let seconds = Clock.now() - t0
+        var record = TrialRecord(runID: spec.runID, specName: spec.name, kind: spec.kind, variant: trial.variant,
+                                 index: trial.index, seed: trial.seed, config: trial.config, metrics: [:], details: nil,
+                                 status: .done, error: nil, startedAt: startedAt, finishedAt: Timestamp.now(),
+                                 seconds: seconds, host: Timestamp.hostName())
+        switch outcome {
+        case .success(let result):
+            record.metrics = result.metrics
+            record.details = result.details
+        case .failure(let failure):
+            record.status = .failed
+            record.error = failure.message
+        }
+        do { try store.record(record) } catch {
+            state.fail(with: error)
+            return
+        }
+        state.finished(record, elapsed: Clock.now() - start, report: report)
+    }
+}
+
+/// The runner threads' shared state, behind a lock.
+private final class RunState: @unchecked Sendable {
+    private let lock = NSLock()
+    private var nextIndex = 0
+    private(set) var progress: RunProgress
+    private(set) var failures: [TrialFailureRecord] = []
+    private(set) var storeError: (any Error)?
+
+    init(progress: RunProgress) { self.progress = progress }
+
+    /// The next trial to run, nil when none is left or the store failed.
+    func next(from pending: [PlannedTrial]) -> PlannedTrial? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard storeError == nil, nextIndex < pending.count else { return nil }
+        nextIndex += 1
+        return pending[nextIndex - 1]
+    }
+
+    func finished(_ record: TrialRecord, elapsed: Double, report: (RunProgress) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        if record.status == .done {
+            progress.done += 1
+        } else {
+            progress.failed += 1
+            failures.append(TrialFailureRecord(variant: record.variant, index: record.index, error: record.error ?? ""))
+        }
+        progress.elapsed = elapsed
+        report(progress)
+    }
+
+    func fail(with error: any Error) {
+        lock.lock()
+        defer { lock.unlock() }
+        if storeError == nil { storeError = error }
+    }
+}

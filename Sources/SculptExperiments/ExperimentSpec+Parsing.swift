@@ -1,0 +1,158 @@
+import SculptData
+
+extension ExperimentSpec {
+    /// Reads and validates the spec at `path`: every key known, every value possible, the kind
+    /// in `catalog` and every variant's config accepted by the kind. Throws `SpecError`.
+    public static func load(path: String, catalog: TrialKindCatalog) throws -> ExperimentSpec {
+        let bytes: [UInt8]
+        do { bytes = try readFileBytes(path) } catch {
+            throw SpecError(file: path, keyPath: "", reason: "cannot read: \(error)")
+        }
+        return try parse(bytes, file: path, catalog: catalog)
+    }
+
+    /// Parses and validates spec JSON text; `file` names it in errors.
+    public static func parse(_ bytes: [UInt8], file: String, catalog: TrialKindCatalog) throws -> ExperimentSpec {
+        let document: JSONValue
+        do { document = try JSONValue.parse(bytes) } catch {
+            throw SpecError(file: file, keyPath: "", reason: "not valid JSON: \(Self.shortJSONError(error))")
+        }
+        do {
+            return try parse(document, file: file, catalog: catalog)
+        } catch let e as ConfigError {
+            throw SpecError(file: file, keyPath: e.keyPath, reason: e.reason)
+        }
+    }
+
+    private static func parse(_ document: JSONValue, file: String, catalog: TrialKindCatalog) throws -> ExperimentSpec {
+        let top = try ConfigReader(document)
+        let name = try top.string("name")
+        guard !name.isEmpty else { throw ConfigError(keyPath: "name", reason: "must not be empty") }
+        let description = top.contains("description") ? try top.string("description") : nil
+        let kindName = try top.string("kind")
+        let kind = try catalog.kind(named: kindName)
+        let seedValue = try top.double("seed", default: 0, range: 0...9_007_199_254_740_991)
+        guard seedValue == seedValue.rounded() else { throw ConfigError(keyPath: "seed", reason: "expected an integer, found \(seedValue)") }
+        let trials = try top.int("trials", minimum: 1)
+        let config = top.value("config") ?? .object([:])
+        guard case .object = config else { throw ConfigError(keyPath: "config", reason: "expected an object, found \(config.typeName)") }
+
+        var variants: [Variant] = []
+        if top.contains("variants") {
+            let items = try top.array("variants")
+            guard !items.isEmpty else { throw ConfigError(keyPath: "variants", reason: "must list at least one variant") }
+            for (path, item) in items {
+                let r = try ConfigReader(item, path: path)
+                let variantName = try r.string("name")
+                guard !variantName.isEmpty else { throw ConfigError(keyPath: r.keyPath("name"), reason: "must not be empty") }
+                if variants.contains(where: { $0.name == variantName }) {
+                    throw ConfigError(keyPath: r.keyPath("name"), reason: "duplicate variant name \"\(variantName)\"")
+                }
+                let overrides = r.value("config") ?? .object([:])
+                guard case .object = overrides else {
+                    throw ConfigError(keyPath: r.keyPath("config"), reason: "expected an object, found \(overrides.typeName)")
+                }
+                let count = try r.int("trials", default: trials, minimum: 1)
+                try r.finish()
+                variants.append(Variant(name: variantName, overrides: overrides, config: config.merging(overrides), trials: count))
+            }
+        } else {
+            variants = [Variant(name: "default", overrides: .object([:]), config: config, trials: trials)]
+        }
+
+        var tables: [TableSpec] = []
+        if top.contains("tables") {
+            for (path, item) in try top.array("tables") {
+                tables.append(try parseTable(item, path: path, variants: variants.map(\.name)))
+            }
+        }
+        try top.finish()
+
+        // The kind checks each resolved config; its key paths are inside the config.
+        for (i, variant) in variants.enumerated() {
+            do { try kind.validate(config: variant.config) } catch let e as ConfigError {
+                let prefix = top.contains("variants") ? "variants[\(i)].config" : "config"
+                throw ConfigError(keyPath: ConfigReader.join(prefix, e.keyPath),
+                                  reason: e.reason + " (variant \"\(variant.name)\", kind \"\(kindName)\")")
+            } catch {
+                throw ConfigError(keyPath: top.contains("variants") ? "variants[\(i)].config" : "config",
+                                  reason: "\(error) (variant \"\(variant.name)\", kind \"\(kindName)\")")
+            }
+        }
+        return ExperimentSpec(file: file, name: name, description: description, kind: kindName, seed: UInt64(seedValue),
+                              config: config, variants: variants, tables: tables)
+    }
+
+    private static func parseTable(_ value: JSONValue, path: String, variants: [String]) throws -> TableSpec {
+        let r = try ConfigReader(value, path: path)
+        let title = try r.string("title")
+        var rows = RowGrouping()
+        if r.contains("rows") {
+            let rr = try r.object("rows")
+            rows.metric = rr.contains("metric") ? try rr.string("metric") : nil
+            if rr.contains("variants") {
+                let names = try rr.array("variants").map { path, item in
+                    guard case .string(let s) = item else { throw ConfigError(keyPath: path, reason: "expected a variant name, found \(item.typeName)") }
+                    guard variants.contains(s) else {
+                        throw ConfigError(keyPath: path, reason: "unknown variant \"\(s)\" (expected one of: \(variants.joined(separator: ", ")))")
+                    }
+                    return s
+                }
+                guard !names.isEmpty else { throw ConfigError(keyPath: rr.keyPath("variants"), reason: "must name at least one variant") }
+                rows.variants = names
+            }
+            if rr.contains("label") {
+                guard rows.metric != nil else { throw ConfigError(keyPath: rr.keyPath("label"), reason: "only metric rows take a label (add \"metric\")") }
+                rows.label = try rr.string("label")
+            }
+            try rr.finish()
+        }
+        var columns: [ColumnSpec] = []
+        for (columnPath, item) in try r.array("columns") {
+            columns.append(try parseColumn(item, path: columnPath))
+        }
+        guard !columns.isEmpty else { throw ConfigError(keyPath: r.keyPath("columns"), reason: "must list at least one column") }
+        try r.finish()
+        return TableSpec(title: title, rows: rows, columns: columns)
+    }
+
+    private static func parseColumn(_ value: JSONValue, path: String) throws -> ColumnSpec {
+        let c = try ConfigReader(value, path: path)
+        let title = try c.string("title")
+        let aggregateName = try c.string("aggregate", allowed: Aggregate.allCases.map(\.rawValue))
+        let aggregate = Aggregate(rawValue: aggregateName)!
+        let metric = c.contains("metric") ? try c.string("metric") : nil
+        if aggregate.needsMetric, metric == nil {
+            throw ConfigError(keyPath: c.keyPath("metric"), reason: "missing required key (aggregate \"\(aggregateName)\" needs a metric)")
+        }
+        var filters: [MetricFilter] = []
+        if let raw = c.value("where") {
+            let items: [(String, JSONValue)]
+            switch raw {
+            case .string: items = [(c.keyPath("where"), raw)]
+            case .array: items = try c.array("where")
+            default: throw ConfigError(keyPath: c.keyPath("where"), reason: "expected a condition string or an array of them, found \(raw.typeName)")
+            }
+            for (itemPath, item) in items {
+                guard case .string(let text) = item else { throw ConfigError(keyPath: itemPath, reason: "expected a condition string, found \(item.typeName)") }
+                do { filters.append(try MetricFilter(parsing: text)) } catch let e as ConfigError { throw e.prefixed(itemPath) }
+            }
+        }
+        var format = NumberFormat.defaultFor(aggregate)
+        if c.contains("format") {
+            format.style = NumberFormat.Style(rawValue: try c.string("format", allowed: NumberFormat.Style.allCases.map(\.rawValue)))!
+        }
+        format.digits = try c.int("digits", default: format.digits, minimum: 0, maximum: 12)
+        try c.finish()
+        return ColumnSpec(title: title, metric: metric, aggregate: aggregate, filters: filters, format: format)
+    }
+
+    /// The useful part of a JSONDecoder error.
+    private static func shortJSONError(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted(let context) = error {
+            let underlying = (context.underlyingError as? CustomStringConvertible)?.description
+            return underlying.map { "\(context.debugDescription) (\($0))" } ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,123 @@
+/// A computed paper-style table: rows of trials, one cell per column.
+public struct ExperimentTable: Sendable, Equatable, Encodable {
+    /// The table's title.
+    public var title: String
+    /// Header of the label column: "variant" or the grouping metric's name.
+    public var rowHeader: String
+    /// The computed columns.
+    public var columns: [Column]
+    /// The rows.
+    public var rows: [Row]
+
+    /// A column's header and what it computes.
+    public struct Column: Sendable, Equatable, Encodable {
+        public var title: String
+        public var metric: String?
+        public var aggregate: String
+        /// The `where` conditions, as written.
+        public var filters: [String]
+    }
+
+    /// One row: its label, its trial counts and its cells.
+    public struct Row: Sendable, Equatable, Encodable {
+        public var label: String
+        /// Finished trials in the row.
+        public var n: Int
+        /// Failed trials in the row (not part of any cell).
+        public var failed: Int
+        public var cells: [Cell]
+    }
+
+    /// One aggregated value.
+    public struct Cell: Sendable, Equatable, Encodable {
+        /// The aggregate (mean, count, ...); nil when no trial contributed.
+        public var value: Double?
+        /// Sample standard deviation (`meanStd` with at least two values), else nil.
+        public var std: Double?
+        /// Trials that contributed.
+        public var count: Int
+        /// The value as printed.
+        public var text: String
+    }
+
+    /// Computes `table` of `experiment` from its trial records (trials outside the plan,
+    /// e.g. after lowering `trials`, are ignored).
+    public init(_ table: TableSpec, experiment: ExperimentSpec, records: [TrialRecord]) {
+        let planned = Dictionary(uniqueKeysWithValues: experiment.variants.map { ($0.name, $0.trials) })
+        let inPlan = records.filter { record in planned[record.variant].map { record.index < $0 } ?? false }
+        let variants = table.rows.variants ?? experiment.variants.map(\.name)
+
+        var groups: [(label: String, records: [TrialRecord])] = []
+        if let metric = table.rows.metric {
+            let chosen = inPlan.filter { variants.contains($0.variant) && $0.status == .done }
+            let keyed = chosen.compactMap { r in r.metrics[metric].flatMap { $0.isNaN ? nil : ($0, r) } }
+            for value in Set(keyed.map(\.0)).sorted() {
+                let valueText = JSONValue.numberText(value)
+                let label = (table.rows.label ?? "\(metric) = {}").replacingOccurrences(of: "{}", with: valueText)
+                groups.append((label, keyed.filter { $0.0 == value }.map(\.1)))
+            }
+        } else {
+            for name in variants {
+                groups.append((name, inPlan.filter { $0.variant == name }))
+            }
+        }
+
+        title = table.title
+        rowHeader = table.rows.metric ?? "variant"
+        columns = table.columns.map {
+            Column(title: $0.title, metric: $0.metric, aggregate: $0.aggregate.rawValue, filters: $0.filters.map(\.description))
+        }
+        rows = groups.map { label, records in
+            let done = records.filter { $0.status == .done }.map(\.metrics)
+            return Row(label: label, n: done.count, failed: records.count - done.count,
+                       cells: table.columns.map { Self.cell($0, rowMetrics: done) })
+        }
+    }
+
+    /// Reduces the finished trials of one row (their metrics) by `column`.
+    static func cell(_ column: ColumnSpec, rowMetrics: [[String: Double]]) -> Cell {
+        let chosen = rowMetrics.filter { metrics in column.filters.allSatisfy { $0.matches(metrics) } }
+        let values = column.metric.map { metric in chosen.compactMap { $0[metric] }.filter { !$0.isNaN } } ?? []
+        let format = column.format
+        func cell(_ value: Double?, std: Double? = nil, count: Int) -> Cell {
+            Cell(value: value, std: std, count: count, text: value.map(format.format) ?? "-")
+        }
+        switch column.aggregate {
+        case .count:
+            return cell(Double(chosen.count), count: chosen.count)
+        case .fraction:
+            return cell(rowMetrics.isEmpty ? nil : Double(chosen.count) / Double(rowMetrics.count), count: chosen.count)
+        case .mean:
+            return cell(Statistics.mean(values), count: values.count)
+        case .meanStd:
+            let mean = Statistics.mean(values)
+            let std = Statistics.sampleStandardDeviation(values)
+            var result = cell(mean, std: std, count: values.count)
+            if let mean { result.text = format.format(mean) + " ± " + (std.map(format.format) ?? "-") }
+            return result
+        case .sum:
+            return cell(values.isEmpty ? nil : values.reduce(0, +), count: values.count)
+        case .min:
+            return cell(values.min(), count: values.count)
+        case .max:
+            return cell(values.max(), count: values.count)
+        }
+    }
+}
+
+/// Mean and sample standard deviation.
+public enum Statistics {
+    /// The arithmetic mean; nil for no values.
+    public static func mean(_ values: [Double]) -> Double? {
+        values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The sample standard deviation (divisor n - 1); nil for fewer than two values.
+    public static func sampleStandardDeviation(_ values: [Double]) -> Double? {
+        guard values.count >= 2, let m = mean(values) else { return nil }
+        let squares = values.reduce(0) { $0 + ($1 - m) * ($1 - m) }
+        return (squares / Double(values.count - 1)).squareRoot()
+    }
+}
+
+import Foundation

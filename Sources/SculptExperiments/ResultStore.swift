@@ -1,0 +1,203 @@
+import GRDB
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Whether a trial finished.
+public enum TrialStatus: String, Sendable, Codable {
+    case done, failed
+}
+
+/// One trial's row in the results database.
+public struct TrialRecord: Sendable, Equatable {
+    public var runID: String
+    public var specName: String
+    public var kind: String
+    public var variant: String
+    public var index: Int
+    public var seed: UInt64
+    public var config: JSONValue
+    /// Empty for a failed trial.
+    public var metrics: [String: Double]
+    public var details: JSONValue?
+    public var status: TrialStatus
+    /// The error of a failed trial.
+    public var error: String?
+    /// UTC, ISO 8601 with milliseconds.
+    public var startedAt: String
+    public var finishedAt: String
+    public var seconds: Double
+    public var host: String
+    /// How many times the trial ran (a failed trial is retried by the next run).
+    public var attempts: Int = 1
+}
+
+/// The SQLite results database (GRDB, WAL mode): a `runs` table (one row per spec identity)
+/// and a `trials` table (one row per trial, unique per run, variant and index).
+///
+/// Every write is one short transaction, so killing the writer at any moment leaves a readable
+/// database that holds every trial recorded before the kill.
+public final class ResultStore: Sendable {
+    private let pool: DatabasePool
+    /// The database file.
+    public let path: String
+
+    /// Opens (creating if needed) the database at `path`.
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        self.path = path
+        pool = try DatabasePool(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    run_id TEXT PRIMARY KEY NOT NULL,
+                    spec_name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    identity TEXT NOT NULL,
+                    created_at TEXT NOT NULL
+                );
+                CREATE TABLE trials (
+                    run_id TEXT NOT NULL REFERENCES runs(run_id),
+                    spec_name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    trial_index INTEGER NOT NULL,
+                    seed INTEGER NOT NULL,
+                    config TEXT NOT NULL,
+                    metrics TEXT NOT NULL,
+                    details TEXT,
+                    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
+                    error TEXT,
+                    started_at TEXT NOT NULL,
+                    finished_at TEXT NOT NULL,
+                    seconds REAL NOT NULL,
+                    host TEXT NOT NULL,
+                    attempts INTEGER NOT NULL DEFAULT 1,
+                    PRIMARY KEY (run_id, variant, trial_index)
+                );
+                """)
+        }
+        try migrator.migrate(pool)
+    }
+
+    /// Records that `spec`'s run exists (idempotent).
+    public func registerRun(_ spec: ExperimentSpec) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO runs (run_id, spec_name, kind, identity, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [spec.runID, spec.name, spec.kind, spec.identity.canonicalText, Timestamp.now()])
+        }
+    }
+
+    /// Stores a trial's outcome. A finished (done) row is never replaced; a failed row is
+    /// replaced by the new attempt, with `attempts` counting up.
+    public func record(_ r: TrialRecord) throws {
+        try pool.write { db in
+            try db.execute(sql: """
+                INSERT INTO trials (run_id, spec_name, kind, variant, trial_index, seed, config, metrics, details,
+                                    status, error, started_at, finished_at, seconds, host, attempts)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, variant, trial_index) DO UPDATE SET
+                    seed = excluded.seed, config = excluded.config, metrics = excluded.metrics,
+                    details = excluded.details, status = excluded.status, error = excluded.error,
+                    started_at = excluded.started_at, finished_at = excluded.finished_at,
+                    seconds = excluded.seconds, host = excluded.host, attempts = trials.attempts + 1
+                WHERE trials.status != 'done'
+                """, arguments: [
+                    r.runID, r.specName, r.kind, r.variant, r.index, Int64(bitPattern: r.seed), r.config.canonicalText,
+                    Self.metricsText(r.metrics), r.details?.canonicalText, r.status.rawValue, r.error,
+                    r.startedAt, r.finishedAt, r.seconds, r.host, r.attempts,
+                ])
+        }
+    }
+
+    /// The (variant, index) pairs of `runID` that finished.
+    public func finishedTrials(runID: String) throws -> Set<TrialKey> {
+        try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: "SELECT variant, trial_index FROM trials WHERE run_id = ? AND status = 'done'", arguments: [runID])
+            return Set(rows.map { TrialKey(variant: $0["variant"], index: $0["trial_index"]) })
+        }
+    }
+
+    /// All trial rows of `runID`, ordered by variant and index.
+    public func trials(runID: String) throws -> [TrialRecord] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM trials WHERE run_id = ? ORDER BY variant, trial_index", arguments: [runID]).map { row in
+                let details: String? = row["details"]
+                return TrialRecord(
+                    runID: row["run_id"], specName: row["spec_name"], kind: row["kind"], variant: row["variant"],
+                    index: row["trial_index"], seed: UInt64(bitPattern: row["seed"] as Int64),
+                    config: try JSONValue.parse(row["config"] as String),
+                    metrics: try Self.metrics(fromText: row["metrics"]),
+                    details: try details.map { try JSONValue.parse($0) },
+                    status: TrialStatus(rawValue: row["status"]) ?? .failed, error: row["error"],
+                    startedAt: row["started_at"], finishedAt: row["finished_at"], seconds: row["seconds"],
+                    host: row["host"], attempts: row["attempts"])
+            }
+        }
+    }
+
+    /// Metrics as a canonical JSON object (non-finite values as "nan", "inf", "-inf").
+    static func metricsText(_ metrics: [String: Double]) -> String {
+        JSONValue.object(metrics.mapValues { .number($0) }).canonicalText
+    }
+
+    /// The inverse of `metricsText`.
+    static func metrics(fromText text: String) throws -> [String: Double] {
+        guard case .object(let members) = try JSONValue.parse(text) else { return [:] }
+        var out: [String: Double] = [:]
+        for (key, value) in members {
+            switch value {
+            case .number(let x): out[key] = x
+            case .string("inf"): out[key] = .infinity
+            case .string("-inf"): out[key] = -.infinity
+            default: out[key] = .nan
+            }
+        }
+        return out
+    }
+}
+
+/// A trial's place in a run.
+public struct TrialKey: Hashable, Sendable {
+    public var variant: String
+    public var index: Int
+
+    public init(variant: String, index: Int) {
+        self.variant = variant
+        self.index = index
+    }
+}
+
+/// Wall-clock timestamps for the database.
+enum Timestamp {
+    /// Now, UTC, as `2026-11-22T04:21:07.123Z`.
+    static func now() -> String {
+        var tv = timeval()
+        gettimeofday(&tv, nil)
+        var seconds = time_t(tv.tv_sec)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ n: Int32, _ width: Int) -> String {
+            let s = String(n)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(tv.tv_usec / 1000), 3))Z"
+    }
+
+    /// This machine's host name.
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return string(fromCString: buffer)
+    }
+
+    /// The text of a NUL-terminated C character buffer.
+    static func string(fromCString buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}

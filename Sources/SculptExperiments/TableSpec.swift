@@ -1,0 +1,186 @@
+/// A paper-style table declared in a spec: which trials form each row and what each column
+/// computes from their metrics.
+public struct TableSpec: Sendable, Equatable {
+    /// Printed above the table.
+    public var title: String
+    /// How trials are grouped into rows.
+    public var rows: RowGrouping
+    /// The computed columns (an `n` column with the row's trial count always comes first).
+    public var columns: [ColumnSpec]
+
+    public init(title: String, rows: RowGrouping = RowGrouping(), columns: [ColumnSpec]) {
+        self.title = title
+        self.rows = rows
+        self.columns = columns
+    }
+}
+
+/// Rows of a table: one per variant (default), or one per distinct value of a metric.
+public struct RowGrouping: Sendable, Equatable {
+    /// Group by this metric's value (sorted ascending) instead of by variant.
+    public var metric: String?
+    /// Only trials of these variants (all when nil); for variant rows, also the row order.
+    public var variants: [String]?
+    /// Row label for metric rows, "{}" standing for the value (default "metric = {}").
+    public var label: String?
+
+    public init(metric: String? = nil, variants: [String]? = nil, label: String? = nil) {
+        self.metric = metric
+        self.variants = variants
+        self.label = label
+    }
+}
+
+/// How a column reduces the row's trials to one cell.
+public enum Aggregate: String, Sendable, CaseIterable {
+    /// Arithmetic mean of the metric.
+    case mean
+    /// "mean +- sample standard deviation" of the metric.
+    case meanStd
+    /// Number of trials passing the column's filters (no metric needed).
+    case count
+    /// Sum of the metric.
+    case sum
+    /// Trials passing the filters divided by the row's trials (no metric needed).
+    case fraction
+    /// Smallest value of the metric.
+    case min
+    /// Largest value of the metric.
+    case max
+
+    /// Whether the column needs a `metric`.
+    public var needsMetric: Bool { self != .count && self != .fraction }
+}
+
+/// One column of a table.
+public struct ColumnSpec: Sendable, Equatable {
+    /// Column header.
+    public var title: String
+    /// The metric aggregated (nil for `count` and `fraction`).
+    public var metric: String?
+    /// The reduction.
+    public var aggregate: Aggregate
+    /// Only trials whose metrics satisfy every filter count for this column.
+    public var filters: [MetricFilter]
+    /// How numbers are printed.
+    public var format: NumberFormat
+
+    public init(title: String, metric: String?, aggregate: Aggregate, filters: [MetricFilter] = [], format: NumberFormat? = nil) {
+        self.title = title
+        self.metric = metric
+        self.aggregate = aggregate
+        self.filters = filters
+        self.format = format ?? NumberFormat.defaultFor(aggregate)
+    }
+}
+
+/// A condition on a trial's metric, written in specs as `"activeNodes == 3"`.
+public struct MetricFilter: Sendable, Equatable, CustomStringConvertible {
+    /// Comparison operators.
+    public enum Operator: String, Sendable, CaseIterable {
+        case equal = "==", notEqual = "!=", less = "<", lessOrEqual = "<=", greater = ">", greaterOrEqual = ">="
+    }
+
+    public var metric: String
+    public var comparison: Operator
+    public var value: Double
+
+    public init(metric: String, comparison: Operator, value: Double) {
+        self.metric = metric
+        self.comparison = comparison
+        self.value = value
+    }
+
+    /// Parses `"metric op number"`, the three parts separated by spaces.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+        guard parts.count == 3 else {
+            throw ConfigError(keyPath: "", reason: "expected \"metric op number\" (e.g. \"activeNodes == 3\"), found \"\(text)\"")
+        }
+        guard let op = Operator(rawValue: parts[1]) else {
+            throw ConfigError(keyPath: "", reason: "unknown operator \"\(parts[1])\" (expected one of: \(Operator.allCases.map(\.rawValue).joined(separator: " ")))")
+        }
+        guard let value = Double(parts[2]), value.isFinite else {
+            throw ConfigError(keyPath: "", reason: "expected a number after \"\(parts[1])\", found \"\(parts[2])\"")
+        }
+        self.init(metric: parts[0], comparison: op, value: value)
+    }
+
+    /// Whether `metrics` satisfy the condition (a missing or NaN metric never does).
+    public func matches(_ metrics: [String: Double]) -> Bool {
+        guard let x = metrics[metric], !x.isNaN else { return false }
+        switch comparison {
+        case .equal: return x == value
+        case .notEqual: return x != value
+        case .less: return x < value
+        case .lessOrEqual: return x <= value
+        case .greater: return x > value
+        case .greaterOrEqual: return x >= value
+        }
+    }
+
+    public var description: String { "\(metric) \(comparison.rawValue) \(JSONValue.numberText(value))" }
+}
+
+/// Number formatting of a column: fixed, scientific or percent, with a number of digits.
+public struct NumberFormat: Sendable, Equatable {
+    /// Notation.
+    public enum Style: String, Sendable, CaseIterable { case fixed, scientific, percent }
+
+    public var style: Style
+    /// Digits after the decimal point.
+    public var digits: Int
+
+    public init(style: Style = .fixed, digits: Int = 3) {
+        self.style = style
+        self.digits = digits
+    }
+
+    /// Defaults: counts as integers, fractions as percent with one digit, others fixed with 3.
+    public static func defaultFor(_ aggregate: Aggregate) -> NumberFormat {
+        switch aggregate {
+        case .count: NumberFormat(style: .fixed, digits: 0)
+        case .fraction: NumberFormat(style: .percent, digits: 1)
+        default: NumberFormat(style: .fixed, digits: 3)
+        }
+    }
+
+    /// `value` as text ("nan" / "inf" for non-finite values).
+    public func format(_ value: Double) -> String {
+        if value.isNaN { return "nan" }
+        if value.isInfinite { return value > 0 ? "inf" : "-inf" }
+        switch style {
+        case .fixed: return Self.fixed(value, digits: digits)
+        case .percent: return Self.fixed(value * 100, digits: digits) + "%"
+        case .scientific:
+            guard value != 0 else { return Self.fixed(0, digits: digits) + "e+00" }
+            var exponent = Int(log10(abs(value)).rounded(.down))
+            var mantissa = value / pow(10, Double(exponent))
+            if abs(Double(Self.fixed(mantissa, digits: digits)) ?? 0) >= 10 { mantissa /= 10; exponent += 1 }
+            let sign = exponent < 0 ? "-" : "+"
+            let e = abs(exponent)
+            return Self.fixed(mantissa, digits: digits) + "e" + sign + (e < 10 ? "0\(e)" : "\(e)")
+        }
+    }
+
+    /// Fixed-point text with `digits` decimals, rounding half away from zero.
+    static func fixed(_ value: Double, digits: Int) -> String {
+        let scale = pow(10, Double(digits))
+        let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
+        guard scaled < 9e15 else { return "\(value)" }
+        let integer = Int64(scaled)
+        let whole = integer / Int64(scale)
+        var text = String(whole)
+        if digits > 0 {
+            let fraction = String(integer % Int64(scale))
+            text += "." + String(repeating: "0", count: digits - fraction.count) + fraction
+        }
+        return (value < 0 && integer != 0 ? "-" : "") + text
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif

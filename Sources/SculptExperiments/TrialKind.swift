@@ -1,0 +1,30 @@
+/// One kind of trial an experiment can run (for example "painting-linear-layers").
+///
+/// A kind is a value type with no state of its own: `run` may be called from several threads
+/// at once (in-process runs) or in a fresh worker process per trial (`sculpt run`).
+public protocol TrialKind: Sendable {
+    /// The name a spec's `kind` key uses.
+    var name: String { get }
+
+    /// Checks a config before any trial runs; throws `ConfigError` with the key path inside
+    /// the config (`ConfigReader` does this for you) for a missing, unknown or impossible value.
+    func validate(config: JSONValue) throws
+
+    /// Runs one trial. The same config and seed must give the same metrics (one BLAS thread).
+    /// A thrown error marks the trial failed with the error's description; it is retried on
+    /// the next run of the spec.
+    func run(config: JSONValue, seed: UInt64) throws -> TrialResult
+}
+
+/// What one trial measured.
+public struct TrialResult: Sendable, Equatable {
+    /// Named numbers that tables aggregate (non-finite values are stored as "nan"/"inf").
+    public var metrics: [String: Double]
+    /// Anything else worth keeping (a summary text, a JSON structure); stored, never aggregated.
+    public var details: JSONValue?
+
+    public init(metrics: [String: Double], details: JSONValue? = nil) {
+        self.metrics = metrics
+        self.details = details
+    }
+}

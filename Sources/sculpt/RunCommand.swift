@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import SculptExperiments
+
+/// `sculpt run SPEC`: runs (or resumes) an experiment's trials in worker processes, then prints its tables.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an experiment spec's trials in parallel worker processes, resuming a previous run, then print its tables.",
+        discussion: "Finished trials are never run again; failed ones are retried. Exit code 1 when a trial failed."
+    )
+
+    @Argument(help: "The experiment spec (JSON).")
+    var spec: String
+
+    @Option(help: "Trials running at once, one worker process each (default: one per core).")
+    var workers: Int?
+
+    @Option(help: "The SQLite results database.")
+    var db = "sculpt.db"
+
+    @Flag(help: "Print one JSON object (run id, counts, seconds, failures, tables) instead of text.")
+    var json = false
+
+    func run() throws {
+        var anyFailed = false
+        try Output.guarded {
+            if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
+            let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
+            let store = try ResultStore(path: db)
+            let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
+            let runner = ExperimentRunner(spec: experiment, store: store, executor: executor,
+                                          workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+            let runID = experiment.runID
+            let summary = try runner.run { progress in
+                Output.progress(Self.progressLine(progress, runID: runID))
+            }
+            Output.endProgress()
+            let records = try store.trials(runID: runID)
+            let tables = experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
+            anyFailed = summary.progress.failed > 0
+            if json {
+                try Output.printJSON(RunReport(summary, tables: tables))
+                return
+            }
+            let p = summary.progress
+            print("\(experiment.name) (run \(runID)): \(p.done) done, \(p.failed) failed, \(p.skipped) already done, "
+                + "\(p.planned) planned, \(Self.duration(p.elapsed))")
+            for failure in summary.failures.prefix(10) {
+                print("  failed: \(failure.variant) #\(failure.index): \(failure.error)")
+            }
+            if summary.failures.count > 10 { print("  ... and \(summary.failures.count - 10) more failures") }
+            for table in tables { print("\n" + table.text, terminator: "") }
+        }
+        if anyFailed { throw ExitCode(1) }
+    }
+
+    /// "12/120 done, 1 failed, 0:42 elapsed, ETA 2:10".
+    static func progressLine(_ p: RunProgress, runID: String) -> String {
+        var line = "run \(runID): \(p.skipped + p.done)/\(p.planned) done, \(p.failed) failed, \(duration(p.elapsed)) elapsed"
+        if let eta = p.estimatedSecondsLeft { line += ", ETA \(duration(eta))" }
+        return line
+    }
+
+    /// Seconds as m:ss (or h:mm:ss).
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return s >= 3600 ? "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"
+    }
+}
+
+/// `sculpt run --json`'s object.
+struct RunReport: Encodable {
+    struct Failure: Encodable {
+        var variant: String
+        var index: Int
+        var error: String
+    }
+
+    var runId: String
+    var spec: String
+    var planned: Int
+    var skipped: Int
+    var done: Int
+    var failed: Int
+    var seconds: Double
+    var failures: [Failure]
+    var tables: [ExperimentTable]
+
+    init(_ summary: RunSummary, tables: [ExperimentTable]) {
+        runId = summary.runID
+        spec = summary.specName
+        planned = summary.progress.planned
+        skipped = summary.progress.skipped
+        done = summary.progress.done
+        failed = summary.progress.failed
+        seconds = summary.progress.elapsed
+        failures = summary.failures.map { Failure(variant: $0.variant, index: $0.index, error: $0.error) }
+        self.tables = tables
+    }
+}
