@@ -5,7 +5,7 @@ import PackageDescription
 
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptSurgery", "SculptRecipes",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
 ]
@@ -26,6 +26,8 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -37,6 +39,8 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "TestSupport"]),
 ]
 
 let package = Package(
