@@ -184,8 +184,9 @@ public struct ReinitializationTraining {
                 try network.reinitializeUnits(entry.units, layer: entry.layer,  // step 7
                                               initializer: c.initializer, rng: &rng)
             }
-            log.subtraining = try train(patience: c.subtrainingPatience)       // step 8
-            if log.subtraining!.loss > c.revertThreshold * baseline {          // step 9
+            let subtraining = try train(patience: c.subtrainingPatience)       // step 8
+            log.subtraining = subtraining
+            if subtraining.loss > c.revertThreshold * baseline {               // step 9
                 copy.restore(into: network)
                 log.reverted = true
             }
