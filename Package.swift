@@ -26,8 +26,8 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
-    .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
-    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"]),
+    .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
+    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"], exclude: ["README-reinit.md"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
