@@ -5,7 +5,7 @@ import PackageDescription
 
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptSurgery",
         "SculptRecipes", "SculptVisual", "SculptExperiments",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
@@ -27,15 +27,16 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
-    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
+    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .target(name: "SculptExperiments", dependencies: [
-        "SculptCore", "SculptData", "SculptNN", "SculptRecipes",
+        "SculptCore", "SculptData", "SculptNN", "SculptSurgery", "SculptRecipes",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
-        "SculptRecipes", "SculptVisual", "SculptExperiments",
+        "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -45,7 +46,8 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
-    .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptNN", "SculptData", "SculptCore"]),
+    .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
     .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],

@@ -1,0 +1,87 @@
+import SculptCore
+import SculptNN
+
+/// What a unit removal did.
+public struct RemovalReport: Codable, Equatable, Sendable {
+    /// The producing Dense layer.
+    public var layer: Int
+    /// The removed units, as indices before removal, ascending.
+    public var removedUnits: [Int]
+    /// Units left in the layer.
+    public var remainingUnits: Int
+    /// Scalar parameters before and after.
+    public var parametersBefore: Int
+    public var parametersAfter: Int
+}
+
+extension Network {
+    /// Removes `units` of the Dense layer at `layer`: their weight rows and bias entries, and the
+    /// matching columns of the consuming Dense layer (over elementwise activations). Gradients,
+    /// masks and optimizer state are sliced with the same indices. Validates first: on an error
+    /// the network is unchanged.
+    @discardableResult
+    public func removeUnits(_ units: [Int], layer: Int) throws -> RemovalReport {
+        let group = try DenseUnits(network: self, layer: layer)
+        try group.validate(units)
+        guard units.count < group.count else { throw SurgeryError.wouldRemoveAllUnits(layer: layer, unitCount: group.count) }
+        let before = parameterCount
+        let removed = Set(units)
+        let keep = (0..<group.count).filter { !removed.contains($0) }
+        if !removed.isEmpty {
+            group.producer.weight.keepRows(keep)
+            group.producer.bias?.keepRows(keep)
+            group.consumer.weight.keepColumns(keep)
+            _ = try shapes()
+        }
+        return RemovalReport(layer: layer, removedUnits: units.sorted(), remainingUnits: keep.count,
+                             parametersBefore: before, parametersAfter: parameterCount)
+    }
+
+    /// Folds unit `duplicate` into unit `kept` of the ReLU (or identity) layer `layer`, assuming
+    /// the duplicate's incoming weights and bias are `scale` (> 0) times the kept unit's: the
+    /// kept unit's outgoing column gains `scale` times the duplicate's, whose column becomes zero.
+    /// Exact when the proportionality is exact (relu(s z) = s relu(z) for s > 0).
+    public func mergeUnit(_ duplicate: Int, into kept: Int, scale: Float, layer: Int) throws {
+        let group = try DenseUnits(network: self, layer: layer)
+        try group.validate([duplicate, kept])
+        precondition(scale > 0, "merge scale must be positive, got \(scale)")
+        let w = group.consumer.weight.value.data
+        let n = group.count
+        for r in 0..<group.consumer.outputFeatures {
+            w[r * n + kept] += scale * w[r * n + duplicate]
+            w[r * n + duplicate] = 0
+        }
+    }
+}
+
+extension Parameter {
+    /// Keeps only rows `rows` (first dimension) of the value, gradient, mask and optimizer state.
+    func keepRows(_ rows: [Int]) {
+        value = value.gatherRows(rows)
+        grad = grad.gatherRows(rows)
+        mask = mask?.gatherRows(rows)
+        for (k, t) in state { state[k] = t.gatherRows(rows) }
+    }
+
+    /// Keeps only columns `columns` of a rank-2 value, gradient, mask and optimizer state.
+    func keepColumns(_ columns: [Int]) {
+        value = value.gatherColumns(columns)
+        grad = grad.gatherColumns(columns)
+        mask = mask?.gatherColumns(columns)
+        for (k, t) in state { state[k] = t.gatherColumns(columns) }
+    }
+}
+
+extension Tensor {
+    /// The columns at `indices` of a rank-2 tensor (a copy).
+    func gatherColumns(_ indices: [Int]) -> Tensor {
+        // self is (R, C); result is (R, indices.count)
+        precondition(rank == 2, "gatherColumns needs rank 2, got \(shape)")
+        let r = shape[0], c = shape[1], k = indices.count
+        let t = Tensor(zeros: [r, k])
+        for i in 0..<r {
+            for (j, col) in indices.enumerated() { t.data[i * k + j] = data[i * c + col] }
+        }
+        return t
+    }
+}

@@ -1,0 +1,74 @@
+import SculptCore
+import SculptData
+import SculptNN
+
+/// One unit's contribution: the loss with the unit removed over the network's loss.
+public struct UnitContribution: Codable, Equatable, Sendable {
+    /// The producing Dense layer.
+    public var layer: Int
+    /// The unit's index in that layer.
+    public var unit: Int
+    /// Loss with the unit's outgoing weights zeroed.
+    public var lossWithoutUnit: Float
+    /// `lossWithoutUnit / baseline`; 1 when both are 0, `Float.greatestFiniteMagnitude` when only
+    /// the baseline is 0 (kept finite so JSON can hold it).
+    public var lossRatio: Float
+    /// `lossRatio >= threshold`: removing the unit hurts (the paper's "active" node).
+    public var isActive: Bool
+}
+
+/// Loss-based unit importance (Hyatt & Lee 2018, Section 4.1 step 5a).
+public enum UnitContributions {
+    /// The paper's threshold: a unit whose removal raises the loss by a factor below 1.5 is
+    /// non-contributing ("low-loss").
+    public static let defaultThreshold: Float = 1.5
+
+    /// Mean loss of `network` on all of `data`, in eval mode, in batches of `batchSize`.
+    public static func loss(of network: Network, on data: Dataset, loss: Loss, batchSize: Int = 4096) -> Float {
+        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0])
+        let all = Array(0..<data.count)
+        var sum = 0.0, begin = 0
+        while begin < data.count {
+            let end = Swift.min(begin + batchSize, data.count)
+            data.fillBatch(indices: all[begin..<end], inputs: inputs, targets: targets)
+            let y = network.forward(inputs, training: false)
+            sum += Double(loss.compute(prediction: y, target: targets, gradient: nil)) * Double(end - begin)
+            begin = end
+        }
+        return Float(sum / Double(Swift.max(data.count, 1)))
+    }
+
+    /// Scores every unit of the Dense layer at `layer`: for each unit its outgoing weights (the
+    /// consumer's column) are zeroed, the loss on `data` is measured, and the column is written
+    /// back, so the network ends bit-for-bit as it started. `baseline` defaults to the loss of
+    /// the unchanged network.
+    public static func measure(network: Network, layer: Int, data: Dataset, loss: Loss,
+                               threshold: Float = defaultThreshold, baseline: Float? = nil) throws -> [UnitContribution] {
+        let group = try DenseUnits(network: network, layer: layer)
+        let base = baseline ?? Self.loss(of: network, on: data, loss: loss)
+        let n = group.count, rows = group.consumer.outputFeatures
+        let w = group.consumer.weight.value.data
+        var saved = [Float](repeating: 0, count: rows)
+        var out: [UnitContribution] = []
+        for u in 0..<n {
+            for r in 0..<rows { saved[r] = w[r * n + u]; w[r * n + u] = 0 }
+            let l = Self.loss(of: network, on: data, loss: loss)
+            for r in 0..<rows { w[r * n + u] = saved[r] }
+            let ratio: Float = base > 0 ? l / base : (l > 0 ? .greatestFiniteMagnitude : 1)
+            out.append(UnitContribution(layer: layer, unit: u, lossWithoutUnit: l, lossRatio: ratio, isActive: ratio >= threshold))
+        }
+        return out
+    }
+
+    /// Number of active units (ratio >= `threshold`) summed over `layers` (default: every ReLU layer).
+    public static func activeUnitCount(network: Network, data: Dataset, loss: Loss,
+                                       threshold: Float = defaultThreshold, layers: [Int]? = nil) throws -> Int {
+        let base = Self.loss(of: network, on: data, loss: loss)
+        var count = 0
+        for layer in layers ?? DenseUnits.reluLayers(in: network) {
+            count += try measure(network: network, layer: layer, data: data, loss: loss, threshold: threshold, baseline: base)
+                .filter(\.isActive).count
+        }
+        return count
+    }
+}
