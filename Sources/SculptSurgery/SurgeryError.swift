@@ -13,6 +13,14 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case duplicateUnit(layer: Int, unit: Int)
     /// The request would remove every unit of the layer.
     case wouldRemoveAllUnits(layer: Int, unitCount: Int)
+    /// A removal (EigenRemove, minimum weight, random) must make the layer smaller.
+    case widthNotSmaller(layer: Int, width: Int, target: Int)
+    /// An expansion (WeakExpand, ZeroExpand) must make the layer larger.
+    case widthNotLarger(layer: Int, width: Int, target: Int)
+    /// A rank ratio must lie in (0, 1].
+    case rankRatioOutOfRange(layer: Int, rankRatio: Double)
+    /// A plan made for another width of the layer (the network changed since it was planned).
+    case planDoesNotFit(layer: Int, plannedWidth: Int, width: Int)
 
     public var description: String {
         switch self {
@@ -28,6 +36,14 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
             return "unit \(u) of layer \(l) is listed more than once"
         case .wouldRemoveAllUnits(let l, let n):
             return "removing these units would leave layer \(l) with none of its \(n) units"
+        case .widthNotSmaller(let l, let w, let t):
+            return "layer \(l) has \(w) units: a removal needs a target width below \(w), got \(t)"
+        case .widthNotLarger(let l, let w, let t):
+            return "layer \(l) has \(w) units: an expansion needs a target width above \(w), got \(t)"
+        case .rankRatioOutOfRange(let l, let r):
+            return "rank ratio \(r) for layer \(l) is outside (0, 1]"
+        case .planDoesNotFit(let l, let p, let w):
+            return "the plan for layer \(l) was made for \(p) units, but the layer has \(w)"
         }
     }
 }
