@@ -53,11 +53,17 @@ public enum LowRank {
     /// half are kept, the complement Q' of the trailing p - keep vectors is used instead:
     /// A - Q'^T Q' A, so the cost follows min(keep, p - keep).
     static func project(_ a: Tensor, gram: Tensor, keep k: Int, left: Bool) throws -> Tensor {
-        let (m, n) = (a.shape[0], a.shape[1])
         let p = gram.shape[0]
         let complement = 2 * k > p
-        let count = complement ? p - k : k
-        let q = try gram.symmetricEigen(lowest: complement ? 0 : p - k, count: count).vectors  // (count, p)
+        let q = try gram.symmetricEigen(lowest: complement ? 0 : p - k, count: complement ? p - k : k).vectors
+        return project(a, basis: q, complement: complement, left: left)
+    }
+
+    /// Q^T Q A or A Q^T Q for the orthonormal rows Q (`basis`, [count, p]); with `complement`,
+    /// A - Q^T Q A or A - A Q^T Q.
+    static func project(_ a: Tensor, basis q: Tensor, complement: Bool, left: Bool) -> Tensor {
+        let (m, n) = (a.shape[0], a.shape[1])
+        let count = q.shape[0]
         let out = complement ? a.copy() : Tensor(zeros: [m, n])
         let sign: Float = complement ? -1 : 1
         let beta: Float = complement ? 1 : 0
@@ -111,5 +117,57 @@ public enum LowRank {
             }
         }
         return u
+    }
+}
+
+/// A matrix decomposed once and truncated at any rank: for several rank ratios of one weight
+/// (the isolation experiment) this costs one decomposition instead of one per ratio.
+public struct RankReducer {
+    /// The matrix [m, n].
+    public let matrix: Tensor
+    /// `.gram`: all eigenvectors of the smaller side's Gram matrix, as rows in ascending order of
+    /// eigenvalue; `.gesdd`: the SVD.
+    private let eigenvectors: Tensor?
+    private let svd: SingularValueDecomposition?
+    private let left: Bool
+
+    /// Decomposes `matrix` [m, n].
+    public init(_ matrix: Tensor, method: SubspaceMethod = .gram) throws {
+        precondition(matrix.rank == 2, "RankReducer needs a matrix, got \(matrix.shape)")
+        self.matrix = matrix
+        let (m, n) = (matrix.shape[0], matrix.shape[1])
+        left = m <= n
+        switch method {
+        case .gesdd:
+            svd = try matrix.svd()
+            eigenvectors = nil
+        case .gram:
+            let p = left ? m : n
+            let gram = Tensor(zeros: [p, p])
+            BLAS.syrkLower(transA: !left, n: p, k: left ? n : m, a: matrix.data, lda: n, c: gram.data, ldc: p)
+            eigenvectors = try gram.symmetricEigen(lowest: 0, count: p).vectors
+            svd = nil
+        }
+    }
+
+    /// The best rank-`rank` approximation (an exact copy at rank >= min(m, n)), as `LowRank.approximation`.
+    public func approximation(rank k: Int) -> Tensor {
+        let (m, n) = (matrix.shape[0], matrix.shape[1])
+        precondition(k >= 1, "rank must be positive, got \(k)")
+        if k >= Swift.min(m, n) { return matrix.copy() }
+        if let svd {
+            let p = svd.u.shape[1]
+            let us = Tensor(zeros: [m, k])
+            for i in 0..<m { for j in 0..<k { us.data[i * k + j] = svd.u.data[i * p + j] * svd.s.data[j] } }
+            let out = Tensor(zeros: [m, n])
+            BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, a: us.data, lda: k, b: svd.vt.data, ldb: n, c: out.data, ldc: n)
+            return out
+        }
+        guard let vectors = eigenvectors else { preconditionFailure("RankReducer without a decomposition") }
+        let p = vectors.shape[0]
+        // leading k = the last k rows; complement = the first p - k rows
+        let complement = 2 * k > p
+        let rows = complement ? Array(0..<(p - k)) : Array((p - k)..<p)
+        return LowRank.project(matrix, basis: vectors.gathered(axis: 0, sources: rows), complement: complement, left: left)
     }
 }

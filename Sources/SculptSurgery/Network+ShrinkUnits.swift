@@ -38,6 +38,16 @@ public struct ShrinkPlan: Codable, Equatable, Sendable {
     public var subspaceMethod: SubspaceMethod
     /// The kept units, ascending indices before the shrink.
     public var keptUnits: [Int]
+
+    public init(layer: Int, originalWidth: Int, targetWidth: Int, method: ShrinkMethod,
+                subspaceMethod: SubspaceMethod = .gram, keptUnits: [Int]) {
+        self.layer = layer
+        self.originalWidth = originalWidth
+        self.targetWidth = targetWidth
+        self.method = method
+        self.subspaceMethod = subspaceMethod
+        self.keptUnits = keptUnits
+    }
 }
 
 extension Network {
@@ -52,16 +62,21 @@ extension Network {
     /// Applies `plan`: keeps its units' producer rows, bias entries and consumer columns (for
     /// EigenRemove with `.reduced`, from the rank-reduced weights, recomputed here); gradients,
     /// masks and optimizer state follow the kept units. Validates first: on an error the network
-    /// is unchanged.
+    /// is unchanged. `reduced` passes the rank-reduced producer and consumer weights when the
+    /// caller already has them (`EigenRemove.reduced` or a `RankReducer` of the current weights).
     @discardableResult
-    public func applyShrink(_ plan: ShrinkPlan) throws -> RemovalReport {
+    public func applyShrink(_ plan: ShrinkPlan, reduced: (producer: Tensor, consumer: Tensor)? = nil) throws -> RemovalReport {
         let group = try DenseUnits(network: self, layer: plan.layer)
         guard group.count == plan.originalWidth else {
             throw SurgeryError.planDoesNotFit(layer: plan.layer, plannedWidth: plan.originalWidth, width: group.count)
         }
         try group.validate(plan.keptUnits)
         guard !plan.keptUnits.isEmpty else { throw SurgeryError.wouldRemoveAllUnits(layer: plan.layer, unitCount: group.count) }
-        return try performShrink(plan, group: group, reducedConsumer: nil)
+        if let reduced {
+            precondition(reduced.producer.shape == group.producer.weight.value.shape
+                         && reduced.consumer.shape == group.consumer.weight.value.shape, "reduced weights of other shapes")
+        }
+        return try performShrink(plan, group: group, reducedConsumer: reduced?.consumer, reducedProducer: reduced?.producer)
     }
 
     /// Plans and applies a shrink in one step (EigenRemove reduces each weight once).
@@ -69,7 +84,7 @@ extension Network {
     public func shrinkUnits(layer: Int, to width: Int, method: ShrinkMethod,
                             subspaceMethod: SubspaceMethod = .gram) throws -> (plan: ShrinkPlan, report: RemovalReport) {
         let (plan, group, reduced) = try prepareShrink(layer: layer, to: width, method: method, subspaceMethod: subspaceMethod)
-        return (plan, try performShrink(plan, group: group, reducedConsumer: reduced))
+        return (plan, try performShrink(plan, group: group, reducedConsumer: reduced, reducedProducer: nil))
     }
 
     /// EigenRemove to `width` units with rank ratio `rankRatio` (kept units get the reduced weights).
@@ -113,14 +128,16 @@ extension Network {
     }
 
     /// Writes a validated plan. Every tensor is computed before the first write.
-    func performShrink(_ plan: ShrinkPlan, group: DenseUnits, reducedConsumer: Tensor?) throws -> RemovalReport {
+    func performShrink(_ plan: ShrinkPlan, group: DenseUnits, reducedConsumer: Tensor?,
+                       reducedProducer: Tensor?) throws -> RemovalReport {
         let before = parameterCount
         let kept: [Int?] = plan.keptUnits
         var newIncoming: Tensor? = nil, newOutgoing: Tensor? = nil
         if case .eigenRemove(let ratio, .reduced) = plan.method {
             let consumerReduced = try reducedConsumer
                 ?? EigenRemove.reduced(group.consumer.weight.value, rankRatio: ratio, method: plan.subspaceMethod)
-            let producerReduced = try EigenRemove.reduced(group.producer.weight.value, rankRatio: ratio, method: plan.subspaceMethod)
+            let producerReduced = try reducedProducer
+                ?? EigenRemove.reduced(group.producer.weight.value, rankRatio: ratio, method: plan.subspaceMethod)
             newIncoming = producerReduced.gathered(axis: 0, sources: kept)
             newOutgoing = consumerReduced.gathered(axis: 1, sources: kept)
         }

@@ -8,32 +8,39 @@ import SculptNN
 extension Tensor {
     /// L2 norm of each slice along `axis` (accumulated in Double).
     public func sliceNorms(axis: Int) -> [Float] {
-        let (l, n, r) = modeView(axis)
-        var sums = [Double](repeating: 0, count: n)
-        for li in 0..<l {
-            for ni in 0..<n {
-                let p = data + (li * n + ni) * r
-                var s = 0.0
-                for ri in 0..<r { s += Double(p[ri]) * Double(p[ri]) }
-                sums[ni] += s
-            }
-        }
-        return sums.map { Float($0.squareRoot()) }
+        sliceSums(axis: axis) { Double($0) * Double($0) }.map { Float($0.squareRoot()) }
     }
 
     /// Mean of each slice along `axis`, of the absolute values when `absolute`.
     public func sliceMeans(axis: Int, absolute: Bool) -> [Float] {
         let (l, n, r) = modeView(axis)
+        let size = Double(Swift.max(l * r, 1))
+        let sums = absolute ? sliceSums(axis: axis) { Double(abs($0)) } : sliceSums(axis: axis) { Double($0) }
+        precondition(sums.count == n)
+        return sums.map { Float($0 / size) }
+    }
+
+    /// Sum of f(x) over each slice along `axis`, in Double.
+    @inline(__always)
+    private func sliceSums(axis: Int, _ f: (Float) -> Double) -> [Double] {
+        // self is (L, N, R); sums[n] = sum over l, r of f(self[l, n, r])
+        let (l, n, r) = modeView(axis)
         var sums = [Double](repeating: 0, count: n)
-        for li in 0..<l {
-            for ni in 0..<n {
-                let p = data + (li * n + ni) * r
-                var s = 0.0
-                for ri in 0..<r { s += absolute ? Double(abs(p[ri])) : Double(p[ri]) }
-                sums[ni] += s
+        sums.withUnsafeMutableBufferPointer { out in
+            for li in 0..<l {
+                let block = data + li * n * r
+                if r == 1 {
+                    for ni in 0..<n { out[ni] += f(block[ni]) }
+                } else {
+                    for ni in 0..<n {
+                        var acc = 0.0
+                        for ri in 0..<r { acc += f(block[ni * r + ri]) }
+                        out[ni] += acc
+                    }
+                }
             }
         }
-        return sums.map { Float($0 / Double(Swift.max(l * r, 1))) }
+        return sums
     }
 
     /// A tensor whose slice `i` along `axis` is slice `sources[i]` of this one times `scales[i]`
@@ -46,13 +53,22 @@ extension Tensor {
         var newShape = shape
         newShape[axis] = k
         let out = Tensor(repeating: fill, shape: newShape)
-        for (i, source) in sources.enumerated() {
-            guard let s = source else { continue }
+        let index = sources.map { s -> Int in
+            guard let s else { return -1 }
             precondition(s >= 0 && s < n, "slice \(s) out of range 0..<\(n) along axis \(axis) of \(shape)")
-            let scale = scales?[i] ?? 1
-            for li in 0..<l {
-                let src = data + (li * n + s) * r, dst = out.data + (li * k + i) * r
-                if scale == 1 { dst.update(from: src, count: r) } else { for ri in 0..<r { dst[ri] = src[ri] * scale } }
+            return s
+        }
+        let scale = scales ?? [Float](repeating: 1, count: k)
+        for li in 0..<l {
+            let src = data + li * n * r, dst = out.data + li * k * r
+            if r == 1 {
+                // columns of a matrix: one element per slice
+                for i in 0..<k where index[i] >= 0 { dst[i] = src[index[i]] * scale[i] }
+            } else {
+                for i in 0..<k where index[i] >= 0 {
+                    let from = src + index[i] * r, to = dst + i * r
+                    if scale[i] == 1 { to.update(from: from, count: r) } else { for ri in 0..<r { to[ri] = from[ri] * scale[i] } }
+                }
             }
         }
         return out
