@@ -3,8 +3,9 @@ import SculptCore
 /// How leading singular subspaces are computed.
 public enum SubspaceMethod: String, Codable, Sendable, CaseIterable {
     /// Eigenvectors of the Gram matrix of the smaller side (`ssyrk` + `ssyevr`), computing only
-    /// the vectors needed (or their complement, whichever is fewer). The default: 3-10x faster
-    /// than `gesdd` at 2048, and the projection onto the subspace agrees with it to ~1e-5.
+    /// the vectors needed (or their complement, whichever is fewer). The default: a rank-512
+    /// reduction of a 2048x2048 weight takes ~0.8 s against ~3.4 s for `sgesdd` alone (one
+    /// thread), and the projection agrees with the `gesdd` one to ~1e-5 relative.
     case gram
     /// The thin SVD through `sgesdd` (every singular vector); the reference.
     case gesdd

@@ -92,7 +92,7 @@ extension Network {
         case .weak(_, let std, let seed):
             var copies = [Int](repeating: 1, count: n)
             for s in plan.sources { if let s { copies[s] += 1 } }
-            let scales = sources.map { 1 / Float(copies[$0!]) }
+            let scales = sources.map { $0.map { 1 / Float(copies[$0]) } ?? 1 }
             outgoing = consumer.weight.value.gathered(axis: 1, sources: sources, scales: scales)
             if std > 0 {
                 var rng = RandomSource(seed: seed)
