@@ -72,6 +72,9 @@ extension Network {
         }
         try group.validate(plan.keptUnits)
         guard !plan.keptUnits.isEmpty else { throw SurgeryError.wouldRemoveAllUnits(layer: plan.layer, unitCount: group.count) }
+        if case .eigenRemove(let ratio, _) = plan.method, !(ratio > 0 && ratio <= 1) {
+            throw SurgeryError.rankRatioOutOfRange(layer: plan.layer, rankRatio: ratio)
+        }
         if let reduced {
             precondition(reduced.producer.shape == group.producer.weight.value.shape
                          && reduced.consumer.shape == group.consumer.weight.value.shape, "reduced weights of other shapes")

@@ -108,5 +108,11 @@ func badShrinkRequests() throws {
         #expect(throws: expected) { try body() }
         #expect(sameState(before, parameterState(net)))
     }
+    var plan = try net.planShrink(layer: 0, to: 4, method: .minimumWeight)
+    plan.method = .eigenRemove(rankRatio: -1, keptWeights: .reduced)
+    #expect(throws: SurgeryError.rankRatioOutOfRange(layer: 0, rankRatio: -1)) { try net.applyShrink(plan) }
+    plan.keptUnits = [0, 9]
+    #expect(throws: SurgeryError.unitOutOfRange(layer: 0, unit: 9, unitCount: 8)) { try net.applyShrink(plan) }
+    #expect(sameState(before, parameterState(net)))
     #expect(SurgeryError.rankRatioOutOfRange(layer: 0, rankRatio: 1.5).description == "rank ratio 1.5 for layer 0 is outside (0, 1]")
 }
