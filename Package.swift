@@ -54,6 +54,7 @@ let targets: [Target] = [
             path: "Tests/SculptExperimentsTestKinds"),
     .executableTarget(name: "SculptExperimentsFixture", dependencies: ["SculptExperiments", "SculptExperimentsTestKinds"],
                       path: "Tests/SculptExperimentsFixture"),
+    .testTarget(name: "SculptCLITests", dependencies: ["sculpt"]),
     .testTarget(name: "SculptExperimentsTests", dependencies: [
         "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture",
         .product(name: "GRDB", package: "GRDB.swift"),

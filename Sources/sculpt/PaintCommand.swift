@@ -41,6 +41,8 @@ struct Paint: ParsableCommand {
     var seed: UInt64 = 0
     @Option(name: .customLong("init"), help: "Weight initialization: glorot (default: Keras, as the paper used), pytorch, he, uniform:A:B, normal:M:S.")
     var initialization = "glorot"
+    @Option(help: "Activation of the output unit: sigmoid (the paper) or identity.")
+    var output = "sigmoid"
     @Option(help: "Reinitialization training with R rounds (0: train, prune, train again) instead of plain training.")
     var reinit: Int?
     @Option(help: "Output folder.")
@@ -162,9 +164,12 @@ struct Paint: ParsableCommand {
         guard let initializer = Initializer(parsing: initialization) else {
             throw UsageError("--init \(initialization): unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD")
         }
+        guard let outputActivation = PaintingJob.outputActivations.first(where: { $0.name == output }) else {
+            throw UsageError("--output \(output): unknown output activation; use \(PaintingJob.outputActivations.map(\.name).joined(separator: " or "))")
+        }
         return PaintingJob(shape: parsedShape, size: size, hidden: hidden, linear: widths, epochs: epochs,
                            patience: patience, batch: batch, learningRate: lr, seed: seed, minDelta: minDelta,
-                           initializer: initializer)
+                           initializer: initializer, outputActivation: outputActivation)
     }
 
     /// Creates `path` (and parents); an existing folder is fine, an existing file is an error.
