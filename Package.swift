@@ -5,7 +5,7 @@ import PackageDescription
 
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
 ]
@@ -26,8 +26,9 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -37,6 +38,8 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptIOTests", dependencies: ["SculptIO", "SculptNN", "SculptData", "TestSupport"],
+                exclude: ["Reference"]),
 ]
 
 let package = Package(
