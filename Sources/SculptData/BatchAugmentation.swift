@@ -16,20 +16,31 @@ public final class RandomCropFlip: BatchAugmentation {
     public let padding: Int
     public let flip: Bool
     public let fill: Float
+    /// `[C, H, W]` of the images when batches come flattened (`[B, C*H*W]`, for dense networks).
+    public let imageShape: [Int]?
     private let scratch = Tensor(zeros: [0])  // one sample (C, H, W)
 
-    /// An augmentation with `padding` >= 0; `flip` turns the horizontal flip on.
-    public init(padding: Int = 4, flip: Bool = true, fill: Float = 0) {
+    /// An augmentation with `padding` >= 0; `flip` turns the horizontal flip on. Give
+    /// `imageShape` to augment flattened batches.
+    public init(padding: Int = 4, flip: Bool = true, fill: Float = 0, imageShape: [Int]? = nil) {
         precondition(padding >= 0, "padding must be >= 0, got \(padding)")
+        precondition(imageShape == nil || imageShape!.count == 3, "imageShape must be [C, H, W], got \(imageShape!)")
         self.padding = padding
         self.flip = flip
         self.fill = fill
+        self.imageShape = imageShape
     }
 
     public func apply(inputs: Tensor, rng: inout RandomSource) {
-        // inputs is (B, C, H, W)
-        precondition(inputs.rank == 4, "RandomCropFlip needs (B, C, H, W) batches, got \(inputs.shape)")
-        let b = inputs.shape[0], c = inputs.shape[1], h = inputs.shape[2], w = inputs.shape[3]
+        // inputs is (B, C, H, W), or (B, C*H*W) with imageShape (C, H, W)
+        let dims: [Int]
+        if inputs.rank == 4 { dims = Array(inputs.shape.dropFirst()) } else {
+            guard let imageShape, inputs.rank >= 1, inputs.rowStride == imageShape.reduce(1, *) else {
+                preconditionFailure("RandomCropFlip needs (B, C, H, W) batches or an imageShape, got \(inputs.shape)")
+            }
+            dims = imageShape
+        }
+        let b = inputs.shape[0], c = dims[0], h = dims[1], w = dims[2]
         let size = c * h * w, p = padding
         scratch.resize([c, h, w])
         for r in 0..<b {

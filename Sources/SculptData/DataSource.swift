@@ -83,6 +83,6 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
     /// The augmentation used for training by default: random crop (padding 4) and flip for
     /// CIFAR, none for MNIST-style data.
     public func defaultAugmentation() -> BatchAugmentation? {
-        isCIFAR ? RandomCropFlip(padding: 4) : nil
+        isCIFAR ? RandomCropFlip(padding: 4, imageShape: [3, 32, 32]) : nil
     }
 }

@@ -88,7 +88,10 @@ public struct Checkpoint {
         let architecturePath = dir + "/" + architectureFile, weightsPath = dir + "/" + weightsFile
         let architecture = try decodeJSON(Architecture.self, path: architecturePath)
         let weights = try Safetensors.read(try existing(weightsPath))
-        let network = try buildNetwork(architecture, path: architecturePath, budget: weights.elementCount, weightsPath: weightsPath)
+        // Generous slack so that a mismatch is reported by tensor name, yet a corrupted width
+        // cannot allocate gigabytes.
+        let budget = 2 * weights.elementCount + (1 << 20)
+        let network = try buildNetwork(architecture, path: architecturePath, budget: budget, weightsPath: weightsPath)
         try assign(weights, to: network.namedParameters.map { ($0.name, $0.parameter.value) } + network.namedBuffers.map { ($0.name, $0.buffer) },
                    path: weightsPath)
 
@@ -109,18 +112,18 @@ public struct Checkpoint {
         return Checkpoint(network: network, history: history, training: training)
     }
 
-    /// Builds the network layer by layer, stopping as soon as it needs more values than the
-    /// weights file holds (a corrupted width must not allocate gigabytes).
+    /// Builds the network layer by layer, stopping as soon as it needs more than `budget` values.
     static func buildNetwork(_ architecture: Architecture, path: String, budget: Int, weightsPath: String) throws -> Network {
         var rng = RandomSource(seed: 0)
         var layers: [Layer] = []
         var needed = 0
         do {
             for spec in architecture.layers {
-                if case .dense(let i, let o, let b) = spec {
+                if case .dense(let i, let o, _) = spec {
                     let (n, overflow) = i.multipliedReportingOverflow(by: o)
-                    if overflow || n > budget - needed { throw CheckpointError.architectureTooLarge(path: weightsPath, needed: overflow ? Int.max : needed + n, available: budget) }
-                    _ = b
+                    if overflow || n > budget - needed {
+                        throw CheckpointError.architectureTooLarge(path: weightsPath, needed: overflow ? Int.max : needed + n, available: budget)
+                    }
                 }
                 let layer = try spec.makeLayer(initializer: .uniform(low: 0, high: 0), rng: &rng)
                 needed += layer.parameterCount + ((layer as? HasBuffers)?.namedBuffers.reduce(0) { $0 + $1.buffer.count } ?? 0)

@@ -25,7 +25,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
         case .malformedJSON(let p, let r): return "\(p): malformed JSON: \(r)"
         case .invalidArchitecture(let p, let r): return "\(p): \(r)"
         case .architectureTooLarge(let p, let n, let a):
-            return "\(p): the architecture needs at least \(n) values but the weights hold \(a)"
+            return "\(p): the architecture needs at least \(n) values, far more than the weights hold (limit \(a))"
         case .missingTensors(let p, let names): return "\(p): missing tensors \(list(names))"
         case .unexpectedTensors(let p, let names): return "\(p): unexpected tensors \(list(names))"
         case .shapeMismatch(let p, let t, let e, let a): return "\(p): tensor \(t) has shape \(a), the architecture needs \(e)"
