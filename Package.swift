@@ -24,9 +24,9 @@ let targets: [Target] = [
     ),
     .systemLibrary(name: "CZlib", pkgConfig: nil, providers: [.apt(["zlib1g-dev"])]),
     .target(name: "SculptCore", dependencies: blas),
-    .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
+    .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"], exclude: ["README.md"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
-    .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),

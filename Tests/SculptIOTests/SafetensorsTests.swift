@@ -41,6 +41,21 @@ import Testing
         #expect(Array(bytes[(8 + n)...]) == [0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0xC0])
     }
 
+    /// The bytes `safetensors.numpy.save_file({"a": arange(6).reshape(2, 3), "b": [1.5]}, metadata={"x": "y"})`
+    /// wrote (safetensors 0.x, float32): Sculpt reads them and writes the same bytes.
+    @Test func matchesTheOfficialLibrary() throws {
+        let header = #"{"__metadata__":{"x":"y"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}}"#
+            + "       "
+        let data: [UInt8] = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x40,
+                             0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0xA0, 0x40, 0x00, 0x00, 0xC0, 0x3F]
+        let official: [UInt8] = [0x90, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + data
+        let file = try Safetensors.decode(official, path: "official")
+        #expect(file["a"] == Tensor([0, 1, 2, 3, 4, 5], shape: [2, 3]))
+        #expect(file["b"] == Tensor([1.5]))
+        #expect(file.metadata == ["x": "y"])
+        #expect(Safetensors(tensors: [("a", file["a"]!), ("b", file["b"]!)], metadata: ["x": "y"]).encoded() == official)
+    }
+
     /// A file with a hand-written header and `dataSize` data bytes.
     static func file(_ header: String, dataSize: Int) -> [UInt8] {
         let h = Array(header.utf8)
