@@ -235,5 +235,9 @@ func describe(_ error: Error) -> String {
 }
 
 private func codingPath(_ path: [CodingKey]) -> String {
-    path.isEmpty ? "" : " at " + path.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+    var text = ""
+    for key in path {
+        if let i = key.intValue { text += "[\(i)]" } else { text += (text.isEmpty ? "" : ".") + key.stringValue }
+    }
+    return text.isEmpty ? "" : " at " + text
 }

@@ -19,7 +19,7 @@ struct Eval: ParsableCommand {
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
         let loaded = try loadData(data)
-        let test = try adapt(loaded.test, to: checkpoint.network, dataName: data)
+        let test = try adapt(loaded.test, to: checkpoint.network, dataName: data, modelName: "the network in \(modelDirectory)")
         let loss = checkpoint.training?.configuration.loss ?? .crossEntropy
         let (testLoss, testAccuracy) = evaluate(checkpoint.network, on: test, loss: loss)
         let result = EvalResult(testAccuracy: testAccuracy ?? 0, testLoss: testLoss, samples: test.count,

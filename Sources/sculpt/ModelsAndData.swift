@@ -15,7 +15,7 @@ let builtinArchitectureNames: [String] = []
 /// The architecture a `--model` value names: a JSON file, or a built-in name.
 func resolveArchitecture(_ model: String) throws -> Architecture {
     if FilePaths.isFile(model) {
-        do { return try Architecture(contentsOf: model) } catch { throw UsageError("--model \(model): \(error)") }
+        do { return try Architecture(contentsOf: model) } catch { throw UsageError("--model \(error)") }
     }
     if let builtin = builtinArchitecture(named: model) { return builtin }
     if model.hasSuffix(".json") { throw UsageError("--model: file \(model) does not exist") }
@@ -36,13 +36,13 @@ func loadData(_ text: String) throws -> (source: DataSource, train: ImageDataset
 
 /// `data` viewed in the network's input shape (flattened for a dense network), checking that
 /// the network's output has one logit per class.
-func adapt(_ data: Dataset, to network: Network, dataName: String) throws -> Dataset {
+func adapt(_ data: Dataset, to network: Network, dataName: String, modelName: String = "--model") throws -> Dataset {
     if let classes = data.classCount, network.outputShape != [classes] {
-        throw UsageError("--model outputs \(network.outputShape) but --data \(dataName) has \(classes) classes (needs [\(classes)])")
+        throw UsageError("\(modelName) outputs \(network.outputShape) but --data \(dataName) has \(classes) classes (needs [\(classes)])")
     }
     if data.inputShape == network.inputShape { return data }
     guard data.inputShape.reduce(1, *) == network.inputShape.reduce(1, *) else {
-        throw UsageError("--model takes samples of shape \(network.inputShape) but --data \(dataName) gives \(data.inputShape)")
+        throw UsageError("\(modelName) takes samples of shape \(network.inputShape) but --data \(dataName) gives \(data.inputShape)")
     }
     return ReshapedDataset(data, inputShape: network.inputShape)
 }
