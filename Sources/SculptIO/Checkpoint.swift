@@ -48,8 +48,7 @@ public struct Checkpoint {
     public func save(to directory: String) throws {
         if FilePaths.exists(directory) {
             guard FilePaths.isDirectory(directory) else { throw CheckpointError.refusingToReplace(path: directory, reason: "it is a file, not a checkpoint folder") }
-            let contents = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
-            guard contents.isEmpty || Self.exists(at: directory) else {
+            guard FilePaths.isEmptyDirectory(directory) || Self.exists(at: directory) else {
                 throw CheckpointError.refusingToReplace(path: directory, reason: "the folder is not empty and holds no \(Self.architectureFile)")
             }
         }

@@ -99,7 +99,7 @@ struct Train: ParsableCommand {
         let (testLoss, testAccuracy) = evaluate(run.network, on: test, loss: run.configuration.loss)
         let result = TrainResult(testAccuracy: testAccuracy ?? 0, testLoss: testLoss, epochs: run.completedEpochs,
                                  epochsThisRun: trained, seconds: seconds,
-                                 secondsPerEpoch: trained > 0 ? seconds / Double(trained) : 0,
+                                 secondsPerEpoch: trained > 0 ? run.reports.suffix(trained).reduce(0) { $0 + $1.seconds } / Double(trained) : 0,
                                  parameters: run.network.parameterCount,
                                  trainLoss: run.reports.last?.loss, validationAccuracy: run.reports.last?.validationAccuracy,
                                  checkpoint: target)
@@ -194,6 +194,7 @@ struct TrainResult: Encodable {
     var epochsThisRun: Int
     /// Wall-clock seconds of this invocation's epochs (including checkpoint writes).
     var seconds: Double
+    /// Mean wall-clock seconds of one epoch's training (without checkpoint writes).
     var secondsPerEpoch: Double
     var parameters: Int
     var trainLoss: Float?
