@@ -147,9 +147,13 @@ struct Train: ParsableCommand {
         if let validationFraction, validationFraction != saved.validationFraction {
             throw differs("--validation-fraction", "\(validationFraction)", "\(saved.validationFraction)")
         }
-        if let stored = saved.data {
-            let given = (try? DataSource(parsing: data).description) ?? data
-            if given != stored { throw differs("--data", given, stored) }
+        if let stored = saved.data, let storedSource = try? DataSource(parsing: stored) {
+            let given = try? DataSource(parsing: data)
+            let same = given.map { g in
+                g == storedSource || (g.description.split(separator: ":").first == stored.split(separator: ":").first
+                                      && sameFolder(g.directory, storedSource.directory))
+            } ?? false
+            if !same { throw differs("--data", data, stored) }
         }
         let (kind, storedLR, storedMomentum, storedDecay): (String, Float, Float?, Float)
         switch saved.optimizer {
