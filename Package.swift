@@ -5,7 +5,7 @@ import PackageDescription
 
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
-        "SculptCore", "SculptData", "SculptNN", "SculptSurgery",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
         "SculptRecipes", "SculptVisual", "SculptExperiments",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
@@ -25,8 +25,9 @@ let targets: [Target] = [
     ),
     .systemLibrary(name: "CZlib", pkgConfig: nil, providers: [.apt(["zlib1g-dev"])]),
     .target(name: "SculptCore", dependencies: blas),
-    .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
+    .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"], exclude: ["README.md"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
@@ -35,7 +36,7 @@ let targets: [Target] = [
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO",
         "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
@@ -46,6 +47,8 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptIOTests", dependencies: ["SculptIO", "SculptNN", "SculptData", "TestSupport"],
+                exclude: ["Reference"]),
     .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "TestSupport"]),
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),

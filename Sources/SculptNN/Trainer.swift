@@ -94,11 +94,6 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A transformation applied to each training batch in place (data augmentation).
-public protocol BatchAugmentation {
-    func apply(inputs: Tensor, rng: inout RandomSource)
-}
-
 /// Trains a network with mini-batches, reshuffling each epoch, with early stopping and callbacks.
 public final class Trainer {
     public let network: Network
