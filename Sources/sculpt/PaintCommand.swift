@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptRecipes
 import SculptVisual
@@ -15,7 +16,8 @@ struct Paint: ParsableCommand {
         Section 4.1, ending with a prune of non-contributing units), then folds the linear layers into
         the output layer. Writes DIR/target.png, DIR/prediction.png (prediction with each ReLU unit's
         boundary in red), DIR/units.png (each ReLU unit's output, the pre-sigmoid sum and the output)
-        and DIR/architecture.json, all of the final (collapsed) network.
+        and the final (collapsed) network as a checkpoint (DIR/architecture.json, DIR/weights.safetensors,
+        DIR/history.json) that `sculpt inspect DIR` reads.
         """
     )
 
@@ -109,8 +111,7 @@ struct Paint: ParsableCommand {
                 (name: "target.png", bytes: try figures.target(painting).pngBytes()),
                 (name: "prediction.png", bytes: try figures.prediction(of: result.network).pngBytes()),
                 (name: "units.png", bytes: try figures.units(of: result.network).pngBytes()),
-                (name: "architecture.json", bytes: try architectureJSON(result.network.architecture)),
-            ]
+            ] + (try Checkpoint(network: result.network).files())  // architecture.json, weights, history: `sculpt inspect DIR` reads them
             var paths: [String] = []
             for file in files {
                 let path = (out as NSString).appendingPathComponent(file.name)
@@ -182,11 +183,5 @@ struct Paint: ParsableCommand {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw UsageError("--out \(path): cannot create the folder (\(error.localizedDescription))")
         }
-    }
-
-    func architectureJSON(_ architecture: Architecture) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return Array(try encoder.encode(architecture)) + [10]
     }
 }

@@ -59,7 +59,7 @@ import Testing
         let r = try Self.sculpt(["paint", "--json", "--out", out] + arguments)
         #expect(r.status == 0, "\(r.stderr)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        for name in ["target.png", "prediction.png", "units.png", "architecture.json"] {
+        for name in ["target.png", "prediction.png", "units.png", "architecture.json", "weights.safetensors", "history.json"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + name))
         }
         return try #require(object)
@@ -87,5 +87,31 @@ import Testing
         #expect((0...2).contains(json["revertedRounds"] as? Int ?? -1))
         #expect(json["finalTrainingLoss"] == nil)
         #expect((json["epochs"] as? Int ?? 0) > 20)  // several phases
+    }
+
+    @Test func inspectReadsWhatPaintSaved() throws {
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let painted = try Self.sculpt(["paint", "--json", "--out", out, "--size", "12", "--hidden", "4", "--linear", "4", "--epochs", "40"])
+        #expect(painted.status == 0, "\(painted.stderr)")
+        let paint = try #require(try JSONSerialization.jsonObject(with: Data(painted.stdout.utf8)) as? [String: Any])
+        let r = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let units = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        // The saved network is the collapsed one: Dense(2, 4) + ReLU + Dense(4, 1) + sigmoid.
+        #expect(units.count == 4)
+        #expect(units.map { $0["unit"] as? Int } == [0, 1, 2, 3] && units.allSatisfy { $0["layer"] as? Int == 0 })
+        #expect(units.filter { $0["active"] as? Bool == true }.count == paint["activeUnits"] as? Int)
+        for u in units {
+            for key in ["lossRatio", "incomingNorm", "outgoingNorm", "bias"] { #expect(u[key] is Double, "\(key)") }
+        }
+        let text = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "0"])
+        #expect(text.status == 0 && text.stdout.contains("loss ratio"))
+        let badLayer = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "2"])
+        #expect(badLayer.status == 2 && badLayer.stderr.hasPrefix("sculpt: error: --layer 2: "))
+        let badData = try Self.sculpt(["inspect", out, "--data", "mnist"])
+        #expect(badData.status == 2 && badData.stderr.hasPrefix("sculpt: error: --data mnist: "))
+        let missing = try Self.sculpt(["inspect", out + "/nothing", "--data", "painting:square"])
+        #expect(missing.status == 2)
     }
 }
