@@ -112,6 +112,9 @@ struct Paint: ParsableCommand {
                 (name: "prediction.png", bytes: try figures.prediction(of: result.network).pngBytes()),
                 (name: "units.png", bytes: try figures.units(of: result.network).pngBytes()),
             ] + (try Checkpoint(network: result.network).files())  // architecture.json, weights, history: `sculpt inspect DIR` reads them
+            for stale in [Checkpoint.trainingFile, Checkpoint.optimizerFile] {  // a painted network carries no training state
+                try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(stale))
+            }
             var paths: [String] = []
             for file in files {
                 let path = (out as NSString).appendingPathComponent(file.name)
