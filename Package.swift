@@ -26,8 +26,9 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
-        "SculptCore", "SculptData", "SculptNN",
+        "SculptCore", "SculptData", "SculptNN", "SculptBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -37,6 +38,7 @@ let targets: [Target] = [
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN"]),
 ]
 
 let package = Package(
