@@ -25,16 +25,31 @@ public enum BLAS {
 
     /// C = alpha * op(A) * op(B) + beta * C, row-major.
     /// op(A) is [m, k], op(B) is [k, n], C is [m, n]; lda/ldb/ldc are row strides of the stored matrices.
-    @inline(__always)
+    /// With beta = 0, C is not read (as in BLAS).
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        var beta = beta
+        if beta == 0 && m * n <= smallProductElements && m > 0 && n > 0 {
+            // OpenBLAS clears a beta = 0 output one column-major column at a time (one memset per
+            // row of a row-major C): for the small products of small networks that costs more than
+            // the product. Clearing C here and accumulating with beta = 1 gives the same result.
+            if ldc == n {
+                c.update(repeating: 0, count: m * n)
+            } else {
+                for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) }
+            }
+            beta = 1
+        }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
+
+    /// Outputs up to this many elements are cleared before a beta = 0 product (see `gemm`).
+    static let smallProductElements = 1 << 16
 
     /// y = alpha * x + y over `n` elements.
     @inline(__always)

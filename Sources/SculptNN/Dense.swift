@@ -5,7 +5,7 @@ public final class Dense: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    private var input: Tensor?                 // x (B, in), kept for backward
+    @exclusivity(unchecked) private var input: Tensor?                 // x (B, in), kept for backward
     private let output = Tensor(zeros: [0])    // y (B, out)
     private let gradInput = Tensor(zeros: [0]) // dx (B, in)
 
@@ -49,39 +49,56 @@ public final class Dense: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // x is (B, in), W is (out, in), y is (B, out)
-        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        let w = weight.value
+        let b = x.shape[0], nIn = w.shape[1], nOut = w.shape[0]
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
-        output.resize([b, nOut])
-        let y = output.data
+        let out = output
+        out.resize(rows: b, columns: nOut)
+        let y = out.data
         if let bias {
-            for r in 0..<b { (y + r * nOut).update(from: bias.value.data, count: nOut) }
+            let bv = bias.value.data
+            var row = y
+            for _ in 0..<b {
+                for j in 0..<nOut { row[j] = bv[j] }
+                row += nOut
+            }
         }
         BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
-                  a: x.data, lda: nIn, b: weight.value.data, ldb: nIn,
+                  a: x.data, lda: nIn, b: w.data, ldb: nIn,
                   beta: bias == nil ? 0 : 1, c: y, ldc: nOut)
-        return output
+        return out
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dy is (B, out); dW (out, in) += dy^T x; db (out) += sum_rows dy; dx (B, in) = dy W
         guard let x = input else { preconditionFailure("Dense.backward before forward") }
-        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        let w = weight.value
+        let b = x.shape[0], nIn = w.shape[1], nOut = w.shape[0]
         BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: b,
                   a: dy.data, lda: nOut, b: x.data, ldb: nIn,
                   beta: 1, c: weight.grad.data, ldc: nIn)
         if let bias {
-            let db = bias.grad.data, g = dy.data
-            for r in 0..<b {
-                let row = g + r * nOut
-                for j in 0..<nOut { db[j] += row[j] }
+            // db (out) += column sums of dy, rows added in order; the running sums live in a
+            // stack buffer the compiler knows aliases nothing, so the row loop vectorizes.
+            let db = bias.grad.data
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: nOut) { acc in
+                let s = acc.baseAddress!
+                for j in 0..<nOut { s[j] = db[j] }
+                var row = UnsafePointer(dy.data)
+                for _ in 0..<b {
+                    for j in 0..<nOut { s[j] += row[j] }
+                    row += nOut
+                }
+                for j in 0..<nOut { db[j] = s[j] }
             }
         }
         guard needInputGradient else { return nil }
-        gradInput.resize([b, nIn])
+        let dx = gradInput
+        dx.resize(rows: b, columns: nIn)
         BLAS.gemm(transA: false, transB: false, m: b, n: nIn, k: nOut,
-                  a: dy.data, lda: nOut, b: weight.value.data, ldb: nIn,
-                  beta: 0, c: gradInput.data, ldc: nIn)
-        return gradInput
+                  a: dy.data, lda: nOut, b: w.data, ldb: nIn,
+                  beta: 0, c: dx.data, ldc: nIn)
+        return dx
     }
 }
