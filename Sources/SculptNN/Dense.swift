@@ -57,12 +57,7 @@ public final class Dense: Layer {
         out.resize(rows: b, columns: nOut)
         let y = out.data
         if let bias {
-            let bv = bias.value.data
-            var row = y
-            for _ in 0..<b {
-                for j in 0..<nOut { row[j] = bv[j] }
-                row += nOut
-            }
+            fillRows(y, rows: b, with: bias.value.data, count: nOut)
         }
         BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
                   a: x.data, lda: nIn, b: w.data, ldb: nIn,
@@ -79,19 +74,7 @@ public final class Dense: Layer {
                   a: dy.data, lda: nOut, b: x.data, ldb: nIn,
                   beta: 1, c: weight.grad.data, ldc: nIn)
         if let bias {
-            // db (out) += column sums of dy, rows added in order; the running sums live in a
-            // stack buffer the compiler knows aliases nothing, so the row loop vectorizes.
-            let db = bias.grad.data
-            withUnsafeTemporaryAllocation(of: Float.self, capacity: nOut) { acc in
-                let s = acc.baseAddress!
-                for j in 0..<nOut { s[j] = db[j] }
-                var row = UnsafePointer(dy.data)
-                for _ in 0..<b {
-                    for j in 0..<nOut { s[j] += row[j] }
-                    row += nOut
-                }
-                for j in 0..<nOut { db[j] = s[j] }
-            }
+            addColumnSums(of: dy.data, rows: b, columns: nOut, to: bias.grad.data)
         }
         guard needInputGradient else { return nil }
         let dx = gradInput
@@ -102,3 +85,47 @@ public final class Dense: Layer {
         return dx
     }
 }
+
+/// Copies `count` floats from `source` into each of `rows` consecutive rows of `destination`:
+/// one row, then memcpy of the filled part onto the rest, doubling (log2(rows) copies).
+func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with source: UnsafePointer<Float>, count: Int) {
+    guard rows > 0, count > 0 else { return }
+    destination.update(from: source, count: count)
+    var filled = 1
+    while filled < rows {
+        let n = Swift.min(filled, rows - filled)
+        (destination + filled * count).update(from: destination, count: n * count)
+        filled += n
+    }
+}
+
+/// sums (columns) += column sums of m (rows, columns), row-major; each column's rows are added
+/// in order (the same result as adding row after row), 16 columns at a time in registers.
+func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<Float>) {
+    let total = rows * columns
+    var j0 = 0
+    while j0 < columns {
+        let width = Swift.min(16, columns - j0)
+        var acc = SIMD16<Float>(repeating: 0)
+        for j in 0..<width { acc[j] = sums[j0 + j] }
+        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+        let keep = lanes .< Int32(width)
+        let zero = SIMD16<Float>(repeating: 0)
+        var r = 0, offset = j0
+        // Whole 16-float loads while they stay inside m; lanes past this chunk's columns are zeroed.
+        while r < rows && offset + 16 <= total {
+            let v = UnsafeRawPointer(m + offset).loadUnaligned(as: SIMD16<Float>.self)
+            acc += zero.replacing(with: v, where: keep)
+            r += 1
+            offset += columns
+        }
+        while r < rows {
+            for j in 0..<width { acc[j] += m[offset + j] }
+            r += 1
+            offset += columns
+        }
+        for j in 0..<width { sums[j0 + j] = acc[j] }
+        j0 += 16
+    }
+}
+

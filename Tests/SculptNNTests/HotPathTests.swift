@@ -117,3 +117,22 @@ func trainerMatchesReferenceLoop() throws {
     for (a, b) in zip(netA.parameters, netB.parameters) { #expect(a.value.scalars == b.value.scalars) }
     #expect(rngA == rngB)
 }
+
+@Test("column sums and row fills equal the plain loops exactly", arguments: [1, 3, 9, 16, 17, 40])
+func columnSumsAndRowFills(columns: Int) {
+    var rng = RandomSource(seed: UInt64(columns))
+    for rows in [1, 2, 5, 128] {
+        let m = Tensor.uniform([rows, columns], -1, 1, using: &rng)
+        let start = Tensor.uniform([columns], -1, 1, using: &rng)
+        let sums = start.copy()
+        addColumnSums(of: m.data, rows: rows, columns: columns, to: sums.data)
+        for j in 0..<columns {
+            var s = start[flat: j]
+            for r in 0..<rows { s += m[r, j] }
+            #expect(sums[flat: j] == s)
+        }
+        let filled = Tensor(repeating: .nan, shape: [rows, columns])
+        fillRows(filled.data, rows: rows, with: start.data, count: columns)
+        for r in 0..<rows { for j in 0..<columns { #expect(filled[r, j] == start[flat: j]) } }
+    }
+}
