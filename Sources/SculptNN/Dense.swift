@@ -100,32 +100,32 @@ func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with source
 }
 
 /// sums (columns) += column sums of m (rows, columns), row-major; each column's rows are added
-/// in order (the same result as adding row after row), 16 columns at a time in registers.
+/// in order (the same result as adding row after row), 8 columns at a time in registers.
 func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<Float>) {
     let total = rows * columns
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     var j0 = 0
     while j0 < columns {
-        let width = Swift.min(16, columns - j0)
-        var acc = SIMD16<Float>(repeating: 0)
+        let width = Swift.min(8, columns - j0)
+        var acc = SIMD8<Float>(repeating: 0)
         for j in 0..<width { acc[j] = sums[j0 + j] }
-        let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
         let keep = lanes .< Int32(width)
-        let zero = SIMD16<Float>(repeating: 0)
         var r = 0, offset = j0
-        // Whole 16-float loads while they stay inside m; lanes past this chunk's columns are zeroed.
-        while r < rows && offset + 16 <= total {
-            let v = UnsafeRawPointer(m + offset).loadUnaligned(as: SIMD16<Float>.self)
-            acc += zero.replacing(with: v, where: keep)
+        // Whole 8-float loads while they stay inside m; lanes past this chunk's columns add 0.
+        while r < rows && offset + 8 <= total {
+            let v = UnsafeRawPointer(m + offset).loadUnaligned(as: SIMD8<Float>.self)
+            acc += SIMD8<Float>(repeating: 0).replacing(with: v, where: keep)
             r += 1
             offset += columns
         }
         while r < rows {
-            for j in 0..<width { acc[j] += m[offset + j] }
+            var v = SIMD8<Float>(repeating: 0)
+            for j in 0..<width { v[j] = m[offset + j] }
+            acc += v
             r += 1
             offset += columns
         }
         for j in 0..<width { sums[j0 + j] = acc[j] }
-        j0 += 16
+        j0 += 8
     }
 }
-
