@@ -4,26 +4,31 @@
 /// gradient buffers and hand out references to them, so the hot loop allocates nothing after
 /// the first batch of a given size. Call `copy()` for an independent tensor.
 ///
-/// The stored properties are `@exclusivity(unchecked)`: they are read on every layer call and
-/// the runtime exclusivity check costs more than the read (a measurable share of a small
-/// network's training step); a tensor's shape is never modified while it is being read.
+/// The stored properties are `@exclusivity(unchecked)` and other modules read them through
+/// getters: they are read on every layer call, and the runtime exclusivity check that a
+/// direct cross-module field access gets (the attribute does not reach it) costs more than the
+/// read. A tensor's shape is never modified while it is being read.
 public final class Tensor: @unchecked Sendable {
-    /// The extent of each dimension; `[]` is a scalar.
-    @exclusivity(unchecked) public private(set) var shape: [Int]
-    /// The number of elements (product of `shape`).
-    @exclusivity(unchecked) public private(set) var count: Int
+    @exclusivity(unchecked) private var storedShape: [Int]
+    @exclusivity(unchecked) private var storedCount: Int
+    @exclusivity(unchecked) private var storedData: UnsafeMutablePointer<Float>
     /// Capacity of `data` in elements (>= count); lets `resize` reuse storage.
     @exclusivity(unchecked) private var capacity: Int
+
+    /// The extent of each dimension; `[]` is a scalar.
+    public var shape: [Int] { storedShape }
+    /// The number of elements (product of `shape`).
+    public var count: Int { storedCount }
     /// The elements, row-major.
-    @exclusivity(unchecked) public private(set) var data: UnsafeMutablePointer<Float>
+    public var data: UnsafeMutablePointer<Float> { storedData }
 
     /// A zero-filled tensor of the given shape.
     public init(zeros shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        self.shape = shape
-        self.count = shape.reduce(1, *)
-        self.capacity = Swift.max(count, 1)
-        self.data = .allocate(capacity: capacity)
+        self.storedShape = shape
+        self.storedCount = shape.reduce(1, *)
+        self.capacity = Swift.max(storedCount, 1)
+        self.storedData = .allocate(capacity: capacity)
         data.initialize(repeating: 0, count: capacity)
     }
 
@@ -75,8 +80,8 @@ public final class Tensor: @unchecked Sendable {
         if newShape == shape { return }
         let n = newShape.reduce(1, *)
         reserve(n)
-        shape = newShape
-        count = n
+        storedShape = newShape
+        storedCount = n
     }
 
     /// Resizes to the matrix `[rows, columns]`, allocating nothing when the shape is unchanged
@@ -100,7 +105,7 @@ public final class Tensor: @unchecked Sendable {
         if n > capacity {
             data.deallocate()
             capacity = n
-            data = .allocate(capacity: n)
+            storedData = .allocate(capacity: n)
             data.initialize(repeating: 0, count: n)
         }
     }
@@ -109,7 +114,7 @@ public final class Tensor: @unchecked Sendable {
     public func reshaped(_ newShape: [Int]) -> Tensor {
         let t = copy()
         precondition(newShape.reduce(1, *) == count, "reshape \(shape) -> \(newShape)")
-        t.shape = newShape
+        t.storedShape = newShape
         return t
     }
 

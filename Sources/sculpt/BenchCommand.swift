@@ -20,7 +20,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated BLAS thread counts.")
     var threads: String = "1,2"
 
-    @Option(help: "Timed repetitions per figure (the median is reported).")
+    @Option(help: "Painting: timed repetitions (the median is reported). Gemm always times 10 calls after 3 warm-up calls.")
     var reps: Int = 3
 
     @Option(help: "Painting: epochs per timed repetition.")
