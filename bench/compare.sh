@@ -38,10 +38,12 @@ echo "-- building the release binary"
 bin="$(cd "$repo" && swift build -c release --show-bin-path)/sculpt"
 
 run_c=0
+c_file=""
 if [[ ",$WORKLOADS," == *",gemm,"* ]]; then
   echo "-- compiling the C reference (cc -O2 ... -lopenblas)"
   cc -O2 "$repo/bench/sgemm_openblas.c" -o "$OUT/sgemm_openblas" -lopenblas -lm
   run_c=1
+  c_file="$OUT/c.jsonl"
 fi
 
 # Sculpt's painting figures first; then, per thread count, gemm as C / Sculpt / C, so that
@@ -78,7 +80,7 @@ echo "   load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 recorded=""
 if [ -n "$PEERS_DIR" ]; then recorded="$(ls "$PEERS_DIR"/results-*.json 2>/dev/null | sort | tail -1 || true)"; fi
 
-python3 - "$OUT/sculpt.jsonl" "${run_c:+$OUT/c.jsonl}" "$torch_file" "$recorded" <<'PY'
+python3 - "$OUT/sculpt.jsonl" "$c_file" "$torch_file" "$recorded" <<'PY'
 import json, sys
 
 sculpt_path, c_path, torch_path, recorded_path = (sys.argv[1:] + ["", "", ""])[:4]

@@ -44,8 +44,44 @@ public enum BLAS {
             }
             beta = 1
         }
+        if m * n <= smallProductElements && productAsVectorOperation(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc) { return }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Products with a single output column or row (n = 1 or m = 1) as one sgemv call:
+    /// OpenBLAS's sgemm packs both operands first, which for the thin products of small networks
+    /// (a layer with one unit) costs more than the product (about 3x the instructions). The k = 1
+    /// outer product stays with sgemm: OpenBLAS's sger was slower still. Returns false when the
+    /// shape is not one of these.
+    private static func productAsVectorOperation(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) -> Bool {
+        guard m > 0, n > 0, k > 0 else { return false }
+        if n == 1 {
+            // c (m, stride ldc) = alpha op(A) (m, k) x op(B) column (k) + beta c
+            let incB = transB ? 1 : ldb
+            if transA {  // A stored (k, m)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(m), alpha, a, Int32(lda), b, Int32(incB), beta, c, Int32(ldc))
+            } else {     // A stored (m, k)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), alpha, a, Int32(lda), b, Int32(incB), beta, c, Int32(ldc))
+            }
+            return true
+        }
+        if m == 1 {
+            // c row (n) = alpha op(B)^T (n, k) x op(A) row (k) + beta c
+            let incA = transA ? lda : 1
+            if transB {  // B stored (n, k)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+            } else {     // B stored (k, n)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+            }
+            return true
+        }
+        return false
     }
 
     /// Outputs up to this many elements are cleared before a beta = 0 product (see `gemm`).

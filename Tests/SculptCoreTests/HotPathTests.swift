@@ -68,3 +68,24 @@ func rowResizes() {
     t.resize([2, 2])
     #expect(t.shape == [2, 2] && t.count == 4)
 }
+
+@Test("thin products (n = 1, m = 1, k = 1) match the naive kernel for every transpose, beta 0 and 1",
+      arguments: [(7, 1, 5), (1, 6, 5), (7, 6, 1), (1, 1, 4), (1, 5, 1), (6, 1, 1)])
+func thinProductsMatchNaive(m: Int, n: Int, k: Int) {
+    var rng = RandomSource(seed: UInt64(m * 100 + n * 10 + k))
+    for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
+        let a = Tensor.uniform(ta ? [k, m] : [m, k], -1, 1, using: &rng)
+        let b = Tensor.uniform(tb ? [n, k] : [k, n], -1, 1, using: &rng)
+        let ref = naiveMatmul(a, b, ta: ta, tb: tb)
+        let start = Tensor.uniform([m, n], -1, 1, using: &rng)
+        for beta: Float in [0, 1] {
+            let c = start.copy()
+            BLAS.gemm(transA: ta, transB: tb, m: m, n: n, k: k, alpha: 0.5, a: a.data, lda: a.shape[1],
+                      b: b.data, ldb: b.shape[1], beta: beta, c: c.data, ldc: n)
+            for i in 0..<(m * n) {
+                let expected = 0.5 * ref[flat: i] + beta * start[flat: i]
+                #expect(abs(c[flat: i] - expected) < 1e-5, "m \(m) n \(n) k \(k) ta \(ta) tb \(tb) beta \(beta)")
+            }
+        }
+    }
+}
