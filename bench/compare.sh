@@ -9,7 +9,7 @@
 # (/tmp/peers-venv, made by `bash <shared>/bench/peers/setup.sh`), PEERS_DIR (the folder of
 # torch_bench.py; default ../shared/bench/peers next to this repository, or
 # /work/shared/bench/peers), TORCH_WAIT_IDLE (seconds torch_bench waits for a quiet machine,
-# default 10), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX).
+# default 10), GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX).
 # Nothing is written inside the repository.
 set -euo pipefail
 
@@ -19,6 +19,7 @@ REPS="${REPS:-3}"
 WORKLOADS="${WORKLOADS:-painting,gemm}"
 PEERS_VENV="${PEERS_VENV:-/tmp/peers-venv}"
 TORCH_WAIT_IDLE="${TORCH_WAIT_IDLE:-10}"
+GEMM_ROUNDS="${GEMM_ROUNDS:-3}"
 if [ -z "${PEERS_DIR:-}" ]; then
   for d in "$repo/../shared/bench/peers" /work/shared/bench/peers; do
     if [ -f "$d/torch_bench.py" ]; then PEERS_DIR="$(cd "$d" && pwd)"; break; fi
@@ -46,8 +47,8 @@ if [[ ",$WORKLOADS," == *",gemm,"* ]]; then
   c_file="$OUT/c.jsonl"
 fi
 
-# Sculpt's painting figures first; then, per thread count, gemm as C / Sculpt / C, so that
-# a change in machine load shows up as a gap between the two C figures.
+# Sculpt's painting figures first; then, per thread count, gemm alternating C and Sculpt, so
+# that both see the same load; each side's median over the rounds is compared.
 : > "$OUT/sculpt.jsonl"
 others="$(echo "$WORKLOADS" | tr ',' '\n' | grep -vx gemm | paste -sd, - || true)"
 if [ -n "$others" ]; then
@@ -57,9 +58,11 @@ fi
 if [ "$run_c" = 1 ]; then
   : > "$OUT/c.jsonl"
   for t in ${THREADS//,/ }; do
-    echo "-- gemm at $t thread(s): C, Sculpt, C"
-    "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
-    "$bin" bench --json --workloads gemm --threads "$t" --reps "$REPS" >> "$OUT/sculpt.jsonl"
+    echo "-- gemm at $t thread(s): C and Sculpt alternated, $GEMM_ROUNDS rounds, then C once more"
+    for _ in $(seq "$GEMM_ROUNDS"); do
+      "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
+      "$bin" bench --json --workloads gemm --threads "$t" >> "$OUT/sculpt.jsonl"
+    done
     "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
   done
 fi
@@ -84,7 +87,15 @@ python3 - "$OUT/sculpt.jsonl" "$c_file" "$torch_file" "$recorded" <<'PY'
 import json, sys
 
 sculpt_path, c_path, torch_path, recorded_path = (sys.argv[1:] + ["", "", ""])[:4]
-sculpt = [r for line in open(sculpt_path) for r in json.loads(line)["records"]]
+import statistics
+raw = [r for line in open(sculpt_path) for r in json.loads(line)["records"]]
+sculpt = [r for r in raw if r["workload"] != "gemm"]
+for t in sorted({r["threads"] for r in raw if r["workload"] == "gemm"}):
+    runs = [r for r in raw if r["workload"] == "gemm" and r["threads"] == t]
+    merged = dict(runs[0])
+    merged["gflops"] = statistics.median(r["gflops"] for r in runs)
+    merged["rounds"] = [r["gflops"] for r in runs]
+    sculpt.append(merged)
 c = [json.loads(l) for l in open(c_path)] if c_path and c_path.endswith(".jsonl") else []
 torch, torch_source = [], ""
 if torch_path:
@@ -120,9 +131,9 @@ for r in sculpt:
         cs = [x["gflops"] for x in c if x["threads"] == t]
         tm = peer("gemm", t, op="torch.mm_f32_2048")
         npr = peer("gemm", t, op="numpy.matmul_f32_2048")
-        cv = sum(cs) / len(cs) if cs else None
+        cv = statistics.median(cs) if cs else None
         rows.append([f"W5 {r['model']}", str(t), fmt(r["gflops"], " GFLOP/s"),
-                     "C OpenBLAS " + " / ".join(fmt(x) for x in cs) + " GFLOP/s (before / after)",
+                     "rounds " + " ".join(fmt(x) for x in r["rounds"]) + "; C " + " ".join(fmt(x) for x in cs),
                      f"torch.mm {fmt((tm or {}).get('gflops'))} / numpy {fmt((npr or {}).get('gflops'))} GFLOP/s",
                      f"{ratio(r['gflops'], cv, 2)} of C",
                      f"{(tm or {}).get('foreign_cpu_frac') or 0:.2f}" if torch_path else "-"])
@@ -140,10 +151,10 @@ How to read this
     model, 4096 samples, batch 128, Adam) and, beside it, PyTorch's for its default (for-loop)
     Adam and its fused Adam. "Sculpt / peer" is Sculpt divided by PyTorch default / fused;
     the issue's target is at least 50x for both models.
-  * W5 rows: GFLOP/s of a 2048^3 sgemm (median of 10 calls after 3 warm-up calls). "of C" is
-    Sculpt divided by the mean of the plain C program (same OpenBLAS, same protocol) run just
-    before and just after it; the target is >= 0.9x. Two C figures far apart mean the load
-    changed during the measurement: re-run.
+  * W5 rows: GFLOP/s of a 2048^3 sgemm (median of 10 calls after 3 warm-up calls), run in
+    rounds alternating with the plain C program (same OpenBLAS, same protocol); the detail
+    column lists every round. "of C" is Sculpt's median round over C's median run; the target
+    is >= 0.9x. Rounds that differ a lot mean the load changed: re-run on a quiet machine.
   * Timings are wall clock. Other processes distort them (2 threads on 2 cores are hit first):
     compare the load averages printed above, and discard PyTorch rows whose foreign cpu fraction
     is above ~0.05. Re-run on a quiet machine for figures worth quoting.
