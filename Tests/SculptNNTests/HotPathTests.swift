@@ -1,16 +1,11 @@
 import Testing
 import SculptCore
+import TestSupport
 import SculptData
 @testable import SculptNN
 
 // The optimizers cache their state tensors and the Trainer caches the parameter list per
 // epoch; these tests pin that the caches never change what a step computes.
-
-private func parameter(_ values: [Float], grad: [Float]) -> Parameter {
-    let p = Parameter(Tensor(values))
-    p.grad.assign(Tensor(grad))
-    return p
-}
 
 @Test("Adam after resetState steps like a fresh Adam on a fresh parameter")
 func adamSeesResetState() {
