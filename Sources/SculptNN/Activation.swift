@@ -26,7 +26,7 @@ public final class Activation: Layer {
     public let kind: ActivationKind
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
-    private var lastInput: Tensor?
+    @exclusivity(unchecked) private var lastInput: Tensor?
 
     public init(_ kind: ActivationKind) { self.kind = kind }
 
@@ -63,9 +63,10 @@ public final class Activation: Layer {
         let n = dy.count, g = dy.data, dx = gradInput.data, ys = output.data, xs = x.data
         switch kind {
         case .relu:
-            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : 0 }
+            // Both operands are loaded before the select so the loop vectorizes.
+            for i in 0..<n { let gi = g[i]; dx[i] = xs[i] > 0 ? gi : 0 }
         case .leakyRelu(let s):
-            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : s * g[i] }
+            for i in 0..<n { let gi = g[i]; dx[i] = xs[i] > 0 ? gi : s * gi }
         case .tanh:
             for i in 0..<n { dx[i] = g[i] * (1 - ys[i] * ys[i]) }
         case .sigmoid:

@@ -5,7 +5,7 @@ public final class Dense: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    private var input: Tensor?                 // x (B, in), kept for backward
+    @exclusivity(unchecked) private var input: Tensor?                 // x (B, in), kept for backward
     private let output = Tensor(zeros: [0])    // y (B, out)
     private let gradInput = Tensor(zeros: [0]) // dx (B, in)
 
@@ -49,39 +49,83 @@ public final class Dense: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // x is (B, in), W is (out, in), y is (B, out)
-        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        let w = weight.value
+        let b = x.shape[0], nIn = w.shape[1], nOut = w.shape[0]
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
-        output.resize([b, nOut])
-        let y = output.data
+        let out = output
+        out.resize(rows: b, columns: nOut)
+        let y = out.data
         if let bias {
-            for r in 0..<b { (y + r * nOut).update(from: bias.value.data, count: nOut) }
+            fillRows(y, rows: b, with: bias.value.data, count: nOut)
         }
         BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
-                  a: x.data, lda: nIn, b: weight.value.data, ldb: nIn,
+                  a: x.data, lda: nIn, b: w.data, ldb: nIn,
                   beta: bias == nil ? 0 : 1, c: y, ldc: nOut)
-        return output
+        return out
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dy is (B, out); dW (out, in) += dy^T x; db (out) += sum_rows dy; dx (B, in) = dy W
         guard let x = input else { preconditionFailure("Dense.backward before forward") }
-        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        let w = weight.value
+        let b = x.shape[0], nIn = w.shape[1], nOut = w.shape[0]
         BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: b,
                   a: dy.data, lda: nOut, b: x.data, ldb: nIn,
                   beta: 1, c: weight.grad.data, ldc: nIn)
         if let bias {
-            let db = bias.grad.data, g = dy.data
-            for r in 0..<b {
-                let row = g + r * nOut
-                for j in 0..<nOut { db[j] += row[j] }
-            }
+            addColumnSums(of: dy.data, rows: b, columns: nOut, to: bias.grad.data)
         }
         guard needInputGradient else { return nil }
-        gradInput.resize([b, nIn])
+        let dx = gradInput
+        dx.resize(rows: b, columns: nIn)
         BLAS.gemm(transA: false, transB: false, m: b, n: nIn, k: nOut,
-                  a: dy.data, lda: nOut, b: weight.value.data, ldb: nIn,
-                  beta: 0, c: gradInput.data, ldc: nIn)
-        return gradInput
+                  a: dy.data, lda: nOut, b: w.data, ldb: nIn,
+                  beta: 0, c: dx.data, ldc: nIn)
+        return dx
+    }
+}
+
+/// Copies `count` floats from `source` into each of `rows` consecutive rows of `destination`:
+/// one row, then memcpy of the filled part onto the rest, doubling (log2(rows) copies).
+func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with source: UnsafePointer<Float>, count: Int) {
+    guard rows > 0, count > 0 else { return }
+    destination.update(from: source, count: count)
+    var filled = 1
+    while filled < rows {
+        let n = Swift.min(filled, rows - filled)
+        (destination + filled * count).update(from: destination, count: n * count)
+        filled += n
+    }
+}
+
+/// sums (columns) += column sums of m (rows, columns), row-major; each column's rows are added
+/// in order (the same result as adding row after row), 8 columns at a time in registers.
+func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<Float>) {
+    let total = rows * columns
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    var j0 = 0
+    while j0 < columns {
+        let width = Swift.min(8, columns - j0)
+        var acc = SIMD8<Float>(repeating: 0)
+        for j in 0..<width { acc[j] = sums[j0 + j] }
+        let keep = lanes .< Int32(width)
+        var r = 0, offset = j0
+        // Whole 8-float loads while they stay inside m; lanes past this chunk's columns add 0.
+        while r < rows && offset + 8 <= total {
+            let v = UnsafeRawPointer(m + offset).loadUnaligned(as: SIMD8<Float>.self)
+            acc += SIMD8<Float>(repeating: 0).replacing(with: v, where: keep)
+            r += 1
+            offset += columns
+        }
+        while r < rows {
+            var v = SIMD8<Float>(repeating: 0)
+            for j in 0..<width { v[j] = m[offset + j] }
+            acc += v
+            r += 1
+            offset += columns
+        }
+        for j in 0..<width { sums[j0 + j] = acc[j] }
+        j0 += 8
     }
 }

@@ -16,7 +16,7 @@ public struct Architecture: Codable, Equatable, Sendable {
 public final class Network: @unchecked Sendable {
     /// Shape of one input sample.
     public let inputShape: [Int]
-    public private(set) var layers: [Layer]
+    @exclusivity(unchecked) public private(set) var layers: [Layer]
 
     /// A network from layers; throws if consecutive shapes do not chain.
     public init(inputShape: [Int], layers: [Layer]) throws {
@@ -71,8 +71,8 @@ public final class Network: @unchecked Sendable {
         return out
     }
 
-    /// All parameters in order.
-    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+    /// All parameters in order (as `namedParameters`, without building the names).
+    public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
 
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
