@@ -26,6 +26,7 @@ let targets: [Target] = [
     .target(name: "SculptCore", dependencies: blas),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .executableTarget(name: "ConvBench", dependencies: ["SculptCore", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -36,7 +37,8 @@ let targets: [Target] = [
     .target(name: "TestSupport", dependencies: ["SculptCore", "SculptNN"], path: "Tests/TestSupport"),
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
-    .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"],
+                exclude: ["Reference"]),
 ]
 
 let package = Package(

@@ -63,9 +63,10 @@ public final class Activation: Layer {
         let n = dy.count, g = dy.data, dx = gradInput.data, ys = output.data, xs = x.data
         switch kind {
         case .relu:
-            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : 0 }
+            // both loads unconditional, so the select vectorizes (a branch here mispredicts on random signs)
+            for i in 0..<n { let gi = g[i], xi = xs[i]; dx[i] = xi > 0 ? gi : 0 }
         case .leakyRelu(let s):
-            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : s * g[i] }
+            for i in 0..<n { let gi = g[i], xi = xs[i]; dx[i] = xi > 0 ? gi : s * gi }
         case .tanh:
             for i in 0..<n { dx[i] = g[i] * (1 - ys[i] * ys[i]) }
         case .sigmoid:

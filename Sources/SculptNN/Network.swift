@@ -28,6 +28,7 @@ public final class Network: @unchecked Sendable {
     /// Builds the network an architecture describes.
     public convenience init(_ architecture: Architecture, initializer: Initializer = .pytorchDefault,
                             rng: inout RandomSource) throws {
+        _ = try architecture.outputShapes()
         var layers: [Layer] = []
         for spec in architecture.layers { layers.append(try spec.makeLayer(initializer: initializer, rng: &rng)) }
         try self.init(inputShape: architecture.inputShape, layers: layers)
@@ -41,12 +42,7 @@ public final class Network: @unchecked Sendable {
         var s = inputShape
         var out: [[Int]] = []
         for (i, layer) in layers.enumerated() {
-            do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
-                if case .mismatch(let l, let expected, let actual) = e {
-                    throw ShapeError.mismatch(layer: "layers.\(i) \(l)", expected: expected, actual: actual)
-                }
-                throw e
-            }
+            do { s = try layer.outputShape(for: s) } catch let e as ShapeError { throw e.at("layers.\(i)") }
             out.append(s)
         }
         return out
@@ -67,6 +63,15 @@ public final class Network: @unchecked Sendable {
         var out: [(name: String, parameter: Parameter)] = []
         for (i, layer) in layers.enumerated() {
             for (n, p) in layer.namedParameters { out.append(("layers.\(i).\(n)", p)) }
+        }
+        return out
+    }
+
+    /// All non-trainable buffers with PyTorch-style names: `layers.N.running_mean`.
+    public var namedBuffers: [(name: String, buffer: Tensor)] {
+        var out: [(name: String, buffer: Tensor)] = []
+        for (i, layer) in layers.enumerated() {
+            for (n, b) in layer.namedBuffers { out.append(("layers.\(i).\(n)", b)) }
         }
         return out
     }
