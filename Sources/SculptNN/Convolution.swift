@@ -1,25 +1,39 @@
 import SculptCore
 
-/// A 2-D convolution over NCHW batches (PyTorch's `Conv2d`): weight `[O, I, kH, kW]`, bias `[O]`,
+/// A 2-D convolution over NCHW batches (PyTorch's `Conv2d`): weight `[O, I, k, k]`, bias `[O]`,
 /// the same stride and zero padding in both directions.
 ///
-/// Lowered to sgemm over chunks of samples: the chunk's column matrix `(I*kH*kW, S*OH*OW)` is
-/// small enough to stay in cache between im2col and the product, and backward recomputes it
-/// (cheaper than keeping the whole batch's columns, which for W3's second layer is 29 MB).
+/// Lowered to sgemm over chunks of samples: a chunk's column matrix `(I*k*k, S*OH*OW)` is small
+/// enough to stay in cache between im2col and the product, and backward recomputes it (cheaper
+/// than keeping the whole batch's columns, 29 MB for W3's second layer). With
+/// `Parallel.threads > 1` the chunks are spread over workers, each running single-threaded
+/// sgemm on its own buffers; weight gradients are summed over workers in a fixed order, so a
+/// run is reproducible for a given thread count.
 public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter?
     public let stride: Int
     public let padding: Int
 
-    private let columns = Tensor(zeros: [0])     // (K, S*P) for a chunk of S samples, K = I*kH*kW, P = OH*OW
-    private let product = Tensor(zeros: [0])     // (O, S*P): W x columns, or dy regrouped by channel
-    private var input: Tensor?                   // x (B, I, H, W), kept for backward
+    /// Floats per chunk's column matrix (512 KB, half of one core's L2 cache; 2^16 to 2^19
+    /// measured within noise of each other on W3, 2^20 and more about 10% slower).
+    nonisolated(unsafe) public static var chunkElements = 1 << 17
+
+    /// One worker's buffers.
+    private final class Workspace {
+        let columns = Tensor(zeros: [0])     // (K, S*P), K = I*k*k, P = OH*OW
+        let product = Tensor(zeros: [0])     // (O, S*P): W columns, or dy regrouped by channel
+        let weightGrad = Tensor(zeros: [0])  // (O, K), this worker's share of dW
+        let biasGrad = Tensor(zeros: [0])    // (O)
+    }
+
+    private var workspaces: [Workspace] = []
     private let output = Tensor(zeros: [0])      // y (B, O, OH, OW)
     private let gradInput = Tensor(zeros: [0])   // dx (B, I, H, W)
+    private var input: Tensor?                   // x (B, I, H, W), kept for backward
     private var geometry: WindowGeometry?
 
-    /// A layer with the given tensors: weight `[O, I, kH, kW]`, bias `[O]`.
+    /// A layer with the given tensors: weight `[O, I, k, k]`, bias `[O]`.
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4 && weight.count > 0 && weight.shape[2] == weight.shape[3],
                      "Conv2D weight must be [O, I, k, k], got \(weight.shape)")
@@ -31,7 +45,7 @@ public final class Conv2D: Layer {
         self.padding = padding
     }
 
-    /// A layer initialized with `initializer` (fan-in I*kH*kW, fan-out O*kH*kW, as PyTorch).
+    /// A layer initialized with `initializer` (fan-in I*k*k, fan-out O*k*k, as PyTorch).
     public convenience init(inputChannels: Int, outputChannels: Int, kernelSize: Int, stride: Int = 1, padding: Int = 0,
                             bias: Bool = true, initializer: Initializer = .pytorchDefault, rng: inout RandomSource) {
         precondition(inputChannels > 0 && outputChannels > 0 && kernelSize > 0,
@@ -47,13 +61,11 @@ public final class Conv2D: Layer {
     public var inputChannels: Int { weight.value.shape[1] }
     /// Output channels (filters, the layer's units).
     public var outputChannels: Int { weight.value.shape[0] }
-    /// Kernel height.
-    public var kernelHeight: Int { weight.value.shape[2] }
-    /// Kernel width.
-    public var kernelWidth: Int { weight.value.shape[3] }
+    /// Kernel height and width.
+    public var kernelSize: Int { weight.value.shape[2] }
 
     public var spec: LayerSpec {
-        .conv2d(inputs: inputChannels, outputs: outputChannels, kernel: kernelHeight, stride: stride, padding: padding,
+        .conv2d(inputs: inputChannels, outputs: outputChannels, kernel: kernelSize, stride: stride, padding: padding,
                 bias: bias != nil)
     }
 
@@ -65,43 +77,64 @@ public final class Conv2D: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try spec.outputShape(for: inputShape) }
 
-    /// Samples per chunk: the chunk's column matrix stays near `chunkElements` floats, so it
-    /// lives in cache between im2col and sgemm.
-    nonisolated(unsafe) public static var chunkElements = 1 << 18
+    /// Samples per chunk, chunk count and worker count for a batch.
+    private func plan(_ g: WindowGeometry, batch: Int) -> (samples: Int, chunks: Int, workers: Int) {
+        let samples = Swift.max(1, Swift.min(batch, Self.chunkElements / Swift.max(g.patchSize * g.outputPlane, 1)))
+        let chunks = (batch + samples - 1) / samples
+        let workers = Swift.max(1, Swift.min(Parallel.threads, chunks))
+        while workspaces.count < workers { workspaces.append(Workspace()) }
+        return (samples, chunks, workers)
+    }
+
+    /// Runs `body(workspace, firstSample, sampleCount)` for every chunk, spread over workers
+    /// (worker w takes chunks w, w + workers, ...).
+    private func forEachChunk(batch: Int, samples: Int, chunks: Int, workers: Int,
+                              _ body: (Workspace, Int, Int) -> Void) {
+        let spaces = workspaces
+        func run(_ w: Int) {
+            var c = w
+            while c < chunks {
+                let start = c * samples
+                body(spaces[w], start, Swift.min(samples, batch - start))
+                c += workers
+            }
+        }
+        if workers == 1 { run(0) } else { BLAS.singleThreaded { Parallel.forEach(workers: workers, run) } }
+    }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        // x is (B, I, H, W), W is (O, K) with K = I*kH*kW, y is (B, O, OH, OW); per chunk of S samples:
+        // x is (B, I, H, W), W is (O, K) with K = I*k*k, y is (B, O, OH, OW); per chunk of S samples:
         // cols (K, S*P) = im2col(x chunk); product (O, S*P) = W cols; y chunk = regroup(product) + bias
         precondition(x.rank == 4 && x.shape[1] == inputChannels, "\(spec.summary) got input \(x.shape)")
-        let g = WindowGeometry(channels: inputChannels, height: x.shape[2], width: x.shape[3], kernelHeight: kernelHeight,
-                               kernelWidth: kernelWidth, stride: stride, padding: padding)
+        let g = WindowGeometry(channels: inputChannels, height: x.shape[2], width: x.shape[3], kernelHeight: kernelSize,
+                               kernelWidth: kernelSize, stride: stride, padding: padding)
         let b = x.shape[0], k = g.patchSize, p = g.outputPlane, o = outputChannels, inSample = inputChannels * g.inputPlane
         geometry = g
         input = x
-        let chunk = chunkSamples(g, batch: b)
-        columns.resize([k, chunk * p])
-        product.resize([o, chunk * p])
         output.resize([b, o, g.outputHeight, g.outputWidth])
-        var start = 0
-        while start < b {
-            let samples = Swift.min(chunk, b - start), n = samples * p
-            Im2Col.pack(x.data + start * inSample, geometry: g, batchRange: 0..<samples, cols: columns.data, leadingDimension: n)
-            BLAS.gemm(transA: false, transB: false, m: o, n: n, k: k, a: weight.value.data, lda: k,
-                      b: columns.data, ldb: n, beta: 0, c: product.data, ldc: n)
+        let (samples, chunks, workers) = plan(g, batch: b)
+        for w in workspaces.prefix(workers) {
+            w.columns.resize([k, samples * p])
+            w.product.resize([o, samples * p])
+        }
+        let xs = x.data, ys = output.data, wv = weight.value.data, bv = bias?.value.data
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+            let n = count * p, cols = space.columns.data, prod = space.product.data
+            Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
+            BLAS.gemm(transA: false, transB: false, m: o, n: n, k: k, a: wv, lda: k, b: cols, ldb: n, beta: 0, c: prod, ldc: n)
             // regroup (O, S, P) -> (S, O, P), adding the bias
-            let src = product.data, dst = output.data + start * o * p
-            for bi in 0..<samples {
+            let dst = ys + start * o * p
+            for bi in 0..<count {
                 for oc in 0..<o {
-                    let s = src + oc * n + bi * p, d = dst + (bi * o + oc) * p
-                    if let bias {
-                        let v = bias.value.data[oc]
+                    let s = prod + oc * n + bi * p, d = dst + (bi * o + oc) * p
+                    if let bv {
+                        let v = bv[oc]
                         for i in 0..<p { d[i] = s[i] + v }
                     } else {
                         d.update(from: s, count: p)
                     }
                 }
             }
-            start += samples
         }
         return output
     }
@@ -113,16 +146,25 @@ public final class Conv2D: Layer {
         let b = x.shape[0], k = g.patchSize, p = g.outputPlane, o = outputChannels, inSample = inputChannels * g.inputPlane
         precondition(dy.count == b * o * p, "\(spec.summary) backward got \(dy.shape)")
         if needInputGradient { gradInput.resize([b, inputChannels, g.height, g.width]) }
-        let chunk = chunkSamples(g, batch: b)
-        var start = 0
-        while start < b {
-            let samples = Swift.min(chunk, b - start), n = samples * p
-            let src = dy.data + start * o * p, dyc = product.data
-            for bi in 0..<samples {
+        let (samples, chunks, workers) = plan(g, batch: b)
+        for w in workspaces.prefix(workers) {
+            w.columns.resize([k, samples * p])
+            w.product.resize([o, samples * p])
+            if workers > 1 {
+                w.weightGrad.resize([o, k]); w.weightGrad.fill(0)
+                w.biasGrad.resize([o]); w.biasGrad.fill(0)
+            }
+        }
+        let xs = x.data, gs = dy.data, dxs = gradInput.data, wv = weight.value.data
+        let hasBias = bias != nil
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+            let n = count * p, cols = space.columns.data, dyc = space.product.data
+            let dw = workers > 1 ? space.weightGrad.data : weight.grad.data
+            let src = gs + start * o * p
+            for bi in 0..<count {
                 for oc in 0..<o { (dyc + oc * n + bi * p).update(from: src + (bi * o + oc) * p, count: p) }
             }
-            if let bias {
-                let db = bias.grad.data
+            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
                 for oc in 0..<o {
                     let row = dyc + oc * n
                     var sum: Float = 0
@@ -130,22 +172,21 @@ public final class Conv2D: Layer {
                     db[oc] += sum
                 }
             }
-            Im2Col.pack(x.data + start * inSample, geometry: g, batchRange: 0..<samples, cols: columns.data, leadingDimension: n)
-            BLAS.gemm(transA: false, transB: true, m: o, n: k, k: n, a: dyc, lda: n, b: columns.data, ldb: n,
-                      beta: 1, c: weight.grad.data, ldc: k)
+            Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
+            BLAS.gemm(transA: false, transB: true, m: o, n: k, k: n, a: dyc, lda: n, b: cols, ldb: n, beta: 1, c: dw, ldc: k)
             if needInputGradient {
-                BLAS.gemm(transA: true, transB: false, m: k, n: n, k: o, a: weight.value.data, lda: k, b: dyc, ldb: n,
-                          beta: 0, c: columns.data, ldc: n)
-                let dx = gradInput.data + start * inSample
-                dx.update(repeating: 0, count: samples * inSample)
-                Im2Col.accumulate(columns.data, leadingDimension: n, geometry: g, batchRange: 0..<samples, into: dx)
+                BLAS.gemm(transA: true, transB: false, m: k, n: n, k: o, a: wv, lda: k, b: dyc, ldb: n, beta: 0, c: cols, ldc: n)
+                let dx = dxs + start * inSample
+                dx.update(repeating: 0, count: count * inSample)
+                Im2Col.accumulate(cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dx)
             }
-            start += samples
+        }
+        if workers > 1 {
+            for space in workspaces.prefix(workers) {
+                BLAS.axpy(n: o * k, alpha: 1, x: space.weightGrad.data, y: weight.grad.data)
+                if let bias { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
+            }
         }
         return needInputGradient ? gradInput : nil
-    }
-
-    private func chunkSamples(_ g: WindowGeometry, batch: Int) -> Int {
-        Swift.max(1, Swift.min(batch, Self.chunkElements / Swift.max(g.patchSize * g.outputPlane, 1)))
     }
 }

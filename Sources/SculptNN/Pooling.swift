@@ -37,7 +37,8 @@ public final class MaxPool2D: Layer {
         let xs = x.data, ys = output.data, idx = argmax.data
         let k = kernelSize, s = stride, p = padding
         if k == 2 && s == 2 && p == 0 {
-            for plane in 0..<planes {
+            Parallel.forRanges(count: planes, minimumCount: 64) { range in
+            for plane in range {
                 let xp = xs + plane * h * w, yp = ys + plane * oh * ow, ip = idx + plane * oh * ow
                 for r in 0..<oh {
                     let top = xp + 2 * r * w, bottom = top + w
@@ -56,6 +57,7 @@ public final class MaxPool2D: Layer {
                         ip[r * ow + q] = at
                     }
                 }
+            }
             }
             return output
         }
@@ -84,13 +86,15 @@ public final class MaxPool2D: Layer {
         guard needInputGradient else { return nil }
         precondition(inputShape.count == 4 && dy.count == output.count, "MaxPool2D.backward before forward or with \(dy.shape)")
         gradInput.resize(inputShape)
-        gradInput.fill(0)
         let planes = inputShape[0] * inputShape[1], inPlane = inputShape[2] * inputShape[3]
         let outPlane = output.count / Swift.max(planes, 1)
         let g = dy.data, dx = gradInput.data, idx = argmax.data
-        for plane in 0..<planes {
-            let gp = g + plane * outPlane, ip = idx + plane * outPlane, dp = dx + plane * inPlane
-            for i in 0..<outPlane { dp[Int(ip[i])] += gp[i] }
+        Parallel.forRanges(count: planes, minimumCount: 64) { range in
+            for plane in range {
+                let gp = g + plane * outPlane, ip = idx + plane * outPlane, dp = dx + plane * inPlane
+                dp.update(repeating: 0, count: inPlane)
+                for i in 0..<outPlane { dp[Int(ip[i])] += gp[i] }
+            }
         }
         return gradInput
     }

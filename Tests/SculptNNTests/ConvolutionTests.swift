@@ -83,3 +83,41 @@ struct ConvolutionTests {
         #expect(y1.shape == [5, 2, 4, 4])
     }
 }
+
+@Suite("Parallel workers")
+struct ParallelTests {
+    @Test("two workers give the same forward and gradients as one (W3 layers, several chunks)")
+    func twoWorkersAgree() throws {
+        let saved = (Parallel.threads, Conv2D.chunkElements)
+        defer { Parallel.threads = saved.0; Conv2D.chunkElements = saved.1 }
+        Conv2D.chunkElements = 4096  // several chunks per worker
+        func run(threads: Int) throws -> [Tensor] {
+            Parallel.threads = threads
+            let bench = try CNNBenchmark(batchSize: 40, seed: 4)
+            let network = bench.network
+            network.zeroGradients()
+            let y = network.forward(bench.inputs, training: true).copy()
+            let g = Tensor(zeros: [0])
+            _ = SoftmaxCrossEntropy().compute(prediction: y, target: bench.labels, gradient: g)
+            network.backward(g)
+            return [y] + network.parameters.map { $0.grad.copy() }
+        }
+        let one = try run(threads: 1), two = try run(threads: 2)
+        for (a, b) in zip(one, two) { #expect(maxScaledDifference(a, b) < 1e-5) }
+        // relu and max pooling split large tensors into ranges: compare against one worker
+        var rng = RandomSource(seed: 6)
+        let x = Tensor.uniform([8, 16, 32, 32], -1, 1, using: &rng)
+        let dy = Tensor.uniform([8, 16, 16, 16], -1, 1, using: &rng)
+        var outputs: [[Tensor]] = []
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            let relu = Activation(.relu), pool = MaxPool2D(kernelSize: 2)
+            let h = relu.forward(x, training: true)
+            let y = pool.forward(h, training: true).copy()
+            let dx = relu.backward(pool.backward(dy, needInputGradient: true)!, needInputGradient: true)!.copy()
+            outputs.append([y, dx])
+        }
+        #expect(outputs[0][0] == outputs[1][0])
+        #expect(outputs[0][1] == outputs[1][1])
+    }
+}
