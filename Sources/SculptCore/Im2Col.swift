@@ -29,17 +29,6 @@ public struct WindowGeometry: Equatable, Sendable {
     public var inputPlane: Int { height * width }
     /// Rows of the column matrix: C * kH * kW.
     public var patchSize: Int { channels * kernelHeight * kernelWidth }
-
-    /// The output columns `ow` whose input column `ow * s - p + kj` lies inside the image.
-    @inline(__always)
-    func validColumns(kernelColumn kj: Int) -> (low: Int, high: Int) {
-        // ow * s >= p - kj  and  ow * s <= W - 1 + p - kj
-        let lowNumerator = padding - kj
-        let low = lowNumerator <= 0 ? 0 : (lowNumerator + stride - 1) / stride
-        let highNumerator = width - 1 + padding - kj
-        let high = highNumerator < 0 ? 0 : Swift.min(outputWidth, highNumerator / stride + 1)
-        return (low, Swift.max(low, high))
-    }
 }
 
 /// Lowering of convolutions to matrix products (Caffe's im2col / col2im).
@@ -49,33 +38,33 @@ public struct WindowGeometry: Equatable, Sendable {
 /// side by side, a layer's forward pass is one sgemm `W (O, K) x cols (K, B*P)`.
 public enum Im2Col {
     /// Fills `cols` (K, ld) at columns `[b * P, (b + 1) * P)` for samples `batchRange` of `x` (B, C, H, W).
+    ///
+    /// Each input plane is first copied into a zero-padded plane (on the stack), so the copy loops
+    /// have no bounds tests and no zero-filling.
     public static func pack(_ x: UnsafePointer<Float>, geometry g: WindowGeometry, batchRange: Range<Int>,
                             cols: UnsafeMutablePointer<Float>, leadingDimension ld: Int) {
         let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding
         let h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
         let plane = g.inputPlane, outPlane = g.outputPlane
-        for c in 0..<g.channels {
-            for b in batchRange {
-                let xc = x + (b * g.channels + c) * plane
-                for ki in 0..<kh {
-                    for kj in 0..<kw {
-                        let (lo, hi) = g.validColumns(kernelColumn: kj)
-                        let row = cols + ((c * kh + ki) * kw + kj) * ld + b * outPlane
-                        for r in 0..<oh {
-                            let d = row + r * ow
-                            let ih = r * s - p + ki
-                            if ih < 0 || ih >= h {
-                                d.update(repeating: 0, count: ow)
-                                continue
+        let pw = w + 2 * p, ph = h + 2 * p
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ph * pw) { buffer in
+            let padded = buffer.baseAddress!  // (H + 2p, W + 2p)
+            padded.initialize(repeating: 0, count: ph * pw)
+            for c in 0..<g.channels {
+                for b in batchRange {
+                    let xc = x + (b * g.channels + c) * plane
+                    for i in 0..<h { (padded + (i + p) * pw + p).update(from: xc + i * w, count: w) }
+                    for ki in 0..<kh {
+                        for kj in 0..<kw {
+                            let row = cols + ((c * kh + ki) * kw + kj) * ld + b * outPlane
+                            for r in 0..<oh {
+                                let d = row + r * ow, src = padded + (r * s + ki) * pw + kj
+                                if s == 1 {
+                                    for q in 0..<ow { d[q] = src[q] }
+                                } else {
+                                    for q in 0..<ow { d[q] = src[q * s] }
+                                }
                             }
-                            let src = xc + ih * w + (kj - p)
-                            for q in 0..<lo { d[q] = 0 }
-                            if s == 1 {
-                                for q in lo..<hi { d[q] = src[q] }
-                            } else {
-                                for q in lo..<hi { d[q] = src[q * s] }
-                            }
-                            for q in hi..<ow { d[q] = 0 }
                         }
                     }
                 }
@@ -83,33 +72,35 @@ public enum Im2Col {
         }
     }
 
-    /// Adds the columns of `cols` (K, ld) back onto `dx` (B, C, H, W) for samples `batchRange`
-    /// (the adjoint of `pack`); `dx` must be initialized (usually zero).
-    public static func accumulate(_ cols: UnsafePointer<Float>, leadingDimension ld: Int, geometry g: WindowGeometry,
-                                  batchRange: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
+    /// Writes into `dx` (B, C, H, W), for samples `batchRange`, the adjoint of `pack` applied to
+    /// `cols` (K, ld): every column entry is added back where `pack` read it from. `dx` is
+    /// overwritten (accumulation happens in a padded plane on the stack).
+    public static func unpack(_ cols: UnsafePointer<Float>, leadingDimension ld: Int, geometry g: WindowGeometry,
+                              batchRange: Range<Int>, into dx: UnsafeMutablePointer<Float>) {
         let kh = g.kernelHeight, kw = g.kernelWidth, s = g.stride, p = g.padding
         let h = g.height, w = g.width, oh = g.outputHeight, ow = g.outputWidth
         let plane = g.inputPlane, outPlane = g.outputPlane
-        for c in 0..<g.channels {
-            for b in batchRange {
-                let dxc = dx + (b * g.channels + c) * plane
-                for ki in 0..<kh {
-                    for kj in 0..<kw {
-                        let (lo, hi) = g.validColumns(kernelColumn: kj)
-                        guard lo < hi else { continue }
-                        let row = cols + ((c * kh + ki) * kw + kj) * ld + b * outPlane
-                        for r in 0..<oh {
-                            let ih = r * s - p + ki
-                            if ih < 0 || ih >= h { continue }
-                            let d = row + r * ow
-                            let dst = dxc + ih * w + (kj - p)
-                            if s == 1 {
-                                for q in lo..<hi { dst[q] += d[q] }
-                            } else {
-                                for q in lo..<hi { dst[q * s] += d[q] }
+        let pw = w + 2 * p, ph = h + 2 * p
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: ph * pw) { buffer in
+            let padded = buffer.baseAddress!  // (H + 2p, W + 2p)
+            for c in 0..<g.channels {
+                for b in batchRange {
+                    padded.update(repeating: 0, count: ph * pw)
+                    for ki in 0..<kh {
+                        for kj in 0..<kw {
+                            let row = cols + ((c * kh + ki) * kw + kj) * ld + b * outPlane
+                            for r in 0..<oh {
+                                let d = row + r * ow, dst = padded + (r * s + ki) * pw + kj
+                                if s == 1 {
+                                    for q in 0..<ow { dst[q] += d[q] }
+                                } else {
+                                    for q in 0..<ow { dst[q * s] += d[q] }
+                                }
                             }
                         }
                     }
+                    let dxc = dx + (b * g.channels + c) * plane
+                    for i in 0..<h { (dxc + i * w).update(from: padded + (i + p) * pw + p, count: w) }
                 }
             }
         }

@@ -176,9 +176,7 @@ public final class Conv2D: Layer {
             BLAS.gemm(transA: false, transB: true, m: o, n: k, k: n, a: dyc, lda: n, b: cols, ldb: n, beta: 1, c: dw, ldc: k)
             if needInputGradient {
                 BLAS.gemm(transA: true, transB: false, m: k, n: n, k: o, a: wv, lda: k, b: dyc, ldb: n, beta: 0, c: cols, ldc: n)
-                let dx = dxs + start * inSample
-                dx.update(repeating: 0, count: count * inSample)
-                Im2Col.accumulate(cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dx)
+                Im2Col.unpack(cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dxs + start * inSample)
             }
         }
         if workers > 1 {
