@@ -60,7 +60,7 @@ public enum Im2Col {
                             for r in 0..<oh {
                                 let d = row + r * ow, src = padded + (r * s + ki) * pw + kj
                                 if s == 1 {
-                                    for q in 0..<ow { d[q] = src[q] }
+                                    copyShort(from: src, to: d, count: ow)
                                 } else {
                                     for q in 0..<ow { d[q] = src[q * s] }
                                 }
@@ -104,5 +104,30 @@ public enum Im2Col {
                 }
             }
         }
+    }
+}
+
+/// Copies `n` floats between non-overlapping buffers with 8- and 4-wide vector moves (the last
+/// one overlapping the previous), for the short rows of im2col, where a `memcpy` call per row
+/// costs more than the copy.
+@inline(__always)
+func copyShort(from source: UnsafePointer<Float>, to destination: UnsafeMutablePointer<Float>, count n: Int) {
+    let s = UnsafeRawPointer(source), d = UnsafeMutableRawPointer(destination)
+    if n >= 8 {
+        var i = 0
+        while i + 8 <= n {
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        if i < n {
+            let last = (n - 8) * 4
+            d.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last, as: SIMD8<Float>.self)
+        }
+    } else if n >= 4 {
+        d.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
+        let last = (n - 4) * 4
+        d.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self), toByteOffset: last, as: SIMD4<Float>.self)
+    } else {
+        for q in 0..<n { destination[q] = source[q] }
     }
 }

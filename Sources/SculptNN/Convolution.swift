@@ -121,19 +121,13 @@ public final class Conv2D: Layer {
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let n = count * p, cols = space.columns.data, prod = space.product.data
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
-            BLAS.gemm(transA: false, transB: false, m: o, n: n, k: k, a: wv, lda: k, b: cols, ldb: n, beta: 0, c: prod, ldc: n)
-            // regroup (O, S, P) -> (S, O, P), adding the bias
+            // product starts as the bias and takes beta = 1 (OpenBLAS's separate beta = 0 pass is slower than a fill)
+            for oc in 0..<o { (prod + oc * n).update(repeating: bv?[oc] ?? 0, count: n) }
+            BLAS.gemm(transA: false, transB: false, m: o, n: n, k: k, a: wv, lda: k, b: cols, ldb: n, beta: 1, c: prod, ldc: n)
+            // regroup (O, S, P) -> (S, O, P)
             let dst = ys + start * o * p
             for bi in 0..<count {
-                for oc in 0..<o {
-                    let s = prod + oc * n + bi * p, d = dst + (bi * o + oc) * p
-                    if let bv {
-                        let v = bv[oc]
-                        for i in 0..<p { d[i] = s[i] + v }
-                    } else {
-                        d.update(from: s, count: p)
-                    }
-                }
+                for oc in 0..<o { (dst + (bi * o + oc) * p).update(from: prod + oc * n + bi * p, count: p) }
             }
         }
         return output
@@ -165,17 +159,13 @@ public final class Conv2D: Layer {
                 for oc in 0..<o { (dyc + oc * n + bi * p).update(from: src + (bi * o + oc) * p, count: p) }
             }
             if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
-                for oc in 0..<o {
-                    let row = dyc + oc * n
-                    var sum: Float = 0
-                    for i in 0..<n { sum += row[i] }
-                    db[oc] += sum
-                }
+                for oc in 0..<o { db[oc] += Kernels.sum(dyc + oc * n, count: n) }
             }
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
             BLAS.gemm(transA: false, transB: true, m: o, n: k, k: n, a: dyc, lda: n, b: cols, ldb: n, beta: 1, c: dw, ldc: k)
             if needInputGradient {
-                BLAS.gemm(transA: true, transB: false, m: k, n: n, k: o, a: wv, lda: k, b: dyc, ldb: n, beta: 0, c: cols, ldc: n)
+                cols.update(repeating: 0, count: k * n)
+                BLAS.gemm(transA: true, transB: false, m: k, n: n, k: o, a: wv, lda: k, b: dyc, ldb: n, beta: 1, c: cols, ldc: n)
                 Im2Col.unpack(cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dxs + start * inSample)
             }
         }

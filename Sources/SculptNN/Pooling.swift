@@ -38,26 +38,26 @@ public final class MaxPool2D: Layer {
         let k = kernelSize, s = stride, p = padding
         if k == 2 && s == 2 && p == 0 {
             Parallel.forRanges(count: planes, minimumCount: 64) { range in
-            for plane in range {
-                let xp = xs + plane * h * w, yp = ys + plane * oh * ow, ip = idx + plane * oh * ow
-                for r in 0..<oh {
-                    let top = xp + 2 * r * w, bottom = top + w
-                    for q in 0..<ow {
-                        // branch-free selects; ties keep the first maximum
-                        let base = Int32(2 * r * w + 2 * q), below = base + Int32(w)
-                        let a = top[2 * q], b = top[2 * q + 1], c = bottom[2 * q], d = bottom[2 * q + 1]
-                        var best = a, at = base
-                        let takeB = b > best
-                        best = takeB ? b : best; at = takeB ? base + 1 : at
-                        let takeC = c > best
-                        best = takeC ? c : best; at = takeC ? below : at
-                        let takeD = d > best
-                        best = takeD ? d : best; at = takeD ? below + 1 : at
-                        yp[r * ow + q] = best
-                        ip[r * ow + q] = at
+                for plane in range {
+                    let xp = xs + plane * h * w, yp = ys + plane * oh * ow, ip = idx + plane * oh * ow
+                    let w32 = Int32(w)
+                    for r in 0..<oh {
+                        // a tournament of the 2x2 window (a b / c d); ties keep the first maximum in row-major order
+                        let top = xp + 2 * r * w, bottom = top + w, yr = yp + r * ow, ir = ip + r * ow
+                        let base = Int32(2 * r * w)
+                        for q in 0..<ow {
+                            let j = q &* 2
+                            let a = top[j], b = top[j &+ 1], c = bottom[j], d = bottom[j &+ 1]
+                            // comparisons as 0/1 integers, so nothing branches on the data
+                            let upperAt = Int32(unsafeBitCast(b > a, to: UInt8.self))
+                            let lowerAt = w32 &+ Int32(unsafeBitCast(d > c, to: UInt8.self))
+                            let upper = b > a ? b : a, lower = d > c ? d : c
+                            let takeLower = Int32(unsafeBitCast(lower > upper, to: UInt8.self))
+                            yr[q] = lower > upper ? lower : upper
+                            ir[q] = base &+ Int32(truncatingIfNeeded: j) &+ upperAt &+ takeLower &* (lowerAt &- upperAt)
+                        }
                     }
                 }
-            }
             }
             return output
         }
