@@ -16,6 +16,7 @@ struct ConvBench {
         let repetitions = args.count > 2 ? args[2] : 3
         let warmup = args.count > 3 ? args[3] : 20
         BLAS.setThreads(threads)
+        if CommandLine.arguments.contains("--blas1") { BLAS.setThreads(1); Parallel.threads = threads }
         if let c = ProcessInfo.processInfo.environment["CHUNK"], let n = Int(c) { Conv2D.chunkElements = n }
         let bench = try CNNBenchmark()
         var t0 = timespec(); clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t0)

@@ -124,16 +124,17 @@ public final class Network: @unchecked Sendable {
         return out
     }
 
-    /// A deep copy of the values of all parameters (for restoring best weights or reverting).
-    public func snapshot() -> [Tensor] { parameters.map { $0.value.copy() } }
+    /// A deep copy of the values of all parameters, then of all buffers (BatchNorm running
+    /// statistics), for restoring best weights or reverting.
+    public func snapshot() -> [Tensor] { parameters.map { $0.value.copy() } + namedBuffers.map { $0.buffer.copy() } }
 
     /// Restores values from `snapshot()` (same structure).
     public func restore(_ snapshot: [Tensor]) {
-        let ps = parameters
-        precondition(ps.count == snapshot.count, "snapshot of \(snapshot.count) tensors for \(ps.count) parameters")
-        for (p, v) in zip(ps, snapshot) {
-            precondition(p.value.shape == v.shape, "snapshot shape \(v.shape) for parameter \(p.value.shape)")
-            p.value.assign(v)
+        let targets = parameters.map(\.value) + namedBuffers.map(\.buffer)
+        precondition(targets.count == snapshot.count, "snapshot of \(snapshot.count) tensors for \(targets.count) parameters and buffers")
+        for (t, v) in zip(targets, snapshot) {
+            precondition(t.shape == v.shape, "snapshot shape \(v.shape) for tensor \(t.shape)")
+            t.assign(v)
         }
     }
 }

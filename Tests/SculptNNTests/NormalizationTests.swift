@@ -70,3 +70,20 @@ struct NormalizationTests {
         #expect(network.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
     }
 }
+
+@Suite("Network snapshots")
+struct SnapshotTests {
+    @Test("snapshot and restore include BatchNorm running statistics")
+    func snapshotIncludesBuffers() throws {
+        var rng = RandomSource(seed: 2)
+        let network = try Network(Architecture(inputShape: [2], layers: [.batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5)]), rng: &rng)
+        let saved = network.snapshot()
+        #expect(saved.count == 4)
+        _ = network.forward(Tensor([1, 2, 3, 5], shape: [2, 2]), training: true)
+        let bn = try #require(network.layers[0] as? BatchNorm)
+        #expect(bn.runningMean.scalars != [0, 0])
+        network.restore(saved)
+        #expect(bn.runningMean.scalars == [0, 0])
+        #expect(bn.runningVariance.scalars == [1, 1])
+    }
+}
