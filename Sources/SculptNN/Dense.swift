@@ -53,13 +53,17 @@ public final class Dense: Layer {
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
         output.resize([b, nOut])
-        let y = output.data
-        if let bias {
-            for r in 0..<b { (y + r * nOut).update(from: bias.value.data, count: nOut) }
+        let y = output.data, xs = x.data, w = weight.value.data, bv = bias?.value.data
+        // each worker takes a block of samples (rows of x and y)
+        splitRows(b) { rows in
+            guard !rows.isEmpty else { return }
+            if let bv {
+                for r in rows { (y + r * nOut).update(from: bv, count: nOut) }
+            }
+            BLAS.gemm(transA: false, transB: true, m: rows.count, n: nOut, k: nIn,
+                      a: xs + rows.lowerBound * nIn, lda: nIn, b: w, ldb: nIn,
+                      beta: bv == nil ? 0 : 1, c: y + rows.lowerBound * nOut, ldc: nOut)
         }
-        BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
-                  a: x.data, lda: nIn, b: weight.value.data, ldb: nIn,
-                  beta: bias == nil ? 0 : 1, c: y, ldc: nOut)
         return output
     }
 
@@ -67,21 +71,41 @@ public final class Dense: Layer {
         // dy is (B, out); dW (out, in) += dy^T x; db (out) += sum_rows dy; dx (B, in) = dy W
         guard let x = input else { preconditionFailure("Dense.backward before forward") }
         let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
-        BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: b,
-                  a: dy.data, lda: nOut, b: x.data, ldb: nIn,
-                  beta: 1, c: weight.grad.data, ldc: nIn)
-        if let bias {
-            let db = bias.grad.data, g = dy.data
-            for r in 0..<b {
-                let row = g + r * nOut
-                for j in 0..<nOut { db[j] += row[j] }
+        let g = dy.data, xs = x.data, dw = weight.grad.data, db = bias?.grad.data
+        // each worker takes a block of units (rows of dW, entries of db)
+        splitRows(nOut, work: b * nIn * nOut) { units in
+            guard !units.isEmpty else { return }
+            BLAS.gemm(transA: true, transB: false, m: units.count, n: nIn, k: b,
+                      a: g + units.lowerBound, lda: nOut, b: xs, ldb: nIn,
+                      beta: 1, c: dw + units.lowerBound * nIn, ldc: nIn)
+            if let db {
+                for r in 0..<b {
+                    let row = g + r * nOut
+                    for j in units { db[j] += row[j] }
+                }
             }
         }
         guard needInputGradient else { return nil }
         gradInput.resize([b, nIn])
-        BLAS.gemm(transA: false, transB: false, m: b, n: nIn, k: nOut,
-                  a: dy.data, lda: nOut, b: weight.value.data, ldb: nIn,
-                  beta: 0, c: gradInput.data, ldc: nIn)
+        let dx = gradInput.data, w = weight.value.data
+        splitRows(b) { rows in
+            guard !rows.isEmpty else { return }
+            BLAS.gemm(transA: false, transB: false, m: rows.count, n: nIn, k: nOut,
+                      a: g + rows.lowerBound * nOut, lda: nOut, b: w, ldb: nIn,
+                      beta: 0, c: dx + rows.lowerBound * nIn, ldc: nIn)
+        }
         return gradInput
+    }
+
+    /// Runs `body` on blocks of 0..<count, one per `Parallel` worker with single-threaded BLAS
+    /// when the product is large (about a million multiply-adds or more), else once on
+    /// 0..<count with BLAS's own threading. Workers own disjoint rows, so nothing is shared.
+    private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let size = work ?? count * inputFeatures * outputFeatures
+        let workers = size >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
+        if workers <= 1 { body(0..<count); return }
+        BLAS.singleThreaded {
+            Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
+        }
     }
 }
