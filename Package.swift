@@ -36,6 +36,7 @@ let targets: [Target] = [
         "SculptCore", "SculptData", "SculptNN", "SculptSurgery", "SculptRecipes",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
+    .executableTarget(name: "ConvBench", dependencies: ["SculptCore", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO",
         "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks",
@@ -47,7 +48,8 @@ let targets: [Target] = [
     .target(name: "TestSupport", dependencies: ["SculptCore", "SculptNN"], path: "Tests/TestSupport"),
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
-    .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"],
+                exclude: ["Reference"]),
     .testTarget(name: "SculptIOTests", dependencies: ["SculptIO", "SculptNN", "SculptData", "TestSupport"],
                 exclude: ["Reference"]),
     .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "TestSupport"]),

@@ -7,10 +7,25 @@ import CLinearAlgebra
 /// Matrix products and thread control through the platform BLAS (OpenBLAS on Linux,
 /// Accelerate on macOS). All matrices are row-major.
 public enum BLAS {
-    /// Sets the number of BLAS threads (OpenBLAS). One thread gives bitwise-reproducible runs.
+    /// Sets the number of BLAS threads (OpenBLAS) and of `Parallel` workers. One thread gives
+    /// bitwise-reproducible runs.
     public static func setThreads(_ n: Int) {
+        Parallel.threads = Swift.max(1, n)
         #if !canImport(Accelerate)
         openblas_set_num_threads(Int32(n))
+        #endif
+    }
+
+    /// Runs `body` with BLAS limited to one thread (for callers that run several BLAS calls
+    /// side by side on their own threads), then restores the previous count.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        #if canImport(Accelerate)
+        return try body()
+        #else
+        let n = openblas_get_num_threads()
+        if n > 1 { openblas_set_num_threads(1) }
+        defer { if n > 1 { openblas_set_num_threads(n) } }
+        return try body()
         #endif
     }
 

@@ -125,7 +125,7 @@ public struct Checkpoint {
                     }
                 }
                 let layer = try spec.makeLayer(initializer: .uniform(low: 0, high: 0), rng: &rng)
-                needed += layer.parameterCount + ((layer as? HasBuffers)?.namedBuffers.reduce(0) { $0 + $1.buffer.count } ?? 0)
+                needed += layer.parameterCount + layer.namedBuffers.reduce(0) { $0 + $1.buffer.count }
                 if needed > budget { throw CheckpointError.architectureTooLarge(path: weightsPath, needed: needed, available: budget) }
                 layers.append(layer)
             }

@@ -49,40 +49,59 @@ public final class Dense: Layer {
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // x is (B, in), W is (out, in), y is (B, out)
-        let w = weight.value
-        let b = x.shape[0], nIn = w.shape[1], nOut = w.shape[0]
+        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
-        let out = output
-        out.resize(rows: b, columns: nOut)
-        let y = out.data
-        if let bias {
-            fillRows(y, rows: b, with: bias.value.data, count: nOut)
+        output.resize(rows: b, columns: nOut)
+        let y = output.data, xs = x.data, w = weight.value.data, bv = bias?.value.data
+        // Large products: each worker takes a block of samples (rows of x and y).
+        splitRows(b) { rows in
+            guard !rows.isEmpty else { return }
+            if let bv { fillRows(y + rows.lowerBound * nOut, rows: rows.count, with: bv, count: nOut) }
+            BLAS.gemm(transA: false, transB: true, m: rows.count, n: nOut, k: nIn,
+                      a: xs + rows.lowerBound * nIn, lda: nIn, b: w, ldb: nIn,
+                      beta: bv == nil ? 0 : 1, c: y + rows.lowerBound * nOut, ldc: nOut)
         }
-        BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
-                  a: x.data, lda: nIn, b: w.data, ldb: nIn,
-                  beta: bias == nil ? 0 : 1, c: y, ldc: nOut)
-        return out
+        return output
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dy is (B, out); dW (out, in) += dy^T x; db (out) += sum_rows dy; dx (B, in) = dy W
         guard let x = input else { preconditionFailure("Dense.backward before forward") }
-        let w = weight.value
-        let b = x.shape[0], nIn = w.shape[1], nOut = w.shape[0]
-        BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: b,
-                  a: dy.data, lda: nOut, b: x.data, ldb: nIn,
-                  beta: 1, c: weight.grad.data, ldc: nIn)
-        if let bias {
-            addColumnSums(of: dy.data, rows: b, columns: nOut, to: bias.grad.data)
+        let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
+        let g = dy.data, xs = x.data, dw = weight.grad.data, db = bias?.grad.data
+        // Large products: each worker takes a block of units (rows of dW, entries of db).
+        splitRows(nOut, work: b * nIn * nOut) { units in
+            guard !units.isEmpty else { return }
+            BLAS.gemm(transA: true, transB: false, m: units.count, n: nIn, k: b,
+                      a: g + units.lowerBound, lda: nOut, b: xs, ldb: nIn,
+                      beta: 1, c: dw + units.lowerBound * nIn, ldc: nIn)
+            if let db {
+                addColumnSums(of: g + units.lowerBound, rows: b, columns: units.count, stride: nOut, to: db + units.lowerBound)
+            }
         }
         guard needInputGradient else { return nil }
-        let dx = gradInput
-        dx.resize(rows: b, columns: nIn)
-        BLAS.gemm(transA: false, transB: false, m: b, n: nIn, k: nOut,
-                  a: dy.data, lda: nOut, b: w.data, ldb: nIn,
-                  beta: 0, c: dx.data, ldc: nIn)
-        return dx
+        gradInput.resize(rows: b, columns: nIn)
+        let dx = gradInput.data, w = weight.value.data
+        splitRows(b) { rows in
+            guard !rows.isEmpty else { return }
+            BLAS.gemm(transA: false, transB: false, m: rows.count, n: nIn, k: nOut,
+                      a: g + rows.lowerBound * nOut, lda: nOut, b: w, ldb: nIn,
+                      beta: 0, c: dx + rows.lowerBound * nIn, ldc: nIn)
+        }
+        return gradInput
+    }
+
+    /// Runs `body` on blocks of 0..<count, one per `Parallel` worker with single-threaded BLAS
+    /// when the product is large (about a million multiply-adds or more), else once on
+    /// 0..<count with BLAS's own threading. Workers own disjoint rows, so nothing is shared.
+    private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let size = work ?? count * inputFeatures * outputFeatures
+        let workers = size >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
+        if workers <= 1 { body(0..<count); return }
+        BLAS.singleThreaded {
+            Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
+        }
     }
 }
 
@@ -99,10 +118,13 @@ func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with source
     }
 }
 
-/// sums (columns) += column sums of m (rows, columns), row-major; each column's rows are added
-/// in order (the same result as adding row after row), 8 columns at a time in registers.
-func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, to sums: UnsafeMutablePointer<Float>) {
-    let total = rows * columns
+/// sums (columns) += column sums of m (rows, columns), row-major with row stride `stride`; each
+/// column's rows are added in order (the same result as adding row after row), 8 columns at a
+/// time in registers.
+func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
+                   to sums: UnsafeMutablePointer<Float>) {
+    let ld = stride ?? columns
+    let total = rows == 0 ? 0 : (rows - 1) * ld + columns
     let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
     var j0 = 0
     while j0 < columns {
@@ -116,14 +138,14 @@ func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, to sums:
             let v = UnsafeRawPointer(m + offset).loadUnaligned(as: SIMD8<Float>.self)
             acc += SIMD8<Float>(repeating: 0).replacing(with: v, where: keep)
             r += 1
-            offset += columns
+            offset += ld
         }
         while r < rows {
             var v = SIMD8<Float>(repeating: 0)
             for j in 0..<width { v[j] = m[offset + j] }
             acc += v
             r += 1
-            offset += columns
+            offset += ld
         }
         for j in 0..<width { sums[j0 + j] = acc[j] }
         j0 += 8

@@ -4,7 +4,7 @@ import SculptNN
 import Testing
 
 /// A layer with a buffer, like BatchNorm's running mean.
-private final class Counting: Layer, HasBuffers {
+private final class Counting: Layer {
     let seen = Tensor(zeros: [1])
     var spec: LayerSpec { .activation(.identity) }
     var namedBuffers: [(name: String, buffer: Tensor)] { [("running_count", seen)] }
