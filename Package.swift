@@ -5,7 +5,7 @@ import PackageDescription
 
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
-        "SculptCore", "SculptData", "SculptNN", "SculptSurgery",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
         "SculptRecipes", "SculptVisual", "SculptExperiments",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
@@ -25,18 +25,21 @@ let targets: [Target] = [
     ),
     .systemLibrary(name: "CZlib", pkgConfig: nil, providers: [.apt(["zlib1g-dev"])]),
     .target(name: "SculptCore", dependencies: blas),
-    .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"]),
+    .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"], exclude: ["README.md"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"]),
     .target(name: "SculptExperiments", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptSurgery", "SculptRecipes",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
+    .executableTarget(name: "ConvBench", dependencies: ["SculptCore", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
-        "SculptCore", "SculptData", "SculptNN",
-        "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO",
+        "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ]),
 
@@ -45,15 +48,20 @@ let targets: [Target] = [
     .target(name: "TestSupport", dependencies: ["SculptCore", "SculptNN"], path: "Tests/TestSupport"),
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
     .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
-    .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"]),
+    .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"],
+                exclude: ["Reference"]),
+    .testTarget(name: "SculptIOTests", dependencies: ["SculptIO", "SculptNN", "SculptData", "TestSupport"],
+                exclude: ["Reference"]),
     .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "TestSupport"]),
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
+    .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
     .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],
             path: "Tests/SculptExperimentsTestKinds"),
     .executableTarget(name: "SculptExperimentsFixture", dependencies: ["SculptExperiments", "SculptExperimentsTestKinds"],
                       path: "Tests/SculptExperimentsFixture"),
+    .testTarget(name: "SculptCLITests", dependencies: ["sculpt"]),
     .testTarget(name: "SculptExperimentsTests", dependencies: [
         "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture",
         .product(name: "GRDB", package: "GRDB.swift"),

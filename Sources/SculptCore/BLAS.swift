@@ -7,10 +7,25 @@ import CLinearAlgebra
 /// Matrix products and thread control through the platform BLAS (OpenBLAS on Linux,
 /// Accelerate on macOS). All matrices are row-major.
 public enum BLAS {
-    /// Sets the number of BLAS threads (OpenBLAS). One thread gives bitwise-reproducible runs.
+    /// Sets the number of BLAS threads (OpenBLAS) and of `Parallel` workers. One thread gives
+    /// bitwise-reproducible runs.
     public static func setThreads(_ n: Int) {
+        Parallel.threads = Swift.max(1, n)
         #if !canImport(Accelerate)
         openblas_set_num_threads(Int32(n))
+        #endif
+    }
+
+    /// Runs `body` with BLAS limited to one thread (for callers that run several BLAS calls
+    /// side by side on their own threads), then restores the previous count.
+    public static func singleThreaded<T>(_ body: () throws -> T) rethrows -> T {
+        #if canImport(Accelerate)
+        return try body()
+        #else
+        let n = openblas_get_num_threads()
+        if n > 1 { openblas_set_num_threads(1) }
+        defer { if n > 1 { openblas_set_num_threads(n) } }
+        return try body()
         #endif
     }
 
@@ -25,13 +40,28 @@ public enum BLAS {
 
     /// C = alpha * op(A) * op(B) + beta * C, row-major.
     /// op(A) is [m, k], op(B) is [k, n], C is [m, n]; lda/ldb/ldc are row strides of the stored matrices.
-    @inline(__always)
+    /// With beta = 0, C is not read (as in BLAS).
     public static func gemm(
         transA: Bool, transB: Bool, m: Int, n: Int, k: Int,
         alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
         b: UnsafePointer<Float>, ldb: Int,
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
+        var beta = beta
+        if beta == 0 && m * n <= smallProductElements && m > 0 && n > 0 {
+            // OpenBLAS clears a beta = 0 output one column-major column at a time (one memset per
+            // row of a row-major C): for the small products of small networks that costs more than
+            // the product. Clearing C here and accumulating with beta = 1 gives the same result.
+            if ldc == n {
+                c.update(repeating: 0, count: m * n)
+            } else {
+                for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) }
+            }
+            beta = 1
+        }
+        if m * n <= smallProductElements && productAsVectorOperation(
+            transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+            beta: beta, c: c, ldc: ldc) { return }
         cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
@@ -45,6 +75,42 @@ public enum BLAS {
         cblas_ssyrk(CblasRowMajor, CblasLower, transA ? CblasTrans : CblasNoTrans,
                     Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
     }
+
+    /// Products with a single output column or row (n = 1 or m = 1) as one sgemv call:
+    /// OpenBLAS's sgemm packs both operands first, which for the thin products of small networks
+    /// (a layer with one unit) costs more than the product (about 3x the instructions). The k = 1
+    /// outer product stays with sgemm: OpenBLAS's sger was slower still. Returns false when the
+    /// shape is not one of these.
+    private static func productAsVectorOperation(
+        transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float, a: UnsafePointer<Float>, lda: Int,
+        b: UnsafePointer<Float>, ldb: Int, beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int
+    ) -> Bool {
+        guard m > 0, n > 0, k > 0 else { return false }
+        if n == 1 {
+            // c (m, stride ldc) = alpha op(A) (m, k) x op(B) column (k) + beta c
+            let incB = transB ? 1 : ldb
+            if transA {  // A stored (k, m)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(m), alpha, a, Int32(lda), b, Int32(incB), beta, c, Int32(ldc))
+            } else {     // A stored (m, k)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), alpha, a, Int32(lda), b, Int32(incB), beta, c, Int32(ldc))
+            }
+            return true
+        }
+        if m == 1 {
+            // c row (n) = alpha op(B)^T (n, k) x op(A) row (k) + beta c
+            let incA = transA ? lda : 1
+            if transB {  // B stored (n, k)
+                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+            } else {     // B stored (k, n)
+                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Outputs up to this many elements are cleared before a beta = 0 product (see `gemm`).
+    static let smallProductElements = 1 << 16
 
     /// y = alpha * x + y over `n` elements.
     @inline(__always)

@@ -3,23 +3,32 @@
 /// `Tensor` is a reference type, as in PyTorch and MLX: layers own their activation and
 /// gradient buffers and hand out references to them, so the hot loop allocates nothing after
 /// the first batch of a given size. Call `copy()` for an independent tensor.
+///
+/// The stored properties are `@exclusivity(unchecked)` and other modules read them through
+/// getters: they are read on every layer call, and the runtime exclusivity check that a
+/// direct cross-module field access gets (the attribute does not reach it) costs more than the
+/// read. A tensor's shape is never modified while it is being read.
 public final class Tensor: @unchecked Sendable {
-    /// The extent of each dimension; `[]` is a scalar.
-    public private(set) var shape: [Int]
-    /// The number of elements (product of `shape`).
-    public private(set) var count: Int
+    @exclusivity(unchecked) private var storedShape: [Int]
+    @exclusivity(unchecked) private var storedCount: Int
+    @exclusivity(unchecked) private var storedData: UnsafeMutablePointer<Float>
     /// Capacity of `data` in elements (>= count); lets `resize` reuse storage.
-    private var capacity: Int
+    @exclusivity(unchecked) private var capacity: Int
+
+    /// The extent of each dimension; `[]` is a scalar.
+    public var shape: [Int] { storedShape }
+    /// The number of elements (product of `shape`).
+    public var count: Int { storedCount }
     /// The elements, row-major.
-    public private(set) var data: UnsafeMutablePointer<Float>
+    public var data: UnsafeMutablePointer<Float> { storedData }
 
     /// A zero-filled tensor of the given shape.
     public init(zeros shape: [Int]) {
         precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        self.shape = shape
-        self.count = shape.reduce(1, *)
-        self.capacity = Swift.max(count, 1)
-        self.data = .allocate(capacity: capacity)
+        self.storedShape = shape
+        self.storedCount = shape.reduce(1, *)
+        self.capacity = Swift.max(storedCount, 1)
+        self.storedData = .allocate(capacity: capacity)
         data.initialize(repeating: 0, count: capacity)
     }
 
@@ -68,22 +77,44 @@ public final class Tensor: @unchecked Sendable {
     /// Changes the shape in place. Storage is reused when large enough; contents are
     /// unspecified afterwards unless the element count is unchanged.
     public func resize(_ newShape: [Int]) {
+        if newShape == shape { return }
         let n = newShape.reduce(1, *)
+        reserve(n)
+        storedShape = newShape
+        storedCount = n
+    }
+
+    /// Resizes to the matrix `[rows, columns]`, allocating nothing when the shape is unchanged
+    /// (the per-step call in layers' hot loops).
+    public func resize(rows: Int, columns: Int) {
+        if shape.count == 2 && shape[0] == rows && shape[1] == columns { return }
+        resize([rows, columns])
+    }
+
+    /// Resizes to `[rows] + template.shape.dropFirst()` (a batch of `template`'s rows), allocating
+    /// nothing when the shape is unchanged.
+    public func resize(rows: Int, rowShapeOf template: Tensor) {
+        let t = template.shape
+        precondition(!t.isEmpty, "resize(rows:rowShapeOf:) needs a template of rank >= 1")
+        if shape.count == t.count && shape[0] == rows && shape.dropFirst() == t.dropFirst() { return }
+        resize([rows] + t.dropFirst())
+    }
+
+    /// Makes room for `n` elements (contents are unspecified afterwards if storage grows).
+    private func reserve(_ n: Int) {
         if n > capacity {
             data.deallocate()
             capacity = n
-            data = .allocate(capacity: n)
+            storedData = .allocate(capacity: n)
             data.initialize(repeating: 0, count: n)
         }
-        shape = newShape
-        count = n
     }
 
     /// The same elements viewed in another shape (a copy; shapes must hold the same count).
     public func reshaped(_ newShape: [Int]) -> Tensor {
         let t = copy()
         precondition(newShape.reduce(1, *) == count, "reshape \(shape) -> \(newShape)")
-        t.shape = newShape
+        t.storedShape = newShape
         return t
     }
 

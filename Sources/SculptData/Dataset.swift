@@ -39,20 +39,37 @@ public struct TensorDataset: Dataset {
     public var targetShape: [Int] { Array(targets.shape.dropFirst()) }
 
     public func fillBatch(indices: ArraySlice<Int>, inputs batchInputs: Tensor, targets batchTargets: Tensor) {
-        let b = indices.count
+        // inputs is (N, ni), targets is (N, nt); row r of the batch is sample indices[r]
+        let b = indices.count, n = count
         let ni = inputs.rowStride, nt = targets.rowStride
-        batchInputs.resize([b] + inputShape)
-        batchTargets.resize([b] + targetShape)
-        var r = 0
-        for i in indices {
-            (batchInputs.data + r * ni).update(from: inputs.data + i * ni, count: ni)
-            (batchTargets.data + r * nt).update(from: targets.data + i * nt, count: nt)
-            r += 1
+        batchInputs.resize(rows: b, rowShapeOf: inputs)
+        batchTargets.resize(rows: b, rowShapeOf: targets)
+        let xs = inputs.data, ts = targets.data, bx = batchInputs.data, bt = batchTargets.data
+        indices.withUnsafeBufferPointer { idx in
+            for r in 0..<b {
+                let i = idx[r]
+                precondition(i >= 0 && i < n, "sample index \(i) outside 0..<\(n)")
+                copyRow(from: xs + i * ni, to: bx + r * ni, count: ni)
+                copyRow(from: ts + i * nt, to: bt + r * nt, count: nt)
+            }
         }
     }
 
     /// The samples at `indices` as a new dataset (copies).
     public func subset(_ indices: [Int]) -> TensorDataset {
         TensorDataset(inputs: inputs.gatherRows(indices), targets: targets.gatherRows(indices), classCount: classCount)
+    }
+}
+
+/// Copies `count` floats: straight-line moves for the 1-4 float rows of small tasks (painting's
+/// (x, y) -> value), where a loop's or memcpy's set-up costs more than the copy, memcpy otherwise.
+@inline(__always)
+private func copyRow(from s: UnsafeMutablePointer<Float>, to d: UnsafeMutablePointer<Float>, count: Int) {
+    switch count {
+    case 1: d[0] = s[0]
+    case 2: d[0] = s[0]; d[1] = s[1]
+    case 3: d[0] = s[0]; d[1] = s[1]; d[2] = s[2]
+    case 4: d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]
+    default: d.update(from: s, count: count)
     }
 }

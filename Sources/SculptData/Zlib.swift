@@ -61,6 +61,29 @@ public enum Zlib {
         return Array(out[0..<Int(destLen)])
     }
 
+    /// Compresses into a gzip stream (as `.gz` files hold).
+    public static func gzip(_ input: [UInt8], level: Int32 = 6) throws -> [UInt8] {
+        var stream = z_stream()
+        // 15 + 16: a gzip header and trailer instead of zlib's.
+        guard deflateInit2_(&stream, level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                             ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw CompressionError.corrupt("deflateInit failed")
+        }
+        defer { deflateEnd(&stream) }
+        var out = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))))
+        let status: Int32 = out.withUnsafeMutableBufferPointer { dst in
+            input.withUnsafeBufferPointer { src in
+                stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
+                stream.avail_in = uInt(src.count)
+                stream.next_out = dst.baseAddress
+                stream.avail_out = uInt(dst.count)
+                return CZlib.deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { throw CompressionError.corrupt("deflate failed with status \(status)") }
+        return Array(out[0..<Int(stream.total_out)])
+    }
+
     /// CRC-32 (as PNG chunks and gzip use).
     public static func crc32(_ bytes: [UInt8], initial: UInt32 = 0) -> UInt32 {
         bytes.withUnsafeBufferPointer { UInt32(CZlib.crc32(uLong(initial), $0.baseAddress, uInt($0.count))) }

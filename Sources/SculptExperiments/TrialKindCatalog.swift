@@ -12,7 +12,8 @@ public struct TrialKindCatalog: Sendable {
 
     /// The kinds `sculpt run` knows. Add each new kind here.
     public static let standard = TrialKindCatalog([
-        // The painting kinds (painting-linear-layers, painting-reinit) are added here.
+        PaintingLinearLayersTrial(),
+        PaintingReinitializationTrial(),
         EigenRemoveIsolationTrial(),
         WeakExpandIsolationTrial(),
     ])

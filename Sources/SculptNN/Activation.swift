@@ -26,7 +26,7 @@ public final class Activation: Layer {
     public let kind: ActivationKind
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
-    private var lastInput: Tensor?
+    @exclusivity(unchecked) private var lastInput: Tensor?
 
     public init(_ kind: ActivationKind) { self.kind = kind }
 
@@ -38,18 +38,20 @@ public final class Activation: Layer {
         // x and y have the same shape (B, ...)
         if case .identity = kind { lastInput = x; return x }
         output.resize(x.shape)
-        let n = x.count, xs = x.data, ys = output.data
-        switch kind {
-        case .relu:
-            for i in 0..<n { ys[i] = xs[i] > 0 ? xs[i] : 0 }
-        case .leakyRelu(let s):
-            for i in 0..<n { ys[i] = xs[i] > 0 ? xs[i] : s * xs[i] }
-        case .tanh:
-            for i in 0..<n { ys[i] = floatTanh(xs[i]) }
-        case .sigmoid:
-            for i in 0..<n { ys[i] = 1 / (1 + floatExp(-xs[i])) }
-        case .identity:
-            break
+        let xs = x.data, ys = output.data, kind = kind
+        Parallel.forRanges(count: x.count) { range in
+            switch kind {
+            case .relu:
+                for i in range { ys[i] = xs[i] > 0 ? xs[i] : 0 }
+            case .leakyRelu(let s):
+                for i in range { ys[i] = xs[i] > 0 ? xs[i] : s * xs[i] }
+            case .tanh:
+                for i in range { ys[i] = floatTanh(xs[i]) }
+            case .sigmoid:
+                for i in range { ys[i] = 1 / (1 + floatExp(-xs[i])) }
+            case .identity:
+                break
+            }
         }
         lastInput = x
         return output
@@ -60,18 +62,21 @@ public final class Activation: Layer {
         if case .identity = kind { return dy }
         guard let x = lastInput else { preconditionFailure("Activation.backward before forward") }
         gradInput.resize(dy.shape)
-        let n = dy.count, g = dy.data, dx = gradInput.data, ys = output.data, xs = x.data
-        switch kind {
-        case .relu:
-            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : 0 }
-        case .leakyRelu(let s):
-            for i in 0..<n { dx[i] = xs[i] > 0 ? g[i] : s * g[i] }
-        case .tanh:
-            for i in 0..<n { dx[i] = g[i] * (1 - ys[i] * ys[i]) }
-        case .sigmoid:
-            for i in 0..<n { dx[i] = g[i] * ys[i] * (1 - ys[i]) }
-        case .identity:
-            break
+        let g = dy.data, dx = gradInput.data, ys = output.data, xs = x.data, kind = kind
+        Parallel.forRanges(count: dy.count) { range in
+            switch kind {
+            case .relu:
+                // both loads unconditional, so the select vectorizes (a branch here mispredicts on random signs)
+                for i in range { let gi = g[i], xi = xs[i]; dx[i] = xi > 0 ? gi : 0 }
+            case .leakyRelu(let s):
+                for i in range { let gi = g[i], xi = xs[i]; dx[i] = xi > 0 ? gi : s * gi }
+            case .tanh:
+                for i in range { dx[i] = g[i] * (1 - ys[i] * ys[i]) }
+            case .sigmoid:
+                for i in range { dx[i] = g[i] * ys[i] * (1 - ys[i]) }
+            case .identity:
+                break
+            }
         }
         return gradInput
     }

@@ -5,7 +5,7 @@ public final class Dense: Layer {
     public let weight: Parameter
     public let bias: Parameter?
 
-    private var input: Tensor?                 // x (B, in), kept for backward
+    @exclusivity(unchecked) private var input: Tensor?                 // x (B, in), kept for backward
     private let output = Tensor(zeros: [0])    // y (B, out)
     private let gradInput = Tensor(zeros: [0]) // dx (B, in)
 
@@ -52,14 +52,16 @@ public final class Dense: Layer {
         let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
-        output.resize([b, nOut])
-        let y = output.data
-        if let bias {
-            for r in 0..<b { (y + r * nOut).update(from: bias.value.data, count: nOut) }
+        output.resize(rows: b, columns: nOut)
+        let y = output.data, xs = x.data, w = weight.value.data, bv = bias?.value.data
+        // Large products: each worker takes a block of samples (rows of x and y).
+        splitRows(b) { rows in
+            guard !rows.isEmpty else { return }
+            if let bv { fillRows(y + rows.lowerBound * nOut, rows: rows.count, with: bv, count: nOut) }
+            BLAS.gemm(transA: false, transB: true, m: rows.count, n: nOut, k: nIn,
+                      a: xs + rows.lowerBound * nIn, lda: nIn, b: w, ldb: nIn,
+                      beta: bv == nil ? 0 : 1, c: y + rows.lowerBound * nOut, ldc: nOut)
         }
-        BLAS.gemm(transA: false, transB: true, m: b, n: nOut, k: nIn,
-                  a: x.data, lda: nIn, b: weight.value.data, ldb: nIn,
-                  beta: bias == nil ? 0 : 1, c: y, ldc: nOut)
         return output
     }
 
@@ -67,21 +69,85 @@ public final class Dense: Layer {
         // dy is (B, out); dW (out, in) += dy^T x; db (out) += sum_rows dy; dx (B, in) = dy W
         guard let x = input else { preconditionFailure("Dense.backward before forward") }
         let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
-        BLAS.gemm(transA: true, transB: false, m: nOut, n: nIn, k: b,
-                  a: dy.data, lda: nOut, b: x.data, ldb: nIn,
-                  beta: 1, c: weight.grad.data, ldc: nIn)
-        if let bias {
-            let db = bias.grad.data, g = dy.data
-            for r in 0..<b {
-                let row = g + r * nOut
-                for j in 0..<nOut { db[j] += row[j] }
+        let g = dy.data, xs = x.data, dw = weight.grad.data, db = bias?.grad.data
+        // Large products: each worker takes a block of units (rows of dW, entries of db).
+        splitRows(nOut, work: b * nIn * nOut) { units in
+            guard !units.isEmpty else { return }
+            BLAS.gemm(transA: true, transB: false, m: units.count, n: nIn, k: b,
+                      a: g + units.lowerBound, lda: nOut, b: xs, ldb: nIn,
+                      beta: 1, c: dw + units.lowerBound * nIn, ldc: nIn)
+            if let db {
+                addColumnSums(of: g + units.lowerBound, rows: b, columns: units.count, stride: nOut, to: db + units.lowerBound)
             }
         }
         guard needInputGradient else { return nil }
-        gradInput.resize([b, nIn])
-        BLAS.gemm(transA: false, transB: false, m: b, n: nIn, k: nOut,
-                  a: dy.data, lda: nOut, b: weight.value.data, ldb: nIn,
-                  beta: 0, c: gradInput.data, ldc: nIn)
+        gradInput.resize(rows: b, columns: nIn)
+        let dx = gradInput.data, w = weight.value.data
+        splitRows(b) { rows in
+            guard !rows.isEmpty else { return }
+            BLAS.gemm(transA: false, transB: false, m: rows.count, n: nIn, k: nOut,
+                      a: g + rows.lowerBound * nOut, lda: nOut, b: w, ldb: nIn,
+                      beta: 0, c: dx + rows.lowerBound * nIn, ldc: nIn)
+        }
         return gradInput
+    }
+
+    /// Runs `body` on blocks of 0..<count, one per `Parallel` worker with single-threaded BLAS
+    /// when the product is large (about a million multiply-adds or more), else once on
+    /// 0..<count with BLAS's own threading. Workers own disjoint rows, so nothing is shared.
+    private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
+        let size = work ?? count * inputFeatures * outputFeatures
+        let workers = size >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
+        if workers <= 1 { body(0..<count); return }
+        BLAS.singleThreaded {
+            Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
+        }
+    }
+}
+
+/// Copies `count` floats from `source` into each of `rows` consecutive rows of `destination`:
+/// one row, then memcpy of the filled part onto the rest, doubling (log2(rows) copies).
+func fillRows(_ destination: UnsafeMutablePointer<Float>, rows: Int, with source: UnsafePointer<Float>, count: Int) {
+    guard rows > 0, count > 0 else { return }
+    destination.update(from: source, count: count)
+    var filled = 1
+    while filled < rows {
+        let n = Swift.min(filled, rows - filled)
+        (destination + filled * count).update(from: destination, count: n * count)
+        filled += n
+    }
+}
+
+/// sums (columns) += column sums of m (rows, columns), row-major with row stride `stride`; each
+/// column's rows are added in order (the same result as adding row after row), 8 columns at a
+/// time in registers.
+func addColumnSums(of m: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int? = nil,
+                   to sums: UnsafeMutablePointer<Float>) {
+    let ld = stride ?? columns
+    let total = rows == 0 ? 0 : (rows - 1) * ld + columns
+    let lanes = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+    var j0 = 0
+    while j0 < columns {
+        let width = Swift.min(8, columns - j0)
+        var acc = SIMD8<Float>(repeating: 0)
+        for j in 0..<width { acc[j] = sums[j0 + j] }
+        let keep = lanes .< Int32(width)
+        var r = 0, offset = j0
+        // Whole 8-float loads while they stay inside m; lanes past this chunk's columns add 0.
+        while r < rows && offset + 8 <= total {
+            let v = UnsafeRawPointer(m + offset).loadUnaligned(as: SIMD8<Float>.self)
+            acc += SIMD8<Float>(repeating: 0).replacing(with: v, where: keep)
+            r += 1
+            offset += ld
+        }
+        while r < rows {
+            var v = SIMD8<Float>(repeating: 0)
+            for j in 0..<width { v[j] = m[offset + j] }
+            acc += v
+            r += 1
+            offset += ld
+        }
+        for j in 0..<width { sums[j0 + j] = acc[j] }
+        j0 += 8
     }
 }

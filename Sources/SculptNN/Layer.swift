@@ -10,6 +10,9 @@ public protocol Layer: AnyObject {
     var spec: LayerSpec { get }
     /// Parameters with names relative to the layer ("weight", "bias").
     var namedParameters: [(name: String, parameter: Parameter)] { get }
+    /// Non-trainable state saved with the weights (BatchNorm's "running_mean", "running_var"),
+    /// with names relative to the layer.
+    var namedBuffers: [(name: String, buffer: Tensor)] { get }
     /// Shape of one output sample given one input sample's shape; throws when they do not fit.
     func outputShape(for inputShape: [Int]) throws -> [Int]
     /// Computes the output for a batch `[B] + inputShape`.
@@ -23,6 +26,7 @@ extension Layer {
     /// Parameters in declaration order.
     public var parameters: [Parameter] { namedParameters.map(\.parameter) }
     public var namedParameters: [(name: String, parameter: Parameter)] { [] }
+    public var namedBuffers: [(name: String, buffer: Tensor)] { [] }
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
 }
@@ -33,12 +37,30 @@ public enum ShapeError: Error, Equatable, CustomStringConvertible {
     case mismatch(layer: String, expected: String, actual: [Int])
     /// An architecture description is invalid.
     case invalidArchitecture(String)
+    /// The two branches of a residual block give different shapes.
+    case branchMismatch(layer: String, body: [Int], shortcut: [Int])
 
     public var description: String {
         switch self {
         case .mismatch(let layer, let expected, let actual):
             return "layer \(layer) expects input \(expected) but receives \(actual)"
         case .invalidArchitecture(let why): return "invalid architecture: \(why)"
+        case .branchMismatch(let layer, let body, let shortcut):
+            return "layer \(layer): the body gives \(body) but the shortcut gives \(shortcut); they must match to be added"
+        }
+    }
+}
+
+extension ShapeError {
+    /// The same error with the layer's position (`layers.3`, `body.1`) put before its name.
+    public func at(_ position: String) -> ShapeError {
+        switch self {
+        case .mismatch(let layer, let expected, let actual):
+            return .mismatch(layer: "\(position) \(layer)", expected: expected, actual: actual)
+        case .branchMismatch(let layer, let body, let shortcut):
+            return .branchMismatch(layer: "\(position) \(layer)", body: body, shortcut: shortcut)
+        case .invalidArchitecture(let why):
+            return .invalidArchitecture("\(position): \(why)")
         }
     }
 }

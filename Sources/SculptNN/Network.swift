@@ -16,7 +16,7 @@ public struct Architecture: Codable, Equatable, Sendable {
 public final class Network: @unchecked Sendable {
     /// Shape of one input sample.
     public let inputShape: [Int]
-    public private(set) var layers: [Layer]
+    @exclusivity(unchecked) public private(set) var layers: [Layer]
 
     /// A network from layers; throws if consecutive shapes do not chain.
     public init(inputShape: [Int], layers: [Layer]) throws {
@@ -28,6 +28,7 @@ public final class Network: @unchecked Sendable {
     /// Builds the network an architecture describes.
     public convenience init(_ architecture: Architecture, initializer: Initializer = .pytorchDefault,
                             rng: inout RandomSource) throws {
+        _ = try architecture.outputShapes()
         var layers: [Layer] = []
         for spec in architecture.layers { layers.append(try spec.makeLayer(initializer: initializer, rng: &rng)) }
         try self.init(inputShape: architecture.inputShape, layers: layers)
@@ -41,12 +42,7 @@ public final class Network: @unchecked Sendable {
         var s = inputShape
         var out: [[Int]] = []
         for (i, layer) in layers.enumerated() {
-            do { s = try layer.outputShape(for: s) } catch let e as ShapeError {
-                if case .mismatch(let l, let expected, let actual) = e {
-                    throw ShapeError.mismatch(layer: "layers.\(i) \(l)", expected: expected, actual: actual)
-                }
-                throw e
-            }
+            do { s = try layer.outputShape(for: s) } catch let e as ShapeError { throw e.at("layers.\(i)") }
             out.append(s)
         }
         return out
@@ -71,8 +67,17 @@ public final class Network: @unchecked Sendable {
         return out
     }
 
-    /// All parameters in order.
-    public var parameters: [Parameter] { namedParameters.map(\.parameter) }
+    /// All non-trainable buffers with PyTorch-style names: `layers.N.running_mean`.
+    public var namedBuffers: [(name: String, buffer: Tensor)] {
+        var out: [(name: String, buffer: Tensor)] = []
+        for (i, layer) in layers.enumerated() {
+            for (n, b) in layer.namedBuffers { out.append(("layers.\(i).\(n)", b)) }
+        }
+        return out
+    }
+
+    /// All parameters in order (as `namedParameters`, without building the names).
+    public var parameters: [Parameter] { layers.flatMap { $0.parameters } }
 
     /// Number of scalar parameters.
     public var parameterCount: Int { parameters.reduce(0) { $0 + $1.count } }
@@ -119,16 +124,17 @@ public final class Network: @unchecked Sendable {
         return out
     }
 
-    /// A deep copy of the values of all parameters (for restoring best weights or reverting).
-    public func snapshot() -> [Tensor] { parameters.map { $0.value.copy() } }
+    /// A deep copy of the values of all parameters, then of all buffers (BatchNorm running
+    /// statistics), for restoring best weights or reverting.
+    public func snapshot() -> [Tensor] { parameters.map { $0.value.copy() } + namedBuffers.map { $0.buffer.copy() } }
 
     /// Restores values from `snapshot()` (same structure).
     public func restore(_ snapshot: [Tensor]) {
-        let ps = parameters
-        precondition(ps.count == snapshot.count, "snapshot of \(snapshot.count) tensors for \(ps.count) parameters")
-        for (p, v) in zip(ps, snapshot) {
-            precondition(p.value.shape == v.shape, "snapshot shape \(v.shape) for parameter \(p.value.shape)")
-            p.value.assign(v)
+        let targets = parameters.map(\.value) + namedBuffers.map(\.buffer)
+        precondition(targets.count == snapshot.count, "snapshot of \(snapshot.count) tensors for \(targets.count) parameters and buffers")
+        for (t, v) in zip(targets, snapshot) {
+            precondition(t.shape == v.shape, "snapshot shape \(v.shape) for tensor \(t.shape)")
+            t.assign(v)
         }
     }
 }

@@ -19,6 +19,8 @@ public final class SGD: Optimizer {
     public var dampening: Float
     public var weightDecay: Float
     public var nesterov: Bool
+    @exclusivity(unchecked) private var momentumBuffers = StateCache()
+    private static let stateNames = ["momentum"]
 
     public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
         precondition(learningRate > 0, "learning rate must be positive")
@@ -32,7 +34,7 @@ public final class SGD: Optimizer {
 
     public func step(_ parameters: [Parameter]) {
         let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening
-        for p in parameters {
+        for (k, p) in parameters.enumerated() {
             let n = p.count, w = p.value.data, g = p.grad.data
             let mask = p.mask?.data
             if mu == 0 {
@@ -40,10 +42,8 @@ public final class SGD: Optimizer {
                 p.step += 1
                 continue
             }
-            let first = p.state["momentum"] == nil
-            let buf: Tensor
-            if let b = p.state["momentum"] { buf = b } else { buf = Tensor(zeros: p.value.shape); p.state["momentum"] = buf }
-            let m = buf.data
+            let (buffers, first) = momentumBuffers.tensors(for: p, at: k, names: Self.stateNames)
+            let m = buffers[0].data
             let nest = nesterov
             if first {
                 forEachTrainable(n, mask) { i in
@@ -72,6 +72,11 @@ public final class Adam: Optimizer {
     public var epsilon: Float
     public var weightDecay: Float
     public var decoupledWeightDecay: Bool
+    @exclusivity(unchecked) private var moments = StateCache()
+    private static let stateNames = ["exp_avg", "exp_avg_sq"]
+    // Bias corrections of the last step count seen (all parameters usually share it).
+    @exclusivity(unchecked) private var correctedStep = -1
+    @exclusivity(unchecked) private var correction1 = 1.0, correction2 = 1.0
 
     public init(learningRate: Float = 1e-3, beta1: Float = 0.9, beta2: Float = 0.999, epsilon: Float = 1e-8,
                 weightDecay: Float = 0, decoupledWeightDecay: Bool = false) {
@@ -86,17 +91,19 @@ public final class Adam: Optimizer {
 
     public func step(_ parameters: [Parameter]) {
         let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
-        for p in parameters {
+        for (k, p) in parameters.enumerated() {
             let n = p.count, w = p.value.data, g = p.grad.data
             let mask = p.mask?.data
-            let m: Tensor, v: Tensor
-            if let a = p.state["exp_avg"], let b = p.state["exp_avg_sq"] { m = a; v = b } else {
-                m = Tensor(zeros: p.value.shape); v = Tensor(zeros: p.value.shape)
-                p.state["exp_avg"] = m; p.state["exp_avg_sq"] = v
-            }
+            let (mv, _) = moments.tensors(for: p, at: k, names: Self.stateNames)
+            let m = mv[0], v = mv[1]
             p.step += 1
-            let t = Double(p.step)
-            let bc1 = 1 - pow(Double(b1), t), bc2 = 1 - pow(Double(b2), t)
+            if p.step != correctedStep {
+                let t = Double(p.step)
+                correction1 = 1 - pow(Double(b1), t)
+                correction2 = 1 - pow(Double(b2), t)
+                correctedStep = p.step
+            }
+            let bc1 = correction1, bc2 = correction2
             let stepSize = Float(Double(learningRate) / bc1)
             let bc2Sqrt = Float(bc2.squareRoot())
             let decay: Float = decoupledWeightDecay ? 1 - learningRate * wd : 1
@@ -110,6 +117,44 @@ public final class Adam: Optimizer {
                 w[i] = w[i] * decay - stepSize * md[i] / denom
             }
         }
+    }
+}
+
+/// Remembers, per position in the parameter list, the optimizer tensors a parameter holds in
+/// `state`, so a step hashes no names while the parameter and its state are unchanged
+/// (any change to `Parameter.state` bumps its generation and forces a fresh lookup).
+struct StateCache {
+    private struct Entry {
+        let parameter: Parameter
+        let generation: Int
+        let tensors: [Tensor]
+    }
+    private var entries: [Entry] = []
+
+    /// The tensors named `names` in `p.state` (created zero-filled, shaped like the value, when
+    /// any is missing), and whether they were just created.
+    mutating func tensors(for p: Parameter, at position: Int, names: [String]) -> (tensors: [Tensor], created: Bool) {
+        if position < entries.count {
+            let e = entries[position]
+            if e.parameter === p && e.generation == p.stateGeneration { return (e.tensors, false) }
+        }
+        var found: [Tensor] = []
+        for name in names {
+            guard let t = p.state[name] else { break }
+            found.append(t)
+        }
+        let created = found.count < names.count
+        if created {
+            found = names.map { _ in Tensor(zeros: p.value.shape) }
+            for (name, t) in zip(names, found) { p.state[name] = t }
+        }
+        let entry = Entry(parameter: p, generation: p.stateGeneration, tensors: found)
+        if position < entries.count {
+            entries[position] = entry
+        } else if position == entries.count {
+            entries.append(entry)
+        }
+        return (found, created)
     }
 }
 

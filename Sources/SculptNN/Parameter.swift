@@ -6,15 +6,18 @@ import SculptCore
 /// value slices the gradient, the mask and the optimizer moments with the same index.
 public final class Parameter: @unchecked Sendable {
     /// The current value.
-    public var value: Tensor
+    @exclusivity(unchecked) public var value: Tensor
     /// The accumulated gradient, same shape as `value`.
-    public var grad: Tensor
+    @exclusivity(unchecked) public var grad: Tensor
     /// 1 = trainable, 0 = frozen; nil means everything is trainable. Same shape as `value`.
-    public var mask: Tensor?
+    @exclusivity(unchecked) public var mask: Tensor?
     /// Optimizer moments by name ("momentum", "exp_avg", "exp_avg_sq"), each shaped like `value`.
-    public var state: [String: Tensor] = [:]
+    public var state: [String: Tensor] = [:] { didSet { stateGeneration &+= 1 } }
+    /// Changes whenever `state` is assigned or modified, so optimizers may cache the moment
+    /// tensors they looked up instead of hashing names every step.
+    @exclusivity(unchecked) public private(set) var stateGeneration = 0
     /// Number of optimizer steps taken on this parameter (Adam's bias correction).
-    public var step: Int = 0
+    @exclusivity(unchecked) public var step: Int = 0
 
     public init(_ value: Tensor) {
         self.value = value

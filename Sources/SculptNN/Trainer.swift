@@ -94,21 +94,16 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
-/// A transformation applied to each training batch in place (data augmentation).
-public protocol BatchAugmentation {
-    func apply(inputs: Tensor, rng: inout RandomSource)
-}
-
 /// Trains a network with mini-batches, reshuffling each epoch, with early stopping and callbacks.
 public final class Trainer {
     public let network: Network
-    public var loss: Loss
-    public var optimizer: Optimizer
+    @exclusivity(unchecked) public var loss: Loss
+    @exclusivity(unchecked) public var optimizer: Optimizer
     public var batchSize: Int
     public var maxEpochs: Int
     public var earlyStopping: EarlyStopping?
     public var shuffle = true
-    public var augmentation: BatchAugmentation?
+    @exclusivity(unchecked) public var augmentation: BatchAugmentation?
     /// Called after each epoch; may stop training or report a structural change.
     public var callbacks: [(EpochReport, Trainer) throws -> CallbackDecision] = []
     /// Receives a line of progress after each epoch (the CLI prints it on a terminal).
@@ -151,6 +146,8 @@ public final class Trainer {
 
         for epoch in 1...Swift.max(maxEpochs, 1) where maxEpochs > 0 {
             let epochStart = Clock.now()
+            // Callbacks may change the network between epochs, never within one.
+            let parameters = network.parameters
             if shuffle { rng.shuffle(&order) }
             var lossSum = 0.0, correct = 0.0
             var batchIndex = 0, begin = 0
@@ -159,13 +156,13 @@ public final class Trainer {
                 let b = end - begin
                 train.fillBatch(indices: order[begin..<end], inputs: batchInputs, targets: batchTargets)
                 augmentation?.apply(inputs: batchInputs, rng: &rng)
-                network.zeroGradients()
+                for p in parameters { p.zeroGrad() }
                 let y = network.forward(batchInputs, training: true)
                 let l = loss.compute(prediction: y, target: batchTargets, gradient: lossGradient)
                 guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batchIndex, value: l) }
                 if classifies { correct += Double(classificationAccuracy(logits: y, labels: batchTargets)) * Double(b) }
                 network.backward(lossGradient)
-                optimizer.step(network.parameters)
+                optimizer.step(parameters)
                 lossSum += Double(l) * Double(b)
                 batchIndex += 1
                 begin = end

@@ -43,13 +43,18 @@ public struct PaintingJob: Codable, Equatable, Sendable {
     public var minDelta: Float
     /// Weight initialization: PyTorch's default, or Keras' (`.glorotUniform`, zero biases) as the paper used.
     public var initializer: Initializer
+    /// Activation of the output unit: sigmoid (the paper) or identity.
+    public var outputActivation: ActivationKind
+
+    /// Output activations a painting network may end with (side counting needs a monotone one).
+    public static let outputActivations: [ActivationKind] = [.sigmoid, .identity]
 
     /// The largest image side accepted (a 4096 x 4096 image already has 16 M samples).
     public static let maximumSize = 4096
 
     public init(shape: PaintingShape = .square, size: Int = 64, hidden: Int = 3, linear: [Int] = [], epochs: Int = 5000,
                 patience: Int = 20, batch: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 0, minDelta: Float = 0,
-                initializer: Initializer = .glorotUniform) {
+                initializer: Initializer = .glorotUniform, outputActivation: ActivationKind = .sigmoid) {
         self.shape = shape
         self.size = size
         self.hidden = hidden
@@ -61,10 +66,12 @@ public struct PaintingJob: Codable, Equatable, Sendable {
         self.seed = seed
         self.minDelta = minDelta
         self.initializer = initializer
+        self.outputActivation = outputActivation
     }
 
     private enum CodingKeys: String, CodingKey {
         case shape, size, hidden, linear, epochs, patience, batch, learningRate, seed, minDelta, initializer
+        case outputActivation = "output"
     }
 
     /// Decodes a job; missing fields take the defaults of `init`.
@@ -81,7 +88,8 @@ public struct PaintingJob: Codable, Equatable, Sendable {
                   learningRate: try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate,
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed,
                   minDelta: try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta,
-                  initializer: try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer)
+                  initializer: try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer,
+                  outputActivation: try c.decodeIfPresent(ActivationKind.self, forKey: .outputActivation) ?? d.outputActivation)
     }
 
     /// Checks every numeric field; throws the first problem, named by its flag. Does not read files.
@@ -100,9 +108,12 @@ public struct PaintingJob: Codable, Equatable, Sendable {
         guard batch >= 1 else { throw fail("--batch", batch, "the batch size must be positive") }
         guard learningRate.isFinite, learningRate > 0 else { throw fail("--lr", learningRate, "the learning rate must be positive and finite") }
         guard minDelta.isFinite, minDelta >= 0 else { throw fail("--min-delta", minDelta, "must be 0 or more") }
+        guard Self.outputActivations.contains(outputActivation) else {
+            throw fail("--output", outputActivation.name, "the output activation must be one of: \(Self.outputActivations.map(\.name).joined(separator: ", "))")
+        }
     }
 
-    /// The network as data: Dense(2, hidden) + ReLU -> [Dense(w) + Identity]... -> Dense(., 1) + Sigmoid.
+    /// The network as data: Dense(2, hidden) + ReLU -> [Dense(w) + Identity]... -> Dense(., 1) + output activation.
     public var architecture: Architecture {
         var layers: [LayerSpec] = [.dense(inputs: 2, outputs: hidden, bias: true), .activation(.relu)]
         var width = hidden
@@ -110,7 +121,7 @@ public struct PaintingJob: Codable, Equatable, Sendable {
             layers += [.dense(inputs: width, outputs: w, bias: true), .activation(.identity)]
             width = w
         }
-        layers += [.dense(inputs: width, outputs: 1, bias: true), .activation(.sigmoid)]
+        layers += [.dense(inputs: width, outputs: 1, bias: true), .activation(outputActivation)]
         return Architecture(inputShape: [2], layers: layers)
     }
 

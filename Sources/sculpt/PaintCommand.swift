@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptRecipes
 import SculptVisual
@@ -11,8 +12,12 @@ struct Paint: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a network to paint a shape and draw its ReLU decision boundaries.",
         discussion: """
-        Writes DIR/target.png, DIR/prediction.png (prediction with each ReLU unit's boundary in red),
-        DIR/units.png (each ReLU unit's output, the pre-sigmoid sum and the output) and DIR/architecture.json.
+        Trains plainly, or with --reinit R in-training reinitializations (steps 1-14 of the paper's
+        Section 4.1, ending with a prune of non-contributing units), then folds the linear layers into
+        the output layer. Writes DIR/target.png, DIR/prediction.png (prediction with each ReLU unit's
+        boundary in red), DIR/units.png (each ReLU unit's output, the pre-sigmoid sum and the output)
+        and the final (collapsed) network as a checkpoint (DIR/architecture.json, DIR/weights.safetensors,
+        DIR/history.json) that `sculpt inspect DIR` reads.
         """
     )
 
@@ -38,6 +43,10 @@ struct Paint: ParsableCommand {
     var seed: UInt64 = 0
     @Option(name: .customLong("init"), help: "Weight initialization: glorot (default: Keras, as the paper used), pytorch, he, uniform:A:B, normal:M:S.")
     var initialization = "glorot"
+    @Option(help: "Activation of the output unit: sigmoid (the paper) or identity.")
+    var output = "sigmoid"
+    @Option(help: "Reinitialization training with R rounds (0: train, prune, train again) instead of plain training.")
+    var reinit: Int?
     @Option(help: "Output folder.")
     var out = "paint-out"
     @Flag(help: "Print one JSON object on stdout.")
@@ -55,13 +64,23 @@ struct Paint: ParsableCommand {
         var batch: Int
         var patience: Int
         var maxEpochs: Int
+        var reinitializations: Int?
+        /// Full-image MSE of the final (collapsed) network.
         var finalLoss: Float
+        /// Mean training loss of the last epoch (plain training only).
         var finalTrainingLoss: Float?
         var epochs: Int
         var bestEpoch: Int?
         var stopReason: String
         var seconds: Double
+        /// Parameters of the final network (= parametersFinal).
         var parameters: Int
+        var parametersTrained: Int
+        var parametersFinal: Int
+        var activeUnits: Int
+        var pixelAgreement: Double
+        var sides: Int
+        var revertedRounds: Int?
         var files: [String]
     }
 
@@ -72,11 +91,18 @@ struct Paint: ParsableCommand {
             try createFolder(out)
 
             var lastDrawn = 0.0
-            let result = try job.run(on: painting) { report in
+            let reinitialization = reinit.map { rounds -> ReinitializationConfiguration in
+                var c = ReinitializationConfiguration()
+                c.reinitializations = rounds
+                c.patience = job.patience
+                c.finalPatience = job.patience
+                return c
+            }
+            let result = try job.train(on: painting, reinitialization: reinitialization) { report in
                 let now = Clock.now()
                 guard now - lastDrawn >= 0.1 else { return }
                 lastDrawn = now
-                Output.progress("epoch \(report.epoch)/\(job.epochs)  loss \(String(format: "%.3e", report.loss))")
+                Output.progress("epoch \(report.epoch)  loss \(String(format: "%.3e", report.loss))")
             }
             Output.endProgress()
 
@@ -85,8 +111,10 @@ struct Paint: ParsableCommand {
                 (name: "target.png", bytes: try figures.target(painting).pngBytes()),
                 (name: "prediction.png", bytes: try figures.prediction(of: result.network).pngBytes()),
                 (name: "units.png", bytes: try figures.units(of: result.network).pngBytes()),
-                (name: "architecture.json", bytes: try architectureJSON(result.network.architecture)),
-            ]
+            ] + (try Checkpoint(network: result.network).files())  // architecture.json, weights, history: `sculpt inspect DIR` reads them
+            for stale in [Checkpoint.trainingFile, Checkpoint.optimizerFile] {  // a painted network carries no training state
+                try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(stale))
+            }
             var paths: [String] = []
             for file in files {
                 let path = (out as NSString).appendingPathComponent(file.name)
@@ -96,15 +124,23 @@ struct Paint: ParsableCommand {
 
             let report = Report(shape: job.shape.description, size: job.size, hidden: job.hidden, linear: job.linear,
                                 seed: job.seed, learningRate: job.learningRate, initializer: initialization, batch: job.batch, patience: job.patience,
-                                maxEpochs: job.epochs, finalLoss: result.finalLoss,
-                                finalTrainingLoss: result.history.epochs.last?.loss, epochs: result.epochs,
-                                bestEpoch: result.history.bestEpoch.map { $0 + 1 }, stopReason: result.stopReason.rawValue,
-                                seconds: result.seconds, parameters: result.parameterCount, files: paths)
+                                maxEpochs: job.epochs, reinitializations: reinit, finalLoss: result.finalLoss,
+                                finalTrainingLoss: result.history?.epochs.last?.loss, epochs: result.epochs,
+                                bestEpoch: result.history?.bestEpoch.map { $0 + 1 }, stopReason: result.stopReason.rawValue,
+                                seconds: result.trainingSeconds, parameters: result.parametersFinal,
+                                parametersTrained: result.parametersTrained, parametersFinal: result.parametersFinal,
+                                activeUnits: result.assessment.activeUnits, pixelAgreement: result.assessment.pixelAgreement,
+                                sides: result.assessment.sides,
+                                revertedRounds: result.reinitialization.map { $0.rounds.filter(\.reverted).count }, files: paths)
             if json {
                 try Output.printJSON(report)
             } else {
                 let widths = ([2, job.hidden] + job.linear + [1]).map(String.init).joined(separator: "-")
-                print("painted \(job.shape) \(job.size)x\(job.size) with a \(widths) network (\(report.parameters) parameters)")
+                let how = reinit.map { " with \($0) reinitialization\($0 == 1 ? "" : "s")" } ?? ""
+                print("painted \(job.shape) \(job.size)x\(job.size) with a \(widths) network\(how) (\(report.parametersTrained) parameters trained, "
+                      + "\(report.parametersFinal) after collapse)")
+                print("\(report.activeUnits) active ReLU units, \(report.sides) sides, "
+                      + "\(String(format: "%.2f", 100 * report.pixelAgreement))% of pixels right")
                 print("full-image MSE \(String(format: "%.3e", report.finalLoss)) after \(report.epochs) epochs "
                       + "(\(report.stopReason)) in \(String(format: "%.2f", report.seconds)) s")
                 print("wrote \(paths.joined(separator: ", "))")
@@ -125,12 +161,19 @@ struct Paint: ParsableCommand {
                 widths.append(w)
             }
         }
+        if let reinit {
+            guard reinit >= 0 else { throw UsageError("--reinit \(reinit): the number of reinitializations must be 0 or more") }
+            guard minDelta == 0 else { throw UsageError("--min-delta \(minDelta): not supported with --reinit (its phases stop on any lack of improvement)") }
+        }
         guard let initializer = Initializer(parsing: initialization) else {
             throw UsageError("--init \(initialization): unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD")
         }
+        guard let outputActivation = PaintingJob.outputActivations.first(where: { $0.name == output }) else {
+            throw UsageError("--output \(output): unknown output activation; use \(PaintingJob.outputActivations.map(\.name).joined(separator: " or "))")
+        }
         return PaintingJob(shape: parsedShape, size: size, hidden: hidden, linear: widths, epochs: epochs,
                            patience: patience, batch: batch, learningRate: lr, seed: seed, minDelta: minDelta,
-                           initializer: initializer)
+                           initializer: initializer, outputActivation: outputActivation)
     }
 
     /// Creates `path` (and parents); an existing folder is fine, an existing file is an error.
@@ -143,11 +186,5 @@ struct Paint: ParsableCommand {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
             throw UsageError("--out \(path): cannot create the folder (\(error.localizedDescription))")
         }
-    }
-
-    func architectureJSON(_ architecture: Architecture) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        return Array(try encoder.encode(architecture)) + [10]
     }
 }

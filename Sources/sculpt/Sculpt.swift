@@ -5,7 +5,7 @@ struct Sculpt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sculpt",
         abstract: "Measure and exploit the redundancy of dense and convolutional networks.",
-        subcommands: [Version.self, Paint.self, RunCommand.self, TableCommand.self, TrialWorkerCommand.self, BenchSVDCommand.self]
+        subcommands: [Version.self, Paint.self, Train.self, Eval.self, Inspect.self, RunCommand.self, TableCommand.self, Bench.self, BenchSVDCommand.self, TrialWorkerCommand.self]
     )
 }
 

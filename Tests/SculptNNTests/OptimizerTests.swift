@@ -1,12 +1,7 @@
 import Testing
 import SculptCore
+import TestSupport
 @testable import SculptNN
-
-private func parameter(_ values: [Float], grad: [Float]) -> Parameter {
-    let p = Parameter(Tensor(values))
-    p.grad.assign(Tensor(grad))
-    return p
-}
 
 @Test("SGD with momentum and weight decay follows PyTorch's update rule")
 func sgdMomentum() {

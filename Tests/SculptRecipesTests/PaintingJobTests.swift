@@ -18,6 +18,7 @@ import SculptNN
         (PaintingJob(learningRate: -0.1), "--lr"),
         (PaintingJob(learningRate: .nan), "--lr"),
         (PaintingJob(minDelta: -1), "--min-delta"),
+        (PaintingJob(outputActivation: .relu), "--output"),
     ]
 
     @Test(arguments: PaintingJobTests.invalidJobs)

@@ -8,18 +8,23 @@ import SculptNN
 public enum GradientCheck {
     /// The largest relative error |analytic - numeric| / max(1, |analytic|, |numeric|) over the
     /// input gradient and every parameter gradient of `layer` at input `x`.
+    /// `beforeForward` runs before every forward pass (e.g. to reseed a Dropout layer so each
+    /// evaluation uses the same mask).
     public static func maxRelativeError(layer: Layer, input x: Tensor, training: Bool = true, h: Float = 1e-2,
-                                        seed: UInt64 = 7) -> (input: Float, parameters: [String: Float]) {
+                                        seed: UInt64 = 7, beforeForward: () -> Void = {}) -> (input: Float, parameters: [String: Float]) {
         var rng = RandomSource(seed: seed)
+        beforeForward()
         let y0 = layer.forward(x, training: training)
         let r = Tensor.uniform(y0.shape, -1, 1, using: &rng)
         func objective() -> Double {
+            beforeForward()
             let y = layer.forward(x, training: training)
             var s = 0.0
             for i in 0..<y.count { s += Double(y.data[i]) * Double(r.data[i]) }
             return s
         }
         for p in layer.parameters { p.zeroGrad() }
+        beforeForward()
         _ = layer.forward(x, training: training)
         let dx = layer.backward(r, needInputGradient: true)!.copy()
         let grads = layer.namedParameters.map { ($0.name, $0.parameter.grad.copy()) }

@@ -1,0 +1,75 @@
+import SculptCore
+
+/// How a benchmark run is configured; defaults follow the peer benchmark's definitions
+/// (`shared/bench/peers/README.md`).
+public struct BenchmarkOptions: Sendable {
+    /// BLAS threads (set with `BLAS.setThreads` before the workload runs).
+    public var threads: Int
+    /// Timed repetitions; the median is reported.
+    public var repetitions: Int
+    /// W1: epochs per timed repetition.
+    public var paintingEpochs: Int
+    /// W1: untimed warm-up epochs (one throw-away model) before the timed repetitions.
+    public var paintingWarmupEpochs: Int
+    /// W5: matrix side n of the n x n x n product.
+    public var gemmSize: Int
+    /// W5: untimed warm-up calls.
+    public var gemmWarmupCalls: Int
+    /// W5: timed calls; the median is reported.
+    public var gemmTimedCalls: Int
+
+    public init(threads: Int = 1, repetitions: Int = 3, paintingEpochs: Int = 100, paintingWarmupEpochs: Int = 5,
+                gemmSize: Int = 2048, gemmWarmupCalls: Int = 3, gemmTimedCalls: Int = 10) {
+        self.threads = threads
+        self.repetitions = repetitions
+        self.paintingEpochs = paintingEpochs
+        self.paintingWarmupEpochs = paintingWarmupEpochs
+        self.gemmSize = gemmSize
+        self.gemmWarmupCalls = gemmWarmupCalls
+        self.gemmTimedCalls = gemmTimedCalls
+    }
+}
+
+/// A named benchmark workload: a function from options to measured records.
+public struct BenchmarkWorkload: Sendable {
+    /// The name used on the command line and in the records ("painting").
+    public let name: String
+    /// A one-line description.
+    public let summary: String
+    /// Runs the workload at `options.threads` BLAS threads.
+    public let run: @Sendable (BenchmarkOptions) throws -> [BenchmarkRecord]
+
+    public init(name: String, summary: String, run: @escaping @Sendable (BenchmarkOptions) throws -> [BenchmarkRecord]) {
+        self.name = name
+        self.summary = summary
+        self.run = run
+    }
+}
+
+/// The benchmark workloads Sculpt knows, in the order `sculpt bench` runs them.
+public enum Benchmarks {
+    /// Every workload; add a new one here (a function returning records, plus this line).
+    public static let all: [BenchmarkWorkload] = [
+        BenchmarkWorkload(name: "painting", summary: "W1: image painting, 64x64 square, Adam, epochs/s",
+                          run: PaintingBenchmark.run),
+        BenchmarkWorkload(name: "gemm", summary: "W5: sgemm 2048^3 into a preallocated output, GFLOP/s",
+                          run: GemmBenchmark.run),
+    ]
+
+    /// The workload called `name`, or nil.
+    public static func workload(named name: String) -> BenchmarkWorkload? { all.first { $0.name == name } }
+
+    /// Runs `workload` at each thread count, setting the BLAS threads first and restoring them after.
+    public static func run(_ workload: BenchmarkWorkload, threads: [Int], options: BenchmarkOptions) throws -> [BenchmarkRecord] {
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        var records: [BenchmarkRecord] = []
+        for t in threads {
+            var o = options
+            o.threads = t
+            BLAS.setThreads(t)
+            records += try workload.run(o)
+        }
+        return records
+    }
+}

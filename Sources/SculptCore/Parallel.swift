@@ -1,0 +1,34 @@
+import Dispatch
+
+/// A value handed to worker threads whose safety the caller guarantees (disjoint writes).
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
+}
+
+/// Data-parallel loops for the memory-bound kernels around sgemm, using as many workers as
+/// BLAS has threads (`BLAS.setThreads` sets both).
+public enum Parallel {
+    /// Workers used by `forEach`; 1 runs everything on the calling thread.
+    nonisolated(unsafe) public static var threads = 1
+
+    /// Runs `body(worker)` for worker in 0..<workers on up to `workers` threads and waits.
+    /// With one worker, runs inline.
+    public static func forEach(workers: Int, _ body: (Int) -> Void) {
+        if workers <= 1 { body(0); return }
+        withoutActuallyEscaping(body) { escapable in
+            let boxed = UncheckedSendable(escapable)
+            DispatchQueue.concurrentPerform(iterations: workers) { boxed.value($0) }
+        }
+    }
+
+    /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each in parallel.
+    /// Serial below `minimumCount` elements (threads cost ~10 us to wake).
+    public static func forRanges(count: Int, minimumCount: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
+        let workers = count >= minimumCount ? Swift.min(threads, count) : 1
+        if workers <= 1 { body(0..<count); return }
+        forEach(workers: workers) { w in
+            body(count * w / workers ..< count * (w + 1) / workers)
+        }
+    }
+}

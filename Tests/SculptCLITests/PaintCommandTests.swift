@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// `sculpt paint` through the real executable built beside this test binary.
+@Suite struct PaintCommandTests {
+    struct Outcome {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    static func sculpt(_ arguments: [String]) throws -> Outcome {
+        let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var folder = me.deletingLastPathComponent()
+        // Under `swift test` the binary is .build/<config>/<Package>PackageTests.xctest (a file on Linux).
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("sculpt").path), folder.path != "/" {
+            folder = folder.deletingLastPathComponent()
+        }
+        let process = Process()
+        process.executableURL = folder.appendingPathComponent("sculpt")
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_NUM_THREADS"] = "1"
+        process.environment = environment
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Outcome(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                       stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func temporaryFolder() -> String {
+        NSTemporaryDirectory() + "sculpt-cli-test-" + UUID().uuidString
+    }
+
+    @Test func negativeReinitIsAUsageErrorAndWritesNothing() throws {
+        let out = Self.temporaryFolder()
+        let r = try Self.sculpt(["paint", "--reinit=-1", "--out", out])
+        #expect(r.status == 2)
+        #expect(r.stderr == "sculpt: error: --reinit -1: the number of reinitializations must be 0 or more\n")
+        #expect(r.stdout.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: out))
+    }
+
+    @Test func reinitRejectsMinDeltaAndUnknownOutput() throws {
+        let a = try Self.sculpt(["paint", "--reinit", "1", "--min-delta", "0.01", "--out", Self.temporaryFolder()])
+        #expect(a.status == 2 && a.stderr.hasPrefix("sculpt: error: --min-delta 0.01: "))
+        let b = try Self.sculpt(["paint", "--output", "relu", "--out", Self.temporaryFolder()])
+        #expect(b.status == 2 && b.stderr.hasPrefix("sculpt: error: --output relu: "))
+    }
+
+    func report(_ arguments: [String]) throws -> [String: Any] {
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let r = try Self.sculpt(["paint", "--json", "--out", out] + arguments)
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+        for name in ["target.png", "prediction.png", "units.png", "architecture.json", "weights.safetensors", "history.json"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + name))
+        }
+        return try #require(object)
+    }
+
+    @Test func plainTrainingReportsTheCollapsedNetwork() throws {
+        let json = try report(["--size", "10", "--linear", "9", "--epochs", "30", "--seed", "3"])
+        #expect(json["parametersTrained"] as? Int == 55)
+        #expect(json["parametersFinal"] as? Int == 13)
+        #expect(json["parameters"] as? Int == 13)
+        let active = try #require(json["activeUnits"] as? Int)
+        #expect((0...3).contains(active))
+        #expect(json["finalLoss"] is Double && json["sides"] is Int && json["pixelAgreement"] is Double)
+        #expect(json["reinitializations"] == nil && json["revertedRounds"] == nil)
+        #expect(json["epochs"] as? Int == 30 && json["finalTrainingLoss"] is Double)
+    }
+
+    @Test func reinitRunsReinitializationTraining() throws {
+        let json = try report(["--shape", "star", "--size", "10", "--hidden", "6", "--linear", "6,6", "--epochs", "20",
+                               "--patience", "5", "--reinit", "2", "--seed", "1"])
+        #expect(json["reinitializations"] as? Int == 2)
+        #expect(json["parametersTrained"] as? Int == 18 + 2 * 42 + 7)
+        let final = try #require(json["parametersFinal"] as? Int)
+        #expect(final % 4 == 1 && final <= 25)  // Dense(2, k) + Dense(k, 1) after prune and collapse
+        #expect((0...2).contains(json["revertedRounds"] as? Int ?? -1))
+        #expect(json["finalTrainingLoss"] == nil)
+        #expect((json["epochs"] as? Int ?? 0) > 20)  // several phases
+    }
+
+    @Test func inspectReadsWhatPaintSaved() throws {
+        let out = Self.temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let painted = try Self.sculpt(["paint", "--json", "--out", out, "--size", "12", "--hidden", "4", "--linear", "4", "--epochs", "40"])
+        #expect(painted.status == 0, "\(painted.stderr)")
+        let paint = try #require(try JSONSerialization.jsonObject(with: Data(painted.stdout.utf8)) as? [String: Any])
+        let r = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let units = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        // The saved network is the collapsed one: Dense(2, 4) + ReLU + Dense(4, 1) + sigmoid.
+        #expect(units.count == 4)
+        #expect(units.map { $0["unit"] as? Int } == [0, 1, 2, 3] && units.allSatisfy { $0["layer"] as? Int == 0 })
+        #expect(units.filter { $0["active"] as? Bool == true }.count == paint["activeUnits"] as? Int)
+        for u in units {
+            for key in ["lossRatio", "incomingNorm", "outgoingNorm", "bias"] { #expect(u[key] is Double, "\(key)") }
+        }
+        let text = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "0"])
+        #expect(text.status == 0 && text.stdout.contains("loss ratio"))
+        let badLayer = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "2"])
+        #expect(badLayer.status == 2 && badLayer.stderr.hasPrefix("sculpt: error: --layer 2: "))
+        let badData = try Self.sculpt(["inspect", out, "--data", "mnist"])
+        #expect(badData.status == 2 && badData.stderr.hasPrefix("sculpt: error: --data mnist: "))
+        let missing = try Self.sculpt(["inspect", out + "/nothing", "--data", "painting:square"])
+        #expect(missing.status == 2)
+    }
+}

@@ -1,0 +1,89 @@
+import Testing
+import SculptCore
+import SculptNN
+import TestSupport
+
+@Suite("BatchNorm")
+struct NormalizationTests {
+    @Test("finite-difference gradients in train and eval mode, dense and conv inputs",
+          arguments: [([4, 3], true), ([3, 2, 3, 2], true), ([4, 3], false), ([3, 2, 3, 2], false)])
+    func gradients(shape: [Int], training: Bool) {
+        var rng = RandomSource(seed: 21)
+        let c = shape[1]
+        let bn = BatchNorm(weight: Tensor.uniform([c], 0.5, 1.5, using: &rng), bias: Tensor.uniform([c], -1, 1, using: &rng),
+                           runningMean: Tensor.uniform([c], -0.5, 0.5, using: &rng),
+                           runningVariance: Tensor.uniform([c], 0.5, 2, using: &rng))
+        let x = Tensor.uniform(shape, -2, 2, using: &rng)
+        let e = GradientCheck.maxRelativeError(layer: bn, input: x, training: training, h: 1e-2)
+        #expect(e.input < 5e-3)
+        #expect(e.parameters["weight"]! < 5e-3)
+        #expect(e.parameters["bias"]! < 5e-3)
+    }
+
+    @Test("running statistics after two train steps equal hand-computed values")
+    func runningStatistics() {
+        let bn = BatchNorm(features: 1)
+        // step 1: values 1, 3: mean 2, unbiased variance 2
+        _ = bn.forward(Tensor([1, 3], shape: [2, 1]), training: true)
+        #expect(abs(bn.runningMean[0] - 0.2) < 1e-7)                  // 0.9 * 0 + 0.1 * 2
+        #expect(abs(bn.runningVariance[0] - 1.1) < 1e-6)              // 0.9 * 1 + 0.1 * 2
+        // step 2: values 0, 4, 8: mean 4, unbiased variance 16
+        _ = bn.forward(Tensor([0, 4, 8], shape: [3, 1]), training: true)
+        #expect(abs(bn.runningMean[0] - 0.58) < 1e-6)                 // 0.9 * 0.2 + 0.1 * 4
+        #expect(abs(bn.runningVariance[0] - 2.59) < 1e-6)             // 0.9 * 1.1 + 0.1 * 16
+        // train mode normalizes with the biased variance: (0 - 4) / sqrt(32/3 + 1e-5)
+        let y = bn.forward(Tensor([0, 4, 8], shape: [3, 1]), training: true)
+        #expect(abs(y[0, 0] - Float(-4 / (32.0 / 3 + 1e-5).squareRoot())) < 1e-6)
+        // eval mode uses the running statistics
+        let before = bn.runningMean.copy()
+        let z = bn.forward(Tensor([1], shape: [1, 1]), training: false)
+        #expect(bn.runningMean == before)
+        #expect(abs(z[0, 0] - (1 - bn.runningMean[0]) / (bn.runningVariance[0] + 1e-5).squareRoot()) < 1e-6)
+    }
+
+    @Test("forward, backward and running statistics match the numpy reference")
+    func matchesReference() throws {
+        let cases = try ReferenceFixtures.load()
+        for name in ["batchnorm_conv", "batchnorm_dense"] {
+            let c = try #require(cases[name])
+            let w = c["weight"]!.tensor
+            let bn = BatchNorm(weight: w, bias: c["bias"]!.tensor, runningMean: Tensor(zeros: w.shape),
+                               runningVariance: Tensor(repeating: 1, shape: w.shape))
+            let y = bn.forward(c["x"]!.tensor, training: true)
+            #expect(maxScaledDifference(y, c["y"]!.tensor) < 1e-5, "\(name) forward")
+            let dx = try #require(bn.backward(c["dy"]!.tensor, needInputGradient: true))
+            #expect(maxScaledDifference(dx, c["dx"]!.tensor) < 1e-5, "\(name) dx")
+            #expect(maxScaledDifference(bn.weight.grad, c["dweight"]!.tensor) < 1e-5, "\(name) dweight")
+            #expect(maxScaledDifference(bn.bias.grad, c["dbias"]!.tensor) < 1e-5, "\(name) dbias")
+            #expect(maxScaledDifference(bn.runningMean, c["running_mean"]!.tensor) < 1e-6, "\(name) running_mean")
+            #expect(maxScaledDifference(bn.runningVariance, c["running_var"]!.tensor) < 1e-6, "\(name) running_var")
+        }
+    }
+
+    @Test("running statistics are buffers named like PyTorch's")
+    func buffers() throws {
+        var rng = RandomSource(seed: 1)
+        let network = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 2, bias: true),
+                                                                        .batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5)]),
+                                  rng: &rng)
+        #expect(network.namedBuffers.map(\.name) == ["layers.1.running_mean", "layers.1.running_var"])
+        #expect(network.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
+    }
+}
+
+@Suite("Network snapshots")
+struct SnapshotTests {
+    @Test("snapshot and restore include BatchNorm running statistics")
+    func snapshotIncludesBuffers() throws {
+        var rng = RandomSource(seed: 2)
+        let network = try Network(Architecture(inputShape: [2], layers: [.batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5)]), rng: &rng)
+        let saved = network.snapshot()
+        #expect(saved.count == 4)
+        _ = network.forward(Tensor([1, 2, 3, 5], shape: [2, 2]), training: true)
+        let bn = try #require(network.layers[0] as? BatchNorm)
+        #expect(bn.runningMean.scalars != [0, 0])
+        network.restore(saved)
+        #expect(bn.runningMean.scalars == [0, 0])
+        #expect(bn.runningVariance.scalars == [1, 1])
+    }
+}
