@@ -56,16 +56,19 @@ extension Tensor {
         return out
     }
 
-    /// Writes `values` (row-major, as `unitValues` reads them) into unit `u` along `axis`.
-    func setUnitValues(_ u: Int, axis: Int, span: Int, _ values: [Float]) {
+    /// Writes `values` (row-major, as `unitValues` reads them) into unit `u` along `axis`,
+    /// skipping entries where `mask` (same shape) is 0.
+    func setUnitValues(_ u: Int, axis: Int, span: Int, _ values: [Float], mask: Tensor? = nil) {
         let v = UnitAxisView(shape: shape, axis: axis, span: span)
         precondition(values.count == v.elementsPerUnit, "\(values.count) values for a unit of \(v.elementsPerUnit)")
-        v.forEach(unit: u) { k, i in data[i] = values[k] }
+        let m = mask?.data
+        v.forEach(unit: u) { k, i in if m == nil || m![i] != 0 { data[i] = values[k] } }
     }
 
-    /// Sets every element of unit `u` along `axis` to `value`.
-    func fillUnit(_ u: Int, axis: Int, span: Int, with value: Float) {
-        UnitAxisView(shape: shape, axis: axis, span: span).forEach(unit: u) { _, i in data[i] = value }
+    /// Sets every element of unit `u` along `axis` to `value`, skipping entries where `mask` is 0.
+    func fillUnit(_ u: Int, axis: Int, span: Int, with value: Float, mask: Tensor? = nil) {
+        let m = mask?.data
+        UnitAxisView(shape: shape, axis: axis, span: span).forEach(unit: u) { _, i in if m == nil || m![i] != 0 { data[i] = value } }
     }
 }
 
@@ -93,11 +96,14 @@ extension UnitSlice {
     /// Elements one unit owns in this slice.
     var elementsPerUnit: Int { UnitAxisView(shape: tensor.shape, axis: axis, span: span).elementsPerUnit }
 
-    /// Zeroes unit `u`'s entries in every optimizer moment.
+    /// Zeroes unit `u`'s trainable entries in every optimizer moment (frozen entries keep theirs).
     func resetOptimizerState(unit u: Int) {
         guard let p = parameter else { return }
-        for t in p.state.values { t.fillUnit(u, axis: axis, span: span, with: 0) }
+        for t in p.state.values { t.fillUnit(u, axis: axis, span: span, with: 0, mask: p.mask) }
     }
+
+    /// The mask of the slice's parameter (nil for buffers and unmasked parameters).
+    var mask: Tensor? { parameter?.mask }
 
     /// Sets unit `u`'s mask entries to `value` (1 trainable, 0 frozen), creating an all-ones mask first.
     func setMask(unit u: Int, to value: Float) {

@@ -35,6 +35,8 @@ extension Network {
     /// `zeroOutgoing` the consumers' slices become 0 instead of being drawn, so the network
     /// computes the same function afterwards (a function-preserving restart). Draw order: per
     /// unit in the given order, each producer's row then bias, then each consumer's slice.
+    /// Frozen entries (mask 0) keep their values and optimizer state: a unit shared with a frozen
+    /// layer is re-initialized only where it is trainable. The draws are the same either way.
     public func reinitializeUnits(_ units: [Int], of group: UnitGroup, scheme: ReinitializationScheme,
                                   zeroOutgoing: Bool = false, rng: inout RandomSource) throws {
         try group.validate(units)
@@ -53,10 +55,10 @@ extension Network {
                     let row = Tensor(zeros: [1] + shape.dropFirst()), bias = biasSlice.map { _ in Tensor(zeros: [1]) }
                     draw(row, bias: bias, scheme: scheme, current: s.tensor.unitValues(u, axis: 0, span: 1),
                          range: ranges[k], biasRange: biasSlice.map { _ in ranges[k + 1] }, fanIn: fanIn, fanOut: fanOut, rng: &rng)
-                    s.tensor.setUnitValues(u, axis: 0, span: 1, row.scalars)
+                    s.tensor.setUnitValues(u, axis: 0, span: 1, row.scalars, mask: s.mask)
                     s.resetOptimizerState(unit: u)
                     if let biasSlice, let bias {
-                        biasSlice.tensor.data[u] = bias.data[0]
+                        if biasSlice.mask.map({ $0.data[u] != 0 }) ?? true { biasSlice.tensor.data[u] = bias.data[0] }
                         biasSlice.resetOptimizerState(unit: u)
                         k += 1
                     }
@@ -64,11 +66,11 @@ extension Network {
                     break  // drawn with its producer's row
                 case .normalization:
                     let value: Float = s.name == "weight" || s.name == "running_var" ? 1 : 0
-                    s.tensor.fillUnit(u, axis: s.axis, span: s.span, with: value)
+                    s.tensor.fillUnit(u, axis: s.axis, span: s.span, with: value, mask: s.mask)
                     s.resetOptimizerState(unit: u)
                 case .outgoing:
                     if zeroOutgoing {
-                        s.tensor.fillUnit(u, axis: s.axis, span: s.span, with: 0)
+                        s.tensor.fillUnit(u, axis: s.axis, span: s.span, with: 0, mask: s.mask)
                     } else {
                         let shape = s.tensor.shape
                         var sliceShape = shape
@@ -77,7 +79,7 @@ extension Network {
                         let values = Tensor(zeros: sliceShape)
                         draw(values, bias: nil, scheme: scheme, current: s.tensor.unitValues(u, axis: s.axis, span: s.span),
                              range: ranges[k], biasRange: nil, fanIn: s.tensor.count / shape[0], fanOut: shape[0] * area, rng: &rng)
-                        s.tensor.setUnitValues(u, axis: s.axis, span: s.span, values.scalars)
+                        s.tensor.setUnitValues(u, axis: s.axis, span: s.span, values.scalars, mask: s.mask)
                     }
                     s.resetOptimizerState(unit: u)
                 }
