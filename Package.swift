@@ -36,7 +36,6 @@ let targets: [Target] = [
         "SculptCore", "SculptData", "SculptNN", "SculptSurgery", "SculptRecipes",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
-    .executableTarget(name: "ConvBench", dependencies: ["SculptCore", "SculptNN"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO",
         "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks",
@@ -54,7 +53,7 @@ let targets: [Target] = [
                 exclude: ["Reference"]),
     .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "SculptIO", "TestSupport"]),
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
-    .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN"]),
+    .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
     .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Side-by-side benchmark: Sculpt vs plain C OpenBLAS vs PyTorch, on this machine, now.
 #
-#   bash bench/compare.sh                      # W1 painting + W5 gemm at 1 and 2 threads
+#   bash bench/compare.sh                      # W1 painting, W2 mlp, W3 cnn, W5 gemm at 1 and 2 threads
+#   WORKLOADS=mlp,cnn bash bench/compare.sh    # a subset
 #   THREADS=1 REPS=5 bash bench/compare.sh     # other thread counts / repetitions
 #   SKIP_TORCH=1 bash bench/compare.sh         # Sculpt and C only
+#   PEAK_MEMORY=1 WORKLOADS=cnn THREADS=2 bash bench/compare.sh   # also max RSS of W3, both sides
 #
-# Environment: THREADS (default 1,2), REPS (3), WORKLOADS (painting,gemm), PEERS_VENV
+# W2/W3 read Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist).
+# Each non-gemm workload runs Sculpt and then PyTorch back to back, so both see similar load.
+# Environment: THREADS (default 1,2), REPS (3), WORKLOADS (painting,mlp,cnn,gemm), PEERS_VENV
 # (/tmp/peers-venv, made by `bash <shared>/bench/peers/setup.sh`), PEERS_DIR (the folder of
 # torch_bench.py; default ../shared/bench/peers next to this repository, or
 # /work/shared/bench/peers), TORCH_WAIT_IDLE (seconds torch_bench waits for a quiet machine,
@@ -16,7 +20,7 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 THREADS="${THREADS:-1,2}"
 REPS="${REPS:-3}"
-WORKLOADS="${WORKLOADS:-painting,gemm}"
+WORKLOADS="${WORKLOADS:-painting,mlp,cnn,gemm}"
 PEERS_VENV="${PEERS_VENV:-/tmp/peers-venv}"
 TORCH_WAIT_IDLE="${TORCH_WAIT_IDLE:-10}"
 GEMM_ROUNDS="${GEMM_ROUNDS:-3}"
@@ -47,14 +51,30 @@ if [[ ",$WORKLOADS," == *",gemm,"* ]]; then
   c_file="$OUT/c.jsonl"
 fi
 
-# Sculpt's painting figures first; then, per thread count, gemm alternating C and Sculpt, so
-# that both see the same load; each side's median over the rounds is compared.
-: > "$OUT/sculpt.jsonl"
-others="$(echo "$WORKLOADS" | tr ',' '\n' | grep -vx gemm | paste -sd, - || true)"
-if [ -n "$others" ]; then
-  echo "-- sculpt bench --workloads $others"
-  "$bin" bench --json --workloads "$others" --threads "$THREADS" --reps "$REPS" >> "$OUT/sculpt.jsonl"
+torch_ok=0
+if [ -n "${SKIP_TORCH:-}" ]; then
+  echo "-- PyTorch skipped (SKIP_TORCH set)"
+elif [ -x "$PEERS_VENV/bin/python" ] && [ -n "$PEERS_DIR" ]; then
+  torch_ok=1
+else
+  echo "-- PyTorch not run: no $PEERS_VENV (create it with: bash $PEERS_DIR/setup.sh)"
 fi
+# torch_bench.py for workload $1 into $OUT/torch-$1.json (waits up to TORCH_WAIT_IDLE s for a quiet machine).
+run_torch() {
+  echo "-- PyTorch $1 ($PEERS_DIR/torch_bench.py, waits up to ${TORCH_WAIT_IDLE}s per section for a quiet machine)"
+  "$PEERS_VENV/bin/python" "$PEERS_DIR/torch_bench.py" --workloads "$1" --threads "$THREADS" \
+    --reps "$REPS" --wait-idle "$TORCH_WAIT_IDLE" --out "$OUT/torch-$1.json" >> "$OUT/torch.jsonl" 2>> "$OUT/torch.stderr"
+}
+
+# Per workload: Sculpt, then PyTorch. Gemm: per thread count, C and Sculpt alternated, so that
+# both see the same load; each side's median over the rounds is compared.
+: > "$OUT/sculpt.jsonl"
+for w in ${WORKLOADS//,/ }; do
+  [ "$w" = gemm ] && continue
+  echo "-- sculpt bench --workloads $w   (load $(cut -d' ' -f1-3 /proc/loadavg))"
+  "$bin" bench --json --workloads "$w" --threads "$THREADS" --reps "$REPS" >> "$OUT/sculpt.jsonl"
+  if [ "$torch_ok" = 1 ]; then run_torch "$w"; fi
+done
 if [ "$run_c" = 1 ]; then
   : > "$OUT/c.jsonl"
   for t in ${THREADS//,/ }; do
@@ -65,28 +85,34 @@ if [ "$run_c" = 1 ]; then
     done
     "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
   done
+  if [ "$torch_ok" = 1 ]; then run_torch gemm; fi
 fi
 
-torch_file=""
-if [ -n "${SKIP_TORCH:-}" ]; then
-  echo "-- PyTorch skipped (SKIP_TORCH set)"
-elif [ -x "$PEERS_VENV/bin/python" ] && [ -n "$PEERS_DIR" ]; then
-  echo "-- PyTorch reference ($PEERS_DIR/torch_bench.py, waits up to ${TORCH_WAIT_IDLE}s per section for a quiet machine)"
-  "$PEERS_VENV/bin/python" "$PEERS_DIR/torch_bench.py" --workloads "$WORKLOADS" --threads "$THREADS" \
-    --reps "$REPS" --wait-idle "$TORCH_WAIT_IDLE" --out "$OUT/torch.json" > "$OUT/torch.jsonl" 2> "$OUT/torch.stderr"
-  torch_file="$OUT/torch.json"
-else
-  echo "-- PyTorch not run: no $PEERS_VENV (create it with: bash $PEERS_DIR/setup.sh)"
+# Peak memory (max RSS) of W3 at the largest thread count: each side alone under /usr/bin/time -v.
+memory_file=""
+if [ -n "${PEAK_MEMORY:-}" ] && [[ ",$WORKLOADS," == *",cnn,"* ]] && [ -x /usr/bin/time ]; then
+  t_max="$(echo "$THREADS" | tr ',' '\n' | sort -n | tail -1)"
+  memory_file="$OUT/memory.txt"
+  echo "-- peak memory of W3 at $t_max threads (/usr/bin/time -v)"
+  /usr/bin/time -v "$bin" bench --json --workloads cnn --threads "$t_max" --reps "$REPS" \
+    > /dev/null 2> "$OUT/sculpt-cnn-time.txt"
+  echo "sculpt $(grep 'Maximum resident' "$OUT/sculpt-cnn-time.txt" | awk '{print $NF}')" > "$memory_file"
+  if [ "$torch_ok" = 1 ]; then
+    /usr/bin/time -v "$PEERS_VENV/bin/python" "$PEERS_DIR/torch_bench.py" --workloads cnn --threads "$t_max" \
+      --reps "$REPS" --wait-idle 0 --out "$OUT/torch-cnn-memory.json" > /dev/null 2> "$OUT/torch-cnn-time.txt"
+    echo "torch $(grep 'Maximum resident' "$OUT/torch-cnn-time.txt" | awk '{print $NF}')" >> "$memory_file"
+  fi
 fi
 echo "   load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 recorded=""
 if [ -n "$PEERS_DIR" ]; then recorded="$(ls "$PEERS_DIR"/results-*.json 2>/dev/null | sort | tail -1 || true)"; fi
 
-python3 - "$OUT/sculpt.jsonl" "$c_file" "$torch_file" "$recorded" <<'PY'
+torch_files="$(ls "$OUT"/torch-*.json 2>/dev/null | grep -v memory | paste -sd, - || true)"
+python3 - "$OUT/sculpt.jsonl" "$c_file" "$torch_files" "$recorded" "$memory_file" <<'PY'
 import json, sys
 
-sculpt_path, c_path, torch_path, recorded_path = (sys.argv[1:] + ["", "", ""])[:4]
+sculpt_path, c_path, torch_path, recorded_path, memory_path = (sys.argv[1:] + ["", "", "", ""])[:5]
 import statistics
 raw = [r for line in open(sculpt_path) for r in json.loads(line)["records"]]
 sculpt = [r for r in raw if r["workload"] != "gemm"]
@@ -99,7 +125,8 @@ for t in sorted({r["threads"] for r in raw if r["workload"] == "gemm"}):
 c = [json.loads(l) for l in open(c_path)] if c_path and c_path.endswith(".jsonl") else []
 torch, torch_source = [], ""
 if torch_path:
-    torch, torch_source = json.load(open(torch_path))["results"], "side by side (this run)"
+    torch = [r for p in torch_path.split(",") for r in json.load(open(p))["results"]]
+    torch_source = "side by side (this run)"
 elif recorded_path:
     torch, torch_source = json.load(open(recorded_path))["results"], f"RECORDED in {recorded_path}, not this run"
 
@@ -127,6 +154,27 @@ for r in sculpt:
                      f"torch default {fmt(dv)} / fused {fmt(fv)} ep/s",
                      f"{ratio(r['epochsPerSecond'], dv)} / {ratio(r['epochsPerSecond'], fv)}",
                      f"{foreign:.2f}" if torch_path else "-"])
+    elif r["workload"] == "mlp":
+        p = peer("mlp", t)
+        pv = (p or {}).get("epoch_s")
+        pa = (p or {}).get("test_acc_after_1_epoch") or [None]
+        rows.append([f"W2 mlp 784-512-512-10", str(t), f"{r['secondsPerEpoch']:.2f} s/epoch",
+                     f"acc {r['testAccuracy']:.4f}, epochs " + " ".join(f"{x:.2f}" for x in r["timesSeconds"]),
+                     "-" if pv is None else f"{pv:.2f} s/epoch, acc {pa[0]:.4f}",
+                     ratio(r["secondsPerEpoch"], pv, 2) + " time",
+                     f"{(p or {}).get('foreign_cpu_frac') or 0:.2f}" if torch_path else "-"])
+    elif r["workload"] == "cnn":
+        p = peer("cnn", t)
+        pv = (p or {}).get("epoch_s_extrapolated")
+        detail = f"{r['batchMilliseconds']:.1f} ms/batch"
+        if r.get("measuredEpochSeconds") is not None:
+            detail += f", real epoch {r['measuredEpochSeconds']:.2f} s, acc {r['testAccuracy']:.4f}"
+        peer_text = "-" if pv is None else f"{pv:.2f} s/epoch ({p['batch_s'] * 1e3:.1f} ms/batch)"
+        if p and p.get("epoch_s_measured_once") is not None:
+            peer_text += f", real epoch {p['epoch_s_measured_once']:.2f} s, acc {p['test_acc_after_1_epoch']:.4f}"
+        rows.append([f"W3 cnn-small", str(t), f"{r['secondsPerEpoch']:.2f} s/epoch", detail, peer_text,
+                     ratio(r["secondsPerEpoch"], pv, 2) + " time",
+                     f"{(p or {}).get('foreign_cpu_frac') or 0:.2f}" if torch_path else "-"])
     elif r["workload"] == "gemm":
         cs = [x["gflops"] for x in c if x["threads"] == t]
         tm = peer("gemm", t, op="torch.mm_f32_2048")
@@ -145,12 +193,22 @@ for row in [head] + rows:
     print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
 print()
 print(f"PyTorch figures: {torch_source or 'none (no peers venv and no recorded results)'}")
+if memory_path:
+    mem = dict(line.split() for line in open(memory_path) if len(line.split()) == 2)
+    s_kb, t_kb = int(mem.get("sculpt", 0)), int(mem.get("torch", 0))
+    print(f"W3 peak memory (max RSS, whole process): Sculpt {s_kb / 1024:.0f} MiB"
+          + (f", PyTorch {t_kb / 1024:.0f} MiB, ratio {s_kb / t_kb:.2f}x" if t_kb else ""))
 print("""
 How to read this
   * W1 rows: Sculpt's epochs per second (median of the repetitions, 100 epochs each from a fresh
     model, 4096 samples, batch 128, Adam) and, beside it, PyTorch's for its default (for-loop)
     Adam and its fused Adam. "Sculpt / peer" is Sculpt divided by PyTorch default / fused;
     the issue's target is at least 50x for both models.
+  * W2 rows: seconds per Fashion-MNIST epoch of the 784-512-512-10 MLP (median of the
+    repetitions, each a full epoch from a fresh model, shuffle included) and the test accuracy
+    after that epoch. "time" ratios are Sculpt / PyTorch seconds: the target is <= 1.00x.
+  * W3 rows: seconds per epoch extrapolated from 100 batches (median of the repetitions); at the
+    largest thread count also one real epoch and its test accuracy. Target: <= 1.25x.
   * W5 rows: GFLOP/s of a 2048^3 sgemm (median of 10 calls after 3 warm-up calls), run in
     rounds alternating with the plain C program (same OpenBLAS, same protocol); the detail
     column lists every round. "of C" is Sculpt's median round over C's median run; the target

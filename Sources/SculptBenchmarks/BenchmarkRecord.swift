@@ -33,6 +33,16 @@ public struct BenchmarkRecord: Codable, Sendable, Equatable {
     public var gflopsBest: Double?
     /// Iterations of an iterative decomposition (HOOI sweeps of the Tucker workloads).
     public var iterations: Int?
+    /// Mini-batch size (mlp, cnn).
+    public var batchSize: Int?
+    /// Test-set accuracy after one epoch from a fresh model (mlp; cnn at the largest thread count).
+    public var testAccuracy: Double?
+    /// Milliseconds per training batch in the median repetition (cnn).
+    public var batchMilliseconds: Double?
+    /// Batches per timed repetition (cnn; `secondsPerEpoch` extrapolates them to the training set).
+    public var timedBatches: Int?
+    /// Seconds of one real epoch from a fresh model, timed once (cnn at the largest thread count).
+    public var measuredEpochSeconds: Double?
 
     /// A record with the timing fields; set the workload-specific ones afterwards.
     public init(workload: String, model: String, threads: Int, medianSeconds: Double, timesSeconds: [Double]) {

@@ -1,4 +1,5 @@
 import SculptCore
+import SculptData
 
 /// How a benchmark run is configured; defaults follow the peer benchmark's definitions
 /// (`shared/bench/peers/README.md`).
@@ -17,9 +18,21 @@ public struct BenchmarkOptions: Sendable {
     public var gemmWarmupCalls: Int
     /// W5: timed calls; the median is reported.
     public var gemmTimedCalls: Int
+    /// W2, W3: the Fashion-MNIST folder (MNIST layout).
+    public var fashionMNISTDirectory: String
+    /// W2, W3: untimed warm-up batches on a throw-away model.
+    public var warmupBatches: Int
+    /// W3: batches per timed repetition (extrapolated to an epoch).
+    public var cnnTimedBatches: Int
+    /// W3: also time one real epoch from a fresh model, and its test accuracy, at the largest thread count.
+    public var cnnFullEpoch: Bool
+    /// The largest thread count of the run (`Benchmarks.run` sets it); nil: this one.
+    public var largestThreadCount: Int?
 
     public init(threads: Int = 1, repetitions: Int = 3, paintingEpochs: Int = 100, paintingWarmupEpochs: Int = 5,
-                gemmSize: Int = 2048, gemmWarmupCalls: Int = 3, gemmTimedCalls: Int = 10) {
+                gemmSize: Int = 2048, gemmWarmupCalls: Int = 3, gemmTimedCalls: Int = 10,
+                fashionMNISTDirectory: String = MNISTFormat.fashionMNISTDirectory, warmupBatches: Int = 20,
+                cnnTimedBatches: Int = 100, cnnFullEpoch: Bool = true) {
         self.threads = threads
         self.repetitions = repetitions
         self.paintingEpochs = paintingEpochs
@@ -27,6 +40,10 @@ public struct BenchmarkOptions: Sendable {
         self.gemmSize = gemmSize
         self.gemmWarmupCalls = gemmWarmupCalls
         self.gemmTimedCalls = gemmTimedCalls
+        self.fashionMNISTDirectory = fashionMNISTDirectory
+        self.warmupBatches = warmupBatches
+        self.cnnTimedBatches = cnnTimedBatches
+        self.cnnFullEpoch = cnnFullEpoch
     }
 }
 
@@ -52,6 +69,10 @@ public enum Benchmarks {
     public static let all: [BenchmarkWorkload] = [
         BenchmarkWorkload(name: "painting", summary: "W1: image painting, 64x64 square, Adam, epochs/s",
                           run: PaintingBenchmark.run),
+        BenchmarkWorkload(name: "mlp", summary: "W2: Fashion-MNIST MLP 784-512-512-10, SGD, s/epoch and test accuracy",
+                          run: MLPBenchmark.run),
+        BenchmarkWorkload(name: "cnn", summary: "W3: Fashion-MNIST cnn-small, SGD, s/epoch from 100 batches, one real epoch",
+                          run: CNNBenchmark.run),
         BenchmarkWorkload(name: "svd", summary: "W4: sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64; EigenRemove, WeakExpand",
                           run: SVDBenchmark.run),
         BenchmarkWorkload(name: "gemm", summary: "W5: sgemm 2048^3 into a preallocated output, GFLOP/s",
@@ -69,6 +90,7 @@ public enum Benchmarks {
         for t in threads {
             var o = options
             o.threads = t
+            o.largestThreadCount = threads.max()
             BLAS.setThreads(t)
             records += try workload.run(o)
         }

@@ -2,15 +2,23 @@ import ArgumentParser
 import Foundation
 import SculptBenchmarks
 import SculptCore
+import SculptData
+import SculptNN
 
 /// `sculpt bench`: runs the peer-benchmark workloads (shared/bench/peers/README.md) and prints their figures.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmark workloads (W1 painting, W4 svd, W5 gemm; see shared/bench/peers/README.md) and print their figures.",
+        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm; see shared/bench/peers/README.md) and print their figures.",
         discussion: """
         Workloads follow shared/bench/peers/README.md so figures compare with torch_bench.py.
         painting: epochs/s over 100-epoch runs from a fresh model (median of --reps).
+        mlp: s/epoch of Fashion-MNIST 784-512-512-10, --reps full epochs from a fresh model, test accuracy.
+        cnn: s/epoch of Fashion-MNIST cnn-small from --batches batches x --reps, extrapolated to 60k
+          samples; at the largest thread count one real epoch and its test accuracy.
+        svd: seconds of sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64,
+          EigenRemove 2048 -> 1844 and WeakExpand 2048 -> 2252 (median of --reps).
         gemm: GFLOP/s of a 2048^3 sgemm (median of 10 calls after 3 warm-up calls).
+        --profile: per-layer milliseconds of the cnn training step instead (at each thread count).
         """
     )
 
@@ -20,7 +28,7 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated BLAS thread counts.")
     var threads: String = "1,2"
 
-    @Option(help: "Painting: timed repetitions (the median is reported). Gemm always times 10 calls after 3 warm-up calls.")
+    @Option(help: "Painting, mlp, cnn: timed repetitions (the median is reported). Gemm always times 10 calls after 3 warm-up calls.")
     var reps: Int = 3
 
     @Option(help: "Painting: epochs per timed repetition.")
@@ -28,6 +36,21 @@ struct Bench: ParsableCommand {
 
     @Option(name: .customLong("gemm-size"), help: "Gemm: matrix side n.")
     var gemmSize: Int = 2048
+
+    @Option(help: "Mlp, cnn: the Fashion-MNIST folder (MNIST layout).")
+    var data: String = MNISTFormat.fashionMNISTDirectory
+
+    @Option(help: "Cnn: timed batches per repetition; with --profile, profiled batches.")
+    var batches: Int = 100
+
+    @Option(name: .customLong("warmup-batches"), help: "Mlp, cnn: untimed warm-up batches.")
+    var warmupBatches: Int = 20
+
+    @Flag(name: .customLong("no-full-epoch"), help: "Cnn: skip the real epoch and its test accuracy.")
+    var noFullEpoch = false
+
+    @Flag(help: "Print per-layer forward/backward milliseconds of the cnn training step instead of the workloads.")
+    var profile = false
 
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
@@ -39,7 +62,16 @@ struct Bench: ParsableCommand {
             guard reps > 0 else { throw UsageError("--reps \(reps): must be at least 1") }
             guard epochs > 0 else { throw UsageError("--epochs \(epochs): must be at least 1") }
             guard gemmSize > 0 else { throw UsageError("--gemm-size \(gemmSize): must be at least 1") }
-            let options = BenchmarkOptions(repetitions: reps, paintingEpochs: epochs, gemmSize: gemmSize)
+            guard batches > 0 else { throw UsageError("--batches \(batches): must be at least 1") }
+            guard warmupBatches >= 0 else { throw UsageError("--warmup-batches \(warmupBatches): must be at least 0") }
+            if profile { return try runProfile(threadCounts) }
+            if chosen.contains(where: { $0.name == "mlp" || $0.name == "cnn" }) {
+                // Checked before any workload runs, so a bad folder fails at once.
+                do { _ = try MNISTFormat.load(directory: data, part: .test) } catch { throw UsageError("--data \(data): \(error)") }
+            }
+            let options = BenchmarkOptions(repetitions: reps, paintingEpochs: epochs, gemmSize: gemmSize,
+                                           fashionMNISTDirectory: data, warmupBatches: warmupBatches,
+                                           cnnTimedBatches: batches, cnnFullEpoch: !noFullEpoch)
             var records: [BenchmarkRecord] = []
             for workload in chosen {
                 Output.progress("running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads...")
@@ -51,6 +83,35 @@ struct Bench: ParsableCommand {
             } else {
                 print(Self.table(records))
             }
+        }
+    }
+
+    /// `--profile`: the cnn step's per-layer times at each thread count.
+    private func runProfile(_ threadCounts: [Int]) throws {
+        let train: ImageDataset
+        do { train = try MNISTFormat.load(directory: data, part: .train) } catch { throw UsageError("--data \(data): \(error)") }
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        var profiles: [ProfileReport] = []
+        for t in threadCounts {
+            BLAS.setThreads(t)
+            var rng = RandomSource(seed: 0)
+            let network = try Network(CNNBenchmark.architecture(), rng: &rng)
+            _ = CNNBenchmark.profile(network, data: train, batches: warmupBatches)
+            profiles.append(ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))
+        }
+        if json { try Output.printJSON(ProfileOutput(profiles: profiles)); return }
+        for report in profiles {
+            let p = report.profile
+            print("cnn step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
+            let labels = p.layers.enumerated().map { "layers.\($0.offset) \($0.element)" }
+            let width = labels.map(\.count).max() ?? 0
+            for (i, name) in labels.enumerated() {
+                let label = name.padding(toLength: width, withPad: " ", startingAt: 0)
+                print("  " + label + String(format: " forward %7.2f  backward %7.2f", p.forwardMilliseconds[i], p.backwardMilliseconds[i]))
+            }
+            let total = p.forwardMilliseconds.reduce(0, +) + p.backwardMilliseconds.reduce(0, +) + p.optimizerMilliseconds
+            print(String(format: "  optimizer %.2f; total %.2f ms/batch", p.optimizerMilliseconds, total))
         }
     }
 
@@ -81,10 +142,13 @@ struct Bench: ParsableCommand {
             var figure = "", detail = ""
             if let e = r.epochsPerSecond { figure = String(format: "%.1f epochs/s", e) }
             if let s = r.secondsPerEpoch { figure = String(format: "%.3f s/epoch", s) }
+            if let ms = r.batchMilliseconds { detail += String(format: "%.2f ms/batch over %d batches", ms, r.timedBatches ?? 0) }
+            if let once = r.measuredEpochSeconds { detail += String(format: ", real epoch %.2f s", once) }
             if let g = r.gflops { figure = String(format: "%.1f GFLOP/s", g) }
             if figure.isEmpty { figure = String(format: "%.1f ms", r.medianSeconds * 1e3) }
             if let sweeps = r.iterations { detail += "\(sweeps) sweeps" }
             if let us = r.stepMicroseconds { detail += String(format: "%.2f us/step", us) }
+            if let a = r.testAccuracy { detail += (detail.isEmpty ? "" : ", ") + String(format: "test accuracy %.4f", a) }
             if let mse = r.finalFullMSE { detail += String(format: ", final MSE %.4f", mse) }
             if let best = r.gflopsBest { detail += String(format: "best %.1f GFLOP/s, %.1f ms/call", best, r.medianSeconds * 1e3) }
             rows.append([r.workload, r.model, String(r.threads), figure, detail])
@@ -95,6 +159,17 @@ struct Bench: ParsableCommand {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
         }.joined(separator: "\n")
     }
+}
+
+/// One thread count's profile, as `sculpt bench --profile --json` prints it.
+struct ProfileReport: Encodable {
+    let threads: Int
+    let profile: LayerProfile
+}
+
+/// What `sculpt bench --profile --json` prints.
+struct ProfileOutput: Encodable {
+    let profiles: [ProfileReport]
 }
 
 /// What `sculpt bench --json` prints.

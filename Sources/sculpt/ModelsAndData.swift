@@ -3,23 +3,37 @@ import SculptData
 import SculptIO
 import SculptNN
 
-/// The built-in architecture called `name`, or nil.
-/// TODO(lead): switch to `Architecture.builtin(named:)` once the layer catalog is merged.
-func builtinArchitecture(named name: String) -> Architecture? {
-    nil
+/// The built-in architecture called `name` for samples of `inputShape` and `classes` classes, or
+/// nil when no built-in has that name; a bad option (depth, width) is a usage error.
+func builtinArchitecture(named name: String, widthMultiplier: Double = 1, inputShape: [Int]? = nil,
+                         classes: Int = 10) throws -> Architecture? {
+    do {
+        return try Architecture.builtin(named: name, widthMultiplier: widthMultiplier, inputShape: inputShape, classes: classes)
+    } catch ArchitectureError.unknownBuiltin {
+        return nil
+    } catch {
+        throw UsageError("--model \(name): \(error)")
+    }
 }
 
 /// Names accepted by `builtinArchitecture(named:)`, for error messages.
-let builtinArchitectureNames: [String] = []
+let builtinArchitectureNames: [String] = Architecture.builtinNames + ["resnet-N", "wrn-D-K"]
 
-/// The architecture a `--model` value names: a JSON file, or a built-in name.
-func resolveArchitecture(_ model: String) throws -> Architecture {
+/// The architecture a `--model` value names: a JSON file, or a built-in name built for the
+/// data's sample shape and class count (`dataShape`; the name's defaults when nil) at `width`.
+func resolveArchitecture(_ model: String, width: Double? = nil,
+                         dataShape: (inputShape: [Int], classes: Int?)? = nil) throws -> Architecture {
+    if let width, !(width > 0 && width.isFinite) { throw UsageError("--width must be positive, got \(width)") }
     if FilePaths.isFile(model) {
+        if width != nil { throw UsageError("--width applies to built-in models only, not to the file \(model)") }
         do { return try Architecture(contentsOf: model) } catch { throw UsageError("--model \(error)") }
     }
-    if let builtin = builtinArchitecture(named: model) { return builtin }
+    if let builtin = try builtinArchitecture(named: model, widthMultiplier: width ?? 1, inputShape: dataShape?.inputShape,
+                                             classes: dataShape?.classes ?? 10) {
+        return builtin
+    }
     if model.hasSuffix(".json") { throw UsageError("--model: file \(model) does not exist") }
-    let names = builtinArchitectureNames.isEmpty ? "none yet" : builtinArchitectureNames.joined(separator: ", ")
+    let names = builtinArchitectureNames.joined(separator: ", ")
     throw UsageError("--model: '\(model)' is neither an architecture JSON file nor a built-in model (built-in: \(names))")
 }
 
@@ -47,7 +61,8 @@ func adapt(_ data: Dataset, to network: Network, dataName: String, modelName: St
     return ReshapedDataset(data, inputShape: network.inputShape)
 }
 
-/// Mean loss and accuracy of `network` on `data`, in eval mode.
+/// Mean loss and accuracy of `network` on `data`, in eval mode, in batches of 128 (layers keep
+/// buffers of the largest batch they saw: larger evaluation batches would raise the peak memory).
 func evaluate(_ network: Network, on data: Dataset, loss: LossKind) -> (loss: Float, accuracy: Float?) {
-    Trainer(network: network, loss: loss.makeLoss(), optimizer: SGD(learningRate: 1)).evaluate(data)
+    Trainer(network: network, loss: loss.makeLoss(), optimizer: SGD(learningRate: 1)).evaluate(data, batchSize: 128)
 }

@@ -8,8 +8,10 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a network on a dataset, writing a resumable checkpoint after every epoch.")
 
-    @Option(help: "A built-in model name or an architecture JSON file (not needed with --resume).")
+    @Option(help: "A built-in model (\(builtinArchitectureNames.joined(separator: ", "))) or an architecture JSON file (not needed with --resume).")
     var model: String?
+    @Option(help: "Width multiplier of a built-in model's hidden channels and units (default 1).")
+    var width: Double?
     @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
     var data: String
     @Option(help: "Total number of epochs of the run (a resumed run trains the remaining ones).")
@@ -49,31 +51,41 @@ struct Train: ParsableCommand {
             guard threads > 0 else { throw UsageError("--threads must be positive, got \(threads)") }
             BLAS.setThreads(threads)
         }
+        if width != nil, model == nil { throw UsageError("--width applies to a built-in --model") }
+        // Checked before the data loads; a built-in is rebuilt below for the data's shape and classes.
+        var architecture = try model.map { try resolveArchitecture($0, width: width) }
         let run: TrainingRun
+        var checkpoint: Checkpoint?
         if let resume {
-            let checkpoint: Checkpoint
             do { checkpoint = try Checkpoint.load(from: resume) } catch { throw UsageError("--resume \(resume): \(error)") }
-            if let model {
-                let architecture = try resolveArchitecture(model)
-                guard architecture == checkpoint.network.architecture else {
-                    throw UsageError("--model \(model) is not the architecture of the checkpoint --resume \(resume)")
-                }
+        } else if model == nil {
+            throw UsageError("--model is required unless --resume is given")
+        }
+        let freshConfiguration = resume == nil ? try makeConfiguration() : nil
+        let target = out ?? resume
+        if let target { try checkTarget(target) }
+
+        let loaded = try loadData(data)
+        if let model, !FilePaths.isFile(model) {
+            architecture = try resolveArchitecture(model, width: width,
+                                                   dataShape: (loaded.train.inputShape, loaded.train.classCount))
+        }
+        if let checkpoint, let resume {
+            if let model, let architecture, architecture != checkpoint.network.architecture {
+                throw UsageError("--model \(model) is not the architecture of the checkpoint --resume \(resume)")
             }
             do { run = try TrainingRun(resuming: checkpoint) } catch { throw UsageError("--resume \(resume): \(error)") }
             try checkUnchanged(run.configuration)
         } else {
-            guard let model else { throw UsageError("--model is required unless --resume is given") }
-            let architecture = try resolveArchitecture(model)
-            let configuration = try makeConfiguration()
+            guard let model, let architecture, let configuration = freshConfiguration else {
+                throw UsageError("--model is required unless --resume is given")
+            }
             var rng = RandomSource(seed: configuration.seed)
             let network: Network
             do { network = try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(model): \(error)") }
             run = try TrainingRun(network: network, configuration: configuration, rng: rng)
         }
-        let target = out ?? resume
-        if let target { try checkTarget(target) }
 
-        let loaded = try loadData(data)
         let train = try adapt(loaded.train, to: run.network, dataName: data)
         let test = try adapt(loaded.test, to: run.network, dataName: data)
         var trainPart = train, validationPart: Dataset? = nil

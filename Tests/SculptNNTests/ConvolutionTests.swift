@@ -93,12 +93,11 @@ struct ParallelTests {
         Conv2D.chunkElements = 4096  // several chunks per worker
         func run(threads: Int) throws -> [Tensor] {
             Parallel.threads = threads
-            let bench = try CNNBenchmark(batchSize: 40, seed: 4)
-            let network = bench.network
+            let (network, inputs, labels) = try cnnSmallBatch(batchSize: 40, seed: 4)
             network.zeroGradients()
-            let y = network.forward(bench.inputs, training: true).copy()
+            let y = network.forward(inputs, training: true).copy()
             let g = Tensor(zeros: [0])
-            _ = SoftmaxCrossEntropy().compute(prediction: y, target: bench.labels, gradient: g)
+            _ = SoftmaxCrossEntropy().compute(prediction: y, target: labels, gradient: g)
             network.backward(g)
             return [y] + network.parameters.map { $0.grad.copy() }
         }
@@ -120,4 +119,15 @@ struct ParallelTests {
         #expect(outputs[0][0] == outputs[1][0])
         #expect(outputs[0][1] == outputs[1][1])
     }
+}
+
+/// A fresh `cnn-small` (seeded PyTorch-default init) and one synthetic batch: uniform pixels
+/// `(batchSize, 1, 28, 28)` and random labels `(batchSize)`.
+func cnnSmallBatch(batchSize: Int, seed: UInt64) throws -> (network: Network, inputs: Tensor, labels: Tensor) {
+    var rng = RandomSource(seed: seed)
+    let network = try Network(Architecture.builtin(named: "cnn-small"), rng: &rng)
+    let inputs = Tensor.uniform([batchSize, 1, 28, 28], 0, 1, using: &rng)
+    let labels = Tensor(zeros: [batchSize])
+    for i in 0..<batchSize { labels.data[i] = Float(rng.index(below: 10)) }
+    return (network, inputs, labels)
 }

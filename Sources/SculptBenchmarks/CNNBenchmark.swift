@@ -1,0 +1,116 @@
+import SculptCore
+import SculptData
+import SculptNN
+
+/// W3: `cnn-small` (conv32-pool-conv64-pool-fc128-fc10) on Fashion-MNIST, SGD lr 0.01
+/// momentum 0.9, batch 128.
+///
+/// As the peer benchmark: one model (seed 1) trains 20 warm-up batches, then
+/// `options.repetitions` timed runs of `options.cnnTimedBatches` batches, each over a fresh
+/// permutation drawn before the clock starts; seconds per epoch are extrapolated to the 60k
+/// training samples. At the largest thread count of the run one real epoch from a fresh model
+/// (seed 0) is timed too and its test accuracy reported.
+public enum CNNBenchmark {
+    /// SGD's learning rate.
+    public static let learningRate: Float = 0.01
+    /// SGD's momentum.
+    public static let momentum: Float = 0.9
+
+    /// The model: `cnn-small` for `[1, 28, 28]` inputs and 10 classes.
+    public static func architecture() throws -> Architecture { try Architecture.builtin(named: "cnn-small") }
+
+    /// Runs W3 at `options.threads` (the caller sets the threads).
+    @Sendable
+    public static func run(_ options: BenchmarkOptions) throws -> [BenchmarkRecord] {
+        let (train, test) = try ClassifierTraining.fashionMNIST(directory: options.fashionMNISTDirectory)
+        let architecture = try architecture()
+        let batch = ClassifierTraining.batchSize, timed = Swift.max(options.cnnTimedBatches, 1)
+        var record: BenchmarkRecord
+        do {
+            let (network, seeded) = try ClassifierTraining.network(architecture, seed: 1)
+            var rng = seeded
+            let optimizer = SGD(learningRate: learningRate, momentum: momentum)
+            ClassifierTraining.trainBatches(network, optimizer: optimizer, data: train,
+                                            order: ClassifierTraining.permutation(train.count, rng: &rng),
+                                            batches: options.warmupBatches)
+            var times: [Double] = []
+            for _ in 0..<Swift.max(options.repetitions, 1) {
+                let order = ClassifierTraining.permutation(train.count, rng: &rng)
+                let start = Clock.now()
+                ClassifierTraining.trainBatches(network, optimizer: optimizer, data: train, order: order, batches: timed)
+                times.append(Clock.now() - start)
+            }
+            let med = median(times)
+            // Batches actually run: fewer than asked when the training set is small.
+            let ran = Swift.min(timed, (train.count + batch - 1) / batch)
+            let samples = Swift.min(ran * batch, train.count)
+            record = BenchmarkRecord(workload: "cnn", model: "conv32-pool-conv64-pool-fc128-fc10", threads: options.threads,
+                                     medianSeconds: med, timesSeconds: times)
+            record.secondsPerEpoch = med / Double(samples) * Double(train.count)
+            record.batchMilliseconds = med / Double(ran) * 1000
+            record.timedBatches = ran
+        }
+        record.batchSize = batch
+        record.optimizer = "sgd lr=0.01 momentum=0.9"
+        if options.cnnFullEpoch && options.threads >= (options.largestThreadCount ?? options.threads) {
+            var (network, rng) = try ClassifierTraining.network(architecture, seed: 0)
+            let optimizer = SGD(learningRate: learningRate, momentum: momentum)
+            record.measuredEpochSeconds = try ClassifierTraining.timedEpoch(network, optimizer: optimizer, data: train, rng: &rng)
+            record.testAccuracy = ClassifierTraining.accuracy(network, on: test)
+        }
+        return [record]
+    }
+
+    /// Milliseconds per batch spent in each layer's forward and backward pass and in the
+    /// optimizer, averaged over `batches` training steps of `network` on `data` (for profiling).
+    public static func profile(_ network: Network, data: Dataset, batches: Int, seed: UInt64 = 0) -> LayerProfile {
+        let layers = network.layers
+        var forward = [Double](repeating: 0, count: layers.count), backward = forward
+        var optimizerTime = 0.0
+        let optimizer = SGD(learningRate: learningRate, momentum: momentum), loss = SoftmaxCrossEntropy()
+        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0]), gradient = Tensor(zeros: [0])
+        let parameters = network.parameters
+        var rng = RandomSource(seed: seed)
+        let order = ClassifierTraining.permutation(data.count, rng: &rng)
+        let steps = Swift.max(batches, 1)
+        var begin = 0
+        for _ in 0..<steps {
+            if begin >= order.count { begin = 0 }
+            let end = Swift.min(begin + ClassifierTraining.batchSize, order.count)
+            data.fillBatch(indices: order[begin..<end], inputs: inputs, targets: targets)
+            begin = end
+            for p in parameters { p.zeroGrad() }
+            var h = inputs
+            for (i, layer) in layers.enumerated() {
+                let t = Clock.now()
+                h = layer.forward(h, training: true)
+                forward[i] += Clock.now() - t
+            }
+            _ = loss.compute(prediction: h, target: targets, gradient: gradient)
+            var d = gradient
+            for i in stride(from: layers.count - 1, through: 0, by: -1) {
+                let t = Clock.now()
+                if let g = layers[i].backward(d, needInputGradient: i > 0) { d = g }
+                backward[i] += Clock.now() - t
+            }
+            let t = Clock.now()
+            optimizer.step(parameters)
+            optimizerTime += Clock.now() - t
+        }
+        let scale = 1000 / Double(steps)
+        return LayerProfile(layers: layers.map(\.spec.summary), forwardMilliseconds: forward.map { $0 * scale },
+                            backwardMilliseconds: backward.map { $0 * scale }, optimizerMilliseconds: optimizerTime * scale)
+    }
+}
+
+/// Per-layer milliseconds of one training step (`CNNBenchmark.profile`).
+public struct LayerProfile: Codable, Sendable {
+    /// Each layer's summary ("conv2d(1->32, 3x3, pad 1)").
+    public var layers: [String]
+    /// Forward milliseconds per step, by layer.
+    public var forwardMilliseconds: [Double]
+    /// Backward milliseconds per step, by layer.
+    public var backwardMilliseconds: [Double]
+    /// Optimizer milliseconds per step.
+    public var optimizerMilliseconds: Double
+}

@@ -1,0 +1,140 @@
+import SculptBenchmarks
+import SculptCore
+import SculptData
+import SculptNN
+import Testing
+import TestSupport
+
+/// W2 and W3 definitions, run on a tiny generated Fashion-MNIST-shaped folder (no timed assertions).
+@Suite(.serialized) struct ClassifierWorkloadTests {
+    /// Writes `train` and `test` 28x28 images (labels `i % 10`, pixels depending on the label) in the MNIST layout.
+    static func writeFolder(_ dir: String, train: Int, test: Int) throws {
+        for (prefix, n) in [("train", train), ("t10k", test)] {
+            let pixels: [UInt8] = (0..<(n * 784)).map { (k: Int) -> UInt8 in
+                let label: Int = k / 784 % 10, position: Int = k % 784
+                return UInt8((label * 25 + position * 7) % 256)
+            }
+            try IDX.write(IDXArray(dimensions: [n, 28, 28], values: pixels), to: dir + "/\(prefix)-images-idx3-ubyte.gz", compressed: true)
+            try IDX.write(IDXArray(dimensions: [n], values: (0..<n).map { UInt8($0 % 10) }),
+                          to: dir + "/\(prefix)-labels-idx1-ubyte.gz", compressed: true)
+        }
+    }
+
+    @Test func mlpIsThePeerModel() throws {
+        let architecture = try MLPBenchmark.architecture()
+        #expect(architecture.inputShape == [1, 28, 28])
+        #expect(architecture.layers == [
+            .flatten, .dense(inputs: 784, outputs: 512, bias: true), .activation(.relu),
+            .dense(inputs: 512, outputs: 512, bias: true), .activation(.relu), .dense(inputs: 512, outputs: 10, bias: true),
+        ])
+        var rng = RandomSource(seed: 0)
+        let parameters: Int = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
+        #expect(try Network(architecture, rng: &rng).parameterCount == parameters)
+        #expect(MLPBenchmark.learningRate == 0.05 && MLPBenchmark.momentum == 0.9 && ClassifierTraining.batchSize == 128)
+    }
+
+    @Test func cnnIsThePeerModel() throws {
+        let architecture = try CNNBenchmark.architecture()
+        #expect(architecture.inputShape == [1, 28, 28])
+        #expect(architecture.layers == [
+            .conv2d(inputs: 1, outputs: 32, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+            .maxPool2d(kernel: 2, stride: 2, padding: 0),
+            .conv2d(inputs: 32, outputs: 64, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+            .maxPool2d(kernel: 2, stride: 2, padding: 0),
+            .flatten, .dense(inputs: 3136, outputs: 128, bias: true), .activation(.relu), .dense(inputs: 128, outputs: 10, bias: true),
+        ])
+        var rng = RandomSource(seed: 0)
+        let parameters: Int = (9 * 32 + 32) + (32 * 9 * 64 + 64) + (3136 * 128 + 128) + (128 * 10 + 10)
+        #expect(try Network(architecture, rng: &rng).parameterCount == parameters)
+        #expect(CNNBenchmark.learningRate == 0.01 && CNNBenchmark.momentum == 0.9)
+    }
+
+    @Test func trainBatchesStopsAtTheCountOrTheEndOfThePermutation() throws {
+        let saved = BLAS.threads
+        defer { BLAS.setThreads(saved) }
+        BLAS.setThreads(1)
+        var rng = RandomSource(seed: 5)
+        let data = TensorDataset(inputs: Tensor.uniform([300, 6], -1, 1, using: &rng),
+                                 targets: Tensor((0..<300).map { Float($0 % 3) }, shape: [300]), classCount: 3)
+        let architecture = Architecture(inputShape: [6], layers: [.dense(inputs: 6, outputs: 3, bias: true)])
+        let order = ClassifierTraining.permutation(300, rng: &rng)
+        #expect(order.sorted() == Array(0..<300))
+        // Reference: the batches by hand, through the same layers.
+        func reference(batches: Int) throws -> [Float] {
+            let (network, _) = try ClassifierTraining.network(architecture, seed: 9)
+            let optimizer = SGD(learningRate: 0.1, momentum: 0.9), loss = SoftmaxCrossEntropy()
+            let x = Tensor(zeros: [0]), t = Tensor(zeros: [0]), g = Tensor(zeros: [0])
+            for b in 0..<batches {
+                data.fillBatch(indices: order[(b * 128)..<Swift.min(b * 128 + 128, 300)], inputs: x, targets: t)
+                network.zeroGradients()
+                _ = loss.compute(prediction: network.forward(x, training: true), target: t, gradient: g)
+                network.backward(g)
+                optimizer.step(network.parameters)
+            }
+            return network.parameters.flatMap(\.value.scalars)
+        }
+        func run(batches: Int) throws -> [Float] {
+            let (network, _) = try ClassifierTraining.network(architecture, seed: 9)
+            ClassifierTraining.trainBatches(network, optimizer: SGD(learningRate: 0.1, momentum: 0.9), data: data, order: order,
+                                            batches: batches)
+            return network.parameters.flatMap(\.value.scalars)
+        }
+        #expect(try run(batches: 1) == reference(batches: 1))
+        // 300 samples make 3 batches (128, 128, 44): asking for 10 runs 3.
+        #expect(try run(batches: 10) == reference(batches: 3))
+        #expect(try run(batches: 10) != reference(batches: 2))
+    }
+
+    @Test func mlpRunReportsOneEpochPerRepetitionAndItsAccuracy() throws {
+        let dir = TemporaryDirectory("w2")
+        defer { dir.remove() }
+        try Self.writeFolder(dir.path, train: 200, test: 30)
+        let options = BenchmarkOptions(threads: 1, repetitions: 2, fashionMNISTDirectory: dir.path, warmupBatches: 1)
+        let records = try Benchmarks.run(try #require(Benchmarks.workload(named: "mlp")), threads: [1], options: options)
+        let r = try #require(records.first)
+        #expect(records.count == 1 && r.workload == "mlp" && r.model == "784-512-512-10" && r.threads == 1)
+        #expect(r.timesSeconds.count == 2 && r.medianSeconds == median(r.timesSeconds))
+        #expect(r.secondsPerEpoch == r.medianSeconds)
+        #expect(r.stepsPerEpoch == 2 && r.batchSize == 128 && r.epochs == 1)
+        let accuracy = try #require(r.testAccuracy)
+        // 30 test samples: the accuracy is a multiple of 1/30.
+        #expect(accuracy >= 0 && accuracy <= 1 && abs(accuracy * 30 - (accuracy * 30).rounded()) < 1e-4)
+        // Each repetition starts from the same fresh model: the same accuracy again.
+        let again = try MLPBenchmark.run(options)
+        #expect(again.first?.testAccuracy == accuracy)
+    }
+
+    @Test func cnnRunExtrapolatesAndTrainsARealEpochAtTheLargestThreadCountOnly() throws {
+        let dir = TemporaryDirectory("w3")
+        defer { dir.remove() }
+        try Self.writeFolder(dir.path, train: 150, test: 20)
+        let options = BenchmarkOptions(repetitions: 1, fashionMNISTDirectory: dir.path, warmupBatches: 1, cnnTimedBatches: 1)
+        let records = try Benchmarks.run(try #require(Benchmarks.workload(named: "cnn")), threads: [1, 2], options: options)
+        #expect(records.map(\.threads) == [1, 2])
+        for r in records {
+            #expect(r.workload == "cnn" && r.timedBatches == 1 && r.timesSeconds.count == 1)
+            // one batch of 128 samples extrapolated to the 150-sample training set
+            let perEpoch = try #require(r.secondsPerEpoch)
+            #expect(abs(perEpoch - r.medianSeconds / 128 * 150) <= 1e-12 * perEpoch)
+            #expect(r.batchMilliseconds == r.medianSeconds * 1000)
+        }
+        #expect(records[0].measuredEpochSeconds == nil && records[0].testAccuracy == nil)
+        #expect(records[1].measuredEpochSeconds != nil)
+        let accuracy = try #require(records[1].testAccuracy)
+        #expect(accuracy >= 0 && accuracy <= 1)
+        var without = options
+        without.cnnFullEpoch = false
+        #expect(try CNNBenchmark.run(without).first?.measuredEpochSeconds == nil)
+    }
+
+    @Test func profileCoversEveryLayer() throws {
+        var rng = RandomSource(seed: 0)
+        let data = TensorDataset(inputs: Tensor.uniform([20, 1, 28, 28], 0, 1, using: &rng),
+                                 targets: Tensor((0..<20).map { Float($0 % 10) }, shape: [20]), classCount: 10)
+        let network = try Network(CNNBenchmark.architecture(), rng: &rng)
+        let p = CNNBenchmark.profile(network, data: data, batches: 2)
+        #expect(p.layers.count == 10 && p.forwardMilliseconds.count == 10 && p.backwardMilliseconds.count == 10)
+        #expect(p.layers[0].hasPrefix("conv2d"))
+        #expect(p.forwardMilliseconds.allSatisfy { $0 >= 0 } && p.optimizerMilliseconds >= 0)
+    }
+}
