@@ -47,6 +47,12 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case invalidValue(name: String, value: String, reason: String)
     /// A history record whose operation this module does not know.
     case unknownOperation(String)
+    /// A shrink of a group must make it smaller.
+    case groupWidthNotSmaller(path: String, width: Int, target: Int)
+    /// An expansion of a group must make it larger.
+    case groupWidthNotLarger(path: String, width: Int, target: Int)
+    /// A rank ratio for a group must lie in (0, 1].
+    case groupRankRatioOutOfRange(path: String, rankRatio: Double)
 
     public var description: String {
         switch self {
@@ -94,6 +100,12 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
             return "no parameter is named \(name) (the network has \(known) parameters, named like layers.0.weight)"
         case .invalidValue(let name, let value, let reason):
             return "\(name) \(value): \(reason)"
+        case .groupWidthNotSmaller(let path, let w, let t):
+            return "layer \(path) has \(w) units: a removal needs a target width below \(w), got \(t)"
+        case .groupWidthNotLarger(let path, let w, let t):
+            return "layer \(path) has \(w) units: an expansion needs a target width above \(w), got \(t)"
+        case .groupRankRatioOutOfRange(let path, let r):
+            return "rank ratio \(r) for layer \(path) is outside (0, 1]"
         case .unknownOperation(let name):
             return "history operation '\(name)' is not a surgery plan this version can replay"
         }

@@ -22,6 +22,10 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
     case foldBatchNorm(layer: LayerPath?)
     /// Fold the linear Dense / 1x1 Conv2D at `layer` into the next layer; nil: every one.
     case collapse(layer: LayerPath?)
+    /// Shrink the group at `layer` to `to` units (EigenRemove, Minimum Weight Selection, random).
+    case shrink(layer: LayerPath, to: Int, method: ShrinkMethod)
+    /// Grow the group at `layer` to `to` units (WeakExpand, ZeroExpand).
+    case expand(layer: LayerPath, to: Int, method: ExpandMethod)
 
     /// The operation's name in history records and on the command line.
     public var operation: String {
@@ -32,6 +36,15 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
         case .unfreeze: return "unfreeze"
         case .foldBatchNorm: return "fold-bn"
         case .collapse: return "collapse"
+        case .shrink(_, _, let method):
+            switch method {
+            case .eigenRemove: return "eigenremove"
+            case .minimumWeight: return "minweight"
+            case .random: return "random-remove"
+            }
+        case .expand(_, _, let method):
+            if case .zero = method { return "zero-expand" }
+            return "expand"
         }
     }
 
@@ -64,6 +77,10 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
                     throw SurgeryError.notFoldable(path: layer.description, reason: "not a dense layer followed, over identity activations only, by a dense layer")
                 }
             }
+        case .shrink(let layer, let width, let method):
+            try GroupResize.validateShrink(UnitGroup(network: network, layer: layer), width: width, method: method)
+        case .expand(let layer, let width, let method):
+            try GroupResize.validateExpand(UnitGroup(network: network, layer: layer), width: width, method: method)
         case .foldBatchNorm(nil), .collapse(nil):
             break
         }
@@ -94,6 +111,8 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
         case .foldBatchNorm(nil): try network.foldBatchNorms()
         case .collapse(let layer?): try network.collapse(at: layer)
         case .collapse(nil): try network.collapseAllLinearLayers()
+        case .shrink(let layer, let width, let method): try network.shrinkUnits(layer: layer, to: width, method: method)
+        case .expand(let layer, let width, let method): try network.expandUnits(layer: layer, to: width, method: method)
         }
     }
 

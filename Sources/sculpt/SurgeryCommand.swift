@@ -16,13 +16,16 @@ struct Surgery: ParsableCommand {
         identity-activation dense or 1x1 conv at --layer into the next layer; all of them without --layer).
         Layers are paths such as layers.3 or layers.5.body.0 (a bare 3 means layers.3). A unit's slices are
         found across BatchNorms, Flatten and residual additions. --fraction picks the units with the smallest
-        L2 norms of incoming weights. The output difference is measured on a probe batch of uniform(-1, 1) inputs.
+        L2 norms of incoming weights for remove/reinit/freeze; for eigenremove and minweight it is the fraction of units
+        to keep, for expand (WeakExpand) and zero-expand the fraction of units to add (or give --to N, the width afterwards).
+        eigenremove needs --rank-ratio; both shrinks select by the L2 norm of the units' outgoing weights over every
+        consumer of the group. The output difference is measured on a probe batch of uniform(-1, 1) inputs.
         """
     )
 
     @Argument(help: "A checkpoint folder.")
     var modelDirectory: String
-    @Option(help: "remove, reinit, freeze, unfreeze, fold-bn or collapse.")
+    @Option(help: "remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove or minweight.")
     var op: String
     @Option(help: "The layer, e.g. layers.3 or layers.5.body.0.")
     var layer: String?
@@ -30,6 +33,10 @@ struct Surgery: ParsableCommand {
     var units: String?
     @Option(help: "A fraction in (0, 1) of the units: those with the smallest incoming L2 norms.")
     var fraction: Double?
+    @Option(help: "expand, zero-expand, eigenremove, minweight: the layer's width afterwards.")
+    var to: Int?
+    @Option(help: "eigenremove: the rank ratio in (0, 1].")
+    var rankRatio: Double?
     @Option(help: "Comma-separated parameter names for freeze/unfreeze, e.g. layers.0.weight.")
     var parameters: String?
     @Option(name: .customLong("init"), help: "reinit scheme: uniform (U(-0.05, 0.05)), he, glorot, layer-range, fitted-normal, uniform:A:B, ...")
@@ -101,10 +108,44 @@ struct Surgery: ParsableCommand {
         case "unfreeze": return .unfreeze(try freezeTarget(network, path))
         case "fold-bn": return .foldBatchNorm(layer: path)
         case "collapse": return .collapse(layer: path)
-        case "expand", "zero-expand", "eigenremove", "minweight":
-            throw UsageError("--op \(op): not available yet in this build")
+        case "expand", "zero-expand":
+            let layer = try requiredLayer()
+            let width = try targetWidth(network, layer, shrinking: false)
+            return .expand(layer: layer, to: width, method: op == "expand"
+                           ? .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: seed)
+                           : .zero(initializer: .pytorchDefault, seed: seed))
+        case "eigenremove", "minweight":
+            let layer = try requiredLayer()
+            let width = try targetWidth(network, layer, shrinking: true)
+            if op == "minweight" {
+                guard rankRatio == nil else { throw UsageError("--rank-ratio: only for --op eigenremove") }
+                return .shrink(layer: layer, to: width, method: .minimumWeight)
+            }
+            guard let rankRatio else { throw UsageError("--op eigenremove needs --rank-ratio (in (0, 1])") }
+            guard rankRatio > 0, rankRatio <= 1 else { throw UsageError("--rank-ratio \(rankRatio): must lie in (0, 1]") }
+            return .shrink(layer: layer, to: width, method: .eigenRemove(rankRatio: rankRatio, keptWeights: .reduced))
         default:
-            throw UsageError("--op \(op): expected remove, reinit, freeze, unfreeze, fold-bn or collapse")
+            throw UsageError("--op \(op): expected remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove or minweight")
+        }
+    }
+
+    /// `--to N`, or from `--fraction f`: the fraction of the current units to keep (shrinks,
+    /// f in (0, 1)) or to add (expansions, f > 0), at least one unit either way.
+    private func targetWidth(_ network: Network, _ path: LayerPath, shrinking: Bool) throws -> Int {
+        if units != nil { throw UsageError("--units: --op \(op) takes --to or --fraction") }
+        switch (to, fraction) {
+        case (let n?, nil): return n
+        case (nil, let f?):
+            let group: UnitGroup
+            do { group = try UnitGroup(network: network, layer: path) } catch { throw UsageError("--layer \(path): \(error)") }
+            if shrinking {
+                guard f > 0, f < 1 else { throw UsageError("--fraction \(f): the fraction of units to keep must lie in (0, 1)") }
+                return Swift.max(1, Int((f * Double(group.count)).rounded(.down)))
+            }
+            guard f > 0, f.isFinite else { throw UsageError("--fraction \(f): the fraction of units to add must be positive") }
+            return group.count + Swift.max(1, Int((f * Double(group.count)).rounded(.down)))
+        case (nil, nil): throw UsageError("--op \(op) needs --to or --fraction")
+        case (_?, _?): throw UsageError("--to and --fraction: give one of them")
         }
     }
 
