@@ -116,7 +116,8 @@ public enum PartialTraining {
     private static func rule(_ plan: PartialTrainingPlan, entry: WeightLayer, isClassifier: Bool, inBlock: Bool) throws
         -> (dimension: Int, count: Int)? {
         let width = entry.width
-        func leading(_ p: Double, of n: Int) -> Int { max(1, Int((p * Double(n)).rounded(.down) + 1e-9)) }
+        // floor(p * n), guarded against 0.29 * 100 = 28.999..., and at least 1.
+        func leading(_ p: Double, of n: Int) -> Int { max(1, Int((p * Double(n) + 1e-9).rounded(.down))) }
         switch plan.mode {
         case .all: return (0, 0)
         case .filters(let p): return isClassifier ? (0, 0) : (1, leading(p, of: width))

@@ -61,6 +61,12 @@ import Testing
         let net = try Self.smallNet()
         try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.07)), to: net)
         #expect(values((net.layers[0] as! Conv2D).bias?.mask) == [1, 0, 0, 0])
+        // 0.29 * 100 is 28.999... in floating point: still 29 units.
+        var rng = RandomSource(seed: 1)
+        let dense = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 100, bias: true), .activation(.relu),
+                                                                       .dense(inputs: 100, outputs: 2, bias: true)]), rng: &rng)
+        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.29)), to: dense)
+        #expect(summary.layers[0].indices == Array(0..<29))
     }
 
     @Test func countLearnsKFiltersAndRejectsKWiderThanALayer() throws {
