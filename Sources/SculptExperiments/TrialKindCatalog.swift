@@ -16,6 +16,8 @@ public struct TrialKindCatalog: Sendable {
         PaintingReinitializationTrial(),
         EigenRemoveIsolationTrial(),
         WeakExpandIsolationTrial(),
+        PartialTrainingTrial(),
+        CheapEnsembleTrial(),
     ])
 
     /// Names of all kinds, sorted.

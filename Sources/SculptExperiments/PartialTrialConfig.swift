@@ -1,0 +1,93 @@
+import SculptCore
+import SculptData
+import SculptNN
+import SculptRecipes
+
+/// The config keys the partial-training and cheap-ensembles kinds share, read strictly.
+///
+/// Keys: `model` (a built-in name, "cnn-small"), `widthMultiplier` (1), `data` (as `--data`,
+/// "fashion-mnist"), `trainLimit` / `testLimit` (use the first N samples; 0 = all), `mode`
+/// (as `sculpt partial --mode`), `rest` ("fixed" / "zeroed"), `learnBatchNorm` (true),
+/// `selection` ("leading" / "random"), `batchNorm` (false: true inserts a BatchNorm after every
+/// convolution and hidden Dense layer of the built-in model, as the paper's networks have), `epochs` (10), `batchSize` (128), `learningRate` (0.01),
+/// `momentum` (0.9), `weightDecay` (5e-4).
+struct PartialTrialConfig {
+    var model: String
+    var widthMultiplier: Double
+    var batchNorm: Bool
+    var data: DataSource
+    var trainLimit: Int
+    var testLimit: Int
+    var plan: PartialTrainingPlan
+    var settings: PartialTrainingSettings
+
+    init(reading reader: ConfigReader, defaultMode: String, defaultEpochs: Int) throws {
+        model = try reader.string("model", default: "cnn-small")
+        widthMultiplier = try reader.double("widthMultiplier", default: 1, range: 1e-3...64)
+        batchNorm = try reader.bool("batchNorm", default: false)
+        let dataText = try reader.string("data", default: "fashion-mnist")
+        do { data = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: reader.keyPath("data"), reason: "\(error)") }
+        trainLimit = try reader.int("trainLimit", default: 0, minimum: 0)
+        testLimit = try reader.int("testLimit", default: 0, minimum: 0)
+        let modeText = try reader.string("mode", default: defaultMode)
+        let mode: PartialTrainingMode
+        do {
+            mode = try PartialTrainingMode(parsing: modeText)
+            try mode.validate()
+        } catch { throw ConfigError(keyPath: reader.keyPath("mode"), reason: "\(error)") }
+        let rest = RestPolicy(rawValue: try reader.string("rest", default: "fixed", allowed: RestPolicy.allCases.map(\.rawValue))) ?? .fixed
+        let selection = SelectionOrder(rawValue: try reader.string("selection", default: "leading",
+                                                                   allowed: SelectionOrder.allCases.map(\.rawValue))) ?? .leading
+        plan = PartialTrainingPlan(mode: mode, rest: rest, learnBatchNorm: try reader.bool("learnBatchNorm", default: true),
+                                   selection: selection)
+        settings = PartialTrainingSettings(
+            epochs: try reader.int("epochs", default: defaultEpochs, minimum: 0),
+            batchSize: try reader.int("batchSize", default: 128, minimum: 1),
+            learningRate: Float(try reader.double("learningRate", default: 0.01, range: 1e-9...10)),
+            momentum: Float(try reader.double("momentum", default: 0.9, range: 0...0.999)),
+            weightDecay: Float(try reader.double("weightDecay", default: 5e-4, range: 0...1)))
+        _ = try architecture(reader.path)
+    }
+
+    /// The built-in architecture for 28x28 grayscale or 32x32 colour inputs and 10 classes (100 for CIFAR-100).
+    func architecture(_ path: String) throws -> Architecture {
+        let input = data.isCIFAR ? [3, 32, 32] : [1, 28, 28]
+        var classes = 10
+        if case .cifar100(_, let labels) = data { classes = labels == .fine ? 100 : 20 }
+        let architecture: Architecture
+        do {
+            architecture = try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: input, classes: classes)
+        } catch { throw ConfigError(keyPath: ConfigReader.join(path, "model"), reason: "\(error)") }
+        return batchNorm ? Self.withBatchNorm(architecture) : architecture
+    }
+
+    /// `architecture` with a BatchNorm after every top-level convolution and hidden Dense layer
+    /// (not after the classifier, nor where one already follows).
+    static func withBatchNorm(_ architecture: Architecture) -> Architecture {
+        var layers: [LayerSpec] = []
+        let last = architecture.layers.lastIndex { if case .dense = $0 { return true } else { return false } }
+        for (i, spec) in architecture.layers.enumerated() {
+            layers.append(spec)
+            if i + 1 < architecture.layers.count, case .batchNorm = architecture.layers[i + 1] { continue }
+            switch spec {
+            case .conv2d(_, let outputs, _, _, _, _): layers.append(.batchNorm(features: outputs, momentum: 0.1, epsilon: 1e-5))
+            case .dense(_, let outputs, _) where i != last: layers.append(.batchNorm(features: outputs, momentum: 0.1, epsilon: 1e-5))
+            default: break
+            }
+        }
+        return Architecture(inputShape: architecture.inputShape, layers: layers)
+    }
+
+    /// The training and test sets, cut to the limits.
+    func loadData() throws -> (train: ImageDataset, test: ImageDataset) {
+        var (train, test) = try data.load()
+        if trainLimit > 0, trainLimit < train.count { train = train.subset(Array(0..<trainLimit)) }
+        if testLimit > 0, testLimit < test.count { test = test.subset(Array(0..<testLimit)) }
+        return (train, test)
+    }
+
+    /// A fresh network for `seed`; its masks are validated against the plan before any training.
+    func makeNetwork(rng: inout RandomSource) throws -> Network {
+        try Network(architecture(""), rng: &rng)
+    }
+}

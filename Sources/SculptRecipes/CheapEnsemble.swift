@@ -1,0 +1,199 @@
+import SculptCore
+import SculptData
+import SculptNN
+
+/// Settings of a cheap ensemble (Rosenfeld & Tsotsos 2018, Section 4.3): train the full network
+/// for `baseEpochs`, then train `members` copies of it for `settings.epochs` each, every copy
+/// learning only what `plan` selects (the rest is the shared, fixed backbone).
+public struct CheapEnsembleConfiguration: Equatable, Sendable {
+    public var members: Int
+    /// What each member learns; `rest` must be `.fixed` (the backbone is shared, not zeroed).
+    /// With `.random` selection member m draws its own subset with seed `plan.seed + m`.
+    public var plan: PartialTrainingPlan
+    /// Epochs of the fully learned starting model (the paper: 1).
+    public var baseEpochs: Int
+    /// Optimization of the base model and of each member (`epochs` is per member; the paper: 1).
+    public var settings: PartialTrainingSettings
+
+    public init(members: Int = 5, plan: PartialTrainingPlan, baseEpochs: Int = 1,
+                settings: PartialTrainingSettings = PartialTrainingSettings(epochs: 1)) {
+        self.members = members
+        self.plan = plan
+        self.baseEpochs = baseEpochs
+        self.settings = settings
+    }
+
+    /// Throws for an impossible setting (members < 1, zeroed rest, bad optimization values).
+    public func validate() throws {
+        guard members >= 1 else { throw PartialTrainingError.invalidEnsemble("at least one member is needed, got \(members)") }
+        guard plan.rest == .fixed else {
+            throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not \(plan.rest.rawValue)")
+        }
+        guard baseEpochs >= 0 else { throw PartialTrainingError.invalidEnsemble("base epochs must be >= 0, got \(baseEpochs)") }
+        try plan.mode.validate()
+        try settings.validate()
+    }
+}
+
+/// What a cheap ensemble measured (the columns of the paper's Table 4, and more).
+public struct CheapEnsembleResult: Codable, Equatable, Sendable {
+    public var mode: String
+    public var members: Int
+    /// Test accuracy of the shared starting model.
+    public var baseAccuracy: Double
+    public var memberAccuracies: [Double]
+    public var meanMemberAccuracy: Double
+    /// Accuracy of the averaged softmax probabilities.
+    public var ensembleAccuracy: Double
+    /// Scalars learned by one member.
+    public var learnedParametersPerMember: Int
+    /// Scalars learned by all members together (the paper's "No. Params").
+    public var learnedParameters: Int
+    /// One copy of the backbone (the whole network's parameter count).
+    public var sharedParameters: Int
+    /// What the ensemble stores: the backbone plus every member's learned values.
+    public var storedParameters: Int
+    public var seconds: Double
+}
+
+/// An ensemble whose members differ only in the entries they learned: the network holds the
+/// backbone once, and each member keeps just its learned values (and its BatchNorm running
+/// statistics), swapped in to predict.
+public final class CheapEnsemble {
+    /// Holds the backbone between member swaps.
+    public let network: Network
+
+    struct Member {
+        /// For each parameter (by position in `network.parameters`) the learned flat indices and values.
+        var entries: [(parameter: Int, indices: [Int], values: [Float])]
+        /// Running statistics after the member's training, in `network.namedBuffers` order.
+        var buffers: [Tensor]
+    }
+    private var members: [Member] = []
+
+    /// An ensemble on `network`'s current values as the backbone.
+    public init(backbone network: Network) { self.network = network }
+
+    /// Number of members.
+    public var memberCount: Int { members.count }
+
+    /// Learned values stored over all members.
+    public var storedLearnedValues: Int { members.reduce(0) { $0 + $1.entries.reduce(0) { $0 + $1.values.count } } }
+
+    /// Trains a new member from the backbone: only what `plan` selects learns; afterwards the
+    /// network holds the backbone again. Returns what the member learned.
+    @discardableResult
+    public func addMember(plan: PartialTrainingPlan, settings: PartialTrainingSettings, train: Dataset,
+                          rng: inout RandomSource, progress: ((EpochReport) -> Void)? = nil) throws -> PartialTrainingSummary {
+        guard plan.rest == .fixed else {
+            throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not \(plan.rest.rawValue)")
+        }
+        try settings.validate()
+        let (summary, masks) = try PartialTraining.masks(for: plan, in: network)
+        let parameters = network.parameters
+        let position = Dictionary(uniqueKeysWithValues: parameters.enumerated().map { (ObjectIdentifier($1), $0) })
+        var learned: [(parameter: Int, indices: [Int])] = []
+        for (parameter, mask) in masks {
+            guard let k = position[ObjectIdentifier(parameter)] else { continue }
+            let indices = mask.map { m in (0..<m.count).filter { m.data[$0] != 0 } } ?? Array(0..<parameter.count)
+            if !indices.isEmpty { learned.append((k, indices)) }
+        }
+        let saved = gather(learned)
+        let buffers = network.namedBuffers.map { $0.buffer.copy() }
+        defer {
+            scatter(saved, into: learned)
+            for ((_, buffer), value) in zip(network.namedBuffers, buffers) { buffer.assign(value) }
+            for p in parameters { p.mask = nil; p.resetState() }
+        }
+        for p in parameters { p.resetState() }
+        for (parameter, mask) in masks { parameter.mask = mask }
+        let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: settings.makeOptimizer(),
+                              batchSize: settings.batchSize, maxEpochs: settings.epochs)
+        trainer.progress = progress
+        try trainer.fit(train, rng: &rng)
+        let values = gather(learned)
+        members.append(Member(entries: zip(learned, values).map { ($0.parameter, $0.indices, $1) },
+                              buffers: network.namedBuffers.map { $0.buffer.copy() }))
+        return summary
+    }
+
+    /// Runs `body` with member `index`'s values in the network, then puts the backbone back.
+    public func withMember<T>(_ index: Int, _ body: (Network) throws -> T) rethrows -> T {
+        precondition(members.indices.contains(index), "member \(index) of \(members.count)")
+        let member = members[index]
+        let places = member.entries.map { (parameter: $0.parameter, indices: $0.indices) }
+        let saved = gather(places)
+        let buffers = network.namedBuffers.map { $0.buffer.copy() }
+        scatter(member.entries.map(\.values), into: places)
+        for ((_, buffer), value) in zip(network.namedBuffers, member.buffers) { buffer.assign(value) }
+        defer {
+            scatter(saved, into: places)
+            for ((_, buffer), value) in zip(network.namedBuffers, buffers) { buffer.assign(value) }
+        }
+        return try body(network)
+    }
+
+    /// Each member's accuracy on `data` and the accuracy of their averaged softmax probabilities.
+    public func evaluate(on data: Dataset) -> (memberAccuracies: [Double], ensembleAccuracy: Double) {
+        precondition(!members.isEmpty, "an ensemble needs at least one member")
+        let sum = Tensor(zeros: [data.count, network.outputShape.reduce(1, *)])
+        var labels: [Int] = []
+        var accuracies: [Double] = []
+        for m in members.indices {
+            let (logits, l) = withMember(m) { EnsembleAveraging.logits(of: $0, on: data) }
+            labels = l
+            accuracies.append(EnsembleAveraging.accuracy(logits, labels: l))
+            EnsembleAveraging.accumulateSoftmax(logits, into: sum)
+        }
+        return (accuracies, EnsembleAveraging.accuracy(sum, labels: labels))
+    }
+
+    /// The paper's protocol: trains `network` fully for `baseEpochs`, then `members` members,
+    /// and evaluates them on `test`.
+    public static func run(_ configuration: CheapEnsembleConfiguration, network: Network, train: Dataset, test: Dataset,
+                           rng: inout RandomSource, progress: ((String) -> Void)? = nil) throws -> CheapEnsembleResult {
+        try configuration.validate()
+        let start = Clock.now()
+        let c = configuration
+        _ = try PartialTraining.masks(for: c.plan, in: network)  // fail before any training
+        let base = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: c.settings.makeOptimizer(),
+                           batchSize: c.settings.batchSize, maxEpochs: c.baseEpochs)
+        if c.baseEpochs > 0 { try base.fit(train, rng: &rng) }
+        let baseAccuracy = Double(base.evaluate(test).accuracy ?? 0)
+        progress?("base model: test accuracy \(baseAccuracy)")
+        for p in network.parameters { p.resetState() }
+        let ensemble = CheapEnsemble(backbone: network)
+        var perMember = 0
+        for m in 0..<c.members {
+            var plan = c.plan
+            plan.seed = c.plan.seed &+ UInt64(m)
+            var memberRNG = rng.split()
+            perMember = try ensemble.addMember(plan: plan, settings: c.settings, train: train, rng: &memberRNG).learnedParameters
+            progress?("member \(m + 1)/\(c.members) trained")
+        }
+        let (accuracies, ensembleAccuracy) = ensemble.evaluate(on: test)
+        let learned = ensemble.storedLearnedValues
+        return CheapEnsembleResult(mode: c.plan.mode.description, members: c.members, baseAccuracy: baseAccuracy,
+                                   memberAccuracies: accuracies,
+                                   meanMemberAccuracy: accuracies.reduce(0, +) / Double(accuracies.count),
+                                   ensembleAccuracy: ensembleAccuracy, learnedParametersPerMember: perMember,
+                                   learnedParameters: learned, sharedParameters: network.parameterCount,
+                                   storedParameters: network.parameterCount + learned, seconds: Clock.now() - start)
+    }
+
+    private func gather(_ places: [(parameter: Int, indices: [Int])]) -> [[Float]] {
+        let parameters = network.parameters
+        return places.map { place in
+            let w = parameters[place.parameter].value.data
+            return place.indices.map { w[$0] }
+        }
+    }
+
+    private func scatter(_ values: [[Float]], into places: [(parameter: Int, indices: [Int])]) {
+        let parameters = network.parameters
+        for (place, v) in zip(places, values) {
+            let w = parameters[place.parameter].value.data
+            for (i, x) in zip(place.indices, v) { w[i] = x }
+        }
+    }
+}

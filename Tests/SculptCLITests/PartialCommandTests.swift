@@ -1,0 +1,36 @@
+import Foundation
+import Testing
+
+/// `sculpt partial` through the real executable: errors before training, and a tiny run.
+@Suite struct PartialCommandTests {
+    static let hasFashionMNIST = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+
+    @Test func impossibleModesAreOneLineUsageErrors() throws {
+        let cases: [([String], String)] = [
+            (["--mode", "filters:0"], "--mode filters:0: the fraction learned must lie in (0, 1]"),
+            (["--mode", "count:33"], "layer layers.0 has only 32"),
+            (["--mode", "block:layers.50"], "unknown block 'layers.50'"),
+            (["--mode", "slice:7:0.5"], "slice dimension"),
+            (["--rest", "random"], "--rest must be fixed or zeroed"),
+            (["--mode", "filters:0.5", "--rest", "zeroed", "--members", "3"], "rest must be fixed"),
+        ]
+        for (extra, message) in cases {
+            let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--data", "fashion-mnist:/nonexistent"] + extra)
+            #expect(r.status == 2, "\(extra)")
+            #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1)
+        }
+    }
+
+    @Test(.enabled(if: hasFashionMNIST)) func tinyRunPrintsOneJSONObject() throws {
+        let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist",
+                                              "--mode", "count:2", "--rest", "zeroed", "--epochs", "1", "--train-limit", "128",
+                                              "--test-limit", "64", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        let summary = try #require(object["summary"] as? [String: Any])
+        // count:2 at width 0.125: 2 of 4 filters (9+1), 2 of 8 (36+1), 2 of 16 units (392+1), classifier 170.
+        #expect(summary["learnedParameters"] as? Int == 20 + 74 + 786 + 170)
+        #expect(summary["rest"] as? String == "zeroed")
+    }
+}
