@@ -14,6 +14,7 @@ public struct TrialKindCatalog: Sendable {
     public static let standard = TrialKindCatalog([
         PaintingLinearLayersTrial(),
         PaintingReinitializationTrial(),
+        LotteryTicketTrial(),
     ])
 
     /// Names of all kinds, sorted.
