@@ -23,6 +23,15 @@ import Testing
         try kind.validate(config: try config(#"{"model": "cnn-small", "structured": true, "norm": "l2", "scope": "global"}"#))
     }
 
+    @Test func shippedSpecsParseWithTheStandardCatalog() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let full = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery.json").path, catalog: catalog)
+        #expect(full.variants.count == 4 && full.tables.count == 4)
+        #expect(full.variants.map { $0.config["rewindStep"]?.numberValue } == [0, 500, 0, 0])
+        let quick = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery-quick.json").path, catalog: catalog)
+        #expect(quick.variants.map { $0.config["structured"] } == [.bool(false), .bool(true)])
+    }
+
     @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz")))
     func tinySearchReportsEveryRound() throws {
         let kind = try catalog.kind(named: "lottery")
