@@ -31,6 +31,8 @@ public struct BenchmarkRecord: Codable, Sendable, Equatable {
     public var optimizer: String?
     /// The best call's GFLOP/s (gemm).
     public var gflopsBest: Double?
+    /// Iterations of an iterative decomposition (HOOI sweeps of the Tucker workloads).
+    public var iterations: Int?
 
     /// A record with the timing fields; set the workload-specific ones afterwards.
     public init(workload: String, model: String, threads: Int, medianSeconds: Double, timesSeconds: [Double]) {

@@ -52,6 +52,8 @@ public enum Benchmarks {
     public static let all: [BenchmarkWorkload] = [
         BenchmarkWorkload(name: "painting", summary: "W1: image painting, 64x64 square, Adam, epochs/s",
                           run: PaintingBenchmark.run),
+        BenchmarkWorkload(name: "svd", summary: "W4: sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64; EigenRemove, WeakExpand",
+                          run: SVDBenchmark.run),
         BenchmarkWorkload(name: "gemm", summary: "W5: sgemm 2048^3 into a preallocated output, GFLOP/s",
                           run: GemmBenchmark.run),
     ]

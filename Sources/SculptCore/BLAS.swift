@@ -66,6 +66,16 @@ public enum BLAS {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
+    /// The lower triangle (row-major) of C = alpha * op(A) op(A)^T + beta * C, with op(A) [n, k]:
+    /// A A^T when `transA` is false (A stored [n, k]), A^T A when true (A stored [k, n]).
+    /// The upper triangle of C is not touched.
+    @inline(__always)
+    public static func syrkLower(transA: Bool, n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>, lda: Int,
+                                 beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        cblas_ssyrk(CblasRowMajor, CblasLower, transA ? CblasTrans : CblasNoTrans,
+                    Int32(n), Int32(k), alpha, a, Int32(lda), beta, c, Int32(ldc))
+    }
+
     /// Products with a single output column or row (n = 1 or m = 1) as one sgemv call:
     /// OpenBLAS's sgemm packs both operands first, which for the thin products of small networks
     /// (a layer with one unit) costs more than the product (about 3x the instructions). The k = 1

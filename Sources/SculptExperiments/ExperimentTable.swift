@@ -32,7 +32,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     public struct Cell: Sendable, Equatable, Encodable {
         /// The aggregate (mean, count, ...); nil when no trial contributed.
         public var value: Double?
-        /// Sample standard deviation (`meanStd` with at least two values), else nil.
+        /// Sample standard deviation (`meanStd`, `meanVariance` with at least two values), else nil.
         public var std: Double?
         /// Trials that contributed.
         public var count: Int
@@ -95,6 +95,12 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             var result = cell(mean, std: std, count: values.count)
             if let mean { result.text = format.format(mean) + " ± " + (std.map(format.format) ?? "-") }
             return result
+        case .meanVariance:
+            let mean = Statistics.mean(values)
+            let variance = Statistics.sampleVariance(values)
+            var result = cell(mean, std: variance.map { $0.squareRoot() }, count: values.count)
+            if let mean { result.text = format.format(mean) + " ± " + (variance.map(format.format) ?? "-") }
+            return result
         case .sum:
             return cell(values.isEmpty ? nil : values.reduce(0, +), count: values.count)
         case .min:
@@ -114,9 +120,14 @@ public enum Statistics {
 
     /// The sample standard deviation (divisor n - 1); nil for fewer than two values.
     public static func sampleStandardDeviation(_ values: [Double]) -> Double? {
+        sampleVariance(values).map { $0.squareRoot() }
+    }
+
+    /// The sample variance (divisor n - 1, as torch.var); nil for fewer than two values.
+    public static func sampleVariance(_ values: [Double]) -> Double? {
         guard values.count >= 2, let m = mean(values) else { return nil }
         let squares = values.reduce(0) { $0 + ($1 - m) * ($1 - m) }
-        return (squares / Double(values.count - 1)).squareRoot()
+        return squares / Double(values.count - 1)
     }
 }
 

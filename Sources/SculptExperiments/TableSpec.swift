@@ -37,6 +37,8 @@ public enum Aggregate: String, Sendable, CaseIterable {
     case mean
     /// "mean +- sample standard deviation" of the metric.
     case meanStd
+    /// "mean +- sample variance" of the metric (the thesis's figures report variances).
+    case meanVariance
     /// Number of trials passing the column's filters (no metric needed).
     case count
     /// Sum of the metric.

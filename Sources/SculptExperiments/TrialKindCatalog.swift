@@ -14,6 +14,8 @@ public struct TrialKindCatalog: Sendable {
     public static let standard = TrialKindCatalog([
         PaintingLinearLayersTrial(),
         PaintingReinitializationTrial(),
+        EigenRemoveIsolationTrial(),
+        WeakExpandIsolationTrial(),
         LotteryTicketTrial(),
     ])
 

@@ -20,6 +20,13 @@ public final class Residual: Layer {
         self.projection = projection
     }
 
+    /// Replaces the body and the projection (surgery); the caller checks that shapes still chain.
+    public func replaceLayers(body newBody: [Layer], projection newProjection: [Layer]?) {
+        precondition(!newBody.isEmpty, "a residual block needs at least one body layer")
+        body = newBody
+        projection = newProjection
+    }
+
     public var spec: LayerSpec { .residual(body: body.map(\.spec), projection: projection?.map(\.spec)) }
 
     public var namedParameters: [(name: String, parameter: Parameter)] {

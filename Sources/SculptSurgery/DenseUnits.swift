@@ -1,6 +1,8 @@
 import SculptNN
 
-/// The units of one Dense layer and every tensor slice that belongs to them.
+/// The units of one Dense layer consumed by the next Dense layer over activations only: the
+/// simplest `UnitGroup` (one producer, no BatchNorm, one consumer with span 1), kept for the
+/// painting recipes that address layers by index and expect this shape of network.
 ///
 /// Unit `k` owns row `k` of the producer's weight `[out, in]`, entry `k` of its bias, and
 /// column `k` of the consumer's weight: the next Dense layer, reached over elementwise
@@ -36,6 +38,9 @@ public struct DenseUnits {
         self.producer = producer
         self.consumer = consumer
     }
+
+    /// The same units as a general group.
+    public func group(in network: Network) throws -> UnitGroup { try UnitGroup(network: network, layer: layerIndex) }
 
     /// Number of units.
     public var count: Int { producer.outputFeatures }

@@ -1,22 +1,53 @@
 import SculptCore
 import SculptNN
 
+/// What to freeze or unfreeze: units of a group, whole layers, or parameters by name.
+public enum FreezeTarget: Codable, Equatable, Sendable {
+    /// Every slice `units` of the group at `layer` own (rows, biases, BatchNorm entries, consumer columns).
+    case units(layer: LayerPath, units: [Int])
+    /// Every parameter of these layers (a residual block: of all its layers).
+    case layers([LayerPath])
+    /// Parameters by their network names (`layers.3.weight`, `layers.5.body.0.bias`).
+    case parameters([String])
+}
+
 extension Network {
-    /// Freezes `units` of the Dense layer at `layer`: mask 0 on their weight rows, bias entries
-    /// and the consumer's matching columns, so the optimizer leaves those entries bit-for-bit
-    /// unchanged. Masks are created (all ones) where a parameter has none.
-    public func freezeUnits(_ units: [Int], layer: Int) throws {
-        let group = try DenseUnits(network: self, layer: layer)
-        try group.validate(units)
-        let nIn = group.producer.inputFeatures, n = group.count
-        let weightMask = group.producer.weight.ensureMask().data
-        let biasMask = group.producer.bias?.ensureMask().data
-        let outMask = group.consumer.weight.ensureMask().data
-        for u in units {
-            for c in 0..<nIn { weightMask[u * nIn + c] = 0 }
-            biasMask?[u] = 0
-            for r in 0..<group.consumer.outputFeatures { outMask[r * n + u] = 0 }
+    /// Freezes `target`: mask 0 on its entries, so optimizers leave them bit-for-bit unchanged.
+    /// Masks are created (all ones) where a parameter has none. Validates first.
+    public func freeze(_ target: FreezeTarget) throws { try setMask(target, to: 0) }
+
+    /// Unfreezes `target`: mask 1 on its entries; a mask left all ones is dropped.
+    public func unfreeze(_ target: FreezeTarget) throws { try setMask(target, to: 1) }
+
+    /// Sets the mask entries of `target` to `value` after validating the whole target.
+    func setMask(_ target: FreezeTarget, to value: Float) throws {
+        var touched: [Parameter] = []
+        switch target {
+        case .units(let layer, let units):
+            let group = try UnitGroup(network: self, layer: layer)
+            try group.validate(units)
+            for slice in group.slices { for u in units { slice.setMask(unit: u, to: value) } }
+            touched = group.slices.compactMap(\.parameter)
+        case .layers(let paths):
+            let layers = try paths.map { try layer(at: $0) }
+            touched = layers.flatMap(\.parameters)
+            for p in touched { p.ensureMask().fill(value) }
+        case .parameters(let names):
+            let all = Dictionary(namedParameters.map { ($0.name, $0.parameter) }, uniquingKeysWith: { a, _ in a })
+            touched = try names.map { name in
+                guard let p = all[name] else { throw SurgeryError.unknownParameter(name: name, known: all.count) }
+                return p
+            }
+            for p in touched { p.ensureMask().fill(value) }
         }
+        for p in touched where p.mask.map({ m in (0..<m.count).allSatisfy { m.data[$0] == 1 } }) == true { p.mask = nil }
+    }
+
+    /// Freezes `units` of the Dense layer at `layer` (see `DenseUnits`).
+    public func freezeUnits(_ units: [Int], layer: Int) throws {
+        let dense = try DenseUnits(network: self, layer: layer)
+        try dense.validate(units)
+        try freeze(.units(layer: LayerPath(layer), units: units))
     }
 
     /// Removes every mask: all parameters become trainable.
@@ -25,27 +56,12 @@ extension Network {
     }
 
     /// Draws fresh incoming weights, bias and outgoing weights for `units` of the Dense layer at
-    /// `layer` with `initializer` (fan-in/out of the producing and consuming layers), and zeroes
-    /// their optimizer state entries. Draw order: for each unit in the given order, its incoming
-    /// row and bias, then its outgoing column.
+    /// `layer` with `initializer` and zeroes their optimizer state entries (see
+    /// `reinitializeUnits(_:of:scheme:zeroOutgoing:rng:)`).
     public func reinitializeUnits(_ units: [Int], layer: Int, initializer: Initializer, rng: inout RandomSource) throws {
-        let group = try DenseUnits(network: self, layer: layer)
-        try group.validate(units)
-        let producer = group.producer, consumer = group.consumer
-        let nIn = producer.inputFeatures, n = group.count, nOut = consumer.outputFeatures
-        let row = Tensor(zeros: [1, nIn]), bias = Tensor(zeros: [1])
-        let column = Tensor(zeros: [nOut, 1])
-        for u in units {
-            initializer.initialize(weight: row, bias: producer.bias == nil ? nil : bias,
-                                   fanIn: nIn, fanOut: n, using: &rng)
-            (producer.weight.value.data + u * nIn).update(from: row.data, count: nIn)
-            producer.bias?.value.data[u] = bias.data[0]
-            initializer.initialize(weight: column, bias: nil, fanIn: n, fanOut: nOut, using: &rng)
-            for r in 0..<nOut { consumer.weight.value.data[r * n + u] = column.data[r] }
-            for t in producer.weight.state.values { (t.data + u * nIn).update(repeating: 0, count: nIn) }
-            if let b = producer.bias { for t in b.state.values { t.data[u] = 0 } }
-            for t in consumer.weight.state.values { for r in 0..<nOut { t.data[r * n + u] = 0 } }
-        }
+        let dense = try DenseUnits(network: self, layer: layer)
+        try dense.validate(units)
+        try reinitializeUnits(units, layer: LayerPath(layer), scheme: .initializer(initializer), rng: &rng)
     }
 }
 

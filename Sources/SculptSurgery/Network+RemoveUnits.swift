@@ -24,16 +24,9 @@ extension Network {
         let group = try DenseUnits(network: self, layer: layer)
         try group.validate(units)
         guard units.count < group.count else { throw SurgeryError.wouldRemoveAllUnits(layer: layer, unitCount: group.count) }
-        let before = parameterCount
-        let removed = Set(units)
-        let keep = (0..<group.count).filter { !removed.contains($0) }
-        if !removed.isEmpty {
-            group.producer.weight.keepRows(keep)
-            group.producer.bias?.keepRows(keep)
-            group.consumer.weight.keepColumns(keep)
-            _ = try shapes()
-        }
-        return RemovalReport(layer: layer, removedUnits: units.sorted(), remainingUnits: keep.count,
+        let before = parameterCount, keep = group.count - units.count
+        try removeUnits(units, layer: LayerPath(layer))
+        return RemovalReport(layer: layer, removedUnits: units.sorted(), remainingUnits: keep,
                              parametersBefore: before, parametersAfter: parameterCount)
     }
 
@@ -51,37 +44,5 @@ extension Network {
             w[r * n + kept] += scale * w[r * n + duplicate]
             w[r * n + duplicate] = 0
         }
-    }
-}
-
-extension Parameter {
-    /// Keeps only rows `rows` (first dimension) of the value, gradient, mask and optimizer state.
-    func keepRows(_ rows: [Int]) {
-        value = value.gatherRows(rows)
-        grad = grad.gatherRows(rows)
-        mask = mask?.gatherRows(rows)
-        for (k, t) in state { state[k] = t.gatherRows(rows) }
-    }
-
-    /// Keeps only columns `columns` of a rank-2 value, gradient, mask and optimizer state.
-    func keepColumns(_ columns: [Int]) {
-        value = value.gatherColumns(columns)
-        grad = grad.gatherColumns(columns)
-        mask = mask?.gatherColumns(columns)
-        for (k, t) in state { state[k] = t.gatherColumns(columns) }
-    }
-}
-
-extension Tensor {
-    /// The columns at `indices` of a rank-2 tensor (a copy).
-    func gatherColumns(_ indices: [Int]) -> Tensor {
-        // self is (R, C); result is (R, indices.count)
-        precondition(rank == 2, "gatherColumns needs rank 2, got \(shape)")
-        let r = shape[0], c = shape[1], k = indices.count
-        let t = Tensor(zeros: [r, k])
-        for i in 0..<r {
-            for (j, col) in indices.enumerated() { t.data[i * k + j] = data[i * c + col] }
-        }
-        return t
     }
 }

@@ -35,20 +35,8 @@ public enum Redundancy {
     /// The connected components, of two or more units, of the relation cosine >= `threshold`
     /// among the units of the Dense layer at `layer`; ordered by smallest member.
     public static func groups(network: Network, layer: Int, threshold: Float = defaultThreshold) throws -> [RedundantGroup] {
-        let group = try DenseUnits(network: network, layer: layer)
-        let n = group.count
-        var parent = Array(0..<n)
-        func root(_ i: Int) -> Int { var i = i; while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }; return i }
-        for a in 0..<n {
-            for b in (a + 1)..<n where cosine(group.producer, a, b) >= Double(threshold) {
-                let ra = root(a), rb = root(b)
-                if ra != rb { parent[max(ra, rb)] = min(ra, rb) }
-            }
-        }
-        var members: [Int: [Int]] = [:]
-        for i in 0..<n { members[root(i), default: []].append(i) }
-        return members.values.filter { $0.count > 1 }.map { RedundantGroup(layer: layer, units: $0) }
-            .sorted { $0.units[0] < $1.units[0] }
+        _ = try DenseUnits(network: network, layer: layer)
+        return groups(in: try UnitGroup(network: network, layer: layer), threshold: threshold).map { RedundantGroup(layer: layer, units: $0) }
     }
 
     /// The positive scale s with unit `duplicate`'s incoming vector ~= s times unit `kept`'s

@@ -13,6 +13,40 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case duplicateUnit(layer: Int, unit: Int)
     /// The request would remove every unit of the layer.
     case wouldRemoveAllUnits(layer: Int, unitCount: Int)
+    /// A removal (EigenRemove, minimum weight, random) must make the layer smaller.
+    case widthNotSmaller(layer: Int, width: Int, target: Int)
+    /// An expansion (WeakExpand, ZeroExpand) must make the layer larger.
+    case widthNotLarger(layer: Int, width: Int, target: Int)
+    /// A rank ratio must lie in (0, 1].
+    case rankRatioOutOfRange(layer: Int, rankRatio: Double)
+    /// A plan made for another width of the layer (the network changed since it was planned).
+    case planDoesNotFit(layer: Int, plannedWidth: Int, width: Int)
+    /// A layer path that does not parse (`layers.3`, `layers.5.body.0`).
+    case invalidLayerPath(String)
+    /// No layer at this path.
+    case unknownLayer(path: String, reason: String)
+    /// The layer has no units (units are the outputs of Dense and Conv2D layers).
+    case notUnitLayer(path: String, found: String)
+    /// The units are the network's outputs: no layer consumes them.
+    case unitsAreOutputs(path: String)
+    /// The units are coupled (through residual additions) with the network's input channels.
+    case unitsAreInputs(path: String)
+    /// A layer the unit's slices pass through that surgery cannot follow.
+    case unsupportedLayer(path: String, found: String, reason: String)
+    /// A unit index is outside the group's units.
+    case unitOutsideGroup(path: String, unit: Int, unitCount: Int)
+    /// A unit index appears more than once.
+    case repeatedUnit(path: String, unit: Int)
+    /// The request would remove every unit of the group.
+    case removesEveryUnit(path: String, unitCount: Int)
+    /// A fold or collapse that would not be exact, or has nothing to fold.
+    case notFoldable(path: String, reason: String)
+    /// No parameter has this name.
+    case unknownParameter(name: String, known: Int)
+    /// A value outside what an operation accepts.
+    case invalidValue(name: String, value: String, reason: String)
+    /// A history record whose operation this module does not know.
+    case unknownOperation(String)
 
     public var description: String {
         switch self {
@@ -28,6 +62,40 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
             return "unit \(u) of layer \(l) is listed more than once"
         case .wouldRemoveAllUnits(let l, let n):
             return "removing these units would leave layer \(l) with none of its \(n) units"
+        case .widthNotSmaller(let l, let w, let t):
+            return "layer \(l) has \(w) units: a removal needs a target width below \(w), got \(t)"
+        case .widthNotLarger(let l, let w, let t):
+            return "layer \(l) has \(w) units: an expansion needs a target width above \(w), got \(t)"
+        case .rankRatioOutOfRange(let l, let r):
+            return "rank ratio \(r) for layer \(l) is outside (0, 1]"
+        case .planDoesNotFit(let l, let p, let w):
+            return "the plan for layer \(l) was made for \(p) units, but the layer has \(w)"
+        case .invalidLayerPath(let text):
+            return "'\(text)' is not a layer path: write layers.N, layers.N.body.M or layers.N.projection.M"
+        case .unknownLayer(let path, let reason):
+            return "layer \(path) does not exist: \(reason)"
+        case .notUnitLayer(let path, let found):
+            return "layer \(path) is \(found); units belong to dense and conv2d layers"
+        case .unitsAreOutputs(let path):
+            return "the units of layer \(path) are the network's outputs: no layer consumes them"
+        case .unitsAreInputs(let path):
+            return "the units of layer \(path) are added to the network's input channels through identity shortcuts"
+        case .unsupportedLayer(let path, let found, let reason):
+            return "layer \(path) (\(found)): \(reason)"
+        case .unitOutsideGroup(let path, let u, let n):
+            return "unit \(u) of layer \(path) does not exist: the layer has \(n) units (0..<\(n))"
+        case .repeatedUnit(let path, let u):
+            return "unit \(u) of layer \(path) is listed more than once"
+        case .removesEveryUnit(let path, let n):
+            return "removing these units would leave layer \(path) with none of its \(n) units"
+        case .notFoldable(let path, let reason):
+            return "layer \(path) cannot be folded: \(reason)"
+        case .unknownParameter(let name, let known):
+            return "no parameter is named \(name) (the network has \(known) parameters, named like layers.0.weight)"
+        case .invalidValue(let name, let value, let reason):
+            return "\(name) \(value): \(reason)"
+        case .unknownOperation(let name):
+            return "history operation '\(name)' is not a surgery plan this version can replay"
         }
     }
 }

@@ -44,20 +44,11 @@ public enum UnitContributions {
     /// the unchanged network.
     public static func measure(network: Network, layer: Int, data: Dataset, loss: Loss,
                                threshold: Float = defaultThreshold, baseline: Float? = nil) throws -> [UnitContribution] {
-        let group = try DenseUnits(network: network, layer: layer)
-        let base = baseline ?? Self.loss(of: network, on: data, loss: loss)
-        let n = group.count, rows = group.consumer.outputFeatures
-        let w = group.consumer.weight.value.data
-        var saved = [Float](repeating: 0, count: rows)
-        var out: [UnitContribution] = []
-        for u in 0..<n {
-            for r in 0..<rows { saved[r] = w[r * n + u]; w[r * n + u] = 0 }
-            let l = Self.loss(of: network, on: data, loss: loss)
-            for r in 0..<rows { w[r * n + u] = saved[r] }
-            let ratio: Float = base > 0 ? l / base : (l > 0 ? .greatestFiniteMagnitude : 1)
-            out.append(UnitContribution(layer: layer, unit: u, lossWithoutUnit: l, lossRatio: ratio, isActive: ratio >= threshold))
+        _ = try DenseUnits(network: network, layer: layer)
+        let group = try UnitGroup(network: network, layer: layer)
+        return try UnitAblation.lossRatios(network: network, group: group, data: data, loss: loss, baseline: baseline).map {
+            UnitContribution(layer: layer, unit: $0.unit, lossWithoutUnit: $0.loss, lossRatio: $0.ratio, isActive: $0.ratio >= threshold)
         }
-        return out
     }
 
     /// Number of active units (ratio >= `threshold`) summed over `layers` (default: every ReLU layer).

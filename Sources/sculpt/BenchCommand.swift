@@ -6,7 +6,7 @@ import SculptCore
 /// `sculpt bench`: runs the peer-benchmark workloads (shared/bench/peers/README.md) and prints their figures.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmark workloads (W1 painting, W5 gemm) and print their figures.",
+        abstract: "Run the benchmark workloads (W1 painting, W4 svd, W5 gemm; see shared/bench/peers/README.md) and print their figures.",
         discussion: """
         Workloads follow shared/bench/peers/README.md so figures compare with torch_bench.py.
         painting: epochs/s over 100-epoch runs from a fresh model (median of --reps).
@@ -82,6 +82,8 @@ struct Bench: ParsableCommand {
             if let e = r.epochsPerSecond { figure = String(format: "%.1f epochs/s", e) }
             if let s = r.secondsPerEpoch { figure = String(format: "%.3f s/epoch", s) }
             if let g = r.gflops { figure = String(format: "%.1f GFLOP/s", g) }
+            if figure.isEmpty { figure = String(format: "%.1f ms", r.medianSeconds * 1e3) }
+            if let sweeps = r.iterations { detail += "\(sweeps) sweeps" }
             if let us = r.stepMicroseconds { detail += String(format: "%.2f us/step", us) }
             if let mse = r.finalFullMSE { detail += String(format: ", final MSE %.4f", mse) }
             if let best = r.gflopsBest { detail += String(format: "best %.1f GFLOP/s, %.1f ms/call", best, r.medianSeconds * 1e3) }

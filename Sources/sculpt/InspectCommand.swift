@@ -1,15 +1,24 @@
 import ArgumentParser
 import Foundation
+import SculptCore
 import SculptData
 import SculptIO
 import SculptNN
 import SculptSurgery
 
-/// `sculpt inspect`: each ReLU unit's contribution, redundancy group and weight norms in a saved network.
+/// `sculpt inspect`: per-unit measurements of a saved network on data.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show each ReLU unit's loss ratio, active flag, redundancy group and weight norms.",
+        abstract: "Show per-unit measurements of a saved network: loss ratios, norms, Taylor criterion, APoZ, redundancy.",
         discussion: """
+        With a dataset (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR), every unit
+        group of the network (dense neurons, conv filters, residual streams; or only --layer PATH) is measured on the
+        first --samples test samples: L1/L2 norms of incoming and outgoing weights, the ablation loss ratio, the
+        first-order Taylor criterion (Molchanov et al. 2016; raw and L2-normalized per layer), mean activation,
+        APoZ (fraction of zero activations) and trivially redundant sets (cosine >= --redundancy of weights and
+        bias; conv kernels also against their circular permutations). --json prints {"layers": [...]}.
+
+        Painting networks:
         The loss ratio of a unit is the MSE on the data with the unit's outgoing weights zeroed over the
         network's MSE; a unit is active when the ratio is at least --threshold (Hyatt & Lee 2018: 1.5).
         Units whose incoming vectors (weights and bias) have cosine >= --redundancy form trivially
@@ -21,10 +30,12 @@ struct Inspect: ParsableCommand {
 
     @Argument(help: "A checkpoint folder (as `sculpt paint --out` writes).")
     var modelDirectory: String
-    @Option(help: "painting:SHAPE[:SIZE], e.g. painting:square or painting:star:6:64.")
+    @Option(help: "painting:SHAPE[:SIZE], or a dataset: fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR.")
     var data: String
-    @Option(help: "Only the Dense layer with this index in the network (default: every ReLU layer).")
-    var layer: Int?
+    @Option(help: "Only this layer: an index (painting) or a path such as layers.5.body.0.")
+    var layer: String?
+    @Option(help: "Test samples to measure on (datasets).")
+    var samples: Int = 512
     @Option(help: "Active when loss without the unit / loss >= this.")
     var threshold: Float = 1.5
     @Option(help: "Cosine of incoming vectors at or above which units are trivially redundant.")
@@ -39,6 +50,7 @@ struct Inspect: ParsableCommand {
         guard redundancy.isFinite, redundancy > -1, redundancy <= 1 else {
             throw UsageError("--redundancy \(redundancy): must lie in (-1, 1]")
         }
+        guard data.lowercased().hasPrefix("painting:") else { return try inspectDataset() }
         let painting = try Self.painting(data)
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
@@ -48,8 +60,9 @@ struct Inspect: ParsableCommand {
         }
         var layers: [Int]? = nil
         if let layer {
-            do { _ = try DenseUnits(network: network, layer: layer) } catch { throw UsageError("--layer \(layer): \(error)") }
-            layers = [layer]
+            guard let index = Int(layer) else { throw UsageError("--layer \(layer): a painting network's layer is an index") }
+            do { _ = try DenseUnits(network: network, layer: index) } catch { throw UsageError("--layer \(layer): \(error)") }
+            layers = [index]
         }
         let units = try UnitInspection.inspect(network: network, data: painting.dataset, loss: MeanSquaredError(),
                                                layers: layers, threshold: threshold, redundancy: redundancy)
@@ -66,6 +79,41 @@ struct Inspect: ParsableCommand {
             print(String(format: "%5d  %4d  ", u.layer, u.unit) + ratio + "  " + (u.active ? "yes   " : "no    ") + "  "
                   + (u.redundancyGroup.map { String(format: "%5d", $0) } ?? "    -")
                   + String(format: "  %-8.4g  %-8.4g  %-8.4g", u.incomingNorm, u.bias, u.outgoingNorm))
+        }
+    }
+
+    /// Measures every unit group (or `--layer`) on the first `--samples` test samples of a dataset.
+    private func inspectDataset() throws {
+        guard samples > 0 else { throw UsageError("--samples \(samples): must be positive") }
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
+        let network = checkpoint.network
+        let loaded = try loadData(data)
+        let test = try adapt(loaded.test, to: network, dataName: data, modelName: "the network in \(modelDirectory)")
+        let n = Swift.min(samples, test.count)
+        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0])
+        test.fillBatch(indices: Array(0..<n)[...], inputs: inputs, targets: targets)
+        let subset = TensorDataset(inputs: inputs, targets: targets)
+        let loss = (checkpoint.training?.configuration.loss ?? .crossEntropy).makeLoss()
+        var paths: [LayerPath]? = nil
+        if let layer {
+            do {
+                let path = try LayerPath(parsing: layer)
+                _ = try UnitGroup(network: network, layer: path)
+                paths = [path]
+            } catch { throw UsageError("--layer \(layer): \(error)") }
+        }
+        let layers = try LayerMeasurement.measure(network: network, layers: paths, data: subset, loss: loss, redundancy: redundancy)
+        if json { try Output.printJSON(DatasetInspection(samples: n, loss: UnitContributions.loss(of: network, on: subset, loss: loss), layers: layers)); return }
+        for m in layers {
+            print("\(m.layer) (\(m.units.count) units; producers \(m.producers.joined(separator: ", "))): mean |w_in| \(m.meanIncomingL2), "
+                  + "mean loss ratio \(m.meanLossRatio), mean APoZ \(m.meanZeroFraction), redundant sets \(m.redundantGroups)")
+            print(" unit  |w_in|1    |w_in|2    |w_out|1   |w_out|2   ratio      taylor     taylor/L2  mean act   APoZ   set")
+            for u in m.units {
+                print(String(format: "%5d  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %5.3f  ", u.unit, u.incomingL1, u.incomingL2,
+                             u.outgoingL1, u.outgoingL2, u.lossRatio, u.taylor, u.taylorNormalized, u.meanActivation, u.zeroFraction)
+                      + (u.redundancyGroup.map(String.init) ?? "-"))
+            }
         }
     }
 
@@ -86,4 +134,11 @@ struct Inspect: ParsableCommand {
             throw UsageError("--data \(text): \(error)")
         }
     }
+}
+
+/// What `sculpt inspect --data DATASET --json` prints.
+struct DatasetInspection: Encodable {
+    var samples: Int
+    var loss: Float
+    var layers: [LayerMeasurement]
 }

@@ -1,12 +1,28 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct Sculpt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sculpt",
         abstract: "Measure and exploit the redundancy of dense and convolutional networks.",
-        subcommands: [Version.self, Paint.self, Train.self, Eval.self, Inspect.self, RunCommand.self, TableCommand.self, Bench.self, TrialWorkerCommand.self, Lottery.self]
+        subcommands: [Version.self, Paint.self, Train.self, Eval.self, Inspect.self, Surgery.self, RunCommand.self, TableCommand.self, Bench.self, TrialWorkerCommand.self, Lottery.self]
     )
+
+    /// Parses and runs a command. A flag the parser rejects (not a number, missing value) is bad
+    /// input like any other: one line naming the flag and the reason on stderr, exit code 2.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data("sculpt: error: \(message(for: error))\n".utf8))
+                Foundation.exit(2)
+            }
+            exit(withError: error)
+        }
+    }
 }
 
 struct Version: ParsableCommand {

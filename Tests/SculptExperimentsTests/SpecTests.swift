@@ -56,7 +56,7 @@ import SculptExperimentsTestKinds
 
     @Test(arguments: [
         (#"{"title": "T", "columns": [{"title": "s", "metric": "sum", "aggregate": "median"}]}"#,
-         "tables[0].columns[0].aggregate", "unknown value \"median\" (expected one of: mean, meanStd, count, sum, fraction, min, max)"),
+         "tables[0].columns[0].aggregate", "unknown value \"median\" (expected one of: mean, meanStd, meanVariance, count, sum, fraction, min, max)"),
         (#"{"title": "T", "columns": [{"title": "s", "aggregate": "count", "where": "sum = 3"}]}"#,
          "tables[0].columns[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
         (#"{"title": "T", "columns": [{"title": "s", "aggregate": "count", "where": ["sum == 3", "sum >"]}]}"#,

@@ -44,6 +44,15 @@ import Testing
         #expect(large.count == 2)  // index 5 is outside the plan of 4 trials
     }
 
+    @Test func meanAndSampleVarianceOnHandComputedData() throws {
+        // Deviations -4/3, -1/3, 5/3 of 7/3: squares sum to 14/3, over n - 1 = 2 -> 7/3.
+        #expect(abs(Statistics.sampleVariance([1, 2, 4])! - 7.0 / 3) < 1e-12)
+        #expect(Statistics.sampleVariance([7]) == nil)
+        let t = try table(#"{"title": "T", "columns": [{"title": "sum", "metric": "sum", "aggregate": "meanVariance"}]}"#)
+        #expect(t.rows[0].cells[0].text == "2.333 ± 2.333")
+        #expect(t.rows[1].cells[0].text == "15.000 ± 50.000")
+    }
+
     @Test func countFractionSumMinMaxAndWhereFilters() throws {
         let t = try table(#"""
             {"title": "T", "columns": [
