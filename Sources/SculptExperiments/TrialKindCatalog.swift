@@ -18,6 +18,7 @@ public struct TrialKindCatalog: Sendable {
         WeakExpandIsolationTrial(),
         PartialTrainingTrial(),
         CheapEnsembleTrial(),
+        LotteryTicketTrial(),
     ])
 
     /// Names of all kinds, sorted.

@@ -1,0 +1,155 @@
+import SculptCore
+import SculptData
+import SculptNN
+
+/// Iterative magnitude pruning with rewinding (Frankle & Carbin 2019; Frankle, Dziugaite et al.
+/// 2019), with the random-reinitialization control.
+///
+/// Round 0 trains the dense network from its initialization θ0, saving θk after `rewindStep`
+/// optimizer steps (θ0 when it is 0). Each later round prunes the last trained weights
+/// (`LotteryTicketPruning`), rewinds the survivors to θk (BatchNorm statistics included), zeroes
+/// and freezes the pruned entries, and trains again for the same number of epochs with a fresh
+/// optimizer. The control takes the same mask on fresh weights drawn from the initializer and
+/// trains the same way, on the same data order as the ticket.
+///
+/// Random streams, all from the seed: the dense initialization, one data order shared by every
+/// training, and one control initialization per round. With one BLAS thread a seed gives the
+/// same rounds bit for bit.
+public struct LotteryTicketSearch {
+    /// The protocol.
+    public var configuration: LotteryTicketConfiguration
+    /// Called after each round.
+    public var roundProgress: ((LotteryTicketRound) -> Void)?
+    /// Called after each epoch of each training: round, whether it is the control, the report.
+    public var epochProgress: ((_ round: Int, _ control: Bool, _ report: EpochReport) -> Void)?
+    /// Called just before each training with the network about to train: the dense network at
+    /// θ0 in round 0, then each rewound ticket and each control with its mask applied.
+    public var beforeTraining: ((_ round: Int, _ control: Bool, _ network: Network) -> Void)?
+
+    public init(configuration: LotteryTicketConfiguration) {
+        self.configuration = configuration
+    }
+
+    /// Optimizer steps of one training on `samples` training samples.
+    public func stepsPerTraining(samples: Int) -> Int {
+        configuration.epochs * ((samples + configuration.batchSize - 1) / configuration.batchSize)
+    }
+
+    /// Runs the search on a network built from `architecture`; throws before any training when
+    /// the configuration, the network or the data do not fit.
+    public func run(architecture: Architecture, train: Dataset, test: Dataset, seed: UInt64) throws -> LotteryTicketResult {
+        let c = configuration
+        try c.validate()
+        let start = Clock.now()
+        var master = RandomSource(seed: seed)
+        var initialization = master.split()
+        let dataOrder = master.split()
+        let network = try Network(architecture, initializer: c.initializer, rng: &initialization)
+        let pruning = LotteryTicketPruning(configuration: c)
+        try pruning.check(network)
+        for (name, data) in [("training", train), ("test", test)] {
+            guard data.count > 0 else { throw LotteryTicketError.dataMismatch("the \(name) set is empty") }
+            guard data.inputShape == network.inputShape else {
+                throw LotteryTicketError.dataMismatch("the \(name) samples have shape \(data.inputShape) but the network takes \(network.inputShape)")
+            }
+            guard let classes = data.classCount, network.outputShape == [classes] else {
+                throw LotteryTicketError.dataMismatch("the network outputs \(network.outputShape) but the \(name) set has \(data.classCount.map { "\($0) classes" } ?? "no class labels")")
+            }
+        }
+        let steps = stepsPerTraining(samples: train.count)
+        guard c.rewindStep < steps else {
+            throw LotteryTicketError.invalidConfiguration("rewind step \(c.rewindStep) must be below the \(steps) steps of one training (\(c.epochs) epochs of \(steps / c.epochs))")
+        }
+
+        var mask = LotteryTicketMask.full(for: network)
+        try mask.apply(to: network)
+        var rewindPoint = network.snapshot()
+        var rounds: [LotteryTicketRound] = []
+
+        // Round 0: the dense network, saving θk on the way.
+        var roundStart = Clock.now()
+        let dense = try fit(network, on: train, order: dataOrder, round: 0, control: false) { step in
+            if step == c.rewindStep { rewindPoint = network.snapshot() }
+        }
+        rounds.append(try record(round: 0, network: network, mask: mask, test: test, training: dense, control: nil, since: roundStart))
+        roundProgress?(rounds[0])
+
+        for round in stride(from: 1, through: c.rounds, by: 1) {
+            roundStart = Clock.now()
+            var controlInitialization = master.split()
+            mask = try pruning.prune(network, mask: mask)
+            network.restore(rewindPoint)
+            try mask.apply(to: network)
+            let ticket = try fit(network, on: train, order: dataOrder, round: round, control: false, onStep: nil)
+            var control: (network: Network, history: TrainingHistory, steps: Int)? = nil
+            if c.control {
+                let fresh = try Network(architecture, initializer: c.initializer, rng: &controlInitialization)
+                try mask.apply(to: fresh)
+                let trained = try fit(fresh, on: train, order: dataOrder, round: round, control: true, onStep: nil)
+                control = (fresh, trained.history, trained.steps)
+            }
+            let entry = try record(round: round, network: network, mask: mask, test: test, training: ticket,
+                                   control: control.map { ($0.network, test) }, since: roundStart)
+            rounds.append(entry)
+            roundProgress?(entry)
+        }
+        return LotteryTicketResult(rounds: rounds, mask: mask, network: network, seconds: Clock.now() - start)
+    }
+
+    /// Trains `network` for the configured epochs with a fresh optimizer (and fresh moments) on
+    /// the shared data order, calling `onStep` with the step count after every step.
+    private func fit(_ network: Network, on data: Dataset, order: RandomSource, round: Int, control: Bool,
+                       onStep: ((Int) -> Void)?) throws -> (history: TrainingHistory, steps: Int) {
+        for p in network.parameters { p.resetState() }
+        beforeTraining?(round, control, network)
+        let optimizer = StepCountingOptimizer(configuration.optimizer.make(), onStep: onStep)
+        let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: optimizer,
+                              batchSize: configuration.batchSize, maxEpochs: configuration.epochs)
+        if let epochProgress { trainer.progress = { epochProgress(round, control, $0) } }
+        var rng = order
+        let history = try trainer.fit(data, rng: &rng)
+        return (history, optimizer.steps)
+    }
+
+    private func record(round: Int, network: Network, mask: LotteryTicketMask, test: Dataset,
+                        training: (history: TrainingHistory, steps: Int), control: (Network, Dataset)?,
+                        since start: Double) throws -> LotteryTicketRound {
+        let ticket = Self.evaluate(network, on: test)
+        let controlScore = control.map { Self.evaluate($0.0, on: $0.1) }
+        return LotteryTicketRound(round: round, weightFraction: mask.weightFraction(in: network),
+                                  unitFraction: mask.unitFraction(in: network),
+                                  testAccuracy: ticket.accuracy, testLoss: ticket.loss,
+                                  trainingLoss: Double(training.history.epochs.last?.loss ?? .nan),
+                                  controlAccuracy: controlScore?.accuracy, controlLoss: controlScore?.loss,
+                                  epochs: training.history.epochs.count, steps: training.steps, seconds: Clock.now() - start)
+    }
+
+    /// Test loss and accuracy in eval mode.
+    static func evaluate(_ network: Network, on data: Dataset) -> (loss: Double, accuracy: Double) {
+        let r = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1)).evaluate(data)
+        return (Double(r.loss), Double(r.accuracy ?? .nan))
+    }
+}
+
+/// Passes steps to another optimizer, counting them and reporting each count.
+final class StepCountingOptimizer: Optimizer {
+    let base: Optimizer
+    let onStep: ((Int) -> Void)?
+    private(set) var steps = 0
+
+    init(_ base: Optimizer, onStep: ((Int) -> Void)?) {
+        self.base = base
+        self.onStep = onStep
+    }
+
+    var learningRate: Float {
+        get { base.learningRate }
+        set { base.learningRate = newValue }
+    }
+
+    func step(_ parameters: [Parameter]) {
+        base.step(parameters)
+        steps += 1
+        onStep?(steps)
+    }
+}
