@@ -1,3 +1,5 @@
+import SculptCore
+
 /// A problem with one value of a spec or a trial config: where (a key path such as
 /// `variants[2].config.width`) and why.
 public struct ConfigError: Error, CustomStringConvertible, Equatable {

@@ -1,3 +1,4 @@
+import SculptCore
 import SculptData
 
 extension ExperimentSpec {

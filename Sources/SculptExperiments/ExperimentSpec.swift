@@ -1,3 +1,5 @@
+import SculptCore
+
 /// An experiment read from a spec file: a trial kind, a base config, named variants that
 /// override it, how many trials of each, a base seed, and the tables to print.
 public struct ExperimentSpec: Sendable {

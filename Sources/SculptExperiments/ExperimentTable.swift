@@ -131,4 +131,5 @@ public enum Statistics {
     }
 }
 
+import SculptCore
 import Foundation

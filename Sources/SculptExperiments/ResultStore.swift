@@ -1,3 +1,4 @@
+import SculptCore
 import GRDB
 #if canImport(Glibc)
 import Glibc

@@ -182,6 +182,7 @@ public struct NumberFormat: Sendable, Equatable {
 }
 
 #if canImport(Glibc)
+import SculptCore
 import Glibc
 #elseif canImport(Darwin)
 import Darwin

@@ -1,3 +1,5 @@
+import SculptCore
+
 /// One trial to execute: everything a worker needs, nothing about where the result goes.
 public struct TrialJob: Sendable, Equatable {
     /// The trial kind's name.

@@ -1,3 +1,5 @@
+import SculptCore
+
 /// One kind of trial an experiment can run (for example "painting-linear-layers").
 ///
 /// A kind is a value type with no state of its own: `run` may be called from several threads

@@ -152,7 +152,7 @@ struct Lottery: ParsableCommand {
         Output.endProgress()
         if let out {
             let encoder = JSONEncoder()
-            let details = try JSONDecoder().decode(SculptIO.JSONValue.self, from: try encoder.encode(LotteryHistory(
+            let details = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(LotteryHistory(
                 configuration: configuration, seed: seed, data: data, rounds: result.rounds)))
             try Checkpoint(network: result.network, history: [HistoryRecord(operation: "lottery", details: details)]).save(to: out)
         }

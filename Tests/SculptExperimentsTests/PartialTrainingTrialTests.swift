@@ -1,3 +1,4 @@
+import SculptCore
 import Foundation
 import Testing
 @testable import SculptExperiments

@@ -1,3 +1,4 @@
+import SculptCore
 import Foundation
 import GRDB
 import Testing

@@ -1,3 +1,4 @@
+import SculptCore
 import Testing
 @testable import SculptExperiments
 import SculptExperimentsTestKinds

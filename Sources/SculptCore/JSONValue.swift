@@ -95,7 +95,7 @@ public enum JSONValue: Sendable, Equatable, Hashable {
         }
     }
 
-    static func numberText(_ x: Double) -> String {
+    public static func numberText(_ x: Double) -> String {
         if x.isNaN { return "\"nan\"" }
         if x.isInfinite { return x > 0 ? "\"inf\"" : "\"-inf\"" }
         if x == x.rounded(), abs(x) < 9_007_199_254_740_992 { return String(Int64(x)) }
