@@ -29,11 +29,26 @@ public struct Checkpoint {
     public var history: [HistoryRecord]
     /// Present when the checkpoint can resume training.
     public var training: TrainingState?
+    /// Extra files written into the folder in the same atomic step: the state a recipe needs to
+    /// resume after this checkpoint (lottery masks and rewind points, schedule positions, ...).
+    /// Names are plain file names other than the checkpoint's own; `load` ignores them, read them
+    /// with `attachment(named:in:)`.
+    public var attachments: [(name: String, bytes: [UInt8])]
 
-    public init(network: Network, history: [HistoryRecord] = [], training: TrainingState? = nil) {
+    public init(network: Network, history: [HistoryRecord] = [], training: TrainingState? = nil,
+                attachments: [(name: String, bytes: [UInt8])] = []) {
         self.network = network
         self.history = history
         self.training = training
+        self.attachments = attachments
+    }
+
+    /// The bytes of the attachment `name` in the checkpoint folder `directory`; nil when the
+    /// folder has no such file.
+    public static func attachment(named name: String, in directory: String) throws -> [UInt8]? {
+        let path = (directory.hasSuffix("/") ? String(directory.dropLast()) : directory) + "/" + name
+        guard FilePaths.exists(path) else { return nil }
+        return try readFileBytes(path)
     }
 
     /// Whether `directory` looks like a checkpoint (holds an architecture file).
@@ -72,6 +87,14 @@ public struct Checkpoint {
             }
             files.append((Self.trainingFile, try Self.encodeJSON(TrainingFile(state: training, parameterSteps: steps), pretty: true)))
             files.append((Self.optimizerFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded()))
+        }
+        let reserved = Set(files.map(\.name) + [Self.trainingFile, Self.optimizerFile])
+        for attachment in attachments {
+            guard !attachment.name.isEmpty, !attachment.name.contains("/"), !attachment.name.hasPrefix("."),
+                  !reserved.contains(attachment.name), !files.contains(where: { $0.name == attachment.name }) else {
+                throw CheckpointError.cannotWrite(path: attachment.name, reason: "an attachment needs a plain file name other than the checkpoint's own files and other attachments")
+            }
+            files.append(attachment)
         }
         return files
     }

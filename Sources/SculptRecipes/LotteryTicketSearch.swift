@@ -15,6 +15,11 @@ import SculptNN
 /// Random streams, all from the seed: the dense initialization, one data order shared by every
 /// training, and one control initialization per round. With one BLAS thread a seed gives the
 /// same rounds bit for bit.
+///
+/// Resuming: `afterRound` receives a `LotteryTicketProgress` after every round (the trained
+/// ticket's weights, the mask, the rewind point, the random state and the rounds so far); passing
+/// the last one back to `run(...resumingFrom:)` continues with the next round and gives the same
+/// rounds, bit for bit, as the uninterrupted search.
 public struct LotteryTicketSearch {
     /// The protocol.
     public var configuration: LotteryTicketConfiguration
@@ -25,6 +30,9 @@ public struct LotteryTicketSearch {
     /// Called just before each training with the network about to train: the dense network at
     /// θ0 in round 0, then each rewound ticket and each control with its mask applied.
     public var beforeTraining: ((_ round: Int, _ control: Bool, _ network: Network) -> Void)?
+    /// Called after each round with everything needed to resume after it; a thrown error stops
+    /// the search (the progress of earlier rounds stays valid).
+    public var afterRound: ((LotteryTicketProgress) throws -> Void)?
 
     public init(configuration: LotteryTicketConfiguration) {
         self.configuration = configuration
@@ -37,7 +45,10 @@ public struct LotteryTicketSearch {
 
     /// Runs the search on a network built from `architecture`; throws before any training when
     /// the configuration, the network or the data do not fit.
-    public func run(architecture: Architecture, train: Dataset, test: Dataset, seed: UInt64) throws -> LotteryTicketResult {
+    /// With `progress` (from `afterRound` of a search with the same configuration, architecture,
+    /// data and seed) it continues after the progress's last round.
+    public func run(architecture: Architecture, train: Dataset, test: Dataset, seed: UInt64,
+                    resumingFrom progress: LotteryTicketProgress? = nil) throws -> LotteryTicketResult {
         let c = configuration
         try c.validate()
         let start = Clock.now()
@@ -66,16 +77,28 @@ public struct LotteryTicketSearch {
         var rewindPoint = network.snapshot()
         var rounds: [LotteryTicketRound] = []
 
-        // Round 0: the dense network, saving θk on the way.
-        var roundStart = Clock.now()
-        let dense = try fit(network, on: train, order: dataOrder, round: 0, control: false) { step in
-            if step == c.rewindStep { rewindPoint = network.snapshot() }
+        if let progress {
+            try progress.check(against: network, configuration: c)
+            network.restore(progress.weights)
+            mask = progress.mask
+            try mask.apply(to: network)
+            rewindPoint = progress.rewindPoint
+            rounds = progress.rounds
+            master = progress.random
+        } else {
+            // Round 0: the dense network, saving θk on the way.
+            let roundStart = Clock.now()
+            let dense = try fit(network, on: train, order: dataOrder, round: 0, control: false) { step in
+                if step == c.rewindStep { rewindPoint = network.snapshot() }
+            }
+            rounds.append(try record(round: 0, network: network, mask: mask, test: test, training: dense, control: nil, since: roundStart))
+            roundProgress?(rounds[0])
+            try afterRound?(LotteryTicketProgress(rounds: rounds, mask: mask, weights: network.snapshot(),
+                                                  rewindPoint: rewindPoint, random: master))
         }
-        rounds.append(try record(round: 0, network: network, mask: mask, test: test, training: dense, control: nil, since: roundStart))
-        roundProgress?(rounds[0])
 
-        for round in stride(from: 1, through: c.rounds, by: 1) {
-            roundStart = Clock.now()
+        for round in stride(from: rounds.count, through: c.rounds, by: 1) {
+            let roundStart = Clock.now()
             var controlInitialization = master.split()
             mask = try pruning.prune(network, mask: mask)
             network.restore(rewindPoint)
@@ -92,6 +115,8 @@ public struct LotteryTicketSearch {
                                    control: control.map { ($0.network, test) }, since: roundStart)
             rounds.append(entry)
             roundProgress?(entry)
+            try afterRound?(LotteryTicketProgress(rounds: rounds, mask: mask, weights: network.snapshot(),
+                                                  rewindPoint: rewindPoint, random: master))
         }
         return LotteryTicketResult(rounds: rounds, mask: mask, network: network, seconds: Clock.now() - start)
     }
@@ -128,6 +153,42 @@ public struct LotteryTicketSearch {
     static func evaluate(_ network: Network, on data: Dataset) -> (loss: Double, accuracy: Double) {
         let r = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1)).evaluate(data)
         return (Double(r.loss), Double(r.accuracy ?? .nan))
+    }
+}
+
+/// Where a lottery-ticket search stands after a round: enough to continue it exactly.
+public struct LotteryTicketProgress: Sendable {
+    /// The rounds finished so far (round 0 is the dense training).
+    public var rounds: [LotteryTicketRound]
+    /// The mask of the last round's ticket.
+    public var mask: LotteryTicketMask
+    /// The last round's trained weights and buffers (`Network.snapshot()` order).
+    public var weights: [Tensor]
+    /// The weights every ticket rewinds to (θ0 or θk), in the same order.
+    public var rewindPoint: [Tensor]
+    /// The search's random source after the last round (it draws each control's initialization).
+    public var random: RandomSource
+
+    public init(rounds: [LotteryTicketRound], mask: LotteryTicketMask, weights: [Tensor], rewindPoint: [Tensor], random: RandomSource) {
+        self.rounds = rounds
+        self.mask = mask
+        self.weights = weights
+        self.rewindPoint = rewindPoint
+        self.random = random
+    }
+
+    /// Throws unless this progress fits `network` (same tensors, in shape) and `configuration`
+    /// (at least one round done, no more rounds than configured).
+    func check(against network: Network, configuration: LotteryTicketConfiguration) throws {
+        guard !rounds.isEmpty, rounds.count <= configuration.rounds + 1 else {
+            throw LotteryTicketError.invalidConfiguration("cannot resume after \(rounds.count) rounds of a search of \(configuration.rounds + 1) rounds (dense included)")
+        }
+        let shapes = network.snapshot().map(\.shape)
+        for (name, tensors) in [("weights", weights), ("rewind point", rewindPoint)] {
+            guard tensors.map(\.shape) == shapes else {
+                throw LotteryTicketError.invalidConfiguration("the saved \(name) do not fit the network (\(tensors.count) tensors of shapes \(tensors.map(\.shape)), expected \(shapes))")
+            }
+        }
     }
 }
 

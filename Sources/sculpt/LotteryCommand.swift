@@ -14,8 +14,8 @@ struct Lottery: ParsableCommand {
     var model: String = "mlp:300,100"
     @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
     var data: String = "fashion-mnist"
-    @Option(help: "Pruning rounds after the dense training.")
-    var rounds: Int = 5
+    @Option(help: "Pruning rounds after the dense training (default 5; with --resume, a larger number extends the saved search).")
+    var rounds: Int?
     @Option(help: "Fraction of the remaining hidden Dense weights (or units) pruned per round, in (0, 1).")
     var rate: Double = 0.2
     @Option(name: .customLong("conv-rate"), help: "Per-round rate of Conv2D layers (default: rate / 2).")
@@ -50,8 +50,10 @@ struct Lottery: ParsableCommand {
     var testSamples: Int?
     @Option(help: "Seed of initialization, controls and data order.")
     var seed: UInt64 = 0
-    @Option(help: "Checkpoint folder for the last ticket (masks included), with the rounds in its history.")
+    @Option(help: "Checkpoint folder, rewritten atomically after every round: the last ticket, the rounds in its history, and what --resume needs (lottery.json, lottery.safetensors).")
     var out: String?
+    @Option(help: "Continue the search saved in this folder after its last finished round, with its saved model, data, seed and protocol (the flags above are not used, except --rounds to extend it; --out defaults to this folder).")
+    var resume: String?
     @Flag(help: "Replace an existing checkpoint at --out.")
     var overwrite = false
     @Option(help: "BLAS threads (default: OpenBLAS's choice).")
@@ -63,6 +65,7 @@ struct Lottery: ParsableCommand {
 
     private func makeConfiguration() throws -> LotteryTicketConfiguration {
         var c = LotteryTicketConfiguration()
+        let rounds = self.rounds ?? 5
         guard rounds >= 0 else { throw UsageError("--rounds must be >= 0, got \(rounds)") }
         guard rate > 0, rate < 1 else { throw UsageError("--rate must lie in (0, 1), got \(rate)") }
         if let r = convolutionRate, !(r >= 0 && r < 1) { throw UsageError("--conv-rate must lie in [0, 1), got \(r)") }
@@ -106,33 +109,53 @@ struct Lottery: ParsableCommand {
             guard threads > 0 else { throw UsageError("--threads must be positive, got \(threads)") }
             BLAS.setThreads(threads)
         }
-        let configuration = try makeConfiguration()
+        // What the search is: from the flags, or from the folder being resumed.
+        var saved: LotteryState? = nil
+        var progress: LotteryTicketProgress? = nil
+        if let resume {
+            let loaded = try LotteryState.load(from: resume)
+            saved = loaded.state
+            progress = loaded.progress
+        }
+        var configuration = try saved?.configuration ?? makeConfiguration()
+        if let saved, let rounds {
+            guard rounds >= saved.rounds.count - 1 else {
+                throw UsageError("--rounds \(rounds): the saved search has already finished \(saved.rounds.count - 1) rounds")
+            }
+            configuration.rounds = rounds
+        }
+        let modelName = saved?.model ?? model, dataName = saved?.data ?? data, seed = saved?.seed ?? self.seed
+        let trainingSamples = saved == nil ? self.trainingSamples : saved?.trainingSamples
+        let testSamples = saved == nil ? self.testSamples : saved?.testSamples
         if let n = trainingSamples, n < 1 { throw UsageError("--training-samples must be positive, got \(n)") }
         if let n = testSamples, n < 1 { throw UsageError("--test-samples must be positive, got \(n)") }
-        if let out { try checkTarget(out) }
-        let loaded = try loadData(data)
+        let target = out ?? resume
+        if let target, target != resume { try checkTarget(target) }
+        let loaded = try loadData(dataName)
         var train = loaded.train, test = loaded.test
         if let n = trainingSamples, n < train.count { train = train.subset(Array(0..<n)) }
         if let n = testSamples, n < test.count { test = test.subset(Array(0..<n)) }
         let architecture: Architecture
-        if FilePaths.isFile(model) {
-            do { architecture = try Architecture(contentsOf: model) } catch { throw UsageError("--model \(error)") }
+        if FilePaths.isFile(modelName) {
+            do { architecture = try Architecture(contentsOf: modelName) } catch { throw UsageError("--model \(error)") }
         } else {
-            do { architecture = try LotteryTicketModel.architecture(named: model, inputShape: train.inputShape, classes: train.classes) } catch {
-                throw UsageError("--model \(model): \(error)")
+            do { architecture = try LotteryTicketModel.architecture(named: modelName, inputShape: train.inputShape, classes: train.classes) } catch {
+                throw UsageError("--model \(modelName): \(error)")
             }
         }
         var probe = RandomSource(seed: 0)
         let shapeCheck: Network
-        do { shapeCheck = try Network(architecture, rng: &probe) } catch { throw UsageError("--model \(model): \(error)") }
-        let trainSet = try adapt(train, to: shapeCheck, dataName: data)
-        let testSet = try adapt(test, to: shapeCheck, dataName: data)
-        do { try LotteryTicketPruning(configuration: configuration).check(shapeCheck) } catch { throw UsageError("--model \(model): \(error)") }
+        do { shapeCheck = try Network(architecture, rng: &probe) } catch { throw UsageError("--model \(modelName): \(error)") }
+        let trainSet = try adapt(train, to: shapeCheck, dataName: dataName)
+        let testSet = try adapt(test, to: shapeCheck, dataName: dataName)
+        do { try LotteryTicketPruning(configuration: configuration).check(shapeCheck) } catch { throw UsageError("--model \(modelName): \(error)") }
         let steps = LotteryTicketSearch(configuration: configuration).stepsPerTraining(samples: trainSet.count)
-        guard rewind < steps else { throw UsageError("--rewind \(rewind) must be below the \(steps) optimizer steps of one training") }
+        guard configuration.rewindStep < steps else {
+            throw UsageError("--rewind \(configuration.rewindStep) must be below the \(steps) optimizer steps of one training")
+        }
 
         var search = LotteryTicketSearch(configuration: configuration)
-        let totalRounds = rounds, totalEpochs = epochs, printLines = !json
+        let totalRounds = configuration.rounds, totalEpochs = configuration.epochs, printLines = !json
         search.epochProgress = { round, control, report in
             Output.progress("round \(round)/\(totalRounds) \(control ? "control" : "ticket") epoch \(report.epoch)/\(totalEpochs): loss \(format4(report.loss))")
         }
@@ -145,22 +168,39 @@ struct Lottery: ParsableCommand {
             line += ", \(format2(r.seconds)) s"
             if printLines { print(line) } else if Output.isTerminal { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         }
+        let state = LotteryState(model: modelName, data: dataName, seed: seed, trainingSamples: trainingSamples,
+                                 testSamples: testSamples, configuration: configuration)
+        if let target {
+            search.afterRound = { progress in
+                try state.save(progress, architecture: architecture, to: target)
+            }
+        }
+        if let progress, progress.rounds.count > configuration.rounds {
+            // Already finished: report the saved rounds.
+            Output.endProgress()
+            try report(modelName: modelName, dataName: dataName, seed: seed, configuration: configuration,
+                       rounds: progress.rounds, seconds: 0, checkpoint: target)
+            return
+        }
+        if let progress, !json { print("resuming after round \(progress.rounds.count - 1) of \(configuration.rounds)") }
         let result: LotteryTicketResult
-        do { result = try search.run(architecture: architecture, train: trainSet, test: testSet, seed: seed) } catch let e as LotteryTicketError {
+        do {
+            result = try search.run(architecture: architecture, train: trainSet, test: testSet, seed: seed, resumingFrom: progress)
+        } catch let e as LotteryTicketError {
             throw UsageError("\(e)")
         }
         Output.endProgress()
-        if let out {
-            let encoder = JSONEncoder()
-            let details = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(LotteryHistory(
-                configuration: configuration, seed: seed, data: data, rounds: result.rounds)))
-            try Checkpoint(network: result.network, history: [HistoryRecord(operation: "lottery", details: details)]).save(to: out)
-        }
+        try report(modelName: modelName, dataName: dataName, seed: seed, configuration: configuration,
+                   rounds: result.rounds, seconds: result.seconds, checkpoint: target)
+    }
+
+    private func report(modelName: String, dataName: String, seed: UInt64, configuration: LotteryTicketConfiguration,
+                        rounds: [LotteryTicketRound], seconds: Double, checkpoint: String?) throws {
         if json {
-            try Output.printJSON(LotteryOutput(model: model, data: data, seed: seed, configuration: configuration,
-                                               rounds: result.rounds, seconds: result.seconds, checkpoint: out))
+            try Output.printJSON(LotteryOutput(model: modelName, data: dataName, seed: seed, configuration: configuration,
+                                               rounds: rounds, seconds: seconds, checkpoint: checkpoint))
         } else {
-            print("searched \(rounds) rounds in \(format2(result.seconds)) s" + (out.map { ", last ticket saved to \($0)" } ?? ""))
+            print("searched \(configuration.rounds) rounds in \(format2(seconds)) s" + (checkpoint.map { ", last ticket saved to \($0)" } ?? ""))
         }
     }
 
@@ -175,12 +215,79 @@ struct Lottery: ParsableCommand {
     }
 }
 
-/// The history record a lottery checkpoint keeps.
-private struct LotteryHistory: Encodable {
-    var configuration: LotteryTicketConfiguration
-    var seed: UInt64
+/// What a lottery checkpoint folder keeps besides the last ticket: the search's definition and
+/// rounds (`lottery.json`, also the checkpoint's history record) and its rewind point and mask
+/// (`lottery.safetensors`). Rewritten with the checkpoint, atomically, after every round.
+struct LotteryState: Codable {
+    static let stateFile = "lottery.json"
+    static let tensorsFile = "lottery.safetensors"
+
+    var model: String
     var data: String
-    var rounds: [LotteryTicketRound]
+    var seed: UInt64
+    var trainingSamples: Int?
+    var testSamples: Int?
+    var configuration: LotteryTicketConfiguration
+    var rounds: [LotteryTicketRound] = []
+    var random: RandomSource? = nil
+
+    /// Writes the ticket of `progress` as a checkpoint with this state attached.
+    func save(_ progress: LotteryTicketProgress, architecture: Architecture, to directory: String) throws {
+        var state = self
+        state.rounds = progress.rounds
+        state.random = progress.random
+        var rng = RandomSource(seed: 0)
+        let network = try Network(architecture, initializer: .uniform(low: 0, high: 0), rng: &rng)
+        network.restore(progress.weights)
+        var tensors: [(name: String, tensor: Tensor)] = progress.rewindPoint.enumerated().map { ("rewind/\($0.offset)", $0.element) }
+        for name in progress.mask.entries.keys.sorted() {
+            let values = progress.mask.entries[name]!
+            tensors.append(("mask/\(name)", Tensor(values, shape: [values.count])))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let stateBytes = [UInt8](try encoder.encode(state))
+        let details = try JSONDecoder().decode(JSONValue.self, from: Data(stateBytes))
+        try Checkpoint(network: network, history: [HistoryRecord(operation: "lottery", details: details)],
+                       attachments: [(Self.stateFile, stateBytes),
+                                     (Self.tensorsFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded())])
+            .save(to: directory)
+    }
+
+    /// Reads a folder written by `save`.
+    static func load(from directory: String) throws -> (state: LotteryState, progress: LotteryTicketProgress) {
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.load(from: directory) } catch { throw UsageError("--resume \(directory): \(error)") }
+        guard let stateBytes = try Checkpoint.attachment(named: stateFile, in: directory),
+              let tensorBytes = try Checkpoint.attachment(named: tensorsFile, in: directory) else {
+            throw UsageError("--resume \(directory): not a lottery folder (no \(stateFile) and \(tensorsFile)); sculpt lottery --out writes them")
+        }
+        let state: LotteryState
+        do { state = try JSONDecoder().decode(LotteryState.self, from: Data(stateBytes)) } catch {
+            throw UsageError("--resume \(directory)/\(stateFile): malformed: \(error)")
+        }
+        let tensors: Safetensors
+        do { tensors = try Safetensors.decode(tensorBytes, path: directory + "/" + tensorsFile) } catch {
+            throw UsageError("--resume \(directory): \(error)")
+        }
+        guard let random = state.random, !state.rounds.isEmpty else {
+            throw UsageError("--resume \(directory)/\(stateFile): no finished round to resume after")
+        }
+        let network = checkpoint.network
+        let count = network.snapshot().count
+        var rewind: [Tensor] = []
+        for i in 0..<count {
+            guard let t = tensors["rewind/\(i)"] else { throw UsageError("--resume \(directory)/\(tensorsFile): missing tensor rewind/\(i)") }
+            rewind.append(t)
+        }
+        var entries: [String: [Float]] = [:]
+        for (name, tensor) in tensors.tensors where name.hasPrefix("mask/") {
+            entries[String(name.dropFirst(5))] = Array(UnsafeBufferPointer(start: tensor.data, count: tensor.count))
+        }
+        let progress = LotteryTicketProgress(rounds: state.rounds, mask: LotteryTicketMask(entries: entries),
+                                             weights: network.snapshot(), rewindPoint: rewind, random: random)
+        return (state, progress)
+    }
 }
 
 /// What `sculpt lottery --json` prints.

@@ -34,4 +34,35 @@ import Testing
         let again = try PaintCommandTests.sculpt(["lottery", "--model", "mlp:16", "--training-samples", "300", "--out", folder])
         #expect(again.status == 2 && again.stderr.contains("--overwrite"))
     }
+
+    @Test(.enabled(if: hasFashionMNIST)) func resumingASavedSearchContinuesItExactly() throws {
+        let whole = PaintCommandTests.temporaryFolder(), part = PaintCommandTests.temporaryFolder()
+        defer { for f in [whole, part] { try? FileManager.default.removeItem(atPath: f) } }
+        let flags = ["--model", "mlp:16", "--training-samples", "300", "--test-samples", "200", "--rate", "0.5",
+                     "--epochs", "1", "--control", "--threads", "1", "--json"]
+        let a = try PaintCommandTests.sculpt(["lottery", "--rounds", "2", "--out", whole] + flags)
+        #expect(a.status == 0, "\(a.stderr)")
+        // A search stopped after round 1, as an interrupted one leaves its folder, then resumed to 2 rounds.
+        let b = try PaintCommandTests.sculpt(["lottery", "--rounds", "1", "--out", part] + flags)
+        #expect(b.status == 0, "\(b.stderr)")
+        #expect(FileManager.default.fileExists(atPath: part + "/lottery.json") && FileManager.default.fileExists(atPath: part + "/lottery.safetensors"))
+        let c = try PaintCommandTests.sculpt(["lottery", "--resume", part, "--rounds", "2", "--json"])
+        #expect(c.status == 0, "\(c.stderr)")
+        func rounds(_ text: String) throws -> [[String: Any]] {
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+            return try #require(object["rounds"] as? [[String: Any]])
+        }
+        let expected = try rounds(a.stdout), resumed = try rounds(c.stdout)
+        #expect(resumed.count == 3)
+        for key in ["testLoss", "testAccuracy", "controlLoss", "weightFraction"] {
+            #expect(resumed.map { $0[key] as? Double } == expected.map { $0[key] as? Double }, "\(key)")
+        }
+        let weights = try Data(contentsOf: URL(fileURLWithPath: whole + "/weights.safetensors"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: part + "/weights.safetensors")) == weights, "the same last ticket")
+        // Bad input: not a lottery folder, fewer rounds than already finished.
+        let notLottery = try PaintCommandTests.sculpt(["lottery", "--resume", "/nonexistent-folder"])
+        #expect(notLottery.status == 2 && notLottery.stderr.hasPrefix("sculpt: error: --resume"))
+        let fewer = try PaintCommandTests.sculpt(["lottery", "--resume", part, "--rounds", "1"])
+        #expect(fewer.status == 2 && fewer.stderr.contains("--rounds 1"), "\(fewer.stderr)")
+    }
 }

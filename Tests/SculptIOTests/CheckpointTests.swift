@@ -39,6 +39,24 @@ import TestSupport
         #expect(throws: CheckpointError.self) { try TrainingRun(resuming: back) }
     }
 
+    @Test func attachmentsTravelWithTheCheckpointAndMustNotShadowItsFiles() throws {
+        let dir = TemporaryDirectory("ckpt")
+        defer { dir.remove() }
+        var rng = RandomSource(seed: 4)
+        let network = try Network(Fixtures.mlp(), rng: &rng)
+        try Checkpoint(network: network, attachments: [("recipe.json", Array("{}".utf8))]).save(to: dir.path)
+        #expect(try Checkpoint.attachment(named: "recipe.json", in: dir.path) == Array("{}".utf8))
+        #expect(try Checkpoint.attachment(named: "other.json", in: dir.path) == nil)
+        #expect(sameState(try Checkpoint.load(from: dir.path).network, network))
+        for name in [Checkpoint.weightsFile, Checkpoint.optimizerFile, "a/b", ".hidden", ""] {
+            #expect(throws: CheckpointError.self, "\(name)") {
+                try Checkpoint(network: network, attachments: [(name, [1])]).save(to: dir.path)
+            }
+        }
+        // The failed saves left the earlier checkpoint as it was.
+        #expect(try Checkpoint.attachment(named: "recipe.json", in: dir.path) == Array("{}".utf8))
+    }
+
     @Test func architectureMismatchNamesTensorAndShapes() throws {
         let dir = TemporaryDirectory("ckpt")
         defer { dir.remove() }

@@ -224,3 +224,34 @@ func invalidConfigurations() {
     c.epochs = 1
     #expect(throws: Never.self) { try c.validate() }
 }
+
+@Test("a search resumed from the progress after any round gives the uninterrupted rounds bit for bit")
+func searchResumesExactly() throws {
+    BLAS.setThreads(1)
+    let train = blobs(count: 96, seed: 1), test = blobs(count: 60, seed: 2)
+    var c = smallConfiguration()
+    c.control = true
+    var search = LotteryTicketSearch(configuration: c)
+    var saved: [LotteryTicketProgress] = []
+    search.afterRound = { saved.append($0) }
+    let whole = try search.run(architecture: smallArchitecture, train: train, test: test, seed: 7)
+    #expect(saved.map(\.rounds.count) == [1, 2, 3])
+    for progress in saved.dropLast() {
+        // The interrupted process is gone: only the progress's values survive.
+        let copied = LotteryTicketProgress(rounds: progress.rounds, mask: progress.mask,
+                                           weights: progress.weights.map { $0.copy() },
+                                           rewindPoint: progress.rewindPoint.map { $0.copy() }, random: progress.random)
+        let resumed = try LotteryTicketSearch(configuration: c).run(architecture: smallArchitecture, train: train, test: test,
+                                                                   seed: 7, resumingFrom: copied)
+        #expect(resumed.rounds.map(\.testLoss) == whole.rounds.map(\.testLoss))
+        #expect(resumed.rounds.map(\.controlLoss) == whole.rounds.map(\.controlLoss))
+        #expect(resumed.mask == whole.mask)
+        #expect(resumed.network.parameters.map(\.value.scalars) == whole.network.parameters.map(\.value.scalars))
+    }
+    // Progress from another network does not resume.
+    var wrong = saved[0]
+    wrong.weights.removeLast()
+    #expect(throws: LotteryTicketError.self) {
+        try LotteryTicketSearch(configuration: c).run(architecture: smallArchitecture, train: train, test: test, seed: 7, resumingFrom: wrong)
+    }
+}
