@@ -45,6 +45,15 @@ public struct PartialTrainingOutcome: Codable, Equatable, Sendable {
     public var epochs: Int
     /// Wall-clock seconds of training.
     public var seconds: Double
+
+    public init(summary: PartialTrainingSummary, testAccuracy: Float, testLoss: Float, trainLoss: Float?, epochs: Int, seconds: Double) {
+        self.summary = summary
+        self.testAccuracy = testAccuracy
+        self.testLoss = testLoss
+        self.trainLoss = trainLoss
+        self.epochs = epochs
+        self.seconds = seconds
+    }
 }
 
 extension PartialTraining {

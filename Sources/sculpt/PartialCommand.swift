@@ -55,8 +55,10 @@ struct PartialCommand: ParsableCommand {
     var testLimit: Int = 0
     @Option(help: "Seed of initialization, selection and shuffling.")
     var seed: UInt64 = 0
-    @Option(help: "Checkpoint folder for the trained network (for ensembles: the shared backbone).")
+    @Option(help: "Checkpoint folder for the trained network (for ensembles: the shared backbone). Without --members it is rewritten atomically after every epoch with what --resume needs (masks, optimizer state, partial.json).")
     var out: String?
+    @Option(help: "Continue the partial training saved in this folder (by --out) to its planned epochs, with its saved model, data, mode and settings (the flags above are not used; --epochs may raise the total).")
+    var resume: String?
     @Option(help: "Print the figure data and log-linear fit of this partial-training spec's finished trials.")
     var fit: String?
     @Option(help: "With --fit: the SQLite results database.")
@@ -68,6 +70,7 @@ struct PartialCommand: ParsableCommand {
 
     private func execute() throws {
         if let fit { return try printFigure(spec: fit) }
+        if let resume { return try resumeRun(resume) }
         guard let model else { throw UsageError("--model is required (a built-in name or an architecture JSON file)") }
         guard let data else { throw UsageError("--data is required") }
         let plan = try makePlan()
@@ -107,10 +110,44 @@ struct PartialCommand: ParsableCommand {
         let (train, test) = try loadLimited(data)
         let train1 = try adapt(train, to: network, dataName: data, modelName: "--model \(model)")
         let test1 = try adapt(test, to: network, dataName: data, modelName: "--model \(model)")
-        let outcome = try PartialTraining.train(network, plan: plan, settings: settings, train: train1, test: test1, rng: &rng,
-                                                progress: { r in Output.progress("epoch \(r.epoch)/\(settings.epochs): loss \(r.loss)") })
-        Output.endProgress()
-        if let out { try Checkpoint(network: network).save(to: out) }
+        // Epoch by epoch (checkpointed after each with --out, so an interrupted run resumes exactly).
+        let summary = try PartialTraining.apply(plan, to: network)
+        let state = PartialRunState(model: model, data: data, width: width, trainLimit: trainLimit, testLimit: testLimit,
+                                    summary: summary, settings: settings)
+        let run = try TrainingRun(network: network, configuration: state.trainingConfiguration(seed: seed), rng: rng)
+        let outcome = try state.train(run, train: train1, test: test1, out: out)
+        try report(outcome)
+    }
+
+    /// `--resume DIR`: continues a run that `--out` saved.
+    private func resumeRun(_ folder: String) throws {
+        let checkpoint: Checkpoint
+        do { checkpoint = try Checkpoint.load(from: folder) } catch { throw UsageError("--resume \(folder): \(error)") }
+        guard let bytes = try Checkpoint.attachment(named: PartialRunState.file, in: folder) else {
+            throw UsageError("--resume \(folder): not a partial-training folder (no \(PartialRunState.file)); sculpt partial --out writes it")
+        }
+        var state: PartialRunState
+        do { state = try JSONDecoder().decode(PartialRunState.self, from: Data(bytes)) } catch {
+            throw UsageError("--resume \(folder)/\(PartialRunState.file): malformed: \(error)")
+        }
+        let run: TrainingRun
+        do { run = try TrainingRun(resuming: checkpoint) } catch { throw UsageError("--resume \(folder): \(error)") }
+        if let epochs {
+            guard epochs >= run.completedEpochs else {
+                throw UsageError("--epochs \(epochs): the saved run has already trained \(run.completedEpochs) epochs")
+            }
+            state.settings.epochs = epochs
+        }
+        var (_, train, test) = try loadData(state.data)
+        if state.trainLimit > 0, state.trainLimit < train.count { train = train.subset(Array(0..<state.trainLimit)) }
+        if state.testLimit > 0, state.testLimit < test.count { test = test.subset(Array(0..<state.testLimit)) }
+        let train1 = try adapt(train, to: run.network, dataName: state.data, modelName: "--resume \(folder)")
+        let test1 = try adapt(test, to: run.network, dataName: state.data, modelName: "--resume \(folder)")
+        if !json { print("resuming after epoch \(run.completedEpochs) of \(state.settings.epochs)") }
+        try report(try state.train(run, train: train1, test: test1, out: out ?? folder))
+    }
+
+    private func report(_ outcome: PartialTrainingOutcome) throws {
         if json { return try Output.printJSON(outcome) }
         let s = outcome.summary
         print("mode \(s.mode), rest \(s.rest.rawValue): test accuracy \(format(Double(outcome.testAccuracy))), "
@@ -171,4 +208,52 @@ struct PartialCommand: ParsableCommand {
     }
 
     private func format(_ x: Double) -> String { String(format: "%.4f", x) }
+}
+
+/// What `sculpt partial --out` keeps beside the checkpoint (`partial.json`) so that `--resume`
+/// can finish the run: where the data came from and what the plan selected.
+struct PartialRunState: Codable {
+    static let file = "partial.json"
+
+    var model: String
+    var data: String
+    var width: Double
+    var trainLimit: Int
+    var testLimit: Int
+    var summary: PartialTrainingSummary
+    var settings: PartialTrainingSettings
+
+    /// The resumable run's configuration: the settings' momentum SGD and cross-entropy.
+    func trainingConfiguration(seed: UInt64) -> TrainingConfiguration {
+        TrainingConfiguration(optimizer: .sgd(learningRate: settings.learningRate, momentum: settings.momentum, dampening: 0,
+                                              weightDecay: settings.weightDecay, nesterov: false),
+                              loss: .crossEntropy, batchSize: settings.batchSize, seed: seed, data: data)
+    }
+
+    /// Trains `run` to `settings.epochs`, saving the checkpoint (with this state attached) to
+    /// `out` after every epoch, then evaluates on `test`. Each epoch shuffles the identity order
+    /// (`TrainingRun`), so a run saved and resumed equals one trained straight through.
+    func train(_ run: TrainingRun, train: Dataset, test: Dataset, out: String?) throws -> PartialTrainingOutcome {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let bytes = [UInt8](try encoder.encode(self))
+        func save() throws {
+            guard let out else { return }
+            var checkpoint = run.checkpoint()
+            checkpoint.attachments = [(Self.file, bytes)]
+            try checkpoint.save(to: out)
+        }
+        let start = Clock.now()
+        if run.completedEpochs == 0 { try save() }
+        while run.completedEpochs < settings.epochs {
+            let r = try run.runEpoch(train: train)
+            Output.progress("epoch \(r.epoch)/\(settings.epochs): loss \(r.loss)")
+            try save()
+        }
+        Output.endProgress()
+        let seconds = Clock.now() - start
+        let (loss, accuracy) = run.trainer.evaluate(test)
+        return PartialTrainingOutcome(summary: summary, testAccuracy: accuracy ?? 0, testLoss: loss,
+                                      trainLoss: run.reports.last?.loss, epochs: run.completedEpochs, seconds: seconds)
+    }
 }

@@ -33,4 +33,25 @@ import Testing
         #expect(summary["learnedParameters"] as? Int == 20 + 74 + 786 + 170)
         #expect(summary["rest"] as? String == "zeroed")
     }
+
+    @Test(.enabled(if: hasFashionMNIST)) func savedRunsResumeExactly() throws {
+        let whole = PaintCommandTests.temporaryFolder(), part = PaintCommandTests.temporaryFolder()
+        defer { for f in [whole, part] { try? FileManager.default.removeItem(atPath: f) } }
+        let flags = ["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist", "--mode", "filters:0.5",
+                     "--rest", "fixed", "--train-limit", "256", "--test-limit", "128", "--json"]
+        func accuracy(_ r: PaintCommandTests.Outcome) throws -> [Double] {
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return [object["testAccuracy"] as? Double ?? -1, object["testLoss"] as? Double ?? -1, object["trainLoss"] as? Double ?? -1]
+        }
+        let straight = try accuracy(try PaintCommandTests.sculpt(flags + ["--epochs", "2"]))
+        let saved = try accuracy(try PaintCommandTests.sculpt(flags + ["--epochs", "2", "--out", whole]))
+        #expect(saved == straight, "checkpointing every epoch does not change the run")
+        // An interrupted run: one epoch saved, then resumed to two.
+        _ = try accuracy(try PaintCommandTests.sculpt(flags + ["--epochs", "1", "--out", part]))
+        let resumed = try accuracy(try PaintCommandTests.sculpt(["partial", "--resume", part, "--epochs", "2", "--json"]))
+        #expect(resumed == straight)
+        let bad = try PaintCommandTests.sculpt(["partial", "--resume", part, "--epochs", "1"])
+        #expect(bad.status == 2 && bad.stderr.contains("already trained 2 epochs"), "\(bad.stderr)")
+    }
 }
