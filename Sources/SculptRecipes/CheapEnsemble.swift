@@ -63,12 +63,7 @@ public final class CheapEnsemble {
     /// Holds the backbone between member swaps.
     public let network: Network
 
-    struct Member {
-        /// For each parameter (by position in `network.parameters`) the learned flat indices and values.
-        var entries: [(parameter: Int, indices: [Int], values: [Float])]
-        /// Running statistics after the member's training, in `network.namedBuffers` order.
-        var buffers: [Tensor]
-    }
+    typealias Member = CheapEnsembleMember
     private var members: [Member] = []
 
     /// An ensemble on `network`'s current values as the backbone.
@@ -79,6 +74,25 @@ public final class CheapEnsemble {
 
     /// Learned values stored over all members.
     public var storedLearnedValues: Int { members.reduce(0) { $0 + $1.entries.reduce(0) { $0 + $1.values.count } } }
+
+    /// The members' learned values, in training order (what saving an ensemble needs).
+    public var savedMembers: [CheapEnsembleMember] { members }
+
+    /// Adds a member saved earlier from an ensemble on the same backbone; throws (adding nothing)
+    /// when it does not fit the network.
+    public func restoreMember(_ member: CheapEnsembleMember) throws {
+        let parameters = network.parameters, buffers = network.namedBuffers
+        for e in member.entries {
+            guard parameters.indices.contains(e.parameter), e.indices.count == e.values.count,
+                  e.indices.allSatisfy({ $0 >= 0 && $0 < parameters[e.parameter].count }) else {
+                throw PartialTrainingError.invalidEnsemble("a saved member's entry for parameter \(e.parameter) does not fit the network")
+            }
+        }
+        guard member.buffers.map(\.shape) == buffers.map(\.buffer.shape) else {
+            throw PartialTrainingError.invalidEnsemble("a saved member's running statistics do not fit the network")
+        }
+        members.append(member)
+    }
 
     /// Trains a new member from the backbone: only what `plan` selects learns; afterwards the
     /// network holds the backbone again. Returns what the member learned.
@@ -112,7 +126,7 @@ public final class CheapEnsemble {
         trainer.progress = progress
         try trainer.fit(train, rng: &rng)
         let values = gather(learned)
-        members.append(Member(entries: zip(learned, values).map { ($0.parameter, $0.indices, $1) },
+        members.append(Member(entries: zip(learned, values).map { .init(parameter: $0.parameter, indices: $0.indices, values: $1) },
                               buffers: network.namedBuffers.map { $0.buffer.copy() }))
         return summary
     }
@@ -150,26 +164,52 @@ public final class CheapEnsemble {
 
     /// The paper's protocol: trains `network` fully for `baseEpochs`, then `members` members,
     /// and evaluates them on `test`.
+    ///
+    /// `afterStep` receives a `CheapEnsembleProgress` after the base model and after every
+    /// member; passing the last one back as `resumingFrom` (same configuration, network
+    /// architecture, data and generator) continues with the next member and gives the same
+    /// members as the uninterrupted run.
     public static func run(_ configuration: CheapEnsembleConfiguration, network: Network, train: Dataset, test: Dataset,
-                           rng: inout RandomSource, progress: ((String) -> Void)? = nil) throws -> CheapEnsembleResult {
+                           rng: inout RandomSource, progress: ((String) -> Void)? = nil,
+                           resumingFrom saved: CheapEnsembleProgress? = nil,
+                           afterStep: ((CheapEnsembleProgress) throws -> Void)? = nil) throws -> CheapEnsembleResult {
         try configuration.validate()
         let start = Clock.now()
         let c = configuration
         _ = try PartialTraining.masks(for: c.plan, in: network)  // fail before any training
-        let base = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: c.settings.makeOptimizer(),
-                           batchSize: c.settings.batchSize, maxEpochs: c.baseEpochs)
-        if c.baseEpochs > 0 { try base.fit(train, rng: &rng) }
-        let baseAccuracy = Double(base.evaluate(test).accuracy ?? 0)
-        progress?("base model: test accuracy \(baseAccuracy)")
-        for p in network.parameters { p.resetState() }
+        let baseAccuracy: Double
         let ensemble = CheapEnsemble(backbone: network)
         var perMember = 0
-        for m in 0..<c.members {
+        if let saved {
+            guard saved.members.count <= c.members else {
+                throw PartialTrainingError.invalidEnsemble("cannot resume \(saved.members.count) trained members into an ensemble of \(c.members)")
+            }
+            guard saved.backbone.map(\.shape) == network.snapshot().map(\.shape) else {
+                throw PartialTrainingError.invalidEnsemble("the saved backbone does not fit the network")
+            }
+            network.restore(saved.backbone)
+            for member in saved.members { try ensemble.restoreMember(member) }
+            baseAccuracy = saved.baseAccuracy
+            perMember = saved.learnedParametersPerMember
+            rng = saved.random
+        } else {
+            let base = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: c.settings.makeOptimizer(),
+                               batchSize: c.settings.batchSize, maxEpochs: c.baseEpochs)
+            if c.baseEpochs > 0 { try base.fit(train, rng: &rng) }
+            baseAccuracy = Double(base.evaluate(test).accuracy ?? 0)
+            progress?("base model: test accuracy \(baseAccuracy)")
+            try afterStep?(CheapEnsembleProgress(baseAccuracy: baseAccuracy, backbone: network.snapshot(), members: [],
+                                                 random: rng, learnedParametersPerMember: 0))
+        }
+        for p in network.parameters { p.resetState() }
+        for m in ensemble.memberCount..<c.members {
             var plan = c.plan
             plan.seed = c.plan.seed &+ UInt64(m)
             var memberRNG = rng.split()
             perMember = try ensemble.addMember(plan: plan, settings: c.settings, train: train, rng: &memberRNG).learnedParameters
             progress?("member \(m + 1)/\(c.members) trained")
+            try afterStep?(CheapEnsembleProgress(baseAccuracy: baseAccuracy, backbone: network.snapshot(), members: ensemble.savedMembers,
+                                                 random: rng, learnedParametersPerMember: perMember))
         }
         let (accuracies, ensembleAccuracy) = ensemble.evaluate(on: test)
         let learned = ensemble.storedLearnedValues
@@ -195,5 +235,49 @@ public final class CheapEnsemble {
             let w = parameters[place.parameter].value.data
             for (i, x) in zip(place.indices, v) { w[i] = x }
         }
+    }
+}
+
+/// One trained member of a `CheapEnsemble`: the values it learned and its running statistics.
+public struct CheapEnsembleMember: Sendable {
+    /// The learned values of one parameter (by position in `network.parameters`) at flat indices.
+    public struct Entry: Sendable {
+        public var parameter: Int
+        public var indices: [Int]
+        public var values: [Float]
+
+        public init(parameter: Int, indices: [Int], values: [Float]) {
+            self.parameter = parameter
+            self.indices = indices
+            self.values = values
+        }
+    }
+    public var entries: [Entry]
+    /// Running statistics after the member's training, in `network.namedBuffers` order.
+    public var buffers: [Tensor]
+
+    public init(entries: [Entry], buffers: [Tensor]) {
+        self.entries = entries
+        self.buffers = buffers
+    }
+}
+
+/// Where a cheap-ensemble run stands after its base model or a member: enough to continue it.
+public struct CheapEnsembleProgress: Sendable {
+    public var baseAccuracy: Double
+    /// The trained base model (`Network.snapshot()` order): the members' shared backbone.
+    public var backbone: [Tensor]
+    public var members: [CheapEnsembleMember]
+    /// The run's generator after the last step (each member splits its own from it).
+    public var random: RandomSource
+    public var learnedParametersPerMember: Int
+
+    public init(baseAccuracy: Double, backbone: [Tensor], members: [CheapEnsembleMember], random: RandomSource,
+                learnedParametersPerMember: Int) {
+        self.baseAccuracy = baseAccuracy
+        self.backbone = backbone
+        self.members = members
+        self.random = random
+        self.learnedParametersPerMember = learnedParametersPerMember
     }
 }

@@ -96,16 +96,14 @@ struct PartialCommand: ParsableCommand {
             let (train, test) = try loadLimited(data)
             let train1 = try adapt(train, to: network, dataName: data, modelName: "--model \(model)")
             let test1 = try adapt(test, to: network, dataName: data, modelName: "--model \(model)")
+            let state = EnsembleRunState(model: model, data: data, width: width, trainLimit: trainLimit, testLimit: testLimit,
+                                         mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm, seed: seed,
+                                         members: members, baseEpochs: baseEpochs, settings: settings)
             let result = try CheapEnsemble.run(configuration, network: network, train: train1, test: test1, rng: &rng,
-                                               progress: { Output.progress($0) })
+                                               progress: { Output.progress($0) },
+                                               afterStep: { progress in if let out { try state.save(progress, network: network, to: out) } })
             Output.endProgress()
-            if let out { try Checkpoint(network: network).save(to: out) }
-            if json { return try Output.printJSON(result) }
-            print("cheap ensemble of \(result.members) members, mode \(result.mode): ensemble accuracy \(format(result.ensembleAccuracy)), "
-                  + "mean member accuracy \(format(result.meanMemberAccuracy)), base model \(format(result.baseAccuracy))")
-            print("parameters: \(result.learnedParameters) learned (\(result.learnedParametersPerMember) per member), "
-                  + "\(result.sharedParameters) shared, \(result.storedParameters) stored; \(format(result.seconds)) s")
-            return
+            return try reportEnsemble(result)
         }
         let (train, test) = try loadLimited(data)
         let train1 = try adapt(train, to: network, dataName: data, modelName: "--model \(model)")
@@ -123,6 +121,9 @@ struct PartialCommand: ParsableCommand {
     private func resumeRun(_ folder: String) throws {
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: folder) } catch { throw UsageError("--resume \(folder): \(error)") }
+        if let saved = try EnsembleRunState.load(from: folder, network: checkpoint.network) {
+            return try resumeEnsemble(saved.state, progress: saved.progress, network: checkpoint.network, folder: folder)
+        }
         guard let bytes = try Checkpoint.attachment(named: PartialRunState.file, in: folder) else {
             throw UsageError("--resume \(folder): not a partial-training folder (no \(PartialRunState.file)); sculpt partial --out writes it")
         }
@@ -147,6 +148,37 @@ struct PartialCommand: ParsableCommand {
         try report(try state.train(run, train: train1, test: test1, out: out ?? folder))
     }
 
+    /// `--resume DIR` of a cheap ensemble: trains the members still missing.
+    private func resumeEnsemble(_ state: EnsembleRunState, progress: CheapEnsembleProgress, network: Network, folder: String) throws {
+        var state = state
+        if let members {
+            guard members >= progress.members.count else {
+                throw UsageError("--members \(members): the saved ensemble already has \(progress.members.count) members")
+            }
+            state.members = members
+        }
+        let plan = try Self.plan(mode: state.mode, rest: state.rest, selection: state.selection,
+                                 freezeBatchNorm: state.freezeBatchNorm, seed: state.seed)
+        let configuration = CheapEnsembleConfiguration(members: state.members, plan: plan, baseEpochs: state.baseEpochs,
+                                                       settings: state.settings)
+        var (_, train, test) = try loadData(state.data)
+        if state.trainLimit > 0, state.trainLimit < train.count { train = train.subset(Array(0..<state.trainLimit)) }
+        if state.testLimit > 0, state.testLimit < test.count { test = test.subset(Array(0..<state.testLimit)) }
+        let train1 = try adapt(train, to: network, dataName: state.data, modelName: "--resume \(folder)")
+        let test1 = try adapt(test, to: network, dataName: state.data, modelName: "--resume \(folder)")
+        if !json { print("resuming with \(progress.members.count) of \(state.members) members trained") }
+        var rng = progress.random
+        let target = out ?? folder
+        let result: CheapEnsembleResult
+        do {
+            result = try CheapEnsemble.run(configuration, network: network, train: train1, test: test1, rng: &rng,
+                                           progress: { Output.progress($0) }, resumingFrom: progress,
+                                           afterStep: { try state.save($0, network: network, to: target) })
+        } catch let e as PartialTrainingError { throw UsageError("--resume \(folder): \(e)") }
+        Output.endProgress()
+        try reportEnsemble(result)
+    }
+
     private func report(_ outcome: PartialTrainingOutcome) throws {
         if json { return try Output.printJSON(outcome) }
         let s = outcome.summary
@@ -164,7 +196,21 @@ struct PartialCommand: ParsableCommand {
         }
     }
 
+    private func reportEnsemble(_ result: CheapEnsembleResult) throws {
+        if json { return try Output.printJSON(result) }
+        print("cheap ensemble of \(result.members) members, mode \(result.mode): ensemble accuracy \(format(result.ensembleAccuracy)), "
+              + "mean member accuracy \(format(result.meanMemberAccuracy)), base model \(format(result.baseAccuracy))")
+        print("parameters: \(result.learnedParameters) learned (\(result.learnedParametersPerMember) per member), "
+              + "\(result.sharedParameters) shared, \(result.storedParameters) stored; \(format(result.seconds)) s")
+    }
+
     private func makePlan() throws -> PartialTrainingPlan {
+        if let members, members < 1 { throw UsageError("--members must be at least 1, got \(members)") }
+        return try Self.plan(mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm, seed: seed)
+    }
+
+    /// The plan the flags describe (also how a resumed ensemble rebuilds its plan).
+    static func plan(mode: String, rest: String, selection: String, freezeBatchNorm: Bool, seed: UInt64) throws -> PartialTrainingPlan {
         let parsed: PartialTrainingMode
         do {
             parsed = try PartialTrainingMode(parsing: mode)
@@ -174,7 +220,6 @@ struct PartialCommand: ParsableCommand {
         guard let order = SelectionOrder(rawValue: selection.lowercased()) else {
             throw UsageError("--selection must be leading or random, got '\(selection)'")
         }
-        if let members, members < 1 { throw UsageError("--members must be at least 1, got \(members)") }
         return PartialTrainingPlan(mode: parsed, rest: restPolicy, learnBatchNorm: !freezeBatchNorm, selection: order, seed: seed)
     }
 
@@ -255,5 +300,101 @@ struct PartialRunState: Codable {
         let (loss, accuracy) = run.trainer.evaluate(test)
         return PartialTrainingOutcome(summary: summary, testAccuracy: accuracy ?? 0, testLoss: loss,
                                       trainLoss: run.reports.last?.loss, epochs: run.completedEpochs, seconds: seconds)
+    }
+}
+
+/// What `sculpt partial --members K --out DIR` keeps beside the backbone checkpoint, rewritten
+/// after the base model and after every member: the run's flags and position (`ensemble.json`)
+/// and each member's learned values and running statistics (`ensemble.safetensors`; a member's
+/// parameter tensor holds NaN where the member did not learn, the backbone's value applies there).
+struct EnsembleRunState: Codable {
+    static let stateFile = "ensemble.json"
+    static let tensorsFile = "ensemble.safetensors"
+
+    var model: String
+    var data: String
+    var width: Double
+    var trainLimit: Int
+    var testLimit: Int
+    var mode: String
+    var rest: String
+    var selection: String
+    var freezeBatchNorm: Bool
+    var seed: UInt64
+    var members: Int
+    var baseEpochs: Int
+    var settings: PartialTrainingSettings
+    var baseAccuracy: Double? = nil
+    var random: RandomSource? = nil
+    var learnedParametersPerMember: Int? = nil
+    var trainedMembers: Int? = nil
+
+    /// Writes the backbone `network` as a checkpoint with `progress` attached.
+    func save(_ progress: CheapEnsembleProgress, network: Network, to directory: String) throws {
+        var state = self
+        state.baseAccuracy = progress.baseAccuracy
+        state.random = progress.random
+        state.learnedParametersPerMember = progress.learnedParametersPerMember
+        state.trainedMembers = progress.members.count
+        let parameters = network.parameters
+        var tensors: [(name: String, tensor: Tensor)] = []
+        for (m, member) in progress.members.enumerated() {
+            for entry in member.entries {
+                let t = Tensor(zeros: parameters[entry.parameter].value.shape)
+                for i in 0..<t.count { t.data[i] = .nan }
+                for (i, v) in zip(entry.indices, entry.values) { t.data[i] = v }
+                tensors.append(("member.\(m).parameter.\(entry.parameter)", t))
+            }
+            for (b, buffer) in member.buffers.enumerated() { tensors.append(("member.\(m).buffer.\(b)", buffer)) }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Checkpoint(network: network, attachments: [(Self.stateFile, [UInt8](try encoder.encode(state))),
+                                                       (Self.tensorsFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded())])
+            .save(to: directory)
+    }
+
+    /// Reads a folder written by `save`; nil when it holds no ensemble.
+    static func load(from directory: String, network: Network) throws -> (state: EnsembleRunState, progress: CheapEnsembleProgress)? {
+        guard let stateBytes = try Checkpoint.attachment(named: stateFile, in: directory) else { return nil }
+        guard let tensorBytes = try Checkpoint.attachment(named: tensorsFile, in: directory) else {
+            throw UsageError("--resume \(directory): \(tensorsFile) is missing")
+        }
+        let state: EnsembleRunState
+        do { state = try JSONDecoder().decode(EnsembleRunState.self, from: Data(stateBytes)) } catch {
+            throw UsageError("--resume \(directory)/\(stateFile): malformed: \(error)")
+        }
+        guard let baseAccuracy = state.baseAccuracy, let random = state.random, let trained = state.trainedMembers,
+              let perMember = state.learnedParametersPerMember else {
+            throw UsageError("--resume \(directory)/\(stateFile): no finished step to resume after")
+        }
+        let tensors: Safetensors
+        do { tensors = try Safetensors.decode(tensorBytes, path: directory + "/" + tensorsFile) } catch {
+            throw UsageError("--resume \(directory): \(error)")
+        }
+        let parameterCount = network.parameters.count, bufferCount = network.namedBuffers.count
+        var members: [CheapEnsembleMember] = []
+        for m in 0..<trained {
+            var entries: [CheapEnsembleMember.Entry] = []
+            for p in 0..<parameterCount {
+                guard let t = tensors["member.\(m).parameter.\(p)"] else { continue }
+                var indices: [Int] = [], values: [Float] = []
+                for i in 0..<t.count where !t.data[i].isNaN {
+                    indices.append(i)
+                    values.append(t.data[i])
+                }
+                entries.append(.init(parameter: p, indices: indices, values: values))
+            }
+            var buffers: [Tensor] = []
+            for b in 0..<bufferCount {
+                guard let t = tensors["member.\(m).buffer.\(b)"] else {
+                    throw UsageError("--resume \(directory)/\(tensorsFile): member \(m) has no tensor member.\(m).buffer.\(b)")
+                }
+                buffers.append(t)
+            }
+            members.append(CheapEnsembleMember(entries: entries, buffers: buffers))
+        }
+        return (state, CheapEnsembleProgress(baseAccuracy: baseAccuracy, backbone: network.snapshot(), members: members,
+                                             random: random, learnedParametersPerMember: perMember))
     }
 }

@@ -54,4 +54,26 @@ import Testing
         let bad = try PaintCommandTests.sculpt(["partial", "--resume", part, "--epochs", "1"])
         #expect(bad.status == 2 && bad.stderr.contains("already trained 2 epochs"), "\(bad.stderr)")
     }
+
+    @Test(.enabled(if: hasFashionMNIST)) func savedEnsemblesResumeExactly() throws {
+        let whole = PaintCommandTests.temporaryFolder(), part = PaintCommandTests.temporaryFolder()
+        defer { for f in [whole, part] { try? FileManager.default.removeItem(atPath: f) } }
+        let flags = ["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist", "--mode", "filters:0.5",
+                     "--selection", "random", "--train-limit", "256", "--test-limit", "128", "--json"]
+        func figures(_ r: PaintCommandTests.Outcome) throws -> [Double] {
+            #expect(r.status == 0, "\(r.stderr)")
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+            return [object["ensembleAccuracy"] as? Double ?? -1, object["baseAccuracy"] as? Double ?? -1]
+                + (object["memberAccuracies"] as? [Double] ?? [])
+        }
+        let straight = try figures(try PaintCommandTests.sculpt(flags + ["--members", "3", "--out", whole]))
+        #expect(straight.count == 5)
+        _ = try figures(try PaintCommandTests.sculpt(flags + ["--members", "1", "--out", part]))
+        let resumed = try figures(try PaintCommandTests.sculpt(["partial", "--resume", part, "--members", "3", "--json"]))
+        #expect(resumed == straight)
+        let ensemble = try Data(contentsOf: URL(fileURLWithPath: whole + "/ensemble.safetensors"))
+        #expect(try Data(contentsOf: URL(fileURLWithPath: part + "/ensemble.safetensors")) == ensemble, "the same saved members")
+        let bad = try PaintCommandTests.sculpt(["partial", "--resume", part, "--members", "2"])
+        #expect(bad.status == 2 && bad.stderr.contains("already has 3 members"), "\(bad.stderr)")
+    }
 }
