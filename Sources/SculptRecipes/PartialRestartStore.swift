@@ -36,12 +36,35 @@ public struct PartialRestartStore: Sendable {
         var control: Network?
     }
 
-    /// The recipe state after a finished round.
+    /// The recipe state after a finished round. The history record carries JSON numbers as
+    /// Doubles, so the 64-bit generator words and the seed travel as decimal strings.
     struct PartialRestartState: Codable {
         var format = 1
         var result: PartialRestartResult
         /// The generator the next round splits its data order and reset draws from.
-        var rng: RandomSource
+        var rng: RandomSource {
+            get {
+                var g = RandomSource(seed: 0)
+                g.state = generatorWords.map { UInt64($0) ?? 0 }
+                return g
+            }
+            set { generatorWords = newValue.state.map { String($0) } }
+        }
+        var generatorWords: [String] = []
+        var seed: String
+
+        init(result: PartialRestartResult, rng: RandomSource) {
+            self.result = result
+            self.seed = String(result.seed)
+            self.rng = rng
+        }
+
+        /// Checks the words and restores the exact seed.
+        mutating func validated() -> Bool {
+            guard generatorWords.count == 4, generatorWords.allSatisfy({ UInt64($0) != nil }), let s = UInt64(seed) else { return false }
+            result.seed = s
+            return true
+        }
     }
 
     /// Paths of round `k`'s folders.
@@ -88,7 +111,7 @@ public struct PartialRestartStore: Sendable {
         guard let record = checkpoint.history.last(where: { $0.operation == Self.operation }) else {
             throw PartialRestartError.cannotResume("\(roundFolder(k)) has no \(Self.operation) record in its history")
         }
-        let state: PartialRestartState
+        var state: PartialRestartState
         do {
             let decoder = JSONDecoder()
             decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
@@ -96,7 +119,7 @@ public struct PartialRestartStore: Sendable {
         } catch {
             throw PartialRestartError.cannotResume("\(roundFolder(k)): the recipe state does not decode (\(error))")
         }
-        guard state.format == 1, state.result.rounds.count == k + 1 else {
+        guard state.format == 1, state.validated(), state.result.rounds.count == k + 1 else {
             throw PartialRestartError.cannotResume("\(roundFolder(k)): the recipe state does not describe round \(k)")
         }
         var control: Network? = nil
