@@ -11,7 +11,7 @@ import Testing
     @Test func badFlagsAreOneLineUsageErrors() throws {
         var cases: [([String], String)] = [(["--fraction", "1.5"], "--fraction"), (["--fraction", "0"], "--fraction"),
                                            (["--reset", "gaussian"], "--reset"), (["--count", "0"], "--count"),
-                                           (["--restarts", "-1"], "--restarts"), (["--resume"], "--resume")]
+                                           (["--restarts=-1"], "--restarts"), (["--resume"], "--resume")]
         if Self.hasFashionMNIST {
             cases += [(["--count", "9"], "--count"), (["--layers", "layers.99"], "--layers"), (["--layers", "layers.10"], "--layers")]
         }
