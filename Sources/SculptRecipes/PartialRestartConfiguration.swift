@@ -44,6 +44,24 @@ public enum UselessFilterRule: Codable, Sendable, Equatable {
     /// The lowest `count` filters of each layer, 1 <= count <= the layer's width.
     case count(Int)
 
+    private enum CodingKeys: String, CodingKey { case fraction, count }
+
+    /// Reads `{"fraction": 0.1}` or `{"count": 3}`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        if let f = try c.decodeIfPresent(Double.self, forKey: .fraction) { self = .fraction(f) } else {
+            self = .count(try c.decode(Int.self, forKey: .count))
+        }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        switch self {
+        case .fraction(let f): try c.encode(f, forKey: .fraction)
+        case .count(let n): try c.encode(n, forKey: .count)
+        }
+    }
+
     /// How many of `width` filters the rule selects (assumes a validated rule).
     public func selectedCount(width: Int) -> Int {
         switch self {

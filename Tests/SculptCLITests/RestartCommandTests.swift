@@ -36,6 +36,8 @@ import Testing
         let useless = try #require(rounds[1]["useless"] as? [[String: Any]])
         #expect(useless.map { $0["layer"] as? String } == ["layers.0", "layers.3", "layers.6"])
         #expect(useless.map { ($0["filters"] as? [Int])?.count } == [1, 2, 3])  // 10 % of 8, 16 and 32 filters
+        let configuration = try #require(object["configuration"] as? [String: Any])
+        #expect((configuration["useless"] as? [String: Any])?["fraction"] as? Double == 0.1 && configuration["reset"] as? String == "xavier")
         #expect(object["stop"] as? String == "restarts" && object["baselineAccuracy"] is Double && object["finalAccuracy"] is Double)
         #expect(FileManager.default.fileExists(atPath: folder + "/round-1/history.json"))
         #expect(FileManager.default.fileExists(atPath: folder + "/round-1-control/weights.safetensors"))
