@@ -29,7 +29,7 @@ let targets: [Target] = [
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
     .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"], exclude: ["README.md"]),
-    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptSurgery"], exclude: ["README.md"]),
+    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"]),
     .target(name: "SculptExperiments", dependencies: [

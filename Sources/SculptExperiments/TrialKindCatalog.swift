@@ -19,6 +19,7 @@ public struct TrialKindCatalog: Sendable {
         PartialTrainingTrial(),
         CheapEnsembleTrial(),
         LotteryTicketTrial(),
+        PartialRestartTrial(),
     ])
 
     /// Names of all kinds, sorted.
