@@ -103,8 +103,17 @@ extension ExperimentSpec {
                 rows.variants = names
             }
             if rr.contains("label") {
-                guard rows.metric != nil else { throw ConfigError(keyPath: rr.keyPath("label"), reason: "only metric rows take a label (add \"metric\")") }
+                guard rows.metric != nil else {
+                    let hint = rr.contains("groups") ? "each group has its own" : "add \"metric\""
+                    throw ConfigError(keyPath: rr.keyPath("label"), reason: "only metric rows take a label (\(hint))")
+                }
                 rows.label = try rr.string("label")
+            }
+            if rr.contains("groups") {
+                for key in ["metric", "variants"] where rr.contains(key) {
+                    throw ConfigError(keyPath: rr.keyPath("groups"), reason: "cannot be combined with \"\(key)\" (each group names its variants)")
+                }
+                rows.groups = try parseRowGroups(rr, variants: variants)
             }
             try rr.finish()
         }
@@ -113,8 +122,83 @@ extension ExperimentSpec {
             columns.append(try parseColumn(item, path: columnPath))
         }
         guard !columns.isEmpty else { throw ConfigError(keyPath: r.keyPath("columns"), reason: "must list at least one column") }
+        var comparisons: [ComparisonSpec] = []
+        if r.contains("comparisons") {
+            let items = try r.array("comparisons")
+            guard !items.isEmpty else { throw ConfigError(keyPath: r.keyPath("comparisons"), reason: "must list at least one comparison") }
+            for (comparisonPath, item) in items {
+                comparisons.append(try parseComparison(item, path: comparisonPath, rowLabels: rows.labels(allVariants: variants)))
+            }
+        }
         try r.finish()
-        return TableSpec(title: title, rows: rows, columns: columns)
+        return TableSpec(title: title, rows: rows, columns: columns, comparisons: comparisons)
+    }
+
+    /// `rows.groups`: labelled lists of known variants, labels unique.
+    private static func parseRowGroups(_ rows: ConfigReader, variants: [String]) throws -> [RowGroup] {
+        var groups: [RowGroup] = []
+        for (path, item) in try rows.array("groups") {
+            let g = try ConfigReader(item, path: path)
+            let label = try g.string("label")
+            guard !label.isEmpty else { throw ConfigError(keyPath: g.keyPath("label"), reason: "must not be empty") }
+            if groups.contains(where: { $0.label == label }) {
+                throw ConfigError(keyPath: g.keyPath("label"), reason: "duplicate group label \"\(label)\"")
+            }
+            var names: [String] = []
+            for (variantPath, variant) in try g.array("variants") {
+                guard case .string(let name) = variant else {
+                    throw ConfigError(keyPath: variantPath, reason: "expected a variant name, found \(variant.typeName)")
+                }
+                guard variants.contains(name) else {
+                    throw ConfigError(keyPath: variantPath, reason: "unknown variant \"\(name)\" (expected one of: \(variants.joined(separator: ", ")))")
+                }
+                guard !names.contains(name) else { throw ConfigError(keyPath: variantPath, reason: "variant \"\(name)\" listed twice") }
+                names.append(name)
+            }
+            guard !names.isEmpty else { throw ConfigError(keyPath: g.keyPath("variants"), reason: "must name at least one variant") }
+            try g.finish()
+            groups.append(RowGroup(label: label, variants: names))
+        }
+        guard !groups.isEmpty else { throw ConfigError(keyPath: rows.keyPath("groups"), reason: "must list at least one group") }
+        return groups
+    }
+
+    /// One of `tables[].comparisons`; `rowLabels` are the table's row labels when known before
+    /// any trial runs (not for metric rows).
+    private static func parseComparison(_ value: JSONValue, path: String, rowLabels: [String]?) throws -> ComparisonSpec {
+        let c = try ConfigReader(value, path: path)
+        let title = try c.string("title")
+        let metrics: [String]
+        switch (c.contains("metric"), c.contains("metrics")) {
+        case (true, true):
+            throw ConfigError(keyPath: c.keyPath("metrics"), reason: "cannot be combined with \"metric\" (use one of them)")
+        case (true, false):
+            metrics = [try c.string("metric")]
+        case (false, true):
+            metrics = try c.array("metrics").map { metricPath, item in
+                guard case .string(let name) = item else { throw ConfigError(keyPath: metricPath, reason: "expected a metric name, found \(item.typeName)") }
+                return name
+            }
+            guard !metrics.isEmpty else { throw ConfigError(keyPath: c.keyPath("metrics"), reason: "must name at least one metric") }
+        case (false, false):
+            throw ConfigError(keyPath: c.keyPath("metric"), reason: "missing required key (or \"metrics\")")
+        }
+        let rowItems = try c.array("rows")
+        guard rowItems.count == 2 else {
+            throw ConfigError(keyPath: c.keyPath("rows"), reason: "must name exactly two rows, found \(rowItems.count)")
+        }
+        var rows: [String] = []
+        for (rowPath, item) in rowItems {
+            guard case .string(let label) = item else { throw ConfigError(keyPath: rowPath, reason: "expected a row label, found \(item.typeName)") }
+            if let rowLabels, !rowLabels.contains(label) {
+                throw ConfigError(keyPath: rowPath, reason: "unknown row \"\(label)\" (expected one of: \(rowLabels.joined(separator: ", ")))")
+            }
+            guard !rows.contains(label) else { throw ConfigError(keyPath: rowPath, reason: "compares row \"\(label)\" with itself") }
+            rows.append(label)
+        }
+        let filters = try parseFilters(c)
+        try c.finish()
+        return ComparisonSpec(title: title, metrics: metrics, rows: rows, filters: filters)
     }
 
     private static func parseColumn(_ value: JSONValue, path: String) throws -> ColumnSpec {
@@ -126,19 +210,7 @@ extension ExperimentSpec {
         if aggregate.needsMetric, metric == nil {
             throw ConfigError(keyPath: c.keyPath("metric"), reason: "missing required key (aggregate \"\(aggregateName)\" needs a metric)")
         }
-        var filters: [MetricFilter] = []
-        if let raw = c.value("where") {
-            let items: [(String, JSONValue)]
-            switch raw {
-            case .string: items = [(c.keyPath("where"), raw)]
-            case .array: items = try c.array("where")
-            default: throw ConfigError(keyPath: c.keyPath("where"), reason: "expected a condition string or an array of them, found \(raw.typeName)")
-            }
-            for (itemPath, item) in items {
-                guard case .string(let text) = item else { throw ConfigError(keyPath: itemPath, reason: "expected a condition string, found \(item.typeName)") }
-                do { filters.append(try MetricFilter(parsing: text)) } catch let e as ConfigError { throw e.prefixed(itemPath) }
-            }
-        }
+        let filters = try parseFilters(c)
         var format = NumberFormat.defaultFor(aggregate)
         if c.contains("format") {
             format.style = NumberFormat.Style(rawValue: try c.string("format", allowed: NumberFormat.Style.allCases.map(\.rawValue)))!
@@ -146,6 +218,21 @@ extension ExperimentSpec {
         format.digits = try c.int("digits", default: format.digits, minimum: 0, maximum: 12)
         try c.finish()
         return ColumnSpec(title: title, metric: metric, aggregate: aggregate, filters: filters, format: format)
+    }
+
+    /// The `where` conditions of a column or comparison: one string or an array of them.
+    private static func parseFilters(_ c: ConfigReader) throws -> [MetricFilter] {
+        guard let raw = c.value("where") else { return [] }
+        let items: [(String, JSONValue)]
+        switch raw {
+        case .string: items = [(c.keyPath("where"), raw)]
+        case .array: items = try c.array("where")
+        default: throw ConfigError(keyPath: c.keyPath("where"), reason: "expected a condition string or an array of them, found \(raw.typeName)")
+        }
+        return try items.map { itemPath, item in
+            guard case .string(let text) = item else { throw ConfigError(keyPath: itemPath, reason: "expected a condition string, found \(item.typeName)") }
+            do { return try MetricFilter(parsing: text) } catch let e as ConfigError { throw e.prefixed(itemPath) }
+        }
     }
 
     /// The useful part of a JSONDecoder error.

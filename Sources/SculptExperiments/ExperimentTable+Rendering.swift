@@ -12,7 +12,7 @@ extension ExperimentTable {
     }
 
     /// Aligned text for a terminal: the title, a header, a rule, one line per row; the label
-    /// column left-aligned, the others right-aligned.
+    /// column left-aligned, the others right-aligned; then one line per comparison.
     public var text: String {
         let (header, body, _) = grid
         let widths = header.indices.map { i in ([header] + body).map { $0[i].count }.max() ?? 0 }
@@ -24,10 +24,11 @@ extension ExperimentTable {
         }
         var lines = [title, line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
         lines += body.map(line)
+        lines += comparisons.map(\.text)
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// A Markdown table under a bold title (for READMEs).
+    /// A Markdown table under a bold title (for READMEs), then the comparisons as a list.
     public var markdown: String {
         let (header, body, _) = grid
         func line(_ cells: [String]) -> String {
@@ -35,6 +36,10 @@ extension ExperimentTable {
         }
         var lines = ["**\(title)**", "", line(header), "|" + header.indices.map { $0 == 0 ? "---|" : "---:|" }.joined()]
         lines += body.map(line)
+        if !comparisons.isEmpty {
+            lines.append("")  // a line right under a table would be read as one more row
+            lines += comparisons.map { "- " + $0.text }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -2,12 +2,14 @@
 public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// The table's title.
     public var title: String
-    /// Header of the label column: "variant" or the grouping metric's name.
+    /// Header of the label column: "variant", "group" or the grouping metric's name.
     public var rowHeader: String
     /// The computed columns.
     public var columns: [Column]
     /// The rows.
     public var rows: [Row]
+    /// The Mann-Whitney U tests between rows, printed under the table.
+    public var comparisons: [Comparison]
 
     /// A column's header and what it computes.
     public struct Column: Sendable, Equatable, Encodable {
@@ -40,6 +42,29 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         public var text: String
     }
 
+    /// A two-sided Mann-Whitney U test between the pooled values of two rows.
+    public struct Comparison: Sendable, Equatable, Encodable {
+        public var title: String
+        /// The pooled metrics.
+        public var metrics: [String]
+        /// The `where` conditions, as written.
+        public var filters: [String]
+        /// The labels of the compared rows, first sample first.
+        public var rows: [String]
+        /// Values of the first row (finished trials passing the filters, NaN left out).
+        public var n1: Int
+        /// Values of the second row.
+        public var n2: Int
+        /// U statistic of the first row; nil when a row has no value.
+        public var u: Double?
+        /// Two-sided p-value; nil when a row has no value.
+        public var p: Double?
+        /// "exact" or "normal"; nil when a row has no value.
+        public var method: String?
+        /// The comparison as printed.
+        public var text: String
+    }
+
     /// Computes `table` of `experiment` from its trial records (trials outside the plan,
     /// e.g. after lowering `trials`, are ignored).
     public init(_ table: TableSpec, experiment: ExperimentSpec, records: [TrialRecord]) {
@@ -56,6 +81,10 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
                 let label = (table.rows.label ?? "\(metric) = {}").replacingOccurrences(of: "{}", with: valueText)
                 groups.append((label, keyed.filter { $0.0 == value }.map(\.1)))
             }
+        } else if let rowGroups = table.rows.groups {
+            for group in rowGroups {
+                groups.append((group.label, group.variants.flatMap { name in inPlan.filter { $0.variant == name } }))
+            }
         } else {
             for name in variants {
                 groups.append((name, inPlan.filter { $0.variant == name }))
@@ -63,7 +92,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         }
 
         title = table.title
-        rowHeader = table.rows.metric ?? "variant"
+        rowHeader = table.rows.metric ?? (table.rows.groups == nil ? "variant" : "group")
         columns = table.columns.map {
             Column(title: $0.title, metric: $0.metric, aggregate: $0.aggregate.rawValue, filters: $0.filters.map(\.description))
         }
@@ -72,6 +101,38 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             return Row(label: label, n: done.count, failed: records.count - done.count,
                        cells: table.columns.map { Self.cell($0, rowMetrics: done) })
         }
+        comparisons = table.comparisons.map { comparison in
+            let samples = comparison.rows.map { label in
+                let done = groups.first { $0.label == label }?.records.filter { $0.status == .done }.map(\.metrics) ?? []
+                return Self.pooledValues(comparison, rowMetrics: done)
+            }
+            return Self.comparison(comparison, first: samples[0], second: samples[1])
+        }
+    }
+
+    /// The values of `comparison`'s metrics over the row's finished trials passing its filters.
+    static func pooledValues(_ comparison: ComparisonSpec, rowMetrics: [[String: Double]]) -> [Double] {
+        let chosen = rowMetrics.filter { metrics in comparison.filters.allSatisfy { $0.matches(metrics) } }
+        return chosen.flatMap { metrics in comparison.metrics.compactMap { metrics[$0] } }.filter { !$0.isNaN }
+    }
+
+    /// Tests `first` against `second` and words the outcome:
+    /// "Mann-Whitney U, title: A (n=10) vs B (n=10): U = 73.0, p = 0.089 (normal approximation)".
+    static func comparison(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Comparison {
+        let result = MannWhitneyU.test(first, second)
+        var text = "Mann-Whitney U, \(comparison.title): \(comparison.rows[0]) (n=\(first.count)) vs \(comparison.rows[1]) (n=\(second.count)): "
+        if let result {
+            let p = result.p >= 0.001 || result.p == 0
+                ? NumberFormat(style: .fixed, digits: 3).format(result.p)
+                : NumberFormat(style: .scientific, digits: 2).format(result.p)
+            let method = result.method == .exact ? "exact" : "normal approximation"
+            text += "U = \(NumberFormat(style: .fixed, digits: 1).format(result.u)), p = \(p) (\(method))"
+        } else {
+            text += "-"
+        }
+        return Comparison(title: comparison.title, metrics: comparison.metrics, filters: comparison.filters.map(\.description),
+                          rows: comparison.rows, n1: first.count, n2: second.count, u: result?.u, p: result?.p,
+                          method: result?.method.rawValue, text: text)
     }
 
     /// Reduces the finished trials of one row (their metrics) by `column`.
@@ -107,15 +168,25 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             return cell(values.min(), count: values.count)
         case .max:
             return cell(values.max(), count: values.count)
+        case .median:
+            return cell(Statistics.median(values), count: values.count)
         }
     }
 }
 
-/// Mean and sample standard deviation.
+/// Mean, median and sample standard deviation.
 public enum Statistics {
     /// The arithmetic mean; nil for no values.
     public static func mean(_ values: [Double]) -> Double? {
         values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+    }
+
+    /// The middle value (the mean of the two middle values for an even count); nil for no values.
+    public static func median(_ values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let middle = sorted.count / 2
+        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
     }
 
     /// The sample standard deviation (divisor n - 1); nil for fewer than two values.

@@ -7,15 +7,19 @@ public struct TableSpec: Sendable, Equatable {
     public var rows: RowGrouping
     /// The computed columns (an `n` column with the row's trial count always comes first).
     public var columns: [ColumnSpec]
+    /// Mann-Whitney U tests between two rows, printed under the table.
+    public var comparisons: [ComparisonSpec]
 
-    public init(title: String, rows: RowGrouping = RowGrouping(), columns: [ColumnSpec]) {
+    public init(title: String, rows: RowGrouping = RowGrouping(), columns: [ColumnSpec], comparisons: [ComparisonSpec] = []) {
         self.title = title
         self.rows = rows
         self.columns = columns
+        self.comparisons = comparisons
     }
 }
 
-/// Rows of a table: one per variant (default), or one per distinct value of a metric.
+/// Rows of a table: one per variant (default), one per distinct value of a metric, or one per
+/// named group of variants.
 public struct RowGrouping: Sendable, Equatable {
     /// Group by this metric's value (sorted ascending) instead of by variant.
     public var metric: String?
@@ -23,11 +27,52 @@ public struct RowGrouping: Sendable, Equatable {
     public var variants: [String]?
     /// Row label for metric rows, "{}" standing for the value (default "metric = {}").
     public var label: String?
+    /// One row per group, pooling its variants' trials, in this order (excludes `metric` and `variants`).
+    public var groups: [RowGroup]?
 
-    public init(metric: String? = nil, variants: [String]? = nil, label: String? = nil) {
+    public init(metric: String? = nil, variants: [String]? = nil, label: String? = nil, groups: [RowGroup]? = nil) {
         self.metric = metric
         self.variants = variants
         self.label = label
+        self.groups = groups
+    }
+
+    /// The row labels known before any trial runs: group labels or variant names (nil for metric rows).
+    public func labels(allVariants: [String]) -> [String]? {
+        if let groups { return groups.map(\.label) }
+        return metric == nil ? (variants ?? allVariants) : nil
+    }
+}
+
+/// One row of a grouped table: a label and the variants whose trials it pools.
+public struct RowGroup: Sendable, Equatable {
+    /// The row label.
+    public var label: String
+    /// The pooled variants.
+    public var variants: [String]
+
+    public init(label: String, variants: [String]) {
+        self.label = label
+        self.variants = variants
+    }
+}
+
+/// A two-sided Mann-Whitney U test between the values of two rows of a table.
+public struct ComparisonSpec: Sendable, Equatable {
+    /// Names what is compared in the printed line (e.g. "final accuracy").
+    public var title: String
+    /// The metrics whose values are pooled (one for `metric`, several for `metrics`).
+    public var metrics: [String]
+    /// The labels of the two rows compared, first sample first.
+    public var rows: [String]
+    /// Only trials whose metrics satisfy every filter contribute values.
+    public var filters: [MetricFilter]
+
+    public init(title: String, metrics: [String], rows: [String], filters: [MetricFilter] = []) {
+        self.title = title
+        self.metrics = metrics
+        self.rows = rows
+        self.filters = filters
     }
 }
 
@@ -49,6 +94,8 @@ public enum Aggregate: String, Sendable, CaseIterable {
     case min
     /// Largest value of the metric.
     case max
+    /// Median of the metric (the mean of the two middle values for an even count).
+    case median
 
     /// Whether the column needs a `metric`.
     public var needsMetric: Bool { self != .count && self != .fraction }

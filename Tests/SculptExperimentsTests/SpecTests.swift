@@ -56,8 +56,8 @@ import SculptExperimentsTestKinds
     }
 
     @Test(arguments: [
-        (#"{"title": "T", "columns": [{"title": "s", "metric": "sum", "aggregate": "median"}]}"#,
-         "tables[0].columns[0].aggregate", "unknown value \"median\" (expected one of: mean, meanStd, meanVariance, count, sum, fraction, min, max)"),
+        (#"{"title": "T", "columns": [{"title": "s", "metric": "sum", "aggregate": "mode"}]}"#,
+         "tables[0].columns[0].aggregate", "unknown value \"mode\" (expected one of: mean, meanStd, meanVariance, count, sum, fraction, min, max, median)"),
         (#"{"title": "T", "columns": [{"title": "s", "aggregate": "count", "where": "sum = 3"}]}"#,
          "tables[0].columns[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
         (#"{"title": "T", "columns": [{"title": "s", "aggregate": "count", "where": ["sum == 3", "sum >"]}]}"#,
@@ -72,6 +72,76 @@ import SculptExperimentsTestKinds
         let e = try #require(specError(arithmeticSpec(tables: "[\(table)]")))
         #expect(e.keyPath == keyPath)
         #expect(e.reason == reason)
+    }
+
+    @Test(arguments: [
+        (#"{"groups": [{"label": "A", "variants": ["small"]}, {"label": "B", "variants": ["x"]}]}"#,
+         "tables[0].rows.groups[1].variants[0]", "unknown variant \"x\" (expected one of: small, large)"),
+        (#"{"groups": [{"label": "A", "variants": ["small"]}, {"label": "A", "variants": ["large"]}]}"#,
+         "tables[0].rows.groups[1].label", "duplicate group label \"A\""),
+        (#"{"groups": [{"label": "A", "variants": []}]}"#, "tables[0].rows.groups[0].variants", "must name at least one variant"),
+        (#"{"groups": []}"#, "tables[0].rows.groups", "must list at least one group"),
+        (#"{"groups": [{"label": "A", "variants": ["small", "small"]}]}"#,
+         "tables[0].rows.groups[0].variants[1]", "variant \"small\" listed twice"),
+        (#"{"groups": [{"label": "A", "variants": ["small"], "name": "a"}]}"#,
+         "tables[0].rows.groups[0].name", "unknown key (expected one of: label, variants)"),
+        (#"{"metric": "activeNodes", "groups": [{"label": "A", "variants": ["small"]}]}"#,
+         "tables[0].rows.groups", "cannot be combined with \"metric\" (each group names its variants)"),
+        (#"{"variants": ["small"], "groups": [{"label": "A", "variants": ["small"]}]}"#,
+         "tables[0].rows.groups", "cannot be combined with \"variants\" (each group names its variants)"),
+        (#"{"label": "{}", "groups": [{"label": "A", "variants": ["small"]}]}"#,
+         "tables[0].rows.label", "only metric rows take a label (each group has its own)"),
+    ])
+    func impossibleRowGroupsAreRejected(rows: String, keyPath: String, reason: String) throws {
+        let table = #"{"title": "T", "rows": \#(rows), "columns": [{"title": "c", "aggregate": "count"}]}"#
+        let e = try #require(specError(arithmeticSpec(tables: "[\(table)]")))
+        #expect(e.keyPath == keyPath)
+        #expect(e.reason == reason)
+    }
+
+    @Test(arguments: [
+        (#"{"title": "c", "metric": "sum", "rows": ["small", "medium"]}"#,
+         "tables[0].comparisons[0].rows[1]", "unknown row \"medium\" (expected one of: small, large)"),
+        (#"{"title": "c", "metric": "sum", "metrics": ["sum"], "rows": ["small", "large"]}"#,
+         "tables[0].comparisons[0].metrics", "cannot be combined with \"metric\" (use one of them)"),
+        (#"{"title": "c", "rows": ["small", "large"]}"#, "tables[0].comparisons[0].metric", "missing required key (or \"metrics\")"),
+        (#"{"title": "c", "metrics": [], "rows": ["small", "large"]}"#, "tables[0].comparisons[0].metrics", "must name at least one metric"),
+        (#"{"title": "c", "metrics": ["sum", 3], "rows": ["small", "large"]}"#,
+         "tables[0].comparisons[0].metrics[1]", "expected a metric name, found a number"),
+        (#"{"title": "c", "metric": "sum", "rows": ["small", "large", "small"]}"#,
+         "tables[0].comparisons[0].rows", "must name exactly two rows, found 3"),
+        (#"{"title": "c", "metric": "sum", "rows": ["small"]}"#, "tables[0].comparisons[0].rows", "must name exactly two rows, found 1"),
+        (#"{"title": "c", "metric": "sum", "rows": ["small", "small"]}"#,
+         "tables[0].comparisons[0].rows[1]", "compares row \"small\" with itself"),
+        (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "where": "sum = 3"}"#,
+         "tables[0].comparisons[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
+        (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "alternative": "less"}"#,
+         "tables[0].comparisons[0].alternative", "unknown key (expected one of: metric, metrics, rows, title, where)"),
+    ])
+    func impossibleComparisonsAreRejected(comparison: String, keyPath: String, reason: String) throws {
+        let table = #"{"title": "T", "columns": [{"title": "c", "aggregate": "count"}], "comparisons": [\#(comparison)]}"#
+        let e = try #require(specError(arithmeticSpec(tables: "[\(table)]")))
+        #expect(e.keyPath == keyPath)
+        #expect(e.reason == reason)
+    }
+
+    @Test func comparisonRowsAreCheckedAgainstTheTablesRows() throws {
+        func table(_ rows: String, _ compared: String) -> String {
+            #"[{"title": "T", "rows": \#(rows), "columns": [{"title": "c", "aggregate": "count"}], "comparisons": [{"title": "c", "metric": "sum", "rows": \#(compared)}]}]"#
+        }
+        // Group labels, not variant names, once there are groups.
+        let grouped = #"{"groups": [{"label": "A", "variants": ["small"]}, {"label": "B", "variants": ["large", "small"]}]}"#
+        let spec = try parseSpec(arithmeticSpec(tables: table(grouped, #"["B", "A"]"#)))
+        #expect(spec.tables[0].rows.groups == [RowGroup(label: "A", variants: ["small"]), RowGroup(label: "B", variants: ["large", "small"])])
+        #expect(spec.tables[0].comparisons == [ComparisonSpec(title: "c", metrics: ["sum"], rows: ["B", "A"])])
+        let e = try #require(specError(arithmeticSpec(tables: table(grouped, #"["A", "small"]"#))))
+        #expect(e.description == #"experiments/bad.json: tables[0].comparisons[0].rows[1]: unknown row "small" (expected one of: A, B)"#)
+        // Only the listed variants are rows.
+        let only = try #require(specError(arithmeticSpec(tables: table(#"{"variants": ["large"]}"#, #"["large", "small"]"#))))
+        #expect(only.reason == #"unknown row "small" (expected one of: large)"#)
+        // Metric rows are labelled by values: not checked before the trials run.
+        let byNodes = try parseSpec(arithmeticSpec(tables: table(#"{"metric": "activeNodes"}"#, #"["activeNodes = 3", "anything"]"#)))
+        #expect(byNodes.tables[0].comparisons[0].rows == ["activeNodes = 3", "anything"])
     }
 
     @Test func invalidJSONNamesTheFile() throws {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import SculptExperiments
 
@@ -113,6 +114,127 @@ import Testing
             | large | 2 | 0 | 15.00 ± 7.07 | 1 | 50.0% |
 
             """)
+    }
+
+    @Test func medianOfOddAndEvenCounts() throws {
+        #expect(Statistics.median([3, 1, 2]) == 2)
+        #expect(Statistics.median([4, 1, 3, 2]) == 2.5)
+        #expect(Statistics.median([7]) == 7)
+        #expect(Statistics.median([]) == nil)
+        let t = try table(#"{"title": "T", "columns": [{"title": "median", "metric": "sum", "aggregate": "median", "digits": 1}]}"#)
+        // small: 1, 2, 4 (the failure never counts); large: 10, 20 (index 5 is outside the plan).
+        #expect(t.rows.map { $0.cells[0].value } == [2, 15])
+        #expect(t.rows.map { $0.cells[0].text } == ["2.0", "15.0"])
+        #expect(t.rows.map { $0.cells[0].count } == [3, 2])
+    }
+
+    @Test func rowGroupsPoolTheirVariantsInTheGivenOrder() throws {
+        let t = try table(#"""
+            {"title": "Grouped", "rows": {"groups": [
+               {"label": "everything", "variants": ["large", "small"]},
+               {"label": "large only", "variants": ["large"]}]},
+             "columns": [
+               {"title": "median", "metric": "sum", "aggregate": "median", "digits": 0},
+               {"title": "sum (3 nodes)", "metric": "sum", "aggregate": "sum", "where": "activeNodes == 3", "digits": 0}]}
+            """#)
+        #expect(t.rowHeader == "group")
+        #expect(t.rows.map(\.label) == ["everything", "large only"])
+        #expect(t.rows.map(\.n) == [5, 2])
+        #expect(t.rows.map(\.failed) == [1, 0])
+        // everything: 10, 20, 1, 2, 4 -> median 4; at 3 active nodes 10 + 1 + 2.
+        #expect(t.rows.map { $0.cells.map(\.text) } == [["4", "13"], ["15", "10"]])
+    }
+
+    @Test func comparisonsTestTwoRowsPooledValues() throws {
+        let t = try table(#"""
+            {"title": "T", "columns": [{"title": "sum", "metric": "sum", "aggregate": "mean", "digits": 1}],
+             "comparisons": [
+               {"title": "sum", "metric": "sum", "rows": ["small", "large"]},
+               {"title": "sum and nodes", "metrics": ["sum", "activeNodes"], "rows": ["small", "large"]},
+               {"title": "sum at 3 nodes", "metric": "sum", "rows": ["large", "small"], "where": "activeNodes == 3"},
+               {"title": "nothing", "metric": "sum", "rows": ["small", "large"], "where": ["activeNodes > 10"]}]}
+            """#)
+        #expect(t.comparisons.count == 4)
+        // mannwhitneyu([1, 2, 4], [10, 20]) -> U 0.0, p 0.2 (exact)
+        let plain = t.comparisons[0]
+        #expect(plain.rows == ["small", "large"])
+        #expect(plain.n1 == 3 && plain.n2 == 2)
+        #expect(plain.u == 0 && plain.method == "exact")
+        #expect(abs(plain.p! - 0.2) < 1e-12)
+        #expect(plain.text == "Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact)")
+        // mannwhitneyu([1, 3, 2, 3, 4, 5], [10, 3, 20, 4]) -> U 4.5, p 0.12963458087901283 (ties: normal)
+        let pooled = t.comparisons[1]
+        #expect(pooled.metrics == ["sum", "activeNodes"])
+        #expect(pooled.n1 == 6 && pooled.n2 == 4)
+        #expect(pooled.u == 4.5 && pooled.method == "normal")
+        #expect(abs(pooled.p! - 0.12963458087901283) < 1e-9)
+        #expect(pooled.text == "Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation)")
+        // mannwhitneyu([10], [1, 2]) -> U 2.0, p 0.6666666666666666
+        let filtered = t.comparisons[2]
+        #expect(filtered.filters == ["activeNodes == 3"])
+        #expect(filtered.u == 2 && abs(filtered.p! - 2.0 / 3) < 1e-12)
+        let empty = t.comparisons[3]
+        #expect(empty.n1 == 0 && empty.u == nil && empty.p == nil && empty.method == nil)
+        #expect(empty.text == "Mann-Whitney U, nothing: small (n=0) vs large (n=0): -")
+
+        #expect(t.text == """
+            T
+            variant  n  failed   sum
+            -------  -  ------  ----
+            small    3       1   2.3
+            large    2       0  15.0
+            Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact)
+            Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation)
+            Mann-Whitney U, sum at 3 nodes: large (n=1) vs small (n=2): U = 2.0, p = 0.667 (exact)
+            Mann-Whitney U, nothing: small (n=0) vs large (n=0): -
+
+            """)
+        #expect(t.markdown.hasSuffix("""
+            | large | 2 | 0 | 15.0 |
+
+            - Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact)
+            - Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation)
+            - Mann-Whitney U, sum at 3 nodes: large (n=1) vs small (n=2): U = 2.0, p = 0.667 (exact)
+            - Mann-Whitney U, nothing: small (n=0) vs large (n=0): -
+
+            """))
+    }
+
+    @Test func comparisonsOfGroupAndMetricRows() throws {
+        let grouped = try table(#"""
+            {"title": "G", "rows": {"groups": [{"label": "both", "variants": ["small", "large"]}, {"label": "L", "variants": ["large"]}]},
+             "columns": [{"title": "c", "aggregate": "count"}],
+             "comparisons": [{"title": "sum", "metric": "sum", "rows": ["both", "L"]}]}
+            """#)
+        // mannwhitneyu([1, 2, 4, 10, 20], [10, 20]) -> U 2.0, p 0.32412658775761904 (ties: normal)
+        #expect(grouped.comparisons[0].n1 == 5 && grouped.comparisons[0].u == 2)
+        #expect(abs(grouped.comparisons[0].p! - 0.32412658775761904) < 1e-9)
+
+        // Metric rows are labelled by their values, so their labels are only checked here: an
+        // absent row has no values.
+        let byNodes = try table(#"""
+            {"title": "M", "rows": {"metric": "activeNodes", "label": "{} nodes"},
+             "columns": [{"title": "c", "aggregate": "count"}],
+             "comparisons": [{"title": "sum", "metric": "sum", "rows": ["3 nodes", "4 nodes"]},
+                             {"title": "sum", "metric": "sum", "rows": ["3 nodes", "9 nodes"]}]}
+            """#)
+        // mannwhitneyu([1, 2, 10], [20]) -> U 0.0, p 0.5 (exact)
+        #expect(byNodes.comparisons[0].n1 == 3 && byNodes.comparisons[0].n2 == 1)
+        #expect(abs(byNodes.comparisons[0].p! - 0.5) < 1e-12)
+        #expect(byNodes.comparisons[1].n2 == 0 && byNodes.comparisons[1].p == nil)
+    }
+
+    @Test func comparisonsAreEncoded() throws {
+        let t = try table(#"""
+            {"title": "T", "columns": [{"title": "c", "aggregate": "count"}],
+             "comparisons": [{"title": "sum", "metric": "sum", "rows": ["small", "large"]}]}
+            """#)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let text = String(decoding: try encoder.encode(t.comparisons), as: UTF8.self)
+        #expect(text.hasPrefix(#"[{"filters":[],"method":"exact","metrics":["sum"],"n1":3,"n2":2,"p":0.2"#))
+        #expect(text.contains(#""rows":["small","large"]"#))
+        #expect(text.contains(#""u":0"#))
     }
 
     @Test func numberFormats() {
