@@ -33,7 +33,7 @@ let targets: [Target] = [
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
     .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"]),
     .target(name: "SculptExperiments", dependencies: [
-        "SculptCore", "SculptData", "SculptNN", "SculptSurgery", "SculptRecipes",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [

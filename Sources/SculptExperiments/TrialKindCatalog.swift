@@ -20,6 +20,7 @@ public struct TrialKindCatalog: Sendable {
         CheapEnsembleTrial(),
         LotteryTicketTrial(),
         PartialRestartTrial(),
+        InterruptibleTrial(),
     ])
 
     /// Names of all kinds, sorted.

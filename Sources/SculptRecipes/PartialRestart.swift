@@ -291,21 +291,3 @@ public struct PartialRestart {
         return copy
     }
 }
-
-/// The first `count` samples of another dataset.
-struct PrefixDataset: Dataset {
-    let base: Dataset
-    let count: Int
-
-    init(_ base: Dataset, count: Int) {
-        self.base = base
-        self.count = count
-    }
-
-    var inputShape: [Int] { base.inputShape }
-    var targetShape: [Int] { base.targetShape }
-    var classCount: Int? { base.classCount }
-    func fillBatch(indices: ArraySlice<Int>, inputs: Tensor, targets: Tensor) {
-        base.fillBatch(indices: indices, inputs: inputs, targets: targets)
-    }
-}

@@ -8,195 +8,37 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a network on a dataset, writing a resumable checkpoint after every epoch.")
 
-    @Option(help: "A built-in model (\(builtinArchitectureNames.joined(separator: ", "))) or an architecture JSON file (not needed with --resume).")
-    var model: String?
-    @Option(help: "Width multiplier of a built-in model's hidden channels and units (default 1).")
-    var width: Double?
-    @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
-    var data: String
-    @Option(help: "Total number of epochs of the run (a resumed run trains the remaining ones).")
-    var epochs: Int = 10
-    @Option(help: "Mini-batch size (default 128).")
-    var batch: Int?
-    @Option(help: "sgd or adam (default sgd).")
-    var optimizer: String?
-    @Option(help: "Learning rate (default 0.01 for sgd, 0.001 for adam).")
-    var lr: Float?
-    @Option(help: "SGD momentum (default 0).")
-    var momentum: Float?
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (default 0).")
-    var weightDecay: Float?
-    @Option(help: "Seed of initialization, shuffling, augmentation and the validation split (default 0).")
-    var seed: UInt64?
-    @Option(help: "Checkpoint folder, rewritten atomically after every epoch (default: the --resume folder).")
-    var out: String?
-    @Option(help: "A checkpoint folder to continue training from.")
-    var resume: String?
-    @Option(name: .customLong("validation-fraction"), help: "Fraction of the training set held out for validation (default 0).")
-    var validationFraction: Double?
-    @Flag(name: .customLong("no-augmentation"), help: "Do not augment CIFAR batches (random crop and flip).")
-    var noAugmentation = false
-    @Flag(help: "Replace an existing checkpoint at --out that is not the --resume folder.")
-    var overwrite = false
-    @Option(help: "BLAS threads (default: OpenBLAS's choice).")
-    var threads: Int?
-    @Flag(help: "Print one JSON object on stdout.")
-    var json = false
+    @OptionGroup var options: TrainingOptions
 
     func run() throws { try Output.guarded { try execute() } }
 
     private func execute() throws {
-        guard epochs >= 0 else { throw UsageError("--epochs must be >= 0, got \(epochs)") }
-        if let threads {
-            guard threads > 0 else { throw UsageError("--threads must be positive, got \(threads)") }
-            BLAS.setThreads(threads)
-        }
-        if width != nil, model == nil { throw UsageError("--width applies to a built-in --model") }
-        // Checked before the data loads; a built-in is rebuilt below for the data's shape and classes.
-        var architecture = try model.map { try resolveArchitecture($0, width: width) }
-        let run: TrainingRun
-        var checkpoint: Checkpoint?
-        if let resume {
-            do { checkpoint = try Checkpoint.load(from: resume) } catch { throw UsageError("--resume \(resume): \(error)") }
-        } else if model == nil {
-            throw UsageError("--model is required unless --resume is given")
-        }
-        let freshConfiguration = resume == nil ? try makeConfiguration() : nil
-        let target = out ?? resume
-        if let target { try checkTarget(target) }
-
-        let loaded = try loadData(data)
-        if let model, !FilePaths.isFile(model) {
-            architecture = try resolveArchitecture(model, width: width,
-                                                   dataShape: (loaded.train.inputShape, loaded.train.classCount))
-        }
-        if let checkpoint, let resume {
-            if let model, let architecture, architecture != checkpoint.network.architecture {
-                throw UsageError("--model \(model) is not the architecture of the checkpoint --resume \(resume)")
-            }
-            do { run = try TrainingRun(resuming: checkpoint) } catch { throw UsageError("--resume \(resume): \(error)") }
-            try checkUnchanged(run.configuration)
-        } else {
-            guard let model, let architecture, let configuration = freshConfiguration else {
-                throw UsageError("--model is required unless --resume is given")
-            }
-            var rng = RandomSource(seed: configuration.seed)
-            let network: Network
-            do { network = try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(model): \(error)") }
-            run = try TrainingRun(network: network, configuration: configuration, rng: rng)
-        }
-
-        let train = try adapt(loaded.train, to: run.network, dataName: data)
-        let test = try adapt(loaded.test, to: run.network, dataName: data)
-        var trainPart = train, validationPart: Dataset? = nil
-        let fraction = run.configuration.validationFraction
-        if fraction > 0 {
-            let (t, v) = try DatasetSplit.indices(count: loaded.train.count, validationFraction: fraction, seed: run.configuration.seed)
-            trainPart = try adapt(loaded.train.subset(t), to: run.network, dataName: data)
-            validationPart = try adapt(loaded.train.subset(v), to: run.network, dataName: data)
-        }
-        let augmentation = run.configuration.augmentation ? loaded.source.defaultAugmentation() : nil
-
+        let prepared = try options.prepare()
+        let run = prepared.run, target = prepared.target
         let start = Clock.now()
         let firstEpoch = run.completedEpochs
+        let epochs = options.epochs ?? 10
         while run.completedEpochs < epochs {
-            let report = try run.runEpoch(train: trainPart, validation: validationPart, augmentation: augmentation)
+            let report = try run.runEpoch(train: prepared.train, validation: prepared.validation, augmentation: prepared.augmentation)
             if let target { try run.checkpoint().save(to: target) }
-            Output.progress(progressLine(report))
-            if !json, !Output.isTerminal { print(progressLine(report)) }
+            Output.progress(options.progressLine(report, total: epochs))
+            if !options.json, !Output.isTerminal { print(options.progressLine(report, total: epochs)) }
         }
         Output.endProgress()
         let seconds = Clock.now() - start
         let trained = run.completedEpochs - firstEpoch
-        let (testLoss, testAccuracy) = evaluate(run.network, on: test, loss: run.configuration.loss)
+        let (testLoss, testAccuracy) = evaluate(run.network, on: prepared.test, loss: run.configuration.loss)
         let result = TrainResult(testAccuracy: testAccuracy ?? 0, testLoss: testLoss, epochs: run.completedEpochs,
                                  epochsThisRun: trained, seconds: seconds,
                                  secondsPerEpoch: trained > 0 ? run.reports.suffix(trained).reduce(0) { $0 + $1.seconds } / Double(trained) : 0,
                                  parameters: run.network.parameterCount,
                                  trainLoss: run.reports.last?.loss, validationAccuracy: run.reports.last?.validationAccuracy,
                                  checkpoint: target)
-        if json { try Output.printJSON(result) } else {
+        if options.json { try Output.printJSON(result) } else {
             print("test accuracy \(result.testAccuracy), test loss \(result.testLoss) after \(result.epochs) epochs "
                   + "(\(trained) here, \(String(format2(result.secondsPerEpoch))) s/epoch), \(result.parameters) parameters"
                   + (target.map { ", checkpoint \($0)" } ?? ""))
         }
-    }
-
-    /// The configuration of a fresh run from the flags and their defaults.
-    private func makeConfiguration() throws -> TrainingConfiguration {
-        let kind = (optimizer ?? "sgd").lowercased()
-        let wd = weightDecay ?? 0
-        let optimizerConfiguration: OptimizerConfiguration
-        switch kind {
-        case "sgd":
-            optimizerConfiguration = .sgd(learningRate: lr ?? 0.01, momentum: momentum ?? 0, dampening: 0, weightDecay: wd, nesterov: false)
-        case "adam":
-            if momentum != nil { throw UsageError("--momentum applies to sgd only (adam uses beta1 0.9)") }
-            optimizerConfiguration = .adam(learningRate: lr ?? 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: wd,
-                                           decoupledWeightDecay: false)
-        default:
-            throw UsageError("--optimizer must be sgd or adam, got '\(kind)'")
-        }
-        do { try optimizerConfiguration.validate() } catch { throw UsageError("--lr/--momentum/--weight-decay: \(error)") }
-        let batchSize = batch ?? 128
-        guard batchSize > 0 else { throw UsageError("--batch must be positive, got \(batchSize)") }
-        let fraction = validationFraction ?? 0
-        guard fraction >= 0, fraction < 1 else { throw UsageError("--validation-fraction must lie in [0, 1), got \(fraction)") }
-        let source: DataSource
-        do { source = try DataSource(parsing: data) } catch { throw UsageError("--data: \(error)") }
-        return TrainingConfiguration(optimizer: optimizerConfiguration, loss: .crossEntropy, batchSize: batchSize, seed: seed ?? 0,
-                                     data: source.description, validationFraction: fraction,
-                                     augmentation: source.isCIFAR && !noAugmentation)
-    }
-
-    /// A resumed run keeps its configuration: flags that contradict it are errors.
-    private func checkUnchanged(_ saved: TrainingConfiguration) throws {
-        func differs(_ flag: String, _ given: String, _ stored: String) -> UsageError {
-            UsageError("\(flag) \(given) differs from the checkpoint's \(stored) (a resumed run keeps its configuration)")
-        }
-        if let batch, batch != saved.batchSize { throw differs("--batch", "\(batch)", "\(saved.batchSize)") }
-        if let seed, seed != saved.seed { throw differs("--seed", "\(seed)", "\(saved.seed)") }
-        if let validationFraction, validationFraction != saved.validationFraction {
-            throw differs("--validation-fraction", "\(validationFraction)", "\(saved.validationFraction)")
-        }
-        if let stored = saved.data, let storedSource = try? DataSource(parsing: stored) {
-            let given = try? DataSource(parsing: data)
-            let same = given.map { g in
-                g == storedSource || (g.description.split(separator: ":").first == stored.split(separator: ":").first
-                                      && sameFolder(g.directory, storedSource.directory))
-            } ?? false
-            if !same { throw differs("--data", data, stored) }
-        }
-        let (kind, storedLR, storedMomentum, storedDecay): (String, Float, Float?, Float)
-        switch saved.optimizer {
-        case .sgd(let l, let m, _, let w, _): (kind, storedLR, storedMomentum, storedDecay) = ("sgd", l, m, w)
-        case .adam(let l, _, _, _, let w, _): (kind, storedLR, storedMomentum, storedDecay) = ("adam", l, nil, w)
-        }
-        if let optimizer, optimizer.lowercased() != kind { throw differs("--optimizer", optimizer, kind) }
-        if let lr, lr != storedLR { throw differs("--lr", "\(lr)", "\(storedLR)") }
-        if let momentum, momentum != (storedMomentum ?? -1) { throw differs("--momentum", "\(momentum)", storedMomentum.map { "\($0)" } ?? "none (adam)") }
-        if let weightDecay, weightDecay != storedDecay { throw differs("--weight-decay", "\(weightDecay)", "\(storedDecay)") }
-    }
-
-    /// Refuses targets whose replacement would destroy something.
-    private func checkTarget(_ target: String) throws {
-        guard FilePaths.exists(target) else { return }
-        guard FilePaths.isDirectory(target) else { throw UsageError("--out \(target) is a file, not a checkpoint folder") }
-        if Checkpoint.exists(at: target) {
-            let isResumeSource = resume.map { sameFolder($0, target) } ?? false
-            if !isResumeSource && !overwrite {
-                throw UsageError("--out \(target) already holds a checkpoint; pass --resume \(target) to continue it, --overwrite to replace it, or choose another folder")
-            }
-        } else if !FilePaths.isEmptyDirectory(target) {
-            throw UsageError("--out \(target) is a non-empty folder that is not a checkpoint; choose another folder")
-        }
-    }
-
-    private func progressLine(_ r: EpochReport) -> String {
-        var line = "epoch \(r.epoch)/\(epochs): loss \(format4(r.loss))"
-        if let a = r.accuracy { line += ", accuracy \(format4(a))" }
-        if let v = r.validationAccuracy { line += ", validation accuracy \(format4(v))" }
-        return line + ", \(format2(r.seconds)) s"
     }
 }
 

@@ -1,0 +1,179 @@
+import SculptCore
+import SculptData
+import SculptIO
+import SculptNN
+import SculptRecipes
+
+/// Graham (2019), section 4.1.2 (Tables 4.1-4.4): a VGG-style network trained with one layer
+/// after another compressed (EigenRemove, Minimum Weight Selection) or expanded (WeakExpand,
+/// ZeroExpand) while it trains, in the thesis's fixed random layer order `c10, c7, c2, f2, c9,
+/// c5, c6, c4, c3, f1`. One trial is one training run at one ratio with one method.
+///
+/// Config: `data` ("fashion-mnist"), `model` ("vgg16"), `widthMultiplier` (0.25), `trainLimit` /
+/// `testLimit` (first N samples; 0 = all), `epochs` (20), `batchSize` (128), `learningRate`
+/// (0.01), `momentum` (0.9), `weightDecay` (5e-4), `augment` (false; CIFAR crop + flip),
+/// `method` (required: "eigenremove", "minweight", "random-remove", "expand", "zero-expand" or
+/// "none" for the unmodified baseline), `ratio` (required unless "none": the fraction kept by a
+/// compression, in (0, 1), or added by an expansion, > 0), `rankRatio` (0.125, the thesis's
+/// delta for training; eigenremove only), `layers` (the thesis's order; paths or counted names),
+/// `firstEpoch` (2) and `every` (1): operation k runs after epoch `firstEpoch + (k - 1) * every`;
+/// `probeSamples` (5000, the first training samples, for the loss factors).
+///
+/// Metrics: `finalAccuracy` (test accuracy after the last epoch), `testLoss`, `trainAccuracy`
+/// and `trainLoss` (last epoch's running values), `ratio`, `lossFactor{k}` (probe loss just after
+/// / just before operation k), `epochFactor{k}` (training loss of the epoch after / the epoch
+/// before operation k), `medianLossFactor`, `medianEpochFactor`, `parametersStart`,
+/// `parametersFinal`, `operationMilliseconds` and `epochSeconds` (means), `seconds`.
+public struct InterruptibleTrial: TrialKind {
+    public init() {}
+
+    public var name: String { "interruptible" }
+
+    /// The thesis's randomly generated layer order, held constant across its experiments.
+    public static let thesisLayerOrder = ["c10", "c7", "c2", "f2", "c9", "c5", "c6", "c4", "c3", "f1"]
+
+    struct Settings {
+        var source: DataSource
+        var model: String
+        var widthMultiplier: Double
+        var trainLimit: Int
+        var testLimit: Int
+        var epochs: Int
+        var configuration: TrainingConfiguration
+        var method: ScheduleOperationKind?
+        var ratio: Double?
+        var rankRatio: Double
+        var layers: [String]
+        var firstEpoch: Int
+        var every: Int
+        var probeSamples: Int
+
+        func architecture() throws -> Architecture {
+            let input = source.isCIFAR ? [3, 32, 32] : [1, 28, 28]
+            var classes = 10
+            if case .cifar100(_, let labels) = source { classes = labels == .fine ? 100 : 20 }
+            do { return try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: input, classes: classes) } catch {
+                throw ConfigError(keyPath: "model", reason: "\(error)")
+            }
+        }
+
+        /// The schedule: one operation per layer, at `firstEpoch`, `firstEpoch + every`, ...
+        func schedule() -> TrainingSchedule {
+            guard let method, let ratio else { return TrainingSchedule() }
+            return TrainingSchedule(layers.enumerated().map { k, layer in
+                ScheduleEntry(epoch: firstEpoch + k * every,
+                              operation: ScheduleOperation(operation: method, layer: layer, fraction: ratio,
+                                                           rankRatio: method == .eigenremove ? rankRatio : nil))
+            })
+        }
+    }
+
+    func read(_ config: JSONValue) throws -> Settings {
+        let r = try ConfigReader(config)
+        let dataText = try r.string("data", default: "fashion-mnist")
+        let source: DataSource
+        do { source = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)") }
+        let model = try r.string("model", default: "vgg16")
+        let width = try r.double("widthMultiplier", default: 0.25, range: 1e-3...64)
+        let trainLimit = try r.int("trainLimit", default: 0, minimum: 0)
+        let testLimit = try r.int("testLimit", default: 0, minimum: 0)
+        let epochs = try r.int("epochs", default: 20, minimum: 1)
+        let batchSize = try r.int("batchSize", default: 128, minimum: 1)
+        let lr = try r.double("learningRate", default: 0.01, range: 1e-9...10)
+        let momentum = try r.double("momentum", default: 0.9, range: 0...0.999_999)
+        let weightDecay = try r.double("weightDecay", default: 5e-4, range: 0...1)
+        let augment = try r.bool("augment", default: false)
+        let methodNames = ScheduleOperationKind.allCases.filter { $0.shrinks || $0.expands }.map(\.rawValue) + ["none"]
+        let methodText = try r.string("method", allowed: methodNames)
+        let method = methodText == "none" ? nil : ScheduleOperationKind(rawValue: methodText)
+        var ratio: Double? = nil
+        if let method {
+            let f = try r.double("ratio")
+            if method.shrinks, !(f > 0 && f < 1) {
+                throw ConfigError(keyPath: r.keyPath("ratio"), reason: "the fraction of units a compression keeps must lie in (0, 1), found \(JSONValue.numberText(f))")
+            }
+            if method.expands, !(f > 0 && f.isFinite) {
+                throw ConfigError(keyPath: r.keyPath("ratio"), reason: "the fraction of units an expansion adds must be positive, found \(JSONValue.numberText(f))")
+            }
+            ratio = f
+        } else if r.contains("ratio") {
+            throw ConfigError(keyPath: r.keyPath("ratio"), reason: "method \"none\" takes no ratio")
+        }
+        let rankRatio = try r.double("rankRatio", default: 0.125, range: 1e-9...1)
+        var layers = Self.thesisLayerOrder
+        if let raw = r.value("layers") {
+            guard case .array(let items) = raw, !items.isEmpty else {
+                throw ConfigError(keyPath: r.keyPath("layers"), reason: "expected a non-empty array of layer names (c10, f2, layers.3, ...)")
+            }
+            layers = try items.enumerated().map { i, item in
+                guard case .string(let s) = item else {
+                    throw ConfigError(keyPath: r.keyPath("layers") + "[\(i)]", reason: "expected a layer name such as \"c10\" or \"layers.3\", found \(item.canonicalText)")
+                }
+                return s
+            }
+        }
+        let firstEpoch = try r.int("firstEpoch", default: 2, minimum: 0)
+        let every = try r.int("every", default: 1, minimum: 1)
+        let probeSamples = try r.int("probeSamples", default: 5000, minimum: 1)
+        try r.finish()
+        let configuration = TrainingConfiguration(
+            optimizer: .sgd(learningRate: Float(lr), momentum: Float(momentum), dampening: 0, weightDecay: Float(weightDecay), nesterov: false),
+            loss: .crossEntropy, batchSize: batchSize, seed: 0, data: source.description, validationFraction: 0,
+            augmentation: augment)
+        return Settings(source: source, model: model, widthMultiplier: width, trainLimit: trainLimit, testLimit: testLimit,
+                        epochs: epochs, configuration: configuration, method: method, ratio: ratio, rankRatio: rankRatio,
+                        layers: layers, firstEpoch: firstEpoch, every: every, probeSamples: probeSamples)
+    }
+
+    public func validate(config: JSONValue) throws {
+        let s = try read(config)
+        var rng = RandomSource(seed: 0)
+        let network = try Network(try s.architecture(), rng: &rng)
+        do { try s.schedule().validate(against: network, epochs: s.epochs) } catch {
+            throw ConfigError(keyPath: "layers", reason: "\(error)")
+        }
+    }
+
+    public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        var s = try read(config)
+        s.configuration.seed = seed
+        var (train, test) = try s.source.load()
+        if s.trainLimit > 0, s.trainLimit < train.count { train = train.subset(Array(0..<s.trainLimit)) }
+        if s.testLimit > 0, s.testLimit < test.count { test = test.subset(Array(0..<s.testLimit)) }
+        let start = Clock.now()
+        var rng = RandomSource(seed: seed)
+        let network = try Network(try s.architecture(), rng: &rng)
+        let run = try TrainingRun(network: network, configuration: s.configuration, rng: rng)
+        let parametersStart = network.parameterCount
+        let scheduled = try ScheduledTraining(run: run, schedule: s.schedule(), epochs: s.epochs,
+                                              probe: PrefixDataset(train, count: s.probeSamples))
+        try scheduled.train(train, augmentation: s.configuration.augmentation ? s.source.defaultAugmentation() : nil)
+        let score = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1)).evaluate(test, batchSize: 128)
+
+        var metrics: [String: Double] = [
+            "finalAccuracy": Double(score.accuracy ?? .nan), "testLoss": Double(score.loss),
+            "trainAccuracy": Double(run.reports.last?.accuracy ?? .nan), "trainLoss": Double(run.reports.last?.loss ?? .nan),
+            "ratio": s.ratio ?? 0, "parametersStart": Double(parametersStart), "parametersFinal": Double(network.parameterCount),
+            "epochSeconds": run.reports.reduce(0) { $0 + $1.seconds } / Double(max(run.reports.count, 1)),
+        ]
+        let applied = scheduled.events.filter(\.applied)
+        for (k, event) in applied.enumerated() {
+            metrics["lossFactor\(k + 1)"] = event.lossFactor
+            metrics["epochFactor\(k + 1)"] = event.epochFactor ?? .nan
+        }
+        metrics["medianLossFactor"] = ScheduledTraining.median(applied.map(\.lossFactor)) ?? .nan
+        metrics["medianEpochFactor"] = ScheduledTraining.median(applied.compactMap(\.epochFactor)) ?? .nan
+        metrics["operationMilliseconds"] = applied.isEmpty ? .nan : applied.reduce(0) { $0 + $1.seconds } * 1000 / Double(applied.count)
+        metrics["seconds"] = Clock.now() - start
+        let details: JSONValue = .object([
+            "operations": .array(applied.map { event in
+                .object(["epoch": .number(Double(event.epoch)), "operation": .string(event.text),
+                         "widthBefore": .number(Double(event.widthBefore ?? 0)), "widthAfter": .number(Double(event.widthAfter ?? 0)),
+                         "lossBefore": .number(event.lossBefore), "lossAfter": .number(event.lossAfter),
+                         "epochFactor": event.epochFactor.map { .number($0) } ?? .null, "milliseconds": .number(event.seconds * 1000)])
+            }),
+            "trainLossByEpoch": .array(run.reports.map { .number(Double($0.loss)) }),
+        ])
+        return TrialResult(metrics: metrics, details: details)
+    }
+}

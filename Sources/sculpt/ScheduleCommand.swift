@@ -1,0 +1,173 @@
+import ArgumentParser
+import Foundation
+import SculptCore
+import SculptData
+import SculptIO
+import SculptNN
+import SculptRecipes
+
+/// `sculpt schedule`: training with surgery operations at given epochs, or requested by a
+/// person while the run trains (Graham 2019's interruptible training).
+struct ScheduleCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "schedule",
+        abstract: "Train with surgery operations applied at given epochs or requested while the run trains.",
+        discussion: """
+        Each --at EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]... runs after EPOCH epochs (0: before training):
+          5:eigenremove:conv10:0.75:rank=0.125   keep 3/4 of the 10th Conv2D's filters by EigenRemove (delta 1/8)
+          9:minweight:fc2:to=300                 Minimum Weight Selection down to 300 units
+          12:expand:c7:0.25                      WeakExpand: 1/4 more filters, function-preserving
+          12:zero-expand:layers.3:to=96          ZeroExpand to 96 units
+          15:reinit:conv2:0.1:init=he            restart the 10% of filters with the smallest incoming norms
+          3:freeze:conv1  /  8:unfreeze:conv1    freeze a layer (or units=... / a fraction of its units)
+          20:remove:layers.3:units=1,4  20:fold-bn  20:collapse
+        Layers: paths (layers.3, layers.5.body.0) or counted names (convK / cK, fcK / fK: the K-th Conv2D or
+        Dense of the network at that moment). --schedule FILE reads {"entries": [{"epoch": 5, "operation":
+        "eigenremove", "layer": "conv10", "fraction": 0.75, "rankRatio": 0.125}, ...]} (entries may also be
+        text as for --at). The whole schedule is checked against the network as it will evolve before any
+        training. While the run trains, write operations without the epoch (expand:fc2:0.25), `stop` or
+        `epochs N` into the requests file (default OUT.requests): they run after the current epoch. Every
+        operation reports its loss factor on the probe set (just after / just before) and the factor of the
+        training losses of the epochs around it. A checkpoint is written after every epoch; --resume DIR
+        continues (more --at entries extend the schedule).
+        """
+    )
+
+    @OptionGroup var options: TrainingOptions
+    @Option(name: .customLong("at"), help: "EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]... (repeatable).")
+    var at: [String] = []
+    @Option(help: "A schedule file (JSON).")
+    var schedule: String?
+    @Option(name: .customLong("probe-samples"), help: "Training samples the loss factors are measured on (default 5000).")
+    var probeSamples: Int = 5000
+    @Option(help: "A text file of requested operations, read after every epoch (default: OUT.requests when --out or --resume is given).")
+    var requests: String?
+    @Flag(name: .customLong("dry-run"), help: "Check the schedule against the network as it will evolve and print it; train nothing.")
+    var dryRun = false
+
+    func run() throws { try Output.guarded { try execute() } }
+
+    private func execute() throws {
+        guard probeSamples > 0 else { throw UsageError("--probe-samples must be positive, got \(probeSamples)") }
+        var entries: [ScheduleEntry] = []
+        if let schedule {
+            let bytes: [UInt8]
+            do { bytes = try readFileBytes(schedule) } catch { throw UsageError("--schedule \(schedule): cannot read (\(error))") }
+            do { entries = try TrainingSchedule(json: bytes, file: schedule).entries } catch { throw UsageError("--schedule \(error)") }
+        }
+        for text in at {
+            do { entries.append(try ScheduleEntry(parsing: text)) } catch { throw UsageError("--at \(error)") }
+        }
+        if options.resume == nil, entries.isEmpty, requests == nil, options.out == nil {
+            throw UsageError("--at or --schedule: give at least one operation (or --out, so operations can be requested while it runs)")
+        }
+        let prepared = try options.prepare()
+        let run = prepared.run
+        let probe = PrefixDataset(prepared.train, count: probeSamples)
+        let scheduled: ScheduledTraining
+        do {
+            if let resume = options.resume {
+                scheduled = try ScheduledTraining.resume(run, savedIn: resume, probe: probe, adding: entries, epochs: options.epochs)
+            } else {
+                scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule(entries), epochs: options.epochs ?? 10, probe: probe)
+            }
+        } catch { throw UsageError(options.resume != nil ? "--resume \(options.resume!): \(error)" : "--at/--schedule: \(error)") }
+
+        let preview = try scheduled.schedule.validate(against: run.network, epochs: scheduled.epochs, appliedThrough: scheduled.appliedThrough)
+        if dryRun {
+            if options.json { try Output.printJSON(DryRunResult(parameters: run.network.parameterCount, epochs: scheduled.epochs, steps: preview)); return }
+            print("schedule of \(preview.count) operations, checked against the network as it will evolve (\(run.network.parameterCount) parameters now):")
+            for step in preview { print("  " + Self.describe(step)) }
+            return
+        }
+
+        let target = prepared.target
+        scheduled.requestsFile = requests ?? target.map { Self.requestsPath(for: $0) }
+        if let file = scheduled.requestsFile, !options.json {
+            print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run after the current epoch")
+        }
+        let parametersAtStart = run.network.parameterCount
+        let firstEpoch = run.completedEpochs, firstEvent = scheduled.events.count
+        scheduled.epochProgress = { report in
+            let line = options.progressLine(report, total: scheduled.epochs)
+            Output.progress(line)
+            if !options.json, !Output.isTerminal { print(line) }
+        }
+        scheduled.eventProgress = { event in
+            Output.endProgress()
+            if !options.json { print(Self.describe(event)) }
+        }
+        let start = Clock.now()
+        try scheduled.train(prepared.train, validation: prepared.validation, augmentation: prepared.augmentation, saveTo: target)
+        Output.endProgress()
+        let seconds = Clock.now() - start
+        let (testLoss, testAccuracy) = evaluate(run.network, on: prepared.test, loss: run.configuration.loss)
+        let applied = scheduled.events.filter(\.applied)
+        let result = ScheduleResult(
+            testAccuracy: testAccuracy ?? 0, testLoss: testLoss, epochs: run.completedEpochs,
+            epochsThisRun: run.completedEpochs - firstEpoch, seconds: seconds, parametersAtStart: parametersAtStart,
+            parameters: run.network.parameterCount, stopped: scheduled.stopRequested && run.completedEpochs < scheduled.epochs,
+            operations: applied.count, rejected: scheduled.events.count - applied.count,
+            medianLossFactor: ScheduledTraining.median(applied.map(\.lossFactor)),
+            medianEpochFactor: ScheduledTraining.median(applied.compactMap(\.epochFactor)),
+            events: scheduled.events, eventsThisRun: scheduled.events.count - firstEvent, checkpoint: target)
+        if options.json { try Output.printJSON(result); return }
+        print("test accuracy \(result.testAccuracy), test loss \(result.testLoss) after \(result.epochs) epochs; "
+              + "\(result.operations) operations (\(result.rejected) rejected), parameters \(parametersAtStart) -> \(result.parameters)"
+              + (result.medianLossFactor.map { ", median loss factor \(Self.format(factor: $0))" } ?? "")
+              + (result.medianEpochFactor.map { ", median epoch factor \(Self.format(factor: $0))" } ?? "")
+              + (target.map { ", checkpoint \($0)" } ?? "")
+              + (result.stopped ? " (stopped on request; --resume continues)" : ""))
+    }
+
+    /// The requests file of a run folder: beside it, since the folder is replaced at each save.
+    static func requestsPath(for target: String) -> String {
+        (target.hasSuffix("/") ? String(target.dropLast()) : target) + ".requests"
+    }
+
+    static func format(factor: Double) -> String { String(format: "%.3f", factor) }
+
+    static func describe(_ step: SchedulePreviewStep) -> String {
+        let width = step.widthBefore.map { b in " \(b) -> " + (step.widthAfter.map(String.init) ?? "gone") + " units," } ?? ""
+        return "after epoch \(step.epoch): \(step.text):\(width) parameters \(step.parametersBefore) -> \(step.parametersAfter)"
+    }
+
+    static func describe(_ event: ScheduleEvent) -> String {
+        let origin = event.source == .request ? "request" : "entry \((event.entry ?? 0) + 1)"
+        if let reason = event.rejected { return "after epoch \(event.epoch): \(origin) '\(event.text)' rejected: \(reason)" }
+        let width = event.widthBefore.map { b in " \(b) -> " + (event.widthAfter.map(String.init) ?? "gone") + " units," } ?? ""
+        return "after epoch \(event.epoch): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> \(event.parametersAfter), "
+            + "probe loss \(String(format: "%.4f", event.lossBefore)) -> \(String(format: "%.4f", event.lossAfter)) (x\(format(factor: event.lossFactor))), "
+            + "\(String(format: "%.1f", event.seconds * 1000)) ms"
+    }
+}
+
+/// What `sculpt schedule --json` prints.
+struct ScheduleResult: Encodable {
+    var testAccuracy: Float
+    var testLoss: Float
+    var epochs: Int
+    var epochsThisRun: Int
+    var seconds: Double
+    var parametersAtStart: Int
+    var parameters: Int
+    /// Whether a `stop` request ended the run before its last epoch.
+    var stopped: Bool
+    var operations: Int
+    var rejected: Int
+    /// Median over the applied operations of probe loss after / before.
+    var medianLossFactor: Double?
+    /// Median of training loss of the epoch after / of the epoch before.
+    var medianEpochFactor: Double?
+    /// Every operation of the run so far, applied or rejected.
+    var events: [ScheduleEvent]
+    var eventsThisRun: Int
+    var checkpoint: String?
+}
+
+/// What `sculpt schedule --dry-run --json` prints.
+struct DryRunResult: Encodable {
+    var parameters: Int
+    var epochs: Int
+    var steps: [SchedulePreviewStep]
+}
