@@ -200,10 +200,11 @@ public final class ScheduledTraining {
 
     // MARK: - Training
 
-    /// Trains until `epochs` (or a `stop` request), running each epoch's operations after it,
-    /// and saving a checkpoint in `directory` after each epoch when one is given.
+    /// Trains until `epochs` (or a `stop` request, or `stoppingAfter` epochs, as an interruption
+    /// would), running each epoch's operations after it, and saving a checkpoint in `directory`
+    /// after each epoch when one is given.
     public func train(_ train: Dataset, validation: Dataset? = nil, augmentation: BatchAugmentation? = nil,
-                      saveTo directory: String? = nil) throws {
+                      saveTo directory: String? = nil, stoppingAfter limit: Int? = nil) throws {
         guard train.inputShape == run.network.inputShape else {
             throw ScheduleError.invalidConfiguration("the training samples have shape \(train.inputShape) but the network takes \(run.network.inputShape)")
         }
@@ -212,7 +213,7 @@ public final class ScheduledTraining {
             try runOperations()
             if let directory { try checkpoint().save(to: directory) }
         }
-        while run.completedEpochs < epochs, !stopRequested {
+        while run.completedEpochs < Swift.min(epochs, limit ?? epochs), !stopRequested {
             let report = try run.runEpoch(train: train, validation: validation, augmentation: augmentation)
             for k in events.indices where events[k].applied && events[k].epoch == report.epoch - 1 {
                 events[k].epochLossAfter = Double(report.loss)
