@@ -53,6 +53,37 @@ import Testing
         #expect(b.status == 2 && b.stderr.hasPrefix("sculpt: error: --output relu: "))
     }
 
+    @Test("bad flags and unreadable images exit 2 with one line naming the flag and the reason, and write nothing")
+    func badInputIsAOneLineUsageErrorAndWritesNothing() throws {
+        let notAnImage = Self.temporaryFolder() + "-not-an-image.png"
+        try Data("this is text, not a PNG\n".utf8).write(to: URL(fileURLWithPath: notAnImage))
+        defer { try? FileManager.default.removeItem(atPath: notAnImage) }
+        let cases: [(arguments: [String], prefix: String, reason: String)] = [
+            (["--shape", "blob"], "--shape blob: ", "unknown shape"),
+            (["--shape", "polygon:2"], "--shape polygon:2: ", "needs an integer >= 3"),
+            (["--size", "1"], "--size 1: ", "at least 2"),
+            (["--hidden", "0"], "--hidden 0: ", "at least 1 unit"),
+            (["--linear", "3,0"], "--linear 3,0: ", "at least 1 unit, got 0"),
+            (["--linear", "3,x"], "--linear 3,x: ", "not an integer"),
+            (["--lr", "0"], "--lr 0.0: ", "must be positive"),
+            (["--lr=-0.5"], "--lr -0.5: ", "must be positive"),
+            (["--batch", "0"], "--batch 0: ", "must be positive"),
+            (["--batch=-4"], "--batch -4: ", "must be positive"),
+            (["--shape", "image:/nonexistent.png"], "--shape image:/nonexistent.png: ", "cannot open /nonexistent.png"),
+            (["--shape", "image:" + notAnImage], "--shape image:\(notAnImage): ", "cannot read the image"),
+        ]
+        for c in cases {
+            let out = Self.temporaryFolder()
+            let r = try Self.sculpt(["paint", "--epochs", "1", "--out", out] + c.arguments)
+            #expect(r.status == 2, "\(c.arguments): exit \(r.status)")
+            #expect(r.stderr.hasPrefix("sculpt: error: " + c.prefix), "\(c.arguments): \(r.stderr)")
+            #expect(r.stderr.contains(c.reason), "\(c.arguments): \(r.stderr)")
+            #expect(r.stderr.hasSuffix("\n") && r.stderr.split(separator: "\n").count == 1, "\(c.arguments): \(r.stderr)")
+            #expect(r.stdout.isEmpty, "\(c.arguments)")
+            #expect(!FileManager.default.fileExists(atPath: out), "\(c.arguments) created \(out)")
+        }
+    }
+
     func report(_ arguments: [String]) throws -> [String: Any] {
         let out = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
@@ -103,7 +134,10 @@ import Testing
         #expect(units.map { $0["unit"] as? Int } == [0, 1, 2, 3] && units.allSatisfy { $0["layer"] as? Int == 0 })
         #expect(units.filter { $0["active"] as? Bool == true }.count == paint["activeUnits"] as? Int)
         for u in units {
+            #expect(Self.unitKeys.isSuperset(of: u.keys) && Self.requiredUnitKeys.isSubset(of: u.keys), "\(u.keys.sorted())")
             for key in ["lossRatio", "incomingNorm", "outgoingNorm", "bias"] { #expect(u[key] is Double, "\(key)") }
+            #expect(u["active"] is Bool)
+            #expect(u["redundancyGroup"] == nil || u["redundancyGroup"] is Int)
         }
         let text = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "0"])
         #expect(text.status == 0 && text.stdout.contains("loss ratio"))
@@ -113,5 +147,33 @@ import Testing
         #expect(badData.status == 2 && badData.stderr.hasPrefix("sculpt: error: --data mnist: "))
         let missing = try Self.sculpt(["inspect", out + "/nothing", "--data", "painting:square"])
         #expect(missing.status == 2)
+    }
+
+    /// The keys of a unit object of `sculpt inspect --json` on a painting network; `redundancyGroup`
+    /// is left out for a unit redundant with no other.
+    static let unitKeys: Set = ["layer", "unit", "lossRatio", "active", "redundancyGroup", "incomingNorm", "bias", "outgoingNorm"]
+    static let requiredUnitKeys = unitKeys.subtracting(["redundancyGroup"])
+
+    @Test("inspect puts a WeakExpand copy, whose incoming weights equal its source's, in its source's redundancy group")
+    func inspectGroupsCopiedUnits() throws {
+        let model = Self.temporaryFolder(), grown = model + "-grown"
+        defer { for f in [model, grown] { try? FileManager.default.removeItem(atPath: f) } }
+        let painted = try Self.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4", "--epochs", "10"])
+        #expect(painted.status == 0, "\(painted.stderr)")
+        // Unit 4 copies the strongest unit's incoming weights and bias (cosine 1) and takes half its outgoing weights.
+        let expanded = try Self.sculpt(["surgery", model, "--op", "expand", "--layer", "layers.0", "--to", "5", "--out", grown, "--json"])
+        #expect(expanded.status == 0, "\(expanded.stderr)")
+        let r = try Self.sculpt(["inspect", grown, "--data", "painting:square:8", "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let units = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
+        #expect(units.map { $0["unit"] as? Int } == [0, 1, 2, 3, 4])
+        for u in units {
+            #expect(Self.unitKeys.isSuperset(of: u.keys) && Self.requiredUnitKeys.isSubset(of: u.keys), "\(u.keys.sorted())")
+        }
+        let copy = try #require(units[4]["redundancyGroup"] as? Int)
+        // Its source is in the same group: the original unit with the same incoming norm and bias.
+        let partners = units[0..<4].filter { $0["redundancyGroup"] as? Int == copy }
+        #expect(partners.contains { $0["incomingNorm"] as? Double == units[4]["incomingNorm"] as? Double && $0["bias"] as? Double == units[4]["bias"] as? Double },
+                "\(partners) \(units[4])")
     }
 }
