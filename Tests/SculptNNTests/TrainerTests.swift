@@ -53,6 +53,33 @@ func earlyStopping() throws {
     #expect(h.bestEpoch == 0)
 }
 
+@Test("improvements smaller than minDelta count as none: training stops after `patience`, with minDelta 0 it goes on")
+func earlyStoppingMinDelta() throws {
+    // Full-batch gradient descent with a tiny step on a convex problem: the loss falls every epoch, by about 1e-4.
+    func run(minDelta: Float) throws -> TrainingHistory {
+        let t = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 1e-3),
+                        batchSize: 40, maxEpochs: 12, earlyStopping: EarlyStopping(patience: 3, minDelta: minDelta))
+        t.shuffle = false
+        var rng = RandomSource(seed: 7)
+        return try t.fit(regressionData(40, seed: 3), rng: &rng)
+    }
+    let plain = try run(minDelta: 0)
+    let losses = plain.epochs.map(\.loss)
+    let steps = zip(losses, losses.dropFirst()).map { $0 - $1 }
+    try #require(steps.allSatisfy { $0 > 0 }, "the loss must fall every epoch: \(losses)")
+    try #require(losses[0] - losses[3] < 1e-2, "three epochs must fall by less than minDelta: \(losses)")
+    #expect(plain.epochs.count == 12 && plain.stopReason == .maxEpochs && plain.bestEpoch == 11)
+
+    let coarse = try run(minDelta: 1e-2)
+    #expect(coarse.epochs.count == 4)  // epoch 1 sets the best, epochs 2-4 improve by less than 1e-2
+    #expect(coarse.stopReason == .earlyStopping && coarse.bestEpoch == 0)
+    #expect(coarse.epochs.map(\.loss) == Array(losses.prefix(4)))  // the same run until it stops
+
+    // A minDelta below every epoch's improvement changes nothing.
+    let fine = try run(minDelta: steps.min()! / 2)
+    #expect(fine.epochs.count == 12 && fine.stopReason == .maxEpochs && fine.bestEpoch == 11)
+}
+
 @Test("a callback can stop training")
 func callbackStops() throws {
     let t = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.01), batchSize: 8, maxEpochs: 50)
