@@ -46,7 +46,7 @@ let targets: [Target] = [
 
     .target(name: "TestSupport", dependencies: ["SculptCore", "SculptNN"], path: "Tests/TestSupport"),
     .testTarget(name: "SculptCoreTests", dependencies: ["SculptCore", "TestSupport"]),
-    .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "TestSupport"]),
+    .testTarget(name: "SculptDataTests", dependencies: ["SculptData", "SculptNN", "TestSupport"]),
     .testTarget(name: "SculptNNTests", dependencies: ["SculptNN", "SculptData", "TestSupport"],
                 exclude: ["Reference"]),
     .testTarget(name: "SculptIOTests", dependencies: ["SculptIO", "SculptNN", "SculptData", "TestSupport"],

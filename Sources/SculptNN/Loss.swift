@@ -7,7 +7,8 @@ public protocol Loss: Sendable {
     func compute(prediction: Tensor, target: Tensor, gradient: Tensor?) -> Float
 }
 
-/// Mean squared error over all elements (PyTorch's `MSELoss()`, reduction "mean").
+/// Mean squared error over all elements (PyTorch's `MSELoss()`, reduction "mean"); targets have
+/// the prediction's element count (regression values, or one-hot rows from `OneHotDataset`).
 public struct MeanSquaredError: Loss {
     public init() {}
 
@@ -33,7 +34,9 @@ public struct MeanSquaredError: Loss {
 }
 
 /// Softmax followed by cross-entropy against class indices (PyTorch's `CrossEntropyLoss()`).
-/// Predictions are logits `[B, C]`; targets are class indices `[B]` stored as Float.
+/// Predictions are logits `[B, C]`; targets are class indices `[B]` stored as Float. Only class
+/// indices: one-hot or probability targets `[B, C]` are not accepted (they fail the label-count
+/// precondition); train on one-hot targets (`OneHotDataset`) with `MeanSquaredError` instead.
 public struct SoftmaxCrossEntropy: Loss {
     public init() {}
 
