@@ -9,17 +9,54 @@ import TestSupport
     /// Corrupts or truncates one file of a valid checkpoint, many times (seeded): loading must
     /// throw a typed error or give a network consistent with its architecture, never crash.
     @Test func corruptedCheckpointsNeverCrash() throws {
+        let run = try Fixtures.trainedRun(Fixtures.adam, epochs: 1, mask: true)
+        let (loaded, rejected) = try fuzz(run.checkpoint(), seed: 2024, rounds: 400)
+        #expect(rejected > 200)
+        #expect(loaded > 0)  // corrupting weight bytes gives other, still consistent weights
+    }
+
+    /// The same with convolutions, BatchNorm buffers and residual blocks (identity shortcut and
+    /// projection) after an epoch of SGD with momentum: nested parameter names and more shapes to corrupt.
+    @Test func corruptedResidualCheckpointsNeverCrash() throws {
+        let architecture = Architecture(inputShape: [2, 6, 6], layers: [
+            .conv2d(inputs: 2, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: false),
+            .batchNorm(features: 4, momentum: 0.1, epsilon: 1e-5), .activation(.relu),
+            .residual(body: [.conv2d(inputs: 4, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: false),
+                             .batchNorm(features: 4, momentum: 0.1, epsilon: 1e-5), .activation(.relu),
+                             .conv2d(inputs: 4, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: false),
+                             .batchNorm(features: 4, momentum: 0.1, epsilon: 1e-5)], projection: nil),
+            .activation(.relu),
+            .residual(body: [.conv2d(inputs: 4, outputs: 6, kernel: 3, stride: 2, padding: 1, bias: false),
+                             .batchNorm(features: 6, momentum: 0.1, epsilon: 1e-5)],
+                      projection: [.conv2d(inputs: 4, outputs: 6, kernel: 1, stride: 2, padding: 0, bias: false),
+                                   .batchNorm(features: 6, momentum: 0.1, epsilon: 1e-5)]),
+            .activation(.relu), .maxPool2d(kernel: 3, stride: 3, padding: 1), .flatten, .dense(inputs: 6, outputs: 3, bias: true),
+        ])
+        var rng = RandomSource(seed: 5)
+        let network = try Network(architecture, rng: &rng)
+        let x = Tensor.uniform([12, 2, 6, 6], -1, 1, using: &rng)
+        let y = Tensor((0..<12).map { Float($0 % 3) })
+        let run = try TrainingRun(network: network, configuration: TrainingConfiguration(optimizer: Fixtures.sgd, batchSize: 4, seed: 1), rng: rng)
+        try run.runEpoch(train: TensorDataset(inputs: x, targets: y, classCount: 3))
+        #expect(network.namedBuffers.contains { $0.name == "layers.5.projection.1.running_var" })
+        let (loaded, rejected) = try fuzz(run.checkpoint(), seed: 77, rounds: 400)
+        #expect(rejected > 200)
+        #expect(loaded > 0)
+    }
+
+    /// Writes `rounds` copies of `checkpoint` with one file damaged and loads each; returns how
+    /// many loaded (and were consistent) and how many were rejected with a typed error.
+    private func fuzz(_ checkpoint: Checkpoint, seed: UInt64, rounds: Int) throws -> (loaded: Int, rejected: Int) {
         let dir = TemporaryDirectory("fuzz")
         defer { dir.remove() }
-        let run = try Fixtures.trainedRun(Fixtures.adam, epochs: 1, mask: true)
-        var checkpoint = run.checkpoint()
+        var checkpoint = checkpoint
         checkpoint.history = [HistoryRecord(operation: "noop", epoch: 1)]
         let files = try checkpoint.files()
-        var rng = RandomSource(seed: 2024)
+        var rng = RandomSource(seed: seed)
         var loaded = 0, rejected = 0
         let target = dir.file("c")
         #expect(mkdir(target, 0o755) == 0)
-        for _ in 0..<400 {
+        for _ in 0..<rounds {
             let victim = rng.index(below: files.count)
             for (i, f) in files.enumerated() {
                 var bytes = f.bytes
@@ -42,7 +79,10 @@ import TestSupport
                 // consistent: the network is what its architecture says, with finite-size tensors
                 var rebuildRNG = RandomSource(seed: 0)
                 let rebuilt = try Network(c.network.architecture, rng: &rebuildRNG)
+                #expect(rebuilt.namedParameters.map(\.name) == c.network.namedParameters.map(\.name))
                 #expect(rebuilt.namedParameters.map(\.parameter.value.shape) == c.network.namedParameters.map(\.parameter.value.shape))
+                #expect(rebuilt.namedBuffers.map(\.name) == c.network.namedBuffers.map(\.name))
+                #expect(rebuilt.namedBuffers.map(\.buffer.shape) == c.network.namedBuffers.map(\.buffer.shape))
                 for (_, p) in c.network.namedParameters {
                     for (_, t) in p.state { #expect(t.shape == p.value.shape) }
                     if let m = p.mask { #expect(m.shape == p.value.shape) }
@@ -56,8 +96,7 @@ import TestSupport
                 Issue.record("untyped error: \(error)")
             }
         }
-        #expect(rejected > 200)
-        #expect(loaded > 0)  // corrupting weight bytes gives other, still consistent weights
+        return (loaded, rejected)
     }
 }
 
