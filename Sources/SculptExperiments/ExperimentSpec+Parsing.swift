@@ -35,6 +35,7 @@ extension ExperimentSpec {
         let seedValue = try top.double("seed", default: 0, range: 0...9_007_199_254_740_991)
         guard seedValue == seedValue.rounded() else { throw ConfigError(keyPath: "seed", reason: "expected an integer, found \(seedValue)") }
         let trials = try top.int("trials", minimum: 1)
+        let pairedSeeds = try top.bool("pairedSeeds", default: false)
         let config = top.value("config") ?? .object([:])
         guard case .object = config else { throw ConfigError(keyPath: "config", reason: "expected an object, found \(config.typeName)") }
 
@@ -81,7 +82,7 @@ extension ExperimentSpec {
             }
         }
         return ExperimentSpec(file: file, name: name, description: description, kind: kindName, seed: UInt64(seedValue),
-                              config: config, variants: variants, tables: tables)
+                              config: config, variants: variants, tables: tables, pairedSeeds: pairedSeeds)
     }
 
     private static func parseTable(_ value: JSONValue, path: String, variants: [String]) throws -> TableSpec {

@@ -19,6 +19,9 @@ public struct ExperimentSpec: Sendable {
     public var variants: [Variant]
     /// The tables.
     public var tables: [TableSpec]
+    /// Whether trial `i` of every variant gets the same seed (a paired design: the variants
+    /// differ only in their config, not in initialization or data order).
+    public var pairedSeeds: Bool
 
     /// One named set of config overrides.
     public struct Variant: Sendable, Equatable {
@@ -33,7 +36,7 @@ public struct ExperimentSpec: Sendable {
     }
 
     public init(file: String, name: String, description: String? = nil, kind: String, seed: UInt64,
-                config: JSONValue, variants: [Variant], tables: [TableSpec]) {
+                config: JSONValue, variants: [Variant], tables: [TableSpec], pairedSeeds: Bool = false) {
         self.file = file
         self.name = name
         self.description = description
@@ -42,18 +45,21 @@ public struct ExperimentSpec: Sendable {
         self.config = config
         self.variants = variants
         self.tables = tables
+        self.pairedSeeds = pairedSeeds
     }
 
     /// The part of the spec that decides what trials compute, in canonical form: name, kind,
     /// seed and each variant's resolved config. Tables and trial counts are left out, so
     /// editing a table or raising `trials` keeps the run (and its finished trials).
     public var identity: JSONValue {
-        .object([
+        var fields: [String: JSONValue] = [
             "name": .string(name),
             "kind": .string(kind),
             "seed": .string(String(seed)),
             "variants": .array(variants.map { .object(["name": .string($0.name), "config": $0.config]) }),
-        ])
+        ]
+        if pairedSeeds { fields["pairedSeeds"] = .bool(true) }  // absent when false: older run ids stay
+        return .object(fields)
     }
 
     /// The run id: the first 16 hex digits of the SHA-256 of `identity`'s canonical text.
@@ -70,14 +76,14 @@ public struct ExperimentSpec: Sendable {
         for index in 0..<most {
             for variant in variants where index < variant.trials {
                 out.append(PlannedTrial(variant: variant.name, index: index,
-                                        seed: Self.trialSeed(base: seed, variant: variant.name, index: index),
+                                        seed: Self.trialSeed(base: seed, variant: pairedSeeds ? "" : variant.name, index: index),
                                         config: variant.config))
             }
         }
         return out
     }
 
-    /// The seed of trial `index` of `variant`: FNV-1a over (base, variant name, index), then
+    /// The seed of trial `index` of `variant` (`""` for paired seeds): FNV-1a over (base, variant name, index), then
     /// the SplitMix64 finalizer, kept below 2^63 so it fits SQLite's integers.
     public static func trialSeed(base: UInt64, variant: String, index: Int) -> UInt64 {
         var h: UInt64 = 0xcbf2_9ce4_8422_2325

@@ -22,7 +22,8 @@ import SculptRecipes
 /// Metrics: `finalAccuracy` (test accuracy after the last epoch), `testLoss`, `trainAccuracy`
 /// and `trainLoss` (last epoch's running values), `ratio`, `lossFactor{k}` (probe loss just after
 /// / just before operation k), `epochFactor{k}` (training loss of the epoch after / the epoch
-/// before operation k), `medianLossFactor`, `medianEpochFactor`, `parametersStart`,
+/// before operation k), `medianLossFactor`, `medianEpochFactor`, `maxLossFactorDeviation` (largest
+/// |lossFactor - 1|: rounding only for function-preserving operations), `parametersStart`,
 /// `parametersFinal`, `operationMilliseconds` and `epochSeconds` (means), `seconds`.
 public struct InterruptibleTrial: TrialKind {
     public init() {}
@@ -161,6 +162,7 @@ public struct InterruptibleTrial: TrialKind {
             metrics["lossFactor\(k + 1)"] = event.lossFactor
             metrics["epochFactor\(k + 1)"] = event.epochFactor ?? .nan
         }
+        metrics["maxLossFactorDeviation"] = applied.map { abs($0.lossFactor - 1) }.max() ?? .nan
         metrics["medianLossFactor"] = ScheduledTraining.median(applied.map(\.lossFactor)) ?? .nan
         metrics["medianEpochFactor"] = ScheduledTraining.median(applied.compactMap(\.epochFactor)) ?? .nan
         metrics["operationMilliseconds"] = applied.isEmpty ? .nan : applied.reduce(0) { $0 + $1.seconds } * 1000 / Double(applied.count)

@@ -167,6 +167,22 @@ import SculptExperimentsTestKinds
         #expect(otherSeed.runID != a.runID)
     }
 
+    @Test("paired seeds give trial i of every variant the same seed, and only then change the run id")
+    func pairedSeedsShareSeedsAcrossVariants() throws {
+        let plain = try parseSpec(arithmeticSpec())
+        let paired = try parseSpec(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": true"))
+        let unpaired = try parseSpec(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": false"))
+        #expect(paired.pairedSeeds && !plain.pairedSeeds)
+        #expect(unpaired.runID == plain.runID)
+        #expect(paired.runID != plain.runID)
+        let seeds = Dictionary(grouping: paired.plan(), by: \.index).mapValues { Set($0.map(\.seed)) }
+        #expect(seeds.values.allSatisfy { $0.count == 1 })
+        #expect(Set(seeds.values.map { $0.first! }).count == seeds.count)  // different trials, different seeds
+        let plainSeeds = Dictionary(grouping: plain.plan(), by: \.index).mapValues { Set($0.map(\.seed)) }
+        #expect(plainSeeds.values.allSatisfy { $0.count == 2 })
+        #expect(try specError(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": 1")) != nil)
+    }
+
     @Test func variantsMergeOverridesIntoTheBaseConfig() throws {
         let spec = try parseSpec(arithmeticSpec(extraConfig: ", \"sleepSeconds\": 0.5"))
         #expect(spec.variants.map(\.name) == ["small", "large"])
