@@ -53,6 +53,15 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The shape of one sample: [1, 28, 28] for MNIST-style data, [3, 32, 32] for CIFAR.
+    public var sampleShape: [Int] { isCIFAR ? [3, 32, 32] : [1, 28, 28] }
+
+    /// The number of classes: 10, or 100 (20 coarse) for CIFAR-100.
+    public var classCount: Int {
+        if case .cifar100(_, let labels) = self { return labels == .fine ? 100 : 20 }
+        return 10
+    }
+
     /// Loads the training and test sets. MNIST-style pixels are scaled to [0, 1]; CIFAR pixels
     /// are normalized per channel with the training set's mean and standard deviation.
     public func load() throws -> (train: ImageDataset, test: ImageDataset) {

@@ -72,7 +72,7 @@ public struct LotteryTicketTrial: TrialKind {
     public func validate(config: JSONValue) throws {
         let s = try read(config)
         // Check the model (and structured pruning's needs) on the data's usual sample shape.
-        let shape = s.source.isCIFAR ? [3, 32, 32] : [1, 28, 28]
+        let shape = s.source.sampleShape
         let architecture: Architecture
         do { architecture = try LotteryTicketModel.architecture(named: s.model, inputShape: shape, classes: 10) } catch {
             throw ConfigError(keyPath: "model", reason: "\(error)")

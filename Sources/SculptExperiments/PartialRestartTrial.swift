@@ -37,12 +37,10 @@ public struct PartialRestartTrial: TrialKind {
         var testLimit: Int
 
         func architecture() throws -> Architecture {
-            let input = source.isCIFAR ? [3, 32, 32] : [1, 28, 28]
-            var classes = 10
-            if case .cifar100(_, let labels) = source { classes = labels == .fine ? 100 : 20 }
-            do { return try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: input, classes: classes) } catch {
-                throw ConfigError(keyPath: "model", reason: "\(error)")
-            }
+            do {
+                return try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: source.sampleShape,
+                                                classes: source.classCount)
+            } catch { throw ConfigError(keyPath: "model", reason: "\(error)") }
         }
     }
 

@@ -51,12 +51,10 @@ struct PartialTrialConfig {
 
     /// The built-in architecture for 28x28 grayscale or 32x32 colour inputs and 10 classes (100 for CIFAR-100).
     func architecture(_ path: String) throws -> Architecture {
-        let input = data.isCIFAR ? [3, 32, 32] : [1, 28, 28]
-        var classes = 10
-        if case .cifar100(_, let labels) = data { classes = labels == .fine ? 100 : 20 }
         let architecture: Architecture
         do {
-            architecture = try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: input, classes: classes)
+            architecture = try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: data.sampleShape,
+                                                    classes: data.classCount)
         } catch { throw ConfigError(keyPath: ConfigReader.join(path, "model"), reason: "\(error)") }
         return batchNorm ? Self.withBatchNorm(architecture) : architecture
     }

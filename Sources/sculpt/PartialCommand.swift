@@ -226,10 +226,7 @@ struct PartialCommand: ParsableCommand {
     /// An architecture file, or a built-in model for the data's image shape and class count.
     private func partialArchitecture(_ model: String, source: DataSource) throws -> Architecture {
         if FilePaths.isFile(model) { return try resolveArchitecture(model) }
-        let input = source.isCIFAR ? [3, 32, 32] : [1, 28, 28]
-        var classes = 10
-        if case .cifar100(_, let labels) = source { classes = labels == .fine ? 100 : 20 }
-        do { return try Architecture.builtin(named: model, widthMultiplier: width, inputShape: input, classes: classes) } catch {
+        do { return try Architecture.builtin(named: model, widthMultiplier: width, inputShape: source.sampleShape, classes: source.classCount) } catch {
             throw UsageError("--model \(model): not an architecture file, and \(error)")
         }
     }

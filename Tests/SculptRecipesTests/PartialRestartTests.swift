@@ -16,19 +16,6 @@ private let tinyCNN = Architecture(inputShape: [1, 8, 8], layers: [
     .flatten, .dense(inputs: 24, outputs: 3, bias: true),
 ])
 
-/// Images whose class is the brightest third of the picture (learnable in a few epochs).
-private func tinyData(_ n: Int, seed: UInt64) -> TensorDataset {
-    var rng = RandomSource(seed: seed)
-    let x = Tensor.uniform([n, 1, 8, 8], 0, 0.5, using: &rng)
-    let y = Tensor(zeros: [n])
-    for i in 0..<n {
-        let c = rng.index(below: 3)
-        y.data[i] = Float(c)
-        for r in 0..<8 { for col in (c * 3)..<Swift.min(c * 3 + 2, 8) { x.data[i * 64 + r * 8 + col] += 0.5 } }
-    }
-    return TensorDataset(inputs: x, targets: y, classCount: 3)
-}
-
 private func tinyConfiguration() -> PartialRestartConfiguration {
     var c = PartialRestartConfiguration()
     c.restarts = 2
@@ -54,7 +41,7 @@ func uselessFiltersAreTheLowestScores() throws {
         for j in 0..<9 { conv.weight.value.data[f * 9 + j] = 0 }
         conv.bias!.value.data[f] = 0
     }
-    let data = tinyData(40, seed: 1)
+    let data = brightThirdImages(40, seed: 1)
     var c = tinyConfiguration()
     let recipe = PartialRestart(configuration: c)
     let layers = try recipe.check(network)
@@ -116,7 +103,7 @@ func resetTouchesOnlySelectedFilters() throws {
 func resumeEqualsUninterrupted() throws {
     let folder = TemporaryDirectory("partial-restart")
     defer { folder.remove() }
-    let train = tinyData(96, seed: 2), test = tinyData(48, seed: 3)
+    let train = brightThirdImages(96, seed: 2), test = brightThirdImages(48, seed: 3)
     let c = tinyConfiguration()
     var whole = PartialRestart(configuration: c)
     let copy = folder.file("interrupted")
@@ -158,7 +145,7 @@ func resumeEqualsUninterrupted() throws {
 
 @Test("bad fractions, counts and layers are errors before any training")
 func badInputFailsBeforeTraining() throws {
-    let train = tinyData(16, seed: 2)
+    let train = brightThirdImages(16, seed: 2)
     func attempt(_ change: (inout PartialRestartConfiguration) -> Void) -> PartialRestartError? {
         var c = tinyConfiguration()
         change(&c)

@@ -21,19 +21,6 @@ private let scheduleCNN = Architecture(inputShape: [1, 8, 8], layers: [
     .dense(inputs: 8, outputs: 3, bias: true),
 ])
 
-/// Images whose class is the brighter third of the picture.
-private func scheduleData(_ n: Int, seed: UInt64) -> TensorDataset {
-    var rng = RandomSource(seed: seed)
-    let x = Tensor.uniform([n, 1, 8, 8], 0, 0.5, using: &rng)
-    let y = Tensor(zeros: [n])
-    for i in 0..<n {
-        let c = rng.index(below: 3)
-        y.data[i] = Float(c)
-        for r in 0..<8 { for col in (c * 3)..<Swift.min(c * 3 + 2, 8) { x.data[i * 64 + r * 8 + col] += 0.5 } }
-    }
-    return TensorDataset(inputs: x, targets: y, classCount: 3)
-}
-
 private func makeRun(seed: UInt64 = 5) throws -> TrainingRun {
     var rng = RandomSource(seed: seed)
     let network = try Network(scheduleCNN, rng: &rng)
@@ -140,7 +127,7 @@ func validationFollowsTheEvolvingNetwork() throws {
 
 @Test("a scheduled run applies each entry after its epoch, records it with its loss factors, and function-preserving operations measure a factor of 1")
 func scheduledRunAppliesAndMeasures() throws {
-    let data = scheduleData(96, seed: 2)
+    let data = brightThirdImages(96, seed: 2)
     let run = try makeRun()
     let schedule = try entries(["1:zero-expand:c1:0.5", "1:expand:f1:to=12", "2:minweight:c2:0.5", "2:eigenremove:f1:to=6:rank=0.5", "3:freeze:c1"])
     let scheduled = try ScheduledTraining(run: run, schedule: schedule, epochs: 4, probe: PrefixDataset(data, count: 48))
@@ -167,7 +154,7 @@ func scheduledRunAppliesAndMeasures() throws {
 @Test("a scheduled run saved after any epoch and resumed ends bit for bit as the uninterrupted run, and can extend its schedule")
 func scheduledRunResumesExactly() throws {
     BLAS.setThreads(1)
-    let data = scheduleData(64, seed: 3)
+    let data = brightThirdImages(64, seed: 3)
     let texts = ["0:zero-expand:f1:0.25", "1:random-remove:c2:0.5", "2:reinit:c1:0.5:init=he", "3:expand:c2:0.5"]
     let straight = try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4, probe: PrefixDataset(data, count: 32))
     try straight.train(data)
@@ -204,7 +191,7 @@ func scheduledRunResumesExactly() throws {
 func requestsAreAppliedAfterTheEpoch() throws {
     let folder = TemporaryDirectory("sculpt-requests")
     defer { folder.remove() }
-    let data = scheduleData(64, seed: 4)
+    let data = brightThirdImages(64, seed: 4)
     let run = try makeRun()
     let scheduled = try ScheduledTraining(run: run, schedule: try entries(["2:minweight:f1:0.5"]), epochs: 4, probe: PrefixDataset(data, count: 32))
     let requests = folder.file("requests")
