@@ -265,6 +265,8 @@ public final class ScheduledTraining {
                 let (event, after) = try apply(check, source: .request, entry: nil, before: probeScore, text: line)
                 probeScore = after
                 events.append(event)
+            } catch ScheduleError.invalidEntry(let index, let text, let reason) where index > 0 {
+                events.append(rejection(line, epoch: epoch, reason: "it would make the scheduled entry \(text) impossible: \(reason)"))
             } catch {
                 let reason = (error as? ScheduleError)?.reason ?? "\(error)"
                 events.append(rejection(line, epoch: epoch, reason: reason))

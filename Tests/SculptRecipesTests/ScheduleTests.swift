@@ -211,6 +211,15 @@ func requestsAreAppliedAfterTheEpoch() throws {
     // Removing every unit of f1 is refused (and would also break the scheduled minweight on f1).
     #expect(requested[2].rejected != nil)
     #expect(scheduled.events.filter { $0.source == .schedule }.count == 1)
+    // A request that would break a later scheduled entry is refused and says which.
+    let guarded = try ScheduledTraining(run: try makeRun(), schedule: try entries(["2:minweight:layers.4:0.5"]), epochs: 3,
+                                        probe: PrefixDataset(data, count: 32))
+    guarded.requestsFile = requests
+    try Array("fold-bn:layers.0\n".utf8).write(toFile: requests)
+    try guarded.train(data)
+    let refused = try #require(guarded.events.first { $0.source == .request })
+    #expect(refused.rejected?.contains("would make the scheduled entry 2:minweight:layers.4:0.5 impossible") == true, "\(refused.rejected ?? "")")
+    #expect(guarded.events.filter(\.applied).count == 1)
     #expect(!FileManager.default.fileExists(atPath: requests))
 }
 
