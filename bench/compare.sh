@@ -13,7 +13,11 @@
 # (/tmp/peers-venv, made by `bash <shared>/bench/peers/setup.sh`), PEERS_DIR (the folder of
 # torch_bench.py; default ../shared/bench/peers next to this repository, or
 # /work/shared/bench/peers), TORCH_WAIT_IDLE (seconds torch_bench waits for a quiet machine,
-# default 10), GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX).
+# default 10), GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX),
+# SCRATCH_PATH (swift build --scratch-path for the release build, e.g. /tmp/sculpt-release, so it
+# does not share .build with a debug build), SCULPT (a prebuilt sculpt binary: no build at all).
+# WORKLOADS may include svd (W4): both sides run and their raw records are kept in OUT
+# (sculpt.jsonl, torch-svd.json), but the summary table below does not print W4 rows.
 # Nothing is written inside the repository.
 set -euo pipefail
 
@@ -38,9 +42,16 @@ echo "   workloads $WORKLOADS, threads $THREADS, reps $REPS; raw results in $OUT
 echo "   cpu: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(nproc) cores"
 echo "   load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-echo "-- building the release binary"
-(cd "$repo" && swift build -c release --product sculpt 2>&1 | tail -1)
-bin="$(cd "$repo" && swift build -c release --show-bin-path)/sculpt"
+if [ -n "${SCULPT:-}" ]; then
+  echo "-- using the prebuilt binary SCULPT=$SCULPT (no build)"
+  bin="$SCULPT"
+else
+  scratch=()
+  if [ -n "${SCRATCH_PATH:-}" ]; then scratch=(--scratch-path "$SCRATCH_PATH"); fi
+  echo "-- building the release binary${SCRATCH_PATH:+ (scratch path $SCRATCH_PATH)}"
+  (cd "$repo" && swift build -c release "${scratch[@]}" --product sculpt 2>&1 | tail -1)
+  bin="$(cd "$repo" && swift build -c release "${scratch[@]}" --show-bin-path)/sculpt"
+fi
 
 run_c=0
 c_file=""
