@@ -242,8 +242,7 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         case (nil, let f?):
             guard f > 0, f < 1 else { throw bad("the fraction of units must lie in (0, 1), got \(JSONValue.numberText(f))") }
             let count = Swift.max(1, UnitCount.share(f, of: group.count))
-            return UnitWeightNorms.measure(group).sorted { ($0.incomingL2, $0.unit) < ($1.incomingL2, $1.unit) }
-                .prefix(count).map(\.unit).sorted()
+            return UnitWeightNorms.smallestIncoming(count, of: group)
         case (nil, nil): throw bad("\(operation.rawValue) needs units=... or a fraction")
         case (_?, _?): throw bad("give units= or a fraction, not both")
         }

@@ -26,4 +26,10 @@ extension UnitWeightNorms {
                                    outgoingL1: Float(l1[1]), outgoingL2: Float(l2[1].squareRoot()))
         }
     }
+
+    /// The `count` units of `group` with the smallest incoming L2 norms (ties to the lower
+    /// index), in ascending unit order.
+    public static func smallestIncoming(_ count: Int, of group: UnitGroup) -> [Int] {
+        measure(group).sorted { ($0.incomingL2, $0.unit) < ($1.incomingL2, $1.unit) }.prefix(count).map(\.unit).sorted()
+    }
 }

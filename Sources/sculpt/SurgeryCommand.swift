@@ -169,7 +169,7 @@ struct Surgery: ParsableCommand {
             let group: UnitGroup
             do { group = try UnitGroup(network: network, layer: path) } catch { throw UsageError("--layer \(path): \(error)") }
             let count = Swift.max(1, Int((f * Double(group.count)).rounded(.down)))
-            return UnitWeightNorms.measure(group).sorted { ($0.incomingL2, $0.unit) < ($1.incomingL2, $1.unit) }.prefix(count).map(\.unit).sorted()
+            return UnitWeightNorms.smallestIncoming(count, of: group)
         case (nil, nil): throw UsageError("--op \(op) needs --units or --fraction")
         case (_?, _?): throw UsageError("--units and --fraction: give one of them")
         }
