@@ -90,6 +90,8 @@ public final class ScheduledTraining {
     public private(set) var events: [ScheduleEvent] = []
     /// The last epoch whose operations have run (-1: none yet).
     public private(set) var appliedThrough = -1
+    /// The pending entries as validation resolved them when the run was set up (or resumed).
+    public private(set) var pendingSteps: [SchedulePreviewStep] = []
     /// Set by a `stop` request; the run ends after the current epoch's operations.
     public private(set) var stopRequested = false
     /// Loss factors are measured on these samples (eval mode).
@@ -110,7 +112,7 @@ public final class ScheduledTraining {
         self.probe = probe
         try check()
         appliedThrough = run.completedEpochs > 0 ? run.completedEpochs : -1
-        try schedule.validate(against: run.network, epochs: epochs, appliedThrough: appliedThrough)
+        pendingSteps = try schedule.validate(against: run.network, epochs: epochs, appliedThrough: appliedThrough)
     }
 
     private init(run: TrainingRun, state: State, probe: Dataset) {
@@ -194,7 +196,8 @@ public final class ScheduledTraining {
         guard scheduled.epochs >= run.completedEpochs else {
             throw ScheduleError.invalidConfiguration("the run has already trained \(run.completedEpochs) epochs; \(scheduled.epochs) epochs is fewer")
         }
-        try scheduled.schedule.validate(against: run.network, epochs: scheduled.epochs, appliedThrough: state.appliedThrough)
+        scheduled.pendingSteps = try scheduled.schedule.validate(against: run.network, epochs: scheduled.epochs,
+                                                                 appliedThrough: state.appliedThrough)
         return scheduled
     }
 

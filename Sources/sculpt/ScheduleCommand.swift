@@ -73,7 +73,7 @@ struct ScheduleCommand: ParsableCommand {
             }
         } catch { throw UsageError(options.resume != nil ? "--resume \(options.resume!): \(error)" : "--at/--schedule: \(error)") }
 
-        let preview = try scheduled.schedule.validate(against: run.network, epochs: scheduled.epochs, appliedThrough: scheduled.appliedThrough)
+        let preview = scheduled.pendingSteps
         if dryRun {
             if options.json { try Output.printJSON(DryRunResult(parameters: run.network.parameterCount, epochs: scheduled.epochs, steps: preview)); return }
             print("schedule of \(preview.count) operations, checked against the network as it will evolve (\(run.network.parameterCount) parameters now):")
