@@ -1,27 +1,28 @@
 #!/usr/bin/env python3
-"""PyTorch loads Sculpt checkpoints: rebuild, load strictly, evaluate, compare with `sculpt eval`.
+"""PyTorch and Sculpt exchange models: the round trip of tools/torch_to_sculpt.py, and a load check.
 
-A Sculpt checkpoint folder holds architecture.json (the layer specs, Sources/SculptNN/
-LayerSpec+Codable.swift) and weights.safetensors (PyTorch names and layouts: the state_dict of
-the equivalent nn.Sequential). For each folder this script
+Round trip (no checkpoint arguments): for a few PyTorch nn.Sequential models covering every layer
+type tools/torch_to_sculpt.py writes (Linear, Conv2d, BatchNorm1d/2d with non-trivial running
+statistics, ReLU, LeakyReLU, Tanh, Sigmoid, MaxPool2d, AvgPool2d, AdaptiveAvgPool2d(1) + Flatten,
+Dropout, Identity), this script
 
-  1. builds that nn.Sequential from architecture.json, held as the `layers` attribute of a small
-     wrapper module (Sculpt's names are layers.N.weight); a residual block is a small module with
-     `body` and `projection` Sequentials, so its names are layers.N.body.K.* / layers.N.projection.K.*;
-  2. loads weights.safetensors with safetensors.torch.load_file + load_state_dict(strict=True)
-     (every tensor name and shape must match: missing, unexpected or mis-shaped tensors fail);
-  3. evaluates it in eval mode on the Fashion-MNIST test set (pixels / 255, no further
-     normalization, as Sculpt's loader; reshaped to the architecture's input shape), in float32
-     batches of 128: mean cross-entropy loss and accuracy;
-  4. with --sculpt BIN, runs `BIN eval CKPT --data fashion-mnist:DIR --json` and compares.
+  1. writes the model as a Sculpt checkpoint (`write_checkpoint`);
+  2. runs exact surgery on it with `BIN surgery`: fold-bn (every BatchNorm folded into the layer
+     before it), expand (WeakExpand of the first layer by half its width) and zero-expand;
+  3. reads each result back into PyTorch (`from_sculpt`, strict: every name and shape must match)
+     and compares its outputs with the original model's on 16 seeded uniform(-1, 1) samples in
+     eval mode: max |difference| <= --tolerance x max(1, max |output|) (default 1e-5), and checks
+     that the surgery changed the structure (BatchNorms gone, the layer wider).
 
-`sculpt` has no command that dumps per-sample outputs, so the comparison is of test accuracy
-(exact count of correct predictions out of 10,000) and mean test loss.
+    /tmp/peers-venv/bin/python bench/torch_load_check.py --sculpt .build/debug/sculpt [--json]
 
-    /tmp/peers-venv/bin/python bench/torch_load_check.py /tmp/ck-cnn /tmp/ck-vgg \\
-        --sculpt /tmp/sculpt-release/release/sculpt [--threads 2] [--json]
+Load check (checkpoint folders given): rebuilds each Sculpt checkpoint in PyTorch, loads it
+strictly, evaluates it on the Fashion-MNIST test set (pixels / 255, batches of 128) and, with
+--sculpt, compares accuracy and mean loss with `BIN eval CKPT --json`:
 
-Exit status 1 if a checkpoint fails to load or the accuracies differ by more than --tolerance.
+    /tmp/peers-venv/bin/python bench/torch_load_check.py /tmp/ck-cnn /tmp/ck-vgg --sculpt BIN
+
+Exit status 1 when any check fails, 2 on bad arguments.
 """
 import argparse
 import gzip
@@ -30,201 +31,205 @@ import os
 import struct
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from safetensors.torch import load_file
 
-FMNIST_DIR = "/usr/share/datasets/fashion-mnist"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_to_sculpt import from_sculpt, max_output_difference, write_checkpoint  # noqa: E402
 
-
-class Residual(nn.Module):
-    """y = body(x) + projection(x) (identity shortcut when there is no projection)."""
-
-    def __init__(self, body, projection):
-        super().__init__()
-        self.body = body
-        if projection is not None:
-            self.projection = projection
-        else:
-            self.projection = None
-
-    def forward(self, x):
-        return self.body(x) + (x if self.projection is None else self.projection(x))
+FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
 
-class Net(nn.Module):
-    """The network: `layers` is the nn.Sequential, so names are layers.N.* as in Sculpt's files."""
+# ---------------------------------------------------------------------------- round trip
 
-    def __init__(self, layers):
-        super().__init__()
-        self.layers = layers
-
-    def forward(self, x):
-        return self.layers(x)
-
-
-class GlobalAvgPool(nn.Module):
-    """[B, C, H, W] -> [B, C] (Sculpt's global_avgpool outputs [C])."""
-
-    def forward(self, x):
-        return x.mean(dim=(2, 3))
+def models():
+    """(name, nn.Sequential, input shape, first layer's path, its output width) of each round trip."""
+    mlp = nn.Sequential(nn.Linear(20, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.2),
+                        nn.Linear(16, 12), nn.LeakyReLU(0.1), nn.Linear(12, 8), nn.Tanh(),
+                        nn.Linear(8, 5), nn.Sigmoid())
+    cnn = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), nn.ReLU(), nn.MaxPool2d(2),
+                        nn.Conv2d(8, 12, 3, padding=1, bias=False), nn.BatchNorm2d(12), nn.ReLU(), nn.AvgPool2d(2),
+                        nn.Flatten(), nn.Linear(12 * 4 * 4, 10))
+    gap = nn.Sequential(nn.Conv2d(1, 6, 3), nn.ReLU(), nn.Conv2d(6, 6, 3, stride=2, padding=1), nn.BatchNorm2d(6),
+                        nn.Identity(), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 4))
+    return [("mlp-bn", mlp, [20], "layers.0", 16), ("cnn-bn", cnn, [3, 16, 16], "layers.0", 8),
+            ("cnn-gap", gap, [1, 12, 12], "layers.0", 6)]
 
 
-def build(specs, shape, path="layers"):
-    """nn.Sequential of `specs` for per-sample input `shape`; returns (module, output shape)."""
-    mods = []
-    for i, s in enumerate(specs):
-        t = s["type"]
-        where = f"{path}.{i}"
-        if t == "dense":
-            assert len(shape) == 1 and shape[0] == s["inputs"], f"{where}: dense({s['inputs']}) on {shape}"
-            mods.append(nn.Linear(s["inputs"], s["outputs"], bias=s.get("bias", True)))
-            shape = [s["outputs"]]
-        elif t == "conv2d":
-            k, st, p = s["kernel"], s.get("stride", 1), s.get("padding", 0)
-            assert len(shape) == 3 and shape[0] == s["inputs"], f"{where}: conv2d({s['inputs']}) on {shape}"
-            mods.append(nn.Conv2d(s["inputs"], s["outputs"], k, stride=st, padding=p, bias=s.get("bias", True)))
-            shape = [s["outputs"], (shape[1] + 2 * p - k) // st + 1, (shape[2] + 2 * p - k) // st + 1]
-        elif t in ("maxpool2d", "avgpool2d"):
-            k = s["kernel"]
-            st, p = s.get("stride", k), s.get("padding", 0)
-            # PyTorch defaults (floor mode; AvgPool2d counts padded zeros), as Sculpt's layers.
-            mods.append(nn.MaxPool2d(k, st, p) if t == "maxpool2d" else nn.AvgPool2d(k, st, p))
-            shape = [shape[0], (shape[1] + 2 * p - k) // st + 1, (shape[2] + 2 * p - k) // st + 1]
-        elif t == "global_avgpool":
-            mods.append(GlobalAvgPool())
-            shape = [shape[0]]
-        elif t == "batchnorm":
-            f, m, e = s["features"], s.get("momentum", 0.1), s.get("epsilon", 1e-5)
-            assert shape[0] == f, f"{where}: batchnorm({f}) on {shape}"
-            mods.append((nn.BatchNorm2d if len(shape) == 3 else nn.BatchNorm1d)(f, eps=e, momentum=m))
-        elif t == "relu":
-            mods.append(nn.ReLU())
-        elif t == "leaky_relu":
-            mods.append(nn.LeakyReLU(s.get("slope", 0.01)))
-        elif t == "tanh":
-            mods.append(nn.Tanh())
-        elif t == "sigmoid":
-            mods.append(nn.Sigmoid())
-        elif t == "identity":
-            mods.append(nn.Identity())
-        elif t == "dropout":
-            mods.append(nn.Dropout(s["probability"]))
-        elif t == "flatten":
-            mods.append(nn.Flatten())
-            shape = [int(np.prod(shape))]
-        elif t == "residual":
-            body, out = build(s["body"], shape, where + ".body")
-            proj = None
-            if s.get("projection") is not None:
-                proj, pout = build(s["projection"], shape, where + ".projection")
-                assert pout == out, f"{where}: body gives {out}, projection {pout}"
-            else:
-                assert out == shape, f"{where}: body gives {out}, identity shortcut {shape}"
-            mods.append(Residual(body, proj))
-            shape = out
-        else:
-            raise ValueError(f"{where}: unknown layer type {t!r}")
-    return nn.Sequential(*mods), shape
+def randomized(model, seed):
+    """The model with seeded weights and BatchNorm statistics far from their defaults, in eval mode."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, (nn.Linear, nn.Conv2d)):
+                fan_in = module.weight[0].numel()  # outputs stay of order 1, so 1e-5 is a float32 test
+                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 2 / fan_in ** 0.5)
+                if module.bias is not None:
+                    module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
+            elif isinstance(module, nn.modules.batchnorm._BatchNorm):
+                c = module.num_features
+                module.weight.copy_(torch.rand(c, generator=generator) + 0.5)
+                module.bias.copy_(torch.randn(c, generator=generator) * 0.2)
+                module.running_mean.copy_(torch.randn(c, generator=generator) * 0.5)
+                module.running_var.copy_(torch.rand(c, generator=generator) * 1.5 + 0.5)
+    return model.eval()
 
 
-def load_checkpoint(folder):
-    arch = json.load(open(os.path.join(folder, "architecture.json")))
-    layers, out_shape = build(arch["layers"], list(arch["inputShape"]))
-    model = Net(layers)
-    state = load_file(os.path.join(folder, "weights.safetensors"))
-    # Sculpt saves BatchNorm's running_mean/running_var but not num_batches_tracked (a counter
-    # only used when momentum is None); add it so that strict loading checks everything else.
-    for name, buf in model.state_dict().items():
-        if name.endswith("num_batches_tracked") and name not in state:
-            state[name] = torch.zeros_like(buf)
-    result = model.load_state_dict(state, strict=True)
-    assert not result.missing_keys and not result.unexpected_keys, result
-    model.eval()
-    return arch, model, out_shape, len(state)
+def surgery(binary, source, target, *flags):
+    """`BIN surgery SOURCE FLAGS --out TARGET --json`, as a dict; raises with its stderr."""
+    run = subprocess.run([binary, "surgery", source, *flags, "--out", target, "--json"], capture_output=True, text=True)
+    if run.returncode != 0:
+        raise RuntimeError(f"sculpt surgery {' '.join(flags)}: exit {run.returncode}: {run.stderr.strip()}")
+    return json.loads(run.stdout)
 
+
+def width(net, path):
+    """Output units of the layer at `path` (layers.N) of a from_sculpt network."""
+    layer = net.layers[int(path.split(".")[1])]
+    return layer.out_features if isinstance(layer, nn.Linear) else layer.out_channels
+
+
+def round_trip(name, model, shape, first, units, binary, folder, tolerance):
+    """The records of one model's round trips (identity, fold-bn, expand, zero-expand)."""
+    checkpoint = os.path.join(folder, name)
+    write_checkpoint(model, shape, checkpoint)
+    batchnorms = sum(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in model.modules())
+    trips = [("write + read", None, [], lambda net: True),
+             ("fold-bn", "fold", ["--op", "fold-bn"],
+              lambda net: not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in net.modules())),
+             ("expand (WeakExpand)", "expand", ["--op", "expand", "--layer", first, "--to", str(units + units // 2)],
+              lambda net: width(net, first) == units + units // 2),
+             ("zero-expand", "zero", ["--op", "zero-expand", "--layer", first, "--to", str(units + 1)],
+              lambda net: width(net, first) == units + 1)]
+    records = []
+    for label, suffix, flags, changed in trips:
+        record = {"model": name, "operation": label, "batchnorms": batchnorms}
+        try:
+            target = checkpoint
+            if suffix:
+                target = f"{checkpoint}-{suffix}"
+                record["sculpt_output_difference"] = surgery(binary, checkpoint, target, *flags)["outputMaxAbsDifference"]
+            back = from_sculpt(target)
+            difference, scale = max_output_difference(model, back, shape)
+            record.update(max_output_difference=difference, max_output=scale, structure_changed=changed(back),
+                          ok=difference <= tolerance * max(1.0, scale) and changed(back))
+        except Exception as error:  # a failed load or surgery is what this check reports
+            record.update(error=f"{type(error).__name__}: {error}", ok=False)
+        records.append(record)
+    return records
+
+
+def run_round_trips(args):
+    if not args.sculpt:
+        print("torch_load_check: the round trip needs --sculpt BIN (the sculpt binary)", file=sys.stderr)
+        return 2
+    failed = False
+    with tempfile.TemporaryDirectory(prefix="sculpt-roundtrip-") as folder:
+        for seed, (name, model, shape, first, units) in enumerate(models()):
+            for record in round_trip(name, randomized(model, seed), shape, first, units, args.sculpt, folder,
+                                     args.tolerance):
+                failed |= not record["ok"]
+                if args.json:
+                    print(json.dumps(record), flush=True)
+                elif "error" in record:
+                    print(f"FAIL {name}: {record['operation']}: {record['error']}", flush=True)
+                else:
+                    print(f"{'ok  ' if record['ok'] else 'FAIL'} {name}: PyTorch -> Sculpt -> {record['operation']} "
+                          f"-> PyTorch: output max |difference| {record['max_output_difference']:.2g} "
+                          f"(max |output| {record['max_output']:.3g})"
+                          + ("" if record["structure_changed"] else "; the structure did not change"), flush=True)
+    return 1 if failed else 0
+
+
+# ---------------------------------------------------------------------------- load check
 
 def read_idx(path):
     with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = struct.unpack(">" + "I" * dims, data[4:4 + 4 * dims])
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
-
-
-def fashion_mnist_test(directory):
-    x = read_idx(os.path.join(directory, "t10k-images-idx3-ubyte.gz"))
-    y = read_idx(os.path.join(directory, "t10k-labels-idx1-ubyte.gz"))
-    return torch.from_numpy(x.astype(np.float32) / 255), torch.from_numpy(y.astype(np.int64))
+        raw = f.read()
+    rank = raw[3]
+    shape = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
+    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
 
 
 @torch.no_grad()
-def evaluate(model, in_shape, x, y, batch=128):
-    loss_sum, correct = 0.0, 0
+def evaluate(net, x, y, batch=128):
+    """(mean cross-entropy, accuracy, correct count) of `net` on images x, labels y."""
+    loss, correct = 0.0, 0
     for i in range(0, len(x), batch):
-        xb = x[i:i + batch].reshape(-1, *in_shape)
-        logits = model(xb)
-        loss_sum += F.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
+        logits = net(x[i:i + batch].reshape(-1, *net.input_shape))
+        loss += F.cross_entropy(logits, y[i:i + batch], reduction="sum").item()
         correct += (logits.argmax(1) == y[i:i + batch]).sum().item()
-    return loss_sum / len(x), correct / len(x), correct
+    return loss / len(x), correct / len(x), correct
 
 
-def sculpt_eval(binary, folder, directory, threads):
-    env = dict(os.environ)
-    if threads:
-        env["OPENBLAS_NUM_THREADS"] = str(threads)
-    out = subprocess.run([binary, "eval", folder, "--data", f"fashion-mnist:{directory}", "--json"],
-                         check=True, capture_output=True, text=True, env=env).stdout
-    return json.loads(out)
+def check_checkpoint(folder, x, y, args):
+    record = {"checkpoint": folder}
+    try:
+        net = from_sculpt(folder)
+    except Exception as error:  # a strict-load failure is the thing this check reports
+        record.update(load_error=f"{type(error).__name__}: {error}", ok=False)
+        return record
+    loss, accuracy, correct = evaluate(net, x, y)
+    record.update(tensors=len(net.state_dict()), parameters=sum(t.numel() for t in net.parameters()),
+                  torch_test_loss=loss, torch_test_accuracy=accuracy, torch_correct=correct, ok=True)
+    if args.sculpt:
+        env = dict(os.environ, **({"OPENBLAS_NUM_THREADS": str(args.threads)} if args.threads else {}))
+        out = subprocess.run([args.sculpt, "eval", folder, "--data", f"fashion-mnist:{args.data}", "--json"],
+                             check=True, capture_output=True, text=True, env=env).stdout
+        s = json.loads(out)
+        record.update(sculpt_test_loss=s["testLoss"], sculpt_test_accuracy=s["testAccuracy"],
+                      accuracy_diff=abs(accuracy - s["testAccuracy"]), loss_diff=abs(loss - s["testLoss"]))
+        record["ok"] = record["accuracy_diff"] <= args.tolerance and s["parameters"] == record["parameters"]
+    return record
 
 
-def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("checkpoints", nargs="+", help="Sculpt checkpoint folders")
-    p.add_argument("--data", default=FMNIST_DIR, help="Fashion-MNIST folder (IDX .gz files)")
-    p.add_argument("--sculpt", default=None, help="the sculpt binary: also run `sculpt eval` and compare")
-    p.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
-    p.add_argument("--tolerance", type=float, default=1e-4, help="largest accepted accuracy difference")
-    p.add_argument("--json", action="store_true", help="one JSON object per checkpoint")
-    args = p.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    x, y = fashion_mnist_test(args.data)
+def run_load_checks(args):
+    images = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
+    x = torch.from_numpy(images.astype(np.float32) / 255)
+    y = torch.from_numpy(read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte.gz")).astype(np.int64))
     failed = False
     for folder in args.checkpoints:
-        rec = {"checkpoint": folder}
-        try:
-            arch, model, out_shape, tensors = load_checkpoint(folder)
-        except Exception as e:  # a strict-load failure is the thing this script checks
-            rec["load_error"] = f"{type(e).__name__}: {e}"
-            failed = True
-            print(json.dumps(rec) if args.json else f"{folder}: LOAD FAILED: {rec['load_error']}")
-            continue
-        rec.update(tensors=tensors, parameters=sum(t.numel() for t in model.parameters()),
-                   input_shape=arch["inputShape"], output_shape=out_shape)
-        loss, acc, correct = evaluate(model, arch["inputShape"], x, y)
-        rec.update(torch_test_loss=loss, torch_test_accuracy=acc, torch_correct=correct)
-        if args.sculpt:
-            s = sculpt_eval(args.sculpt, folder, args.data, args.threads)
-            rec.update(sculpt_test_loss=s["testLoss"], sculpt_test_accuracy=s["testAccuracy"],
-                       sculpt_parameters=s["parameters"],
-                       accuracy_diff=abs(acc - s["testAccuracy"]), loss_diff=abs(loss - s["testLoss"]))
-            if rec["accuracy_diff"] > args.tolerance or s["parameters"] != rec["parameters"]:
-                failed = True
+        record = check_checkpoint(folder, x, y, args)
+        failed |= not record["ok"]
         if args.json:
-            print(json.dumps(rec), flush=True)
+            print(json.dumps(record), flush=True)
+        elif "load_error" in record:
+            print(f"{folder}: LOAD FAILED: {record['load_error']}", flush=True)
         else:
-            line = (f"{folder}: strict load OK ({tensors} tensors, {rec['parameters']:,} parameters); "
-                    f"torch test acc {acc:.4f} loss {loss:.6f}")
+            line = (f"{folder}: strict load OK ({record['parameters']:,} parameters); torch test acc "
+                    f"{record['torch_test_accuracy']:.4f} loss {record['torch_test_loss']:.6f}")
             if args.sculpt:
-                line += (f"; sculpt acc {rec['sculpt_test_accuracy']:.4f} loss {rec['sculpt_test_loss']:.6f}"
-                         f" (|d acc| {rec['accuracy_diff']:.1e}, |d loss| {rec['loss_diff']:.1e})")
+                line += (f"; sculpt acc {record['sculpt_test_accuracy']:.4f} loss {record['sculpt_test_loss']:.6f}"
+                         f" (|d acc| {record['accuracy_diff']:.1e}, |d loss| {record['loss_diff']:.1e})")
             print(line, flush=True)
-    sys.exit(1 if failed else 0)
+    return 1 if failed else 0
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoints", nargs="*", help="Sculpt checkpoint folders (none: the round trip)")
+    p.add_argument("--sculpt", help="the sculpt binary (round trip: required; load check: also compare with eval)")
+    p.add_argument("--data", default=FASHION_MNIST, help="load check: the Fashion-MNIST folder (IDX .gz files)")
+    p.add_argument("--threads", type=int, default=0, help="torch and sculpt threads (0: their defaults)")
+    p.add_argument("--tolerance", type=float, default=None,
+                   help="round trip: relative output difference (default 1e-5); load check: accuracy (1e-4)")
+    p.add_argument("--json", action="store_true", help="one JSON object per check")
+    args = p.parse_args(argv)
+    if args.sculpt and not os.access(args.sculpt, os.X_OK):
+        print(f"torch_load_check: --sculpt {args.sculpt}: not an executable file", file=sys.stderr)
+        return 2
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    if args.checkpoints:
+        args.tolerance = 1e-4 if args.tolerance is None else args.tolerance
+        return run_load_checks(args)
+    args.tolerance = 1e-5 if args.tolerance is None else args.tolerance
+    return run_round_trips(args)
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
