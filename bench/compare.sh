@@ -9,11 +9,11 @@
 #
 # W2/W3 read Fashion-MNIST from /usr/share/datasets/fashion-mnist (Debian dataset-fashion-mnist).
 # Each non-gemm workload runs Sculpt and then PyTorch back to back, so both see similar load.
+# The workloads are defined in bench/README.md; the PyTorch side is bench/torch_reference.py.
 # Environment: THREADS (default 1,2), REPS (3), WORKLOADS (painting,mlp,cnn,gemm), PEERS_VENV
-# (/tmp/peers-venv, made by `bash <shared>/bench/peers/setup.sh`), PEERS_DIR (the folder of
-# torch_bench.py; default ../shared/bench/peers next to this repository, or
-# /work/shared/bench/peers), TORCH_WAIT_IDLE (seconds torch_bench waits for a quiet machine,
-# default 10), GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX),
+# (/tmp/peers-venv, made by `bash bench/setup-peers`), TORCH_RECORDED (an earlier
+# `torch_reference.py --out` file whose figures are shown, marked RECORDED, when PyTorch does not
+# run now), TORCH_WAIT_IDLE (seconds torch_reference waits for a quiet machine, default 10), GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX),
 # SCRATCH_PATH (swift build --scratch-path for the release build, e.g. /tmp/sculpt-release, so it
 # does not share .build with a debug build), SCULPT (a prebuilt sculpt binary: no build at all).
 # WORKLOADS may include svd (W4): both sides run and their raw records are kept in OUT
@@ -28,12 +28,7 @@ WORKLOADS="${WORKLOADS:-painting,mlp,cnn,gemm}"
 PEERS_VENV="${PEERS_VENV:-/tmp/peers-venv}"
 TORCH_WAIT_IDLE="${TORCH_WAIT_IDLE:-10}"
 GEMM_ROUNDS="${GEMM_ROUNDS:-3}"
-if [ -z "${PEERS_DIR:-}" ]; then
-  for d in "$repo/../shared/bench/peers" /work/shared/bench/peers; do
-    if [ -f "$d/torch_bench.py" ]; then PEERS_DIR="$(cd "$d" && pwd)"; break; fi
-  done
-fi
-PEERS_DIR="${PEERS_DIR:-}"
+reference="$repo/bench/torch_reference.py"
 OUT="${OUT:-$(mktemp -d /tmp/sculpt-compare.XXXXXX)}"
 mkdir -p "$OUT"
 
@@ -65,15 +60,15 @@ fi
 torch_ok=0
 if [ -n "${SKIP_TORCH:-}" ]; then
   echo "-- PyTorch skipped (SKIP_TORCH set)"
-elif [ -x "$PEERS_VENV/bin/python" ] && [ -n "$PEERS_DIR" ]; then
+elif [ -x "$PEERS_VENV/bin/python" ]; then
   torch_ok=1
 else
-  echo "-- PyTorch not run: no $PEERS_VENV (create it with: bash $PEERS_DIR/setup.sh)"
+  echo "-- PyTorch not run: no $PEERS_VENV (create it with: bash bench/setup-peers)"
 fi
-# torch_bench.py for workload $1 into $OUT/torch-$1.json (waits up to TORCH_WAIT_IDLE s for a quiet machine).
+# torch_reference.py for workload $1 into $OUT/torch-$1.json (waits up to TORCH_WAIT_IDLE s for a quiet machine).
 run_torch() {
-  echo "-- PyTorch $1 ($PEERS_DIR/torch_bench.py, waits up to ${TORCH_WAIT_IDLE}s per section for a quiet machine)"
-  "$PEERS_VENV/bin/python" "$PEERS_DIR/torch_bench.py" --workloads "$1" --threads "$THREADS" \
+  echo "-- PyTorch $1 (bench/torch_reference.py, waits up to ${TORCH_WAIT_IDLE}s per section for a quiet machine)"
+  "$PEERS_VENV/bin/python" "$reference" --workloads "$1" --threads "$THREADS" \
     --reps "$REPS" --wait-idle "$TORCH_WAIT_IDLE" --out "$OUT/torch-$1.json" >> "$OUT/torch.jsonl" 2>> "$OUT/torch.stderr"
 }
 
@@ -109,15 +104,14 @@ if [ -n "${PEAK_MEMORY:-}" ] && [[ ",$WORKLOADS," == *",cnn,"* ]] && [ -x /usr/b
     > /dev/null 2> "$OUT/sculpt-cnn-time.txt"
   echo "sculpt $(grep 'Maximum resident' "$OUT/sculpt-cnn-time.txt" | awk '{print $NF}')" > "$memory_file"
   if [ "$torch_ok" = 1 ]; then
-    /usr/bin/time -v "$PEERS_VENV/bin/python" "$PEERS_DIR/torch_bench.py" --workloads cnn --threads "$t_max" \
+    /usr/bin/time -v "$PEERS_VENV/bin/python" "$reference" --workloads cnn --threads "$t_max" \
       --reps "$REPS" --wait-idle 0 --out "$OUT/torch-cnn-memory.json" > /dev/null 2> "$OUT/torch-cnn-time.txt"
     echo "torch $(grep 'Maximum resident' "$OUT/torch-cnn-time.txt" | awk '{print $NF}')" >> "$memory_file"
   fi
 fi
 echo "   load after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-recorded=""
-if [ -n "$PEERS_DIR" ]; then recorded="$(ls "$PEERS_DIR"/results-*.json 2>/dev/null | sort | tail -1 || true)"; fi
+recorded="${TORCH_RECORDED:-}"
 
 torch_files="$(ls "$OUT"/torch-*.json 2>/dev/null | grep -v memory | paste -sd, - || true)"
 python3 - "$OUT/sculpt.jsonl" "$c_file" "$torch_files" "$recorded" "$memory_file" <<'PY'
