@@ -1,8 +1,8 @@
 import SculptCore
 import SculptData
 
-/// How a benchmark run is configured; defaults follow the peer benchmark's definitions
-/// (`shared/bench/peers/README.md`).
+/// How a benchmark run is configured; defaults follow the workload definitions in
+/// `bench/README.md` (the PyTorch side is `bench/torch_reference.py`).
 public struct BenchmarkOptions: Sendable {
     /// BLAS threads (set with `BLAS.setThreads` before the workload runs).
     public var threads: Int

@@ -5,7 +5,7 @@ import SculptNN
 /// W3: `cnn-small` (conv32-pool-conv64-pool-fc128-fc10) on Fashion-MNIST, SGD lr 0.01
 /// momentum 0.9, batch 128.
 ///
-/// As the peer benchmark: one model (seed 1) trains 20 warm-up batches, then
+/// As bench/README.md defines it: one model (seed 1) trains 20 warm-up batches, then
 /// `options.repetitions` timed runs of `options.cnnTimedBatches` batches, each over a fresh
 /// permutation drawn before the clock starts; seconds per epoch are extrapolated to the 60k
 /// training samples. At the largest thread count of the run one real epoch from a fresh model

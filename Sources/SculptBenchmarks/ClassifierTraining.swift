@@ -2,7 +2,7 @@ import SculptCore
 import SculptData
 import SculptNN
 
-/// The training loop pieces W2 and W3 share, as `torch_bench.py` runs them: Fashion-MNIST, a
+/// The training loop pieces W2 and W3 share, as `bench/torch_reference.py` runs them: Fashion-MNIST, a
 /// classifier, cross-entropy, SGD with momentum, batch 128.
 public enum ClassifierTraining {
     /// Mini-batch size of W2 and W3.
@@ -22,7 +22,7 @@ public enum ClassifierTraining {
     }
 
     /// Trains on the first `batches` mini-batches of `order` (the last one may be partial), as
-    /// torch_bench's `train_batches`; returns the last batch's loss.
+    /// torch_reference.py's `sgd_steps`; returns the last batch's loss.
     @discardableResult
     public static func trainBatches(_ network: Network, optimizer: Optimizer, data: Dataset, order: [Int],
                                     batches: Int, batchSize: Int = batchSize) -> Float {
@@ -60,7 +60,7 @@ public enum ClassifierTraining {
         return Clock.now() - start
     }
 
-    /// Test-set accuracy in eval mode, in training-sized batches (torch_bench uses 1000; the
+    /// Test-set accuracy in eval mode, in training-sized batches (torch_reference.py uses 1000; the
     /// accuracy does not depend on it, but layers keep buffers of the largest batch they saw, so
     /// 1000-sample batches would raise the peak memory by about 300 MB for cnn-small).
     public static func accuracy(_ network: Network, on data: Dataset) -> Double {

@@ -4,7 +4,7 @@ import SculptNN
 
 /// W2: the 784-512-512-10 ReLU MLP (`mlp`) on Fashion-MNIST, SGD lr 0.05 momentum 0.9, batch 128.
 ///
-/// As the peer benchmark: 20 warm-up batches on a throw-away model (seed 1), then
+/// As bench/README.md defines it: 20 warm-up batches on a throw-away model (seed 1), then
 /// `options.repetitions` timed full epochs, each from a fresh model (seed 0) with the shuffle
 /// inside the timed region; the test accuracy after that one epoch is reported.
 public enum MLPBenchmark {

@@ -2,7 +2,7 @@ import SculptCore
 import SculptData
 import SculptNN
 
-/// The two W1 painting models of the peer benchmark.
+/// The two W1 painting models (bench/README.md).
 public enum PaintingModel: String, CaseIterable, Sendable {
     /// Linear(2,3)+ReLU -> Linear(3,9) (no activation) -> Linear(9,1)+Sigmoid: 55 parameters.
     case relu3Linear9 = "relu3_linear9"
@@ -29,7 +29,7 @@ public enum PaintingModel: String, CaseIterable, Sendable {
 
 /// W1: trains the painting models on the 64x64 centred square with Adam and reports epochs/s.
 ///
-/// As the peer benchmark: inputs (x, y) on linspace(-0.5, 0.5, 64), target 1 where |x| < 0.25
+/// As bench/README.md defines it: inputs (x, y) on linspace(-0.5, 0.5, 64), target 1 where |x| < 0.25
 /// and |y| < 0.25; 4096 samples, batch 128, reshuffled each epoch, MSE, Adam lr 1e-3, PyTorch's
 /// default init, seed 0. One throw-away warm-up run, then each timed repetition builds a fresh
 /// model, trains it and computes the full-image MSE (all inside the timed region).

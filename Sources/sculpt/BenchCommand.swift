@@ -5,12 +5,13 @@ import SculptCore
 import SculptData
 import SculptNN
 
-/// `sculpt bench`: runs the peer-benchmark workloads (shared/bench/peers/README.md) and prints their figures.
+/// `sculpt bench`: runs the benchmark workloads defined in bench/README.md and prints their figures.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm; see shared/bench/peers/README.md) and print their figures.",
+        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm) and print their figures.",
         discussion: """
-        Workloads follow shared/bench/peers/README.md so figures compare with torch_bench.py.
+        The workloads are defined in bench/README.md; bench/torch_reference.py runs the same ones
+        in PyTorch and bench/compare.sh runs both side by side.
         painting: epochs/s over 100-epoch runs from a fresh model (median of --reps).
         mlp: s/epoch of Fashion-MNIST 784-512-512-10, --reps full epochs from a fresh model, test accuracy.
         cnn: s/epoch of Fashion-MNIST cnn-small from --batches batches x --reps, extrapolated to 60k
