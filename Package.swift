@@ -24,14 +24,15 @@ let targets: [Target] = [
         providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
     .systemLibrary(name: "CZlib", pkgConfig: nil, providers: [.apt(["zlib1g-dev"])]),
-    .target(name: "SculptCore", dependencies: blas),
+    .target(name: "SculptCore", dependencies: blas, exclude: ["README.md"]),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"], exclude: ["README.md"]),
-    .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"]),
+    .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"], exclude: ["README.md"]),
     .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"], exclude: ["README.md"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
-    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"]),
+    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"],
+            exclude: ["README.md"]),
     .target(name: "SculptExperiments", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes",
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -40,7 +41,7 @@ let targets: [Target] = [
         "SculptCore", "SculptData", "SculptNN", "SculptIO",
         "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
-    ]),
+    ], exclude: ["README.md"]),
 
     // MARK: - Tests
 
