@@ -12,7 +12,9 @@ Dropout, Identity), this script
   3. reads each result back into PyTorch (`from_sculpt`, strict: every name and shape must match)
      and compares its outputs with the original model's on 16 seeded uniform(-1, 1) samples in
      eval mode: max |difference| <= --tolerance x max(1, max |output|) (default 1e-5), and checks
-     that the surgery changed the structure (BatchNorms gone, the layer wider).
+     that the surgery changed the structure (BatchNorms gone, the layer wider);
+  4. checks that models with a layer Sculpt lacks (nn.GELU, a non-square kernel, ceil-mode
+     pooling, ...) are refused by name and leave nothing written.
 
     /tmp/peers-venv/bin/python bench/torch_load_check.py --sculpt .build/debug/sculpt [--json]
 
@@ -39,7 +41,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
-from torch_to_sculpt import from_sculpt, max_output_difference, write_checkpoint  # noqa: E402
+from torch_to_sculpt import UnsupportedModel, from_sculpt, max_output_difference, write_checkpoint  # noqa: E402
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
 
@@ -123,6 +125,26 @@ def round_trip(name, model, shape, first, units, binary, folder, tolerance):
     return records
 
 
+def refusals(folder):
+    """Records of models torch_to_sculpt must refuse by name, writing nothing."""
+    cases = [("nn.GELU", nn.Sequential(nn.Linear(4, 3), nn.GELU()), [4], "nn.GELU"),
+             ("a non-square kernel", nn.Sequential(nn.Conv2d(1, 2, (3, 1))), [1, 6, 6], "not square"),
+             ("ceil-mode pooling", nn.Sequential(nn.MaxPool2d(2, ceil_mode=True)), [1, 5, 5], "ceil_mode"),
+             ("a mismatched width", nn.Sequential(nn.Linear(4, 3), nn.Linear(5, 2)), [4], "Linear(5)"),
+             ("a module that is not nn.Sequential", nn.Linear(4, 3), [4], "not an nn.Sequential")]
+    records = []
+    for label, model, shape, expected in cases:
+        target = os.path.join(folder, "refused")
+        try:
+            write_checkpoint(model, shape, target)
+            message = None
+        except UnsupportedModel as error:
+            message = str(error)
+        ok = message is not None and expected in message and not os.path.exists(target)
+        records.append({"model": label, "operation": "refused", "message": message, "ok": ok})
+    return records
+
+
 def run_round_trips(args):
     if not args.sculpt:
         print("torch_load_check: the round trip needs --sculpt BIN (the sculpt binary)", file=sys.stderr)
@@ -142,6 +164,13 @@ def run_round_trips(args):
                           f"-> PyTorch: output max |difference| {record['max_output_difference']:.2g} "
                           f"(max |output| {record['max_output']:.3g})"
                           + ("" if record["structure_changed"] else "; the structure did not change"), flush=True)
+        for record in refusals(folder):
+            failed |= not record["ok"]
+            if args.json:
+                print(json.dumps(record), flush=True)
+            else:
+                print(f"{'ok  ' if record['ok'] else 'FAIL'} refuses {record['model']}, writing nothing: "
+                      f"{record['message']}", flush=True)
     return 1 if failed else 0
 
 
