@@ -27,20 +27,18 @@ strictly, evaluates it on the Fashion-MNIST test set (pixels / 255, batches of 1
 Exit status 1 when any check fails, 2 on bad arguments.
 """
 import argparse
-import gzip
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
 
-import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tools"))
+from torch_reference import fashion_mnist  # noqa: E402  (this folder; Fashion-MNIST as W2/W3 read it)
 from torch_to_sculpt import UnsupportedModel, from_sculpt, max_output_difference, write_checkpoint  # noqa: E402
 
 FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
@@ -154,35 +152,25 @@ def run_round_trips(args):
         for seed, (name, model, shape, first, units) in enumerate(models()):
             for record in round_trip(name, randomized(model, seed), shape, first, units, args.sculpt, folder,
                                      args.tolerance):
-                failed |= not record["ok"]
-                if args.json:
-                    print(json.dumps(record), flush=True)
-                elif "error" in record:
-                    print(f"FAIL {name}: {record['operation']}: {record['error']}", flush=True)
+                if "error" in record:
+                    line = f"{name}: {record['operation']}: {record['error']}"
                 else:
-                    print(f"{'ok  ' if record['ok'] else 'FAIL'} {name}: PyTorch -> Sculpt -> {record['operation']} "
-                          f"-> PyTorch: output max |difference| {record['max_output_difference']:.2g} "
-                          f"(max |output| {record['max_output']:.3g})"
-                          + ("" if record["structure_changed"] else "; the structure did not change"), flush=True)
+                    line = (f"{name}: PyTorch -> Sculpt -> {record['operation']} -> PyTorch: output max |difference| "
+                            f"{record['max_output_difference']:.2g} (max |output| {record['max_output']:.3g})"
+                            + ("" if record["structure_changed"] else "; the structure did not change"))
+                failed |= not emit(record, args.json, line)
         for record in refusals(folder):
-            failed |= not record["ok"]
-            if args.json:
-                print(json.dumps(record), flush=True)
-            else:
-                print(f"{'ok  ' if record['ok'] else 'FAIL'} refuses {record['model']}, writing nothing: "
-                      f"{record['message']}", flush=True)
+            failed |= not emit(record, args.json, f"refuses {record['model']}, writing nothing: {record['message']}")
     return 1 if failed else 0
 
 
+def emit(record, as_json, line):
+    """Prints the record (JSON) or `line` marked ok / FAIL; returns whether the record is ok."""
+    print(json.dumps(record) if as_json else f"{'ok  ' if record['ok'] else 'FAIL'} {line}", flush=True)
+    return record["ok"]
+
+
 # ---------------------------------------------------------------------------- load check
-
-def read_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    rank = raw[3]
-    shape = struct.unpack(">" + "I" * rank, raw[4:4 + 4 * rank])
-    return np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank).reshape(shape)
-
 
 @torch.no_grad()
 def evaluate(net, x, y, batch=128):
@@ -217,24 +205,19 @@ def check_checkpoint(folder, x, y, args):
 
 
 def run_load_checks(args):
-    images = read_idx(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))
-    x = torch.from_numpy(images.astype(np.float32) / 255)
-    y = torch.from_numpy(read_idx(os.path.join(args.data, "t10k-labels-idx1-ubyte.gz")).astype(np.int64))
+    _, _, x, y = fashion_mnist(args.data)
     failed = False
     for folder in args.checkpoints:
         record = check_checkpoint(folder, x, y, args)
-        failed |= not record["ok"]
-        if args.json:
-            print(json.dumps(record), flush=True)
-        elif "load_error" in record:
-            print(f"{folder}: LOAD FAILED: {record['load_error']}", flush=True)
+        if "load_error" in record:
+            line = f"{folder}: load failed: {record['load_error']}"
         else:
-            line = (f"{folder}: strict load OK ({record['parameters']:,} parameters); torch test acc "
+            line = (f"{folder}: strict load ({record['parameters']:,} parameters); torch test acc "
                     f"{record['torch_test_accuracy']:.4f} loss {record['torch_test_loss']:.6f}")
             if args.sculpt:
                 line += (f"; sculpt acc {record['sculpt_test_accuracy']:.4f} loss {record['sculpt_test_loss']:.6f}"
                          f" (|d acc| {record['accuracy_diff']:.1e}, |d loss| {record['loss_diff']:.1e})")
-            print(line, flush=True)
+        failed |= not emit(record, args.json, line)
     return 1 if failed else 0
 
 
