@@ -1,7 +1,7 @@
 /*
  * W5 reference in plain C: cblas_sgemm, float32, n x n x n (default n = 2048) into a
  * preallocated output, 3 warm-up calls + 10 timed calls, GFLOP/s = 2 n^3 / median seconds.
- * The same protocol as `sculpt bench --workloads gemm` and torch_bench.py's W5.
+ * The same protocol as `sculpt bench --workloads gemm` and bench/torch_reference.py's W5 (bench/README.md).
  *
  *   cc -O2 bench/sgemm_openblas.c -o /tmp/sgemm_openblas -lopenblas
  *   /tmp/sgemm_openblas THREADS [N]      # prints one JSON line
