@@ -13,7 +13,9 @@
 # Environment: THREADS (default 1,2), REPS (3), WORKLOADS (painting,mlp,cnn,gemm), PEERS_VENV
 # (/tmp/peers-venv, made by `bash bench/setup-peers`), TORCH_RECORDED (an earlier
 # `torch_reference.py --out` file whose figures are shown, marked RECORDED, when PyTorch does not
-# run now), TORCH_WAIT_IDLE (seconds torch_reference waits for a quiet machine, default 10), GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw results; default a fresh /tmp/sculpt-compare.XXXXXX),
+# run now), TORCH_WAIT_IDLE (seconds torch_reference waits for a quiet machine, default 10),
+# GEMM_ROUNDS (C / Sculpt gemm alternations per thread count, default 3), OUT (folder for the raw
+# results; default a fresh /tmp/sculpt-compare.XXXXXX),
 # SCRATCH_PATH (swift build --scratch-path for the release build, e.g. /tmp/sculpt-release, so it
 # does not share .build with a debug build), SCULPT (a prebuilt sculpt binary: no build at all).
 # WORKLOADS may include svd (W4): both sides run and their raw records are kept in OUT
@@ -69,7 +71,8 @@ fi
 run_torch() {
   echo "-- PyTorch $1 (bench/torch_reference.py, waits up to ${TORCH_WAIT_IDLE}s per section for a quiet machine)"
   "$PEERS_VENV/bin/python" "$reference" --workloads "$1" --threads "$THREADS" \
-    --reps "$REPS" --wait-idle "$TORCH_WAIT_IDLE" --out "$OUT/torch-$1.json" >> "$OUT/torch.jsonl" 2>> "$OUT/torch.stderr"
+    --reps "$REPS" --wait-idle "$TORCH_WAIT_IDLE" --out "$OUT/torch-$1.json" \
+    >> "$OUT/torch.jsonl" 2>> "$OUT/torch.stderr"
 }
 
 # Per workload: Sculpt, then PyTorch. Gemm: per thread count, C and Sculpt alternated, so that
@@ -137,7 +140,8 @@ elif recorded_path:
 
 def peer(workload, threads, **match):
     for r in torch:
-        if r.get("workload") == workload and r.get("threads") == threads and all(r.get(k) == v for k, v in match.items()):
+        if (r.get("workload") == workload and r.get("threads") == threads
+                and all(r.get(k) == v for k, v in match.items())):
             return r
     return None
 
@@ -151,7 +155,8 @@ rows = []
 for r in sculpt:
     t = r["threads"]
     if r["workload"] == "painting":
-        d, f = peer("painting", t, model=r["model"], adam="default"), peer("painting", t, model=r["model"], adam="fused")
+        d = peer("painting", t, model=r["model"], adam="default")
+        f = peer("painting", t, model=r["model"], adam="fused")
         dv, fv = (d or {}).get("epochs_per_s"), (f or {}).get("epochs_per_s")
         foreign = max([(x or {}).get("foreign_cpu_frac") or 0 for x in (d, f)])
         rows.append([f"W1 {r['model']}", str(t), fmt(r["epochsPerSecond"], " ep/s"),

@@ -112,7 +112,8 @@ def round_trip(name, model, shape, first, units, binary, folder, tolerance):
             target = checkpoint
             if suffix:
                 target = f"{checkpoint}-{suffix}"
-                record["sculpt_output_difference"] = surgery(binary, checkpoint, target, *flags)["outputMaxAbsDifference"]
+                result = surgery(binary, checkpoint, target, *flags)
+                record["sculpt_output_difference"] = result["outputMaxAbsDifference"]
             back = from_sculpt(target)
             difference, scale = max_output_difference(model, back, shape)
             record.update(max_output_difference=difference, max_output=scale, structure_changed=changed(back),

@@ -43,6 +43,7 @@ import torch.nn as nn
 from safetensors.torch import load_file, save_file
 
 ARCHITECTURE, WEIGHTS, HISTORY = "architecture.json", "weights.safetensors", "history.json"
+METADATA = {"format": "pt", "producer": "torch_to_sculpt"}
 
 
 class UnsupportedModel(ValueError):
@@ -100,7 +101,8 @@ def build(specs, shape, path="layers"):
             k, stride, pad = s["kernel"], s.get("stride", 1), s.get("padding", 0)
             if len(shape) != 3 or shape[0] != s["inputs"]:
                 raise ValueError(f"{where}: conv2d({s['inputs']}) on a sample of shape {shape}")
-            modules.append(nn.Conv2d(s["inputs"], s["outputs"], k, stride=stride, padding=pad, bias=s.get("bias", True)))
+            modules.append(nn.Conv2d(s["inputs"], s["outputs"], k, stride=stride, padding=pad,
+                                     bias=s.get("bias", True)))
             shape = [s["outputs"]] + pooled(shape, k, stride, pad)[1:]
         elif kind in ("maxpool2d", "avgpool2d"):
             k = s["kernel"]
@@ -190,7 +192,8 @@ def conv_spec(m, shape, where):
     kernel, stride = square(m.kernel_size, "kernel", where), square(m.stride, "stride", where)
     padding = m.padding
     if isinstance(padding, str):  # 'valid' or 'same'
-        needs(padding == "valid" or (stride == 1 and kernel % 2 == 1), where, "padding='same' needs stride 1, odd kernel")
+        needs(padding == "valid" or (stride == 1 and kernel % 2 == 1), where,
+              "padding='same' needs stride 1 and an odd kernel")
         padding = 0 if padding == "valid" else kernel // 2
     padding = square(padding, "padding", where)
     needs(shape[1] + 2 * padding >= kernel and shape[2] + 2 * padding >= kernel, where,
@@ -204,7 +207,8 @@ def batchnorm_spec(m, shape, where):
     rank = 1 if isinstance(m, nn.BatchNorm1d) else 3
     needs(len(shape) == rank and shape[0] == m.num_features, where,
           f"{type(m).__name__}({m.num_features}) on a sample of shape {shape} (Sculpt: [C] or [C, H, W])")
-    needs(m.track_running_stats and m.running_mean is not None, where, "track_running_stats=False (no running statistics)")
+    needs(m.track_running_stats and m.running_mean is not None, where,
+          "track_running_stats=False (no running statistics)")
     needs(m.momentum is not None, where, "momentum=None (a cumulative average) has no Sculpt equivalent")
     ones, zeros = torch.ones(m.num_features), torch.zeros(m.num_features)
     tensors = {"weight": m.weight if m.affine else ones, "bias": m.bias if m.affine else zeros,
@@ -227,7 +231,8 @@ def pool_spec(m, shape, where):
     needs(len(shape) == 3 and shape[1] + 2 * padding >= kernel and shape[2] + 2 * padding >= kernel, where,
           f"pooling kernel {kernel} on a sample of shape {shape}")
     kind = "maxpool2d" if isinstance(m, nn.MaxPool2d) else "avgpool2d"
-    return {"type": kind, "kernel": kernel, "stride": stride, "padding": padding}, {}, pooled(shape, kernel, stride, padding)
+    spec = {"type": kind, "kernel": kernel, "stride": stride, "padding": padding}
+    return spec, {}, pooled(shape, kernel, stride, padding)
 
 
 def adaptive_spec(m, shape, where):
@@ -247,7 +252,8 @@ CONVERTERS = {
     nn.Linear: linear_spec, nn.Conv2d: conv_spec, nn.BatchNorm1d: batchnorm_spec, nn.BatchNorm2d: batchnorm_spec,
     nn.MaxPool2d: pool_spec, nn.AvgPool2d: pool_spec, nn.AdaptiveAvgPool2d: adaptive_spec, nn.Flatten: flatten_spec,
     nn.ReLU: lambda m, s, w: ({"type": "relu"}, {}, s), nn.Tanh: lambda m, s, w: ({"type": "tanh"}, {}, s),
-    nn.Sigmoid: lambda m, s, w: ({"type": "sigmoid"}, {}, s), nn.Identity: lambda m, s, w: ({"type": "identity"}, {}, s),
+    nn.Sigmoid: lambda m, s, w: ({"type": "sigmoid"}, {}, s),
+    nn.Identity: lambda m, s, w: ({"type": "identity"}, {}, s),
     nn.LeakyReLU: lambda m, s, w: ({"type": "leaky_relu", "slope": m.negative_slope}, {}, s),
     nn.Dropout: lambda m, s, w: (needs(m.p < 1, w, "probability 1") or {"type": "dropout", "probability": m.p}, {}, s),
 }
@@ -308,7 +314,8 @@ def replace_folder(files, target, verify=None):
             raise UnsupportedModel(f"--out {target}: a non-empty folder without {ARCHITECTURE}; not replacing it")
     parent, name = os.path.split(target)
     os.makedirs(parent, exist_ok=True)
-    temporary, old = os.path.join(parent, f".{name}.partial-{os.getpid()}"), os.path.join(parent, f".{name}.old-{os.getpid()}")
+    temporary = os.path.join(parent, f".{name}.partial-{os.getpid()}")
+    old = os.path.join(parent, f".{name}.old-{os.getpid()}")
     try:
         os.makedirs(temporary)
         for file, write in files.items():
@@ -344,7 +351,7 @@ def write_checkpoint(model, input_shape, folder, tolerance=1e-5):
         return lambda path: open(path, "w").write(json.dumps(value, indent=2, sort_keys=True) + "\n")
 
     replace_folder({ARCHITECTURE: write_json(architecture), HISTORY: write_json([]),
-                    WEIGHTS: lambda path: save_file(tensors, path, metadata={"format": "pt", "producer": "torch_to_sculpt"})},
+                    WEIGHTS: lambda path: save_file(tensors, path, metadata=METADATA)},
                    folder, verify)
     return architecture, checked["difference"]
 
