@@ -92,7 +92,9 @@ public enum GroupResize {
     static func validateShrink(_ group: UnitGroup, width: Int, method: ShrinkMethod) throws {
         let name = group.anchor.description
         try validateRankRatio(of: method, group: group)
-        guard width < group.count else { throw SurgeryError.widthNotSmaller(path: name, width: group.count, target: width) }
+        guard width < group.count else {
+            throw SurgeryError.widthNotSmaller(path: name, width: group.count, target: width)
+        }
         guard width >= 1 else { throw SurgeryError.removesEveryUnit(path: name, unitCount: group.count) }
     }
 
@@ -151,7 +153,8 @@ extension Network {
     public func shrinkUnits(of group: UnitGroup, to width: Int, method: ShrinkMethod,
                             subspaceMethod: SubspaceMethod = .gram) throws -> [Int] {
         try GroupResize.validateShrink(group, width: width, method: method)
-        let (kept, reducedOutgoing) = try GroupResize.select(group, width: width, method: method, subspaceMethod: subspaceMethod)
+        let (kept, reducedOutgoing) = try GroupResize.select(group, width: width, method: method,
+                                                             subspaceMethod: subspaceMethod)
         try keepUnits(kept, of: group, method: method, subspaceMethod: subspaceMethod, reducedOutgoing: reducedOutgoing)
         return kept
     }
@@ -160,7 +163,8 @@ extension Network {
     @discardableResult
     public func shrinkUnits(layer: LayerPath, to width: Int, method: ShrinkMethod,
                             subspaceMethod: SubspaceMethod = .gram) throws -> [Int] {
-        try shrinkUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method, subspaceMethod: subspaceMethod)
+        try shrinkUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method,
+                        subspaceMethod: subspaceMethod)
     }
 
     /// Keeps units `kept` (distinct, at least one) of `group`. For EigenRemove with `.reduced` the
@@ -170,7 +174,9 @@ extension Network {
     func keepUnits(_ kept: [Int], of group: UnitGroup, method: ShrinkMethod, subspaceMethod: SubspaceMethod,
                    reducedIncoming: [Tensor]? = nil, reducedOutgoing: [Tensor]? = nil) throws {
         try group.validate(kept)
-        guard !kept.isEmpty else { throw SurgeryError.removesEveryUnit(path: group.anchor.description, unitCount: group.count) }
+        guard !kept.isEmpty else {
+            throw SurgeryError.removesEveryUnit(path: group.anchor.description, unitCount: group.count)
+        }
         let slices = group.slices
         var newValues: [Tensor?] = Array(repeating: nil, count: slices.count)
         if case .eigenRemove(let ratio, .reduced) = method {
@@ -255,8 +261,8 @@ extension Network {
             case (_, .weak):
                 values.append(t.gathered(axis: s.axis, sources: sources, span: s.span))
             case (.incoming, .zero(let initializer, _)):
-                let (weight, bias) = zeroExpandedProducer(s, in: slices, stateSources: stateSources, newUnits: n..<width,
-                                                          initializer: initializer, rng: &initRng!)
+                let (weight, bias) = zeroExpandedProducer(s, in: slices, stateSources: stateSources,
+                                                          newUnits: n..<width, initializer: initializer, rng: &initRng!)
                 if let bias { weightOfProducer[s.layer] = bias }
                 values.append(weight)
             case (.bias, .zero):
@@ -281,8 +287,9 @@ extension Network {
 
     /// ZeroExpand's new producer weight (and bias, when the producer has one): the existing units
     /// kept, `newUnits` drawn from `initializer` with fan-in = the unit's incoming size.
-    private func zeroExpandedProducer(_ s: UnitSlice, in slices: [UnitSlice], stateSources: [Int?], newUnits: Range<Int>,
-                                      initializer: Initializer, rng: inout RandomSource) -> (Tensor, Tensor?) {
+    private func zeroExpandedProducer(_ s: UnitSlice, in slices: [UnitSlice], stateSources: [Int?],
+                                      newUnits: Range<Int>, initializer: Initializer,
+                                      rng: inout RandomSource) -> (Tensor, Tensor?) {
         let t = s.tensor, width = stateSources.count
         let out = t.gathered(axis: s.axis, sources: stateSources, span: s.span)
         let perUnit = s.elementsPerUnit
@@ -317,7 +324,8 @@ extension Tensor {
     public func gathered(axis: Int, sources: [Int?], span: Int = 1, scales: [Float]? = nil, fill: Float = 0) -> Tensor {
         // self is (outer, units*span, inner); result is (outer, sources.count*span, inner)
         let v = UnitAxisView(shape: shape, axis: axis, span: span)
-        precondition(scales == nil || scales!.count == sources.count, "\(scales!.count) scales for \(sources.count) units")
+        precondition(scales == nil || scales!.count == sources.count,
+                     "\(scales!.count) scales for \(sources.count) units")
         var newShape = shape
         newShape[axis] = sources.count * span
         let t = Tensor(repeating: fill, shape: newShape)

@@ -30,7 +30,10 @@ struct Surgery: ParsableCommand {
 
     @Argument(help: "A checkpoint folder.")
     var modelDirectory: String
-    @Option(help: "remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove, minweight or random-remove.")
+    @Option(help: """
+        remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove, minweight or \
+        random-remove.
+        """)
     var op: String
     @Option(help: "The layer, e.g. layers.3, layers.5.body.0 or conv2.")
     var layer: String?
@@ -44,7 +47,8 @@ struct Surgery: ParsableCommand {
     var rankRatio: Double?
     @Option(help: "Comma-separated parameter names for freeze/unfreeze, e.g. layers.0.weight.")
     var parameters: String?
-    @Option(name: .customLong("init"), help: "reinit scheme: uniform (U(-0.05, 0.05), the default), he, glorot, layer-range, fitted-normal, uniform:A:B, ...")
+    @Option(name: .customLong("init"),
+            help: "reinit scheme: uniform (U(-0.05, 0.05), the default), he, glorot, layer-range, fitted-normal, uniform:A:B, ...")
     var initialization: String?
     @Flag(help: "reinit: zero the units' outgoing weights (a function-preserving restart).")
     var zeroOutgoing = false
@@ -213,7 +217,7 @@ struct SurgeryResult: Encodable {
     var parametersAfter: Int
     var probeSamples: Int
     var outputMaxAbsDifference: Float
-    /// The first tensor of the source checkpoint holding NaN or infinite values (with --allow-nonfinite).
+    /// The first tensor of the source checkpoint holding NaN or infinite values (--allow-nonfinite).
     var nonFiniteTensor: String?
     var out: String
 }
