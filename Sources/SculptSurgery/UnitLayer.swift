@@ -13,6 +13,10 @@ import SculptNN
 ///   `Tensor.gathered`, `keepingUnits`), so they need nothing more of the layer.
 /// - Rebuilding with new tensors (`rebuilt(weight:bias:)`) serves BatchNorm folding.
 ///
+/// Exactness (WeakExpand, ZeroExpand, removal of zero-outgoing units, BatchNorm folding) holds for
+/// a layer whose unit `u` computes its weight slice `u` applied to the input plus `bias[u]`, linear
+/// in the units it reads, as Dense and Conv2D do.
+///
 /// What couples to me is answered by the layers in between: `UnitPreservingLayer`s pass units
 /// through, a BatchNorm normalizes them, a Flatten spreads them, a Residual couples streams.
 /// A new weight layer type is one conformance (see `Dense+Surgery.swift`, `Conv2D+Surgery.swift`).
