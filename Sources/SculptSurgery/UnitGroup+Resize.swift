@@ -324,24 +324,28 @@ extension Tensor {
     public func gathered(axis: Int, sources: [Int?], span: Int = 1, scales: [Float]? = nil, fill: Float = 0) -> Tensor {
         // self is (outer, units*span, inner); result is (outer, sources.count*span, inner)
         let v = UnitAxisView(shape: shape, axis: axis, span: span)
-        precondition(scales == nil || scales!.count == sources.count,
-                     "\(scales!.count) scales for \(sources.count) units")
+        let k = sources.count
+        precondition(scales == nil || scales!.count == k, "\(scales!.count) scales for \(k) units")
+        let index = sources.map { s -> Int in
+            guard let s else { return -1 }
+            precondition(s >= 0 && s < v.units, "unit \(s) outside 0..<\(v.units) along axis \(axis) of \(shape)")
+            return s
+        }
+        let scale = scales ?? [Float](repeating: 1, count: k)
         var newShape = shape
-        newShape[axis] = sources.count * span
+        newShape[axis] = k * span
         let t = Tensor(repeating: fill, shape: newShape)
-        let block = span * v.inner, k = sources.count
+        let block = span * v.inner
         for o in 0..<v.outer {
-            for (i, s) in sources.enumerated() {
-                guard let s else { continue }
-                precondition(s >= 0 && s < v.units, "unit \(s) outside 0..<\(v.units) along axis \(axis) of \(shape)")
-                let from = data + (o * v.length + s * span) * v.inner, to = t.data + (o * k * span + i * span) * v.inner
-                if let scale = scales?[i], scale != 1 {
-                    for j in 0..<block { to[j] = from[j] * scale }
-                } else if block == 1 {
-                    to[0] = from[0]
-                } else {
-                    to.update(from: from, count: block)
-                }
+            let src = data + o * v.length * v.inner, dst = t.data + o * k * block
+            if block == 1 {
+                // one element per unit (a Dense consumer's columns, a bias)
+                for i in 0..<k where index[i] >= 0 { dst[i] = src[index[i]] * scale[i] }
+                continue
+            }
+            for i in 0..<k where index[i] >= 0 {
+                let from = src + index[i] * block, to = dst + i * block
+                if scale[i] == 1 { to.update(from: from, count: block) } else { for j in 0..<block { to[j] = from[j] * scale[i] } }
             }
         }
         return t
