@@ -64,7 +64,6 @@ public enum ClassifierTraining {
     /// accuracy does not depend on it, but layers keep buffers of the largest batch they saw, so
     /// 1000-sample batches would raise the peak memory by about 300 MB for cnn-small).
     public static func accuracy(_ network: Network, on data: Dataset) -> Double {
-        let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1))
-        return Double(trainer.evaluate(data, batchSize: batchSize).accuracy ?? 0)
+        Double(network.evaluate(on: data, loss: SoftmaxCrossEntropy(), batchSize: batchSize).accuracy ?? 0)
     }
 }

@@ -147,7 +147,7 @@ public struct InterruptibleTrial: TrialKind {
         let scheduled = try ScheduledTraining(run: run, schedule: s.schedule(), epochs: s.epochs,
                                               probe: PrefixDataset(train, count: s.probeSamples))
         try scheduled.train(train, augmentation: s.configuration.augmentation ? s.source.defaultAugmentation() : nil)
-        let score = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1)).evaluate(test, batchSize: 128)
+        let score = network.evaluate(on: test, loss: SoftmaxCrossEntropy(), batchSize: 128)
 
         var metrics: [String: Double] = [
             "finalAccuracy": Double(score.accuracy ?? .nan), "testLoss": Double(score.loss),

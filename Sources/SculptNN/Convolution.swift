@@ -15,9 +15,15 @@ public final class Conv2D: Layer {
     public let stride: Int
     public let padding: Int
 
-    /// Floats per chunk's column matrix (512 KB, half of one core's L2 cache; 2^16 to 2^19
+    /// The default of `chunkElements`: 512 KB, half of one core's L2 cache (2^16 to 2^19
     /// measured within noise of each other on W3, 2^20 and more about 10% slower).
-    nonisolated(unsafe) public static var chunkElements = 1 << 17
+    public static let defaultChunkElements = 1 << 17
+
+    /// Floats per chunk's column matrix; a layer's own setting (tests use small chunks to cover
+    /// several chunks per batch), at least 1.
+    public var chunkElements = Conv2D.defaultChunkElements {
+        didSet { precondition(chunkElements >= 1, "chunkElements must be >= 1, got \(chunkElements)") }
+    }
 
     /// One worker's buffers.
     private final class Workspace {
@@ -79,7 +85,7 @@ public final class Conv2D: Layer {
 
     /// Samples per chunk, chunk count and worker count for a batch.
     private func plan(_ g: WindowGeometry, batch: Int) -> (samples: Int, chunks: Int, workers: Int) {
-        let samples = Swift.max(1, Swift.min(batch, Self.chunkElements / Swift.max(g.patchSize * g.outputPlane, 1)))
+        let samples = Swift.max(1, Swift.min(batch, chunkElements / Swift.max(g.patchSize * g.outputPlane, 1)))
         let chunks = (batch + samples - 1) / samples
         let workers = Swift.max(1, Swift.min(Parallel.threads, chunks))
         while workspaces.count < workers { workspaces.append(Workspace()) }

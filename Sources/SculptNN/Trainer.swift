@@ -208,20 +208,8 @@ public final class Trainer {
     }
 
     /// Mean loss (and accuracy for classification) on a dataset, in eval mode.
+    /// The trainer's network evaluated with the trainer's loss (`Network.evaluate(on:loss:batchSize:)`).
     public func evaluate(_ data: Dataset, batchSize evalBatch: Int = 1000) -> (loss: Float, accuracy: Float?) {
-        var lossSum = 0.0, correct = 0.0
-        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0])
-        var begin = 0
-        let all = Array(0..<data.count)
-        while begin < data.count {
-            let end = Swift.min(begin + evalBatch, data.count)
-            data.fillBatch(indices: all[begin..<end], inputs: inputs, targets: targets)
-            let y = network.forward(inputs, training: false)
-            lossSum += Double(loss.compute(prediction: y, target: targets, gradient: nil)) * Double(end - begin)
-            if data.classCount != nil { correct += Double(classificationAccuracy(logits: y, labels: targets)) * Double(end - begin) }
-            begin = end
-        }
-        let n = Double(Swift.max(data.count, 1))
-        return (Float(lossSum / n), data.classCount != nil ? Float(correct / n) : nil)
+        network.evaluate(on: data, loss: loss, batchSize: evalBatch)
     }
 }

@@ -139,20 +139,15 @@ public struct LotteryTicketSearch {
     private func record(round: Int, network: Network, mask: LotteryTicketMask, test: Dataset,
                         training: (history: TrainingHistory, steps: Int), control: (Network, Dataset)?,
                         since start: Double) throws -> LotteryTicketRound {
-        let ticket = Self.evaluate(network, on: test)
-        let controlScore = control.map { Self.evaluate($0.0, on: $0.1) }
+        let ticket = network.evaluate(on: test, loss: SoftmaxCrossEntropy())
+        let controlScore = control.map { $0.0.evaluate(on: $0.1, loss: SoftmaxCrossEntropy()) }
         return LotteryTicketRound(round: round, weightFraction: mask.weightFraction(in: network),
                                   unitFraction: mask.unitFraction(in: network),
-                                  testAccuracy: ticket.accuracy, testLoss: ticket.loss,
+                                  testAccuracy: Double(ticket.accuracy ?? .nan), testLoss: Double(ticket.loss),
                                   trainingLoss: Double(training.history.epochs.last?.loss ?? .nan),
-                                  controlAccuracy: controlScore?.accuracy, controlLoss: controlScore?.loss,
+                                  controlAccuracy: controlScore.map { Double($0.accuracy ?? .nan) },
+                                  controlLoss: controlScore.map { Double($0.loss) },
                                   epochs: training.history.epochs.count, steps: training.steps, seconds: Clock.now() - start)
-    }
-
-    /// Test loss and accuracy in eval mode.
-    static func evaluate(_ network: Network, on data: Dataset) -> (loss: Double, accuracy: Double) {
-        let r = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1)).evaluate(data)
-        return (Double(r.loss), Double(r.accuracy ?? .nan))
     }
 }
 

@@ -55,7 +55,7 @@ public struct PaintingAssessor: Sendable {
     /// Every column for `network` (collapsed or not: linear layers do not change the answers).
     public func assess(network: Network, painting: Painting) throws -> PaintingAssessment {
         let data = painting.dataset
-        let loss = UnitContributions.loss(of: network, on: data, loss: MeanSquaredError())
+        let loss = network.evaluate(on: data, loss: MeanSquaredError(), batchSize: 4096).loss
         let active = try UnitContributions.activeUnitCount(network: network, data: data, loss: MeanSquaredError(),
                                                            threshold: activityThreshold)
         let agreement = pixelAgreement(network: network, painting: painting)

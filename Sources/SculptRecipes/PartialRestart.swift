@@ -277,9 +277,9 @@ public struct PartialRestart {
         return (done, last)
     }
 
-    /// Test loss and accuracy in eval mode.
+    /// Test loss and accuracy (`Network.evaluate`, batches of 256) as the rounds record them.
     static func evaluate(_ network: Network, on data: Dataset) -> (loss: Double, accuracy: Double) {
-        let r = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1)).evaluate(data, batchSize: 256)
+        let r = network.evaluate(on: data, loss: SoftmaxCrossEntropy(), batchSize: 256)
         return (Double(r.loss), Double(r.accuracy ?? .nan))
     }
 

@@ -148,7 +148,7 @@ public struct ReinitializationTraining {
         let parametersTrained = network.parameterCount
         var totalEpochs = 0
 
-        func evaluate() -> Float { UnitContributions.loss(of: network, on: data, loss: loss) }
+        func evaluate() -> Float { network.evaluate(on: data, loss: loss, batchSize: 4096).loss }
         func train(patience: Int) throws -> PhaseLog {
             let trainer = Trainer(network: network, loss: loss, optimizer: optimizer, batchSize: c.batchSize,
                                   maxEpochs: c.maxEpochsPerPhase, earlyStopping: EarlyStopping(patience: patience))

@@ -63,10 +63,12 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
     public var zeroOutgoing: Bool?
     /// Seed of random choices (random-remove, reinit, expand); the run derives one when absent.
     public var seed: UInt64?
+    /// Freeze / unfreeze: parameters by name (`layers.0.weight`) instead of a layer or units.
+    public var parameters: [String]?
 
     public init(operation: ScheduleOperationKind, layer: String? = nil, fraction: Double? = nil, to: Int? = nil,
                 units: [Int]? = nil, rankRatio: Double? = nil, initialization: String? = nil,
-                zeroOutgoing: Bool? = nil, seed: UInt64? = nil) {
+                zeroOutgoing: Bool? = nil, seed: UInt64? = nil, parameters: [String]? = nil) {
         self.operation = operation
         self.layer = layer
         self.fraction = fraction
@@ -76,12 +78,13 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         self.initialization = initialization
         self.zeroOutgoing = zeroOutgoing
         self.seed = seed
+        self.parameters = parameters
     }
 
     /// Parses `OP[:LAYER][:AMOUNT][:KEY=VALUE]...`: `eigenremove:conv10:0.75:rank=0.125`,
     /// `expand:fc2:to=300`, `remove:layers.3:units=1,4`, `reinit:conv2:0.1:init=he:zero-outgoing`,
     /// `freeze:conv1`, `fold-bn`. A bare number is the `fraction`; keys: `fraction`, `to`, `units`,
-    /// `rank`, `init`, `seed`; the flag `zero-outgoing`.
+    /// `rank`, `init`, `seed`, `parameters`; the flag `zero-outgoing`.
     public init(parsing text: String) throws {
         let fields = text.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmed }
         guard let name = fields.first, !name.isEmpty else { throw ScheduleError.invalidText(text, reason: "expected OP[:LAYER][:AMOUNT][:KEY=VALUE]...") }
@@ -104,7 +107,10 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
                 case "rank", "rank-ratio": rankRatio = try number(value, "rank")
                 case "init": initialization = value
                 case "seed": seed = try number(value, "seed")
-                default: throw ScheduleError.invalidText(text, reason: "unknown key '\(key)' (expected fraction, to, units, rank, init, seed)")
+                case "parameters": parameters = value.split(separator: ",").map { String($0).trimmed }
+                default:
+                    throw ScheduleError.invalidText(
+                        text, reason: "unknown key '\(key)' (expected fraction, to, units, rank, init, seed, parameters)")
                 }
             } else if field.lowercased() == "zero-outgoing" {
                 zeroOutgoing = true
@@ -129,6 +135,7 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         if let initialization { parts.append("init=" + initialization) }
         if zeroOutgoing == true { parts.append("zero-outgoing") }
         if let seed { parts.append("seed=\(seed)") }
+        if let parameters { parts.append("parameters=" + parameters.joined(separator: ",")) }
         return parts.joined(separator: ":")
     }
 
@@ -157,34 +164,93 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         throw ScheduleError.unknownLayer(layer, reason: "expected a path such as layers.3 or a counted name such as conv10 / fc2")
     }
 
-    /// The surgery plan this operation is on `network` now; `defaultSeed` serves when `seed` is nil.
-    /// Throws `ScheduleError` naming what does not fit (the network is not touched).
-    public func plan(for network: Network, defaultSeed: UInt64) throws -> SurgeryPlan {
-        let seed = self.seed ?? defaultSeed
+    /// The parts of an operation an error can name. Each front end spells them its own way:
+    /// a schedule as keys (`to=N`), `sculpt surgery` as flags (`--to`).
+    public enum Field: String, Codable, Sendable, CaseIterable {
+        case operation, layer, fraction, to, units, rankRatio, initialization, zeroOutgoing, seed, parameters
+
+        /// The field as a schedule entry writes it (`to=N`, `rank=D`, `a fraction`).
+        public var scheduleName: String {
+            switch self {
+            case .operation: return "the operation"
+            case .layer: return "a layer"
+            case .fraction: return "a fraction"
+            case .to: return "to=N"
+            case .units: return "units=..."
+            case .rankRatio: return "rank=D"
+            case .initialization: return "init=..."
+            case .zeroOutgoing: return "zero-outgoing"
+            case .seed: return "seed=N"
+            case .parameters: return "parameters=..."
+            }
+        }
+    }
+
+    /// The validated surgery plan this operation is on `network` now: the one plan builder of
+    /// schedules, `sculpt surgery` and the dashboard. `defaultSeed` serves when `seed` is nil; an
+    /// expansion whose tensors would exceed `memoryLimit` bytes is refused. Throws `ScheduleError`
+    /// naming what does not fit (`.invalidField` names the field); the network is not touched.
+    ///
+    /// Fractions round down with a tolerance of 1e-3 unit (`UnitCount.share`), at least one unit.
+    public func plan(for network: Network, defaultSeed: UInt64 = 0,
+                     memoryLimit: Double = GroupResize.machineMemory) throws -> SurgeryPlan {
+        try checkFields()
+        let plan = try unvalidatedPlan(for: network, seed: seed ?? defaultSeed)
+        do { try plan.validate(on: network, memoryLimit: memoryLimit) } catch let e as SurgeryError {
+            if case .tooLarge = e {
+                throw ScheduleError.invalidField(description, field: to == nil ? .fraction : .to, reason: "\(e)")
+            }
+            throw ScheduleError.invalidOperation(description, reason: "\(e)")
+        }
+        return plan
+    }
+
+    /// Throws for a field the operation does not take.
+    func checkFields() throws {
+        func bad(_ field: Field, _ reason: String) -> ScheduleError {
+            .invalidField(description, field: field, reason: reason)
+        }
+        if !operation.selectsUnits, units != nil {
+            throw bad(.units, "{units} applies to remove, reinit, freeze and unfreeze")
+        }
+        if !(operation.shrinks || operation.expands), to != nil {
+            throw bad(.to, "{to} applies to eigenremove, minweight, random-remove, expand and zero-expand")
+        }
+        if operation != .eigenremove, rankRatio != nil { throw bad(.rankRatio, "{rankRatio} applies to eigenremove only") }
+        if operation != .reinit, initialization != nil {
+            throw bad(.initialization, "{initialization} applies to reinit only")
+        }
+        if operation != .reinit, zeroOutgoing != nil { throw bad(.zeroOutgoing, "{zeroOutgoing} applies to reinit only") }
+        if parameters != nil {
+            guard operation == .freeze || operation == .unfreeze else {
+                throw bad(.parameters, "{parameters} applies to freeze and unfreeze")
+            }
+            guard layer == nil, units == nil, fraction == nil else {
+                throw bad(.parameters, "give {parameters} or {layer} with {units} / {fraction}, not both")
+            }
+        }
+    }
+
+    /// The plan before validation against the network.
+    private func unvalidatedPlan(for network: Network, seed: UInt64) throws -> SurgeryPlan {
         let path = try layerPath(in: network)
         func required() throws -> LayerPath {
-            guard let path else { throw ScheduleError.invalidOperation(description, reason: "\(operation.rawValue) needs a layer") }
+            guard let path else {
+                throw ScheduleError.invalidField(description, field: .layer, reason: "\(operation.rawValue) needs {layer}")
+            }
             return path
         }
         func group(_ path: LayerPath) throws -> UnitGroup {
             do { return try UnitGroup(network: network, layer: path) } catch {
-                throw ScheduleError.invalidOperation(description, reason: "\(error)")
+                throw ScheduleError.invalidField(description, field: .layer, reason: "\(error)")
             }
         }
-        func bad(_ reason: String) -> ScheduleError { .invalidOperation(description, reason: reason) }
-        if !operation.selectsUnits, units != nil { throw bad("units= applies to remove, reinit, freeze and unfreeze") }
-        if !(operation.shrinks || operation.expands), to != nil { throw bad("to= applies to eigenremove, minweight, random-remove, expand and zero-expand") }
-        if operation != .eigenremove, rankRatio != nil { throw bad("rank= applies to eigenremove only") }
-        if operation != .reinit, initialization != nil || zeroOutgoing != nil { throw bad("init= and zero-outgoing apply to reinit only") }
         switch operation {
         case .eigenremove, .minweight, .randomRemove:
             let layer = try required()
             let width = try targetWidth(of: try group(layer), shrinking: true)
             switch operation {
-            case .eigenremove:
-                guard let rankRatio else { throw bad("eigenremove needs rank=D, the rank ratio in (0, 1] (the thesis used 1/8 while training)") }
-                guard rankRatio > 0, rankRatio <= 1 else { throw bad("rank \(rankRatio) must lie in (0, 1]") }
-                return .shrink(layer: layer, to: width, method: .eigenRemove(rankRatio: rankRatio, keptWeights: .reduced))
+            case .eigenremove: return .shrink(layer: layer, to: width, method: try eigenRemoveMethod())
             case .minweight: return .shrink(layer: layer, to: width, method: .minimumWeight)
             default: return .shrink(layer: layer, to: width, method: .random(seed: seed))
             }
@@ -201,50 +267,80 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
             let layer = try required()
             let name = initialization ?? "uniform"
             guard let scheme = ReinitializationScheme(parsing: name) else {
-                throw bad("init=\(name): expected uniform, he, glorot, layer-range, fitted-normal, uniform:A:B or normal:M:S")
+                throw ScheduleError.invalidField(description, field: .initialization, reason:
+                    "'\(name)': expected uniform, he, glorot, layer-range, fitted-normal, uniform:A:B or normal:M:S")
             }
             return .reinitialize(layer: layer, units: try selectedUnits(of: try group(layer)), scheme: scheme,
                                  zeroOutgoing: zeroOutgoing ?? false, seed: seed)
         case .freeze, .unfreeze:
-            let layer = try required()
-            let target: FreezeTarget = units == nil && fraction == nil
-                ? .layers([layer]) : .units(layer: layer, units: try selectedUnits(of: try group(layer)))
+            let target: FreezeTarget
+            if let parameters { target = .parameters(parameters) } else {
+                let layer = try required()
+                target = units == nil && fraction == nil
+                    ? .layers([layer]) : .units(layer: layer, units: try selectedUnits(of: try group(layer)))
+            }
             return operation == .freeze ? .freeze(target) : .unfreeze(target)
         case .foldBatchNorm, .collapse:
-            if fraction != nil || units != nil { throw bad("\(operation.rawValue) takes no amount") }
+            if fraction != nil {
+                throw ScheduleError.invalidField(description, field: .fraction, reason: "\(operation.rawValue) takes no amount")
+            }
             return operation == .foldBatchNorm ? .foldBatchNorm(layer: path) : .collapse(layer: path)
         }
+    }
+
+    /// EigenRemove with the operation's rank ratio (required, in (0, 1]).
+    private func eigenRemoveMethod() throws -> ShrinkMethod {
+        guard let rankRatio else {
+            throw ScheduleError.invalidField(
+                description, field: .rankRatio,
+                reason: "eigenremove needs {rankRatio}, the rank ratio in (0, 1] (the thesis used 1/8 while training)")
+        }
+        guard rankRatio > 0, rankRatio <= 1 else {
+            throw ScheduleError.invalidField(description, field: .rankRatio,
+                                             reason: "\(JSONValue.numberText(rankRatio)) must lie in (0, 1]")
+        }
+        return .eigenRemove(rankRatio: rankRatio, keptWeights: .reduced)
     }
 
     /// The width after a shrink (`to`, or `fraction` of the units kept) or an expansion (`to`,
     /// or `fraction` of the units added); at least one unit kept or added.
     func targetWidth(of group: UnitGroup, shrinking: Bool) throws -> Int {
-        func bad(_ reason: String) -> ScheduleError { .invalidOperation(description, reason: reason) }
+        func bad(_ field: Field, _ reason: String) -> ScheduleError {
+            .invalidField(description, field: field, reason: reason)
+        }
         switch (to, fraction) {
         case (let n?, nil): return n
         case (nil, let f?):
+            let text = JSONValue.numberText(f)
             if shrinking {
-                guard f > 0, f < 1 else { throw bad("the fraction of units to keep must lie in (0, 1), got \(JSONValue.numberText(f))") }
+                guard f > 0, f < 1 else { throw bad(.fraction, "the fraction of units to keep must lie in (0, 1), got \(text)") }
                 return Swift.max(1, UnitCount.share(f, of: group.count))
             }
-            guard f > 0, f.isFinite else { throw bad("the fraction of units to add must be positive, got \(JSONValue.numberText(f))") }
+            guard f > 0, f.isFinite else { throw bad(.fraction, "the fraction of units to add must be positive, got \(text)") }
+            guard f * Double(group.count) < Double(Int.max / 2) else {
+                throw bad(.fraction, "\(text) of \(group.count) units is too many")
+            }
             return group.count + Swift.max(1, UnitCount.share(f, of: group.count))
-        case (nil, nil): throw bad("\(operation.rawValue) needs to=N or a fraction")
-        case (_?, _?): throw bad("give to=N or a fraction, not both")
+        case (nil, nil): throw bad(.to, "\(operation.rawValue) needs {to} or {fraction}")
+        case (_?, _?): throw bad(.to, "give {to} or {fraction}, not both")
         }
     }
 
     /// `units` as given, or the `fraction` of units with the smallest incoming L2 norms (at least one).
     func selectedUnits(of group: UnitGroup) throws -> [Int] {
-        func bad(_ reason: String) -> ScheduleError { .invalidOperation(description, reason: reason) }
+        func bad(_ field: Field, _ reason: String) -> ScheduleError {
+            .invalidField(description, field: field, reason: reason)
+        }
         switch (units, fraction) {
         case (let list?, nil): return list
         case (nil, let f?):
-            guard f > 0, f < 1 else { throw bad("the fraction of units must lie in (0, 1), got \(JSONValue.numberText(f))") }
+            guard f > 0, f < 1 else {
+                throw bad(.fraction, "the fraction of units must lie in (0, 1), got \(JSONValue.numberText(f))")
+            }
             let count = Swift.max(1, UnitCount.share(f, of: group.count))
             return UnitWeightNorms.smallestIncoming(count, of: group)
-        case (nil, nil): throw bad("\(operation.rawValue) needs units=... or a fraction")
-        case (_?, _?): throw bad("give units= or a fraction, not both")
+        case (nil, nil): throw bad(.units, "\(operation.rawValue) needs {units} or {fraction}")
+        case (_?, _?): throw bad(.units, "give {units} or {fraction}, not both")
         }
     }
 }
@@ -321,7 +417,8 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
             items = a
         default: throw ScheduleError.invalidFile(file, reason: "expected an object or an array, found \(document.typeName)")
         }
-        let known: Set<String> = ["epoch", "operation", "layer", "fraction", "to", "units", "rankRatio", "initialization", "zeroOutgoing", "seed"]
+        let known: Set<String> = ["epoch", "operation", "layer", "fraction", "to", "units", "rankRatio", "initialization",
+                                  "zeroOutgoing", "seed", "parameters"]
         entries = try items.enumerated().map { i, item in
             if case .string(let text) = item {
                 do { return try ScheduleEntry(parsing: text) } catch { throw ScheduleError.invalidFile(file, reason: "entries[\(i)]: \(error)") }
@@ -399,18 +496,30 @@ public struct SchedulePreviewStep: Codable, Equatable, Sendable {
 }
 
 /// A typed error of schedules: the entry, the text and the reason.
-public enum ScheduleError: Error, Equatable, CustomStringConvertible {
+public enum ScheduleError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case invalidText(String, reason: String)
     case invalidFile(String, reason: String)
     case unknownLayer(String, reason: String)
     case invalidOperation(String, reason: String)
+    /// One field of the operation `text` is wrong; `reason` names fields as `{field}` placeholders
+    /// (`{to}`, `{fraction}`), spelled by `reason(naming:)` (a schedule's `to=N`, a CLI's `--to`).
+    case invalidField(String, field: ScheduleOperation.Field, reason: String)
     case invalidEntry(index: Int, text: String, reason: String)
     case cannotResume(String)
     case invalidConfiguration(String)
 
-    /// The reason alone.
-    public var reason: String {
+    /// The reason alone, with fields spelled as a schedule writes them.
+    public var reason: String { reason(naming: \.scheduleName) }
+
+    /// The reason with each `{field}` placeholder spelled by `name` (a CLI passes its flags).
+    public func reason(naming name: (ScheduleOperation.Field) -> String) -> String {
         switch self {
+        case .invalidField(_, _, let r):
+            var text = r
+            for field in ScheduleOperation.Field.allCases {
+                text = text.replacing("{\(field.rawValue)}", with: name(field))
+            }
+            return text
         case .invalidText(_, let r), .invalidFile(_, let r), .invalidOperation(_, let r), .invalidEntry(_, _, let r): return r
         case .unknownLayer(let layer, let r): return "layer \(layer): \(r)"
         case .cannotResume(let r), .invalidConfiguration(let r): return r
@@ -423,11 +532,14 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible {
         case .invalidFile(let file, let r): return "\(file): \(r)"
         case .unknownLayer(let layer, let r): return "layer \(layer): \(r)"
         case .invalidOperation(let text, let r): return "\(text): \(r)"
+        case .invalidField(let text, _, _): return "\(text): \(reason)"
         case .invalidEntry(let i, let text, let r): return "schedule entry \(i + 1) (\(text)): \(r)"
         case .cannotResume(let r): return "cannot resume: \(r)"
         case .invalidConfiguration(let r): return r
         }
     }
+
+    public var errorDescription: String? { description }
 }
 
 extension String {

@@ -23,7 +23,8 @@ public struct DenseUnits {
     public init(network: Network, layer: Int) throws {
         let layers = network.layers
         guard layer >= 0 && layer < layers.count else {
-            throw SurgeryError.layerOutOfRange(layer: layer, layerCount: layers.count)
+            throw SurgeryError.unknownLayer(path: "layers.\(layer)",
+                                            reason: "the network has \(layers.count) layers (0..<\(layers.count))")
         }
         guard let producer = layers[layer] as? Dense else {
             throw SurgeryError.notDense(layer: layer, found: describe(layers[layer]))
@@ -53,13 +54,7 @@ public struct DenseUnits {
     }
 
     /// Throws unless every index is a distinct unit of this layer.
-    public func validate(_ units: [Int]) throws {
-        var seen = Set<Int>()
-        for u in units {
-            guard u >= 0 && u < count else { throw SurgeryError.unitOutOfRange(layer: layerIndex, unit: u, unitCount: count) }
-            guard seen.insert(u).inserted else { throw SurgeryError.duplicateUnit(layer: layerIndex, unit: u) }
-        }
-    }
+    public func validate(_ units: [Int]) throws { try validateUnits(units, count: count, path: LayerPath(layerIndex)) }
 
     /// The Dense layers whose units are ReLU units: a Dense followed by a ReLU activation and
     /// consumed by a later Dense layer (the layers the paper analyses).

@@ -13,7 +13,7 @@ extension Network {
     public func collapse(at layer: LayerPath) throws -> LayerPath {
         let list = try layers(of: layer.sequence)
         let first = try self.layer(at: layer)
-        guard first is Dense || first is Conv2D else {
+        guard first is UnitLayer else {
             throw SurgeryError.notFoldable(path: layer.description, reason: "it is \(first.spec.summary), not a dense or conv2d layer")
         }
         var j = layer.index + 1

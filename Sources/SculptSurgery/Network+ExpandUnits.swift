@@ -46,21 +46,18 @@ public struct ExpansionReport: Codable, Equatable, Sendable {
     public var parametersAfter: Int
 }
 
+/// The index-addressed Dense API (`layer: Int`, see `DenseUnits`): a thin adapter over the
+/// unit-group path (`expandUnits(of:to:method:memoryLimit:)`), which chooses sources and writes.
 extension Network {
     /// Plans growing the Dense layer at `layer` to `width` units; throws (and changes nothing)
-    /// for an unknown or non-Dense layer or a width not above the current one.
-    public func planExpand(layer: Int, to width: Int, method: ExpandMethod) throws -> ExpandPlan {
-        let group = try DenseUnits(network: self, layer: layer)
-        let n = group.count
-        guard width > n else { throw SurgeryError.widthNotLarger(layer: layer, width: n, target: width) }
-        let sources: [Int?]
-        switch method {
-        case .weak(let order, _, _):
-            sources = WeakExpandSplit.sources(outgoingWeight: group.consumer.weight.value, newWidth: width, order: order)
-        case .zero:
-            sources = Array(repeating: nil, count: width - n)
-        }
-        return ExpandPlan(layer: layer, originalWidth: n, targetWidth: width, method: method, sources: sources)
+    /// for an unknown or non-Dense layer, a width not above the current one, or a width whose
+    /// tensors would not fit in `memoryLimit` bytes.
+    public func planExpand(layer: Int, to width: Int, method: ExpandMethod,
+                           memoryLimit: Double = GroupResize.machineMemory) throws -> ExpandPlan {
+        let group = try DenseUnits(network: self, layer: layer).group(in: self)
+        try GroupResize.validateExpand(group, width: width, method: method, memoryLimit: memoryLimit)
+        return ExpandPlan(layer: layer, originalWidth: group.count, targetWidth: width, method: method,
+                          sources: GroupResize.expansionSources(group, width: width, method: method))
     }
 
     /// Applies `plan`: new units are appended after the existing ones, which keep their indices.
@@ -68,53 +65,22 @@ extension Network {
     /// source's mask entries (a frozen unit's copies stay frozen), ZeroExpand units are trainable.
     /// Validates first: on an error the network is unchanged.
     @discardableResult
-    public func applyExpand(_ plan: ExpandPlan) throws -> ExpansionReport {
-        let group = try DenseUnits(network: self, layer: plan.layer)
-        let n = group.count
+    public func applyExpand(_ plan: ExpandPlan,
+                            memoryLimit: Double = GroupResize.machineMemory) throws -> ExpansionReport {
+        let dense = try DenseUnits(network: self, layer: plan.layer)
+        let n = dense.count
         guard n == plan.originalWidth else {
             throw SurgeryError.planDoesNotFit(layer: plan.layer, plannedWidth: plan.originalWidth, width: n)
         }
-        guard plan.targetWidth > n, plan.sources.count == plan.targetWidth - n else {
-            throw SurgeryError.widthNotLarger(layer: plan.layer, width: n, target: plan.targetWidth)
+        let group = try dense.group(in: self)
+        guard plan.sources.count == plan.targetWidth - n else {
+            throw SurgeryError.widthNotLarger(path: group.anchor.description, width: n, target: n + plan.sources.count)
         }
+        try GroupResize.validateExpand(group, width: plan.targetWidth, method: plan.method, memoryLimit: memoryLimit)
         try group.validate(plan.sources.compactMap { $0 }.uniqued())
         let before = parameterCount
-        let width = plan.targetWidth
-        let sources: [Int?] = (0..<n).map { $0 } + plan.sources
-        let stateSources: [Int?] = (0..<n).map { $0 } + Array(repeating: nil, count: width - n)
-        let producer = group.producer, consumer = group.consumer
-
-        // Compute every new tensor first, then write.
-        let incoming = producer.weight.value.gathered(axis: 0, sources: sources)
-        let bias = producer.bias?.value.gathered(axis: 0, sources: sources)
-        let outgoing: Tensor
-        switch plan.method {
-        case .weak(_, let std, let seed):
-            var copies = [Int](repeating: 1, count: n)
-            for s in plan.sources { if let s { copies[s] += 1 } }
-            let scales = sources.map { $0.map { 1 / Float(copies[$0]) } ?? 1 }
-            outgoing = consumer.weight.value.gathered(axis: 1, sources: sources, scales: scales)
-            if std > 0 {
-                var rng = RandomSource(seed: seed)
-                addZeroSumNoise(outgoing, sources: sources, std: std, rng: &rng)
-            }
-        case .zero(let initializer, let seed):
-            var rng = RandomSource(seed: seed)
-            let nIn = producer.inputFeatures
-            let row = Tensor(zeros: [1, nIn]), b = Tensor(zeros: [1])
-            for u in n..<width {
-                initializer.initialize(weight: row, bias: bias == nil ? nil : b, fanIn: nIn, fanOut: width, using: &rng)
-                (incoming.data + u * nIn).update(from: row.data, count: nIn)
-                bias?.data[u] = b.data[0]
-            }
-            outgoing = consumer.weight.value.gathered(axis: 1, sources: stateSources)
-        }
-        // Mask: WeakExpand copies inherit their source's entries; ZeroExpand units (nil) are trainable.
-        producer.weight.remapUnits(axis: 0, valueSources: sources, stateSources: stateSources, maskSources: sources, newValue: incoming)
-        producer.bias?.remapUnits(axis: 0, valueSources: sources, stateSources: stateSources, maskSources: sources, newValue: bias)
-        consumer.weight.remapUnits(axis: 1, valueSources: sources, stateSources: stateSources, maskSources: sources, newValue: outgoing)
-        _ = try shapes()
-        return ExpansionReport(layer: plan.layer, widthBefore: n, widthAfter: width, sources: plan.sources,
+        try appendUnits(to: group, sources: plan.sources, method: plan.method)
+        return ExpansionReport(layer: plan.layer, widthBefore: n, widthAfter: plan.targetWidth, sources: plan.sources,
                                parametersBefore: before, parametersAfter: parameterCount)
     }
 
@@ -131,24 +97,6 @@ extension Network {
     public func zeroExpand(layer: Int, to width: Int, initializer: Initializer = .pytorchDefault,
                            rng: inout RandomSource) throws -> ExpansionReport {
         try applyExpand(planExpand(layer: layer, to: width, method: .zero(initializer: initializer, seed: rng.next())))
-    }
-}
-
-/// Adds to the outgoing columns of each split unit's copies N(0, std) noise with zero sum over
-/// the copies, row by row. outgoing is (out, width); sources[i] is column i's original unit.
-private func addZeroSumNoise(_ outgoing: Tensor, sources: [Int?], std: Float, rng: inout RandomSource) {
-    var groups: [Int: [Int]] = [:]
-    for (i, s) in sources.enumerated() { if let s { groups[s, default: []].append(i) } }
-    let rows = outgoing.shape[0], width = outgoing.shape[1]
-    for unit in groups.keys.sorted() {
-        guard let columns = groups[unit], columns.count > 1 else { continue }
-        var noise = [Float](repeating: 0, count: columns.count)
-        for r in 0..<rows {
-            var mean: Float = 0
-            for c in noise.indices { noise[c] = rng.normal(std: std); mean += noise[c] }
-            mean /= Float(columns.count)
-            for (c, column) in columns.enumerated() { outgoing.data[r * width + column] += noise[c] - mean }
-        }
     }
 }
 

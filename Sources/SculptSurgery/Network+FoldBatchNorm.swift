@@ -17,12 +17,12 @@ extension Network {
         guard bnIndex < list.count, let bn = list[bnIndex] as? BatchNorm else {
             throw SurgeryError.notFoldable(path: layer.description, reason: "no BatchNorm follows it directly")
         }
-        guard bnIndex > 0, list[bnIndex - 1] is Dense || list[bnIndex - 1] is Conv2D else {
+        guard bnIndex > 0, let producer = list[bnIndex - 1] as? UnitLayer else {
             throw SurgeryError.notFoldable(path: LayerPath(layer.sequence, bnIndex).description,
                                            reason: "the BatchNorm does not directly follow a dense or conv2d layer")
         }
         var newList = list
-        newList[bnIndex - 1] = folded(list[bnIndex - 1], bn)
+        newList[bnIndex - 1] = folded(producer, bn)
         newList.remove(at: bnIndex)
         try replaceLayers(of: layer.sequence, with: newList)
         return producerPath
@@ -36,7 +36,7 @@ extension Network {
         while let path = layerPaths.first(where: { entry in
             guard entry.layer is BatchNorm, entry.path.index > 0,
                   let previous = try? layer(at: LayerPath(entry.path.sequence, entry.path.index - 1)) else { return false }
-            return previous is Dense || previous is Conv2D
+            return previous is UnitLayer
         })?.path {
             try foldBatchNorm(at: path)
             count += 1
@@ -45,12 +45,9 @@ extension Network {
     }
 }
 
-/// The Dense or Conv2D computing `bn(producer(x))` in eval mode.
-private func folded(_ producer: Layer, _ bn: BatchNorm) -> Layer {
-    let weight: Parameter, bias: Parameter?
-    if let d = producer as? Dense { weight = d.weight; bias = d.bias } else if let c = producer as? Conv2D { weight = c.weight; bias = c.bias } else {
-        preconditionFailure("fold into \(producer.spec.summary)")
-    }
+/// The layer of `producer`'s kind computing `bn(producer(x))` in eval mode.
+private func folded(_ producer: UnitLayer, _ bn: BatchNorm) -> Layer {
+    let weight = producer.weight, bias = producer.bias
     // W is (units, rest); every row scales by s[u]
     let units = weight.value.shape[0], rest = weight.value.count / units
     let w = Tensor(zeros: weight.value.shape), b = Tensor(zeros: [units])
@@ -60,6 +57,5 @@ private func folded(_ producer: Layer, _ bn: BatchNorm) -> Layer {
         let b0 = Double(bias?.value.data[u] ?? 0)
         b.data[u] = Float(s * (b0 - Double(bn.runningMean.data[u])) + Double(bn.bias.value.data[u]))
     }
-    if let c = producer as? Conv2D { return Conv2D(weight: w, bias: b, stride: c.stride, padding: c.padding) }
-    return Dense(weight: w, bias: b)
+    return producer.rebuilt(weight: w, bias: b)
 }

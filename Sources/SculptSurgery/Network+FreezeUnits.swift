@@ -45,8 +45,7 @@ extension Network {
 
     /// Freezes `units` of the Dense layer at `layer` (see `DenseUnits`).
     public func freezeUnits(_ units: [Int], layer: Int) throws {
-        let dense = try DenseUnits(network: self, layer: layer)
-        try dense.validate(units)
+        _ = try DenseUnits(network: self, layer: layer)
         try freeze(.units(layer: LayerPath(layer), units: units))
     }
 
@@ -59,8 +58,7 @@ extension Network {
     /// `layer` with `initializer` and zeroes their optimizer state entries (see
     /// `reinitializeUnits(_:of:scheme:zeroOutgoing:rng:)`).
     public func reinitializeUnits(_ units: [Int], layer: Int, initializer: Initializer, rng: inout RandomSource) throws {
-        let dense = try DenseUnits(network: self, layer: layer)
-        try dense.validate(units)
+        _ = try DenseUnits(network: self, layer: layer)
         try reinitializeUnits(units, layer: LayerPath(layer), scheme: .initializer(initializer), rng: &rng)
     }
 }

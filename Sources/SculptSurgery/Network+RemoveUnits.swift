@@ -22,8 +22,6 @@ extension Network {
     @discardableResult
     public func removeUnits(_ units: [Int], layer: Int) throws -> RemovalReport {
         let group = try DenseUnits(network: self, layer: layer)
-        try group.validate(units)
-        guard units.count < group.count else { throw SurgeryError.wouldRemoveAllUnits(layer: layer, unitCount: group.count) }
         let before = parameterCount, keep = group.count - units.count
         try removeUnits(units, layer: LayerPath(layer))
         return RemovalReport(layer: layer, removedUnits: units.sorted(), remainingUnits: keep,

@@ -50,6 +50,9 @@ public struct ShrinkPlan: Codable, Equatable, Sendable {
     }
 }
 
+/// The index-addressed Dense API (`layer: Int`, a Dense consumed by the next Dense over
+/// activations, see `DenseUnits`): a thin adapter over the unit-group path
+/// (`shrinkUnits(of:to:method:subspaceMethod:)`), which selects and writes.
 extension Network {
     /// Plans shrinking the Dense layer at `layer` to `width` units by `method`. Throws (and
     /// changes nothing) for an unknown or non-Dense layer, a width not below the current one,
@@ -65,29 +68,38 @@ extension Network {
     /// is unchanged. `reduced` passes the rank-reduced producer and consumer weights when the
     /// caller already has them (`EigenRemove.reduced` or a `RankReducer` of the current weights).
     @discardableResult
-    public func applyShrink(_ plan: ShrinkPlan, reduced: (producer: Tensor, consumer: Tensor)? = nil) throws -> RemovalReport {
-        let group = try DenseUnits(network: self, layer: plan.layer)
-        guard group.count == plan.originalWidth else {
-            throw SurgeryError.planDoesNotFit(layer: plan.layer, plannedWidth: plan.originalWidth, width: group.count)
+    public func applyShrink(_ plan: ShrinkPlan,
+                            reduced: (producer: Tensor, consumer: Tensor)? = nil) throws -> RemovalReport {
+        let dense = try DenseUnits(network: self, layer: plan.layer)
+        guard dense.count == plan.originalWidth else {
+            throw SurgeryError.planDoesNotFit(layer: plan.layer, plannedWidth: plan.originalWidth, width: dense.count)
         }
+        let group = try dense.group(in: self)
         try group.validate(plan.keptUnits)
-        guard !plan.keptUnits.isEmpty else { throw SurgeryError.wouldRemoveAllUnits(layer: plan.layer, unitCount: group.count) }
-        if case .eigenRemove(let ratio, _) = plan.method, !(ratio > 0 && ratio <= 1) {
-            throw SurgeryError.rankRatioOutOfRange(layer: plan.layer, rankRatio: ratio)
-        }
+        try GroupResize.validateRankRatio(of: plan.method, group: group)
         if let reduced {
-            precondition(reduced.producer.shape == group.producer.weight.value.shape
-                         && reduced.consumer.shape == group.consumer.weight.value.shape, "reduced weights of other shapes")
+            precondition(reduced.producer.shape == dense.producer.weight.value.shape
+                         && reduced.consumer.shape == dense.consumer.weight.value.shape,
+                         "reduced weights of other shapes")
         }
-        return try performShrink(plan, group: group, reducedConsumer: reduced?.consumer, reducedProducer: reduced?.producer)
+        return try reporting(plan) {
+            try keepUnits(plan.keptUnits, of: group, method: plan.method, subspaceMethod: plan.subspaceMethod,
+                          reducedIncoming: reduced.map { [$0.producer] },
+                          reducedOutgoing: reduced.map { [$0.consumer] })
+        }
     }
 
     /// Plans and applies a shrink in one step (EigenRemove reduces each weight once).
     @discardableResult
     public func shrinkUnits(layer: Int, to width: Int, method: ShrinkMethod,
                             subspaceMethod: SubspaceMethod = .gram) throws -> (plan: ShrinkPlan, report: RemovalReport) {
-        let (plan, group, reduced) = try prepareShrink(layer: layer, to: width, method: method, subspaceMethod: subspaceMethod)
-        return (plan, try performShrink(plan, group: group, reducedConsumer: reduced, reducedProducer: nil))
+        let (plan, group, reducedOutgoing) = try prepareShrink(layer: layer, to: width, method: method,
+                                                               subspaceMethod: subspaceMethod)
+        let report = try reporting(plan) {
+            try keepUnits(plan.keptUnits, of: group, method: method, subspaceMethod: subspaceMethod,
+                          reducedOutgoing: reducedOutgoing)
+        }
+        return (plan, report)
     }
 
     /// EigenRemove to `width` units with rank ratio `rankRatio` (kept units get the reduced weights).
@@ -103,51 +115,23 @@ extension Network {
         try shrinkUnits(layer: layer, to: width, method: .minimumWeight).report
     }
 
-    /// Validates and selects; returns the plan and, for EigenRemove, the reduced consumer weight.
-    func prepareShrink(layer: Int, to width: Int, method: ShrinkMethod,
-                       subspaceMethod: SubspaceMethod) throws -> (plan: ShrinkPlan, group: DenseUnits, reducedConsumer: Tensor?) {
-        let group = try DenseUnits(network: self, layer: layer)
-        let n = group.count
-        guard width < n else { throw SurgeryError.widthNotSmaller(layer: layer, width: n, target: width) }
-        guard width >= 1 else { throw SurgeryError.wouldRemoveAllUnits(layer: layer, unitCount: n) }
-        let consumer = group.consumer.weight.value
-        var reduced: Tensor? = nil
-        let kept: [Int]
-        switch method {
-        case .eigenRemove(let ratio, _):
-            guard ratio > 0 && ratio <= 1 else { throw SurgeryError.rankRatioOutOfRange(layer: layer, rankRatio: ratio) }
-            let r = try EigenRemove.reduced(consumer, rankRatio: ratio, method: subspaceMethod)
-            kept = UnitSelection.eigenRemove(reducedConsumerWeight: r, keep: width)
-            reduced = r
-        case .minimumWeight:
-            kept = UnitSelection.minimumWeight(consumerWeight: consumer, keep: width)
-        case .random(let seed):
-            var rng = RandomSource(seed: seed)
-            kept = UnitSelection.random(unitCount: n, keep: width, rng: &rng)
-        }
-        let plan = ShrinkPlan(layer: layer, originalWidth: n, targetWidth: width, method: method,
+    /// Validates and selects on the Dense layer's group; returns the plan, the group and, for
+    /// EigenRemove, the reduced outgoing weights the selection used.
+    private func prepareShrink(layer: Int, to width: Int, method: ShrinkMethod, subspaceMethod: SubspaceMethod)
+        throws -> (plan: ShrinkPlan, group: UnitGroup, reducedOutgoing: [Tensor]?) {
+        let group = try DenseUnits(network: self, layer: layer).group(in: self)
+        try GroupResize.validateShrink(group, width: width, method: method)
+        let (kept, reduced) = try GroupResize.select(group, width: width, method: method,
+                                                     subspaceMethod: subspaceMethod)
+        let plan = ShrinkPlan(layer: layer, originalWidth: group.count, targetWidth: width, method: method,
                               subspaceMethod: subspaceMethod, keptUnits: kept)
         return (plan, group, reduced)
     }
 
-    /// Writes a validated plan. Every tensor is computed before the first write.
-    func performShrink(_ plan: ShrinkPlan, group: DenseUnits, reducedConsumer: Tensor?,
-                       reducedProducer: Tensor?) throws -> RemovalReport {
+    /// Runs `body` (which keeps `plan.keptUnits`) and reports what it removed.
+    private func reporting(_ plan: ShrinkPlan, _ body: () throws -> Void) throws -> RemovalReport {
         let before = parameterCount
-        let kept: [Int?] = plan.keptUnits
-        var newIncoming: Tensor? = nil, newOutgoing: Tensor? = nil
-        if case .eigenRemove(let ratio, .reduced) = plan.method {
-            let consumerReduced = try reducedConsumer
-                ?? EigenRemove.reduced(group.consumer.weight.value, rankRatio: ratio, method: plan.subspaceMethod)
-            let producerReduced = try reducedProducer
-                ?? EigenRemove.reduced(group.producer.weight.value, rankRatio: ratio, method: plan.subspaceMethod)
-            newIncoming = producerReduced.gathered(axis: 0, sources: kept)
-            newOutgoing = consumerReduced.gathered(axis: 1, sources: kept)
-        }
-        group.producer.weight.remapUnits(axis: 0, valueSources: kept, stateSources: kept, maskSources: kept, newValue: newIncoming)
-        group.producer.bias?.remapUnits(axis: 0, valueSources: kept, stateSources: kept, maskSources: kept)
-        group.consumer.weight.remapUnits(axis: 1, valueSources: kept, stateSources: kept, maskSources: kept, newValue: newOutgoing)
-        _ = try shapes()
+        try body()
         let keptSet = Set(plan.keptUnits)
         return RemovalReport(layer: plan.layer, removedUnits: (0..<plan.originalWidth).filter { !keptSet.contains($0) },
                              remainingUnits: plan.keptUnits.count, parametersBefore: before, parametersAfter: parameterCount)

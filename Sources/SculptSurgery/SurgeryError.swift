@@ -1,24 +1,33 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Problems with a surgery request that a user can cause; the network is left unchanged.
-public enum SurgeryError: Error, Equatable, CustomStringConvertible {
-    /// The layer index does not exist.
-    case layerOutOfRange(layer: Int, layerCount: Int)
-    /// The layer is not a Dense layer (units are Dense outputs here).
+///
+/// Layers are named by their path (`layers.3`, `layers.5.body.0`) whether the request came
+/// through the index-addressed Dense API or the unit-group API: one case per problem.
+public enum SurgeryError: Error, Equatable, CustomStringConvertible, LocalizedError {
+    /// The layer is not a Dense layer (the index-addressed Dense API: units are Dense outputs).
     case notDense(layer: Int, found: String)
     /// No Dense layer consumes this layer's units (it is the last Dense, or something other than
     /// elementwise activations sits between it and the next Dense).
     case noConsumingLayer(layer: Int, found: String)
     /// A unit index is outside the layer's units.
-    case unitOutOfRange(layer: Int, unit: Int, unitCount: Int)
+    case unitOutOfRange(path: String, unit: Int, unitCount: Int)
     /// A unit index appears more than once.
-    case duplicateUnit(layer: Int, unit: Int)
+    case duplicateUnit(path: String, unit: Int)
     /// The request would remove every unit of the layer.
-    case wouldRemoveAllUnits(layer: Int, unitCount: Int)
+    case removesEveryUnit(path: String, unitCount: Int)
     /// A removal (EigenRemove, minimum weight, random) must make the layer smaller.
-    case widthNotSmaller(layer: Int, width: Int, target: Int)
+    case widthNotSmaller(path: String, width: Int, target: Int)
     /// An expansion (WeakExpand, ZeroExpand) must make the layer larger.
-    case widthNotLarger(layer: Int, width: Int, target: Int)
+    case widthNotLarger(path: String, width: Int, target: Int)
     /// A rank ratio must lie in (0, 1].
-    case rankRatioOutOfRange(layer: Int, rankRatio: Double)
+    case rankRatioOutOfRange(path: String, rankRatio: Double)
+    /// The resized layer's tensors would need more memory than the limit allows.
+    case tooLarge(path: String, width: Int, bytes: Double, limit: Double)
     /// A plan made for another width of the layer (the network changed since it was planned).
     case planDoesNotFit(layer: Int, plannedWidth: Int, width: Int)
     /// A layer path that does not parse (`layers.3`, `layers.5.body.0`).
@@ -33,12 +42,6 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case unitsAreInputs(path: String)
     /// A layer the unit's slices pass through that surgery cannot follow.
     case unsupportedLayer(path: String, found: String, reason: String)
-    /// A unit index is outside the group's units.
-    case unitOutsideGroup(path: String, unit: Int, unitCount: Int)
-    /// A unit index appears more than once.
-    case repeatedUnit(path: String, unit: Int)
-    /// The request would remove every unit of the group.
-    case removesEveryUnit(path: String, unitCount: Int)
     /// A fold or collapse that would not be exact, or has nothing to fold.
     case notFoldable(path: String, reason: String)
     /// No parameter has this name.
@@ -47,33 +50,28 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
     case invalidValue(name: String, value: String, reason: String)
     /// A history record whose operation this module does not know.
     case unknownOperation(String)
-    /// A shrink of a group must make it smaller.
-    case groupWidthNotSmaller(path: String, width: Int, target: Int)
-    /// An expansion of a group must make it larger.
-    case groupWidthNotLarger(path: String, width: Int, target: Int)
-    /// A rank ratio for a group must lie in (0, 1].
-    case groupRankRatioOutOfRange(path: String, rankRatio: Double)
 
     public var description: String {
         switch self {
-        case .layerOutOfRange(let l, let n):
-            return "layer \(l) does not exist: the network has \(n) layers (0..<\(n))"
         case .notDense(let l, let found):
             return "layer \(l) is \(found), not a dense layer"
         case .noConsumingLayer(let l, let found):
             return "layer \(l) has no dense layer consuming its units (found \(found) after it)"
-        case .unitOutOfRange(let l, let u, let n):
-            return "unit \(u) of layer \(l) does not exist: the layer has \(n) units (0..<\(n))"
-        case .duplicateUnit(let l, let u):
-            return "unit \(u) of layer \(l) is listed more than once"
-        case .wouldRemoveAllUnits(let l, let n):
-            return "removing these units would leave layer \(l) with none of its \(n) units"
-        case .widthNotSmaller(let l, let w, let t):
-            return "layer \(l) has \(w) units: a removal needs a target width below \(w), got \(t)"
-        case .widthNotLarger(let l, let w, let t):
-            return "layer \(l) has \(w) units: an expansion needs a target width above \(w), got \(t)"
-        case .rankRatioOutOfRange(let l, let r):
-            return "rank ratio \(r) for layer \(l) is outside (0, 1]"
+        case .unitOutOfRange(let path, let u, let n):
+            return "unit \(u) of layer \(path) does not exist: the layer has \(n) units (0..<\(n))"
+        case .duplicateUnit(let path, let u):
+            return "unit \(u) of layer \(path) is listed more than once"
+        case .removesEveryUnit(let path, let n):
+            return "removing these units would leave layer \(path) with none of its \(n) units"
+        case .widthNotSmaller(let path, let w, let t):
+            return "layer \(path) has \(w) units: a removal needs a target width below \(w), got \(t)"
+        case .widthNotLarger(let path, let w, let t):
+            return "layer \(path) has \(w) units: an expansion needs a target width above \(w), got \(t)"
+        case .rankRatioOutOfRange(let path, let r):
+            return "rank ratio \(r) for layer \(path) is outside (0, 1]"
+        case .tooLarge(let path, let w, let bytes, let limit):
+            return "layer \(path) at \(w) units needs an estimated \(byteText(bytes)), "
+                + "above the limit of \(byteText(limit))"
         case .planDoesNotFit(let l, let p, let w):
             return "the plan for layer \(l) was made for \(p) units, but the layer has \(w)"
         case .invalidLayerPath(let text):
@@ -88,26 +86,25 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible {
             return "the units of layer \(path) are added to the network's input channels through identity shortcuts"
         case .unsupportedLayer(let path, let found, let reason):
             return "layer \(path) (\(found)): \(reason)"
-        case .unitOutsideGroup(let path, let u, let n):
-            return "unit \(u) of layer \(path) does not exist: the layer has \(n) units (0..<\(n))"
-        case .repeatedUnit(let path, let u):
-            return "unit \(u) of layer \(path) is listed more than once"
-        case .removesEveryUnit(let path, let n):
-            return "removing these units would leave layer \(path) with none of its \(n) units"
         case .notFoldable(let path, let reason):
             return "layer \(path) cannot be folded: \(reason)"
         case .unknownParameter(let name, let known):
             return "no parameter is named \(name) (the network has \(known) parameters, named like layers.0.weight)"
         case .invalidValue(let name, let value, let reason):
             return "\(name) \(value): \(reason)"
-        case .groupWidthNotSmaller(let path, let w, let t):
-            return "layer \(path) has \(w) units: a removal needs a target width below \(w), got \(t)"
-        case .groupWidthNotLarger(let path, let w, let t):
-            return "layer \(path) has \(w) units: an expansion needs a target width above \(w), got \(t)"
-        case .groupRankRatioOutOfRange(let path, let r):
-            return "rank ratio \(r) for layer \(path) is outside (0, 1]"
         case .unknownOperation(let name):
             return "history operation '\(name)' is not a surgery plan this version can replay"
         }
     }
+
+    public var errorDescription: String? { description }
+}
+
+/// A byte count for people: "12.0 GB", "512 MB" (powers of 1024).
+func byteText(_ bytes: Double) -> String {
+    let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
+    var value = bytes, i = 0
+    while value >= 1024, i < units.count - 1 { value /= 1024; i += 1 }
+    if i == 0 { return "\(Int(value)) bytes" }
+    return "\((value * 10).rounded() / 10) \(units[i])"
 }

@@ -48,13 +48,16 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
         }
     }
 
-    /// Throws the error `apply` would throw, without changing the network.
-    public func validate(on network: Network) throws {
+    /// Throws the error `apply` would throw, without changing the network. An expansion whose
+    /// tensors would need more than `memoryLimit` bytes is refused (`SurgeryError.tooLarge`).
+    public func validate(on network: Network, memoryLimit: Double = GroupResize.machineMemory) throws {
         switch self {
         case .remove(let layer, let units):
             let group = try UnitGroup(network: network, layer: layer)
             try group.validate(units)
-            guard units.count < group.count else { throw SurgeryError.removesEveryUnit(path: layer.description, unitCount: group.count) }
+            guard units.count < group.count else {
+                throw SurgeryError.removesEveryUnit(path: layer.description, unitCount: group.count)
+            }
         case .reinitialize(let layer, let units, _, _, _):
             try UnitGroup(network: network, layer: layer).validate(units)
         case .freeze(let target), .unfreeze(let target):
@@ -63,7 +66,7 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
             let target = try network.layer(at: layer)
             let list = try network.layers(of: layer.sequence)
             let bnIndex = target is BatchNorm ? layer.index : layer.index + 1
-            guard bnIndex < list.count, list[bnIndex] is BatchNorm, bnIndex > 0, list[bnIndex - 1] is Dense || list[bnIndex - 1] is Conv2D else {
+            guard bnIndex < list.count, list[bnIndex] is BatchNorm, bnIndex > 0, list[bnIndex - 1] is UnitLayer else {
                 throw SurgeryError.notFoldable(path: layer.description, reason: "it is not a BatchNorm directly after a dense or conv2d layer, nor such a layer followed by one")
             }
         case .collapse(let layer?):
@@ -80,7 +83,8 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
         case .shrink(let layer, let width, let method):
             try GroupResize.validateShrink(UnitGroup(network: network, layer: layer), width: width, method: method)
         case .expand(let layer, let width, let method):
-            try GroupResize.validateExpand(UnitGroup(network: network, layer: layer), width: width, method: method)
+            try GroupResize.validateExpand(UnitGroup(network: network, layer: layer), width: width, method: method,
+                                           memoryLimit: memoryLimit)
         case .foldBatchNorm(nil), .collapse(nil):
             break
         }
@@ -97,8 +101,8 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
     }
 
     /// Validates, then applies the plan. On an error the network is unchanged.
-    public func apply(to network: Network) throws {
-        try validate(on: network)
+    public func apply(to network: Network, memoryLimit: Double = GroupResize.machineMemory) throws {
+        try validate(on: network, memoryLimit: memoryLimit)
         switch self {
         case .remove(let layer, let units):
             try network.removeUnits(units, layer: layer)
@@ -112,13 +116,15 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
         case .collapse(let layer?): try network.collapse(at: layer)
         case .collapse(nil): try network.collapseAllLinearLayers()
         case .shrink(let layer, let width, let method): try network.shrinkUnits(layer: layer, to: width, method: method)
-        case .expand(let layer, let width, let method): try network.expandUnits(layer: layer, to: width, method: method)
+        case .expand(let layer, let width, let method):
+            try network.expandUnits(layer: layer, to: width, method: method, memoryLimit: memoryLimit)
         }
     }
 
     /// Validates, applies and appends the plan's record to `history`.
-    public func apply(to network: Network, history: inout [HistoryRecord], epoch: Int? = nil) throws {
-        try apply(to: network)
+    public func apply(to network: Network, history: inout [HistoryRecord], epoch: Int? = nil,
+                      memoryLimit: Double = GroupResize.machineMemory) throws {
+        try apply(to: network, memoryLimit: memoryLimit)
         history.append(try record(epoch: epoch))
     }
 

@@ -41,9 +41,13 @@ extension Tensor {
         let t = Tensor(zeros: newShape)
         let block = span * v.inner
         for o in 0..<v.outer {
-            for (n, u) in kept.enumerated() {
-                (t.data + (o * kept.count * span + n * span) * v.inner).update(from: data + (o * v.length + u * span) * v.inner, count: block)
+            let src = data + o * v.length * v.inner, dst = t.data + o * kept.count * block
+            if block == 1 {
+                // one element per unit (a Dense consumer's columns, a bias)
+                for (n, u) in kept.enumerated() { dst[n] = src[u] }
+                continue
             }
+            for (n, u) in kept.enumerated() { (dst + n * block).update(from: src + u * block, count: block) }
         }
         return t
     }

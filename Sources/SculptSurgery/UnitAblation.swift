@@ -13,13 +13,13 @@ public enum UnitAblation {
                                   baseline: Float? = nil, batchSize: Int = 4096) throws -> [(unit: Int, loss: Float, ratio: Float)] {
         let chosen = units ?? Array(0..<group.count)
         try group.validate(chosen)
-        let base = baseline ?? UnitContributions.loss(of: network, on: data, loss: loss, batchSize: batchSize)
+        let base = baseline ?? network.evaluate(on: data, loss: loss, batchSize: batchSize).loss
         let outgoing = group.slices.filter { $0.role == .outgoing }
         var out: [(unit: Int, loss: Float, ratio: Float)] = []
         for u in chosen {
             let saved = outgoing.map { $0.tensor.unitValues(u, axis: $0.axis, span: $0.span) }
             for s in outgoing { s.tensor.fillUnit(u, axis: s.axis, span: s.span, with: 0) }
-            let l = UnitContributions.loss(of: network, on: data, loss: loss, batchSize: batchSize)
+            let l = network.evaluate(on: data, loss: loss, batchSize: batchSize).loss
             for (s, values) in zip(outgoing, saved) { s.tensor.setUnitValues(u, axis: s.axis, span: s.span, values) }
             let ratio: Float = base > 0 ? l / base : (l > 0 ? .greatestFiniteMagnitude : 1)
             out.append((u, l, ratio))

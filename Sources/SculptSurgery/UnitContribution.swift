@@ -23,21 +23,6 @@ public enum UnitContributions {
     /// non-contributing ("low-loss").
     public static let defaultThreshold: Float = 1.5
 
-    /// Mean loss of `network` on all of `data`, in eval mode, in batches of `batchSize`.
-    public static func loss(of network: Network, on data: Dataset, loss: Loss, batchSize: Int = 4096) -> Float {
-        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0])
-        let all = Array(0..<data.count)
-        var sum = 0.0, begin = 0
-        while begin < data.count {
-            let end = Swift.min(begin + batchSize, data.count)
-            data.fillBatch(indices: all[begin..<end], inputs: inputs, targets: targets)
-            let y = network.forward(inputs, training: false)
-            sum += Double(loss.compute(prediction: y, target: targets, gradient: nil)) * Double(end - begin)
-            begin = end
-        }
-        return Float(sum / Double(Swift.max(data.count, 1)))
-    }
-
     /// Scores every unit of the Dense layer at `layer`: for each unit its outgoing weights (the
     /// consumer's column) are zeroed, the loss on `data` is measured, and the column is written
     /// back, so the network ends bit-for-bit as it started. `baseline` defaults to the loss of
@@ -54,7 +39,7 @@ public enum UnitContributions {
     /// Number of active units (ratio >= `threshold`) summed over `layers` (default: every ReLU layer).
     public static func activeUnitCount(network: Network, data: Dataset, loss: Loss,
                                        threshold: Float = defaultThreshold, layers: [Int]? = nil) throws -> Int {
-        let base = Self.loss(of: network, on: data, loss: loss)
+        let base = network.evaluate(on: data, loss: loss, batchSize: 4096).loss
         var count = 0
         for layer in layers ?? DenseUnits.reluLayers(in: network) {
             count += try measure(network: network, layer: layer, data: data, loss: loss, threshold: threshold, baseline: base)

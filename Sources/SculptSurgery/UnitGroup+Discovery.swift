@@ -8,11 +8,11 @@ extension UnitGroup {
     /// network's outputs or inputs, or they pass through a layer surgery cannot follow.
     public init(network: Network, layer: LayerPath) throws {
         let anchorLayer = try network.layer(at: layer)
-        guard anchorLayer is Dense || anchorLayer is Conv2D else {
+        guard let anchorUnits = anchorLayer as? UnitLayer else {
             throw SurgeryError.notUnitLayer(path: layer.description, found: anchorLayer.spec.summary)
         }
         var search = GroupSearch(network: network, anchor: layer)
-        search.addProducer(layer, anchorLayer)
+        search.addProducer(layer, anchorUnits)
         try search.visit(Point(sequence: layer.sequence, index: layer.index + 1))
         try search.run()
         if search.reachesInput { throw SurgeryError.unitsAreInputs(path: layer.description) }
@@ -36,7 +36,7 @@ extension UnitGroup {
     public static func all(in network: Network) -> [UnitGroup] {
         var seen = Set<LayerPath>()
         var out: [UnitGroup] = []
-        for (path, layer) in network.layerPaths where (layer is Dense || layer is Conv2D) && !seen.contains(path) {
+        for (path, layer) in network.layerPaths where layer is UnitLayer && !seen.contains(path) {
             guard let group = try? UnitGroup(network: network, layer: path) else { continue }
             for p in group.producers { seen.insert(p.path) }
             out.append(group)
@@ -81,10 +81,9 @@ private struct GroupSearch {
         }
     }
 
-    mutating func addProducer(_ path: LayerPath, _ layer: Layer) {
+    mutating func addProducer(_ path: LayerPath, _ layer: UnitLayer) {
         guard !producers.contains(where: { $0.path == path }) else { return }
-        if let d = layer as? Dense { producers.append(.init(path: path, layer: d, weight: d.weight, bias: d.bias)) }
-        if let c = layer as? Conv2D { producers.append(.init(path: path, layer: c, weight: c.weight, bias: c.bias)) }
+        producers.append(.init(path: path, layer: layer, weight: layer.weight, bias: layer.bias))
     }
 
     mutating func addNormalization(_ path: LayerPath, _ layer: BatchNorm, span: Int) {
@@ -92,10 +91,9 @@ private struct GroupSearch {
         normalizations.append(.init(path: path, layer: layer, span: span))
     }
 
-    mutating func addConsumer(_ path: LayerPath, _ layer: Layer, span: Int) {
+    mutating func addConsumer(_ path: LayerPath, _ layer: UnitLayer, span: Int) {
         guard !consumers.contains(where: { $0.path == path }) else { return }
-        if let d = layer as? Dense { consumers.append(.init(path: path, layer: d, weight: d.weight, span: span)) }
-        if let c = layer as? Conv2D { consumers.append(.init(path: path, layer: c, weight: c.weight, span: span)) }
+        consumers.append(.init(path: path, layer: layer, weight: layer.weight, span: span))
     }
 
     /// The layers after `point`, up to the consumers.
@@ -108,12 +106,11 @@ private struct GroupSearch {
         }
         let path = LayerPath(point.sequence, point.index)
         switch list[point.index] {
-        case let layer as Dense: addConsumer(path, layer, span: 1)
-        case let layer as Conv2D: addConsumer(path, layer, span: 1)
+        case let layer as UnitLayer: addConsumer(path, layer, span: 1)
         case let bn as BatchNorm:
             addNormalization(path, bn, span: 1)
             try visit(Point(sequence: point.sequence, index: point.index + 1))
-        case is Activation, is Dropout, is MaxPool2D, is AvgPool2D, is GlobalAveragePool:
+        case is UnitPreservingLayer:
             try visit(Point(sequence: point.sequence, index: point.index + 1))
         case is Flatten:
             let shape = try network.pointShapes(of: point.sequence)[point.index]
@@ -137,9 +134,11 @@ private struct GroupSearch {
         while i < list.count {
             let path = LayerPath(start.sequence, i)
             switch list[i] {
-            case let dense as Dense: addConsumer(path, dense, span: span); return
+            case let layer as UnitLayer where type(of: layer).readsFlattenedUnits:
+                addConsumer(path, layer, span: span)
+                return
             case let bn as BatchNorm: addNormalization(path, bn, span: span)
-            case is Activation, is Dropout: break
+            case let layer as UnitPreservingLayer where type(of: layer).isElementwise: break
             case let other:
                 throw SurgeryError.unsupportedLayer(path: path.description, found: other.spec.summary,
                                                     reason: "after a Flatten, units are followed only through activations, dropout and BatchNorm to a dense layer")
@@ -162,12 +161,11 @@ private struct GroupSearch {
         let list = try network.layers(of: point.sequence)
         let path = LayerPath(point.sequence, point.index - 1)
         switch list[point.index - 1] {
-        case let layer as Dense: addProducer(path, layer)
-        case let layer as Conv2D: addProducer(path, layer)
+        case let layer as UnitLayer: addProducer(path, layer)
         case let bn as BatchNorm:
             addNormalization(path, bn, span: 1)
             try visit(Point(sequence: point.sequence, index: point.index - 1))
-        case is Activation, is Dropout, is MaxPool2D, is AvgPool2D, is GlobalAveragePool:
+        case is UnitPreservingLayer:
             try visit(Point(sequence: point.sequence, index: point.index - 1))
         case let block as Residual:
             try visit(Point(sequence: LayerSequence(owner: path, branch: .body), index: block.body.count))

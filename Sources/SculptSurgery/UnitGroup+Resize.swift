@@ -1,3 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 import SculptCore
 import SculptNN
 
@@ -76,23 +81,63 @@ public enum GroupResize {
         }
     }
 
+    /// Throws unless `method`'s rank ratio (EigenRemove) lies in (0, 1].
+    static func validateRankRatio(of method: ShrinkMethod, group: UnitGroup) throws {
+        if case .eigenRemove(let ratio, _) = method, !(ratio > 0 && ratio <= 1) {
+            throw SurgeryError.rankRatioOutOfRange(path: group.anchor.description, rankRatio: ratio)
+        }
+    }
+
     /// Throws unless `width` and `method` describe a valid shrink of `group`.
     static func validateShrink(_ group: UnitGroup, width: Int, method: ShrinkMethod) throws {
         let name = group.anchor.description
-        if case .eigenRemove(let ratio, _) = method, !(ratio > 0 && ratio <= 1) {
-            throw SurgeryError.groupRankRatioOutOfRange(path: name, rankRatio: ratio)
+        try validateRankRatio(of: method, group: group)
+        guard width < group.count else {
+            throw SurgeryError.widthNotSmaller(path: name, width: group.count, target: width)
         }
-        guard width < group.count else { throw SurgeryError.groupWidthNotSmaller(path: name, width: group.count, target: width) }
         guard width >= 1 else { throw SurgeryError.removesEveryUnit(path: name, unitCount: group.count) }
     }
 
-    /// Throws unless `width` describes a valid expansion of `group`.
-    static func validateExpand(_ group: UnitGroup, width: Int, method: ExpandMethod) throws {
+    /// Throws unless `width` describes a valid expansion of `group` whose tensors fit in
+    /// `memoryLimit` bytes (see `expansionBytes`).
+    static func validateExpand(_ group: UnitGroup, width: Int, method: ExpandMethod, memoryLimit: Double) throws {
         guard width > group.count else {
-            throw SurgeryError.groupWidthNotLarger(path: group.anchor.description, width: group.count, target: width)
+            throw SurgeryError.widthNotLarger(path: group.anchor.description, width: group.count, target: width)
         }
         if case .weak(_, let std, _) = method, !(std >= 0 && std.isFinite) {
             throw SurgeryError.invalidValue(name: "noise standard deviation", value: "\(std)", reason: "must be finite and >= 0")
+        }
+        let bytes = expansionBytes(group, width: width)
+        guard bytes <= memoryLimit else {
+            throw SurgeryError.tooLarge(path: group.anchor.description, width: width, bytes: bytes, limit: memoryLimit)
+        }
+    }
+
+    /// Bytes the group's tensors take at `width` units: every slice's value, gradient, optimizer
+    /// moments and mask, counted twice (the old and the new tensor live together while copying).
+    /// Counted in Double so an absurd width cannot overflow.
+    static func expansionBytes(_ group: UnitGroup, width: Int) -> Double {
+        var bytes = 0.0
+        for s in group.slices {
+            let copies = 1 + (s.parameter.map { 1 + $0.state.count + ($0.mask == nil ? 0 : 1) } ?? 0)
+            let total = Double(s.tensor.count) / Double(max(s.unitCount, 1)) * Double(width)
+            bytes += 2 * total * Double(copies) * Double(MemoryLayout<Float>.size)
+        }
+        return bytes
+    }
+
+    /// The machine's physical memory in bytes: the default limit of an expansion.
+    public static var machineMemory: Double { Double(ProcessInfo.processInfo.physicalMemory) }
+
+    /// The source of each of the `width - group.count` new units: WeakExpand splits by decreasing
+    /// outgoing strength (cycling); ZeroExpand's new units have none (nil).
+    static func expansionSources(_ group: UnitGroup, width: Int, method: ExpandMethod) -> [Int?] {
+        switch method {
+        case .weak(let order, _, _):
+            let strength = outgoingMeans(group, absolute: order == .meanAbsoluteOutgoing)
+            return WeakExpandSplit.sources(strength: strength, newWidth: width)
+        case .zero:
+            return Array(repeating: nil, count: width - group.count)
         }
     }
 }
@@ -108,18 +153,44 @@ extension Network {
     public func shrinkUnits(of group: UnitGroup, to width: Int, method: ShrinkMethod,
                             subspaceMethod: SubspaceMethod = .gram) throws -> [Int] {
         try GroupResize.validateShrink(group, width: width, method: method)
-        let (kept, reducedOutgoing) = try GroupResize.select(group, width: width, method: method, subspaceMethod: subspaceMethod)
+        let (kept, reducedOutgoing) = try GroupResize.select(group, width: width, method: method,
+                                                             subspaceMethod: subspaceMethod)
+        try keepUnits(kept, of: group, method: method, subspaceMethod: subspaceMethod, reducedOutgoing: reducedOutgoing)
+        return kept
+    }
+
+    /// Shrinks the group at `layer` (see `shrinkUnits(of:to:method:subspaceMethod:)`).
+    @discardableResult
+    public func shrinkUnits(layer: LayerPath, to width: Int, method: ShrinkMethod,
+                            subspaceMethod: SubspaceMethod = .gram) throws -> [Int] {
+        try shrinkUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method,
+                        subspaceMethod: subspaceMethod)
+    }
+
+    /// Keeps units `kept` (distinct, at least one) of `group`. For EigenRemove with `.reduced` the
+    /// kept units get the rank-reduced weights: `reducedIncoming` / `reducedOutgoing` (one tensor
+    /// per incoming / outgoing slice, in `group.slices` order) when the caller has them, else
+    /// computed here. Every tensor is computed before the first write.
+    func keepUnits(_ kept: [Int], of group: UnitGroup, method: ShrinkMethod, subspaceMethod: SubspaceMethod,
+                   reducedIncoming: [Tensor]? = nil, reducedOutgoing: [Tensor]? = nil) throws {
+        try group.validate(kept)
+        guard !kept.isEmpty else {
+            throw SurgeryError.removesEveryUnit(path: group.anchor.description, unitCount: group.count)
+        }
         let slices = group.slices
         var newValues: [Tensor?] = Array(repeating: nil, count: slices.count)
         if case .eigenRemove(let ratio, .reduced) = method {
-            var next = 0
+            var nextIncoming = 0, nextOutgoing = 0
             for (i, s) in slices.enumerated() {
                 switch s.role {
                 case .incoming:
-                    newValues[i] = try GroupResize.reduced(s, rankRatio: ratio, method: subspaceMethod)
+                    newValues[i] = try reducedIncoming?[nextIncoming]
+                        ?? GroupResize.reduced(s, rankRatio: ratio, method: subspaceMethod)
+                    nextIncoming += 1
                 case .outgoing:
-                    newValues[i] = reducedOutgoing?[next]
-                    next += 1
+                    newValues[i] = try reducedOutgoing?[nextOutgoing]
+                        ?? GroupResize.reduced(s, rankRatio: ratio, method: subspaceMethod)
+                    nextOutgoing += 1
                 case .bias, .normalization: break
                 }
             }
@@ -130,14 +201,6 @@ extension Network {
             if let value, let p = s.parameter { p.value = value }
         }
         _ = try shapes()
-        return kept
-    }
-
-    /// Shrinks the group at `layer` (see `shrinkUnits(of:to:method:subspaceMethod:)`).
-    @discardableResult
-    public func shrinkUnits(layer: LayerPath, to width: Int, method: ShrinkMethod,
-                            subspaceMethod: SubspaceMethod = .gram) throws -> [Int] {
-        try shrinkUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method, subspaceMethod: subspaceMethod)
     }
 
     /// Grows `group` to `width` units by `method`; new units are appended after the existing ones
@@ -151,26 +214,33 @@ extension Network {
     /// fan-in = the filter's size), fresh BatchNorm entries (scale 1, shift 0, mean 0, variance 1)
     /// and zero outgoing weights, so they contribute nothing whatever their activation.
     /// New units start with zero gradients and moments; WeakExpand copies inherit their source's
-    /// mask, ZeroExpand units are trainable. On an error the network is unchanged.
+    /// mask, ZeroExpand units are trainable. A width whose tensors would need more than
+    /// `memoryLimit` bytes is refused (`SurgeryError.tooLarge`). On an error the network is unchanged.
     @discardableResult
-    public func expandUnits(of group: UnitGroup, to width: Int, method: ExpandMethod) throws -> [Int?] {
-        try GroupResize.validateExpand(group, width: width, method: method)
-        let n = group.count
-        let added: [Int?]
-        switch method {
-        case .weak(let order, _, _):
-            let strength = GroupResize.outgoingMeans(group, absolute: order == .meanAbsoluteOutgoing)
-            added = WeakExpandSplit.sources(strength: strength, newWidth: width)
-        case .zero:
-            added = Array(repeating: nil, count: width - n)
-        }
+    public func expandUnits(of group: UnitGroup, to width: Int, method: ExpandMethod,
+                            memoryLimit: Double = GroupResize.machineMemory) throws -> [Int?] {
+        try GroupResize.validateExpand(group, width: width, method: method, memoryLimit: memoryLimit)
+        let added = GroupResize.expansionSources(group, width: width, method: method)
+        try appendUnits(to: group, sources: added, method: method)
+        return added
+    }
+
+    /// Grows the group at `layer` (see `expandUnits(of:to:method:memoryLimit:)`).
+    @discardableResult
+    public func expandUnits(layer: LayerPath, to width: Int, method: ExpandMethod,
+                            memoryLimit: Double = GroupResize.machineMemory) throws -> [Int?] {
+        try expandUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method, memoryLimit: memoryLimit)
+    }
+
+    /// Appends one unit per entry of `added` (its source for WeakExpand, nil for ZeroExpand) to
+    /// `group` (validated by the caller); computes every new value first, then writes.
+    func appendUnits(to group: UnitGroup, sources added: [Int?], method: ExpandMethod) throws {
+        let n = group.count, width = n + added.count
         let sources: [Int?] = (0..<n).map { $0 } + added
         let stateSources: [Int?] = (0..<n).map { $0 } + Array(repeating: nil, count: width - n)
         var copies = [Int](repeating: 1, count: n)
         for s in added { if let s { copies[s] += 1 } }
         let scales = sources.map { $0.map { 1 / Float(copies[$0]) } ?? 1 }
-
-        // Compute every new value first, then write.
         let slices = group.slices
         var values: [Tensor] = []
         var initRng: RandomSource? = nil
@@ -180,36 +250,27 @@ extension Network {
             let t = s.tensor
             switch (s.role, method) {
             case (.outgoing, .weak(_, let std, let seed)):
-                let out = t.gatheringUnits(sources, axis: s.axis, span: s.span, scales: scales)
+                let out = t.gathered(axis: s.axis, sources: sources, span: s.span, scales: scales)
                 if std > 0 {
                     var rng = RandomSource(seed: seed &+ UInt64(values.count))
                     out.addZeroSumNoise(sources: sources, axis: s.axis, span: s.span, std: std, rng: &rng)
                 }
                 values.append(out)
             case (.outgoing, .zero):
-                values.append(t.gatheringUnits(stateSources, axis: s.axis, span: s.span))
+                values.append(t.gathered(axis: s.axis, sources: stateSources, span: s.span))
             case (_, .weak):
-                values.append(t.gatheringUnits(sources, axis: s.axis, span: s.span))
+                values.append(t.gathered(axis: s.axis, sources: sources, span: s.span))
             case (.incoming, .zero(let initializer, _)):
-                let out = t.gatheringUnits(stateSources, axis: s.axis, span: s.span)
-                let perUnit = s.elementsPerUnit
-                let row = Tensor(zeros: [1, perUnit]), b = Tensor(zeros: [1])
-                let bias = slices.first { $0.layer == s.layer && $0.role == .bias }
-                let newBias = bias.map { $0.tensor.gatheringUnits(stateSources, axis: 0, span: 1) }
-                for u in n..<width {
-                    initializer.initialize(weight: row, bias: newBias == nil ? nil : b, fanIn: perUnit,
-                                           fanOut: width * (perUnit / max(t.shape[1], 1)), using: &initRng!)
-                    (out.data + u * perUnit).update(from: row.data, count: perUnit)
-                    newBias?.data[u] = b.data[0]
-                }
-                if let newBias { weightOfProducer[s.layer] = newBias }
-                values.append(out)
+                let (weight, bias) = zeroExpandedProducer(s, in: slices, stateSources: stateSources,
+                                                          newUnits: n..<width, initializer: initializer, rng: &initRng!)
+                if let bias { weightOfProducer[s.layer] = bias }
+                values.append(weight)
             case (.bias, .zero):
                 // filled together with the producer's weight (the weight slice comes first)
-                values.append(weightOfProducer[s.layer] ?? t.gatheringUnits(stateSources, axis: 0, span: 1))
+                values.append(weightOfProducer[s.layer] ?? t.gathered(axis: 0, sources: stateSources))
             case (.normalization, .zero):
                 let fill: Float = (s.name == "weight" || s.name == "running_var") ? 1 : 0
-                values.append(t.gatheringUnits(stateSources, axis: s.axis, span: s.span, fill: fill))
+                values.append(t.gathered(axis: s.axis, sources: stateSources, span: s.span, fill: fill))
             }
         }
         for (s, value) in zip(slices, values) {
@@ -222,13 +283,26 @@ extension Network {
             }
         }
         _ = try shapes()
-        return added
     }
 
-    /// Grows the group at `layer` (see `expandUnits(of:to:method:)`).
-    @discardableResult
-    public func expandUnits(layer: LayerPath, to width: Int, method: ExpandMethod) throws -> [Int?] {
-        try expandUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method)
+    /// ZeroExpand's new producer weight (and bias, when the producer has one): the existing units
+    /// kept, `newUnits` drawn from `initializer` with fan-in = the unit's incoming size.
+    private func zeroExpandedProducer(_ s: UnitSlice, in slices: [UnitSlice], stateSources: [Int?],
+                                      newUnits: Range<Int>, initializer: Initializer,
+                                      rng: inout RandomSource) -> (Tensor, Tensor?) {
+        let t = s.tensor, width = stateSources.count
+        let out = t.gathered(axis: s.axis, sources: stateSources, span: s.span)
+        let perUnit = s.elementsPerUnit
+        let row = Tensor(zeros: [1, perUnit]), b = Tensor(zeros: [1])
+        let bias = slices.first { $0.layer == s.layer && $0.role == .bias }
+        let newBias = bias.map { $0.tensor.gathered(axis: 0, sources: stateSources) }
+        for u in newUnits {
+            initializer.initialize(weight: row, bias: newBias == nil ? nil : b, fanIn: perUnit,
+                                   fanOut: width * (perUnit / max(t.shape[1], 1)), using: &rng)
+            (out.data + u * perUnit).update(from: row.data, count: perUnit)
+            newBias?.data[u] = b.data[0]
+        }
+        return (out, newBias)
     }
 }
 
@@ -244,21 +318,34 @@ extension WeakExpandSplit {
 }
 
 extension Tensor {
-    /// A tensor whose unit `i` along `axis` (each `span` wide) is unit `sources[i]` of this one
-    /// times `scales[i]`, or `fill` where `sources[i]` is nil.
-    func gatheringUnits(_ sources: [Int?], axis: Int, span: Int, scales: [Float]? = nil, fill: Float = 0) -> Tensor {
+    /// A tensor whose unit `i` along `axis` (each `span` wide, a slice when `span` is 1) is unit
+    /// `sources[i]` of this one times `scales[i]` (1 when `scales` is nil), or `fill` everywhere
+    /// where `sources[i]` is nil.
+    public func gathered(axis: Int, sources: [Int?], span: Int = 1, scales: [Float]? = nil, fill: Float = 0) -> Tensor {
         // self is (outer, units*span, inner); result is (outer, sources.count*span, inner)
         let v = UnitAxisView(shape: shape, axis: axis, span: span)
+        let k = sources.count
+        precondition(scales == nil || scales!.count == k, "\(scales!.count) scales for \(k) units")
+        let index = sources.map { s -> Int in
+            guard let s else { return -1 }
+            precondition(s >= 0 && s < v.units, "unit \(s) outside 0..<\(v.units) along axis \(axis) of \(shape)")
+            return s
+        }
+        let scale = scales ?? [Float](repeating: 1, count: k)
         var newShape = shape
-        newShape[axis] = sources.count * span
+        newShape[axis] = k * span
         let t = Tensor(repeating: fill, shape: newShape)
-        let block = span * v.inner, k = sources.count
+        let block = span * v.inner
         for o in 0..<v.outer {
-            for (i, s) in sources.enumerated() {
-                guard let s else { continue }
-                precondition(s >= 0 && s < v.units, "unit \(s) outside 0..<\(v.units)")
-                let from = data + (o * v.length + s * span) * v.inner, to = t.data + (o * k * span + i * span) * v.inner
-                if let scale = scales?[i], scale != 1 { for j in 0..<block { to[j] = from[j] * scale } } else { to.update(from: from, count: block) }
+            let src = data + o * v.length * v.inner, dst = t.data + o * k * block
+            if block == 1 {
+                // one element per unit (a Dense consumer's columns, a bias)
+                for i in 0..<k where index[i] >= 0 { dst[i] = src[index[i]] * scale[i] }
+                continue
+            }
+            for i in 0..<k where index[i] >= 0 {
+                let from = src + index[i] * block, to = dst + i * block
+                if scale[i] == 1 { to.update(from: from, count: block) } else { for j in 0..<block { to[j] = from[j] * scale[i] } }
             }
         }
         return t
@@ -292,10 +379,10 @@ extension Parameter {
     /// nil: zero) and mask (from `maskSources`, nil: 1) along `axis` with `span`.
     func remapUnits(axis: Int, span: Int, value: Tensor, stateSources: [Int?], maskSources: [Int?]) {
         self.value = value
-        grad = grad.gatheringUnits(stateSources, axis: axis, span: span)
-        mask = mask?.gatheringUnits(maskSources, axis: axis, span: span, fill: 1)
+        grad = grad.gathered(axis: axis, sources: stateSources, span: span)
+        mask = mask?.gathered(axis: axis, sources: maskSources, span: span, fill: 1)
         var s = state
-        for (key, t) in s { s[key] = t.gatheringUnits(stateSources, axis: axis, span: span) }
+        for (key, t) in s { s[key] = t.gathered(axis: axis, sources: stateSources, span: span) }
         state = s
     }
 }

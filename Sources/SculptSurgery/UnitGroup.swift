@@ -95,17 +95,20 @@ public struct UnitGroup {
     }
 
     /// Throws unless every index is a distinct unit of the group.
-    public func validate(_ units: [Int]) throws {
-        var seen = Set<Int>()
-        for u in units {
-            guard u >= 0 && u < count else { throw SurgeryError.unitOutsideGroup(path: anchor.description, unit: u, unitCount: count) }
-            guard seen.insert(u).inserted else { throw SurgeryError.repeatedUnit(path: anchor.description, unit: u) }
-        }
-    }
+    public func validate(_ units: [Int]) throws { try validateUnits(units, count: count, path: anchor) }
 
     /// The paths of every layer the group touches, in network order.
     public var layerPaths: [LayerPath] {
         Array(Set(producers.map(\.path) + normalizations.map(\.path) + consumers.map(\.path))).sorted()
+    }
+}
+
+/// Throws unless every index is a distinct unit among `count` units of the layer at `path`.
+func validateUnits(_ units: [Int], count: Int, path: LayerPath) throws {
+    var seen = Set<Int>()
+    for u in units {
+        guard u >= 0 && u < count else { throw SurgeryError.unitOutOfRange(path: path.description, unit: u, unitCount: count) }
+        guard seen.insert(u).inserted else { throw SurgeryError.duplicateUnit(path: path.description, unit: u) }
     }
 }
 

@@ -28,7 +28,7 @@ extension UnitInspection {
     public static func inspect(network: Network, data: Dataset, loss: Loss, layers: [Int]? = nil,
                                threshold: Float = UnitContributions.defaultThreshold,
                                redundancy: Float = Redundancy.defaultThreshold) throws -> [UnitInspection] {
-        let baseline = UnitContributions.loss(of: network, on: data, loss: loss)
+        let baseline = network.evaluate(on: data, loss: loss, batchSize: 4096).loss
         var out: [UnitInspection] = []
         for layer in layers ?? DenseUnits.reluLayers(in: network) {
             let units = try DenseUnits(network: network, layer: layer)

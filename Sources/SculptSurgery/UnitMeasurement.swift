@@ -68,7 +68,7 @@ extension LayerMeasurement {
     public static func measure(network: Network, layers: [LayerPath]? = nil, data: Dataset, loss: Loss,
                                redundancy: Float = Redundancy.defaultThreshold, circular: Bool = true) throws -> [LayerMeasurement] {
         let groups = try layers.map { try $0.map { try UnitGroup(network: network, layer: $0) } } ?? UnitGroup.all(in: network)
-        let baseline = UnitContributions.loss(of: network, on: data, loss: loss)
+        let baseline = network.evaluate(on: data, loss: loss, batchSize: 4096).loss
         return try groups.map {
             try measure(network: network, group: $0, data: data, loss: loss, redundancy: redundancy, circular: circular, baseline: baseline)
         }

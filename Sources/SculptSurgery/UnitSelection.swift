@@ -56,10 +56,6 @@ public enum WeakExpandSplit {
     /// strength, cycling (so every unit is split once before any is split twice), as Algorithm 3's
     /// `repeat(argsort(means))` cut to the new size. Strength ties go to the lower index.
     public static func sources(outgoingWeight: Tensor, newWidth: Int, order: Order) -> [Int] {
-        let strength = outgoingWeight.sliceMeans(axis: 1, absolute: order == .meanAbsoluteOutgoing)
-        let n = strength.count
-        precondition(newWidth > n && n > 0, "split \(n) units into \(newWidth)")
-        let ranked = strength.indices.sorted { strength[$0] != strength[$1] ? strength[$0] > strength[$1] : $0 < $1 }
-        return (0..<(newWidth - n)).map { ranked[$0 % n] }
+        sources(strength: outgoingWeight.sliceMeans(axis: 1, absolute: order == .meanAbsoluteOutgoing), newWidth: newWidth)
     }
 }

@@ -42,37 +42,6 @@ extension Tensor {
         }
         return sums
     }
-
-    /// A tensor whose slice `i` along `axis` is slice `sources[i]` of this one times `scales[i]`
-    /// (1 when `scales` is nil), or `fill` everywhere when `sources[i]` is nil.
-    public func gathered(axis: Int, sources: [Int?], scales: [Float]? = nil, fill: Float = 0) -> Tensor {
-        // self is (L, N, R); result is (L, K, R)
-        let (l, n, r) = modeView(axis)
-        let k = sources.count
-        precondition(scales == nil || scales!.count == k, "\(scales!.count) scales for \(k) slices")
-        var newShape = shape
-        newShape[axis] = k
-        let out = Tensor(repeating: fill, shape: newShape)
-        let index = sources.map { s -> Int in
-            guard let s else { return -1 }
-            precondition(s >= 0 && s < n, "slice \(s) out of range 0..<\(n) along axis \(axis) of \(shape)")
-            return s
-        }
-        let scale = scales ?? [Float](repeating: 1, count: k)
-        for li in 0..<l {
-            let src = data + li * n * r, dst = out.data + li * k * r
-            if r == 1 {
-                // columns of a matrix: one element per slice
-                for i in 0..<k where index[i] >= 0 { dst[i] = src[index[i]] * scale[i] }
-            } else {
-                for i in 0..<k where index[i] >= 0 {
-                    let from = src + index[i] * r, to = dst + i * r
-                    if scale[i] == 1 { to.update(from: from, count: r) } else { for ri in 0..<r { to[ri] = from[ri] * scale[i] } }
-                }
-            }
-        }
-        return out
-    }
 }
 
 /// The `count` indices with the largest scores, ascending; ties go to the lower index.
@@ -80,18 +49,4 @@ public func largestIndices(_ scores: [Float], count: Int) -> [Int] {
     precondition(count >= 0 && count <= scores.count, "keep \(count) of \(scores.count)")
     let order = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] > scores[$1] : $0 < $1 }
     return order.prefix(count).sorted()
-}
-
-extension Parameter {
-    /// Re-slices this parameter along `axis` after a unit change: the value from `valueSources`
-    /// (times `valueScales`; nil sources give zeros), the gradient and optimizer state from
-    /// `stateSources` (nil: zero, a new unit), the mask (if any) from `maskSources` (nil: 1,
-    /// trainable).
-    func remapUnits(axis: Int, valueSources: [Int?], valueScales: [Float]? = nil, stateSources: [Int?], maskSources: [Int?],
-                    newValue: Tensor? = nil) {
-        value = newValue ?? value.gathered(axis: axis, sources: valueSources, scales: valueScales)
-        grad = grad.gathered(axis: axis, sources: stateSources)
-        mask = mask?.gathered(axis: axis, sources: maskSources, fill: 1)
-        for (key, t) in state { state[key] = t.gathered(axis: axis, sources: stateSources) }
-    }
 }

@@ -70,7 +70,7 @@ struct Inspect: ParsableCommand {
             try Output.printJSON(units)
             return
         }
-        let loss = UnitContributions.loss(of: network, on: painting.dataset, loss: MeanSquaredError())
+        let loss = network.evaluate(on: painting.dataset, loss: MeanSquaredError(), batchSize: 4096).loss
         print("\(modelDirectory): full-image MSE \(String(format: "%.3e", loss)) on \(data); "
               + "\(units.filter(\.active).count) of \(units.count) units active")
         print("layer  unit  loss ratio  active  group  |w_in|    bias      |w_out|")
@@ -104,7 +104,7 @@ struct Inspect: ParsableCommand {
             } catch { throw UsageError("--layer \(layer): \(error)") }
         }
         let layers = try LayerMeasurement.measure(network: network, layers: paths, data: subset, loss: loss, redundancy: redundancy)
-        if json { try Output.printJSON(DatasetInspection(samples: n, loss: UnitContributions.loss(of: network, on: subset, loss: loss), layers: layers)); return }
+        if json { try Output.printJSON(DatasetInspection(samples: n, loss: network.evaluate(on: subset, loss: loss, batchSize: 4096).loss, layers: layers)); return }
         for m in layers {
             print("\(m.layer) (\(m.units.count) units; producers \(m.producers.joined(separator: ", "))): mean |w_in| \(m.meanIncomingL2), "
                   + "mean loss ratio \(m.meanLossRatio), mean APoZ \(m.meanZeroFraction), redundant sets \(m.redundantGroups)")

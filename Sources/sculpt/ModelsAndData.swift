@@ -64,5 +64,5 @@ func adapt(_ data: Dataset, to network: Network, dataName: String, modelName: St
 /// Mean loss and accuracy of `network` on `data`, in eval mode, in batches of 128 (layers keep
 /// buffers of the largest batch they saw: larger evaluation batches would raise the peak memory).
 func evaluate(_ network: Network, on data: Dataset, loss: LossKind) -> (loss: Float, accuracy: Float?) {
-    Trainer(network: network, loss: loss.makeLoss(), optimizer: SGD(learningRate: 1)).evaluate(data, batchSize: 128)
+    network.evaluate(on: data, loss: loss.makeLoss(), batchSize: 128)
 }

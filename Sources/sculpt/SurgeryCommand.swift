@@ -1,8 +1,10 @@
 import ArgumentParser
 import Foundation
 import SculptCore
+import SculptData
 import SculptIO
 import SculptNN
+import SculptRecipes
 import SculptSurgery
 
 /// `sculpt surgery`: one surgery operation on a saved network, recorded in its history.
@@ -13,61 +15,79 @@ struct Surgery: ParsableCommand {
         Operations: remove (physically remove units), reinit (fresh weights for units; --init, --zero-outgoing),
         freeze / unfreeze (units with --units or --fraction, a whole layer without them, or --parameters),
         fold-bn (fold BatchNorm into the preceding conv/dense; all of them without --layer), collapse (fold the
-        identity-activation dense or 1x1 conv at --layer into the next layer; all of them without --layer).
-        Layers are paths such as layers.3 or layers.5.body.0 (a bare 3 means layers.3). A unit's slices are
-        found across BatchNorms, Flatten and residual additions. --fraction picks the units with the smallest
-        L2 norms of incoming weights for remove/reinit/freeze; for eigenremove and minweight it is the fraction of units
-        to keep, for expand (WeakExpand) and zero-expand the fraction of units to add (or give --to N, the width afterwards).
-        eigenremove needs --rank-ratio; both shrinks select by the L2 norm of the units' outgoing weights over every
-        consumer of the group. The output difference is measured on a probe batch of uniform(-1, 1) inputs.
+        identity-activation dense or 1x1 conv at --layer into the next layer; all of them without --layer),
+        eigenremove / minweight / random-remove (shrink to --to N units or keep --fraction of them), expand
+        (WeakExpand) / zero-expand (grow to --to N units or add --fraction of them).
+        Layers are paths such as layers.3 or layers.5.body.0 (a bare 3 means layers.3) or counted names such as
+        conv2 / fc1, as in `sculpt schedule`: the plan is built by the same library function as a schedule's.
+        A unit's slices are found across BatchNorms, Flatten and residual additions. --fraction picks the units with
+        the smallest L2 norms of incoming weights for remove/reinit/freeze/unfreeze. Fractions round down with a
+        tolerance of 1e-3 unit, at least one unit. eigenremove needs --rank-ratio; the shrinks select by the L2 norm
+        of the units' outgoing weights over every consumer of the group. The output difference is measured on a
+        probe batch of uniform(-1, 1) inputs. Sizes are bounded by the machine's memory.
         """
     )
 
     @Argument(help: "A checkpoint folder.")
     var modelDirectory: String
-    @Option(help: "remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove or minweight.")
+    @Option(help: """
+        remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove, minweight or \
+        random-remove.
+        """)
     var op: String
-    @Option(help: "The layer, e.g. layers.3 or layers.5.body.0.")
+    @Option(help: "The layer, e.g. layers.3, layers.5.body.0 or conv2.")
     var layer: String?
     @Option(help: "Comma-separated unit indices, e.g. 0,4,7.")
     var units: String?
-    @Option(help: "A fraction in (0, 1) of the units: those with the smallest incoming L2 norms.")
+    @Option(help: "A fraction of the units: kept (shrinks), added (expansions), or chosen by smallest incoming L2 norm.")
     var fraction: Double?
-    @Option(help: "expand, zero-expand, eigenremove, minweight: the layer's width afterwards.")
-    var to: Int?
+    @Option(help: "expand, zero-expand, eigenremove, minweight, random-remove: the layer's width afterwards.")
+    var to: WholeNumber?
     @Option(help: "eigenremove: the rank ratio in (0, 1].")
     var rankRatio: Double?
     @Option(help: "Comma-separated parameter names for freeze/unfreeze, e.g. layers.0.weight.")
     var parameters: String?
-    @Option(name: .customLong("init"), help: "reinit scheme: uniform (U(-0.05, 0.05)), he, glorot, layer-range, fitted-normal, uniform:A:B, ...")
-    var initialization: String = "uniform"
+    @Option(name: .customLong("init"),
+            help: "reinit scheme: uniform (U(-0.05, 0.05), the default), he, glorot, layer-range, fitted-normal, uniform:A:B, ...")
+    var initialization: String?
     @Flag(help: "reinit: zero the units' outgoing weights (a function-preserving restart).")
     var zeroOutgoing = false
-    @Option(help: "Seed of the reinit draws and the probe batch.")
+    @Option(help: "Seed of the random choices (reinit, random-remove, expand) and of the probe batch.")
     var seed: UInt64 = 0
     @Option(help: "Samples in the probe batch.")
-    var probe: Int = 16
+    var probe = WholeNumber(16)
     @Option(help: "Where to save the changed checkpoint.")
     var out: String
+    @Flag(help: "Replace a checkpoint already at --out.")
+    var overwrite = false
+    @Flag(help: "Operate on a checkpoint whose weights hold NaN or infinite values (refused without it).")
+    var allowNonfinite = false
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
     func run() throws { try Output.guarded { try execute() } }
 
     private func execute() throws {
-        guard probe > 0 else { throw UsageError("--probe \(probe): must be positive") }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
         let network = checkpoint.network
-        let plan = try makePlan(network)
-        var rng = RandomSource(seed: seed)
-        let probeBatch = Tensor.uniform([probe] + network.inputShape, -1, 1, using: &rng)
-        let outputsBefore = network.predict(probeBatch)
+        let nonFinite = network.firstNonFiniteTensor
+        if let nonFinite, !allowNonfinite {
+            throw UsageError("\(modelDirectory): \(nonFinite) holds NaN or infinite values; "
+                             + "pass --allow-nonfinite to operate on it anyway")
+        }
+        let plan: SurgeryPlan
+        do { plan = try operation().plan(for: network, defaultSeed: seed) } catch { throw usageError(error) }
+        try checkTarget()
+        let probeBatch: SurgeryProbe
+        do { probeBatch = try SurgeryProbe(network: network, samples: probe.value, seed: seed) } catch {
+            throw UsageError("--probe \(probe): \(error)")
+        }
         let before = Dictionary(network.namedParameters.map { ($0.name, $0.parameter.value.copy()) }, uniquingKeysWith: { a, _ in a })
         let parametersBefore = network.parameterCount
         var history = checkpoint.history
-        do { try plan.apply(to: network, history: &history) } catch { throw UsageError("--op \(op)\(layer.map { " --layer \($0)" } ?? ""): \(error)") }
-        let outputsAfter = network.predict(probeBatch)
+        do { try plan.apply(to: network, history: &history) } catch { throw UsageError("\(opAndLayer): \(error)") }
+        let difference = probeBatch.maxAbsDifference(network)
         var changed: [String] = []
         for (name, p) in network.namedParameters where before[name] != p.value {
             changed.append(before[name].map { "\(name) \($0.shape) -> \(p.value.shape)" } ?? "\(name) (new) \(p.value.shape)")
@@ -78,102 +98,113 @@ struct Surgery: ParsableCommand {
         saved.history = history
         do { try saved.save(to: out) } catch { throw UsageError("--out \(out): \(error)") }
         let result = SurgeryResult(operation: plan.operation, plan: plan, changed: changed, parametersBefore: parametersBefore,
-                                   parametersAfter: network.parameterCount, probeSamples: probe,
-                                   outputMaxAbsDifference: outputsBefore.maxAbsDifference(outputsAfter), out: out)
+                                   parametersAfter: network.parameterCount, probeSamples: probe.value,
+                                   outputMaxAbsDifference: difference, nonFiniteTensor: nonFinite, out: out)
         if json { try Output.printJSON(result); return }
+        if let nonFinite { print("note: \(nonFinite) of \(modelDirectory) holds NaN or infinite values") }
         print("\(plan.operation): parameters \(parametersBefore) -> \(result.parametersAfter); "
               + "output max |difference| on \(probe) probe samples: \(result.outputMaxAbsDifference)")
         for line in changed { print("  changed \(line)") }
         print("saved \(out) (history: \(history.count) operations)")
     }
 
-    /// The plan the flags describe. Adding an operation is one case here.
-    private func makePlan(_ network: Network) throws -> SurgeryPlan {
-        let path = try layer.map { text -> LayerPath in
-            do { return try LayerPath(parsing: text) } catch { throw UsageError("--layer \(text): \(error)") }
+    /// The flags as the operation a schedule entry would hold.
+    private func operation() throws -> ScheduleOperation {
+        guard let kind = ScheduleOperationKind(rawValue: op) else {
+            let names = ScheduleOperationKind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw UsageError("--op \(op): expected \(names)")
         }
-        func requiredLayer() throws -> LayerPath {
-            guard let path else { throw UsageError("--op \(op) needs --layer") }
-            return path
-        }
-        switch op {
-        case "remove": return .remove(layer: try requiredLayer(), units: try selectedUnits(network, try requiredLayer()))
-        case "reinit":
-            guard let scheme = ReinitializationScheme(parsing: initialization) else {
-                throw UsageError("--init \(initialization): expected uniform, he, glorot, layer-range, fitted-normal, uniform:A:B or normal:M:S")
-            }
-            return .reinitialize(layer: try requiredLayer(), units: try selectedUnits(network, try requiredLayer()),
-                                 scheme: scheme, zeroOutgoing: zeroOutgoing, seed: seed)
-        case "freeze": return .freeze(try freezeTarget(network, path))
-        case "unfreeze": return .unfreeze(try freezeTarget(network, path))
-        case "fold-bn": return .foldBatchNorm(layer: path)
-        case "collapse": return .collapse(layer: path)
-        case "expand", "zero-expand":
-            let layer = try requiredLayer()
-            let width = try targetWidth(network, layer, shrinking: false)
-            return .expand(layer: layer, to: width, method: op == "expand"
-                           ? .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: seed)
-                           : .zero(initializer: .pytorchDefault, seed: seed))
-        case "eigenremove", "minweight":
-            let layer = try requiredLayer()
-            let width = try targetWidth(network, layer, shrinking: true)
-            if op == "minweight" {
-                guard rankRatio == nil else { throw UsageError("--rank-ratio: only for --op eigenremove") }
-                return .shrink(layer: layer, to: width, method: .minimumWeight)
-            }
-            guard let rankRatio else { throw UsageError("--op eigenremove needs --rank-ratio (in (0, 1])") }
-            guard rankRatio > 0, rankRatio <= 1 else { throw UsageError("--rank-ratio \(rankRatio): must lie in (0, 1]") }
-            return .shrink(layer: layer, to: width, method: .eigenRemove(rankRatio: rankRatio, keptWeights: .reduced))
-        default:
-            throw UsageError("--op \(op): expected remove, reinit, freeze, unfreeze, fold-bn, collapse, expand, zero-expand, eigenremove or minweight")
-        }
-    }
-
-    /// `--to N`, or from `--fraction f`: the fraction of the current units to keep (shrinks,
-    /// f in (0, 1)) or to add (expansions, f > 0), at least one unit either way.
-    private func targetWidth(_ network: Network, _ path: LayerPath, shrinking: Bool) throws -> Int {
-        if units != nil { throw UsageError("--units: --op \(op) takes --to or --fraction") }
-        switch (to, fraction) {
-        case (let n?, nil): return n
-        case (nil, let f?):
-            let group: UnitGroup
-            do { group = try UnitGroup(network: network, layer: path) } catch { throw UsageError("--layer \(path): \(error)") }
-            if shrinking {
-                guard f > 0, f < 1 else { throw UsageError("--fraction \(f): the fraction of units to keep must lie in (0, 1)") }
-                return Swift.max(1, Int((f * Double(group.count)).rounded(.down)))
-            }
-            guard f > 0, f.isFinite else { throw UsageError("--fraction \(f): the fraction of units to add must be positive") }
-            return group.count + Swift.max(1, Int((f * Double(group.count)).rounded(.down)))
-        case (nil, nil): throw UsageError("--op \(op) needs --to or --fraction")
-        case (_?, _?): throw UsageError("--to and --fraction: give one of them")
-        }
-    }
-
-    private func freezeTarget(_ network: Network, _ path: LayerPath?) throws -> FreezeTarget {
-        if let parameters { return .parameters(parameters.split(separator: ",").map { String($0) }) }
-        let layer = try path ?? { throw UsageError("--op \(op) needs --layer or --parameters") }()
-        if units == nil && fraction == nil { return .layers([layer]) }
-        return .units(layer: layer, units: try selectedUnits(network, layer))
-    }
-
-    /// `--units` as given, or the `--fraction` of units with the smallest incoming L2 norms.
-    private func selectedUnits(_ network: Network, _ path: LayerPath) throws -> [Int] {
-        switch (units, fraction) {
-        case (let text?, nil):
-            return try text.split(separator: ",").map { part in
-                guard let u = Int(part.trimmingCharacters(in: .whitespaces)) else { throw UsageError("--units \(text): '\(part)' is not an integer") }
+        let unitList = try units.map { text in
+            try text.split(separator: ",").map { part -> Int in
+                guard let u = Int(part.trimmingCharacters(in: .whitespaces)) else {
+                    throw UsageError("--units \(text): '\(part)' is not an integer")
+                }
                 return u
             }
-        case (nil, let f?):
-            guard f > 0, f < 1 else { throw UsageError("--fraction \(f): must lie in (0, 1)") }
-            let group: UnitGroup
-            do { group = try UnitGroup(network: network, layer: path) } catch { throw UsageError("--layer \(path): \(error)") }
-            let count = Swift.max(1, Int((f * Double(group.count)).rounded(.down)))
-            return UnitWeightNorms.smallestIncoming(count, of: group)
-        case (nil, nil): throw UsageError("--op \(op) needs --units or --fraction")
-        case (_?, _?): throw UsageError("--units and --fraction: give one of them")
+        }
+        return ScheduleOperation(operation: kind, layer: layer, fraction: fraction, to: to?.value, units: unitList,
+                                 rankRatio: rankRatio, initialization: initialization,
+                                 zeroOutgoing: zeroOutgoing ? true : nil, seed: nil,
+                                 parameters: parameters.map { $0.split(separator: ",").map { String($0) } })
+    }
+
+    /// `--op X --layer Y`, the prefix of errors no single flag explains.
+    private var opAndLayer: String { "--op \(op)" + (layer.map { " --layer \($0)" } ?? "") }
+
+    /// The plan builder's error as one line naming the flag.
+    private func usageError(_ error: Error) -> Error {
+        guard let e = error as? ScheduleError else {
+            return error is UsageError ? error : UsageError("\(opAndLayer): \(error)")
+        }
+        switch e {
+        case .invalidField(_, let field, _):
+            return UsageError("\(flagWithValue(field)): \(e.reason(naming: Self.flag))")
+        case .unknownLayer(let name, let reason): return UsageError("--layer \(name): \(reason)")
+        default: return UsageError("\(opAndLayer): \(e.reason)")
         }
     }
+
+    /// The flag of each field of an operation.
+    static func flag(_ field: ScheduleOperation.Field) -> String {
+        switch field {
+        case .operation: return "--op"
+        case .layer: return "--layer"
+        case .fraction: return "--fraction"
+        case .to: return "--to"
+        case .units: return "--units"
+        case .rankRatio: return "--rank-ratio"
+        case .initialization: return "--init"
+        case .zeroOutgoing: return "--zero-outgoing"
+        case .seed: return "--seed"
+        case .parameters: return "--parameters"
+        }
+    }
+
+    /// The field's flag followed by the value given, when there is one.
+    private func flagWithValue(_ field: ScheduleOperation.Field) -> String {
+        let value: String?
+        switch field {
+        case .operation: value = op
+        case .layer: value = layer
+        case .fraction: value = fraction.map { "\($0)" }
+        case .to: value = to.map { "\($0)" }
+        case .units: value = units
+        case .rankRatio: value = rankRatio.map { "\($0)" }
+        case .initialization: value = initialization
+        case .zeroOutgoing: value = nil
+        case .seed: value = "\(seed)"
+        case .parameters: value = parameters
+        }
+        return Self.flag(field) + (value.map { " \($0)" } ?? "")
+    }
+
+    /// Refuses an --out whose replacement would destroy something: a file, a folder that is not a
+    /// checkpoint, or a checkpoint without --overwrite.
+    private func checkTarget() throws {
+        guard FilePaths.exists(out) else { return }
+        guard FilePaths.isDirectory(out) else { throw UsageError("--out \(out) is a file, not a checkpoint folder") }
+        if Checkpoint.exists(at: out) {
+            if !overwrite {
+                throw UsageError("--out \(out) already holds a checkpoint; pass --overwrite to replace it or choose another folder")
+            }
+        } else if !FilePaths.isEmptyDirectory(out) {
+            throw UsageError("--out \(out) is a non-empty folder that is not a checkpoint; choose another folder")
+        }
+    }
+}
+
+/// A count flag that also takes scientific notation (`1e9`) when it names a whole number, so a
+/// huge value reaches the size checks (and their message) instead of failing to parse.
+struct WholeNumber: ExpressibleByArgument, CustomStringConvertible {
+    var value: Int
+    init(_ value: Int) { self.value = value }
+    init?(argument: String) {
+        if let n = Int(argument) { value = n; return }
+        guard let x = Double(argument), x.isFinite, x == x.rounded(), abs(x) < 9.2e18 else { return nil }
+        value = Int(x)
+    }
+    var description: String { "\(value)" }
+    var defaultValueDescription: String { description }
 }
 
 /// What `sculpt surgery --json` prints.
@@ -186,5 +217,7 @@ struct SurgeryResult: Encodable {
     var parametersAfter: Int
     var probeSamples: Int
     var outputMaxAbsDifference: Float
+    /// The first tensor of the source checkpoint holding NaN or infinite values (--allow-nonfinite).
+    var nonFiniteTensor: String?
     var out: String
 }

@@ -31,7 +31,7 @@ import Testing
     let painted = try PaintCommandTests.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4", "--linear", "4", "--epochs", "5"])
     #expect(painted.status == 0, "\(painted.stderr)")
     func run(_ args: [String], out: String) throws -> [String: Any] {
-        let r = try PaintCommandTests.sculpt(["surgery", model, "--layer", "layers.0", "--out", out, "--json"] + args)
+        let r = try PaintCommandTests.sculpt(["surgery", model, "--layer", "layers.0", "--out", out, "--json", "--overwrite"] + args)
         #expect(r.status == 0, "\(args) \(r.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     }
@@ -105,9 +105,9 @@ import Testing
     let failures: [([String], String)] = [
         (["--op", "eigenremove", "--layer", "layers.0", "--to", "9", "--rank-ratio", "0.5"],
          "--op eigenremove --layer layers.0: layer layers.0 has 4 units: a removal needs a target width below 4, got 9"),
-        (["--op", "minweight", "--layer", "layers.42", "--to", "2"], "--op minweight --layer layers.42: layer layers.42 does not exist"),
+        (["--op", "minweight", "--layer", "layers.42", "--to", "2"], "--layer layers.42: layer layers.42 does not exist"),
         (["--op", "fold-bn", "--layer", "layers.2"], "--op fold-bn --layer layers.2: layer layers.2 cannot be folded"),
-        (["--op", "expand", "--layer", "layers.0"], "--op expand needs --to or --fraction"),
+        (["--op", "expand", "--layer", "layers.0"], "--to: expand needs --to or --fraction"),
     ]
     let existing = root + "/existing"
     _ = try run(["--op", "fold-bn"])

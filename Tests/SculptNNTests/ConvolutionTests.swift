@@ -36,12 +36,10 @@ struct ConvolutionTests {
     @Test("im2col + sgemm equals the direct convolution, also across several chunks")
     func matchesNaive() {
         var rng = RandomSource(seed: 3)
-        let saved = Conv2D.chunkElements
-        defer { Conv2D.chunkElements = saved }
-        for chunk in [saved, 64] {  // 64 elements: one sample per chunk
-            Conv2D.chunkElements = chunk
+        for chunk in [Conv2D.defaultChunkElements, 64] {  // 64 elements: one sample per chunk
             for (s, p, k) in [(1, 1, 3), (2, 0, 3), (1, 2, 5), (3, 1, 2)] {
                 let conv = Conv2D(inputChannels: 3, outputChannels: 4, kernelSize: k, stride: s, padding: p, rng: &rng)
+                conv.chunkElements = chunk
                 let x = Tensor.uniform([3, 3, 9, 7], -1, 1, using: &rng)
                 let y = conv.forward(x, training: true)
                 let expected = naiveConvolution(x, conv.weight.value, conv.bias?.value, stride: s, padding: p)
@@ -88,12 +86,12 @@ struct ConvolutionTests {
 struct ParallelTests {
     @Test("two workers give the same forward and gradients as one (W3 layers, several chunks)")
     func twoWorkersAgree() throws {
-        let saved = (Parallel.threads, Conv2D.chunkElements)
-        defer { Parallel.threads = saved.0; Conv2D.chunkElements = saved.1 }
-        Conv2D.chunkElements = 4096  // several chunks per worker
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
         func run(threads: Int) throws -> [Tensor] {
             Parallel.threads = threads
             let (network, inputs, labels) = try cnnSmallBatch(batchSize: 40, seed: 4)
+            for case let conv as Conv2D in network.layers { conv.chunkElements = 4096 }  // several chunks per worker
             network.zeroGradients()
             let y = network.forward(inputs, training: true).copy()
             let g = Tensor(zeros: [0])

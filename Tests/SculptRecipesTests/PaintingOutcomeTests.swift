@@ -23,7 +23,7 @@ import SculptSurgery
         for i in 0..<a.count { #expect(abs(a.data[i] - b.data[i]) <= 1e-5) }
 
         // finalLoss is the collapsed network's full-image MSE, and the assessment is of that network.
-        #expect(outcome.finalLoss == UnitContributions.loss(of: outcome.network, on: painting.dataset, loss: MeanSquaredError()))
+        #expect(outcome.finalLoss == outcome.network.evaluate(on: painting.dataset, loss: MeanSquaredError(), batchSize: 4096).loss)
         #expect(outcome.assessment == (try PaintingAssessor().assess(network: outcome.network, painting: painting)))
     }
 

@@ -113,7 +113,7 @@ func validationFollowsTheEvolvingNetwork() throws {
         ("2:minweight:c2:1", "(0, 1)"), ("2:minweight:c2:0", "(0, 1)"), ("2:expand:c2:-0.5", "positive"),
         ("2:remove:c1:units=1,9", "9"), ("2:minweight:c1:to=9", "9"), ("2:eigenremove:c1:0.5", "rank="),
         ("2:eigenremove:c1:0.5:rank=1.5", "(0, 1]"), ("7:expand:c1:0.5", "after the run's last epoch 5"),
-        ("2:expand:c9:0.5", "2 Conv2D layers"), ("2:remove:f2:units=0", "outputs"), ("2:expand:c1:units=1", "units= applies"),
+        ("2:expand:c9:0.5", "2 Conv2D layers"), ("2:remove:f2:units=0", "outputs"), ("2:expand:c1:units=1", "units=... applies"),
     ]
     for (text, fragment) in cases {
         do { try entries([text]).validate(against: network, epochs: 5); Issue.record("\(text) was accepted") } catch {
@@ -225,4 +225,30 @@ func requestsAreAppliedAfterTheEpoch() throws {
 
 private extension Array where Element == UInt8 {
     func write(toFile path: String) throws { try Data(self).write(to: URL(fileURLWithPath: path)) }
+}
+
+@Test("the one plan builder validates against the network, bounds sizes and names the field each front end spells")
+func planBuilderValidatesAndNamesFields() throws {
+    let network = try makeRun().network
+    let before = values(network)
+    let huge = ScheduleOperation(operation: .zeroExpand, layer: "c1", to: 1_000_000_000_000)
+    do { _ = try huge.plan(for: network); Issue.record("accepted an absurd width") } catch let e as ScheduleError {
+        guard case .invalidField(_, let field, _) = e else { Issue.record("\(e)"); return }
+        #expect(field == .to)
+        #expect(e.reason.contains("at 1000000000000 units needs an estimated") && e.reason.contains("above the limit of"), "\(e)")
+    }
+    do { _ = try ScheduleOperation(operation: .expand, layer: "c1").plan(for: network); Issue.record("accepted") } catch let e as ScheduleError {
+        #expect(e.reason == "expand needs to=N or a fraction")
+        #expect(e.reason(naming: { "--" + $0.rawValue }) == "expand needs --to or --fraction")
+        #expect(e.description == "expand:c1: expand needs to=N or a fraction")
+    }
+    // A width the operation cannot reach is refused by the builder itself, not only when applied.
+    #expect(throws: ScheduleError.self) { try ScheduleOperation(operation: .minweight, layer: "c1", to: 99).plan(for: network) }
+    #expect(throws: ScheduleError.self) { try ScheduleOperation(operation: .collapse, layer: "c1").plan(for: network) }
+    let frozen = try ScheduleOperation(parsing: "freeze:parameters=layers.0.weight").plan(for: network)
+    #expect(frozen == .freeze(.parameters(["layers.0.weight"])))
+    #expect(throws: ScheduleError.self) { try ScheduleOperation(parsing: "minweight:c1:0.5:parameters=layers.0.weight").plan(for: network) }
+    // Fractions round down with a 1e-3 tolerance: 0.6666 of 3 units keeps 2 (2/3 written short).
+    #expect(UnitCount.share(0.6666, of: 3) == 2)
+    #expect(values(network) == before)
 }

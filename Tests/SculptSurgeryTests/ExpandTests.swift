@@ -84,9 +84,9 @@ func badExpandRequests() throws {
     let net = try network(seed: 15)
     let before = parameterState(net)
     var rng = RandomSource(seed: 1)
-    #expect(throws: SurgeryError.widthNotLarger(layer: 0, width: 8, target: 8)) { try net.weakExpand(layer: 0, to: 8) }
-    #expect(throws: SurgeryError.widthNotLarger(layer: 0, width: 8, target: 3)) { try net.zeroExpand(layer: 0, to: 3, rng: &rng) }
-    #expect(throws: SurgeryError.layerOutOfRange(layer: 7, layerCount: 5)) { try net.weakExpand(layer: 7, to: 20) }
+    #expect(throws: SurgeryError.widthNotLarger(path: "layers.0", width: 8, target: 8)) { try net.weakExpand(layer: 0, to: 8) }
+    #expect(throws: SurgeryError.widthNotLarger(path: "layers.0", width: 8, target: 3)) { try net.zeroExpand(layer: 0, to: 3, rng: &rng) }
+    #expect(throws: SurgeryError.unknownLayer(path: "layers.7", reason: "the network has 5 layers (0..<5)")) { try net.weakExpand(layer: 7, to: 20) }
     #expect(throws: SurgeryError.noConsumingLayer(layer: 4, found: "the network's end")) { try net.weakExpand(layer: 4, to: 20) }
     #expect(sameState(before, parameterState(net)))
 }

@@ -106,8 +106,11 @@ func denseGroupMatchesDenseAPI() throws {
         #expect(plan.keptUnits == kept, "\(method)")
         #expect(a.snapshot() == b.snapshot(), "\(method)")
     }
+    // The Dense API is an adapter over the group path: noise too is drawn one way.
     for method in [ExpandMethod.weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0),
-                   .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0), .zero(initializer: .heNormal, seed: 4)] {
+                   .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0),
+                   .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0.05, seed: 9),
+                   .zero(initializer: .heNormal, seed: 4)] {
         let a = try make(), b = try make()
         let report = try a.applyExpand(a.planExpand(layer: 0, to: 13, method: method))
         let sources = try b.expandUnits(layer: path("layers.0"), to: 13, method: method)
@@ -123,16 +126,16 @@ func failedResizeLeavesModelUnchanged() throws {
     _ = net.predict(x)
     let state = fullState(net)
     let cases: [(SurgeryPlan, SurgeryError)] = [
-        (.shrink(layer: path("layers.0"), to: 4, method: .minimumWeight), .groupWidthNotSmaller(path: "layers.0", width: 4, target: 4)),
+        (.shrink(layer: path("layers.0"), to: 4, method: .minimumWeight), .widthNotSmaller(path: "layers.0", width: 4, target: 4)),
         (.shrink(layer: path("layers.0"), to: 0, method: .minimumWeight), .removesEveryUnit(path: "layers.0", unitCount: 4)),
         (.shrink(layer: path("layers.0"), to: 2, method: .eigenRemove(rankRatio: 0, keptWeights: .reduced)),
-         .groupRankRatioOutOfRange(path: "layers.0", rankRatio: 0)),
+         .rankRatioOutOfRange(path: "layers.0", rankRatio: 0)),
         (.shrink(layer: path("layers.0"), to: 2, method: .eigenRemove(rankRatio: 1.5, keptWeights: .reduced)),
-         .groupRankRatioOutOfRange(path: "layers.0", rankRatio: 1.5)),
+         .rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5)),
         (.expand(layer: path("layers.5.body.3"), to: 6, method: .zero(initializer: .pytorchDefault, seed: 0)),
-         .groupWidthNotLarger(path: "layers.5.body.3", width: 6, target: 6)),
+         .widthNotLarger(path: "layers.5.body.3", width: 6, target: 6)),
         (.expand(layer: path("layers.5.body.3"), to: 2, method: .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0)),
-         .groupWidthNotLarger(path: "layers.5.body.3", width: 6, target: 2)),
+         .widthNotLarger(path: "layers.5.body.3", width: 6, target: 2)),
     ]
     for (plan, error) in cases {
         #expect(throws: error) { try plan.validate(on: net) }
@@ -164,4 +167,23 @@ func resizePlanReplay() throws {
     try SurgeryHistory.replay(history, onto: original)
     #expect(original.architecture == net.architecture)
     #expect(original.snapshot() == net.snapshot())
+}
+
+@Test("an expansion whose tensors would not fit in the memory limit is refused before anything is allocated")
+func absurdExpansionIsRefused() throws {
+    let net = try makeNetwork(inputs: 5, [(8, .tanh), (3, nil)], seed: 28)
+    let state = fullState(net)
+    let group = try UnitGroup(network: net, layer: 0)
+    // Dense(5, 8) + Dense(8, 3): 5 + 1 + 3 floats per unit, value and gradient, old and new copies.
+    #expect(GroupResize.expansionBytes(group, width: 10) == 2 * 10 * 9 * 2 * 4)
+    let plan = SurgeryPlan.expand(layer: LayerPath(0), to: 1_000_000_000_000, method: .zero(initializer: .heNormal, seed: 1))
+    #expect(throws: SurgeryError.tooLarge(path: "layers.0", width: 1_000_000_000_000,
+                                          bytes: GroupResize.expansionBytes(group, width: 1_000_000_000_000),
+                                          limit: GroupResize.machineMemory)) { try plan.apply(to: net) }
+    #expect(throws: SurgeryError.self) { try net.weakExpand(layer: 0, to: 1_000_000_000) }
+    #expect(throws: SurgeryError.self) { try plan.validate(on: net, memoryLimit: 1000) }
+    try SurgeryPlan.expand(layer: LayerPath(0), to: 10, method: .zero(initializer: .heNormal, seed: 1)).validate(on: net)
+    #expect(fullState(net) == state)
+    let message = SurgeryError.tooLarge(path: "layers.0", width: 7, bytes: 3 * 1024 * 1024 * 1024, limit: 1024).description
+    #expect(message == "layer layers.0 at 7 units needs an estimated 3.0 GB, above the limit of 1.0 KB")
 }

@@ -41,19 +41,19 @@ func removalErrors() throws {
     let net = try makeNetwork(inputs: 2, [(3, .relu), (2, .identity), (1, .sigmoid)], seed: 4)
     let state = parameterState(net)
     let cases: [([Int], Int, SurgeryError)] = [
-        ([0, 1, 2], 0, .wouldRemoveAllUnits(layer: 0, unitCount: 3)),
-        ([3], 0, .unitOutOfRange(layer: 0, unit: 3, unitCount: 3)),
-        ([-1], 0, .unitOutOfRange(layer: 0, unit: -1, unitCount: 3)),
-        ([1, 1], 0, .duplicateUnit(layer: 0, unit: 1)),
+        ([0, 1, 2], 0, .removesEveryUnit(path: "layers.0", unitCount: 3)),
+        ([3], 0, .unitOutOfRange(path: "layers.0", unit: 3, unitCount: 3)),
+        ([-1], 0, .unitOutOfRange(path: "layers.0", unit: -1, unitCount: 3)),
+        ([1, 1], 0, .duplicateUnit(path: "layers.0", unit: 1)),
         ([0], 1, .notDense(layer: 1, found: "activation(SculptNN.ActivationKind.relu)")),
         ([0], 4, .noConsumingLayer(layer: 4, found: "the network's end")),
-        ([0], 9, .layerOutOfRange(layer: 9, layerCount: 6)),
+        ([0], 9, .unknownLayer(path: "layers.9", reason: "the network has 6 layers (0..<6)")),
     ]
     for (units, layer, expected) in cases {
         #expect(throws: expected) { try net.removeUnits(units, layer: layer) }
         #expect(sameState(state, parameterState(net)))
     }
-    #expect(SurgeryError.unitOutOfRange(layer: 0, unit: 3, unitCount: 3).description.contains("unit 3 of layer 0"))
+    #expect(SurgeryError.unitOutOfRange(path: "layers.0", unit: 3, unitCount: 3).description.contains("unit 3 of layer layers.0"))
 }
 
 @Test("merging a positively scaled duplicate unit is exact")

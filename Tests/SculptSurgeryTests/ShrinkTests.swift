@@ -97,12 +97,12 @@ func badShrinkRequests() throws {
     net.parameters.forEach { $0.state["momentum"] = $0.value.map { $0 * 2 } }
     let before = parameterState(net)
     let cases: [(SurgeryError, () throws -> Void)] = [
-        (.layerOutOfRange(layer: 9, layerCount: 5), { try net.minimumWeightSelection(layer: 9, to: 2) }),
+        (.unknownLayer(path: "layers.9", reason: "the network has 5 layers (0..<5)"), { try net.minimumWeightSelection(layer: 9, to: 2) }),
         (.notDense(layer: 1, found: String(describing: LayerSpec.activation(.tanh))), { try net.minimumWeightSelection(layer: 1, to: 2) }),
-        (.widthNotSmaller(layer: 0, width: 8, target: 8), { try net.eigenRemove(layer: 0, to: 8, rankRatio: 0.5) }),
-        (.wouldRemoveAllUnits(layer: 0, unitCount: 8), { try net.eigenRemove(layer: 0, to: 0, rankRatio: 0.5) }),
-        (.rankRatioOutOfRange(layer: 0, rankRatio: 0), { try net.eigenRemove(layer: 0, to: 4, rankRatio: 0) }),
-        (.rankRatioOutOfRange(layer: 0, rankRatio: 1.5), { try net.eigenRemove(layer: 0, to: 4, rankRatio: 1.5) }),
+        (.widthNotSmaller(path: "layers.0", width: 8, target: 8), { try net.eigenRemove(layer: 0, to: 8, rankRatio: 0.5) }),
+        (.removesEveryUnit(path: "layers.0", unitCount: 8), { try net.eigenRemove(layer: 0, to: 0, rankRatio: 0.5) }),
+        (.rankRatioOutOfRange(path: "layers.0", rankRatio: 0), { try net.eigenRemove(layer: 0, to: 4, rankRatio: 0) }),
+        (.rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5), { try net.eigenRemove(layer: 0, to: 4, rankRatio: 1.5) }),
     ]
     for (expected, body) in cases {
         #expect(throws: expected) { try body() }
@@ -110,9 +110,9 @@ func badShrinkRequests() throws {
     }
     var plan = try net.planShrink(layer: 0, to: 4, method: .minimumWeight)
     plan.method = .eigenRemove(rankRatio: -1, keptWeights: .reduced)
-    #expect(throws: SurgeryError.rankRatioOutOfRange(layer: 0, rankRatio: -1)) { try net.applyShrink(plan) }
+    #expect(throws: SurgeryError.rankRatioOutOfRange(path: "layers.0", rankRatio: -1)) { try net.applyShrink(plan) }
     plan.keptUnits = [0, 9]
-    #expect(throws: SurgeryError.unitOutOfRange(layer: 0, unit: 9, unitCount: 8)) { try net.applyShrink(plan) }
+    #expect(throws: SurgeryError.unitOutOfRange(path: "layers.0", unit: 9, unitCount: 8)) { try net.applyShrink(plan) }
     #expect(sameState(before, parameterState(net)))
-    #expect(SurgeryError.rankRatioOutOfRange(layer: 0, rankRatio: 1.5).description == "rank ratio 1.5 for layer 0 is outside (0, 1]")
+    #expect(SurgeryError.rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5).description == "rank ratio 1.5 for layer layers.0 is outside (0, 1]")
 }

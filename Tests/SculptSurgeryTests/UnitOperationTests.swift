@@ -138,15 +138,15 @@ func failedOperationsChangeNothing() throws {
     let state = fullState(net), architecture = net.architecture
     let cases: [(SurgeryPlan, SurgeryError)] = [
         (.remove(layer: path("layers.20"), units: [0]), .unknownLayer(path: "layers.20", reason: "layers has 9 layers (0..<9)")),
-        (.remove(layer: path("layers.0"), units: [4]), .unitOutsideGroup(path: "layers.0", unit: 4, unitCount: 4)),
+        (.remove(layer: path("layers.0"), units: [4]), .unitOutOfRange(path: "layers.0", unit: 4, unitCount: 4)),
         (.remove(layer: path("layers.0"), units: [0, 1, 2, 3]), .removesEveryUnit(path: "layers.0", unitCount: 4)),
-        (.remove(layer: path("layers.0"), units: [1, 1]), .repeatedUnit(path: "layers.0", unit: 1)),
+        (.remove(layer: path("layers.0"), units: [1, 1]), .duplicateUnit(path: "layers.0", unit: 1)),
         (.remove(layer: path("layers.1"), units: [0]), .notUnitLayer(path: "layers.1", found: "batchnorm(4)")),
         (.remove(layer: path("layers.8"), units: [0]), .unitsAreOutputs(path: "layers.8")),
         (.reinitialize(layer: path("layers.3.body.0"), units: [-1], scheme: .smallUniform, zeroOutgoing: true, seed: 1),
-         .unitOutsideGroup(path: "layers.3.body.0", unit: -1, unitCount: 4)),
+         .unitOutOfRange(path: "layers.3.body.0", unit: -1, unitCount: 4)),
         (.freeze(.parameters(["layers.0.weight", "layers.99.weight"])), .unknownParameter(name: "layers.99.weight", known: 26)),
-        (.freeze(.units(layer: path("layers.5.body.3"), units: [6])), .unitOutsideGroup(path: "layers.5.body.3", unit: 6, unitCount: 6)),
+        (.freeze(.units(layer: path("layers.5.body.3"), units: [6])), .unitOutOfRange(path: "layers.5.body.3", unit: 6, unitCount: 6)),
         (.foldBatchNorm(layer: path("layers.2")), .notFoldable(path: "layers.2", reason: "it is not a BatchNorm directly after a dense or conv2d layer, nor such a layer followed by one")),
         (.collapse(layer: path("layers.0")), .notFoldable(path: "layers.0", reason: "not a 1x1 stride-1 unpadded conv2d followed, over identity activations, by a conv2d it can fold into exactly")),
     ]
@@ -156,5 +156,5 @@ func failedOperationsChangeNothing() throws {
         #expect(history.isEmpty)
         #expect(sameState(state, fullState(net)) && net.architecture == architecture, "\(plan)")
     }
-    #expect(SurgeryError.unitOutsideGroup(path: "layers.0", unit: 4, unitCount: 4).description.contains("unit 4 of layer layers.0"))
+    #expect(SurgeryError.unitOutOfRange(path: "layers.0", unit: 4, unitCount: 4).description.contains("unit 4 of layer layers.0"))
 }

@@ -1,5 +1,6 @@
 import SculptCore
 import SculptNN
+import SculptSurgery
 
 /// One timed workload: wall-clock milliseconds of each repetition and their median.
 public struct BenchmarkTiming: Codable, Equatable, Sendable {
@@ -13,7 +14,7 @@ public struct BenchmarkTiming: Codable, Equatable, Sendable {
     public var iterations: Int?
 }
 
-/// W4 of the peer benchmarks (`shared/bench/peers/README.md`) and the surgery timing targets:
+/// W4 of the peer benchmarks (defined in the repository's `bench/README.md`) and the surgery timing targets:
 /// float32 2048x2048 standard-normal SVD, Tucker of that matrix with ranks [256, 256], partial
 /// Tucker of a 512x512x3x3 tensor over modes [0, 1] with ranks [64, 64] (both HOOI with tensorly's
 /// defaults: SVD init, at most 100 sweeps, tolerance 1e-4), plus EigenRemove, HOSVD and WeakExpand.
