@@ -34,6 +34,7 @@ extension ExperimentSpec {
         }
         figure.logLinearFit = try r.string("fit", default: "none", allowed: ["none", "log-linear"]) == "log-linear"
         figure.panels = try r.int("panels", default: 3, minimum: 1, maximum: 50)
+        figure.operations = r.contains("operations") ? try r.string("operations") : nil
         figure.lines = try parseLines(r, variants: variants)
         if r.contains("paper") {
             figure.paper = try r.array("paper").map { path, item in

@@ -90,7 +90,8 @@ public struct ReportFigure {
             var byX: [Double: [Double]] = [:], pairs: [(x: Double, y: Double)] = []
             for trial in chosen {
                 for k in spec.indices ?? [nil] as [Int?] {
-                    guard let x = trial.metrics[Self.expand(xName, k)], let y = trial.metrics[Self.expand(yName, k)] else { continue }
+                    let x = xName == "{k}" ? k.map(Double.init) : trial.metrics[Self.expand(xName, k)]
+                    guard let x, let y = trial.metrics[Self.expand(yName, k)] else { continue }
                     byX[x, default: []].append(y)
                     pairs.append((x, y))
                 }
@@ -129,7 +130,22 @@ public struct ReportFigure {
         return .line(LineMark(name: name, x: grid, y: grid.map(fit.predict), color: color, dashed: true))
     }
 
+    /// A `series` figure's bands, after a dashed rule at each x (+ 0.5: between epochs) of the
+    /// `operations` series of the trials drawn.
     private func seriesMarks() -> [Mark] {
+        var rules: Set<Double> = []
+        if let operations = spec.operations {
+            for line in spec.lines {
+                for trial in trials(of: line) {
+                    let s = series[TrialKey(variant: trial.variant, index: trial.index)]?.first { $0.name == operations }
+                    rules.formUnion(s?.x ?? [])
+                }
+            }
+        }
+        return rules.sorted().map { Mark.rule(RuleMark(.vertical, at: $0 + 0.5)) } + seriesBands()
+    }
+
+    private func seriesBands() -> [Mark] {
         spec.lines.enumerated().compactMap { i, line in
             let chosen = trials(of: line)
             guard !chosen.isEmpty else { return nil }
@@ -144,7 +160,11 @@ public struct ReportFigure {
     }
 
     private func histogramMarks() -> [Mark] {
-        let values = spec.lines.map { line in trials(of: line).compactMap { $0.metrics[line.y ?? spec.y ?? ""] } }
+        let values = spec.lines.map { line in
+            trials(of: line).flatMap { trial in
+                (spec.indices ?? [nil] as [Int?]).compactMap { trial.metrics[Self.expand(line.y ?? spec.y ?? "", $0)] }
+            }
+        }
         let finite = values.joined().filter(\.isFinite)
         guard let lo = finite.min(), let hi = finite.max() else {
             return zip(spec.lines, values).map { .histogram(HistogramMark(name: $0.label, values: $1, edges: [0, 1])) }

@@ -65,7 +65,8 @@ public struct ReportPage {
         guard !experiment.findings.isEmpty else { return "" }
         let e = HTML.escape
         let comparisons = tables.flatMap(\.comparisons)
-        var out = "<section>\n<h2>Findings</h2>\n<ul class=\"findings\">\n"
+        var out = "<section>\n<h2>Findings</h2>\n<p class=\"source\">Verdicts are the ones written in the spec from the "
+            + "full runs; each test under them is computed from the trials in this database.</p>\n<ul class=\"findings\">\n"
         for finding in experiment.findings {
             let verdictClass = finding.verdict.replacingOccurrences(of: " ", with: "-")
             out += "<li><span class=\"verdict \(verdictClass)\">\(e(finding.verdict))</span> \(e(finding.claim))"
@@ -92,7 +93,7 @@ public struct ReportPage {
         let showsFailed = table.rows.contains { $0.failed > 0 }
         let paperColumns = Set(paper?.values.values.flatMap(\.keys) ?? [])
         func paperValue(_ row: String, _ column: String) -> String { paper?.values[row]?[column] ?? "" }
-        var out = "<table>\n<caption>\(e(table.title))</caption>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
+        var out = "<div class=\"table\"><table>\n<caption>\(e(table.title))</caption>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
         if paperColumns.contains("n") { out += "<th class=\"paper\">n (paper)</th>" }
         if showsFailed { out += "<th>failed</th>" }
         for column in table.columns {
@@ -110,7 +111,7 @@ public struct ReportPage {
             }
             out += "</tr>\n"
         }
-        out += "</tbody>\n</table>\n"
+        out += "</tbody>\n</table></div>\n"
         if let paper { out += "<p class=\"source\">Paper's values: \(e(paper.source)).</p>\n" }
         if !table.comparisons.isEmpty {
             out += "<ul class=\"comparisons\">" + table.comparisons.map { "<li>\(e($0.text))</li>" }.joined() + "</ul>\n"
@@ -147,7 +148,7 @@ enum HTML {
     main{max-width:1100px;margin:0 auto;padding:16px 24px 48px}
     h1{font-size:1.6em;margin:.4em 0}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
     .meta,.source,footer{color:#555;font-size:.9em}.empty{background:#fff4e5;padding:8px 12px;border-left:4px solid #E69F00}
-    code{font-size:.95em}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
+    code{font-size:.95em}div.table{overflow-x:auto}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
     caption{text-align:left;font-weight:bold;padding:4px 0}
     th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th[scope=row],thead th:first-child{text-align:left}
     thead th{background:#f3f3f3}td.paper,th.paper{background:#f7f3ea;color:#444}

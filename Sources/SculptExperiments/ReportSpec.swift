@@ -4,7 +4,8 @@ public struct FigureSpec: Sendable, Equatable {
     /// What the figure draws.
     public enum Kind: String, Sendable, CaseIterable {
         /// Mean ± band of `y` over the trials of each line, against `x` (both metrics; with
-        /// `indices`, each trial gives one point per index k, `{k}` in the names replaced by k).
+        /// `indices`, each trial gives one point per index k, `{k}` in the names replaced by k,
+        /// and `x` may be `"{k}"` itself).
         case line
         /// Mean ± band of a stored series (per epoch, per round) over the trials of each line.
         case series
@@ -41,6 +42,8 @@ public struct FigureSpec: Sendable, Equatable {
     public var paper: [PaperCurve]
     /// Trials drawn per line by a `panels` figure.
     public var panels: Int = 3
+    /// A `series` figure marks the x values of this stored series (the epochs of operations).
+    public var operations: String?
 
     public init(kind: Kind, title: String, caption: String? = nil, x: String? = nil, y: String? = nil,
                 xAxis: AxisSpec, yAxis: AxisSpec, lines: [LineSpec] = [], indices: [Int]? = nil, band: String = "sd",

@@ -88,8 +88,13 @@ struct SVGRenderer {
         out.element("title", text: figure.title ?? "\(figure.y.title) against \(figure.x.title)")
         out.raw("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>")
         if let title = figure.title {
-            out.text(title, x: figure.width / 2, y: 22, attributes: ["text-anchor": "middle", "font-size": "14",
-                                                                     "font-weight": "bold"])
+            var attributes = ["text-anchor": "middle", "font-size": "14", "font-weight": "bold"]
+            let room = figure.width - 16
+            if Double(title.count) * Self.characterWidth * 14 / 12 > room {  // squeeze a long title into the width
+                attributes["textLength"] = SVGWriter.number(room)
+                attributes["lengthAdjust"] = "spacingAndGlyphs"
+            }
+            out.text(title, x: figure.width / 2, y: 22, attributes: attributes)
         }
         if hasData {
             renderAxes(into: &out)
