@@ -40,6 +40,8 @@ public struct ReportFigure {
         case .histogram:
             marks = histogramMarks()
             figure.y = axis(spec.yAxis, includesZero: true)
+            figure.y.integerTicks = true
+            figure.x.integerTicks = spec.bins == .integers
         case .bars:
             marks = barMarks()
             figure.x = axis(spec.xAxis, categories: spec.lines.map(\.label))
@@ -126,7 +128,7 @@ public struct ReportFigure {
         let positive = xs.filter { $0 > 0 && $0.isFinite }
         let lo = positive.min() ?? 1, hi = positive.max() ?? 1
         let grid = (0...40).map { lo * pow(hi / lo, Double($0) / 40) }
-        let name = "\(label), log-linear fit (R² \(String(format: "%.2f", fit.rSquared)))"
+        let name = "\(label) fit (R² \(String(format: "%.2f", fit.rSquared)))"
         return .line(LineMark(name: name, x: grid, y: grid.map(fit.predict), color: color, dashed: true))
     }
 

@@ -131,9 +131,10 @@ public struct ReportPage {
             } else {
                 out += figure.svg()
             }
-            out += "\n<figcaption><strong>\(e(spec.title))</strong>"
-            if let caption = spec.caption { out += " \(e(caption))" }
-            out += "</figcaption>\n</figure>\n"
+            // The figure's SVG shows its title; panels have none of their own.
+            let title = spec.kind == .panels ? "<strong>\(e(spec.title))</strong> " : ""
+            if !title.isEmpty || spec.caption != nil { out += "\n<figcaption>" + title + e(spec.caption ?? "") + "</figcaption>" }
+            out += "\n</figure>\n"
         }
         return out + "</section>\n"
     }

@@ -20,7 +20,7 @@ public struct RunCurves: Sendable {
         let operations = entries.flatMap { $0.operations ?? [] }
         let rules = operations.map { op in
             Mark.rule(RuleMark(.vertical, at: Double(op.afterEpoch) + 0.5,
-                               label: op.text + (op.lossFactor.map { " x" + NiceTicks.label($0, step: 0.001) } ?? "")))
+                               label: op.text + (op.lossFactor.map { " ×" + NiceTicks.label($0, step: 0.001) } ?? "")))
         }
         func curves(_ train: KeyPath<RunLogEntry, Double?>, _ validation: KeyPath<RunLogEntry, Double?>,
                     what: String) -> [Mark] {
@@ -48,13 +48,26 @@ public struct RunCurves: Sendable {
         let changing = paths.filter { path in Set(entries.compactMap { $0.widths?[path] }).count > 1 }
         if !changing.isEmpty {
             let marks = paths.map { path in
-                Mark.line(LineMark(name: path, x: entries.map { Double($0.epoch) }, y: entries.map { Double($0.widths?[path] ?? 0) },
-                                   markers: true))
+                Mark.line(LineMark(name: path, points: Self.steps(entries.map { (Double($0.epoch), Double($0.widths?[path] ?? 0)) })))
             }
             let units = Axis(label: "units", unit: "neurons or filters", includesZero: true)
             figures.append(Figure(title: "Units per layer", x: epoch, y: units, marks: rules + marks, height: 340))
         }
         return figures
+    }
+
+    /// A step line through `points`: a change between two epochs happens halfway, where the
+    /// operations' rules stand.
+    static func steps(_ points: [(x: Double, y: Double)]) -> [PlotPoint] {
+        var out: [PlotPoint] = []
+        for (i, p) in points.enumerated() {
+            if i > 0, points[i - 1].y != p.y {
+                let middle = (points[i - 1].x + p.x) / 2
+                out += [PlotPoint(x: middle, y: points[i - 1].y), PlotPoint(x: middle, y: p.y)]
+            }
+            out.append(PlotPoint(x: p.x, y: p.y))
+        }
+        return out
     }
 
     /// Layer paths in network order: `layers.2` before `layers.10`, `layers.5.body.0` after `layers.5`.

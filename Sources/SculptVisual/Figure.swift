@@ -76,15 +76,18 @@ public struct Axis: Sendable {
     public var includesZero: Bool
     /// Labels of a categorical axis (bars, heat maps): category i sits at i.
     public var categories: [String]?
+    /// Ticks at whole numbers only (counts); linear axes.
+    public var integerTicks: Bool
 
     public init(label: String, unit: String? = nil, scale: AxisScale = .linear, domain: ClosedRange<Double>? = nil,
-                includesZero: Bool = false, categories: [String]? = nil) {
+                includesZero: Bool = false, categories: [String]? = nil, integerTicks: Bool = false) {
         self.label = label
         self.unit = unit
         self.scale = scale
         self.domain = domain
         self.includesZero = includesZero
         self.categories = categories
+        self.integerTicks = integerTicks
     }
 
     /// "label (unit)" or "label".

@@ -11,15 +11,16 @@ public struct NiceTicks: Equatable, Sendable {
     /// The labels, one per value.
     public var labels: [String]
 
-    /// Ticks over `lo...hi` (about `target` of them); `widen`: stretch the range to whole ticks.
-    public static func linear(_ lo: Double, _ hi: Double, target: Int = 6, widen: Bool = true) -> NiceTicks {
+    /// Ticks over `lo...hi` (about `target` of them); `widen`: stretch the range to whole ticks;
+    /// `integer`: steps of at least 1 (counts).
+    public static func linear(_ lo: Double, _ hi: Double, target: Int = 6, widen: Bool = true, integer: Bool = false) -> NiceTicks {
         var lo = lo, hi = hi
         if hi <= lo {
             let pad = lo == 0 ? 1 : Swift.abs(lo) * 0.1
             lo -= pad
             hi += pad
         }
-        let step = niceStep((hi - lo) / Double(Swift.max(1, target)))
+        let step = Swift.max(integer ? 1 : 0, niceStep((hi - lo) / Double(Swift.max(1, target))))
         let first = (lo / step + 1e-9).rounded(.down), last = (hi / step - 1e-9).rounded(.up)
         let domain = widen ? (first * step)...(last * step) : lo...hi
         var values: [Double] = []

@@ -64,10 +64,12 @@ public struct PlotLayout: Equatable, Sendable {
         }
         switch axis.scale {
         case .linear:
-            if let domain = axis.domain { return NiceTicks.linear(domain.lowerBound, domain.upperBound, widen: false) }
+            if let domain = axis.domain {
+                return NiceTicks.linear(domain.lowerBound, domain.upperBound, widen: false, integer: axis.integerTicks)
+            }
             var lo = extent?.lowerBound ?? 0, hi = extent?.upperBound ?? 1
             if axis.includesZero { lo = Swift.min(lo, 0); hi = Swift.max(hi, 0) }
-            return NiceTicks.linear(lo, hi)
+            return NiceTicks.linear(lo, hi, integer: axis.integerTicks)
         case .log:
             if let domain = axis.domain, domain.lowerBound > 0 {
                 return NiceTicks.log(domain.lowerBound, domain.upperBound, widen: false)

@@ -20,7 +20,7 @@ extension SVGRenderer {
         case .bars(let m):
             bars(m, index: index, fill: hex, into: &out)
         case .histogram(let m):
-            histogram(m, fill: hex, into: &out)
+            histogram(m, index: index, fill: hex, into: &out)
         case .heatmap(let m):
             heatmap(m, into: &out)
         case .image(let m):
@@ -96,15 +96,19 @@ extension SVGRenderer {
         }
     }
 
-    private func histogram(_ m: HistogramMark, fill: String, into out: inout SVGWriter) {
-        let overlaid = figure.marks.filter { if case .histogram = $0 { true } else { false } }.count > 1
+    /// Several histograms share each bin side by side (histogram `index` takes its slot), so none hides another.
+    private func histogram(_ m: HistogramMark, index: Int, fill: String, into out: inout SVGWriter) {
+        func isHistogram(_ mark: Mark) -> Bool { if case .histogram = mark { true } else { false } }
+        let slots = Double(Swift.max(1, figure.marks.filter(isHistogram).count))
+        let slot = Double(figure.marks[..<index].filter(isHistogram).count)
         let counts = m.counts().counts
         let n = SVGWriter.number
         for (i, count) in counts.enumerated() where count > 0 {
-            guard let x0 = layout.x.pixel(m.edges[i]), let x1 = layout.x.pixel(m.edges[i + 1]),
+            guard let left = layout.x.pixel(m.edges[i]), let right = layout.x.pixel(m.edges[i + 1]),
                   let y = layout.y.pixel(Double(count)) else { continue }
-            out.raw("<rect class=\"bin\" x=\"\(n(x0))\" y=\"\(n(y))\" width=\"\(n(x1 - x0))\" height=\"\(n(baseline - y))\" "
-                    + "fill=\"\(fill)\" fill-opacity=\"\(overlaid ? "0.45" : "0.8")\" stroke=\"\(fill)\" stroke-width=\"1\"/>")
+            let width = (right - left) / slots, x0 = left + slot * width
+            out.raw("<rect class=\"bin\" x=\"\(n(x0))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(baseline - y))\" "
+                    + "fill=\"\(fill)\" fill-opacity=\"0.8\" stroke=\"#ffffff\" stroke-width=\"0.5\"/>")
         }
     }
 

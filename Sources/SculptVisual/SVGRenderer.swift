@@ -61,7 +61,7 @@ struct SVGRenderer {
         var right = 20.0
         let names = figure.marks.compactMap(\.name)
         if figure.legend == .right, !names.isEmpty {
-            right = Swift.min(figure.width * 0.4, Double(names.map(\.count).max() ?? 0) * characterWidth + 52)
+            right = Swift.min(figure.width * 0.45, Double(names.map(\.count).max() ?? 0) * characterWidth + 52)
         }
         if figure.marks.contains(where: { if case .heatmap = $0 { return true } else { return false } }) { right += 70 }
         var bottom = 52 + Double(notes) * 15
