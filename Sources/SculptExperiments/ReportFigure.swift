@@ -33,7 +33,8 @@ public struct ReportFigure {
     public var figure: Figure {
         let anyTrial = spec.lines.contains { !trials(of: $0).isEmpty }
         var marks: [Mark], fitNotes: [String] = []
-        var figure = Figure(title: spec.title, x: axis(spec.xAxis), y: axis(spec.yAxis), emptyMessage: Self.emptyMessage)
+        var figure = Figure(title: spec.title, x: axis(spec.xAxis), y: axis(spec.yAxis), width: 760, height: 420,
+                            emptyMessage: Self.emptyMessage)
         switch spec.kind {
         case .line: (marks, fitNotes) = lineMarks()
         case .series: marks = seriesMarks()
@@ -58,7 +59,7 @@ public struct ReportFigure {
             switch spec.kind {
             case .line, .series: figure.notes = ["line: mean over trials; band: ± \(spread.rawValue); n = trials per line"] + fitNotes
             case .bars: figure.notes = ["bar: mean over trials; error bar: ± \(spread.rawValue); n = trials per bar"]
-            case .histogram: figure.notes = ["trials per bin; n = trials per histogram"]
+            case .histogram: figure.notes = ["n = values counted per histogram"]
             case .panels: break
             }
         }

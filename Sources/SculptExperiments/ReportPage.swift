@@ -93,7 +93,7 @@ public struct ReportPage {
         let showsFailed = table.rows.contains { $0.failed > 0 }
         let paperColumns = Set(paper?.values.values.flatMap(\.keys) ?? [])
         func paperValue(_ row: String, _ column: String) -> String { paper?.values[row]?[column] ?? "" }
-        var out = "<div class=\"table\"><table>\n<caption>\(e(table.title))</caption>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
+        var out = "<h3 class=\"table-title\">\(e(table.title))</h3>\n<div class=\"table\"><table>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
         if paperColumns.contains("n") { out += "<th class=\"paper\">n (paper)</th>" }
         if showsFailed { out += "<th>failed</th>" }
         for column in table.columns {
@@ -149,8 +149,8 @@ enum HTML {
     main{max-width:1100px;margin:0 auto;padding:16px 24px 48px}
     h1{font-size:1.6em;margin:.4em 0}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
     .meta,.source,footer{color:#555;font-size:.9em}.empty{background:#fff4e5;padding:8px 12px;border-left:4px solid #E69F00}
-    code{font-size:.95em}div.table{overflow-x:auto}table{border-collapse:collapse;margin:1em 0;font-size:.9em}
-    caption{text-align:left;font-weight:bold;padding:4px 0}
+    code{font-size:.95em}div.table{overflow-x:auto}table{border-collapse:collapse;margin:.3em 0 .6em;font-size:.9em}
+    h3.table-title{font-size:1em;margin:1.4em 0 .3em}
     th,td{border:1px solid #ddd;padding:3px 8px;text-align:right}th[scope=row],thead th:first-child{text-align:left}
     thead th{background:#f3f3f3}td.paper,th.paper{background:#f7f3ea;color:#444}
     figure{margin:1.5em 0}figure svg{max-width:100%;height:auto}figcaption{font-size:.9em;color:#333;max-width:760px}

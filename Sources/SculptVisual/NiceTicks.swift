@@ -63,11 +63,11 @@ public struct NiceTicks: Equatable, Sendable {
         return factor * magnitude
     }
 
-    /// A tick label: as many decimals as the step needs, scientific below 1e-3 or from 1e5 on.
+    /// A tick label: as many decimals as the step needs, scientific below 1e-3 or from 1e6 on.
     public static func label(_ value: Double, step: Double) -> String {
         if value == 0 { return "0" }
         let magnitude = Swift.abs(value)
-        if magnitude >= 1e5 || magnitude < 1e-3 {
+        if magnitude >= 1e6 || magnitude < 1e-3 {
             let exponent = Int(log10(magnitude).rounded(.down))
             let mantissa = value / pow(10, Double(exponent))
             let m = Swift.abs(mantissa - mantissa.rounded()) < 1e-6 ? String(Int(mantissa.rounded()))
@@ -75,6 +75,6 @@ public struct NiceTicks: Equatable, Sendable {
             return "\(m)e\(exponent)"
         }
         let decimals = Swift.max(0, Int((-log10(Swift.abs(step)) - 1e-9).rounded(.up)))
-        return String(format: "%.\(Swift.min(decimals, 6))f", value)
+        return String(format: "%.\(Swift.min(decimals, 10))f", value)
     }
 }

@@ -18,7 +18,7 @@ struct SVGRenderer {
     /// Whether the x tick labels are rotated (long category names).
     let rotatedLabels: Bool
 
-    static let characterWidth = 6.6
+    static let characterWidth = 7.2
     static let legendRowHeight = 18.0
 
     init(_ figure: Figure) {
