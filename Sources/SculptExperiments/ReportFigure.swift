@@ -36,8 +36,12 @@ public struct ReportFigure {
         var figure = Figure(title: spec.title, x: axis(spec.xAxis), y: axis(spec.yAxis), width: 760, height: 420,
                             emptyMessage: Self.emptyMessage)
         switch spec.kind {
-        case .line: (marks, fitNotes) = lineMarks()
-        case .series: marks = seriesMarks()
+        case .line:
+            (marks, fitNotes) = lineMarks()
+            figure.x.integerTicks = spec.x == "{k}"  // rounds
+        case .series:
+            marks = seriesMarks()
+            figure.x.integerTicks = true  // epochs or rounds
         case .histogram:
             marks = histogramMarks()
             figure.y = axis(spec.yAxis, includesZero: true)

@@ -36,7 +36,7 @@ public struct RunCurves: Sendable {
                 return marks
             }
         }
-        let epoch = Axis(label: "epoch")
+        let epoch = Axis(label: "epoch", integerTicks: true)
         var figures = [Figure(title: "Training loss", x: epoch, y: Axis(label: "loss", unit: "cross-entropy, nats"),
                               marks: rules + curves(\.loss, \.validationLoss, what: "loss"), height: 340,
                               emptyMessage: "no epoch finished yet")]
