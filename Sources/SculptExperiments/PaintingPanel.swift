@@ -33,14 +33,17 @@ public struct PaintingPanel: Equatable, Sendable {
 
     /// `{"png": base64, "boundaries": [[wx, wy, b], ...]}`, for a trial's details.
     public var json: JSONValue {
-        .object(["png": .string(Data(png).base64EncodedString()),
-                 "boundaries": .array(boundaries.map { .array($0.map { .number($0) }) })])
+        .object([
+            "png": .string(Data(png).base64EncodedString()),
+            "boundaries": .array(boundaries.map { .array($0.map { .number($0) }) }),
+        ])
     }
 
     /// Reads `json`'s form back; nil when it is not one.
     public init?(json: JSONValue?) {
         guard case .object(let members)? = json, case .string(let text)? = members["png"],
-              let data = Data(base64Encoded: text), case .array(let lines)? = members["boundaries"] else { return nil }
+            let data = Data(base64Encoded: text), case .array(let lines)? = members["boundaries"]
+        else { return nil }
         png = [UInt8](data)
         boundaries = lines.compactMap { line in
             guard case .array(let items) = line, items.count == 3 else { return nil }
@@ -54,12 +57,14 @@ public struct PaintingPanel: Equatable, Sendable {
         for b in boundaries where b.count == 3 && b.allSatisfy(\.isFinite) {
             let (wx, wy, c) = (b[0], b[1], b[2])
             guard wx != 0 || wy != 0 else { continue }
-            let points: [PlotPoint] = Swift.abs(wy) >= Swift.abs(wx)
+            let points: [PlotPoint] =
+                Swift.abs(wy) >= Swift.abs(wx)
                 ? [-1.0, 1.0].map { PlotPoint(x: $0, y: -(wx * $0 + c) / wy) }
                 : [-1.0, 1.0].map { PlotPoint(x: -(wy * $0 + c) / wx, y: $0) }
             marks.append(.line(LineMark(points: points, color: PlotColor.okabeIto[1])))
         }
-        return Figure(title: title, x: Axis(label: "x", domain: -0.5...0.5), y: Axis(label: "y", domain: -0.5...0.5),
-                      marks: marks, width: 250, height: 270, legend: .none)
+        return Figure(
+            title: title, x: Axis(label: "x", domain: -0.5...0.5), y: Axis(label: "y", domain: -0.5...0.5),
+            marks: marks, width: 250, height: 270, legend: .none)
     }
 }

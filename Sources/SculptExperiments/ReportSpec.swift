@@ -45,9 +45,11 @@ public struct FigureSpec: Sendable, Equatable {
     /// A `series` figure marks the x values of this stored series (the epochs of operations).
     public var operations: String?
 
-    public init(kind: Kind, title: String, caption: String? = nil, x: String? = nil, y: String? = nil,
-                xAxis: AxisSpec, yAxis: AxisSpec, lines: [LineSpec] = [], indices: [Int]? = nil, band: String = "sd",
-                bins: HistogramBins = .integers, logLinearFit: Bool = false, paper: [PaperCurve] = []) {
+    public init(
+        kind: Kind, title: String, caption: String? = nil, x: String? = nil, y: String? = nil,
+        xAxis: AxisSpec, yAxis: AxisSpec, lines: [LineSpec] = [], indices: [Int]? = nil, band: String = "sd",
+        bins: HistogramBins = .integers, logLinearFit: Bool = false, paper: [PaperCurve] = []
+    ) {
         self.kind = kind
         self.title = title
         self.caption = caption

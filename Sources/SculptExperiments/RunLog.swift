@@ -33,9 +33,12 @@ public struct RunLogEntry: Codable, Sendable, Equatable {
     }
 
     /// The entry of a finished epoch; with `network`, its parameter count and layer widths too.
-    public init(_ report: EpochReport, series: String = "train", network: Network? = nil,
-                operations: [RunLogOperation] = []) {
-        self.init(series: series, epoch: report.epoch, loss: Double(report.loss), accuracy: report.accuracy.map(Double.init))
+    public init(
+        _ report: EpochReport, series: String = "train", network: Network? = nil,
+        operations: [RunLogOperation] = []
+    ) {
+        self.init(
+            series: series, epoch: report.epoch, loss: Double(report.loss), accuracy: report.accuracy.map(Double.init))
         validationLoss = report.validationLoss.map(Double.init)
         validationAccuracy = report.validationAccuracy.map(Double.init)
         seconds = report.seconds
@@ -72,7 +75,8 @@ public struct RunLogOperation: Codable, Sendable, Equatable {
     /// The applied operations of `events` that ran right before epoch `epoch`.
     public static func applied(_ events: [ScheduleEvent], before epoch: Int) -> [RunLogOperation] {
         events.filter { $0.applied && $0.epoch == epoch - 1 }.map {
-            RunLogOperation(afterEpoch: $0.epoch, text: $0.text, lossFactor: $0.lossFactor.isFinite ? $0.lossFactor : nil)
+            RunLogOperation(
+                afterEpoch: $0.epoch, text: $0.text, lossFactor: $0.lossFactor.isFinite ? $0.lossFactor : nil)
         }
     }
 }
@@ -105,17 +109,22 @@ public final class RunLog {
 
     /// Logs a finished epoch of `series`: with `network`, its widths and parameter count; with
     /// `events` (a schedule's), the operations applied just before the epoch.
-    public func record(_ report: EpochReport, series: String = "train", network: Network? = nil,
-                       events: [ScheduleEvent] = []) throws {
-        try record(RunLogEntry(report, series: series, network: network,
-                               operations: RunLogOperation.applied(events, before: report.epoch)))
+    public func record(
+        _ report: EpochReport, series: String = "train", network: Network? = nil,
+        events: [ScheduleEvent] = []
+    ) throws {
+        try record(
+            RunLogEntry(
+                report, series: series, network: network,
+                operations: RunLogOperation.applied(events, before: report.epoch)))
     }
 
     /// Writes the waiting entries once the folder exists and is a checkpoint or not empty
     /// (an empty folder may still become a checkpoint, which must find it empty).
     public func flush() throws {
         guard let folder, !pending.isEmpty, FilePaths.isDirectory(folder),
-              Checkpoint.exists(at: folder) || !FilePaths.isEmptyDirectory(folder) else { return }
+            Checkpoint.exists(at: folder) || !FilePaths.isEmptyDirectory(folder)
+        else { return }
         var entries = try Self.read(folder: folder)
         for entry in pending {
             entries.removeAll { $0.series == entry.series && $0.epoch >= entry.epoch }
@@ -123,7 +132,8 @@ public final class RunLog {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         var text = ""
         for entry in entries { text += String(decoding: try encoder.encode(entry), as: UTF8.self) + "\n" }
         try writeFileAtomically(Array(text.utf8), to: folder + "/" + Self.metricsFile)
@@ -137,7 +147,10 @@ public final class RunLog {
     public static func read(folder: String) throws -> [RunLogEntry] {
         guard let bytes = try Checkpoint.attachment(named: metricsFile, in: folder) else { return [] }
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(RunLogEntry.self, from: Data($0)) }
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap {
+            try? decoder.decode(RunLogEntry.self, from: Data($0))
+        }
     }
 }

@@ -37,9 +37,12 @@ public struct TrialSeries: Sendable, Equatable {
             }
             return items.map(Self.number)
         }
-        let x = try numbers("x"), y = try numbers("y")
+        let x = try numbers("x")
+        let y = try numbers("y")
         try r.finish()
-        guard x.count == y.count else { throw ConfigError(keyPath: "y", reason: "\(y.count) values for \(x.count) x values") }
+        guard x.count == y.count else {
+            throw ConfigError(keyPath: "y", reason: "\(y.count) values for \(x.count) x values")
+        }
         self.init(name: name, x: x, y: y)
     }
 

@@ -14,12 +14,19 @@ struct DataMeasure {
     var noteCount = 0
 
     init(figure: Figure) {
-        var xs: [Double] = [], ys: [Double] = []
+        var xs: [Double] = []
+        var ys: [Double] = []
         let xScale = figure.x.categories == nil ? figure.x.scale : .linear
         let yScale = figure.y.categories == nil ? figure.y.scale : .linear
         func place(_ px: Double, _ py: Double) {
-            guard px.isFinite, py.isFinite else { nonFinite += 1; return }
-            guard (xScale == .linear || px > 0), (yScale == .linear || py > 0) else { nonPositive += 1; return }
+            guard px.isFinite, py.isFinite else {
+                nonFinite += 1
+                return
+            }
+            guard xScale == .linear || px > 0, yScale == .linear || py > 0 else {
+                nonPositive += 1
+                return
+            }
             xs.append(px)
             ys.append(py)
             hasData = true
@@ -50,7 +57,10 @@ struct DataMeasure {
             case .heatmap(let m):
                 for (r, row) in m.values.enumerated() {
                     for (c, v) in row.enumerated() {
-                        guard v.isFinite else { nonFinite += 1; continue }
+                        guard v.isFinite else {
+                            nonFinite += 1
+                            continue
+                        }
                         xs += [Double(c) - 0.5, Double(c) + 0.5]
                         ys += [Double(r) - 0.5, Double(r) + 0.5]
                         hasData = true

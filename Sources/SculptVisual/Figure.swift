@@ -23,8 +23,10 @@ public struct Figure: Sendable {
     /// Shown in place of the axes when no mark holds a drawable value.
     public var emptyMessage: String
 
-    public init(title: String? = nil, x: Axis, y: Axis, marks: [Mark] = [], width: Double = 640, height: Double = 400,
-                legend: LegendPlacement = .right, notes: [String] = [], emptyMessage: String = "no data") {
+    public init(
+        title: String? = nil, x: Axis, y: Axis, marks: [Mark] = [], width: Double = 640, height: Double = 400,
+        legend: LegendPlacement = .right, notes: [String] = [], emptyMessage: String = "no data"
+    ) {
         self.title = title
         self.x = x
         self.y = y
@@ -44,8 +46,10 @@ public struct Figure: Sendable {
 
     /// One SVG document holding `figures` one under the other (each a nested `<svg>`).
     public static func stack(_ figures: [Figure]) -> String {
-        let width = figures.map(\.width).max() ?? 0, height = figures.reduce(0) { $0 + $1.height }
-        let w = SVGWriter.number(width), h = SVGWriter.number(height)
+        let width = figures.map(\.width).max() ?? 0
+        let height = figures.reduce(0) { $0 + $1.height }
+        let w = SVGWriter.number(width)
+        let h = SVGWriter.number(height)
         var out = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\">"
         var y = 0.0
         for figure in figures {
@@ -79,8 +83,10 @@ public struct Axis: Sendable {
     /// Ticks at whole numbers only (counts); linear axes.
     public var integerTicks: Bool
 
-    public init(label: String, unit: String? = nil, scale: AxisScale = .linear, domain: ClosedRange<Double>? = nil,
-                includesZero: Bool = false, categories: [String]? = nil, integerTicks: Bool = false) {
+    public init(
+        label: String, unit: String? = nil, scale: AxisScale = .linear, domain: ClosedRange<Double>? = nil,
+        includesZero: Bool = false, categories: [String]? = nil, integerTicks: Bool = false
+    ) {
         self.label = label
         self.unit = unit
         self.scale = scale

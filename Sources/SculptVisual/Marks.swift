@@ -35,7 +35,9 @@ public struct LineMark: Sendable {
     /// Draws a dot at every point too.
     public var markers: Bool
 
-    public init(name: String? = nil, points: [PlotPoint], color: PlotColor? = nil, dashed: Bool = false, markers: Bool = false) {
+    public init(
+        name: String? = nil, points: [PlotPoint], color: PlotColor? = nil, dashed: Bool = false, markers: Bool = false
+    ) {
         self.name = name
         self.points = points
         self.color = color
@@ -44,10 +46,14 @@ public struct LineMark: Sendable {
     }
 
     /// A line through `(x[i], y[i])`.
-    public init(name: String? = nil, x: [Double], y: [Double], color: PlotColor? = nil, dashed: Bool = false,
-                markers: Bool = false) {
+    public init(
+        name: String? = nil, x: [Double], y: [Double], color: PlotColor? = nil, dashed: Bool = false,
+        markers: Bool = false
+    ) {
         precondition(x.count == y.count, "line \(name ?? ""): \(x.count) x values for \(y.count) y values")
-        self.init(name: name, points: zip(x, y).map { PlotPoint(x: $0, y: $1) }, color: color, dashed: dashed, markers: markers)
+        self.init(
+            name: name, points: zip(x, y).map { PlotPoint(x: $0, y: $1) }, color: color, dashed: dashed,
+            markers: markers)
     }
 }
 
@@ -61,10 +67,13 @@ public struct BandMark: Sendable {
     public var color: PlotColor?
     public var markers: Bool
 
-    public init(name: String? = nil, x: [Double], center: [Double], lower: [Double], upper: [Double],
-                color: PlotColor? = nil, markers: Bool = true) {
-        precondition(Set([x.count, center.count, lower.count, upper.count]).count == 1,
-                     "band \(name ?? ""): x, center, lower and upper need equal lengths")
+    public init(
+        name: String? = nil, x: [Double], center: [Double], lower: [Double], upper: [Double],
+        color: PlotColor? = nil, markers: Bool = true
+    ) {
+        precondition(
+            Set([x.count, center.count, lower.count, upper.count]).count == 1,
+            "band \(name ?? ""): x, center, lower and upper need equal lengths")
         self.name = name
         self.x = x
         self.center = center
@@ -76,9 +85,14 @@ public struct BandMark: Sendable {
 
     /// The mean of each x's samples with a band of one sample standard deviation or a 95%
     /// confidence interval of the mean (Student's t); x values without finite samples are left out.
-    public init(name: String? = nil, samples: [(x: Double, values: [Double])], spread: BandSpread,
-                color: PlotColor? = nil) {
-        var xs: [Double] = [], centers: [Double] = [], lows: [Double] = [], highs: [Double] = []
+    public init(
+        name: String? = nil, samples: [(x: Double, values: [Double])], spread: BandSpread,
+        color: PlotColor? = nil
+    ) {
+        var xs: [Double] = []
+        var centers: [Double] = []
+        var lows: [Double] = []
+        var highs: [Double] = []
         for (x, values) in samples.sorted(by: { $0.x < $1.x }) {
             guard let summary = SampleSummary(values) else { continue }
             let half = spread == .standardDeviation ? summary.standardDeviation : summary.confidence95
@@ -143,8 +157,9 @@ public struct HistogramMark: Sendable {
     public var color: PlotColor?
 
     public init(name: String? = nil, values: [Double], edges: [Double], color: PlotColor? = nil) {
-        precondition(edges.count >= 2 && zip(edges, edges.dropFirst()).allSatisfy { $0 < $1 },
-                     "histogram \(name ?? ""): needs at least two increasing edges")
+        precondition(
+            edges.count >= 2 && zip(edges, edges.dropFirst()).allSatisfy { $0 < $1 },
+            "histogram \(name ?? ""): needs at least two increasing edges")
         self.name = name
         self.values = values
         self.edges = edges
@@ -155,8 +170,12 @@ public struct HistogramMark: Sendable {
     public static func edges(for values: [Double], bins: Int) -> [Double] {
         precondition(bins >= 1, "a histogram needs at least one bin")
         let finite = values.filter(\.isFinite)
-        var lo = finite.min() ?? 0, hi = finite.max() ?? 1
-        if hi <= lo { lo -= 0.5; hi += 0.5 }
+        var lo = finite.min() ?? 0
+        var hi = finite.max() ?? 1
+        if hi <= lo {
+            lo -= 0.5
+            hi += 0.5
+        }
         return (0...bins).map { lo + (hi - lo) * Double($0) / Double(bins) }
     }
 
@@ -170,8 +189,12 @@ public struct HistogramMark: Sendable {
         var counts = [Int](repeating: 0, count: edges.count - 1)
         var outside = 0
         for v in values where v.isFinite {
-            guard v >= edges[0], v <= edges[edges.count - 1] else { outside += 1; continue }
-            var lo = 0, hi = edges.count - 1  // binary search for edges[lo] <= v < edges[lo+1]
+            guard v >= edges[0], v <= edges[edges.count - 1] else {
+                outside += 1
+                continue
+            }
+            var lo = 0
+            var hi = edges.count - 1  // binary search for edges[lo] <= v < edges[lo+1]
             while hi - lo > 1 {
                 let mid = (lo + hi) / 2
                 if v < edges[mid] { hi = mid } else { lo = mid }
@@ -193,7 +216,9 @@ public struct HeatmapMark: Sendable {
     /// Label of the colour scale (with its unit).
     public var label: String
 
-    public init(values: [[Double]], colormap: Colormap = .viridis, range: ClosedRange<Double>? = nil, label: String = "value") {
+    public init(
+        values: [[Double]], colormap: Colormap = .viridis, range: ClosedRange<Double>? = nil, label: String = "value"
+    ) {
         precondition(Set(values.map(\.count)).count <= 1, "heat map rows need equal lengths")
         self.values = values
         self.colormap = colormap
@@ -231,8 +256,10 @@ public struct RuleMark: Sendable {
     public var color: PlotColor?
     public var dashed: Bool
 
-    public init(_ orientation: Orientation, at value: Double, label: String? = nil, name: String? = nil,
-                color: PlotColor? = .gray, dashed: Bool = true) {
+    public init(
+        _ orientation: Orientation, at value: Double, label: String? = nil, name: String? = nil,
+        color: PlotColor? = .gray, dashed: Bool = true
+    ) {
         self.orientation = orientation
         self.value = value
         self.label = label

@@ -13,15 +13,19 @@ public struct NiceTicks: Equatable, Sendable {
 
     /// Ticks over `lo...hi` (about `target` of them); `widen`: stretch the range to whole ticks;
     /// `integer`: steps of at least 1 (counts).
-    public static func linear(_ lo: Double, _ hi: Double, target: Int = 6, widen: Bool = true, integer: Bool = false) -> NiceTicks {
-        var lo = lo, hi = hi
+    public static func linear(
+        _ lo: Double, _ hi: Double, target: Int = 6, widen: Bool = true, integer: Bool = false
+    ) -> NiceTicks {
+        var lo = lo
+        var hi = hi
         if hi <= lo {
             let pad = lo == 0 ? 1 : Swift.abs(lo) * 0.1
             lo -= pad
             hi += pad
         }
         let step = Swift.max(integer ? 1 : 0, niceStep((hi - lo) / Double(Swift.max(1, target))))
-        let first = (lo / step + 1e-9).rounded(.down), last = (hi / step - 1e-9).rounded(.up)
+        let first = (lo / step + 1e-9).rounded(.down)
+        let last = (hi / step - 1e-9).rounded(.up)
         let domain = widen ? (first * step)...(last * step) : lo...hi
         var values: [Double] = []
         var k = (domain.lowerBound / step - 1e-9).rounded(.up)
@@ -70,7 +74,9 @@ public struct NiceTicks: Equatable, Sendable {
         if magnitude >= 1e6 || magnitude < 1e-3 {
             let exponent = Int(log10(magnitude).rounded(.down))
             let mantissa = value / pow(10, Double(exponent))
-            let m = Swift.abs(mantissa - mantissa.rounded()) < 1e-6 ? String(Int(mantissa.rounded()))
+            let m =
+                Swift.abs(mantissa - mantissa.rounded()) < 1e-6
+                ? String(Int(mantissa.rounded()))
                 : String(format: "%.1f", mantissa)
             return "\(m)e\(exponent)"
         }

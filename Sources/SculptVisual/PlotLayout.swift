@@ -47,7 +47,8 @@ public struct PlotLayout: Equatable, Sendable {
 
     /// The data extent of `values` an axis can place, or nil when none.
     static func extent(_ values: [Double], scale: AxisScale) -> ClosedRange<Double>? {
-        var lo = Double.infinity, hi = -Double.infinity
+        var lo = Double.infinity
+        var hi = -Double.infinity
         for v in values where v.isFinite && (scale == .linear || v > 0) {
             lo = Swift.min(lo, v)
             hi = Swift.max(hi, v)
@@ -60,15 +61,20 @@ public struct PlotLayout: Equatable, Sendable {
         if let categories = axis.categories {
             let values = categories.indices.map(Double.init)
             let labels = categories
-            return NiceTicks(domain: -0.5...(Double(Swift.max(1, categories.count)) - 0.5), values: values, labels: labels)
+            return NiceTicks(
+                domain: -0.5...(Double(Swift.max(1, categories.count)) - 0.5), values: values, labels: labels)
         }
         switch axis.scale {
         case .linear:
             if let domain = axis.domain {
                 return NiceTicks.linear(domain.lowerBound, domain.upperBound, widen: false, integer: axis.integerTicks)
             }
-            var lo = extent?.lowerBound ?? 0, hi = extent?.upperBound ?? 1
-            if axis.includesZero { lo = Swift.min(lo, 0); hi = Swift.max(hi, 0) }
+            var lo = extent?.lowerBound ?? 0
+            var hi = extent?.upperBound ?? 1
+            if axis.includesZero {
+                lo = Swift.min(lo, 0)
+                hi = Swift.max(hi, 0)
+            }
             return NiceTicks.linear(lo, hi, integer: axis.integerTicks)
         case .log:
             if let domain = axis.domain, domain.lowerBound > 0 {

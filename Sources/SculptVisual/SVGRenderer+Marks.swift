@@ -32,21 +32,27 @@ extension SVGRenderer {
 
     /// A path through the placeable points; a point no axis can place breaks it.
     private func path(_ points: [PlotPoint], stroke: String, width: Double, dashed: Bool) -> String {
-        var d = "", pen = false
+        var d = ""
+        var pen = false
         for p in points {
-            guard let (x, y) = layout.pixel(x: p.x, y: p.y) else { pen = false; continue }
+            guard let (x, y) = layout.pixel(x: p.x, y: p.y) else {
+                pen = false
+                continue
+            }
             d += (pen ? "L" : "M") + SVGWriter.number(x) + " " + SVGWriter.number(y)
             pen = true
         }
         guard !d.isEmpty else { return "" }
-        return "<path class=\"line\" d=\"\(d)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(SVGWriter.number(width))\" "
+        return
+            "<path class=\"line\" d=\"\(d)\" fill=\"none\" stroke=\"\(stroke)\" stroke-width=\"\(SVGWriter.number(width))\" "
             + "stroke-linejoin=\"round\"" + (dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>"
     }
 
     private func dots(_ points: [PlotPoint], fill: String, radius: Double, into out: inout SVGWriter) {
         for p in points {
             guard let (x, y) = layout.pixel(x: p.x, y: p.y) else { continue }
-            out.raw("<circle class=\"point\" cx=\"\(SVGWriter.number(x))\" cy=\"\(SVGWriter.number(y))\" "
+            out.raw(
+                "<circle class=\"point\" cx=\"\(SVGWriter.number(x))\" cy=\"\(SVGWriter.number(y))\" "
                     + "r=\"\(SVGWriter.number(radius))\" fill=\"\(fill)\"/>")
         }
     }
@@ -55,7 +61,9 @@ extension SVGRenderer {
     private func bandArea(_ m: BandMark, fill: String, into out: inout SVGWriter) {
         var runs: [[(x: Double, low: Double, high: Double)]] = [[]]
         for i in m.x.indices {
-            if let x = layout.x.pixel(m.x[i]), let low = layout.y.pixel(m.lower[i]), let high = layout.y.pixel(m.upper[i]) {
+            if let x = layout.x.pixel(m.x[i]), let low = layout.y.pixel(m.lower[i]),
+                let high = layout.y.pixel(m.upper[i])
+            {
                 runs[runs.count - 1].append((x, low, high))
             } else if !(runs.last?.isEmpty ?? true) {
                 runs.append([])
@@ -64,7 +72,8 @@ extension SVGRenderer {
         for run in runs where !run.isEmpty {
             let upper = run.map { SVGWriter.number($0.x) + "," + SVGWriter.number($0.high) }
             let lower = run.reversed().map { SVGWriter.number($0.x) + "," + SVGWriter.number($0.low) }
-            out.raw("<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(fill)\" "
+            out.raw(
+                "<polygon class=\"band\" points=\"\((upper + lower).joined(separator: " "))\" fill=\"\(fill)\" "
                     + "fill-opacity=\"0.2\" stroke=\"none\"/>")
         }
     }
@@ -83,14 +92,18 @@ extension SVGRenderer {
         for (i, v) in m.values.enumerated() {
             let centre = Double(i) - 0.4 + (Double(slot) + 0.5) * width
             guard let x0 = layout.x.pixel(centre - width / 2), let x1 = layout.x.pixel(centre + width / 2),
-                  let y = layout.y.pixel(v) else { continue }
-            out.raw("<rect class=\"bar\" x=\"\(n(x0))\" y=\"\(n(Swift.min(y, baseline)))\" width=\"\(n(x1 - x0))\" "
+                let y = layout.y.pixel(v)
+            else { continue }
+            out.raw(
+                "<rect class=\"bar\" x=\"\(n(x0))\" y=\"\(n(Swift.min(y, baseline)))\" width=\"\(n(x1 - x0))\" "
                     + "height=\"\(n(Swift.abs(baseline - y)))\" fill=\"\(fill)\" fill-opacity=\"0.85\"/>")
             guard let e = m.errors?[i], e.isFinite, e > 0,
-                  let top = layout.y.pixel(v + e), let xc = layout.x.pixel(centre) else { continue }
+                let top = layout.y.pixel(v + e), let xc = layout.x.pixel(centre)
+            else { continue }
             let bottom = layout.y.pixel(v - e) ?? baseline
             let cap = Swift.min(6, (x1 - x0) / 3)
-            out.raw("<path class=\"error\" d=\"M\(n(xc)) \(n(bottom))L\(n(xc)) \(n(top))M\(n(xc - cap)) \(n(top))"
+            out.raw(
+                "<path class=\"error\" d=\"M\(n(xc)) \(n(bottom))L\(n(xc)) \(n(top))M\(n(xc - cap)) \(n(top))"
                     + "L\(n(xc + cap)) \(n(top))M\(n(xc - cap)) \(n(bottom))L\(n(xc + cap)) \(n(bottom))\" "
                     + "stroke=\"#222222\" stroke-width=\"1.2\" fill=\"none\"/>")
         }
@@ -105,9 +118,12 @@ extension SVGRenderer {
         let n = SVGWriter.number
         for (i, count) in counts.enumerated() where count > 0 {
             guard let left = layout.x.pixel(m.edges[i]), let right = layout.x.pixel(m.edges[i + 1]),
-                  let y = layout.y.pixel(Double(count)) else { continue }
-            let width = (right - left) / slots, x0 = left + slot * width
-            out.raw("<rect class=\"bin\" x=\"\(n(x0))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(baseline - y))\" "
+                let y = layout.y.pixel(Double(count))
+            else { continue }
+            let width = (right - left) / slots
+            let x0 = left + slot * width
+            out.raw(
+                "<rect class=\"bin\" x=\"\(n(x0))\" y=\"\(n(y))\" width=\"\(n(width))\" height=\"\(n(baseline - y))\" "
                     + "fill=\"\(fill)\" fill-opacity=\"0.8\" stroke=\"#ffffff\" stroke-width=\"0.5\"/>")
         }
     }
@@ -118,10 +134,12 @@ extension SVGRenderer {
         for (r, row) in m.values.enumerated() {
             for (c, v) in row.enumerated() {
                 guard let x0 = layout.x.pixel(Double(c) - 0.5), let x1 = layout.x.pixel(Double(c) + 0.5),
-                      let y0 = layout.y.pixel(Double(r) + 0.5), let y1 = layout.y.pixel(Double(r) - 0.5) else { continue }
+                    let y0 = layout.y.pixel(Double(r) + 0.5), let y1 = layout.y.pixel(Double(r) - 0.5)
+                else { continue }
                 let t = (v - range.lowerBound) / (range.upperBound - range.lowerBound)
                 let color = v.isFinite ? PlotColor(m.colormap.color(Float(t))).hex : "#dddddd"
-                out.raw("<rect class=\"cell\" x=\"\(n(x0))\" y=\"\(n(y0))\" width=\"\(n(x1 - x0 + 0.3))\" "
+                out.raw(
+                    "<rect class=\"cell\" x=\"\(n(x0))\" y=\"\(n(y0))\" width=\"\(n(x1 - x0 + 0.3))\" "
                         + "height=\"\(n(y1 - y0 + 0.3))\" fill=\"\(color)\"/>")
             }
         }
@@ -129,9 +147,11 @@ extension SVGRenderer {
 
     private func image(_ m: ImageMark, into out: inout SVGWriter) {
         guard let x0 = layout.x.pixel(m.x.lowerBound), let x1 = layout.x.pixel(m.x.upperBound),
-              let y0 = layout.y.pixel(m.y.upperBound), let y1 = layout.y.pixel(m.y.lowerBound) else { return }
+            let y0 = layout.y.pixel(m.y.upperBound), let y1 = layout.y.pixel(m.y.lowerBound)
+        else { return }
         let n = SVGWriter.number
-        out.raw("<image x=\"\(n(x0))\" y=\"\(n(y0))\" width=\"\(n(x1 - x0))\" height=\"\(n(y1 - y0))\" "
+        out.raw(
+            "<image x=\"\(n(x0))\" y=\"\(n(y0))\" width=\"\(n(x1 - x0))\" height=\"\(n(y1 - y0))\" "
                 + "preserveAspectRatio=\"none\"" + (m.pixelated ? " style=\"image-rendering:pixelated\"" : "")
                 + " href=\"data:image/png;base64,\(Data(m.png).base64EncodedString())\"/>")
     }
@@ -142,19 +162,28 @@ extension SVGRenderer {
         switch m.orientation {
         case .vertical:
             guard let x = layout.x.pixel(m.value) else { return }
-            out.raw("<line class=\"rule\" x1=\"\(n(x))\" y1=\"\(n(layout.top))\" x2=\"\(n(x))\" y2=\"\(n(layout.top + layout.height))\" "
+            out.raw(
+                "<line class=\"rule\" x1=\"\(n(x))\" y1=\"\(n(layout.top))\" x2=\"\(n(x))\" y2=\"\(n(layout.top + layout.height))\" "
                     + "stroke=\"\(stroke)\" stroke-width=\"1.2\"\(dash)/>")
             if let label = m.label {
-                out.text(label, x: x + 3, y: layout.top + 4, attributes: [
-                    "font-size": "10", "fill": stroke, "transform": "rotate(90 \(n(x + 3)) \(n(layout.top + 4)))"])
+                out.text(
+                    label, x: x + 3, y: layout.top + 4,
+                    attributes: [
+                        "font-size": "10", "fill": stroke, "transform": "rotate(90 \(n(x + 3)) \(n(layout.top + 4)))",
+                    ])
             }
         case .horizontal:
             guard let y = layout.y.pixel(m.value) else { return }
-            out.raw("<line class=\"rule\" x1=\"\(n(layout.left))\" y1=\"\(n(y))\" x2=\"\(n(layout.left + layout.width))\" y2=\"\(n(y))\" "
+            out.raw(
+                "<line class=\"rule\" x1=\"\(n(layout.left))\" y1=\"\(n(y))\" x2=\"\(n(layout.left + layout.width))\" y2=\"\(n(y))\" "
                     + "stroke=\"\(stroke)\" stroke-width=\"1.2\"\(dash)/>")
             if let label = m.label {
-                out.text(label, x: layout.left + layout.width - 4, y: y - 4, attributes: ["font-size": "10", "fill": stroke,
-                                                                                          "text-anchor": "end"])
+                out.text(
+                    label, x: layout.left + layout.width - 4, y: y - 4,
+                    attributes: [
+                        "font-size": "10", "fill": stroke,
+                        "text-anchor": "end",
+                    ])
             }
         }
     }

@@ -47,15 +47,20 @@ struct SVGRenderer {
         let height = Swift.max(40, figure.height - margins.top - margins.bottom)
         layout = PlotLayout(
             left: margins.left, top: margins.top, width: width, height: height,
-            x: AxisMapping(scale: figure.x.categories == nil ? figure.x.scale : .linear, domain: xTicks.domain,
-                           pixels: (margins.left, margins.left + width), ticks: xTicks),
-            y: AxisMapping(scale: figure.y.categories == nil ? figure.y.scale : .linear, domain: yTicks.domain,
-                           pixels: (margins.top + height, margins.top), ticks: yTicks))
+            x: AxisMapping(
+                scale: figure.x.categories == nil ? figure.x.scale : .linear, domain: xTicks.domain,
+                pixels: (margins.left, margins.left + width), ticks: xTicks),
+            y: AxisMapping(
+                scale: figure.y.categories == nil ? figure.y.scale : .linear, domain: yTicks.domain,
+                pixels: (margins.top + height, margins.top), ticks: yTicks))
     }
 
     /// Space around the plot area for title, tick labels, axis titles, legend and notes.
-    private static func margins(_ figure: Figure, xTicks: NiceTicks, yTicks: NiceTicks, notes: Int)
-        -> (left: Double, right: Double, top: Double, bottom: Double, rotated: Bool) {
+    private static func margins(
+        _ figure: Figure, xTicks: NiceTicks, yTicks: NiceTicks, notes: Int
+    )
+        -> (left: Double, right: Double, top: Double, bottom: Double, rotated: Bool)
+    {
         let yLabelWidth = Double(yTicks.labels.map(\.count).max() ?? 1) * characterWidth
         let left = 30 + yLabelWidth + 8
         var right = 20.0
@@ -81,9 +86,11 @@ struct SVGRenderer {
     /// The SVG document; with `origin`, an `<svg>` nested at that y in a larger one.
     func render(origin: Double? = nil) -> String {
         var out = SVGWriter()
-        let w = SVGWriter.number(figure.width), h = SVGWriter.number(figure.height)
+        let w = SVGWriter.number(figure.width)
+        let h = SVGWriter.number(figure.height)
         let placement = origin.map { "x=\"0\" y=\"\(SVGWriter.number($0))\" " } ?? ""
-        out.raw("<svg xmlns=\"http://www.w3.org/2000/svg\" \(placement)width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" "
+        out.raw(
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" \(placement)width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\" "
                 + "font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\" role=\"img\">")
         out.element("title", text: figure.title ?? "\(figure.y.title) against \(figure.x.title)")
         out.raw("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>")
@@ -99,19 +106,25 @@ struct SVGRenderer {
         if hasData {
             renderAxes(into: &out)
             var body = SVGWriter()
-            for (index, mark) in figure.marks.enumerated() { renderMark(mark, index: index, color: colors[index], into: &body) }
+            for (index, mark) in figure.marks.enumerated() {
+                renderMark(mark, index: index, color: colors[index], into: &body)
+            }
             let clip = "clip-" + SVGWriter.hash(body.text + (figure.title ?? ""))
-            out.raw("<defs><clipPath id=\"\(clip)\"><rect x=\"\(SVGWriter.number(layout.left))\" y=\"\(SVGWriter.number(layout.top))\" "
-                    + "width=\"\(SVGWriter.number(layout.width))\" height=\"\(SVGWriter.number(layout.height))\"/></clipPath></defs>")
+            out.raw(
+                "<defs><clipPath id=\"\(clip)\"><rect x=\"\(SVGWriter.number(layout.left))\" y=\"\(SVGWriter.number(layout.top))\" "
+                    + "width=\"\(SVGWriter.number(layout.width))\" height=\"\(SVGWriter.number(layout.height))\"/></clipPath></defs>"
+            )
             out.raw("<g class=\"marks\" clip-path=\"url(#\(clip))\">" + body.text + "</g>")
             renderLegend(into: &out)
             renderColorBars(into: &out)
         } else {
-            out.raw("<rect class=\"empty\" x=\"\(SVGWriter.number(layout.left))\" y=\"\(SVGWriter.number(layout.top))\" "
+            out.raw(
+                "<rect class=\"empty\" x=\"\(SVGWriter.number(layout.left))\" y=\"\(SVGWriter.number(layout.top))\" "
                     + "width=\"\(SVGWriter.number(layout.width))\" height=\"\(SVGWriter.number(layout.height))\" "
                     + "fill=\"#fafafa\" stroke=\"#bbbbbb\" stroke-dasharray=\"4 3\"/>")
-            out.text(figure.emptyMessage, x: layout.left + layout.width / 2, y: layout.top + layout.height / 2,
-                     attributes: ["text-anchor": "middle", "font-size": "14", "fill": "#555555", "class": "empty-message"])
+            out.text(
+                figure.emptyMessage, x: layout.left + layout.width / 2, y: layout.top + layout.height / 2,
+                attributes: ["text-anchor": "middle", "font-size": "14", "fill": "#555555", "class": "empty-message"])
         }
         renderNotes(into: &out)
         out.raw("</svg>")

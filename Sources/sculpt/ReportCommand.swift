@@ -8,12 +8,13 @@ import SculptExperiments
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write one self-contained HTML page per experiment spec: tables beside the paper's, figures, findings.",
+        abstract:
+            "Write one self-contained HTML page per experiment spec: tables beside the paper's, figures, findings.",
         discussion: """
-        Each page (OUT/NAME.html, NAME the spec's name) holds the spec's description, its findings with the test
-        behind each verdict, its tables with the paper's values beside ours, and its figures as inline SVG; no
-        scripts and no external files. A spec with no finished trials gets a page that says so in each figure.
-        """
+            Each page (OUT/NAME.html, NAME the spec's name) holds the spec's description, its findings with the test
+            behind each verdict, its tables with the paper's values beside ours, and its figures as inline SVG; no
+            scripts and no external files. A spec with no finished trials gets a page that says so in each figure.
+            """
     )
 
     @Argument(help: "Experiment specs (JSON).")
@@ -33,7 +34,9 @@ struct ReportCommand: ParsableCommand {
     private func execute() throws {
         guard !specs.isEmpty else { throw UsageError("SPEC: give at least one experiment spec") }
         guard FileManager.default.fileExists(atPath: db) else { throw UsageError("--db: no database at \(db)") }
-        if FilePaths.exists(out), !FilePaths.isDirectory(out) { throw UsageError("--out \(out) is a file, not a folder") }
+        if FilePaths.exists(out), !FilePaths.isDirectory(out) {
+            throw UsageError("--out \(out) is a file, not a folder")
+        }
         let experiments = try specs.map { try ExperimentSpec.load(path: $0, catalog: .standard) }
         let names = experiments.map(\.name)
         if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
@@ -47,17 +50,23 @@ struct ReportCommand: ParsableCommand {
             let page = try ReportPage(experiment: experiment, store: store)
             let text = page.html
             let path = (out.hasSuffix("/") ? out : out + "/") + experiment.name + ".html"
-            pages.append(ReportSummary(spec: experiment.name, runId: experiment.runID, page: path, planned: page.planned,
-                                       finished: page.finished, failed: page.failed, figures: experiment.figures.count,
-                                       seconds: Clock.now() - start))
+            pages.append(
+                ReportSummary(
+                    spec: experiment.name, runId: experiment.runID, page: path, planned: page.planned,
+                    finished: page.finished, failed: page.failed, figures: experiment.figures.count,
+                    seconds: Clock.now() - start))
             texts.append((path, text))
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for (path, text) in texts { try writeFileAtomically(Array(text.utf8), to: path) }
-        if json { try Output.printJSON(["pages": pages]); return }
+        if json {
+            try Output.printJSON(["pages": pages])
+            return
+        }
         for p in pages {
-            print("\(p.page): \(p.finished) of \(p.planned) trials finished, \(p.figures) figures "
-                  + "(\(String(format: "%.3f", p.seconds)) s)")
+            print(
+                "\(p.page): \(p.finished) of \(p.planned) trials finished, \(p.figures) figures "
+                    + "(\(String(format: "%.3f", p.seconds)) s)")
         }
     }
 }

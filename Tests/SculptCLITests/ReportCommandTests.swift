@@ -5,23 +5,27 @@ import Testing
 /// with a panels figure and a histogram added.
 @Suite struct ReportCommandTests {
     static let figures = """
-      "figures": [
-        { "kind": "panels", "title": "Panels", "y": "activeNodes", "panels": 1, "xAxis": { "label": "x" }, "yAxis": { "label": "y" } },
-        { "kind": "histogram", "title": "Active nodes", "y": "activeNodes", "xAxis": { "label": "active nodes" },
-          "yAxis": { "label": "trials" } }
-      ],
-    """
+          "figures": [
+            { "kind": "panels", "title": "Panels", "y": "activeNodes", "panels": 1, "xAxis": { "label": "x" }, "yAxis": { "label": "y" } },
+            { "kind": "histogram", "title": "Active nodes", "y": "activeNodes", "xAxis": { "label": "active nodes" },
+              "yAxis": { "label": "trials" } }
+          ],
+        """
 
     @Test func reportWritesOnePagePerSpecAndRefusesBadInput() throws {
         let (folder, spec) = try RunCommandTests.specFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let text = RunCommandTests.spec.replacingOccurrences(of: "\"tables\": [", with: Self.figures + "\n  \"tables\": [")
+        let text = RunCommandTests.spec.replacingOccurrences(
+            of: "\"tables\": [", with: Self.figures + "\n  \"tables\": [")
         try Data(text.utf8).write(to: URL(fileURLWithPath: spec))
-        let db = folder + "/results.db", out = folder + "/pages"
+        let db = folder + "/results.db"
+        let out = folder + "/pages"
 
         // No database: one line, exit 2, nothing written.
         let missing = try PaintCommandTests.sculpt(["report", spec, "--db", db, "--out", out])
-        #expect(missing.status == 2 && missing.stderr == "sculpt: error: --db: no database at \(db)\n" && missing.stdout.isEmpty)
+        #expect(
+            missing.status == 2 && missing.stderr == "sculpt: error: --db: no database at \(db)\n"
+                && missing.stdout.isEmpty)
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: db))
 
         // After the run: one page with the panels and the histogram inline.

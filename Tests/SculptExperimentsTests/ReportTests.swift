@@ -1,12 +1,14 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import SculptCore
 import SculptIO
 import SculptNN
 import Testing
+
 @testable import SculptExperiments
+
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 
 /// A trial kind whose trials report a curve: `loss` at x = 1, 2, 3 (the last NaN when `nanLast`)
 /// and the metrics `fraction` (the config's) and `accuracy` (fraction / 2 + seed-dependent noise).
@@ -22,10 +24,12 @@ struct CurveTrial: TrialKind {
 
     func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
         let r = try ConfigReader(config)
-        let fraction = try r.double("fraction"), nanLast = try r.bool("nanLast", default: false)
+        let fraction = try r.double("fraction")
+        let nanLast = try r.bool("nanLast", default: false)
         let noise = Double(seed % 7) / 1000
-        return TrialResult(metrics: ["fraction": fraction, "accuracy": fraction / 2 + noise, "sides": Double(seed % 4 + 3)],
-                           series: [TrialSeries(name: "loss", x: [1, 2, 3], y: [1, 0.5 + noise, nanLast ? .nan : 0.25])])
+        return TrialResult(
+            metrics: ["fraction": fraction, "accuracy": fraction / 2 + noise, "sides": Double(seed % 4 + 3)],
+            series: [TrialSeries(name: "loss", x: [1, 2, 3], y: [1, 0.5 + noise, nanLast ? .nan : 0.25])])
     }
 
     static let catalog = TrialKindCatalog([CurveTrial()])
@@ -33,8 +37,11 @@ struct CurveTrial: TrialKind {
 
 /// Every `<svg>...</svg>` of an HTML page, each parsed alone.
 func svgDocuments(in html: String) -> [String] {
-    var out: [String] = [], rest = Substring(html)
-    while let start = rest.range(of: "<svg xmlns"), let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex) {
+    var out: [String] = []
+    var rest = Substring(html)
+    while let start = rest.range(of: "<svg xmlns"),
+        let end = rest.range(of: "</svg>", range: start.upperBound..<rest.endIndex)
+    {
         out.append(String(rest[start.lowerBound..<end.upperBound]))
         rest = rest[end.upperBound...]
     }
@@ -45,46 +52,50 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
 
 @Suite struct ReportTests {
     let specText = #"""
-    {
-      "name": "curve-report",
-      "description": "Accuracy against the fraction <learned> & a curve.",
-      "kind": "curve",
-      "seed": 3,
-      "trials": 4,
-      "variants": [
-        {"name": "tenth", "config": {"fraction": 0.1}},
-        {"name": "half", "config": {"fraction": 0.5, "nanLast": true}},
-        {"name": "all", "config": {"fraction": 1}}
-      ],
-      "tables": [{
-        "title": "Accuracy",
-        "columns": [{"title": "accuracy", "metric": "accuracy", "aggregate": "meanStd"}],
-        "comparisons": [{"title": "accuracy", "metric": "accuracy", "rows": ["tenth", "all"]}],
-        "paper": {"source": "Table 9 of A & B (2020)", "rows": {"tenth": {"accuracy": "0.07 ± 0.01"}, "all": {"accuracy": 0.51}}}
-      }],
-      "figures": [
-        {"kind": "line", "title": "Accuracy against the fraction learned", "x": "fraction", "y": "accuracy",
-         "xAxis": {"label": "fraction learned", "log": true}, "yAxis": {"label": "accuracy", "unit": "fraction"},
-         "lines": [{"label": "all variants", "variants": ["tenth", "half", "all"]}], "fit": "log-linear", "band": "95% CI",
-         "paper": [{"label": "paper", "x": [0.1, 1], "y": [0.07, 0.51]}]},
-        {"kind": "series", "title": "Loss per epoch", "x": "loss", "xAxis": {"label": "epoch"}, "yAxis": {"label": "loss"}},
-        {"kind": "histogram", "title": "Sides", "y": "sides", "xAxis": {"label": "sides"}, "yAxis": {"label": "trials"}},
-        {"kind": "bars", "title": "Accuracy bars", "y": "accuracy", "xAxis": {"label": "variant"}, "yAxis": {"label": "accuracy"},
-         "paper": [{"label": "paper", "x": [0, 1, 2], "y": [0.07, 0.3, 0.51]}]}
-      ],
-      "findings": [
-        {"claim": "Learning all beats learning a tenth.", "verdict": "reproduced", "tests": ["accuracy"]}
-      ]
-    }
-    """#
+        {
+          "name": "curve-report",
+          "description": "Accuracy against the fraction <learned> & a curve.",
+          "kind": "curve",
+          "seed": 3,
+          "trials": 4,
+          "variants": [
+            {"name": "tenth", "config": {"fraction": 0.1}},
+            {"name": "half", "config": {"fraction": 0.5, "nanLast": true}},
+            {"name": "all", "config": {"fraction": 1}}
+          ],
+          "tables": [{
+            "title": "Accuracy",
+            "columns": [{"title": "accuracy", "metric": "accuracy", "aggregate": "meanStd"}],
+            "comparisons": [{"title": "accuracy", "metric": "accuracy", "rows": ["tenth", "all"]}],
+            "paper": {"source": "Table 9 of A & B (2020)", "rows": {"tenth": {"accuracy": "0.07 ± 0.01"}, "all": {"accuracy": 0.51}}}
+          }],
+          "figures": [
+            {"kind": "line", "title": "Accuracy against the fraction learned", "x": "fraction", "y": "accuracy",
+             "xAxis": {"label": "fraction learned", "log": true}, "yAxis": {"label": "accuracy", "unit": "fraction"},
+             "lines": [{"label": "all variants", "variants": ["tenth", "half", "all"]}], "fit": "log-linear", "band": "95% CI",
+             "paper": [{"label": "paper", "x": [0.1, 1], "y": [0.07, 0.51]}]},
+            {"kind": "series", "title": "Loss per epoch", "x": "loss", "xAxis": {"label": "epoch"}, "yAxis": {"label": "loss"}},
+            {"kind": "histogram", "title": "Sides", "y": "sides", "xAxis": {"label": "sides"}, "yAxis": {"label": "trials"}},
+            {"kind": "bars", "title": "Accuracy bars", "y": "accuracy", "xAxis": {"label": "variant"}, "yAxis": {"label": "accuracy"},
+             "paper": [{"label": "paper", "x": [0, 1, 2], "y": [0.07, 0.3, 0.51]}]}
+          ],
+          "findings": [
+            {"claim": "Learning all beats learning a tenth.", "verdict": "reproduced", "tests": ["accuracy"]}
+          ]
+        }
+        """#
 
-    func spec() throws -> ExperimentSpec { try ExperimentSpec.parse(Array(specText.utf8), file: "curve.json", catalog: CurveTrial.catalog) }
+    func spec() throws -> ExperimentSpec {
+        try ExperimentSpec.parse(Array(specText.utf8), file: "curve.json", catalog: CurveTrial.catalog)
+    }
 
     @Test func seriesAreStoredByTrialAndSurviveTheWorkerFile() throws {
         let folder = try makeTemporaryFolder()
         let experiment = try spec()
         let store = try ResultStore(path: folder + "/results.db")
-        _ = try ExperimentRunner(spec: experiment, store: store, executor: InProcessExecutor(catalog: CurveTrial.catalog), workers: 2).run()
+        _ = try ExperimentRunner(
+            spec: experiment, store: store, executor: InProcessExecutor(catalog: CurveTrial.catalog), workers: 2
+        ).run()
         let series = try store.series(runID: experiment.runID)
         #expect(series.count == 12)
         let half = try #require(series[TrialKey(variant: "half", index: 1)]?.first)
@@ -93,7 +104,9 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
         var again = try #require(try store.trials(runID: experiment.runID).first)
         again.series = [TrialSeries(name: "other", x: [0], y: [0])]
         try store.record(again)
-        #expect(try store.series(runID: experiment.runID)[TrialKey(variant: again.variant, index: again.index)]?.map(\.name) == ["loss"])
+        #expect(
+            try store.series(runID: experiment.runID)[TrialKey(variant: again.variant, index: again.index)]?.map(\.name)
+                == ["loss"])
         // The worker's result file carries series with non-finite values.
         let result = try CurveTrial().run(config: .object(["fraction": .number(0.5), "nanLast": .bool(true)]), seed: 1)
         let json = TrialWorker.resultJSON(.success(result))
@@ -107,7 +120,9 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
         #expect(experiment.figures.count == 4 && experiment.findings.count == 1)
         #expect(experiment.tables[0].paper?.values["all"]?["accuracy"] == "0.51")
         let store = try ResultStore(path: folder + "/results.db")
-        _ = try ExperimentRunner(spec: experiment, store: store, executor: InProcessExecutor(catalog: CurveTrial.catalog), workers: 1).run()
+        _ = try ExperimentRunner(
+            spec: experiment, store: store, executor: InProcessExecutor(catalog: CurveTrial.catalog), workers: 1
+        ).run()
         let html = try ReportPage(experiment: experiment, store: store).html
         #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("<link"))
         #expect(html.contains("Accuracy against the fraction &lt;learned&gt; &amp; a curve."))
@@ -136,15 +151,21 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
     @Test func badReportKeysNameTheirPath() {
         func reason(_ old: String, _ new: String) -> String? {
             do {
-                _ = try ExperimentSpec.parse(Array(specText.replacingOccurrences(of: old, with: new).utf8), file: "c.json",
-                                             catalog: CurveTrial.catalog)
+                _ = try ExperimentSpec.parse(
+                    Array(specText.replacingOccurrences(of: old, with: new).utf8), file: "c.json",
+                    catalog: CurveTrial.catalog)
                 return nil
             } catch { return "\(error)" }
         }
-        #expect(reason(#""variants": ["tenth", "half", "all"]"#, #""variants": ["tenth", "most"]"#)?
-            .hasPrefix("c.json: figures[0].lines[0].variants[1]: unknown variant \"most\"") == true)
-        #expect(reason(#""tests": ["accuracy"]"#, #""tests": ["speed"]"#)?.hasPrefix("c.json: findings[0].tests[0]: no table comparison") == true)
-        #expect(reason(#""all": {"accuracy": 0.51}"#, #""every": {"accuracy": 0.51}"#)?.hasPrefix("c.json: tables[0].paper.rows.every: unknown row") == true)
+        #expect(
+            reason(#""variants": ["tenth", "half", "all"]"#, #""variants": ["tenth", "most"]"#)?
+                .hasPrefix("c.json: figures[0].lines[0].variants[1]: unknown variant \"most\"") == true)
+        #expect(
+            reason(#""tests": ["accuracy"]"#, #""tests": ["speed"]"#)?.hasPrefix(
+                "c.json: findings[0].tests[0]: no table comparison") == true)
+        #expect(
+            reason(#""all": {"accuracy": 0.51}"#, #""every": {"accuracy": 0.51}"#)?.hasPrefix(
+                "c.json: tables[0].paper.rows.every: unknown row") == true)
         #expect(reason(#""verdict": "reproduced""#, #""verdict": "yes""#)?.contains("findings[0].verdict") == true)
     }
 
@@ -154,7 +175,9 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
         try log.record(RunLogEntry(series: "train", epoch: 1, loss: 2, accuracy: 0.3))
         #expect(!FileManager.default.fileExists(atPath: folder))  // waits until the run's folder exists
         var rng = RandomSource(seed: 1)
-        let layers: [LayerSpec] = [.dense(inputs: 2, outputs: 3, bias: true), .activation(.relu), .dense(inputs: 3, outputs: 1, bias: true)]
+        let layers: [LayerSpec] = [
+            .dense(inputs: 2, outputs: 3, bias: true), .activation(.relu), .dense(inputs: 3, outputs: 1, bias: true),
+        ]
         let network = try Network(Architecture(inputShape: [2], layers: layers), rng: &rng)
         try Checkpoint(network: network).save(to: folder)
         var second = RunLogEntry(series: "train", epoch: 2, loss: .nan, accuracy: 0.5)

@@ -1,10 +1,12 @@
 import Foundation
+import SculptData
+import Testing
+
+@testable import SculptVisual
+
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
-import Testing
-import SculptData
-@testable import SculptVisual
 
 /// Parses SVG with Foundation's XMLParser and keeps every element with its attributes and text.
 final class SVGTree: NSObject, XMLParserDelegate {
@@ -27,8 +29,10 @@ final class SVGTree: NSObject, XMLParserDelegate {
         parsed = parser.parse()
     }
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
-                attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         let classes = open.compactMap { elements[$0].attributes["class"] }
         elements.append(Element(name: name, attributes: attributes, classes: classes))
         open.append(elements.count - 1)
@@ -49,8 +53,10 @@ final class SVGTree: NSObject, XMLParserDelegate {
     /// The pixel of each tick of an axis ("x" or "y"), by its value.
     func ticks(axis: String) -> [(value: Double, pixel: Double)] {
         var out: [(Double, Double)] = []
-        for (i, e) in elements.enumerated() where e.name == "g" && e.attributes["class"] == "tick"
-            && e.classes.last == "axis \(axis)" {
+        for (i, e) in elements.enumerated()
+        where e.name == "g" && e.attributes["class"] == "tick"
+            && e.classes.last == "axis \(axis)"
+        {
             let line = elements[i + 1]
             let pixel = Double(line.attributes[axis == "x" ? "x1" : "y1"] ?? "") ?? .nan
             out.append((Double(e.attributes["data-value"] ?? "") ?? .nan, pixel))
@@ -63,21 +69,26 @@ final class SVGTree: NSObject, XMLParserDelegate {
     func number(_ e: SVGTree.Element, _ key: String) -> Double { Double(e.attributes[key] ?? "") ?? .nan }
 
     @Test func aPointLandsWhereTheLinearAxesPutIt() throws {
-        let figure = Figure(title: "t", x: Axis(label: "epoch"), y: Axis(label: "loss", unit: "nats"),
-                            marks: [.scatter(ScatterMark(points: [PlotPoint(x: 3.5, y: 0.25), PlotPoint(x: 10, y: 1.5)]))])
+        let figure = Figure(
+            title: "t", x: Axis(label: "epoch"), y: Axis(label: "loss", unit: "nats"),
+            marks: [.scatter(ScatterMark(points: [PlotPoint(x: 3.5, y: 0.25), PlotPoint(x: 10, y: 1.5)]))])
         let tree = SVGTree(figure.svg())
         #expect(tree.parsed)
-        let xTicks = tree.ticks(axis: "x"), yTicks = tree.ticks(axis: "y")
+        let xTicks = tree.ticks(axis: "x")
+        let yTicks = tree.ticks(axis: "y")
         #expect(xTicks.map(\.value) == [3, 4, 5, 6, 7, 8, 9, 10])
         #expect(yTicks.map(\.value) == [0.2, 0.4, 0.6, 0.8, 1, 1.2, 1.4, 1.6])
         let points = tree.all("circle", class: "point")
         #expect(points.count == 2)
         // x = 3.5 lies halfway between the ticks 3 and 4; x = 10 on the tick 10.
-        let x3 = xTicks[0].pixel, x4 = xTicks[1].pixel, x10 = xTicks[7].pixel
+        let x3 = xTicks[0].pixel
+        let x4 = xTicks[1].pixel
+        let x10 = xTicks[7].pixel
         #expect(abs(number(points[0], "cx") - (x3 + x4) / 2) <= 0.01)
         #expect(abs(number(points[1], "cx") - x10) <= 0.01)
         // y = 0.25 lies a quarter of the way from 0.2 to 0.4 (upwards: smaller pixels); 1.5 halfway from 1.4 to 1.6.
-        let y02 = yTicks[0].pixel, y04 = yTicks[1].pixel
+        let y02 = yTicks[0].pixel
+        let y04 = yTicks[1].pixel
         #expect(abs(number(points[0], "cy") - (y02 + 0.25 * (y04 - y02))) <= 0.01)
         #expect(y04 < y02)
         // And the layout the tests of other modules may use agrees with the drawing.
@@ -87,10 +98,16 @@ final class SVGTree: NSObject, XMLParserDelegate {
     }
 
     @Test func aPointLandsWhereTheLogAxisPutsIt() {
-        let figure = Figure(x: Axis(label: "fraction of weights remaining", scale: .log),
-                            y: Axis(label: "accuracy", domain: 0...1),
-                            marks: [.scatter(ScatterMark(points: [PlotPoint(x: 0.01, y: 0.5), PlotPoint(x: 10.0.squareRoot() / 10, y: 1),
-                                                                  PlotPoint(x: 1, y: 0)]))])
+        let figure = Figure(
+            x: Axis(label: "fraction of weights remaining", scale: .log),
+            y: Axis(label: "accuracy", domain: 0...1),
+            marks: [
+                .scatter(
+                    ScatterMark(points: [
+                        PlotPoint(x: 0.01, y: 0.5), PlotPoint(x: 10.0.squareRoot() / 10, y: 1),
+                        PlotPoint(x: 1, y: 0),
+                    ]))
+            ])
         let tree = SVGTree(figure.svg())
         #expect(tree.parsed)
         let ticks = tree.ticks(axis: "x")
@@ -111,8 +128,9 @@ final class SVGTree: NSObject, XMLParserDelegate {
     }
 
     @Test func nonFiniteAndNonPositiveValuesAreDroppedAndCounted() {
-        let figure = Figure(x: Axis(label: "x", scale: .log), y: Axis(label: "y"),
-                            marks: [.line(LineMark(name: "a", x: [1, 2, .nan, 4, 0, -1, 8], y: [1, .infinity, 3, 4, 5, 6, 7]))])
+        let figure = Figure(
+            x: Axis(label: "x", scale: .log), y: Axis(label: "y"),
+            marks: [.line(LineMark(name: "a", x: [1, 2, .nan, 4, 0, -1, 8], y: [1, .infinity, 3, 4, 5, 6, 7]))])
         let svg = figure.svg()
         let tree = SVGTree(svg)
         #expect(tree.parsed)
@@ -124,9 +142,10 @@ final class SVGTree: NSObject, XMLParserDelegate {
     }
 
     @Test func aFigureWithoutDataSaysSoInsteadOfDrawingEmptyAxes() {
-        let figure = Figure(title: "Fig. 8", x: Axis(label: "sides"), y: Axis(label: "trials"),
-                            marks: [.histogram(HistogramMark(values: [.nan], edges: [0, 1]))],
-                            emptyMessage: "no finished trials yet")
+        let figure = Figure(
+            title: "Fig. 8", x: Axis(label: "sides"), y: Axis(label: "trials"),
+            marks: [.histogram(HistogramMark(values: [.nan], edges: [0, 1]))],
+            emptyMessage: "no finished trials yet")
         let tree = SVGTree(figure.svg())
         #expect(tree.parsed)
         #expect(tree.all("text", class: "empty-message").map(\.text) == ["no finished trials yet"])
@@ -136,23 +155,40 @@ final class SVGTree: NSObject, XMLParserDelegate {
 
     @Test func everyKindOfMarkRendersAsWellFormedSVG() throws {
         let png = try PNG.encode(gray: [0, 128, 255, 64], width: 2, height: 2)
-        let band = BandMark(name: "mean ± 95% CI & <more>", samples: [(1, [1, 2, 3]), (2, [2, 3, 4]), (3, [])], spread: .confidence95)
+        let band = BandMark(
+            name: "mean ± 95% CI & <more>", samples: [(1, [1, 2, 3]), (2, [2, 3, 4]), (3, [])], spread: .confidence95)
         let figures = [
-            Figure(title: "bands \"quoted\"", x: Axis(label: "x"), y: Axis(label: "y"),
-                   marks: [.band(band), .rule(RuleMark(.vertical, at: 1.5, label: "expand fc1")),
-                           .rule(RuleMark(.horizontal, at: 2, label: "paper", name: "paper"))]),
-            Figure(x: Axis(label: "variant", categories: ["R = 0", "R = 1", "a very long category name indeed"]),
-                   y: Axis(label: "sides", includesZero: true),
-                   marks: [.bars(BarMark(name: "ours", values: [3, 4, .nan], errors: [0.5, 1, 1])),
-                           .bars(BarMark(name: "paper", values: [3.5, 4.2, 5]))], legend: .bottom),
-            Figure(x: Axis(label: "sides"), y: Axis(label: "trials"),
-                   marks: [.histogram(HistogramMark(name: "R = 0", values: [3, 4, 4, 5, 9], edges: HistogramMark.integerEdges(3, 6))),
-                           .histogram(HistogramMark(name: "R = 5", values: [4, 5, 5], edges: HistogramMark.integerEdges(3, 6)))]),
-            Figure(x: Axis(label: "unit", categories: ["0", "1", "2"]), y: Axis(label: "layer", categories: ["fc1", "fc2"]),
-                   marks: [.heatmap(HeatmapMark(values: [[0, 1, 2], [3, .nan, 5]], label: "score"))]),
-            Figure(x: Axis(label: "x"), y: Axis(label: "y"),
-                   marks: [.image(ImageMark(png: png, x: -0.5...0.5, y: -0.5...0.5)),
-                           .line(LineMark(x: [-0.5, 0.5], y: [-0.5, 0.5], color: .palette(1)))], legend: .none),
+            Figure(
+                title: "bands \"quoted\"", x: Axis(label: "x"), y: Axis(label: "y"),
+                marks: [
+                    .band(band), .rule(RuleMark(.vertical, at: 1.5, label: "expand fc1")),
+                    .rule(RuleMark(.horizontal, at: 2, label: "paper", name: "paper")),
+                ]),
+            Figure(
+                x: Axis(label: "variant", categories: ["R = 0", "R = 1", "a very long category name indeed"]),
+                y: Axis(label: "sides", includesZero: true),
+                marks: [
+                    .bars(BarMark(name: "ours", values: [3, 4, .nan], errors: [0.5, 1, 1])),
+                    .bars(BarMark(name: "paper", values: [3.5, 4.2, 5])),
+                ], legend: .bottom),
+            Figure(
+                x: Axis(label: "sides"), y: Axis(label: "trials"),
+                marks: [
+                    .histogram(
+                        HistogramMark(name: "R = 0", values: [3, 4, 4, 5, 9], edges: HistogramMark.integerEdges(3, 6))),
+                    .histogram(
+                        HistogramMark(name: "R = 5", values: [4, 5, 5], edges: HistogramMark.integerEdges(3, 6))),
+                ]),
+            Figure(
+                x: Axis(label: "unit", categories: ["0", "1", "2"]),
+                y: Axis(label: "layer", categories: ["fc1", "fc2"]),
+                marks: [.heatmap(HeatmapMark(values: [[0, 1, 2], [3, .nan, 5]], label: "score"))]),
+            Figure(
+                x: Axis(label: "x"), y: Axis(label: "y"),
+                marks: [
+                    .image(ImageMark(png: png, x: -0.5...0.5, y: -0.5...0.5)),
+                    .line(LineMark(x: [-0.5, 0.5], y: [-0.5, 0.5], color: .palette(1))),
+                ], legend: .none),
         ]
         for figure in figures {
             let svg = figure.svg()
@@ -169,12 +205,15 @@ final class SVGTree: NSObject, XMLParserDelegate {
         #expect(histogram.all("rect", class: "bin").count == 5)
         #expect(histogram.all("text", class: "note").map(\.text) == ["1 value outside the histogram's bins left out"])
         #expect(SVGTree(figures[3].svg()).all("rect", class: "cell").count == 6)
-        #expect(SVGTree(figures[4].svg()).all("image").first?.attributes["href"]?.hasPrefix("data:image/png;base64,iVBOR") == true)
+        #expect(
+            SVGTree(figures[4].svg()).all("image").first?.attributes["href"]?.hasPrefix("data:image/png;base64,iVBOR")
+                == true)
     }
 
     @Test func barsOfTwoMarksSitSideBySideInTheirCategory() {
-        let figure = Figure(x: Axis(label: "method", categories: ["a", "b"]), y: Axis(label: "accuracy", includesZero: true),
-                            marks: [.bars(BarMark(name: "ours", values: [1, 2])), .bars(BarMark(name: "paper", values: [2, 4]))])
+        let figure = Figure(
+            x: Axis(label: "method", categories: ["a", "b"]), y: Axis(label: "accuracy", includesZero: true),
+            marks: [.bars(BarMark(name: "ours", values: [1, 2])), .bars(BarMark(name: "paper", values: [2, 4]))])
         let tree = SVGTree(figure.svg())
         let bars = tree.all("rect", class: "bar")
         let ticks = tree.ticks(axis: "x")
@@ -193,8 +232,9 @@ final class SVGTree: NSObject, XMLParserDelegate {
         #expect(NiceTicks.linear(5, 5).domain.contains(5))
         #expect(NiceTicks.log(0.003, 1).values == [0.001, 0.01, 0.1, 1])
         #expect(NiceTicks.log(1e-9, 1e9).values.count <= 10)
-        #expect(NiceTicks.label(0.0001, step: 0.0001) == "1e-4" && NiceTicks.label(2_500_000, step: 500_000) == "2.5e6"
-               && NiceTicks.label(250_000, step: 50_000) == "250000")
+        #expect(
+            NiceTicks.label(0.0001, step: 0.0001) == "1e-4" && NiceTicks.label(2_500_000, step: 500_000) == "2.5e6"
+                && NiceTicks.label(250_000, step: 50_000) == "250000")
     }
 
     @Test func bandsSummarizeSamplesByMeanAndSpread() throws {
@@ -209,10 +249,12 @@ final class SVGTree: NSObject, XMLParserDelegate {
     }
 
     @Test func okabeItoColoursGoToUncolouredSeriesInOrder() {
-        let figure = Figure(x: Axis(label: "x"), y: Axis(label: "y"), marks: [
-            .line(LineMark(name: "a", x: [0, 1], y: [0, 1])), .line(LineMark(name: "b", x: [0, 1], y: [1, 0])),
-            .line(LineMark(name: "c", x: [0, 1], y: [1, 1], color: .black)),
-        ])
+        let figure = Figure(
+            x: Axis(label: "x"), y: Axis(label: "y"),
+            marks: [
+                .line(LineMark(name: "a", x: [0, 1], y: [0, 1])), .line(LineMark(name: "b", x: [0, 1], y: [1, 0])),
+                .line(LineMark(name: "c", x: [0, 1], y: [1, 1], color: .black)),
+            ])
         let strokes = SVGTree(figure.svg()).all("path", class: "line").map { $0.attributes["stroke"] ?? "" }
         #expect(strokes == ["#0072B2", "#D55E00", "#000000"])
         #expect(PlotColor(RGBColor(red: 0, green: 114, blue: 178)) == PlotColor.okabeIto[0])
