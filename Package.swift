@@ -30,11 +30,11 @@ let targets: [Target] = [
     .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"], exclude: ["README.md"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"], exclude: ["README.md"]),
-    .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"]),
+    .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"],
             exclude: ["README.md"]),
     .target(name: "SculptExperiments", dependencies: [
-        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes", "SculptVisual",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [

@@ -105,6 +105,7 @@ public struct ExperimentRunner: Sendable {
         case .success(let result):
             record.metrics = result.metrics
             record.details = result.details
+            record.series = result.series
         case .failure(let failure):
             record.status = .failed
             record.error = failure.message

@@ -68,6 +68,8 @@ extension ExperimentSpec {
                 tables.append(try parseTable(item, path: path, variants: variants.map(\.name)))
             }
         }
+        let figures = try parseFigures(top, variants: variants.map(\.name))
+        let findings = try parseFindings(top, tables: tables)
         try top.finish()
 
         // The kind checks each resolved config; its key paths are inside the config.
@@ -81,8 +83,11 @@ extension ExperimentSpec {
                                   reason: "\(error) (variant \"\(variant.name)\", kind \"\(kindName)\")")
             }
         }
-        return ExperimentSpec(file: file, name: name, description: description, kind: kindName, seed: UInt64(seedValue),
-                              config: config, variants: variants, tables: tables, pairedSeeds: pairedSeeds)
+        var spec = ExperimentSpec(file: file, name: name, description: description, kind: kindName, seed: UInt64(seedValue),
+                                  config: config, variants: variants, tables: tables, pairedSeeds: pairedSeeds)
+        spec.figures = figures
+        spec.findings = findings
+        return spec
     }
 
     private static func parseTable(_ value: JSONValue, path: String, variants: [String]) throws -> TableSpec {
@@ -131,8 +136,11 @@ extension ExperimentSpec {
                 comparisons.append(try parseComparison(item, path: comparisonPath, rowLabels: rows.labels(allVariants: variants)))
             }
         }
+        let paper = try parsePaperTable(r, columns: ["n"] + columns.map(\.title), rows: rows.labels(allVariants: variants))
         try r.finish()
-        return TableSpec(title: title, rows: rows, columns: columns, comparisons: comparisons)
+        var table = TableSpec(title: title, rows: rows, columns: columns, comparisons: comparisons)
+        table.paper = paper
+        return table
     }
 
     /// `rows.groups`: labelled lists of known variants, labels unique.

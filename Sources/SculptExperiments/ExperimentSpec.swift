@@ -22,6 +22,10 @@ public struct ExperimentSpec: Sendable {
     /// Whether trial `i` of every variant gets the same seed (a paired design: the variants
     /// differ only in their config, not in initialization or data order).
     public var pairedSeeds: Bool
+    /// The figures of the report page (`sculpt report`).
+    public var figures: [FigureSpec] = []
+    /// The paper's claims with our verdicts, shown on the report page.
+    public var findings: [FindingSpec] = []
 
     /// One named set of config overrides.
     public struct Variant: Sendable, Equatable {

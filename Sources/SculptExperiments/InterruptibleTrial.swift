@@ -24,7 +24,8 @@ import SculptRecipes
 /// / just before operation k), `epochFactor{k}` (training loss of the epoch after / the epoch
 /// before operation k), `medianLossFactor`, `medianEpochFactor`, `maxLossFactorDeviation` (largest
 /// |lossFactor - 1|: rounding only for function-preserving operations), `parametersStart`,
-/// `parametersFinal`, `operationMilliseconds` and `epochSeconds` (means), `seconds`.
+/// `parametersFinal`, `operationMilliseconds` and `epochSeconds` (means), `seconds`. Series: `trainLoss` and
+/// `trainAccuracy` per epoch, `lossFactor` and `parameters` at each operation's epoch (for the report's curves).
 public struct InterruptibleTrial: TrialKind {
     public init() {}
 
@@ -174,6 +175,13 @@ public struct InterruptibleTrial: TrialKind {
             }),
             "trainLossByEpoch": .array(run.reports.map { .number(Double($0.loss)) }),
         ])
-        return TrialResult(metrics: metrics, details: details)
+        let series = [
+            TrialSeries(name: "trainLoss", perEpoch: run.reports.map { Double($0.loss) }),
+            TrialSeries(name: "trainAccuracy", perEpoch: run.reports.map { Double($0.accuracy ?? .nan) }),
+            TrialSeries(name: "lossFactor", x: applied.map { Double($0.epoch) }, y: applied.map(\.lossFactor)),
+            TrialSeries(name: "parameters", x: [0] + applied.map { Double($0.epoch) },
+                        y: [Double(parametersStart)] + applied.map { Double($0.parametersAfter) }),
+        ]
+        return TrialResult(metrics: metrics, details: details, series: series)
     }
 }

@@ -54,6 +54,7 @@ public struct PaintingLinearLayersTrial: TrialKind {
         ], details: .object([
             "stopReason": .string(outcome.stopReason.rawValue),
             "finalWidths": .array(outcome.network.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputFeatures)) } }),
+            "panel": PaintingPanel(network: outcome.network, size: outcome.painting.size)?.json ?? .null,
         ]))
     }
 }

@@ -73,6 +73,7 @@ public struct PaintingReinitializationTrial: TrialKind {
             "seconds": outcome.seconds,
         ], details: .object([
             "stopReason": .string(outcome.stopReason.rawValue),
+            "panel": PaintingPanel(network: outcome.network, size: outcome.painting.size)?.json ?? .null,
             "reinitializedPerRound": .array((log?.rounds ?? []).map { round in
                 .number(Double(round.reinitializedUnits.reduce(0) { $0 + $1.units.count }))
             }),

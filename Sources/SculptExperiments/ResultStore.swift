@@ -33,10 +33,14 @@ public struct TrialRecord: Sendable, Equatable {
     public var host: String
     /// How many times the trial ran (a failed trial is retried by the next run).
     public var attempts: Int = 1
+    /// The trial's curves, stored in the `series` table (`trials(runID:)` leaves them empty;
+    /// `series(runID:)` reads them).
+    public var series: [TrialSeries] = []
 }
 
-/// The SQLite results database (GRDB, WAL mode): a `runs` table (one row per spec identity)
-/// and a `trials` table (one row per trial, unique per run, variant and index).
+/// The SQLite results database (GRDB, WAL mode): a `runs` table (one row per spec identity),
+/// a `trials` table (one row per trial, unique per run, variant and index) and a `series` table
+/// (one row per trial and curve name, written in the same transaction as its trial).
 ///
 /// Every write is one short transaction, so killing the writer at any moment leaves a readable
 /// database that holds every trial recorded before the kill.
@@ -82,6 +86,20 @@ public final class ResultStore: Sendable {
                 );
                 """)
         }
+        migrator.registerMigration("v2-series") { db in
+            try db.execute(sql: """
+                CREATE TABLE series (
+                    run_id TEXT NOT NULL,
+                    variant TEXT NOT NULL,
+                    trial_index INTEGER NOT NULL,
+                    name TEXT NOT NULL,
+                    x TEXT NOT NULL,
+                    y TEXT NOT NULL,
+                    PRIMARY KEY (run_id, variant, trial_index, name),
+                    FOREIGN KEY (run_id, variant, trial_index) REFERENCES trials(run_id, variant, trial_index)
+                );
+                """)
+        }
         try migrator.migrate(pool)
     }
 
@@ -112,7 +130,43 @@ public final class ResultStore: Sendable {
                     Self.metricsText(r.metrics), r.details?.canonicalText, r.status.rawValue, r.error,
                     r.startedAt, r.finishedAt, r.seconds, r.host, r.attempts,
                 ])
+            guard db.changesCount > 0 else { return }  // a finished row stays, and so do its series
+            try db.execute(sql: "DELETE FROM series WHERE run_id = ? AND variant = ? AND trial_index = ?",
+                           arguments: [r.runID, r.variant, r.index])
+            for s in r.series {
+                try db.execute(sql: "INSERT INTO series (run_id, variant, trial_index, name, x, y) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [r.runID, r.variant, r.index, s.name, Self.numbersText(s.x), Self.numbersText(s.y)])
+            }
         }
+    }
+
+    /// Every stored series of `runID`'s trials, by trial, each trial's in name order.
+    public func series(runID: String) throws -> [TrialKey: [TrialSeries]] {
+        try pool.read { db in
+            var out: [TrialKey: [TrialSeries]] = [:]
+            let rows = try Row.fetchAll(db, sql: "SELECT * FROM series WHERE run_id = ? ORDER BY variant, trial_index, name",
+                                        arguments: [runID])
+            for row in rows {
+                let key = TrialKey(variant: row["variant"], index: row["trial_index"])
+                let x = try Self.numbers(fromText: row["x"]), y = try Self.numbers(fromText: row["y"])
+                guard x.count == y.count else {
+                    throw ConfigError(keyPath: "series.\(row["name"] as String)", reason: "\(x.count) x values but \(y.count) y values")
+                }
+                out[key, default: []].append(TrialSeries(name: row["name"], x: x, y: y))
+            }
+            return out
+        }
+    }
+
+    /// Numbers as a canonical JSON array (non-finite values as "nan", "inf", "-inf").
+    static func numbersText(_ values: [Double]) -> String {
+        JSONValue.array(values.map { .number($0) }).canonicalText
+    }
+
+    /// The inverse of `numbersText`.
+    static func numbers(fromText text: String) throws -> [Double] {
+        guard case .array(let items) = try JSONValue.parse(text) else { return [] }
+        return items.map(TrialSeries.number)
     }
 
     /// The (variant, index) pairs of `runID` that finished.
@@ -149,16 +203,7 @@ public final class ResultStore: Sendable {
     /// The inverse of `metricsText`.
     static func metrics(fromText text: String) throws -> [String: Double] {
         guard case .object(let members) = try JSONValue.parse(text) else { return [:] }
-        var out: [String: Double] = [:]
-        for (key, value) in members {
-            switch value {
-            case .number(let x): out[key] = x
-            case .string("inf"): out[key] = .infinity
-            case .string("-inf"): out[key] = -.infinity
-            default: out[key] = .nan
-            }
-        }
-        return out
+        return members.mapValues(TrialSeries.number)
     }
 }
 

@@ -9,6 +9,8 @@ public struct TableSpec: Sendable, Equatable {
     public var columns: [ColumnSpec]
     /// Mann-Whitney U tests between two rows, printed under the table.
     public var comparisons: [ComparisonSpec]
+    /// The paper's values of some cells, set beside ours on the report page.
+    public var paper: PaperTable?
 
     public init(title: String, rows: RowGrouping = RowGrouping(), columns: [ColumnSpec], comparisons: [ComparisonSpec] = []) {
         self.title = title

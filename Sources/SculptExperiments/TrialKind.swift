@@ -24,9 +24,12 @@ public struct TrialResult: Sendable, Equatable {
     public var metrics: [String: Double]
     /// Anything else worth keeping (a summary text, a JSON structure); stored, never aggregated.
     public var details: JSONValue?
+    /// Curves for the report's figures (loss per epoch, accuracy per round), one name each.
+    public var series: [TrialSeries]
 
-    public init(metrics: [String: Double], details: JSONValue? = nil) {
+    public init(metrics: [String: Double], details: JSONValue? = nil, series: [TrialSeries] = []) {
         self.metrics = metrics
         self.details = details
+        self.series = series
     }
 }

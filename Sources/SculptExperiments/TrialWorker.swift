@@ -9,7 +9,7 @@ import Darwin
 /// The worker side of `ProcessExecutor`: reads a job file, runs the trial in this process,
 /// writes a result file. `sculpt trial-worker --job FILE --result FILE` calls `run`.
 ///
-/// Result file JSON: `{"status": "done", "metrics": {...}, "details": ...}` or
+/// Result file JSON: `{"status": "done", "metrics": {...}, "details": ..., "series": [...]}` or
 /// `{"status": "failed", "error": "..."}`. A worker that dies before writing it (a crash, a
 /// signal) is reported by the parent from its exit status and the tail of its output.
 public enum TrialWorker {
@@ -35,6 +35,7 @@ public enum TrialWorker {
         case .success(let result):
             var members: [String: JSONValue] = ["status": "done", "metrics": .object(result.metrics.mapValues { .number($0) })]
             if let details = result.details { members["details"] = details }
+            if !result.series.isEmpty { members["series"] = .array(result.series.map(\.json)) }
             return .object(members)
         case .failure(let failure):
             return .object(["status": "failed", "error": .string(failure.message)])
@@ -48,8 +49,14 @@ public enum TrialWorker {
         case "done":
             let metricsText = try r.required("metrics").canonicalText
             let details = r.value("details")
+            let series: [TrialSeries]
+            switch r.value("series") {
+            case .array(let items)?: series = try items.map(TrialSeries.init(json:))
+            case nil: series = []
+            default: throw ConfigError(keyPath: "series", reason: "expected an array of series")
+            }
             try r.finish()
-            return .success(TrialResult(metrics: try ResultStore.metrics(fromText: metricsText), details: details))
+            return .success(TrialResult(metrics: try ResultStore.metrics(fromText: metricsText), details: details, series: series))
         default:
             let message = try r.string("error")
             try r.finish()

@@ -23,6 +23,9 @@ public struct Checkpoint {
     public static let historyFile = "history.json"
     public static let trainingFile = "training.json"
     public static let optimizerFile = "optimizer.safetensors"
+    /// A run's curves (`metrics.jsonl`, `curves.svg`, written by SculptExperiments' `RunLog`):
+    /// saving over an existing checkpoint keeps them, in the same atomic step.
+    public static let runLogFiles = ["metrics.jsonl", "curves.svg"]
 
     /// The network, with optimizer state, step counts and masks on its parameters.
     public var network: Network
@@ -67,7 +70,11 @@ public struct Checkpoint {
                 throw CheckpointError.refusingToReplace(path: directory, reason: "the folder is not empty and holds no \(Self.architectureFile)")
             }
         }
-        try AtomicDirectory.write(try files(), to: directory)
+        var files = try files()
+        for name in Self.runLogFiles where !files.contains(where: { $0.name == name }) {
+            if let kept = try Self.attachment(named: name, in: directory) { files.append((name, kept)) }
+        }
+        try AtomicDirectory.write(files, to: directory)
     }
 
     /// The checkpoint's files as (name, bytes).

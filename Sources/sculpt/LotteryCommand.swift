@@ -156,7 +156,9 @@ struct Lottery: ParsableCommand {
 
         var search = LotteryTicketSearch(configuration: configuration)
         let totalRounds = configuration.rounds, totalEpochs = configuration.epochs, printLines = !json
+        let log = RunLog(folder: target)
         search.epochProgress = { round, control, report in
+            try? log.record(report, series: "round \(round) \(control ? "control" : "ticket")")
             Output.progress("round \(round)/\(totalRounds) \(control ? "control" : "ticket") epoch \(report.epoch)/\(totalEpochs): loss \(format4(report.loss))")
         }
         search.roundProgress = { r in

@@ -287,10 +287,12 @@ struct PartialRunState: Codable {
         }
         let start = Clock.now()
         if run.completedEpochs == 0 { try save() }
+        let log = RunLog(folder: out)
         while run.completedEpochs < settings.epochs {
             let r = try run.runEpoch(train: train)
             Output.progress("epoch \(r.epoch)/\(settings.epochs): loss \(r.loss)")
             try save()
+            try log.record(r, network: run.network)
         }
         Output.endProgress()
         let seconds = Clock.now() - start

@@ -182,7 +182,9 @@ struct Restart: ParsableCommand {
 
         let totalRestarts = restarts, printLines = !json
         let epochsBase = epochsHigh + epochsLow, epochsRestart = restartEpochsHigh + restartEpochsLow
+        let log = RunLog(folder: store?.directory)
         recipe.epochProgress = { round, control, report in
+            try? log.record(report, series: round == 0 ? "base" : "round \(round) \(control ? "control" : "restart")")
             let of = round == 0 ? epochsBase : epochsRestart
             Output.progress("round \(round)/\(totalRestarts) \(control ? "control" : "restart") epoch \(report.epoch)/\(of): loss \(format4(report.loss))")
         }

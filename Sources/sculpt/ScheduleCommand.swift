@@ -88,7 +88,9 @@ struct ScheduleCommand: ParsableCommand {
         }
         let parametersAtStart = run.network.parameterCount
         let firstEpoch = run.completedEpochs, firstEvent = scheduled.events.count
+        let log = RunLog(folder: target)
         scheduled.epochProgress = { report in
+            try? log.record(report, network: run.network, events: scheduled.events)
             let line = options.progressLine(report, total: scheduled.epochs)
             Output.progress(line)
             if !options.json, !Output.isTerminal { print(line) }

@@ -18,9 +18,11 @@ struct Train: ParsableCommand {
         let start = Clock.now()
         let firstEpoch = run.completedEpochs
         let epochs = options.epochs ?? 10
+        let log = RunLog(folder: target)
         while run.completedEpochs < epochs {
             let report = try run.runEpoch(train: prepared.train, validation: prepared.validation, augmentation: prepared.augmentation)
             if let target { try run.checkpoint().save(to: target) }
+            try log.record(report, network: run.network)
             Output.progress(options.progressLine(report, total: epochs))
             if !options.json, !Output.isTerminal { print(options.progressLine(report, total: epochs)) }
         }
