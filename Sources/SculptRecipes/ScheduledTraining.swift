@@ -300,7 +300,7 @@ public final class ScheduledTraining {
         let before = known ?? evaluateProbe()
         let parametersBefore = network.parameterCount
         let start = Clock.now()
-        try plan.apply(to: network, history: &run.history, epoch: epoch)
+        try plan.apply(to: network, history: &run.history, epoch: epoch, initialWeights: &run.initialWeights)
         let seconds = Clock.now() - start
         let after = evaluateProbe()
         let event = ScheduleEvent(epoch: epoch, source: source, entry: entry, text: text ?? operation.description, plan: plan,
