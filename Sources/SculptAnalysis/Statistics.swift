@@ -88,7 +88,7 @@ public func pearsonCorrelation(_ a: [Double], _ b: [Double]) -> Double? {
 }
 
 /// The median of `values` (nil when empty).
-public func median(_ values: [Double]) -> Double? {
+func median(_ values: [Double]) -> Double? {
     guard !values.isEmpty else { return nil }
     let s = values.sorted()
     return s.count % 2 == 1 ? s[s.count / 2] : (s[s.count / 2 - 1] + s[s.count / 2]) / 2
