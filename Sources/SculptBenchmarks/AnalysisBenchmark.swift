@@ -33,19 +33,16 @@ public enum AnalysisBenchmark {
                 .write(to: path)
         }
         var spectra: [Double] = [], withClustering: [Double] = []
-        var fitted = 0
         for _ in 0..<Swift.max(1, options.repetitions) {
             var start = Clock.now()
-            let results = try weights.map { try LayerSpectrum(name: $0.name, weight: $0.parameter.value) }
+            _ = try weights.map { try LayerSpectrum(name: $0.name, weight: $0.parameter.value) }
             spectra.append(Clock.now() - start)
-            fitted = results.filter { $0.powerLaw.alpha != nil }.count
             start = Clock.now()
             for (name, p) in weights { _ = try WeightClustering(name: name, weight: p.value) }
             withClustering.append(spectra.last! + Clock.now() - start)
         }
-        var record = BenchmarkRecord(workload: "analysis", model: "vgg16-x1-spectra", threads: options.threads,
+        let record = BenchmarkRecord(workload: "analysis", model: "vgg16-x1-spectra", threads: options.threads,
                                      medianSeconds: median(spectra), timesSeconds: spectra)
-        record.iterations = fitted
         let both = BenchmarkRecord(workload: "analysis", model: "vgg16-x1-spectra+kmeans", threads: options.threads,
                                    medianSeconds: median(withClustering), timesSeconds: withClustering)
         return [record, both]
