@@ -34,11 +34,14 @@ public struct ActivationRedundancy: Codable, Equatable, Sendable {
     public var weightCosineGroups: [[Int]]
 
     /// Measures `group` on `data` (eval mode; the network ends as it started).
-    public static func measure(network: Network, group: UnitGroup, data: Dataset, loss: Loss,
-                               correlationThreshold: Double = 0.9, lossTolerance: Double = 0.01,
-                               baseline: Float? = nil) throws -> ActivationRedundancy {
+    public static func measure(
+        network: Network, group: UnitGroup, data: Dataset, loss: Loss,
+        correlationThreshold: Double = 0.9, lossTolerance: Double = 0.01,
+        baseline: Float? = nil
+    ) throws -> ActivationRedundancy {
         guard correlationThreshold > 0, correlationThreshold <= 1 else {
-            throw AnalysisError.invalidOption(name: "--correlation", reason: "must lie in (0, 1], got \(correlationThreshold)")
+            throw AnalysisError.invalidOption(
+                name: "--correlation", reason: "must lie in (0, 1], got \(correlationThreshold)")
         }
         guard lossTolerance >= 0 else {
             throw AnalysisError.invalidOption(name: "--tolerance", reason: "must be >= 0, got \(lossTolerance)")
@@ -56,7 +59,8 @@ public struct ActivationRedundancy: Codable, Equatable, Sendable {
             }
         }
         let groups = components(n, edges).filter { $0.count >= 2 }
-        let ratios = try UnitAblation.lossRatios(network: network, group: group, data: data, loss: loss, baseline: baseline)
+        let ratios = try UnitAblation.lossRatios(
+            network: network, group: group, data: data, loss: loss, baseline: baseline)
         let live = (0..<n).filter { r[$0 * n + $0] != 0 }
         return ActivationRedundancy(
             layer: group.anchor.description, units: n, observations: observations,
@@ -72,15 +76,17 @@ public struct ActivationRedundancy: Codable, Equatable, Sendable {
     /// is 1, or 0 for a constant unit, whose row and column are 0) and the observation count.
     public static func correlations(network: Network, group: UnitGroup, data: Dataset) throws -> ([Double], Int) {
         let n = group.count
-        var sums = [Double](repeating: 0, count: n), products = [Double](repeating: 0, count: n * n)
+        var sums = [Double](repeating: 0, count: n)
+        var products = [Double](repeating: 0, count: n * n)
         var observations = 0
         let gram = Tensor(zeros: [n, n])
         try UnitOutputs.forEachBatch(network: network, group: group, data: data) { a in
             let (b, m) = (a.shape[0], a.shape[2])
             for s in 0..<b {
-                let base = a.data + s * n * m   // [n, m]
-                BLAS.gemm(transA: false, transB: true, m: n, n: n, k: m, a: base, lda: m, b: base, ldb: m,
-                          c: gram.data, ldc: n)
+                let base = a.data + s * n * m  // [n, m]
+                BLAS.gemm(
+                    transA: false, transB: true, m: n, n: n, k: m, a: base, lda: m, b: base, ldb: m,
+                    c: gram.data, ldc: n)
                 for i in 0..<(n * n) { products[i] += Double(gram.data[i]) }
                 for u in 0..<n { for p in 0..<m { sums[u] += Double(base[u * m + p]) } }
             }
@@ -105,7 +111,10 @@ public struct ActivationRedundancy: Codable, Equatable, Sendable {
         var parent = Array(0..<n)
         func root(_ x: Int) -> Int {
             var x = x
-            while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+            while parent[x] != x {
+                parent[x] = parent[parent[x]]
+                x = parent[x]
+            }
             return x
         }
         for (a, b) in edges {

@@ -1,9 +1,10 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
 import SculptCore
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Problems with an analysis request that a user can cause.
 public enum AnalysisError: Error, Equatable, LocalizedError, CustomStringConvertible {
@@ -29,7 +30,8 @@ public enum AnalysisError: Error, Equatable, LocalizedError, CustomStringConvert
         case .unsupportedShape(let name, let shape):
             return "\(name): shape \(shape) is neither a Dense [out, in] nor a Conv2D [O, I, kH, kW] weight"
         case .noInitialWeights(let reason):
-            return "no initial weights: \(reason); pass --init RUN0 (a checkpoint of the same network at initialization)"
+            return
+                "no initial weights: \(reason); pass --init RUN0 (a checkpoint of the same network at initialization)"
         case .initialShapeMismatch(let name, let trained, let initial):
             return "initial weights: \(name) has shape \(initial), the trained network's has \(trained)"
         case .missingInitialTensor(let name):

@@ -24,7 +24,9 @@ public struct InitialDistance: Codable, Equatable, Sendable {
     /// Top-k energy for k = 1, 2, 4, ... up to the rank.
     public var topEnergy: [Energy]
 
-    enum CodingKeys: String, CodingKey { case name, frobenius, initialFrobenius, relative, updateSingularValues, topEnergy }
+    enum CodingKeys: String, CodingKey {
+        case name, frobenius, initialFrobenius, relative, updateSingularValues, topEnergy
+    }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)

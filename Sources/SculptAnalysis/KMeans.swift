@@ -46,13 +46,19 @@ public struct KMeans: Sendable, Equatable {
             let total = distances.reduce(0, +)
             guard total > 0 else { break }
             let target = Double(rng.next() >> 11) / Double(1 << 53) * total
-            var cumulative = 0.0, chosen = points.count - 1
+            var cumulative = 0.0
+            var chosen = points.count - 1
             for (i, d) in distances.enumerated() {
                 cumulative += d
-                if cumulative > target && d > 0 { chosen = i; break }
+                if cumulative > target && d > 0 {
+                    chosen = i
+                    break
+                }
             }
             centres.append(points[chosen])
-            for i in points.indices { distances[i] = Swift.min(distances[i], squaredDistance(points[i], points[chosen])) }
+            for i in points.indices {
+                distances[i] = Swift.min(distances[i], squaredDistance(points[i], points[chosen]))
+            }
         }
         return centres
     }

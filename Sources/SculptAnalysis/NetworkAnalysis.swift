@@ -49,7 +49,9 @@ public struct NetworkAnalysisReport: Codable, Equatable, Sendable {
 public enum NetworkAnalysis {
     /// The weights analysed, in network order: Dense `[out, in]` and Conv2D `[O, I, kH, kW]` weights.
     public static func weights(of network: Network) -> [(name: String, parameter: Parameter)] {
-        network.namedParameters.filter { $0.name.hasSuffix("weight") && ($0.parameter.value.rank == 2 || $0.parameter.value.rank == 4) }
+        network.namedParameters.filter {
+            $0.name.hasSuffix("weight") && ($0.parameter.value.rank == 2 || $0.parameter.value.rank == 4)
+        }
     }
 
     /// Checks that `initial` holds every analysed weight of `network` with the same shape.
@@ -65,21 +67,26 @@ public enum NetworkAnalysis {
     /// Analyses `network`. `initial` (by parameter name) enables distances, initial clustering and
     /// the projection test (on `test`); `mask` (lottery keep flags by weight name) the ticket
     /// distribution; `sample` the repeated/removable units. The network ends as it started.
-    public static func analyze(network: Network, initial: [String: Tensor]? = nil, mask: [String: [Float]]? = nil,
-                               sample: Dataset? = nil, test: Dataset? = nil, loss: Loss = SoftmaxCrossEntropy(),
-                               options: AnalysisOptions = AnalysisOptions()) throws -> NetworkAnalysisReport {
+    public static func analyze(
+        network: Network, initial: [String: Tensor]? = nil, mask: [String: [Float]]? = nil,
+        sample: Dataset? = nil, test: Dataset? = nil, loss: Loss = SoftmaxCrossEntropy(),
+        options: AnalysisOptions = AnalysisOptions()
+    ) throws -> NetworkAnalysisReport {
         if let initial { try validate(initial: initial, for: network) }
         var layers: [LayerAnalysis] = []
         var problems: [String] = []
         for (name, p) in weights(of: network) {
-            layers.append(try analyzeLayer(name: name, weight: p.value, initial: initial?[name], mask: mask?[name], options: options))
+            layers.append(
+                try analyzeLayer(
+                    name: name, weight: p.value, initial: initial?[name], mask: mask?[name], options: options))
         }
         let broken = layers.filter { $0.nonFiniteValues > 0 }.map(\.name)
         var projection: ProjectionTest? = nil
         if let initial, let test {
             if broken.isEmpty {
-                projection = try ProjectionTest.run(network: network, initial: initial, test: test, loss: loss,
-                                                    ranks: options.projectionRanks)
+                projection = try ProjectionTest.run(
+                    network: network, initial: initial, test: test, loss: loss,
+                    ranks: options.projectionRanks)
             } else {
                 problems.append("projection test skipped: NaN/Inf weights in \(broken.joined(separator: ", "))")
             }
@@ -89,34 +96,41 @@ public enum NetworkAnalysis {
             if broken.isEmpty {
                 let baseline = UnitContributions.loss(of: network, on: sample, loss: loss)
                 units = try UnitGroup.all(in: network).map {
-                    try ActivationRedundancy.measure(network: network, group: $0, data: sample, loss: loss,
-                                                     correlationThreshold: options.correlationThreshold,
-                                                     lossTolerance: options.lossTolerance, baseline: baseline)
+                    try ActivationRedundancy.measure(
+                        network: network, group: $0, data: sample, loss: loss,
+                        correlationThreshold: options.correlationThreshold,
+                        lossTolerance: options.lossTolerance, baseline: baseline)
                 }
             } else {
-                problems.append("repeated/removable units skipped: NaN/Inf weights in \(broken.joined(separator: ", "))")
+                problems.append(
+                    "repeated/removable units skipped: NaN/Inf weights in \(broken.joined(separator: ", "))")
             }
         }
-        return NetworkAnalysisReport(options: options, layers: layers, projection: projection, units: units, problems: problems)
+        return NetworkAnalysisReport(
+            options: options, layers: layers, projection: projection, units: units, problems: problems)
     }
 
     /// The per-layer analyses of one weight; NaN/Inf values are counted and reported, not fitted.
-    static func analyzeLayer(name: String, weight: Tensor, initial: Tensor?, mask: [Float]?,
-                             options: AnalysisOptions) throws -> LayerAnalysis {
+    static func analyzeLayer(
+        name: String, weight: Tensor, initial: Tensor?, mask: [Float]?,
+        options: AnalysisOptions
+    ) throws -> LayerAnalysis {
         var result = LayerAnalysis(name: name, shape: weight.shape, nonFiniteValues: 0, problems: [])
         var bad = 0
         for i in 0..<weight.count where !weight.data[i].isFinite { bad += 1 }
         result.nonFiniteValues = bad
         if let mask { result.ticket = try TicketDistribution(name: name, mask: mask, shape: weight.shape) }
         guard bad == 0 else {
-            result.problems.append("\(bad) of \(weight.count) values are NaN or Inf: spectrum, distance and clustering skipped")
+            result.problems.append(
+                "\(bad) of \(weight.count) values are NaN or Inf: spectrum, distance and clustering skipped")
             return result
         }
         do {
             result.spectrum = try LayerSpectrum(name: name, weight: weight)
             if let initial { result.distance = try InitialDistance(name: name, weight: weight, initial: initial) }
-            result.clustering = try WeightClustering(name: name, weight: weight, initial: initial, k: options.clusters,
-                                                     seed: options.seed)
+            result.clustering = try WeightClustering(
+                name: name, weight: weight, initial: initial, k: options.clusters,
+                seed: options.seed)
         } catch let error as AnalysisError {
             result.problems.append(error.description)
         } catch let error as LinearAlgebraError {

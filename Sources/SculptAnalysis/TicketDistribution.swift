@@ -34,8 +34,11 @@ public struct TicketDistribution: Codable, Equatable, Sendable {
             throw AnalysisError.unsupportedShape(name: name, shape: shape)
         }
         let total = shape.reduce(1, *)
-        guard mask.count == total else { throw AnalysisError.maskMismatch(name: name, expected: total, actual: mask.count) }
-        let n = shape[0], m = total / n
+        guard mask.count == total else {
+            throw AnalysisError.maskMismatch(name: name, expected: total, actual: mask.count)
+        }
+        let n = shape[0]
+        let m = total / n
         let perUnit = (0..<n).map { u in (0..<m).reduce(0) { $0 + (mask[u * m + $1] != 0 ? 1 : 0) } }
         let s = perUnit.reduce(0, +)
         self.name = name
@@ -50,7 +53,8 @@ public struct TicketDistribution: Codable, Equatable, Sendable {
         let pairs = perUnit.reduce(0.0) { $0 + Double($1) * Double($1 - 1) }
         let opportunities = Double(s) * Double(m - 1)
         if opportunities > 0, s > 1, n * m > 1 {
-            let conditional = pairs / opportunities, uniform = Double(s - 1) / Double(n * m - 1)
+            let conditional = pairs / opportunities
+            let uniform = Double(s - 1) / Double(n * m - 1)
             self.conditionalSurvival = conditional
             self.uniformConditionalSurvival = uniform
             self.lift = uniform > 0 ? conditional / uniform : nil

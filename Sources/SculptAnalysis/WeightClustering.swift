@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import SculptCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Clustering of a layer's incoming weight vectors (Brutzkus & Globerson 2019, "Why do larger
 /// models generalize better? A theoretical perspective via the XOR problem", arXiv:1810.03037):
@@ -31,8 +32,9 @@ public struct WeightClustering: Codable, Equatable, Sendable {
 
         public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            self.init(mean: try c.decode(Double.self, forKey: .mean), median: try c.decode(Double.self, forKey: .median),
-                      clusterSizes: try c.decode([Int].self, forKey: .clusterSizes), values: [])
+            self.init(
+                mean: try c.decode(Double.self, forKey: .mean), median: try c.decode(Double.self, forKey: .median),
+                clusterSizes: try c.decode([Int].self, forKey: .clusterSizes), values: [])
         }
     }
 
@@ -95,7 +97,8 @@ public struct WeightClustering: Codable, Equatable, Sendable {
             let cosine = zip(v, centre).reduce(0) { $0 + $1.0 * $1.1 } / norm
             return acos(Swift.min(1, Swift.max(-1, cosine))) * 180 / Double.pi
         }
-        return Angles(mean: values.reduce(0, +) / Double(values.count), median: median(values) ?? 0,
-                      clusterSizes: sizes.sorted(by: >), values: values)
+        return Angles(
+            mean: values.reduce(0, +) / Double(values.count), median: median(values) ?? 0,
+            clusterSizes: sizes.sorted(by: >), values: values)
     }
 }

@@ -39,8 +39,9 @@ public struct RedundancyTrial: TrialKind {
 
         func architecture() throws -> Architecture {
             do {
-                return try Architecture.builtin(named: model, widthMultiplier: Double(width) / baseWidth,
-                                                inputShape: source.sampleShape, classes: source.classCount)
+                return try Architecture.builtin(
+                    named: model, widthMultiplier: Double(width) / baseWidth,
+                    inputShape: source.sampleShape, classes: source.classCount)
             } catch { throw ConfigError(keyPath: "width", reason: "\(error)") }
         }
     }
@@ -49,7 +50,9 @@ public struct RedundancyTrial: TrialKind {
         let r = try ConfigReader(config)
         let dataText = try r.string("data", default: "fashion-mnist")
         let source: DataSource
-        do { source = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)") }
+        do { source = try DataSource(parsing: dataText) } catch {
+            throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)")
+        }
         let model = try r.string("model", default: "mlp", allowed: ["mlp", "cnn-small"])
         let width = try r.int("width", minimum: 1, maximum: 1 << 16)
         let trainLimit = try r.int("trainLimit", default: 0, minimum: 0)
@@ -66,10 +69,13 @@ public struct RedundancyTrial: TrialKind {
         options.clusters = try r.int("clusters", default: 4, minimum: 1)
         try r.finish()
         let configuration = TrainingConfiguration(
-            optimizer: .sgd(learningRate: Float(lr), momentum: Float(momentum), dampening: 0, weightDecay: 0, nesterov: false),
-            loss: .crossEntropy, batchSize: batchSize, seed: 0, data: source.description, validationFraction: 0, augmentation: false)
-        return Settings(source: source, model: model, width: width, trainLimit: trainLimit, testLimit: testLimit, epochs: epochs,
-                        configuration: configuration, samples: samples, options: options)
+            optimizer: .sgd(
+                learningRate: Float(lr), momentum: Float(momentum), dampening: 0, weightDecay: 0, nesterov: false),
+            loss: .crossEntropy, batchSize: batchSize, seed: 0, data: source.description, validationFraction: 0,
+            augmentation: false)
+        return Settings(
+            source: source, model: model, width: width, trainLimit: trainLimit, testLimit: testLimit, epochs: epochs,
+            configuration: configuration, samples: samples, options: options)
     }
 
     public func validate(config: JSONValue) throws {
@@ -90,13 +96,20 @@ public struct RedundancyTrial: TrialKind {
         let run = try TrainingRun(network: network, configuration: s.configuration, rng: rng)
         for _ in 0..<s.epochs { try run.runEpoch(train: trainData) }
         let evaluator = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1))
-        let trainScore = evaluator.evaluate(trainData, batchSize: 128), testScore = evaluator.evaluate(testData, batchSize: 128)
-        guard let initial = run.initialWeights?.byName else { throw ConfigError(keyPath: "model", reason: "no initial weights") }
-        let report = try NetworkAnalysis.analyze(network: network, initial: initial, sample: PrefixDataset(testData, count: Swift.min(s.samples, testData.count)),
-                                                 test: testData, loss: SoftmaxCrossEntropy(), options: s.options)
-        var metrics: [String: Double] = ["trainAccuracy": Double(trainScore.accuracy ?? 0), "testAccuracy": Double(testScore.accuracy ?? 0),
-                                         "trainLoss": Double(trainScore.loss), "testLoss": Double(testScore.loss),
-                                         "width": Double(s.width), "parameters": Double(network.parameterCount)]
+        let trainScore = evaluator.evaluate(trainData, batchSize: 128)
+        let testScore = evaluator.evaluate(testData, batchSize: 128)
+        guard let initial = run.initialWeights?.byName else {
+            throw ConfigError(keyPath: "model", reason: "no initial weights")
+        }
+        let report = try NetworkAnalysis.analyze(
+            network: network, initial: initial,
+            sample: PrefixDataset(testData, count: Swift.min(s.samples, testData.count)),
+            test: testData, loss: SoftmaxCrossEntropy(), options: s.options)
+        var metrics: [String: Double] = [
+            "trainAccuracy": Double(trainScore.accuracy ?? 0), "testAccuracy": Double(testScore.accuracy ?? 0),
+            "trainLoss": Double(trainScore.loss), "testLoss": Double(testScore.loss),
+            "width": Double(s.width), "parameters": Double(network.parameterCount),
+        ]
         try addLayerMetrics(report, initial: initial, to: &metrics)
         if let point = report.projection?.points.first {
             metrics["projectionAccuracy"] = point.testAccuracy
@@ -107,7 +120,9 @@ public struct RedundancyTrial: TrialKind {
     }
 
     /// Per-layer and per-group metrics of `report`, numbered from 1.
-    func addLayerMetrics(_ report: NetworkAnalysisReport, initial: [String: Tensor], to metrics: inout [String: Double]) throws {
+    func addLayerMetrics(
+        _ report: NetworkAnalysisReport, initial: [String: Tensor], to metrics: inout [String: Double]
+    ) throws {
         for (i, layer) in report.layers.enumerated() {
             let k = i + 1
             if let d = layer.distance {
@@ -115,14 +130,18 @@ public struct RedundancyTrial: TrialKind {
                 metrics["relativeDistance\(k)"] = d.relative
             }
             metrics["alpha\(k)"] = layer.spectrum?.powerLaw.alpha
-            if let w0 = initial[layer.name] { metrics["alphaInit\(k)"] = try LayerSpectrum(name: layer.name, weight: w0).powerLaw.alpha }
+            if let w0 = initial[layer.name] {
+                metrics["alphaInit\(k)"] = try LayerSpectrum(name: layer.name, weight: w0).powerLaw.alpha
+            }
             if let c = layer.clustering {
                 metrics["angle\(k)"] = c.trained.median
                 metrics["angleInit\(k)"] = c.initial?.median
                 metrics["angleP\(k)"] = c.test?.pValue
             }
         }
-        var repeated = 0, removable = 0, units = 0
+        var repeated = 0
+        var removable = 0
+        var units = 0
         for (i, group) in (report.units ?? []).enumerated() {
             metrics["repeated\(i + 1)"] = Double(group.repeatedCount)
             metrics["removable\(i + 1)"] = Double(group.removable.count)

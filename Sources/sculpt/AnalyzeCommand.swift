@@ -9,25 +9,30 @@ import SculptNN
 /// `sculpt analyze`: the redundancy analyses of SculptAnalysis on a saved network.
 struct Analyze: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Analyse a saved network's redundancy: spectra, distance from initialization, weight clustering, repeated units.",
+        abstract: "Analyse a saved network's redundancy: spectra, distance from initialization, "
+            + "weight clustering, repeated units.",
         discussion: """
-        Per Dense/Conv2D weight: the ESD of X = W Wᵀ/N (conv: the kH·kW [O, I] slices pooled, as WeightWatcher), its
-        power-law alpha (MLE, xmin by minimum KS distance; null below 50 eigenvalues), KS distance, tail size, spectral
-        norm, stable rank, Marchenko-Pastur edge and spikes; k-means (--clusters) angles of the units' normalized
-        incoming vectors. With initial weights (the run's init.safetensors, or --init RUN0): ‖W − W₀‖_F, top-k energy of
-        the update, trained-vs-initial angle KS test, and with --data the projection test (updates on their top-k left
-        singular vectors, k = 1, 2, 4, ..., full). With --data: repeated units (|Pearson r| >= --correlation of unit
-        outputs) and removable units (ablation loss ratio <= 1 + --tolerance) on --samples test samples. A lottery
-        folder (lottery.safetensors, or --mask DIR): survivors per unit, chi-square against uniform, Gini, lift.
-        --out DIR writes analysis.json and SVG figures; --json prints one object.
-        """
+            Per Dense/Conv2D weight: the ESD of X = W Wᵀ/N (conv: the kH·kW [O, I] slices pooled, as \
+            WeightWatcher), its power-law alpha (MLE, xmin by minimum KS distance; null below 50 eigenvalues), KS \
+            distance, tail size, spectral norm, stable rank, Marchenko-Pastur edge and spikes; k-means (--clusters) \
+            angles of the units' normalized incoming vectors. With initial weights (the run's init.safetensors, or \
+            --init RUN0): ‖W − W₀‖_F, top-k energy of the update, trained-vs-initial angle KS test, and with --data the \
+            projection test (updates on their top-k left singular vectors, k = 1, 2, 4, ..., full). With --data: \
+            repeated units (|Pearson r| >= --correlation of unit outputs) and removable units (ablation loss ratio \
+            <= 1 + --tolerance) on --samples test samples. A lottery folder (lottery.safetensors, or --mask DIR): \
+            survivors per unit, chi-square against uniform, Gini, lift. \
+            --out DIR writes analysis.json and SVG figures; --json prints one object.
+            """
     )
 
     @Argument(help: ArgumentHelp("A checkpoint folder.", valueName: "run"))
     var runDirectory: String
     @Option(help: "A checkpoint of the same network at initialization (default: the run's init.safetensors).")
     var `init`: String?
-    @Option(help: "A dataset (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...) for the projection test and unit correlations.")
+    @Option(
+        help: ArgumentHelp("A dataset (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, ...) for the projection test "
+            + "and unit correlations.")
+    )
     var data: String?
     @Option(help: "A lottery folder whose lottery.safetensors masks to analyse (default: RUN's own, if any).")
     var mask: String?
@@ -56,18 +61,24 @@ struct Analyze: ParsableCommand {
         guard samples > 0 else { throw UsageError("--samples \(samples): must be positive") }
         if let testLimit, testLimit <= 0 { throw UsageError("--test-limit \(testLimit): must be positive") }
         guard clusters > 0 else { throw UsageError("--clusters \(clusters): must be positive") }
-        guard correlation > 0, correlation <= 1 else { throw UsageError("--correlation \(correlation): must lie in (0, 1]") }
+        guard correlation > 0, correlation <= 1 else {
+            throw UsageError("--correlation \(correlation): must lie in (0, 1]")
+        }
         guard tolerance >= 0 else { throw UsageError("--tolerance \(tolerance): must be >= 0") }
         if let out, FilePaths.exists(out) { throw UsageError("--out \(out) already exists; choose a new folder") }
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(from: runDirectory) } catch { throw UsageError("\(runDirectory): \(error)") }
+        do { checkpoint = try Checkpoint.load(from: runDirectory) } catch {
+            throw UsageError("\(runDirectory): \(error)")
+        }
         let network = checkpoint.network
         let (initial, initialNote) = try initialWeights(checkpoint)
         if distance, initial == nil { throw UsageError("\(runDirectory): \(initialNote); pass --init RUN0") }
         let masks = try lotteryMasks()
-        var sample: Dataset? = nil, test: Dataset? = nil
+        var sample: Dataset? = nil
+        var test: Dataset? = nil
         if let data {
-            let loaded = try adapt(try loadData(data).test, to: network, dataName: data, modelName: "the network in \(runDirectory)")
+            let loaded = try adapt(
+                try loadData(data).test, to: network, dataName: data, modelName: "the network in \(runDirectory)")
             sample = PrefixDataset(loaded, count: Swift.min(samples, loaded.count))
             test = PrefixDataset(loaded, count: Swift.min(testLimit ?? loaded.count, loaded.count))
         }
@@ -79,13 +90,16 @@ struct Analyze: ParsableCommand {
         let loss = checkpoint.training?.configuration.loss.makeLoss() ?? SoftmaxCrossEntropy()
         let report: NetworkAnalysisReport
         do {
-            report = try NetworkAnalysis.analyze(network: network, initial: initial?.byName, mask: masks, sample: sample,
-                                                 test: test, loss: loss, options: options)
+            report = try NetworkAnalysis.analyze(
+                network: network, initial: initial?.byName, mask: masks, sample: sample,
+                test: test, loss: loss, options: options)
         } catch let error as AnalysisError {
             throw UsageError((self.`init`.map { "--init \($0): " } ?? "\(runDirectory): ") + error.description)
         }
-        let output = AnalyzeOutput(run: runDirectory, initialWeights: initial == nil ? nil : (self.`init` ?? runDirectory + "/" + InitialWeights.file),
-                                   initialWeightsNote: initial == nil ? initialNote : nil, report: report)
+        let output = AnalyzeOutput(
+            run: runDirectory,
+            initialWeights: initial == nil ? nil : (self.`init` ?? runDirectory + "/" + InitialWeights.file),
+            initialWeightsNote: initial == nil ? initialNote : nil, report: report)
         if let out { try writeFigures(output, to: out) }
         if json { return try Output.printJSON(output) }
         AnalyzeTables.print(output)
@@ -111,7 +125,9 @@ struct Analyze: ParsableCommand {
         let folder = mask ?? runDirectory
         let path = folder + "/lottery.safetensors"
         guard FilePaths.exists(path) else {
-            if mask != nil { throw UsageError("--mask \(folder): no lottery.safetensors (sculpt lottery --out writes it)") }
+            if mask != nil {
+                throw UsageError("--mask \(folder): no lottery.safetensors (sculpt lottery --out writes it)")
+            }
             return nil
         }
         let file: Safetensors
@@ -129,7 +145,8 @@ struct Analyze: ParsableCommand {
             try manager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(
+                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try encoder.encode(output).write(to: URL(fileURLWithPath: temporary + "/analysis.json"))
             for (name, svg) in AnalysisFigures.all(output.report) {
                 try Data(svg.utf8).write(to: URL(fileURLWithPath: temporary + "/" + name))

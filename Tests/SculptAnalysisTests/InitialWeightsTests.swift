@@ -1,17 +1,20 @@
-import Testing
 import SculptCore
 import SculptData
-import SculptNN
 import SculptIO
+import SculptNN
 import SculptSurgery
 import TestSupport
+import Testing
+
 @testable import SculptAnalysis
 
 @Suite struct InitialWeightsTests {
     func run(seed: UInt64 = 1) throws -> (TrainingRun, TensorDataset) {
         let (network, data) = try smallNetworkAndData(seed: seed)
-        let configuration = TrainingConfiguration(optimizer: .sgd(learningRate: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0,
-                                                                  nesterov: false), batchSize: 16)
+        let configuration = TrainingConfiguration(
+            optimizer: .sgd(
+                learningRate: 0.5, momentum: 0.9, dampening: 0, weightDecay: 0,
+                nesterov: false), batchSize: 16)
         return (try TrainingRun(network: network, configuration: configuration, rng: RandomSource(seed: 3)), data)
     }
 
@@ -26,7 +29,7 @@ import TestSupport
         let loaded = try Checkpoint.load(from: dir.path)
         let initial = try #require(loaded.initialWeights)
         #expect(initial.tensors.map(\.tensor) == before)
-        #expect(loaded.network.namedParameters[0].parameter.value != before[0])   // it trained
+        #expect(loaded.network.namedParameters[0].parameter.value != before[0])  // it trained
         // Resumed and saved again: still the same initial weights.
         let resumed = try TrainingRun(resuming: loaded)
         try resumed.runEpoch(train: data)
@@ -40,10 +43,12 @@ import TestSupport
         let initial = try #require(run.initialWeights)
         var history: [HistoryRecord] = []
         var carried: InitialWeights? = initial
-        try SurgeryPlan.remove(layer: LayerPath(0), units: [1, 4]).apply(to: run.network, history: &history, initialWeights: &carried)
+        try SurgeryPlan.remove(layer: LayerPath(0), units: [1, 4]).apply(
+            to: run.network, history: &history, initialWeights: &carried)
         let aligned = try #require(carried)
         #expect(aligned.droppedReason == nil && aligned.mismatch(with: run.network) == nil)
-        let w0 = initial["layers.0.weight"]!, kept = [0, 2, 3, 5]
+        let w0 = initial["layers.0.weight"]!
+        let kept = [0, 2, 3, 5]
         for (row, unit) in kept.enumerated() {
             for j in 0..<4 { #expect(aligned["layers.0.weight"]!.data[row * 4 + j] == w0.data[unit * 4 + j]) }
             #expect(aligned["layers.2.weight"]!.data[0 * 4 + row] == initial["layers.2.weight"]!.data[0 * 6 + unit])
@@ -75,7 +80,9 @@ import TestSupport
         let dir = TemporaryDirectory("init-corrupt")
         defer { dir.remove() }
         try run.checkpoint().save(to: dir.path)
-        let wrong = run.network.namedParameters.map { ($0.name, $0.name == "layers.2.bias" ? Tensor(zeros: [4]) : $0.parameter.value) }
+        let wrong = run.network.namedParameters.map {
+            ($0.name, $0.name == "layers.2.bias" ? Tensor(zeros: [4]) : $0.parameter.value)
+        }
         try Safetensors(tensors: wrong).write(to: dir.file(InitialWeights.file))
         #expect(throws: CheckpointError.self) { try Checkpoint.load(from: dir.path) }
     }

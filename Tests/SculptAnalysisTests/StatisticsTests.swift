@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import SculptCore
+import Testing
+
 @testable import SculptAnalysis
 
 @Suite struct StatisticsTests {
@@ -19,7 +20,7 @@ import SculptCore
     @Test func chiSquareAgainstTheUniformExpectation() throws {
         let t = try #require(ChiSquareTest.uniform([10, 20, 30]))
         #expect(t.statistic == 10 && t.degreesOfFreedom == 2)
-        #expect(abs(t.pValue - exp(-5)) < 1e-12)            // chi-square with 2 df: p = e^(-x/2)
+        #expect(abs(t.pValue - exp(-5)) < 1e-12)  // chi-square with 2 df: p = e^(-x/2)
         let one = try #require(ChiSquareTest.uniform([3, 1]))  // x = 1, 1 df: p = erfc(1/√2)
         #expect(abs(one.pValue - erfc(1 / 2.0.squareRoot())) < 1e-10)
         let big = try #require(ChiSquareTest.uniform([60, 40, 50, 50, 50]))  // x = 4, 4 df: p = (1 + x/2) e^(-x/2)
@@ -52,17 +53,23 @@ import SculptCore
         var rng = RandomSource(seed: 9)
         var order = Array(0..<p.count)
         for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
-        let a = KMeans(points: p, k: 4, seed: 3), b = KMeans(points: order.map { p[$0] }, k: 4, seed: 3)
+        let a = KMeans(points: p, k: 4, seed: 3)
+        let b = KMeans(points: order.map { p[$0] }, k: 4, seed: 3)
         #expect(a.centres == b.centres)
         for (position, index) in order.enumerated() { #expect(b.assignments[position] == a.assignments[index]) }
-        #expect(KMeans(points: p, k: 4, seed: 3) == a)   // seeded: the same result again
+        #expect(KMeans(points: p, k: 4, seed: 3) == a)  // seeded: the same result again
     }
 
     @Test func clusteringAnglesAreInvariantToUnitOrderAndSeeClusters() throws {
         var rng = RandomSource(seed: 12)
         // 16 units in 2 tight directions (trained) against 16 random ones (initial).
-        let trained = Tensor(zeros: [16, 6]), initial = Tensor.normal([16, 6], using: &rng)
-        for u in 0..<16 { for j in 0..<6 { trained.data[u * 6 + j] = (u % 2 == 0 ? (j == 0 ? 1 : 0) : (j == 1 ? 1 : 0)) + rng.uniform(-0.02, 0.02) } }
+        let trained = Tensor(zeros: [16, 6])
+        let initial = Tensor.normal([16, 6], using: &rng)
+        for u in 0..<16 {
+            for j in 0..<6 {
+                trained.data[u * 6 + j] = (u % 2 == 0 ? (j == 0 ? 1 : 0) : (j == 1 ? 1 : 0)) + rng.uniform(-0.02, 0.02)
+            }
+        }
         let c = try WeightClustering(name: "w", weight: trained, initial: initial, k: 2)
         #expect(c.trained.median < 3)
         #expect(c.initial!.median > 20)

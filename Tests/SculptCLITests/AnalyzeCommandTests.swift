@@ -3,10 +3,14 @@ import Testing
 
 /// `sculpt analyze` through the real executable, on networks `sculpt paint` saved (no init.safetensors).
 @Test func analyzeReportsJSONFiguresAndBadInitialWeights() throws {
-    let model = PaintCommandTests.temporaryFolder(), other = model + "-other", figures = model + "-figures"
+    let model = PaintCommandTests.temporaryFolder()
+    let other = model + "-other"
+    let figures = model + "-figures"
     defer { for f in [model, other, figures] { try? FileManager.default.removeItem(atPath: f) } }
     for (folder, hidden) in [(model, "6"), (other, "5")] {
-        let painted = try PaintCommandTests.sculpt(["paint", "--json", "--out", folder, "--size", "8", "--hidden", hidden, "--epochs", "3"])
+        let painted = try PaintCommandTests.sculpt([
+            "paint", "--json", "--out", folder, "--size", "8", "--hidden", hidden, "--epochs", "3",
+        ])
         #expect(painted.status == 0, "\(painted.stderr)")
     }
     let r = try PaintCommandTests.sculpt(["analyze", model, "--json"])
@@ -24,12 +28,18 @@ import Testing
     #expect(distance.status == 2 && distance.stderr.hasSuffix("; pass --init RUN0\n") && distance.stdout.isEmpty)
     let mismatch = try PaintCommandTests.sculpt(["analyze", model, "--init", other])
     #expect(mismatch.status == 2)
-    #expect(mismatch.stderr == "sculpt: error: --init \(other): initial weights: layers.0.weight has shape [5, 2], the trained network's has [6, 2]\n")
+    #expect(
+        mismatch.stderr
+            == "sculpt: error: --init \(other): initial weights: layers.0.weight has shape [5, 2], "
+            + "the trained network's has [6, 2]\n"
+    )
 
     let written = try PaintCommandTests.sculpt(["analyze", model, "--init", model, "--out", figures])
     #expect(written.status == 0, "\(written.stderr)")
     let files = try FileManager.default.contentsOfDirectory(atPath: figures).sorted()
-    #expect(files.contains("analysis.json") && files.contains("esd-layers-0-weight.svg") && files.contains("angles-layers-0-weight.svg"))
+    #expect(
+        files.contains("analysis.json") && files.contains("esd-layers-0-weight.svg")
+            && files.contains("angles-layers-0-weight.svg"))
     let again = try PaintCommandTests.sculpt(["analyze", model, "--out", figures])
     #expect(again.status == 2 && again.stderr.contains("--out \(figures) already exists"))
 }
