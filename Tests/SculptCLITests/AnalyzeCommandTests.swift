@@ -43,3 +43,23 @@ import Testing
     let again = try PaintCommandTests.sculpt(["analyze", model, "--out", figures])
     #expect(again.status == 2 && again.stderr.contains("--out \(figures) already exists"))
 }
+
+/// A lottery folder holds the ticket's initial weights (its rewind point) and its masks: `sculpt analyze`
+/// reports distances and the survivors per unit.
+@Test func analyzeReadsALotteryTicket() throws {
+    let folder = PaintCommandTests.temporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    let lottery = try PaintCommandTests.sculpt([
+        "lottery", "--model", "mlp:60,20", "--data", "fashion-mnist", "--rounds", "1", "--epochs", "1",
+        "--training-samples", "300", "--test-samples", "100", "--out", folder,
+    ])
+    #expect(lottery.status == 0, "\(lottery.stderr)")
+    #expect(FileManager.default.fileExists(atPath: folder + "/init.safetensors"))
+    let r = try PaintCommandTests.sculpt(["analyze", folder, "--distance", "--json"])
+    #expect(r.status == 0, "\(r.stderr)")
+    let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let layers = try #require((json["report"] as? [String: Any])?["layers"] as? [[String: Any]])
+    let ticket = try #require(layers[0]["ticket"] as? [String: Any])
+    #expect(ticket["units"] as? Int == 60 && (ticket["survivors"] as? Int ?? 0) > 0)
+    #expect(layers[0]["distance"] is [String: Any])
+}
