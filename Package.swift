@@ -57,7 +57,7 @@ let targets: [Target] = [
     .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "SculptIO", "TestSupport"]),
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN", "TestSupport"]),
-    .testTarget(name: "SculptAnalysisTests", dependencies: ["SculptAnalysis", "SculptExperiments", "SculptSurgery", "SculptIO", "SculptNN", "SculptData",
+    .testTarget(name: "SculptAnalysisTests", dependencies: ["SculptAnalysis", "SculptExperiments", "SculptRecipes", "SculptSurgery", "SculptIO", "SculptNN", "SculptData",
                                                            "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.

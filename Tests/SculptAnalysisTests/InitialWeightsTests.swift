@@ -1,6 +1,7 @@
 import SculptCore
 import SculptData
 import SculptIO
+import SculptRecipes
 import SculptNN
 import SculptSurgery
 import TestSupport
@@ -85,5 +86,24 @@ import Testing
         }
         try Safetensors(tensors: wrong).write(to: dir.file(InitialWeights.file))
         #expect(throws: CheckpointError.self) { try Checkpoint.load(from: dir.path) }
+    }
+
+    @Test func scheduledSurgeryKeepsTheInitialWeightsAligned() throws {
+        let (run, data) = try run()
+        let before = try #require(run.initialWeights)
+        let schedule = TrainingSchedule([
+            ScheduleEntry(epoch: 1, operation: ScheduleOperation(operation: .minweight, layer: "layers.0", fraction: 0.5))
+        ])
+        let scheduled = try ScheduledTraining(run: run, schedule: schedule, epochs: 2, probe: data)
+        try scheduled.train(data)
+        let after = try #require(run.initialWeights)
+        #expect(after.droppedReason == nil && after.mismatch(with: run.network) == nil)
+        #expect(run.network.namedParameters[0].parameter.value.shape == [3, 4])
+        // Each surviving row is one of the original initial rows.
+        let w0 = before["layers.0.weight"]!, kept = after["layers.0.weight"]!
+        for row in 0..<3 {
+            let values = (0..<4).map { kept.data[row * 4 + $0] }
+            #expect((0..<6).contains { u in (0..<4).map { w0.data[u * 4 + $0] } == values })
+        }
     }
 }
