@@ -7,6 +7,15 @@ enum AnalyzeTables {
         let r = o.report
         let source = o.initialWeights ?? o.initialWeightsNote ?? "none"
         Swift.print("\(o.run): \(r.layers.count) weight layers; initial weights: \(source)")
+        spectra(r)
+        distances(r)
+        if let p = r.projection { projection(p) }
+        if let groups = r.units { units(groups, options: r.options) }
+        tickets(r)
+        for problem in r.problems { Swift.print("note: \(problem)") }
+    }
+
+    static func spectra(_ r: NetworkAnalysisReport) {
         Swift.print(
             "\nSpectra (ESD of W Wᵀ/N; conv: kH·kW slices pooled) and weight clustering (k = \(r.options.clusters))")
         Swift.print(
@@ -33,6 +42,9 @@ enum AnalyzeTables {
                 Swift.print("  \(l.name): alpha null: \(why)")
             }
         }
+    }
+
+    static func distances(_ r: NetworkAnalysisReport) {
         if r.layers.contains(where: { $0.distance != nil }) {
             Swift.print("\nDistance from initialization (update W − W₀; conv as [O, I·kH·kW])")
             Swift.print(pad(["layer", "‖W−W₀‖_F", "relative", "σ₁(W−W₀)", "top-1 energy", "top-16 energy"]))
@@ -48,7 +60,10 @@ enum AnalyzeTables {
                 }
             }
         }
-        if let p = r.projection {
+    }
+
+    static func projection(_ p: ProjectionTest) {
+        do {
             Swift.print(
                 "\nProjection test: trained loss \(g(p.trainedLoss)), "
                     + "accuracy \(p.trainedAccuracy.map { g($0) } ?? "-"); "
@@ -62,16 +77,19 @@ enum AnalyzeTables {
                     ]))
             }
         }
-        if let units = r.units {
+    }
+
+    static func units(_ groups: [ActivationRedundancy], options: AnalysisOptions) {
+        do {
             Swift.print(
-                "\nUnits on data (activation groups: |r| >= \(g(r.options.correlationThreshold)); "
-                    + "removable: ablation loss ratio <= 1 + \(g(r.options.lossTolerance)); "
+                "\nUnits on data (activation groups: |r| >= \(g(options.correlationThreshold)); "
+                    + "removable: ablation loss ratio <= 1 + \(g(options.lossTolerance)); "
                     + "weight-cosine groups from SculptSurgery)"
             )
             Swift.print(
                 pad(["layer", "units", "repeated", "act. groups", "dead", "removable", "mean max |r|", "cosine groups"])
             )
-            for u in units {
+            for u in groups {
                 Swift.print(
                     pad([
                         u.layer, "\(u.units)", "\(u.repeatedCount)", "\(u.activationGroups.count)",
@@ -81,6 +99,9 @@ enum AnalyzeTables {
                     ]))
             }
         }
+    }
+
+    static func tickets(_ r: NetworkAnalysisReport) {
         if r.layers.contains(where: { $0.ticket != nil }) {
             Swift.print("\nLottery ticket survivors over units (null: uniformly random survivors)")
             Swift.print(pad(["layer", "survivors", "units", "chi² p", "Gini", "empty", "expected", "lift"]))
@@ -96,7 +117,6 @@ enum AnalyzeTables {
                 }
             }
         }
-        for problem in r.problems { Swift.print("note: \(problem)") }
     }
 
     static func g(_ v: Double) -> String { String(format: "%.4g", v) }
