@@ -6,7 +6,7 @@ import PackageDescription
 let products: [Product] = [
     .library(name: "Sculpt", targets: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
-        "SculptRecipes", "SculptVisual", "SculptExperiments",
+        "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptAnalysis",
     ]),
     .executable(name: "sculpt", targets: ["sculpt"]),
 ]
@@ -31,15 +31,19 @@ let targets: [Target] = [
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"], exclude: ["README.md"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
-    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"],
+    .target(name: "SculptAnalysis", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"],
+            exclude: ["README.md"]),
+    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
+                                                  "SculptAnalysis"],
             exclude: ["README.md"]),
     .target(name: "SculptExperiments", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes", "SculptVisual",
+        "SculptAnalysis",
         .product(name: "GRDB", package: "GRDB.swift"),
     ], exclude: ["README.md"]),
     .executableTarget(name: "sculpt", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO",
-        "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks",
+        "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks", "SculptAnalysis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
     ], exclude: ["README.md"]),
 
@@ -55,6 +59,8 @@ let targets: [Target] = [
     .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "SculptIO", "TestSupport"]),
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN", "TestSupport"]),
+    .testTarget(name: "SculptAnalysisTests", dependencies: ["SculptAnalysis", "SculptExperiments", "SculptRecipes", "SculptSurgery", "SculptIO", "SculptNN", "SculptData",
+                                                           "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
     .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],

@@ -77,6 +77,8 @@ public enum Benchmarks {
                           run: SVDBenchmark.run),
         BenchmarkWorkload(name: "gemm", summary: "W5: sgemm 2048^3 into a preallocated output, GFLOP/s",
                           run: GemmBenchmark.run),
+        BenchmarkWorkload(name: "analysis", summary: "W6: spectra (ESD, alpha, MP edge) of every VGG16 x1 layer, CIFAR shape, s",
+                          run: AnalysisBenchmark.run),
     ]
 
     /// The workload called `name`, or nil.

@@ -21,6 +21,7 @@ public struct TrialKindCatalog: Sendable {
         LotteryTicketTrial(),
         PartialRestartTrial(),
         InterruptibleTrial(),
+        RedundancyTrial(),
     ])
 
     /// Names of all kinds, sorted.

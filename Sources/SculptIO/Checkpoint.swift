@@ -13,7 +13,9 @@ import SculptNN
 ///   `safetensors.torch.load_file` gives the state_dict of the equivalent `nn.Sequential`;
 /// - `history.json`: the surgery history (`[HistoryRecord]`);
 /// - with a training state, `training.json` (configuration, epoch, RNG, per-parameter step
-///   counts) and `optimizer.safetensors` (`state/NAME/KEY` optimizer moments, `mask/NAME` masks).
+///   counts) and `optimizer.safetensors` (`state/NAME/KEY` optimizer moments, `mask/NAME` masks);
+/// - `init.safetensors`: the parameters before the first training step (`InitialWeights`), or
+///   `init.json` saying why surgery dropped them.
 ///
 /// Saving is atomic (see `AtomicDirectory`); loading validates everything and throws
 /// `CheckpointError` / `SafetensorsError` naming the file, tensor and values.
@@ -37,13 +39,16 @@ public struct Checkpoint {
     /// Names are plain file names other than the checkpoint's own; `load` ignores them, read them
     /// with `attachment(named:in:)`.
     public var attachments: [(name: String, bytes: [UInt8])]
+    /// The weights training started from (nil: not recorded).
+    public var initialWeights: InitialWeights?
 
     public init(network: Network, history: [HistoryRecord] = [], training: TrainingState? = nil,
-                attachments: [(name: String, bytes: [UInt8])] = []) {
+                attachments: [(name: String, bytes: [UInt8])] = [], initialWeights: InitialWeights? = nil) {
         self.network = network
         self.history = history
         self.training = training
         self.attachments = attachments
+        self.initialWeights = initialWeights
     }
 
     /// The bytes of the attachment `name` in the checkpoint folder `directory`; nil when the
@@ -95,7 +100,9 @@ public struct Checkpoint {
             files.append((Self.trainingFile, try Self.encodeJSON(TrainingFile(state: training, parameterSteps: steps), pretty: true)))
             files.append((Self.optimizerFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded()))
         }
-        let reserved = Set(files.map(\.name) + [Self.trainingFile, Self.optimizerFile])
+        if let initialWeights { files += try initialWeights.checked(against: network).files() }
+        let reserved = Set(files.map(\.name) + [Self.trainingFile, Self.optimizerFile, InitialWeights.file,
+                                                 InitialWeights.droppedFile])
         for attachment in attachments {
             guard !attachment.name.isEmpty, !attachment.name.contains("/"), !attachment.name.hasPrefix("."),
                   !reserved.contains(attachment.name), !files.contains(where: { $0.name == attachment.name }) else {
@@ -138,7 +145,8 @@ public struct Checkpoint {
             try restore(file, optimizer: try Safetensors.read(optimizerPath), into: network, trainingPath: trainingPath, optimizerPath: optimizerPath)
             training = file.state
         }
-        return Checkpoint(network: network, history: history, training: training)
+        let initial = try InitialWeights.load(from: dir, network: network)
+        return Checkpoint(network: network, history: history, training: training, initialWeights: initial)
     }
 
     /// Builds the network layer by layer, stopping as soon as it needs more than `budget` values.

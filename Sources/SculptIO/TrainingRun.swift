@@ -20,6 +20,9 @@ public final class TrainingRun {
     public private(set) var reports: [EpochReport]
     /// Surgery history carried into checkpoints.
     public var history: [HistoryRecord]
+    /// The parameters before the first step, carried into checkpoints as `init.safetensors`
+    /// (surgery during the run keeps them aligned or drops them; see `InitialWeights`).
+    public var initialWeights: InitialWeights?
 
     /// A fresh run of `network`, whose parameters were initialized from `rng`.
     public init(network: Network, configuration: TrainingConfiguration, rng: RandomSource, history: [HistoryRecord] = []) throws {
@@ -30,6 +33,7 @@ public final class TrainingRun {
         self.completedEpochs = 0
         self.reports = []
         self.history = history
+        self.initialWeights = InitialWeights(of: network)
         self.trainer = Trainer(network: network, loss: configuration.loss.makeLoss(),
                                optimizer: try configuration.optimizer.makeOptimizer(),
                                batchSize: configuration.batchSize, maxEpochs: 1)
@@ -43,6 +47,7 @@ public final class TrainingRun {
         try self.init(network: checkpoint.network, configuration: state.configuration, rng: state.rng, history: checkpoint.history)
         completedEpochs = state.completedEpochs
         reports = state.epochs
+        initialWeights = checkpoint.initialWeights
     }
 
     /// Trains one epoch (with `augmentation`, if any) and returns its report, numbered over the run.
@@ -61,6 +66,7 @@ public final class TrainingRun {
     /// The run as a checkpoint (shares the network; save it before training on).
     public func checkpoint() -> Checkpoint {
         Checkpoint(network: network, history: history,
-                   training: TrainingState(configuration: configuration, completedEpochs: completedEpochs, rng: rng, epochs: reports))
+                   training: TrainingState(configuration: configuration, completedEpochs: completedEpochs, rng: rng, epochs: reports),
+                   initialWeights: initialWeights?.checked(against: network))
     }
 }

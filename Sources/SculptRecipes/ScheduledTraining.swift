@@ -299,9 +299,12 @@ public final class ScheduledTraining {
         let widthBefore = width()
         let before = known ?? evaluateProbe()
         let parametersBefore = network.parameterCount
+        // Aligned before the clock starts: a shrink's alignment repeats its unit selection.
+        let initialWeights = try run.initialWeights?.aligned(with: plan, appliedTo: network)
         let start = Clock.now()
         try plan.apply(to: network, history: &run.history, epoch: epoch)
         let seconds = Clock.now() - start
+        run.initialWeights = initialWeights
         let after = evaluateProbe()
         let event = ScheduleEvent(epoch: epoch, source: source, entry: entry, text: text ?? operation.description, plan: plan,
                                   rejected: nil, widthBefore: widthBefore, widthAfter: width(),

@@ -250,9 +250,13 @@ struct LotteryState: Codable {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         let stateBytes = [UInt8](try encoder.encode(state))
         let details = try JSONDecoder().decode(JSONValue.self, from: Data(stateBytes))
+        // The ticket trains from the rewind point: its parameters are the ticket's initial weights.
+        let names = network.namedParameters.map(\.name)
+        let initial = InitialWeights(tensors: Array(zip(names, progress.rewindPoint.prefix(names.count))))
         try Checkpoint(network: network, history: [HistoryRecord(operation: "lottery", details: details)],
                        attachments: [(Self.stateFile, stateBytes),
-                                     (Self.tensorsFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded())])
+                                     (Self.tensorsFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded())],
+                       initialWeights: initial)
             .save(to: directory)
     }
 

@@ -86,7 +86,10 @@ struct Surgery: ParsableCommand {
         let before = Dictionary(network.namedParameters.map { ($0.name, $0.parameter.value.copy()) }, uniquingKeysWith: { a, _ in a })
         let parametersBefore = network.parameterCount
         var history = checkpoint.history
-        do { try plan.apply(to: network, history: &history) } catch { throw UsageError("\(opAndLayer): \(error)") }
+        var initialWeights = checkpoint.initialWeights
+        do { try plan.apply(to: network, history: &history, initialWeights: &initialWeights) } catch {
+            throw UsageError("\(opAndLayer): \(error)")
+        }
         let difference = probeBatch.maxAbsDifference(network)
         var changed: [String] = []
         for (name, p) in network.namedParameters where before[name] != p.value {
@@ -96,6 +99,7 @@ struct Surgery: ParsableCommand {
         changed += before.keys.filter { !after.contains($0) }.sorted().map { "\($0) (removed)" }
         var saved = checkpoint
         saved.history = history
+        saved.initialWeights = initialWeights
         do { try saved.save(to: out) } catch { throw UsageError("--out \(out): \(error)") }
         let result = SurgeryResult(operation: plan.operation, plan: plan, changed: changed, parametersBefore: parametersBefore,
                                    parametersAfter: network.parameterCount, probeSamples: probe.value,

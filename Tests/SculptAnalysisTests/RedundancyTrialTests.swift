@@ -1,0 +1,28 @@
+import Foundation
+import SculptCore
+import SculptExperiments
+import Testing
+
+@Suite struct RedundancyTrialTests {
+    @Test func shippedSpecsParseWithTheStandardCatalog() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        for (name, variants) in [
+            ("redundancy-width", 7), ("redundancy-width-quick", 3), ("redundancy-cnn", 5), ("redundancy-cnn-quick", 2),
+        ] {
+            let spec = try ExperimentSpec.load(
+                path: root.appendingPathComponent("experiments/\(name).json").path,
+                catalog: .standard)
+            #expect(spec.kind == "redundancy" && spec.variants.count == variants, "\(name)")
+            #expect(spec.tables.count == 4)
+        }
+    }
+
+    @Test func badConfigsNameTheKey() {
+        let kind = RedundancyTrial()
+        #expect(throws: ConfigError.self) { try kind.validate(config: .object(["model": .string("mlp")])) }  // no width
+        #expect(throws: ConfigError.self) {
+            try kind.validate(config: .object(["model": .string("resnet20"), "width": .number(8)]))
+        }
+    }
+}
