@@ -94,7 +94,7 @@ public enum NetworkAnalysis {
         var units: [ActivationRedundancy]? = nil
         if let sample {
             if broken.isEmpty {
-                let baseline = UnitContributions.loss(of: network, on: sample, loss: loss)
+                let baseline = network.evaluate(on: sample, loss: loss, batchSize: 4096).loss
                 units = try UnitGroup.all(in: network).map {
                     try ActivationRedundancy.measure(
                         network: network, group: $0, data: sample, loss: loss,
