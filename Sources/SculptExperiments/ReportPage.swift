@@ -93,7 +93,8 @@ public struct ReportPage {
         let showsFailed = table.rows.contains { $0.failed > 0 }
         let paperColumns = Set(paper?.values.values.flatMap(\.keys) ?? [])
         func paperValue(_ row: String, _ column: String) -> String { paper?.values[row]?[column] ?? "" }
-        var out = "<div class=\"table\"><table>\n<caption>\(e(table.title))</caption>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
+        var out = table.protocolNote.map { "<p class=\"protocol\">Protocol: \(e($0))</p>\n" } ?? ""
+        out += "<div class=\"table\"><table>\n<caption>\(e(table.title))</caption>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
         if paperColumns.contains("n") { out += "<th class=\"paper\">n (paper)</th>" }
         if showsFailed { out += "<th>failed</th>" }
         for column in table.columns {
