@@ -121,15 +121,27 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// The values of `comparison`'s metrics over the row's finished trials passing its filters.
     static func pooledValues(_ comparison: ComparisonSpec, rowMetrics: [[String: Double]]) -> [Double] {
         let chosen = rowMetrics.filter { metrics in comparison.filters.allSatisfy { $0.matches(metrics) } }
-        return chosen.flatMap { metrics in comparison.metrics.compactMap { metricValue($0, in: metrics) } }.filter { !$0.isNaN }
+        let values = chosen.flatMap { metrics in comparison.metrics.compactMap { metricValue($0, in: metrics) } }
+        return values.filter { !$0.isNaN }
     }
 
     /// Tests `first` against `second` with the spec's test and words the outcome:
     /// "Mann-Whitney U, title: A (n=10) vs B (n=10): U = 73.0, p = 0.089 (normal approximation);
-    /// difference in means 0.12 (95% CI -0.02 to 0.26)" or "Fisher exact, title: A 25/30 vs B 10/30:
-    /// odds ratio 10.0, p = 1.5e-04; difference in proportions 0.50 (95% CI 0.26 to 0.67)".
+    /// difference in means 0.120 (95% CI -0.020 to 0.260)" or "Fisher exact, title: A 25/30 vs B 10/30:
+    /// odds ratio 10.00, p = 1.81e-04; difference in proportions 0.500 (95% CI 0.254 to 0.669)".
     static func comparison(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Comparison {
-        if comparison.test == .fisher { return fisherComparison(comparison, first: first, second: second) }
+        let o = comparison.test == .fisher ? fisherOutcome(comparison, first: first, second: second)
+            : mannWhitneyOutcome(comparison, first: first, second: second)
+        return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
+                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: first.count,
+                          n2: second.count, u: o.u, p: o.p, method: o.method, effect: o.effect, text: o.text)
+    }
+
+    /// What one test found: U (Mann-Whitney only), p, method, effect and the printed line.
+    typealias Outcome = (u: Double?, p: Double?, method: String?, effect: EffectInterval?, text: String)
+
+    /// The Mann-Whitney U test of the values, with the difference in means.
+    static func mannWhitneyOutcome(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Outcome {
         let result = MannWhitneyU.test(first, second)
         var text = "Mann-Whitney U, \(comparison.title): \(comparison.rows[0]) (n=\(first.count)) vs \(comparison.rows[1]) (n=\(second.count)): "
         let effect = EffectInterval.differenceInMeans(first, second)
@@ -140,19 +152,17 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         } else {
             text += "-"
         }
-        return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
-                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: first.count,
-                          n2: second.count, u: result?.u, p: result?.p, method: result?.method.rawValue,
-                          effect: effect, text: text)
+        return (result?.u, result?.p, result?.method.rawValue, effect, text)
     }
 
     /// The Fisher exact test of the counts of values != 0 in `first` and `second`.
-    static func fisherComparison(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Comparison {
+    static func fisherOutcome(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Outcome {
         let hits = [first, second].map { $0.filter { $0 != 0 }.count }
         var text = "Fisher exact, \(comparison.title): \(comparison.rows[0]) \(hits[0])/\(first.count) vs "
             + "\(comparison.rows[1]) \(hits[1])/\(second.count): "
         let result = first.isEmpty || second.isEmpty ? nil : FisherExact.test(first: first, second: second)
-        let effect = EffectInterval.differenceInProportions(hits1: hits[0], n1: first.count, hits2: hits[1], n2: second.count)
+        let effect = EffectInterval.differenceInProportions(hits1: hits[0], n1: first.count,
+                                                            hits2: hits[1], n2: second.count)
         if let result {
             let odds = result.oddsRatio.isFinite ? NumberFormat(style: .fixed, digits: 2).format(result.oddsRatio)
                 : (result.oddsRatio.isNaN ? "-" : "infinite")
@@ -161,15 +171,13 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         } else {
             text += "-"
         }
-        return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
-                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: first.count,
-                          n2: second.count, u: nil, p: result?.p, method: result.map { _ in "exact" },
-                          effect: effect, text: text)
+        return (nil, result?.p, result.map { _ in "exact" }, effect, text)
     }
 
     /// A p-value as printed: three decimals, or two significant digits below 0.001.
     static func pText(_ p: Double) -> String {
-        p >= 0.001 || p == 0 ? NumberFormat(style: .fixed, digits: 3).format(p) : NumberFormat(style: .scientific, digits: 2).format(p)
+        p >= 0.001 || p == 0 ? NumberFormat(style: .fixed, digits: 3).format(p)
+            : NumberFormat(style: .scientific, digits: 2).format(p)
     }
 
     /// "difference in means 0.12 (95% CI -0.02 to 0.26)", three significant digits.
@@ -178,7 +186,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         let format = biggest != 0 && (biggest < 0.01 || biggest >= 1e5)
             ? NumberFormat(style: .scientific, digits: 2)
             : NumberFormat(style: .fixed, digits: Swift.max(0, 2 - Int(floor(log10(Swift.max(biggest, 1e-300))))))
-        return "\(effect.name) \(format.format(effect.estimate)) (95% CI \(format.format(effect.lower)) to \(format.format(effect.upper)))"
+        let estimate = format.format(effect.estimate), lower = format.format(effect.lower)
+        let upper = format.format(effect.upper)
+        return "\(effect.name) \(estimate) (95% CI \(lower) to \(upper))"
     }
 
     /// The value a column or comparison reads from one trial's metrics: the metric `name`, or for
@@ -194,7 +204,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// Reduces the finished trials of one row (their metrics) by `column`.
     static func cell(_ column: ColumnSpec, rowMetrics: [[String: Double]]) -> Cell {
         let chosen = rowMetrics.filter { metrics in column.filters.allSatisfy { $0.matches(metrics) } }
-        let values = column.metric.map { metric in chosen.compactMap { metricValue(metric, in: $0) }.filter { !$0.isNaN } } ?? []
+        let values = column.metric.map { metric in
+            chosen.compactMap { metricValue(metric, in: $0) }.filter { !$0.isNaN }
+        } ?? []
         let format = column.format
         func cell(_ value: Double?, std: Double? = nil, count: Int) -> Cell {
             Cell(value: value, std: std, count: count, text: value.map(format.format) ?? "-")
