@@ -137,9 +137,11 @@ extension ExperimentSpec {
             }
         }
         let paper = try parsePaperTable(r, columns: ["n"] + columns.map(\.title), rows: rows.labels(allVariants: variants))
+        let protocolNote = r.contains("protocol") ? try r.string("protocol") : nil
         try r.finish()
         var table = TableSpec(title: title, rows: rows, columns: columns, comparisons: comparisons)
         table.paper = paper
+        table.protocolNote = protocolNote
         return table
     }
 
@@ -206,8 +208,10 @@ extension ExperimentSpec {
             rows.append(label)
         }
         let filters = try parseFilters(c)
+        let test = ComparisonSpec.Test(rawValue: try c.string("test", default: ComparisonSpec.Test.mannWhitney.rawValue,
+                                                              allowed: ComparisonSpec.Test.allCases.map(\.rawValue)))
         try c.finish()
-        return ComparisonSpec(title: title, metrics: metrics, rows: rows, filters: filters)
+        return ComparisonSpec(title: title, metrics: metrics, rows: rows, filters: filters, test: test ?? .mannWhitney)
     }
 
     private static func parseColumn(_ value: JSONValue, path: String) throws -> ColumnSpec {

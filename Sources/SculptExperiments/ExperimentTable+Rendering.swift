@@ -22,7 +22,8 @@ extension ExperimentTable {
                 return i == 0 ? cell + padding : padding + cell
             }.joined(separator: "  ")
         }
-        var lines = [title, line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
+        var lines = [title] + (protocolNote.map { ["Protocol: " + $0] } ?? [])
+        lines += [line(header), widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")]
         lines += body.map(line)
         lines += comparisons.map(\.text)
         return lines.joined(separator: "\n") + "\n"
@@ -34,7 +35,8 @@ extension ExperimentTable {
         func line(_ cells: [String]) -> String {
             "| " + cells.map { $0.replacingOccurrences(of: "|", with: "\\|") }.joined(separator: " | ") + " |"
         }
-        var lines = ["**\(title)**", "", line(header), "|" + header.indices.map { $0 == 0 ? "---|" : "---:|" }.joined()]
+        var lines = ["**\(title)**", ""] + (protocolNote.map { ["Protocol: \($0)", ""] } ?? [])
+        lines += [line(header), "|" + header.indices.map { $0 == 0 ? "---|" : "---:|" }.joined()]
         lines += body.map(line)
         if !comparisons.isEmpty {
             lines.append("")  // a line right under a table would be read as one more row

@@ -2,13 +2,15 @@
 public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// The table's title.
     public var title: String
+    /// How our protocol differs from the paper's, printed above the numbers (nil: not said).
+    public var protocolNote: String?
     /// Header of the label column: "variant", "group" or the grouping metric's name.
     public var rowHeader: String
     /// The computed columns.
     public var columns: [Column]
     /// The rows.
     public var rows: [Row]
-    /// The Mann-Whitney U tests between rows, printed under the table.
+    /// The tests between rows (Mann-Whitney U or Fisher exact), printed under the table.
     public var comparisons: [Comparison]
 
     /// A column's header and what it computes.
@@ -42,9 +44,11 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         public var text: String
     }
 
-    /// A two-sided Mann-Whitney U test between the pooled values of two rows.
+    /// A two-sided test between the pooled values of two rows.
     public struct Comparison: Sendable, Equatable, Encodable {
         public var title: String
+        /// "mann-whitney" or "fisher".
+        public var test: String
         /// The pooled metrics.
         public var metrics: [String]
         /// The `where` conditions, as written.
@@ -61,6 +65,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         public var p: Double?
         /// "exact" or "normal"; nil when a row has no value.
         public var method: String?
+        /// First row minus second with its 95% CI: difference in means (Mann-Whitney) or in
+        /// proportions (Fisher); nil when it cannot be computed.
+        public var effect: EffectInterval?
         /// The comparison as printed.
         public var text: String
     }
@@ -92,6 +99,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         }
 
         title = table.title
+        protocolNote = table.protocolNote
         rowHeader = table.rows.metric ?? (table.rows.groups == nil ? "variant" : "group")
         columns = table.columns.map {
             Column(title: $0.title, metric: $0.metric, aggregate: $0.aggregate.rawValue, filters: $0.filters.map(\.description))
@@ -113,32 +121,92 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// The values of `comparison`'s metrics over the row's finished trials passing its filters.
     static func pooledValues(_ comparison: ComparisonSpec, rowMetrics: [[String: Double]]) -> [Double] {
         let chosen = rowMetrics.filter { metrics in comparison.filters.allSatisfy { $0.matches(metrics) } }
-        return chosen.flatMap { metrics in comparison.metrics.compactMap { metrics[$0] } }.filter { !$0.isNaN }
+        let values = chosen.flatMap { metrics in comparison.metrics.compactMap { metricValue($0, in: metrics) } }
+        return values.filter { !$0.isNaN }
     }
 
-    /// Tests `first` against `second` and words the outcome:
-    /// "Mann-Whitney U, title: A (n=10) vs B (n=10): U = 73.0, p = 0.089 (normal approximation)".
+    /// Tests `first` against `second` with the spec's test and words the outcome:
+    /// "Mann-Whitney U, title: A (n=10) vs B (n=10): U = 73.0, p = 0.089 (normal approximation);
+    /// difference in means 0.120 (95% CI -0.020 to 0.260)" or "Fisher exact, title: A 25/30 vs B 10/30:
+    /// odds ratio 10.00, p = 1.81e-04; difference in proportions 0.500 (95% CI 0.254 to 0.669)".
     static func comparison(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Comparison {
+        let o = comparison.test == .fisher ? fisherOutcome(comparison, first: first, second: second)
+            : mannWhitneyOutcome(comparison, first: first, second: second)
+        return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
+                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: first.count,
+                          n2: second.count, u: o.u, p: o.p, method: o.method, effect: o.effect, text: o.text)
+    }
+
+    /// What one test found: U (Mann-Whitney only), p, method, effect and the printed line.
+    typealias Outcome = (u: Double?, p: Double?, method: String?, effect: EffectInterval?, text: String)
+
+    /// The Mann-Whitney U test of the values, with the difference in means.
+    static func mannWhitneyOutcome(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Outcome {
         let result = MannWhitneyU.test(first, second)
         var text = "Mann-Whitney U, \(comparison.title): \(comparison.rows[0]) (n=\(first.count)) vs \(comparison.rows[1]) (n=\(second.count)): "
+        let effect = EffectInterval.differenceInMeans(first, second)
         if let result {
-            let p = result.p >= 0.001 || result.p == 0
-                ? NumberFormat(style: .fixed, digits: 3).format(result.p)
-                : NumberFormat(style: .scientific, digits: 2).format(result.p)
             let method = result.method == .exact ? "exact" : "normal approximation"
-            text += "U = \(NumberFormat(style: .fixed, digits: 1).format(result.u)), p = \(p) (\(method))"
+            text += "U = \(NumberFormat(style: .fixed, digits: 1).format(result.u)), p = \(pText(result.p)) (\(method))"
+            if let effect { text += "; " + effectText(effect) }
         } else {
             text += "-"
         }
-        return Comparison(title: comparison.title, metrics: comparison.metrics, filters: comparison.filters.map(\.description),
-                          rows: comparison.rows, n1: first.count, n2: second.count, u: result?.u, p: result?.p,
-                          method: result?.method.rawValue, text: text)
+        return (result?.u, result?.p, result?.method.rawValue, effect, text)
+    }
+
+    /// The Fisher exact test of the counts of values != 0 in `first` and `second`.
+    static func fisherOutcome(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Outcome {
+        let hits = [first, second].map { $0.filter { $0 != 0 }.count }
+        var text = "Fisher exact, \(comparison.title): \(comparison.rows[0]) \(hits[0])/\(first.count) vs "
+            + "\(comparison.rows[1]) \(hits[1])/\(second.count): "
+        let result = first.isEmpty || second.isEmpty ? nil : FisherExact.test(first: first, second: second)
+        let effect = EffectInterval.differenceInProportions(hits1: hits[0], n1: first.count,
+                                                            hits2: hits[1], n2: second.count)
+        if let result {
+            let odds = result.oddsRatio.isFinite ? NumberFormat(style: .fixed, digits: 2).format(result.oddsRatio)
+                : (result.oddsRatio.isNaN ? "-" : "infinite")
+            text += "odds ratio \(odds), p = \(pText(result.p))"
+            if let effect { text += "; " + effectText(effect) }
+        } else {
+            text += "-"
+        }
+        return (nil, result?.p, result.map { _ in "exact" }, effect, text)
+    }
+
+    /// A p-value as printed: three decimals, or two significant digits below 0.001.
+    static func pText(_ p: Double) -> String {
+        p >= 0.001 || p == 0 ? NumberFormat(style: .fixed, digits: 3).format(p)
+            : NumberFormat(style: .scientific, digits: 2).format(p)
+    }
+
+    /// "difference in means 0.12 (95% CI -0.02 to 0.26)", three significant digits.
+    static func effectText(_ effect: EffectInterval) -> String {
+        let biggest = Swift.max(abs(effect.estimate), abs(effect.lower), abs(effect.upper))
+        let format = biggest != 0 && (biggest < 0.01 || biggest >= 1e5)
+            ? NumberFormat(style: .scientific, digits: 2)
+            : NumberFormat(style: .fixed, digits: Swift.max(0, 2 - Int(floor(log10(Swift.max(biggest, 1e-300))))))
+        let estimate = format.format(effect.estimate), lower = format.format(effect.lower)
+        let upper = format.format(effect.upper)
+        return "\(effect.name) \(estimate) (95% CI \(lower) to \(upper))"
+    }
+
+    /// The value a column or comparison reads from one trial's metrics: the metric `name`, or for
+    /// "a / b" the ratio of two metrics (NaN when b is 0, so means leave that trial out); nil when
+    /// a metric is missing.
+    static func metricValue(_ name: String, in metrics: [String: Double]) -> Double? {
+        if let value = metrics[name] { return value }
+        let parts = name.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard parts.count == 2, let a = metrics[parts[0]], let b = metrics[parts[1]] else { return nil }
+        return b == 0 ? .nan : a / b
     }
 
     /// Reduces the finished trials of one row (their metrics) by `column`.
     static func cell(_ column: ColumnSpec, rowMetrics: [[String: Double]]) -> Cell {
         let chosen = rowMetrics.filter { metrics in column.filters.allSatisfy { $0.matches(metrics) } }
-        let values = column.metric.map { metric in chosen.compactMap { $0[metric] }.filter { !$0.isNaN } } ?? []
+        let values = column.metric.map { metric in
+            chosen.compactMap { metricValue(metric, in: $0) }.filter { !$0.isNaN }
+        } ?? []
         let format = column.format
         func cell(_ value: Double?, std: Double? = nil, count: Int) -> Cell {
             Cell(value: value, std: std, count: count, text: value.map(format.format) ?? "-")

@@ -10,12 +10,14 @@ import SculptRecipes
 /// Config: the keys of `PaintingTrialConfig` (`shape` defaults to "star", the hexagram;
 /// `hidden` is required; `minimalUnits` defaults to 6) and `reinitializations` (R, required,
 /// >= 0), `linearLayers` (3), `subtrainingPatience` (10), `finalPatience` (20),
-/// `redundancyThreshold` (0.99), `revertThreshold` (1.25). `patience` serves steps 2 and 11,
-/// `activityThreshold` is also the low-loss threshold of step 5.
+/// `redundancyThreshold` (0.99), `revertThreshold` (1.25), `prune` (true: steps 13-14, the final
+/// prune and training; false stops after step 11, or after step 2 when R = 0). `patience` serves
+/// steps 2 and 11, `activityThreshold` is also the low-loss threshold of step 5.
 ///
 /// Metrics: `sides`, `lines`, `activeNodes`, `sidesPerActiveNode` (NaN, so left out of means,
 /// when no unit is active), `loss`, `correct`, `pixelAgreement`, `epochs` (all phases),
-/// `revertedRounds`, `remainingNodes`, `parametersTrained`, `parametersFinal`,
+/// `revertedRounds`, `remainingNodes` (ReLU units left after the prune), `prunedNodes` (units step 13
+/// removed), `parametersTrained`, `parametersFinal`,
 /// `trainingSeconds`, `seconds`.
 public struct PaintingReinitializationTrial: TrialKind {
     public init() {}
@@ -40,6 +42,7 @@ public struct PaintingReinitializationTrial: TrialKind {
         c.redundancyThreshold = Float(try reader.double("redundancyThreshold", default: Double(c.redundancyThreshold), range: -0.999_999...1))
         c.revertThreshold = Float(try reader.double("revertThreshold", default: Double(c.revertThreshold), range: 1e-6...1e6))
         c.lossRatioThreshold = painting.assessor.activityThreshold
+        c.pruneAtEnd = try reader.bool("prune", default: true)
         try reader.finish()
         return Settings(painting: painting, reinitialization: c)
     }
@@ -67,6 +70,7 @@ public struct PaintingReinitializationTrial: TrialKind {
             "epochs": Double(outcome.epochs),
             "revertedRounds": Double(log?.rounds.filter(\.reverted).count ?? 0),
             "remainingNodes": Double(log?.remainingUnits ?? 0),
+            "prunedNodes": Double(log?.prune?.removedUnits.reduce(0) { $0 + $1.units.count } ?? 0),
             "parametersTrained": Double(outcome.parametersTrained),
             "parametersFinal": Double(outcome.parametersFinal),
             "trainingSeconds": outcome.trainingSeconds,

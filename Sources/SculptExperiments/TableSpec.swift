@@ -7,8 +7,10 @@ public struct TableSpec: Sendable, Equatable {
     public var rows: RowGrouping
     /// The computed columns (an `n` column with the row's trial count always comes first).
     public var columns: [ColumnSpec]
-    /// Mann-Whitney U tests between two rows, printed under the table.
+    /// Tests between two rows (Mann-Whitney U or Fisher exact), printed under the table.
     public var comparisons: [ComparisonSpec]
+    /// One line printed above the numbers: how our protocol differs from the paper's.
+    public var protocolNote: String?
     /// The paper's values of some cells, set beside ours on the report page.
     public var paper: PaperTable?
 
@@ -59,10 +61,21 @@ public struct RowGroup: Sendable, Equatable {
     }
 }
 
-/// A two-sided Mann-Whitney U test between the values of two rows of a table.
+/// A two-sided test between the values of two rows of a table.
 public struct ComparisonSpec: Sendable, Equatable {
+    /// Which test compares the rows.
+    public enum Test: String, Sendable, Equatable, CaseIterable {
+        /// Mann-Whitney U on the values, with the difference in means (Welch 95% CI).
+        case mannWhitney = "mann-whitney"
+        /// Fisher exact on the counts of values != 0 (e.g. a 0/1 metric such as `correct`), with
+        /// the difference in proportions (Newcombe 95% CI).
+        case fisher
+    }
+
     /// Names what is compared in the printed line (e.g. "final accuracy").
     public var title: String
+    /// The test (Mann-Whitney unless the spec says "fisher").
+    public var test: Test = .mannWhitney
     /// The metrics whose values are pooled (one for `metric`, several for `metrics`).
     public var metrics: [String]
     /// The labels of the two rows compared, first sample first.
@@ -70,8 +83,10 @@ public struct ComparisonSpec: Sendable, Equatable {
     /// Only trials whose metrics satisfy every filter contribute values.
     public var filters: [MetricFilter]
 
-    public init(title: String, metrics: [String], rows: [String], filters: [MetricFilter] = []) {
+    public init(title: String, metrics: [String], rows: [String], filters: [MetricFilter] = [],
+                test: Test = .mannWhitney) {
         self.title = title
+        self.test = test
         self.metrics = metrics
         self.rows = rows
         self.filters = filters

@@ -46,8 +46,11 @@ import Testing
         try kind.validate(config: c)
         let m = try kind.run(config: c, seed: 7).metrics
         let keys: Set<String> = ["sides", "lines", "activeNodes", "sidesPerActiveNode", "loss", "correct", "pixelAgreement", "epochs",
-                                 "revertedRounds", "remainingNodes", "parametersTrained", "parametersFinal", "trainingSeconds", "seconds"]
+                                 "revertedRounds", "remainingNodes", "prunedNodes", "parametersTrained", "parametersFinal",
+                                 "trainingSeconds", "seconds"]
         #expect(Set(m.keys) == keys)
+        // Step 13 removes units (merged duplicates included); the rest remain.
+        #expect(m["remainingNodes"]! + m["prunedNodes"]! == 6)
         // 2-6 ReLU, three linear layers of 6, 1 sigmoid: 18 + 3 * 42 + 7 = 151 trained.
         #expect(m["parametersTrained"] == 151)
         // After prune and collapse only Dense(2, k) + Dense(k, 1) is left: 3k + k + 1 parameters.
@@ -94,6 +97,26 @@ import Testing
         #expect(reinit.variants.map(\.name) == ["0 / 30", "1 / 15", "2 / 10"])
         #expect(reinit.variants.map { $0.config["hidden"]?.numberValue } == [30, 15, 10])
         #expect(reinit.variants.map { $0.config["reinitializations"]?.numberValue } == [0, 1, 2])
+        #expect(reinit.tables[0].comparisons.contains { $0.test == .fisher })
+        #expect(reinit.tables[0].protocolNote != nil)
+        // The diagnosis specs (issue 16): the same seeds as painting-reinit, without the prune.
+        let noPrune = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/painting-reinit-noprune.json").path,
+                                              catalog: catalog)
+        #expect(noPrune.variants.map(\.name) == reinit.variants.map(\.name) && noPrune.seed == reinit.seed)
+        #expect(noPrune.variants.allSatisfy { $0.config["prune"] == .bool(false) })
+        let model1 = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/painting-model1-diagnosis.json").path,
+                                             catalog: catalog)
+        #expect(model1.variants.count == 5)
+    }
+
+    @Test func withoutThePruneEveryUnitRemains() throws {
+        let trial = PaintingReinitializationTrial()
+        let config = try JSONValue.parse(#"{"hidden": 4, "reinitializations": 0, "size": 8, "maxEpochs": 30, "prune": false}"#)
+        let result = try trial.run(config: config, seed: 5)
+        #expect(result.metrics["remainingNodes"] == 4 && result.metrics["prunedNodes"] == 0)
+        #expect(throws: (any Error).self) {
+            try trial.validate(config: JSONValue.parse(#"{"hidden": 4, "reinitializations": 0, "prune": "no"}"#))
+        }
     }
 
     @Test func tinyRunOfEachKindFillsItsTable() throws {

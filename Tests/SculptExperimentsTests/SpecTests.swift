@@ -116,7 +116,7 @@ import SculptExperimentsTestKinds
         (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "where": "sum = 3"}"#,
          "tables[0].comparisons[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
         (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "alternative": "less"}"#,
-         "tables[0].comparisons[0].alternative", "unknown key (expected one of: metric, metrics, rows, title, where)"),
+         "tables[0].comparisons[0].alternative", "unknown key (expected one of: metric, metrics, rows, test, title, where)"),
     ])
     func impossibleComparisonsAreRejected(comparison: String, keyPath: String, reason: String) throws {
         let table = #"{"title": "T", "columns": [{"title": "c", "aggregate": "count"}], "comparisons": [\#(comparison)]}"#

@@ -161,14 +161,14 @@ import Testing
         #expect(plain.n1 == 3 && plain.n2 == 2)
         #expect(plain.u == 0 && plain.method == "exact")
         #expect(abs(plain.p! - 0.2) < 1e-12)
-        #expect(plain.text == "Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact)")
+        #expect(plain.text == "Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact); difference in means -12.7 (95% CI -77.2 to 51.8)")
         // mannwhitneyu([1, 3, 2, 3, 4, 5], [10, 3, 20, 4]) -> U 4.5, p 0.12963458087901283 (ties: normal)
         let pooled = t.comparisons[1]
         #expect(pooled.metrics == ["sum", "activeNodes"])
         #expect(pooled.n1 == 6 && pooled.n2 == 4)
         #expect(pooled.u == 4.5 && pooled.method == "normal")
         #expect(abs(pooled.p! - 0.12963458087901283) < 1e-9)
-        #expect(pooled.text == "Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation)")
+        #expect(pooled.text == "Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation); difference in means -6.3 (95% CI -18.8 to 6.3)")
         // mannwhitneyu([10], [1, 2]) -> U 2.0, p 0.6666666666666666
         let filtered = t.comparisons[2]
         #expect(filtered.filters == ["activeNodes == 3"])
@@ -183,8 +183,8 @@ import Testing
             -------  -  ------  ----
             small    3       1   2.3
             large    2       0  15.0
-            Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact)
-            Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation)
+            Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact); difference in means -12.7 (95% CI -77.2 to 51.8)
+            Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation); difference in means -6.3 (95% CI -18.8 to 6.3)
             Mann-Whitney U, sum at 3 nodes: large (n=1) vs small (n=2): U = 2.0, p = 0.667 (exact)
             Mann-Whitney U, nothing: small (n=0) vs large (n=0): -
 
@@ -192,12 +192,29 @@ import Testing
         #expect(t.markdown.hasSuffix("""
             | large | 2 | 0 | 15.0 |
 
-            - Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact)
-            - Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation)
+            - Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact); difference in means -12.7 (95% CI -77.2 to 51.8)
+            - Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation); difference in means -6.3 (95% CI -18.8 to 6.3)
             - Mann-Whitney U, sum at 3 nodes: large (n=1) vs small (n=2): U = 2.0, p = 0.667 (exact)
             - Mann-Whitney U, nothing: small (n=0) vs large (n=0): -
 
             """))
+    }
+
+    @Test func aColumnCanReadTheRatioOfTwoMetrics() throws {
+        // small: 1/3, 2/3, 4/5; large: 10/3, 20/4. A zero denominator gives NaN, left out of the mean.
+        let t = try table(#"{"title": "T", "columns": [{"title": "r", "metric": "sum / activeNodes", "aggregate": "mean", "digits": 4}]}"#)
+        #expect(t.rows.map { $0.cells[0].text } == ["0.6000", "4.1667"])
+        #expect(ExperimentTable.metricValue("a / b", in: ["a": 1, "b": 0])!.isNaN)
+        #expect(ExperimentTable.metricValue("a / c", in: ["a": 1, "b": 0]) == nil)
+    }
+
+    @Test func aProtocolNoteIsPrintedAboveTheNumbers() throws {
+        let t = try table(#"{"title": "T", "protocol": "64 x 64 image, not the paper's", "columns": [{"title": "n", "aggregate": "count"}]}"#)
+        #expect(t.protocolNote == "64 x 64 image, not the paper's")
+        #expect(t.text.hasPrefix("T\nProtocol: 64 x 64 image, not the paper's\nvariant"))
+        #expect(t.markdown.hasPrefix("**T**\n\nProtocol: 64 x 64 image, not the paper's\n\n| variant"))
+        #expect(ReportPage.tableHTML(t, paper: nil).hasPrefix("<p class=\"protocol\">Protocol: 64 x 64 image, not the paper&#39;s</p>"))
+        #expect(try table(#"{"title": "T", "columns": [{"title": "n", "aggregate": "count"}]}"#).protocolNote == nil)
     }
 
     @Test func comparisonsOfGroupAndMetricRows() throws {
@@ -232,7 +249,9 @@ import Testing
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let text = String(decoding: try encoder.encode(t.comparisons), as: UTF8.self)
-        #expect(text.hasPrefix(#"[{"filters":[],"method":"exact","metrics":["sum"],"n1":3,"n2":2,"p":0.2"#))
+        #expect(text.hasPrefix(#"[{"effect":{"estimate":-12.666666666666666,"lower":"#))
+        #expect(text.contains(#""filters":[],"method":"exact","metrics":["sum"],"n1":3,"n2":2,"p":0.2,"#))
+        #expect(text.contains(#""test":"mann-whitney""#))
         #expect(text.contains(#""rows":["small","large"]"#))
         #expect(text.contains(#""u":0"#))
     }
