@@ -101,12 +101,9 @@ public struct ReportPage {
         let showsFailed = table.rows.contains { $0.failed > 0 }
         let paperColumns = Set(paper?.values.values.flatMap(\.keys) ?? [])
         func paperValue(_ row: String, _ column: String) -> String { paper?.values[row]?[column] ?? "" }
-        var out = "<h3 class=\"table-title\">\(e(table.title))</h3>
-"
-        out += table.protocolNote.map { "<p class=\"protocol\">Protocol: \(e($0))</p>
-" } ?? ""
-        out += "<div class=\"table\"><table>
-<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
+        var out = "<h3 class=\"table-title\">\(e(table.title))</h3>\n"
+        out += table.protocolNote.map { "<p class=\"protocol\">Protocol: \(e($0))</p>\n" } ?? ""
+        out += "<div class=\"table\"><table>\n<thead><tr><th>\(e(table.rowHeader))</th><th>n</th>"
         if paperColumns.contains("n") { out += "<th class=\"paper\">n (paper)</th>" }
         if showsFailed { out += "<th>failed</th>" }
         for column in table.columns {
