@@ -213,7 +213,8 @@ import Testing
         #expect(t.protocolNote == "64 x 64 image, not the paper's")
         #expect(t.text.hasPrefix("T\nProtocol: 64 x 64 image, not the paper's\nvariant"))
         #expect(t.markdown.hasPrefix("**T**\n\nProtocol: 64 x 64 image, not the paper's\n\n| variant"))
-        #expect(ReportPage.tableHTML(t, paper: nil).hasPrefix("<p class=\"protocol\">Protocol: 64 x 64 image, not the paper&#39;s</p>"))
+        #expect(ReportPage.tableHTML(t, paper: nil).hasPrefix(
+            "<h3 class=\"table-title\">T</h3>\n<p class=\"protocol\">Protocol: 64 x 64 image, not the paper&#39;s</p>\n<div"))
         #expect(try table(#"{"title": "T", "columns": [{"title": "n", "aggregate": "count"}]}"#).protocolNote == nil)
     }
 
