@@ -23,6 +23,12 @@ public struct LotteryTicketTrial: TrialKind {
 
     public var name: String { "lottery" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["epochs", "seconds", "denseAccuracy", "finalAccuracy", "finalRemaining", "finalControl"],
+                        numbered: ["remaining", "accuracy", "control"])
+    }
+
     struct Settings {
         var configuration: LotteryTicketConfiguration
         var source: DataSource

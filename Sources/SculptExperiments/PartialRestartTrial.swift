@@ -27,6 +27,14 @@ public struct PartialRestartTrial: TrialKind {
 
     public var name: String { "partial-restart" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        let methods: [String] = PartialRestartReset.allCases.map(\.rawValue)
+        var fixed: [String] = ["baseline", "baseSeconds", "control", "seconds"] + methods
+        for m in methods { fixed += [m + "Rounds", m + "VsBaseline", m + "Gain", m + "Reset"] }
+        return MetricNames(fixed: fixed, numbered: ["control"] + methods)
+    }
+
     struct Settings {
         var configuration: PartialRestartConfiguration
         var resets: [PartialRestartReset]

@@ -221,13 +221,18 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
     func targetWidth(of group: UnitGroup, shrinking: Bool) throws -> Int {
         func bad(_ reason: String) -> ScheduleError { .invalidOperation(description, reason: reason) }
         switch (to, fraction) {
-        case (let n?, nil): return n
+        case (let n?, nil):
+            guard n <= SizeLimits.maxDimension else { throw bad("to=\(n) exceeds the largest layer width, \(SizeLimits.maxDimension)") }
+            return n
         case (nil, let f?):
             if shrinking {
                 guard f > 0, f < 1 else { throw bad("the fraction of units to keep must lie in (0, 1), got \(JSONValue.numberText(f))") }
                 return Swift.max(1, UnitCount.share(f, of: group.count))
             }
             guard f > 0, f.isFinite else { throw bad("the fraction of units to add must be positive, got \(JSONValue.numberText(f))") }
+            guard f * Double(group.count) <= Double(SizeLimits.maxDimension) else {
+                throw bad("adding \(JSONValue.numberText(f)) of \(group.count) units exceeds the largest layer width, \(SizeLimits.maxDimension)")
+            }
             return group.count + Swift.max(1, UnitCount.share(f, of: group.count))
         case (nil, nil): throw bad("\(operation.rawValue) needs to=N or a fraction")
         case (_?, _?): throw bad("give to=N or a fraction, not both")
