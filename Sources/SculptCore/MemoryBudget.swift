@@ -20,6 +20,16 @@ public struct MemoryBudget: Sendable, Equatable {
         self.source = source
     }
 
+    /// `SCULPT_MAX_MEMORY` from the environment (a size as `init(parsing:)` reads it) when set,
+    /// else the machine's physical memory: the limit when no `--max-memory` is given.
+    public static var standard: MemoryBudget {
+        if let text = getenv("SCULPT_MAX_MEMORY"),
+           let budget = try? MemoryBudget(parsing: String(cString: text), source: "SCULPT_MAX_MEMORY") {
+            return budget
+        }
+        return machine
+    }
+
     /// The machine's physical memory.
     public static var machine: MemoryBudget {
         let pages = Double(sysconf(Int32(_SC_PHYS_PAGES))), pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))

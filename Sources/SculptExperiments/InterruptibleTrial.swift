@@ -134,8 +134,7 @@ public struct InterruptibleTrial: TrialKind {
 
     public func validate(config: JSONValue) throws {
         let s = try read(config)
-        var rng = RandomSource(seed: 0)
-        let network = try Network(try s.architecture(), rng: &rng)
+        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "widthMultiplier")
         do { try s.schedule().validate(against: network, epochs: s.epochs) } catch {
             throw ConfigError(keyPath: "layers", reason: "\(error)")
         }

@@ -125,8 +125,7 @@ public struct PartialRestartTrial: TrialKind {
 
     public func validate(config: JSONValue) throws {
         let s = try read(config)
-        var rng = RandomSource(seed: 0)
-        let network = try Network(try s.architecture(), rng: &rng)
+        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "model")
         do { _ = try PartialRestart(configuration: s.configuration).check(network) } catch {
             throw ConfigError(keyPath: s.configuration.layers == nil ? "model" : "layers", reason: "\(error)")
         }

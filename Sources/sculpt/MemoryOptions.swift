@@ -4,12 +4,12 @@ import SculptNN
 
 /// `--max-memory`: the memory limit estimates are checked against before allocating.
 struct MemoryOptions: ParsableArguments {
-    @Option(name: .customLong("max-memory"), help: "Refuse work estimated to need more memory than this (e.g. 8G, 512M; default: the machine's memory).")
+    @Option(name: .customLong("max-memory"), help: "Refuse work estimated to need more memory than this (e.g. 8G, 512M; default: $SCULPT_MAX_MEMORY, else the machine's memory).")
     var maxMemory: String?
 
     /// The budget the flag (or the machine) sets.
     func budget() throws -> MemoryBudget {
-        guard let maxMemory else { return .machine }
+        guard let maxMemory else { return .standard }
         do { return try MemoryBudget(parsing: maxMemory) } catch { throw UsageError("\(error)") }
     }
 

@@ -33,6 +33,19 @@ import Testing
         _ = try parseStandard(paintingSpec(metric: "pixelAgreement"))
     }
 
+    /// Validation builds the network a config describes: one past the memory limit is refused first
+    /// (VGG16 at 64 times its width would need terabytes).
+    @Test func validationRefusesNetworksPastTheMemoryLimit() throws {
+        let text = #"{"name": "i", "kind": "interruptible", "trials": 1, "config": {"model": "vgg16", "widthMultiplier": 64, "#
+            + #""method": "none", "epochs": 2}}"#
+        do {
+            _ = try parseStandard(text)
+            Issue.record("a terabyte network was accepted")
+        } catch let e as SpecError {
+            #expect(e.keyPath == "config.widthMultiplier" && e.reason.contains("needs an estimated"), "\(e)")
+        }
+    }
+
     @Test func numberedMetricNames() {
         let names = MetricNames(fixed: ["seconds"], numbered: ["accuracy"])
         #expect(names.contains("accuracy0") && names.contains("accuracy12") && names.contains("seconds"))
