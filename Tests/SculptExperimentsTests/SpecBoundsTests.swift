@@ -46,6 +46,19 @@ import Testing
         }
     }
 
+    /// Config sizes are bounded: a painting of a billion hidden units is refused when the spec is read.
+    @Test func configSizesAreBounded() throws {
+        let huge = paintingSpec().replacingOccurrences(of: #""hidden": 3"#, with: #""hidden": 1000000000"#)
+        do {
+            _ = try parseStandard(huge)
+            Issue.record("a billion-unit painting was accepted")
+        } catch let e as SpecError {
+            #expect(e.keyPath.hasSuffix("hidden"), "\(e)")
+        }
+        let overflow = paintingSpec().replacingOccurrences(of: #""hidden": 3"#, with: #""hidden": 4000000000000"#)
+        #expect(throws: SpecError.self) { try self.parseStandard(overflow) }
+    }
+
     @Test func numberedMetricNames() {
         let names = MetricNames(fixed: ["seconds"], numbered: ["accuracy"])
         #expect(names.contains("accuracy0") && names.contains("accuracy12") && names.contains("seconds"))
