@@ -98,6 +98,9 @@ import Testing
         // bench
         Case("bench --workloads gemm --gemm-size 1000000", "--gemm-size"),
         Case("bench --workloads gemm --gemm-size 40000 --max-memory 1G", "--gemm-size 40000", "needs an estimated"),
+        // eval
+        Case("eval {file} --data {data}", "is a file, not a checkpoint folder"),
+        Case("eval {checkpoint} --data mnist:{nowhere}", "--data", "does not exist"),
         // run and table
         Case("run {absurd-trials.json} --db {out}", "trials"),
         Case("table {bad-metric.json} --db {out}", "unknown metric \"nope\""),
