@@ -15,6 +15,7 @@ let package = Package(
     dependencies: [.package(path: "..")],
     targets: [
         .target(name: "CFuzzerDriver"),
-        .executableTarget(name: "SculptFuzz", dependencies: ["CFuzzerDriver", .product(name: "Sculpt", package: sculpt)]),
+        .executableTarget(name: "SculptFuzz",
+                          dependencies: ["CFuzzerDriver", .product(name: "Sculpt", package: sculpt)]),
     ]
 )

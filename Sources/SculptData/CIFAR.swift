@@ -34,8 +34,8 @@ public enum CIFAR {
     public static func read(files: [String], labelBytes: Int, labelIndex: Int, classCount: Int) throws -> ImageDataset {
         var pixels = [UInt8](), labels = [Int32]()
         for path in files {
-            try decode(try readFileBytes(path), path: path, labelBytes: labelBytes, labelIndex: labelIndex, classCount: classCount,
-                       pixels: &pixels, labels: &labels)
+            try decode(try readFileBytes(path), path: path, labelBytes: labelBytes, labelIndex: labelIndex,
+                       classCount: classCount, pixels: &pixels, labels: &labels)
         }
         return ImageDataset(pixels: pixels, labels: labels, channels: 3, height: 32, width: 32, classes: classCount)
     }

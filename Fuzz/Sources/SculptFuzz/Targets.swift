@@ -31,7 +31,8 @@ enum FuzzTargets {
     /// small) building the network and running one sample forward.
     static func architecture(_ bytes: [UInt8]) {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                        nan: "nan")
         guard let architecture = try? decoder.decode(Architecture.self, from: Data(bytes)),
               let estimate = try? MemoryEstimate.training(architecture, batchSize: 1) else { return }
         guard estimate.total < 16 * 1024 * 1024 else { return }
@@ -80,8 +81,10 @@ enum FuzzTargets {
     /// CIFAR binary records (CIFAR-10's one label byte and CIFAR-100's two).
     static func cifar(_ bytes: [UInt8]) {
         var pixels: [UInt8] = [], labels: [Int32] = []
-        _ = try? CIFAR.decode(bytes, path: "fuzz.bin", labelBytes: 1, labelIndex: 0, classCount: 10, pixels: &pixels, labels: &labels)
-        _ = try? CIFAR.decode(bytes, path: "fuzz.bin", labelBytes: 2, labelIndex: 1, classCount: 100, pixels: &pixels, labels: &labels)
+        _ = try? CIFAR.decode(bytes, path: "fuzz.bin", labelBytes: 1, labelIndex: 0, classCount: 10,
+                              pixels: &pixels, labels: &labels)
+        _ = try? CIFAR.decode(bytes, path: "fuzz.bin", labelBytes: 2, labelIndex: 1, classCount: 100,
+                              pixels: &pixels, labels: &labels)
     }
 
     /// 4 -> 8 -> relu -> 6 -> relu -> 3.
