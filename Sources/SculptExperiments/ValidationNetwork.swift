@@ -10,7 +10,8 @@ func validationNetwork(_ architecture: Architecture, batchSize: Int, keyPath: St
 }
 
 /// `architecture` built from `rng`, after the memory check of `validationNetwork`.
-func checkedNetwork(_ architecture: Architecture, batchSize: Int, keyPath: String, rng: inout RandomSource) throws -> Network {
+func checkedNetwork(_ architecture: Architecture, batchSize: Int, keyPath: String,
+                    rng: inout RandomSource) throws -> Network {
     do {
         let estimate = try MemoryEstimate.training(architecture, batchSize: batchSize)
         try estimate.check(.standard, flag: keyPath)

@@ -57,13 +57,16 @@ extension TrainingConfiguration {
     /// batch size, learning rate, momentum and weight decay the overrides give, and the list of what
     /// they changed. Overrides of the run's identity (seed, validation split, optimizer kind) that
     /// differ from the saved values throw `ResumeConflict`.
-    public func resumed(with o: TrainingOverrides) throws -> (configuration: TrainingConfiguration, overrides: [TrainingOverride]) {
+    public func resumed(with o: TrainingOverrides) throws
+        -> (configuration: TrainingConfiguration, overrides: [TrainingOverride]) {
         var c = self
         var notes: [TrainingOverride] = []
         func note(_ flag: String, _ given: String, _ saved: String) {
             if given != saved { notes.append(TrainingOverride(flag: flag, given: given, saved: saved)) }
         }
-        if let seed = o.seed, seed != self.seed { throw ResumeConflict(flag: "--seed", given: "\(seed)", saved: "\(self.seed)") }
+        if let seed = o.seed, seed != self.seed {
+            throw ResumeConflict(flag: "--seed", given: "\(seed)", saved: "\(self.seed)")
+        }
         if let v = o.validationFraction, v != validationFraction {
             throw ResumeConflict(flag: "--validation-fraction", given: "\(v)", saved: "\(validationFraction)")
         }
@@ -71,10 +74,13 @@ extension TrainingConfiguration {
             throw ResumeConflict(flag: "--optimizer", given: kind, saved: optimizer.kind)
         }
         if let e = o.epochs { note("--epochs", "\(e)", epochs.map { "\($0)" } ?? "none"); c.epochs = e }
-        if let n = o.trainLimit { note("--train-limit", "\(n)", trainLimit.map { "\($0)" } ?? "all samples"); c.trainLimit = n }
+        if let n = o.trainLimit {
+            note("--train-limit", "\(n)", trainLimit.map { "\($0)" } ?? "all samples")
+            c.trainLimit = n
+        }
         if let b = o.batchSize { note("--batch", "\(b)", "\(batchSize)"); c.batchSize = b }
-        c.optimizer = try optimizer.overriding(learningRate: o.learningRate, momentum: o.momentum, weightDecay: o.weightDecay,
-                                               note: note)
+        c.optimizer = try optimizer.overriding(learningRate: o.learningRate, momentum: o.momentum,
+                                               weightDecay: o.weightDecay, note: note)
         try c.validate()
         return (c, notes)
     }
@@ -97,14 +103,14 @@ extension OptimizerConfiguration {
             if let learningRate { note("--lr", "\(learningRate)", "\(l)") }
             if let momentum { note("--momentum", "\(momentum)", "\(m)") }
             if let weightDecay { note("--weight-decay", "\(weightDecay)", "\(w)") }
-            return .sgd(learningRate: learningRate ?? l, momentum: momentum ?? m, dampening: d, weightDecay: weightDecay ?? w,
-                        nesterov: n)
+            return .sgd(learningRate: learningRate ?? l, momentum: momentum ?? m, dampening: d,
+                        weightDecay: weightDecay ?? w, nesterov: n)
         case .adam(let l, let b1, let b2, let e, let w, let decoupled):
             if let momentum { throw ResumeConflict(flag: "--momentum", given: "\(momentum)", saved: "none (adam)") }
             if let learningRate { note("--lr", "\(learningRate)", "\(l)") }
             if let weightDecay { note("--weight-decay", "\(weightDecay)", "\(w)") }
-            return .adam(learningRate: learningRate ?? l, beta1: b1, beta2: b2, epsilon: e, weightDecay: weightDecay ?? w,
-                         decoupledWeightDecay: decoupled)
+            return .adam(learningRate: learningRate ?? l, beta1: b1, beta2: b2, epsilon: e,
+                         weightDecay: weightDecay ?? w, decoupledWeightDecay: decoupled)
         }
     }
 }

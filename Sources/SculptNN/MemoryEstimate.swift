@@ -21,7 +21,8 @@ public struct MemoryEstimate: Equatable, Sendable {
 
     /// Training `architecture` on batches of `batchSize` with `optimizerSlots` tensors of optimizer
     /// state per parameter (0 plain SGD, 1 momentum, 2 Adam).
-    public static func training(_ architecture: Architecture, batchSize: Int, optimizerSlots: Int = 2) throws -> MemoryEstimate {
+    public static func training(_ architecture: Architecture, batchSize: Int,
+                                optimizerSlots: Int = 2) throws -> MemoryEstimate {
         _ = try architecture.outputShapes()
         var tally = Tally()
         var shape = architecture.inputShape

@@ -4,7 +4,9 @@ import SculptNN
 
 /// `--max-memory`: the memory limit estimates are checked against before allocating.
 struct MemoryOptions: ParsableArguments {
-    @Option(name: .customLong("max-memory"), help: "Refuse work estimated to need more memory than this (e.g. 8G, 512M; default: $SCULPT_MAX_MEMORY, else the machine's memory).")
+    @Option(name: .customLong("max-memory"),
+            help: ArgumentHelp("Refuse work estimated to need more memory than this (e.g. 8G, 512M; default: "
+                + "$SCULPT_MAX_MEMORY, else the machine's memory)."))
     var maxMemory: String?
 
     /// The budget the flag (or the machine) sets.
@@ -13,11 +15,14 @@ struct MemoryOptions: ParsableArguments {
         do { return try MemoryBudget(parsing: maxMemory) } catch { throw UsageError("\(error)") }
     }
 
-    /// Refuses training `architecture` at `batchSize` when its estimate exceeds the budget; `flag` names what set the size.
+    /// Refuses training `architecture` at `batchSize` when its estimate exceeds the budget; `flag`
+    /// names what set the size.
     func checkTraining(_ architecture: Architecture, batchSize: Int, optimizerSlots: Int = 2, flag: String,
                        copies: Double = 1) throws {
         var estimate: MemoryEstimate
-        do { estimate = try MemoryEstimate.training(architecture, batchSize: batchSize, optimizerSlots: optimizerSlots) } catch {
+        do {
+            estimate = try MemoryEstimate.training(architecture, batchSize: batchSize, optimizerSlots: optimizerSlots)
+        } catch {
             throw UsageError("\(flag): \(error)")
         }
         estimate.parameterBytes *= copies
