@@ -32,27 +32,33 @@ public enum CIFAR {
     /// Reads binary record files: each record is `labelBytes` label bytes then 3072 pixel bytes;
     /// the label at `labelIndex` is kept. Each file must hold a whole, positive number of records.
     public static func read(files: [String], labelBytes: Int, labelIndex: Int, classCount: Int) throws -> ImageDataset {
-        precondition(labelIndex >= 0 && labelIndex < labelBytes, "label index \(labelIndex) of \(labelBytes)")
-        let record = labelBytes + imageBytes
         var pixels = [UInt8](), labels = [Int32]()
         for path in files {
-            let bytes = try readFileBytes(path)
-            guard !bytes.isEmpty, bytes.count % record == 0 else {
-                throw DataError.wrongSize(path: path, expected: "a positive multiple of the \(record)-byte record", actual: bytes.count)
-            }
-            let n = bytes.count / record
-            pixels.reserveCapacity(pixels.count + n * imageBytes)
-            for i in 0..<n {
-                let base = i * record
-                let label = Int(bytes[base + labelIndex])
-                guard label < classCount else {
-                    throw DataError.labelOutOfRange(path: path, sample: i, label: label, classCount: classCount)
-                }
-                labels.append(Int32(label))
-                pixels.append(contentsOf: bytes[(base + labelBytes)..<(base + record)])
-            }
+            try decode(try readFileBytes(path), path: path, labelBytes: labelBytes, labelIndex: labelIndex,
+                       classCount: classCount, pixels: &pixels, labels: &labels)
         }
         return ImageDataset(pixels: pixels, labels: labels, channels: 3, height: 32, width: 32, classes: classCount)
+    }
+
+    /// Appends the records of one file's `bytes` to `pixels` and `labels`; `path` names it in errors.
+    public static func decode(_ bytes: [UInt8], path: String, labelBytes: Int, labelIndex: Int, classCount: Int,
+                              pixels: inout [UInt8], labels: inout [Int32]) throws {
+        precondition(labelIndex >= 0 && labelIndex < labelBytes, "label index \(labelIndex) of \(labelBytes)")
+        let record = labelBytes + imageBytes
+        guard !bytes.isEmpty, bytes.count % record == 0 else {
+            throw DataError.wrongSize(path: path, expected: "a positive multiple of the \(record)-byte record", actual: bytes.count)
+        }
+        let n = bytes.count / record
+        pixels.reserveCapacity(pixels.count + n * imageBytes)
+        for i in 0..<n {
+            let base = i * record
+            let label = Int(bytes[base + labelIndex])
+            guard label < classCount else {
+                throw DataError.labelOutOfRange(path: path, sample: i, label: label, classCount: classCount)
+            }
+            labels.append(Int32(label))
+            pixels.append(contentsOf: bytes[(base + labelBytes)..<(base + record)])
+        }
     }
 
     /// Writes images and labels in the binary record format (for tests and conversions);
@@ -68,7 +74,9 @@ public enum CIFAR {
     }
 
     static func resolve(_ directory: String, subfolder: String, marker: String) throws -> String {
-        guard FilePaths.isDirectory(directory) else { throw DataError.missingDirectory(path: directory) }
+        guard FilePaths.isDirectory(directory) else {
+            throw FilePaths.exists(directory) ? DataError.notADirectory(path: directory) : DataError.missingDirectory(path: directory)
+        }
         let nested = FilePaths.join(directory, subfolder)
         if !FilePaths.isFile(FilePaths.join(directory, marker)), FilePaths.isDirectory(nested) { return nested }
         return directory

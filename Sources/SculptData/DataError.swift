@@ -2,6 +2,8 @@
 public enum DataError: Error, Equatable, CustomStringConvertible {
     /// A data directory does not exist.
     case missingDirectory(path: String)
+    /// A file is where a data directory should be.
+    case notADirectory(path: String)
     /// None of the accepted file names exists in a directory.
     case missingFile(directory: String, expected: [String])
     /// A file does not start with the magic number its format requires.
@@ -24,6 +26,7 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingDirectory(let p): return "data directory \(p) does not exist"
+        case .notADirectory(let p): return "\(p) is a file, not a data directory"
         case .missingFile(let d, let names):
             return "no \(names.first ?? "data file") in \(d) (looked for \(names.joined(separator: ", ")))"
         case .badMagic(let p, let e, let a): return "\(p): bad magic number \(a), expected \(e)"

@@ -23,7 +23,11 @@ public struct GrayscaleImage: Sendable {
     /// Reads a PGM (P2 or P5) or PNG file; color PNGs become luminance 0.299 R + 0.587 G + 0.114 B.
     /// Throws `FileError` when the file cannot be opened, `PaintingError.unreadableImage` when it cannot be decoded.
     public init(contentsOf path: String) throws {
-        let bytes = try readFileBytes(path)
+        try self.init(bytes: try readFileBytes(path), path: path)
+    }
+
+    /// Decodes the bytes of a PGM or PNG file; `path` names it in errors.
+    public init(bytes: [UInt8], path: String) throws {
         if bytes.starts(with: [0x50, 0x35]) || bytes.starts(with: [0x50, 0x32]) {
             self = try Self.decodePGM(bytes, path: path)
         } else if bytes.starts(with: PNG.signature.prefix(4)) {

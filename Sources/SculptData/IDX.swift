@@ -50,15 +50,17 @@ public enum IDX {
             throw DataError.wrongSize(path: path, expected: "at least the \(headerSize)-byte header of \(n) dimensions", actual: bytes.count)
         }
         var dimensions: [Int] = []
-        var total = 1
+        var total = 1, overflowed = false
         for d in 0..<n {
             let o = 4 + 4 * d
             let size = Int(bytes[o]) << 24 | Int(bytes[o + 1]) << 16 | Int(bytes[o + 2]) << 8 | Int(bytes[o + 3])
             dimensions.append(size)
             let (product, overflow) = total.multipliedReportingOverflow(by: size)
-            total = overflow ? Int.max - headerSize : product
+            overflowed = overflowed || overflow
+            total = product
         }
-        guard bytes.count - headerSize == total else {
+        // A product that overflowed once can come back to a small number (times a zero dimension).
+        guard !overflowed, bytes.count - headerSize == total else {
             throw DataError.wrongSize(path: path, expected: "\(headerSize) + \(total) for dimensions \(dimensions)",
                                       actual: bytes.count)
         }

@@ -33,7 +33,9 @@ public enum MNISTFormat {
     /// `train-labels-idx1-ubyte`, `t10k-images-idx3-ubyte`, `t10k-labels-idx1-ubyte`
     /// (each optionally `.gz`; `train-images.idx3-ubyte` spellings are accepted too).
     public static func load(directory: String, part: DataPart, classCount: Int = 10) throws -> ImageDataset {
-        guard FilePaths.isDirectory(directory) else { throw DataError.missingDirectory(path: directory) }
+        guard FilePaths.isDirectory(directory) else {
+            throw FilePaths.exists(directory) ? DataError.notADirectory(path: directory) : DataError.missingDirectory(path: directory)
+        }
         let prefix = part == .train ? "train" : "t10k"
         let images = try findFile(in: directory, stem: prefix, kind: "images", rank: 3)
         let labels = try findFile(in: directory, stem: prefix, kind: "labels", rank: 1)

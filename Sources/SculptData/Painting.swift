@@ -20,14 +20,18 @@ public enum PaintingShape: Equatable, Sendable, CustomStringConvertible {
     /// The regular triangle.
     public static let triangle = PaintingShape.polygon(sides: 3)
 
+    /// The most vertices (polygon sides, star points) a shape may have.
+    public static let maximumVertices = 10_000
+
     /// Parses `square`, `rectangle[:W:H]`, `triangle`, `polygon:N`, `star[:N]`, `circle`, `image:PATH`.
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
         let head = parts[0].lowercased()
         let arg = parts.count > 1 ? parts[1] : nil
         func count(_ minimum: Int) throws -> Int {
-            guard let a = arg, let n = Int(a), n >= minimum else {
-                throw PaintingError.invalidShape(text, reason: "\(head) needs an integer >= \(minimum), as in \(head):\(minimum + 3)")
+            guard let a = arg, let n = Int(a), n >= minimum, n <= Self.maximumVertices else {
+                throw PaintingError.invalidShape(text, reason: "\(head) needs an integer in [\(minimum), \(Self.maximumVertices)], "
+                                                 + "as in \(head):\(minimum + 3)")
             }
             return n
         }
@@ -121,7 +125,7 @@ public enum PaintingError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidShape(let s, let r): return "--shape \(s): \(r)"
-        case .invalidSize(let n): return "--size \(n): the image side must be at least 2"
+        case .invalidSize(let n): return "--size \(n): the image side must lie in [2, \(Painting.maximumSize)]"
         case .unreadableImage(let p, let r): return "cannot read image \(p): \(r)"
         }
     }
@@ -137,9 +141,12 @@ public struct Painting: Sendable {
     /// `linspace(-0.5, 0.5, size)`, inclusive, as in the W1 benchmark.
     public static func coordinate(_ i: Int, size: Int) -> Double { -0.5 + Double(i) / Double(size - 1) }
 
+    /// The largest image side (a 4096 x 4096 painting is 16.8M training samples).
+    public static let maximumSize = 4096
+
     /// Renders `shape` at `size` x `size`.
     public init(shape: PaintingShape, size: Int) throws {
-        guard size >= 2 else { throw PaintingError.invalidSize(size) }
+        guard size >= 2, size <= Self.maximumSize else { throw PaintingError.invalidSize(size) }
         self.size = size
         if case .image(let path) = shape {
             let image = try GrayscaleImage(contentsOf: path)

@@ -16,6 +16,12 @@ public struct CheapEnsembleTrial: TrialKind {
 
     public var name: String { "cheap-ensembles" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["ensembleAccuracy", "meanMemberAccuracy", "baseAccuracy", "learnedParameters",
+                                     "learnedParametersPerMember", "sharedParameters", "storedParameters", "seconds"])
+    }
+
     func read(_ config: JSONValue) throws -> (PartialTrialConfig, CheapEnsembleConfiguration) {
         let reader = try ConfigReader(config)
         _ = try reader.required("mode")

@@ -93,8 +93,9 @@ public final class ConfigReader {
         return x
     }
 
-    /// An integer at least `minimum` (and at most `maximum`).
-    public func int(_ key: String, default fallback: Int? = nil, minimum: Int = Int.min, maximum: Int = Int.max) throws -> Int {
+    /// An integer at least `minimum` and at most `maximum` (by default 2^31 - 1: every count and
+    /// size in a spec is bounded, so later arithmetic on it cannot overflow).
+    public func int(_ key: String, default fallback: Int? = nil, minimum: Int = Int.min, maximum: Int = ConfigReader.largestInteger) throws -> Int {
         let raw = try fallback.map { value(key) ?? .number(Double($0)) } ?? required(key)
         guard case .number(let x) = raw, x == x.rounded(), abs(x) < 9_007_199_254_740_992 else {
             throw ConfigError(keyPath: keyPath(key), reason: "expected an integer, found \(raw.canonicalText)")
@@ -104,6 +105,9 @@ public final class ConfigReader {
         if n > maximum { throw ConfigError(keyPath: keyPath(key), reason: "must be at most \(maximum), found \(n)") }
         return n
     }
+
+    /// The default bound of `int`.
+    public static let largestInteger = Int(Int32.max)
 
     /// A boolean.
     public func bool(_ key: String, default fallback: Bool? = nil) throws -> Bool {

@@ -34,7 +34,7 @@ extension ExperimentSpec {
         let kind = try catalog.kind(named: kindName)
         let seedValue = try top.double("seed", default: 0, range: 0...9_007_199_254_740_991)
         guard seedValue == seedValue.rounded() else { throw ConfigError(keyPath: "seed", reason: "expected an integer, found \(seedValue)") }
-        let trials = try top.int("trials", minimum: 1)
+        let trials = try top.int("trials", minimum: 1, maximum: Self.maxTrials)
         let pairedSeeds = try top.bool("pairedSeeds", default: false)
         let config = top.value("config") ?? .object([:])
         guard case .object = config else { throw ConfigError(keyPath: "config", reason: "expected an object, found \(config.typeName)") }
@@ -54,7 +54,7 @@ extension ExperimentSpec {
                 guard case .object = overrides else {
                     throw ConfigError(keyPath: r.keyPath("config"), reason: "expected an object, found \(overrides.typeName)")
                 }
-                let count = try r.int("trials", default: trials, minimum: 1)
+                let count = try r.int("trials", default: trials, minimum: 1, maximum: Self.maxTrials)
                 try r.finish()
                 variants.append(Variant(name: variantName, overrides: overrides, config: config.merging(overrides), trials: count))
             }
@@ -71,6 +71,10 @@ extension ExperimentSpec {
         let figures = try parseFigures(top, variants: variants.map(\.name))
         let findings = try parseFindings(top, tables: tables)
         try top.finish()
+        guard variants.reduce(0, { $0 + $1.trials }) <= Self.maxTrials else {
+            throw ConfigError(keyPath: "trials", reason: "the variants hold more than \(Self.maxTrials) trials in all")
+        }
+        try checkMetrics(of: tables, kind: kind)
 
         // The kind checks each resolved config; its key paths are inside the config.
         for (i, variant) in variants.enumerated() {
@@ -88,6 +92,20 @@ extension ExperimentSpec {
         spec.figures = figures
         spec.findings = findings
         return spec
+    }
+
+    /// The most trials a spec may hold (over all variants).
+    public static let maxTrials = 1_000_000
+
+    /// Rejects table metrics the kind does not record (when it declares its metrics).
+    private static func checkMetrics(of tables: [TableSpec], kind: any TrialKind) throws {
+        guard let names = kind.metricNames else { return }
+        for (i, table) in tables.enumerated() {
+            for reference in table.metricReferences where !names.contains(reference.metric) {
+                throw ConfigError(keyPath: "tables[\(i)].\(reference.keyPath)",
+                                  reason: "unknown metric \"\(reference.metric)\" (kind \"\(kind.name)\" records \(names.listing))")
+            }
+        }
     }
 
     private static func parseTable(_ value: JSONValue, path: String, variants: [String]) throws -> TableSpec {

@@ -31,6 +31,14 @@ public struct InterruptibleTrial: TrialKind {
 
     public var name: String { "interruptible" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["finalAccuracy", "testLoss", "trainAccuracy", "trainLoss", "ratio", "parametersStart",
+                                     "parametersFinal", "epochSeconds", "maxLossFactorDeviation", "medianLossFactor",
+                                     "medianEpochFactor", "operationMilliseconds", "seconds"],
+                        numbered: ["lossFactor", "epochFactor"])
+    }
+
     /// The thesis's randomly generated layer order, held constant across its experiments.
     public static let thesisLayerOrder = ["c10", "c7", "c2", "f2", "c9", "c5", "c6", "c4", "c3", "f1"]
 
@@ -127,8 +135,7 @@ public struct InterruptibleTrial: TrialKind {
 
     public func validate(config: JSONValue) throws {
         let s = try read(config)
-        var rng = RandomSource(seed: 0)
-        let network = try Network(try s.architecture(), rng: &rng)
+        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "widthMultiplier")
         do { try s.schedule().validate(against: network, epochs: s.epochs) } catch {
             throw ConfigError(keyPath: "layers", reason: "\(error)")
         }

@@ -23,6 +23,12 @@ public struct LotteryTicketTrial: TrialKind {
 
     public var name: String { "lottery" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["epochs", "seconds", "denseAccuracy", "finalAccuracy", "finalRemaining", "finalControl"],
+                        numbered: ["remaining", "accuracy", "control"])
+    }
+
     struct Settings {
         var configuration: LotteryTicketConfiguration
         var source: DataSource
@@ -77,9 +83,9 @@ public struct LotteryTicketTrial: TrialKind {
         do { architecture = try LotteryTicketModel.architecture(named: s.model, inputShape: shape, classes: 10) } catch {
             throw ConfigError(keyPath: "model", reason: "\(error)")
         }
-        var rng = RandomSource(seed: 0)
+        let network = try validationNetwork(architecture, batchSize: s.configuration.batchSize, keyPath: "model")
         do {
-            try LotteryTicketPruning(configuration: s.configuration).check(try Network(architecture, rng: &rng))
+            try LotteryTicketPruning(configuration: s.configuration).check(network)
         } catch {
             throw ConfigError(keyPath: "model", reason: "\(error)")
         }

@@ -22,6 +22,12 @@ public struct PaintingLinearLayersTrial: TrialKind {
 
     public var name: String { "painting-linear-layers" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["parametersTrained", "parametersFinal", "activeNodes", "correct", "pixelAgreement",
+                                     "loss", "sides", "lines", "epochs", "trainingSeconds", "seconds"])
+    }
+
     func read(_ config: JSONValue) throws -> PaintingTrialConfig {
         let reader = try ConfigReader(config)
         let settings = try PaintingTrialConfig(reading: reader, linear: { _ in try reader.ints("linear", default: [], minimum: 1) },

@@ -24,6 +24,13 @@ public struct PaintingReinitializationTrial: TrialKind {
 
     public var name: String { "painting-reinit" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["sides", "lines", "activeNodes", "sidesPerActiveNode", "loss", "correct",
+                                     "pixelAgreement", "epochs", "revertedRounds", "remainingNodes", "parametersTrained",
+                                     "parametersFinal", "trainingSeconds", "seconds"])
+    }
+
     struct Settings {
         var painting: PaintingTrialConfig
         var reinitialization: ReinitializationConfiguration

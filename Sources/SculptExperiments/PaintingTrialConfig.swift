@@ -1,3 +1,4 @@
+import SculptCore
 import SculptData
 import SculptNN
 import SculptRecipes
@@ -42,6 +43,9 @@ struct PaintingTrialConfig {
                                                              range: 1e-6...1e6))
         do { try job.validate() } catch {
             throw ConfigError(keyPath: reader.path, reason: "\(error)")
+        }
+        do { try MemoryEstimate.training(job.architecture, batchSize: job.batch).check(.standard, flag: "hidden") } catch {
+            throw ConfigError(keyPath: reader.keyPath("hidden"), reason: "\(error)")
         }
     }
 

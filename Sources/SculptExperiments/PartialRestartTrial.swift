@@ -27,6 +27,14 @@ public struct PartialRestartTrial: TrialKind {
 
     public var name: String { "partial-restart" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        let methods: [String] = PartialRestartReset.allCases.map(\.rawValue)
+        var fixed: [String] = ["baseline", "baseSeconds", "control", "seconds"] + methods
+        for m in methods { fixed += [m + "Rounds", m + "VsBaseline", m + "Gain", m + "Reset"] }
+        return MetricNames(fixed: fixed, numbered: ["control"] + methods)
+    }
+
     struct Settings {
         var configuration: PartialRestartConfiguration
         var resets: [PartialRestartReset]
@@ -117,8 +125,7 @@ public struct PartialRestartTrial: TrialKind {
 
     public func validate(config: JSONValue) throws {
         let s = try read(config)
-        var rng = RandomSource(seed: 0)
-        let network = try Network(try s.architecture(), rng: &rng)
+        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "model")
         do { _ = try PartialRestart(configuration: s.configuration).check(network) } catch {
             throw ConfigError(keyPath: s.configuration.layers == nil ? "model" : "layers", reason: "\(error)")
         }

@@ -17,6 +17,12 @@ public struct PartialTrainingTrial: TrialKind {
 
     public var name: String { "partial-training" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["accuracy", "testLoss", "trainLoss", "learnedParameters", "totalParameters",
+                                     "learnedFraction", "zeroed", "fraction", "seconds"])
+    }
+
     func read(_ config: JSONValue) throws -> PartialTrialConfig {
         let reader = try ConfigReader(config)
         let settings = try PartialTrialConfig(reading: reader, defaultMode: "all", defaultEpochs: 10)

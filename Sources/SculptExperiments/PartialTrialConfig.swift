@@ -86,6 +86,6 @@ struct PartialTrialConfig {
 
     /// A fresh network for `seed`; its masks are validated against the plan before any training.
     func makeNetwork(rng: inout RandomSource) throws -> Network {
-        try Network(architecture(""), rng: &rng)
+        try checkedNetwork(architecture(""), batchSize: settings.batchSize, keyPath: "model", rng: &rng)
     }
 }

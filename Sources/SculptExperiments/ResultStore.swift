@@ -1,10 +1,18 @@
 import SculptCore
 import GRDB
+import SculptData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+
+/// A results database that cannot be opened or read; names the file.
+public struct ResultStoreError: Error, Equatable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public var description: String { "results database \(path): \(reason)" }
+}
 
 /// Whether a trial finished.
 public enum TrialStatus: String, Sendable, Codable {
@@ -45,16 +53,33 @@ public struct TrialRecord: Sendable, Equatable {
 /// Every write is one short transaction, so killing the writer at any moment leaves a readable
 /// database that holds every trial recorded before the kill.
 public final class ResultStore: Sendable {
-    private let pool: DatabasePool
+    private let pool: any DatabaseWriter
     /// The database file.
     public let path: String
 
-    /// Opens (creating if needed) the database at `path`.
-    public init(path: String) throws {
+    /// Opens the database at `path`: for writing (creating it if needed), or `readOnly` for
+    /// readers (`sculpt table`), which then never change the file. Errors name the file.
+    public init(path: String, readOnly: Bool = false) throws {
+        self.path = path
+        do {
+            pool = try Self.open(path: path, readOnly: readOnly)
+        } catch let e as ResultStoreError { throw e } catch {
+            throw ResultStoreError(path: path, reason: "\(error)")
+        }
+    }
+
+    private static func open(path: String, readOnly: Bool) throws -> any DatabaseWriter {
         var configuration = Configuration()
         configuration.busyMode = .timeout(30)
-        self.path = path
-        pool = try DatabasePool(path: path, configuration: configuration)
+        if readOnly {
+            guard FilePaths.isFile(path) else { throw ResultStoreError(path: path, reason: "no database file there") }
+            configuration.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let hasTrials = try queue.read { try $0.tableExists("trials") }
+            guard hasTrials else { throw ResultStoreError(path: path, reason: "not a Sculpt results database (no trials table)") }
+            return queue
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.execute(sql: """
@@ -101,6 +126,7 @@ public final class ResultStore: Sendable {
                 """)
         }
         try migrator.migrate(pool)
+        return pool
     }
 
     /// Records that `spec`'s run exists (idempotent).

@@ -16,6 +16,9 @@ public protocol TrialKind: Sendable {
     /// A thrown error marks the trial failed with the error's description; it is retried on
     /// the next run of the spec.
     func run(config: JSONValue, seed: UInt64) throws -> TrialResult
+
+    /// The metrics `run` records, against which specs' tables are checked (nil: not declared).
+    var metricNames: MetricNames? { get }
 }
 
 /// What one trial measured.

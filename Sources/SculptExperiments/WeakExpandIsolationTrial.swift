@@ -12,6 +12,12 @@ public struct WeakExpandIsolationTrial: TrialKind {
 
     public var name: String { "weakexpand-isolation" }
 
+    /// The metrics `run` records.
+    public var metricNames: MetricNames? {
+        MetricNames(fixed: ["width", "added", "weakexpand", "weakexpandMaxRelative", "zeroexpand",
+                                     "zeroexpandMaxRelative", "randomReplacement"])
+    }
+
     struct Config {
         var setup: IsolationSetup
         var targetWidth: Int

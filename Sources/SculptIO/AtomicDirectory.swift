@@ -26,6 +26,7 @@ enum AtomicDirectory {
             throw CheckpointError.cannotWrite(path: parent, reason: "cannot create the folder (\(error))")
         }
         let base = lastComponent(of: target)
+        removeStaleSiblings(of: base, in: parent)
         let temporary = parent + "/." + base + ".partial-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         guard mkdir(temporary, 0o755) == 0 else {
             throw CheckpointError.cannotWrite(path: temporary, reason: String(cString: strerror(errno)))
@@ -39,6 +40,27 @@ enum AtomicDirectory {
             try? fm.removeItem(atPath: temporary)
             throw error
         }
+    }
+
+    /// Removes `.BASE.partial-PID-*` and `.BASE.old-PID` folders left by writers that were killed:
+    /// those whose process no longer exists.
+    static func removeStaleSiblings(of base: String, in parent: String) {
+        guard let entries = try? FileManager.default.contentsOfDirectory(atPath: parent) else { return }
+        for name in entries {
+            guard let pid = writerProcess(of: name, base: base), pid != getpid() else { continue }
+            if kill(pid, 0) == -1 && errno == ESRCH { try? FileManager.default.removeItem(atPath: parent + "/" + name) }
+        }
+    }
+
+    /// The process id in a temporary or set-aside name of `base` written by this type, else nil.
+    static func writerProcess(of name: String, base: String) -> pid_t? {
+        for marker in [".partial-", ".old-"] {
+            let prefix = "." + base + marker
+            guard name.hasPrefix(prefix) else { continue }
+            let digits = name.dropFirst(prefix.count).prefix { $0.isNumber }
+            return pid_t(digits)
+        }
+        return nil
     }
 
     private static func replace(_ target: String, with temporary: String) throws {

@@ -118,7 +118,7 @@ public struct Checkpoint {
     /// Reads and validates a checkpoint folder.
     public static func load(from directory: String) throws -> Checkpoint {
         guard FilePaths.isDirectory(directory) else {
-            throw CheckpointError.notFound(path: directory)
+            throw FilePaths.exists(directory) ? CheckpointError.notAFolder(path: directory) : CheckpointError.notFound(path: directory)
         }
         let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let architecturePath = dir + "/" + architectureFile, weightsPath = dir + "/" + weightsFile

@@ -1,6 +1,8 @@
 /// Problems reading or writing checkpoints; each names the file and the values involved.
 public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     case notFound(path: String)
+    /// Something other than a folder is where a checkpoint folder should be.
+    case notAFolder(path: String)
     case missingFile(path: String)
     case malformedJSON(path: String, reason: String)
     case invalidArchitecture(path: String, reason: String)
@@ -21,6 +23,7 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .notFound(let p): return "checkpoint \(p) does not exist"
+        case .notAFolder(let p): return "\(p) is a file, not a checkpoint folder"
         case .missingFile(let p): return "checkpoint file \(p) is missing"
         case .malformedJSON(let p, let r): return "\(p): malformed JSON: \(r)"
         case .invalidArchitecture(let p, let r): return "\(p): \(r)"

@@ -39,12 +39,14 @@ public final class TrainingRun {
                                batchSize: configuration.batchSize, maxEpochs: 1)
     }
 
-    /// Continues the run a checkpoint saved; throws when it holds no training state.
-    public convenience init(resuming checkpoint: Checkpoint) throws {
+    /// Continues the run a checkpoint saved (with `configuration` instead of the saved one, when
+    /// given: see `TrainingConfiguration.resumed(with:)`); throws when it holds no training state.
+    public convenience init(resuming checkpoint: Checkpoint, configuration: TrainingConfiguration? = nil) throws {
         guard let state = checkpoint.training else {
             throw CheckpointError.incompatible("the checkpoint holds no training state (training.json) to resume from")
         }
-        try self.init(network: checkpoint.network, configuration: state.configuration, rng: state.rng, history: checkpoint.history)
+        try self.init(network: checkpoint.network, configuration: configuration ?? state.configuration, rng: state.rng,
+                      history: checkpoint.history)
         completedEpochs = state.completedEpochs
         reports = state.epochs
         initialWeights = checkpoint.initialWeights

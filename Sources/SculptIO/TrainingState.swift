@@ -28,9 +28,14 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     public var validationFraction: Double
     /// Whether training batches are augmented.
     public var augmentation: Bool
+    /// The run's planned length in epochs (nil in checkpoints written before it was saved).
+    public var epochs: Int?
+    /// Train on the first `trainLimit` training samples only (nil: all).
+    public var trainLimit: Int?
 
     public init(optimizer: OptimizerConfiguration, loss: LossKind = .crossEntropy, batchSize: Int = 128, seed: UInt64 = 0,
-                data: String? = nil, validationFraction: Double = 0, augmentation: Bool = false) {
+                data: String? = nil, validationFraction: Double = 0, augmentation: Bool = false,
+                epochs: Int? = nil, trainLimit: Int? = nil) {
         self.optimizer = optimizer
         self.loss = loss
         self.batchSize = batchSize
@@ -38,6 +43,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         self.data = data
         self.validationFraction = validationFraction
         self.augmentation = augmentation
+        self.epochs = epochs
+        self.trainLimit = trainLimit
     }
 
     /// Checks the values a user or a corrupted file can get wrong.
@@ -47,6 +54,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
         guard validationFraction >= 0, validationFraction < 1 else {
             throw CheckpointError.invalidOptimizer("validation fraction must lie in [0, 1), got \(validationFraction)")
         }
+        if let epochs, epochs < 0 { throw CheckpointError.invalidOptimizer("epochs must be >= 0, got \(epochs)") }
+        if let trainLimit, trainLimit <= 0 { throw CheckpointError.invalidOptimizer("train limit must be positive, got \(trainLimit)") }
     }
 }
 

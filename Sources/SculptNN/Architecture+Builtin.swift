@@ -21,6 +21,10 @@ extension Architecture {
         guard widthMultiplier > 0, widthMultiplier.isFinite else {
             throw ArchitectureError.invalidOption("width multiplier must be positive, got \(widthMultiplier)")
         }
+        guard widthMultiplier <= SizeLimits.maxWidthMultiplier else {
+            throw ArchitectureError.invalidOption("width multiplier \(widthMultiplier) exceeds the largest supported, "
+                                                  + "\(SizeLimits.maxWidthMultiplier)")
+        }
         guard classes > 0 else { throw ArchitectureError.invalidOption("class count must be positive, got \(classes)") }
         let lower = name.lowercased()
         let image: [Int] = inputShape ?? (lower == "mlp" || lower == "cnn-small" ? [1, 28, 28] : [3, 32, 32])

@@ -50,22 +50,43 @@ public enum Initializer: Codable, Equatable, Sendable {
     }
 
     /// Parses "pytorch", "he", "he-uniform", "glorot", "xavier", "glorot-normal",
-    /// "uniform:A:B", "normal:MEAN:STD".
+    /// "uniform:A:B", "normal:MEAN:STD"; nil for text `parse` rejects.
     public init?(parsing text: String) {
-        let parts = text.lowercased().split(separator: ":").map(String.init)
+        guard let parsed = try? Self.parse(text) else { return nil }
+        self = parsed
+    }
+
+    /// Parses like `init?(parsing:)`, throwing an error that says what is wrong with the text.
+    public static func parse(_ text: String) throws -> Initializer {
+        let parts = text.lowercased().split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        func bad(_ reason: String) -> InitializerError { InitializerError(text: text, reason: reason) }
         switch parts.first {
-        case "pytorch", "default": self = .pytorchDefault
-        case "he", "he-normal", "kaiming": self = .heNormal
-        case "he-uniform", "kaiming-uniform": self = .heUniform
-        case "glorot", "xavier", "glorot-uniform", "xavier-uniform": self = .glorotUniform
-        case "glorot-normal", "xavier-normal": self = .glorotNormal
+        case "pytorch", "default": return .pytorchDefault
+        case "he", "he-normal", "kaiming": return .heNormal
+        case "he-uniform", "kaiming-uniform": return .heUniform
+        case "glorot", "xavier", "glorot-uniform", "xavier-uniform": return .glorotUniform
+        case "glorot-normal", "xavier-normal": return .glorotNormal
         case "uniform":
-            guard parts.count == 3, let a = Float(parts[1]), let b = Float(parts[2]), a < b else { return nil }
-            self = .uniform(low: a, high: b)
+            guard parts.count == 3, let a = Float(parts[1]), let b = Float(parts[2]), a.isFinite, b.isFinite else {
+                throw bad("expected uniform:LOW:HIGH with two finite numbers")
+            }
+            guard a < b else { throw bad("low (\(parts[1])) must be below high (\(parts[2]))") }
+            return .uniform(low: a, high: b)
         case "normal":
-            guard parts.count == 3, let m = Float(parts[1]), let s = Float(parts[2]), s > 0 else { return nil }
-            self = .normal(mean: m, std: s)
-        default: return nil
+            guard parts.count == 3, let m = Float(parts[1]), let s = Float(parts[2]), m.isFinite, s.isFinite else {
+                throw bad("expected normal:MEAN:STD with two finite numbers")
+            }
+            guard s > 0 else { throw bad("the standard deviation (\(parts[2])) must be positive") }
+            return .normal(mean: m, std: s)
+        default:
+            throw bad("unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:LOW:HIGH or normal:MEAN:STD")
         }
     }
+}
+
+/// Initializer text that does not parse.
+public struct InitializerError: Error, Equatable, CustomStringConvertible {
+    public var text: String
+    public var reason: String
+    public var description: String { "\(text): \(reason)" }
 }

@@ -160,6 +160,11 @@ extension Architecture {
     /// The per-sample shape after each layer, checked without building the network; errors name
     /// the layer (`layers.3`) and both shapes.
     public func outputShapes() throws -> [[Int]] {
+        guard !inputShape.isEmpty, inputShape.allSatisfy({ $0 > 0 }) else {
+            throw ShapeError.invalidArchitecture("the input shape \(inputShape) needs positive sides")
+        }
+        for side in inputShape { try SizeLimits.checkDimension(side, "input side") }
+        _ = try SizeLimits.sampleCount(inputShape)
         var shape = inputShape
         var out: [[Int]] = []
         for (i, spec) in layers.enumerated() {

@@ -90,16 +90,22 @@ public enum LayerSpec: Equatable, Sendable {
         switch self {
         case .dense(let i, let o, _):
             guard i > 0, o > 0 else { throw fail("widths must be positive") }
+            for (what, v) in [("input width", i), ("output width", o)] { try SizeLimits.checkDimension(v, "\(summary): \(what)") }
         case .activation: break
         case .conv2d(let i, let o, let k, let s, let p, _):
             guard i > 0, o > 0, k > 0 else { throw fail("channels and kernel must be positive") }
             guard s > 0, p >= 0 else { throw fail("stride must be positive and padding non-negative") }
+            for (what, v) in [("input channels", i), ("output channels", o), ("kernel", k), ("stride", s), ("padding", p)] {
+                try SizeLimits.checkDimension(v, "\(summary): \(what)")
+            }
         case .maxPool2d(let k, let s, let p), .avgPool2d(let k, let s, let p):
             guard k > 0, s > 0 else { throw fail("kernel and stride must be positive") }
             guard p >= 0, p <= k / 2 else { throw fail("padding must be between 0 and half the kernel (as in PyTorch)") }
+            for (what, v) in [("kernel", k), ("stride", s)] { try SizeLimits.checkDimension(v, "\(summary): \(what)") }
         case .globalAvgPool, .flatten: break
         case .batchNorm(let f, let m, let e):
             guard f > 0 else { throw fail("the feature count must be positive") }
+            try SizeLimits.checkDimension(f, "\(summary): feature count")
             guard m >= 0, m <= 1, e > 0 else { throw fail("momentum must be in [0, 1] and epsilon positive") }
         case .dropout(let p):
             guard p >= 0, p < 1 else { throw fail("the probability must be in [0, 1)") }
@@ -138,7 +144,7 @@ public enum LayerSpec: Equatable, Sendable {
             return shape
         case .flatten:
             guard !shape.isEmpty else { throw mismatch("at least one dimension") }
-            return [shape.reduce(1, *)]
+            return [try SizeLimits.sampleCount(shape)]
         case .residual(let body, let projection):
             var main = shape
             for (i, spec) in body.enumerated() {

@@ -75,22 +75,39 @@ public struct TrainingHistory: Codable, Sendable {
 
 /// Errors that stop training.
 public enum TrainingError: Error, Equatable, CustomStringConvertible {
-    case nonFiniteLoss(epoch: Int, batch: Int, value: Float)
-    case nonFiniteParameter(name: String, epoch: Int)
+    /// The loss (or, after the epoch's last batch, a parameter) became NaN or infinite. `epoch` and
+    /// `batch` count from 1; `layer` is the first layer (`layers.3`) holding a non-finite parameter
+    /// or producing a non-finite output on the batch, nil when every layer was finite.
+    case diverged(epoch: Int, batch: Int, loss: Float, layer: String?)
     case emptyDataset
     case invalidConfiguration(String)
     case shapeMismatch(String)
 
     public var description: String {
         switch self {
-        case .nonFiniteLoss(let e, let b, let v):
-            return "training diverged: loss is \(v) at epoch \(e), batch \(b) (try a smaller learning rate)"
-        case .nonFiniteParameter(let n, let e):
-            return "training diverged: parameter \(n) holds NaN or infinity after epoch \(e)"
+        case .diverged(let e, let b, let v, let layer):
+            return "training diverged: loss is \(NumberFormatting.fixed(v, digits: 4)) at epoch \(e), batch \(b) "
+                + "(first non-finite layer: \(layer ?? "none, the loss itself overflowed")); try a smaller learning rate"
         case .emptyDataset: return "the training set is empty"
         case .invalidConfiguration(let why): return "invalid training configuration: \(why)"
         case .shapeMismatch(let why): return why
         }
+    }
+}
+
+extension Network {
+    /// The first layer (`layers.I`) holding a non-finite parameter or, running `inputs` forward in
+    /// eval mode, producing a non-finite output; nil when everything is finite.
+    public func firstNonFiniteLayer(on inputs: Tensor?) -> String? {
+        for (i, layer) in layers.enumerated() where layer.parameters.contains(where: { !$0.value.isFinite }) {
+            return "layers.\(i)"
+        }
+        guard var h = inputs, h.count > 0 else { return nil }
+        for (i, layer) in layers.enumerated() {
+            h = layer.forward(h, training: false)
+            if !h.isFinite { return "layers.\(i)" }
+        }
+        return nil
     }
 }
 
@@ -159,7 +176,10 @@ public final class Trainer {
                 for p in parameters { p.zeroGrad() }
                 let y = network.forward(batchInputs, training: true)
                 let l = loss.compute(prediction: y, target: batchTargets, gradient: lossGradient)
-                guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batchIndex, value: l) }
+                guard l.isFinite else {
+                    throw TrainingError.diverged(epoch: epoch, batch: batchIndex + 1, loss: l,
+                                                 layer: network.firstNonFiniteLayer(on: batchInputs))
+                }
                 if classifies { correct += Double(classificationAccuracy(logits: y, labels: batchTargets)) * Double(b) }
                 network.backward(lossGradient)
                 optimizer.step(parameters)
@@ -170,6 +190,12 @@ public final class Trainer {
             var report = EpochReport(epoch: epoch, loss: Float(lossSum / Double(order.count)),
                                      accuracy: classifies ? Float(correct / Double(order.count)) : nil,
                                      seconds: 0)
+            // The mean of huge finite losses can overflow, and the last step can leave non-finite weights.
+            if !report.loss.isFinite || parameters.contains(where: { !$0.value.isFinite }) {
+                // Non-finite weights make the next loss NaN: report that loss.
+                throw TrainingError.diverged(epoch: epoch, batch: batchIndex, loss: report.loss.isFinite ? .nan : report.loss,
+                                             layer: network.firstNonFiniteLayer(on: nil))
+            }
             if let validation {
                 let v = evaluate(validation)
                 report.validationLoss = v.loss

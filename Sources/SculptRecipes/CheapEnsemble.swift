@@ -24,8 +24,14 @@ public struct CheapEnsembleConfiguration: Equatable, Sendable {
     }
 
     /// Throws for an impossible setting (members < 1, zeroed rest, bad optimization values).
+    /// The largest ensemble `validate` accepts.
+    public static let maxMembers = 10_000
+
     public func validate() throws {
         guard members >= 1 else { throw PartialTrainingError.invalidEnsemble("at least one member is needed, got \(members)") }
+        guard members <= Self.maxMembers else {
+            throw PartialTrainingError.invalidEnsemble("at most \(Self.maxMembers) members, got \(members)")
+        }
         guard plan.rest == .fixed else {
             throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not \(plan.rest.rawValue)")
         }

@@ -50,7 +50,7 @@ public struct PaintingJob: Codable, Equatable, Sendable {
     public static let outputActivations: [ActivationKind] = [.sigmoid, .identity]
 
     /// The largest image side accepted (a 4096 x 4096 image already has 16 M samples).
-    public static let maximumSize = 4096
+    public static let maximumSize = Painting.maximumSize
 
     public init(shape: PaintingShape = .square, size: Int = 64, hidden: Int = 3, linear: [Int] = [], epochs: Int = 5000,
                 patience: Int = 20, batch: Int = 128, learningRate: Float = 1e-3, seed: UInt64 = 0, minDelta: Float = 0,

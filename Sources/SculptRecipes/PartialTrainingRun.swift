@@ -24,6 +24,8 @@ public struct PartialTrainingSettings: Codable, Equatable, Sendable {
         func check(_ ok: Bool, _ why: String) throws { if !ok { throw TrainingError.invalidConfiguration(why) } }
         try check(epochs >= 0, "epochs must be >= 0, got \(epochs)")
         try check(batchSize > 0, "batch size must be positive, got \(batchSize)")
+        try check(batchSize <= 1 << 20, "batch size must be at most \(1 << 20), got \(batchSize)")
+        try check(epochs <= 1_000_000, "epochs must be at most 1000000, got \(epochs)")
         try check(learningRate > 0 && learningRate.isFinite, "learning rate must be positive, got \(learningRate)")
         try check(momentum >= 0 && momentum < 1, "momentum must lie in [0, 1), got \(momentum)")
         try check(weightDecay >= 0 && weightDecay.isFinite, "weight decay must be >= 0, got \(weightDecay)")

@@ -309,7 +309,11 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
             .invalidField(description, field: field, reason: reason)
         }
         switch (to, fraction) {
-        case (let n?, nil): return n
+        case (let n?, nil):
+            guard n <= SizeLimits.maxDimension else {
+                throw bad(.to, "{to} \(n) exceeds the largest layer width, \(SizeLimits.maxDimension)")
+            }
+            return n
         case (nil, let f?):
             let text = JSONValue.numberText(f)
             if shrinking {
@@ -317,8 +321,9 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
                 return Swift.max(1, UnitCount.share(f, of: group.count))
             }
             guard f > 0, f.isFinite else { throw bad(.fraction, "the fraction of units to add must be positive, got \(text)") }
-            guard f * Double(group.count) < Double(Int.max / 2) else {
-                throw bad(.fraction, "\(text) of \(group.count) units is too many")
+            guard f * Double(group.count) <= Double(SizeLimits.maxDimension) else {
+                throw bad(.fraction, "adding \(text) of \(group.count) units exceeds the largest layer width, "
+                          + "\(SizeLimits.maxDimension)")
             }
             return group.count + Swift.max(1, UnitCount.share(f, of: group.count))
         case (nil, nil): throw bad(.to, "\(operation.rawValue) needs {to} or {fraction}")

@@ -55,6 +55,7 @@ struct Bench: ParsableCommand {
 
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
+    @OptionGroup var memory: MemoryOptions
 
     func run() throws {
         try Output.guarded {
@@ -62,7 +63,11 @@ struct Bench: ParsableCommand {
             let threadCounts = try parseThreads()
             guard reps > 0 else { throw UsageError("--reps \(reps): must be at least 1") }
             guard epochs > 0 else { throw UsageError("--epochs \(epochs): must be at least 1") }
-            guard gemmSize > 0 else { throw UsageError("--gemm-size \(gemmSize): must be at least 1") }
+            guard gemmSize > 0, gemmSize <= 1 << 16 else { throw UsageError("--gemm-size \(gemmSize): must lie in [1, \(1 << 16)]") }
+            if chosen.contains(where: { $0.name == "gemm" }) {
+                let side = Double(gemmSize)
+                try memory.check(3 * side * side * 4, flag: "--gemm-size \(gemmSize)", what: "three \(gemmSize)x\(gemmSize) matrices")
+            }
             guard batches > 0 else { throw UsageError("--batches \(batches): must be at least 1") }
             guard warmupBatches >= 0 else { throw UsageError("--warmup-batches \(warmupBatches): must be at least 0") }
             if profile { return try runProfile(threadCounts) }

@@ -43,6 +43,8 @@ struct Inspect: ParsableCommand {
     @Flag(help: "Print a JSON array of unit objects on stdout.")
     var json = false
 
+    @OptionGroup var memory: MemoryOptions
+
     func run() throws { try Output.guarded { try execute() } }
 
     private func execute() throws {
@@ -52,6 +54,7 @@ struct Inspect: ParsableCommand {
         }
         guard data.lowercased().hasPrefix("painting:") else { return try inspectDataset() }
         let painting = try Self.painting(data)
+        try memory.check(Double(painting.size) * Double(painting.size) * 4 * 8, flag: "--data \(data)", what: "the painting's samples")
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
         let network = checkpoint.network
@@ -84,10 +87,11 @@ struct Inspect: ParsableCommand {
 
     /// Measures every unit group (or `--layer`) on the first `--samples` test samples of a dataset.
     private func inspectDataset() throws {
-        guard samples > 0 else { throw UsageError("--samples \(samples): must be positive") }
+        guard samples > 0, samples <= 1 << 24 else { throw UsageError("--samples \(samples): must lie in [1, \(1 << 24)]") }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
         let network = checkpoint.network
+        try memory.checkTraining(network.architecture, batchSize: samples, optimizerSlots: 0, flag: "--samples \(samples)")
         let loaded = try loadData(data)
         let test = try adapt(loaded.test, to: network, dataName: data, modelName: "the network in \(modelDirectory)")
         let n = Swift.min(samples, test.count)

@@ -61,17 +61,19 @@ struct Lottery: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    func run() throws { try Output.guarded { try execute() } }
+    @OptionGroup var memory: MemoryOptions
+
+    func run() throws { try Output.guarded(outputs: [out]) { try execute() } }
 
     private func makeConfiguration() throws -> LotteryTicketConfiguration {
         var c = LotteryTicketConfiguration()
         let rounds = self.rounds ?? 5
-        guard rounds >= 0 else { throw UsageError("--rounds must be >= 0, got \(rounds)") }
+        guard rounds >= 0, rounds <= 1000 else { throw UsageError("--rounds must lie in [0, 1000], got \(rounds)") }
         guard rate > 0, rate < 1 else { throw UsageError("--rate must lie in (0, 1), got \(rate)") }
         if let r = convolutionRate, !(r >= 0 && r < 1) { throw UsageError("--conv-rate must lie in [0, 1), got \(r)") }
         if let r = outputRate, !(r >= 0 && r < 1) { throw UsageError("--output-rate must lie in [0, 1), got \(r)") }
-        guard epochs >= 1 else { throw UsageError("--epochs must be >= 1, got \(epochs)") }
-        guard batch >= 1 else { throw UsageError("--batch must be >= 1, got \(batch)") }
+        guard epochs >= 1, epochs <= 1_000_000 else { throw UsageError("--epochs must lie in [1, 1000000], got \(epochs)") }
+        guard batch >= 1, batch <= 1 << 20 else { throw UsageError("--batch must lie in [1, \(1 << 20)], got \(batch)") }
         guard rewind >= 0 else { throw UsageError("--rewind must be >= 0, got \(rewind)") }
         guard let n = UnitNorm(rawValue: norm.lowercased()) else { throw UsageError("--norm must be l1 or l2, got '\(norm)'") }
         guard let s = PruningScope(rawValue: scope.lowercased()) else { throw UsageError("--scope must be layer or global, got '\(scope)'") }
@@ -86,9 +88,8 @@ struct Lottery: ParsableCommand {
             c.optimizer = .sgd(learningRate: lr, momentum: m)
         default: throw UsageError("--optimizer must be adam or sgd, got '\(optimizer)'")
         }
-        guard let i = Initializer(parsing: initializer) else {
-            throw UsageError("--init: unknown initializer '\(initializer)' (expected pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD)")
-        }
+        let i: Initializer
+        do { i = try Initializer.parse(initializer) } catch { throw UsageError("--init \(error)") }
         c.rounds = rounds
         c.rate = rate
         c.convolutionRate = convolutionRate
@@ -143,6 +144,9 @@ struct Lottery: ParsableCommand {
                 throw UsageError("--model \(modelName): \(error)")
             }
         }
+        do { _ = try architecture.outputShapes() } catch { throw UsageError("--model \(modelName): \(error)") }
+        // The ticket, its rewind point, mask and best weights, and the control network.
+        try memory.checkTraining(architecture, batchSize: configuration.batchSize, flag: "--model \(modelName)", copies: 2)
         var probe = RandomSource(seed: 0)
         let shapeCheck: Network
         do { shapeCheck = try Network(architecture, rng: &probe) } catch { throw UsageError("--model \(modelName): \(error)") }

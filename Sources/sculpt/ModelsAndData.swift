@@ -23,7 +23,7 @@ let builtinArchitectureNames: [String] = Architecture.builtinNames + ["resnet-N"
 /// data's sample shape and class count (`dataShape`; the name's defaults when nil) at `width`.
 func resolveArchitecture(_ model: String, width: Double? = nil,
                          dataShape: (inputShape: [Int], classes: Int?)? = nil) throws -> Architecture {
-    if let width, !(width > 0 && width.isFinite) { throw UsageError("--width must be positive, got \(width)") }
+    if let width { try checkWidth(width) }
     if FilePaths.isFile(model) {
         if width != nil { throw UsageError("--width applies to built-in models only, not to the file \(model)") }
         do { return try Architecture(contentsOf: model) } catch { throw UsageError("--model \(error)") }
@@ -35,6 +35,13 @@ func resolveArchitecture(_ model: String, width: Double? = nil,
     if model.hasSuffix(".json") { throw UsageError("--model: file \(model) does not exist") }
     let names = builtinArchitectureNames.joined(separator: ", ")
     throw UsageError("--model: '\(model)' is neither an architecture JSON file nor a built-in model (built-in: \(names))")
+}
+
+/// Refuses a `--width` that is not positive or beyond `SizeLimits.maxWidthMultiplier`.
+func checkWidth(_ width: Double) throws {
+    guard width > 0, width <= SizeLimits.maxWidthMultiplier else {
+        throw UsageError("--width must lie in (0, \(Int(SizeLimits.maxWidthMultiplier))], got \(width)")
+    }
 }
 
 /// Parses and loads `--data`.

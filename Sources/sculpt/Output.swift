@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SculptIO
 
 /// A bad flag or input: printed as one line naming the flag and the reason, exit code 2.
 struct UsageError: Error, CustomStringConvertible {
@@ -34,10 +35,14 @@ enum Output {
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
-    /// Runs `body`, turning any error into a one-line message on stderr and exit code 2.
-    static func guarded(_ body: () throws -> Void) throws {
-        do { try body() } catch let e as ExitCode { throw e } catch {
-            FileHandle.standardError.write(Data("sculpt: error: \(error)\n".utf8))
+    /// Runs `body`, turning any error into a one-line message on stderr and exit code 2. When it
+    /// fails, whatever it created at `outputs` (folders, files, databases that did not exist, or
+    /// the contents of empty folders) is removed: a failed command leaves nothing behind.
+    static func guarded(outputs: [String?] = [], _ body: () throws -> Void) throws {
+        let created = CreatedOutputs(outputs)
+        do { try created.removingCreatedOnFailure(body) } catch let e as ExitCode { throw e } catch {
+            let line = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).joined(separator: " ")
+            FileHandle.standardError.write(Data("sculpt: error: \(line)\n".utf8))
             throw ExitCode(2)
         }
     }

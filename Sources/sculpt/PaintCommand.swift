@@ -49,8 +49,11 @@ struct Paint: ParsableCommand {
     var reinit: Int?
     @Option(help: "Output folder.")
     var out = "paint-out"
+    @Flag(help: "Replace an earlier painting (a checkpoint folder) at --out.")
+    var overwrite = false
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
+    @OptionGroup var memory: MemoryOptions
 
     /// The `--json` object.
     struct Report: Encodable {
@@ -85,8 +88,12 @@ struct Paint: ParsableCommand {
     }
 
     func run() throws {
-        try Output.guarded {
+        try Output.guarded(outputs: [out]) {
             let job = try makeJob()
+            try job.validate()
+            // The network, a batch, and the painting's size x size samples (inputs, targets, predictions).
+            try memory.checkTraining(job.architecture, batchSize: job.batch, flag: "--hidden \(hidden)" + (linear.isEmpty ? "" : "/--linear"))
+            try memory.check(Double(job.size) * Double(job.size) * 4 * 8, flag: "--size \(job.size)", what: "the painting's samples")
             let painting = try job.makePainting()  // validates every flag and reads an image before anything is written
             try createFolder(out)
 
@@ -165,9 +172,8 @@ struct Paint: ParsableCommand {
             guard reinit >= 0 else { throw UsageError("--reinit \(reinit): the number of reinitializations must be 0 or more") }
             guard minDelta == 0 else { throw UsageError("--min-delta \(minDelta): not supported with --reinit (its phases stop on any lack of improvement)") }
         }
-        guard let initializer = Initializer(parsing: initialization) else {
-            throw UsageError("--init \(initialization): unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD")
-        }
+        let initializer: Initializer
+        do { initializer = try Initializer.parse(initialization) } catch { throw UsageError("--init \(error)") }
         guard let outputActivation = PaintingJob.outputActivations.first(where: { $0.name == output }) else {
             throw UsageError("--output \(output): unknown output activation; use \(PaintingJob.outputActivations.map(\.name).joined(separator: " or "))")
         }
@@ -176,11 +182,19 @@ struct Paint: ParsableCommand {
                            initializer: initializer, outputActivation: outputActivation)
     }
 
-    /// Creates `path` (and parents); an existing folder is fine, an existing file is an error.
+    /// Creates `path` (and parents); an empty folder is fine, an earlier painting needs `--overwrite`,
+    /// anything else is an error.
     func createFolder(_ path: String) throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw UsageError("--out \(path): exists and is not a folder") }
+            if FilePaths.isEmptyDirectory(path) { return }
+            guard Checkpoint.exists(at: path) else {
+                throw UsageError("--out \(path) is a non-empty folder that is not a painting; choose another folder")
+            }
+            guard overwrite else {
+                throw UsageError("--out \(path) already holds a painting; pass --overwrite to replace it or choose another folder")
+            }
             return
         }
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {

@@ -66,7 +66,9 @@ struct PartialCommand: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    func run() throws { try Output.guarded { try execute() } }
+    @OptionGroup var memory: MemoryOptions
+
+    func run() throws { try Output.guarded(outputs: [out]) { try execute() } }
 
     private func execute() throws {
         if let fit { return try printFigure(spec: fit) }
@@ -85,6 +87,16 @@ struct PartialCommand: ParsableCommand {
         let source: DataSource
         do { source = try DataSource(parsing: data) } catch { throw UsageError("--data \(data): \(error)") }
         let architecture = try partialArchitecture(model, source: source)
+        do { _ = try architecture.outputShapes() } catch { throw UsageError("--model \(model): \(error)") }
+        if let members {
+            do { try CheapEnsembleConfiguration(members: members, plan: plan, baseEpochs: baseEpochs, settings: settings).validate() } catch {
+                throw UsageError("--members/--rest/--base-epochs: \(error)")
+            }
+        }
+        // Each member keeps its learned values (at most a copy of the parameters) beside the backbone.
+        try memory.checkTraining(architecture, batchSize: batch, optimizerSlots: 1,
+                                 flag: members.map { "--members \($0)" } ?? (width != 1 ? "--width \(width)" : "--model \(model)"),
+                                 copies: 1 + Double(members ?? 0) / 3)
         var rng = RandomSource(seed: seed)
         let network: Network
         do { network = try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(model): \(error)") }
@@ -225,6 +237,7 @@ struct PartialCommand: ParsableCommand {
 
     /// An architecture file, or a built-in model for the data's image shape and class count.
     private func partialArchitecture(_ model: String, source: DataSource) throws -> Architecture {
+        try checkWidth(width)
         if FilePaths.isFile(model) { return try resolveArchitecture(model) }
         do { return try Architecture.builtin(named: model, widthMultiplier: width, inputShape: source.sampleShape, classes: source.classCount) } catch {
             throw UsageError("--model \(model): not an architecture file, and \(error)")
@@ -244,7 +257,11 @@ struct PartialCommand: ParsableCommand {
             throw UsageError("--fit \(spec): the spec's kind is \(experiment.kind), not \(PartialTrainingTrial().name)")
         }
         guard FileManager.default.fileExists(atPath: db) else { throw UsageError("--db: no database at \(db)") }
-        let figure = PartialTrainingFigure(records: try ResultStore(path: db).trials(runID: experiment.runID))
+        let records: [TrialRecord]
+        do { records = try ResultStore(path: db, readOnly: true).trials(runID: experiment.runID) } catch {
+            throw UsageError("--db \(db): \(error)")
+        }
+        let figure = PartialTrainingFigure(records: records)
         if json { return try Output.printJSON(figure) }
         print(figure.markdown, terminator: "")
     }

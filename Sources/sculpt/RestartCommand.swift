@@ -76,7 +76,9 @@ struct Restart: ParsableCommand {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
-    func run() throws { try Output.guarded { try execute() } }
+    @OptionGroup var memory: MemoryOptions
+
+    func run() throws { try Output.guarded(outputs: [out]) { try execute() } }
 
     func makeConfiguration() throws -> PartialRestartConfiguration {
         var c = PartialRestartConfiguration()
@@ -86,7 +88,7 @@ struct Restart: ParsableCommand {
         guard let out = PartialRestartOutgoing(rawValue: outgoing.lowercased()) else {
             throw UsageError("--outgoing must be keep, zero or redraw, got '\(outgoing)'")
         }
-        guard restarts >= 0 else { throw UsageError("--restarts must be >= 0, got \(restarts)") }
+        guard restarts >= 0, restarts <= 1000 else { throw UsageError("--restarts must lie in [0, 1000], got \(restarts)") }
         switch (fraction, count) {
         case (.some, .some): throw UsageError("--fraction and --count exclude each other")
         case (.some(let f), nil):
@@ -98,8 +100,8 @@ struct Restart: ParsableCommand {
         case (nil, nil): break
         }
         for (flag, e) in [("--epochs-high", epochsHigh), ("--epochs-low", epochsLow), ("--restart-epochs-high", restartEpochsHigh),
-                          ("--restart-epochs-low", restartEpochsLow)] where e < 0 {
-            throw UsageError("\(flag) must be >= 0, got \(e)")
+                          ("--restart-epochs-low", restartEpochsLow)] where !(0...1_000_000).contains(e) {
+            throw UsageError("\(flag) must lie in [0, 1000000], got \(e)")
         }
         guard epochsHigh + epochsLow >= 1 else { throw UsageError("--epochs-high plus --epochs-low must be at least 1") }
         guard restarts == 0 || restartEpochsHigh + restartEpochsLow >= 1 else {
@@ -110,11 +112,12 @@ struct Restart: ParsableCommand {
         }
         guard momentum >= 0, momentum < 1 else { throw UsageError("--momentum must lie in [0, 1), got \(momentum)") }
         guard weightDecay >= 0, weightDecay.isFinite else { throw UsageError("--weight-decay must be >= 0, got \(weightDecay)") }
-        guard batch >= 1 else { throw UsageError("--batch must be >= 1, got \(batch)") }
-        guard measureSamples >= 1 else { throw UsageError("--measure-samples must be >= 1, got \(measureSamples)") }
-        guard let i = Initializer(parsing: initializer) else {
-            throw UsageError("--init: unknown initializer '\(initializer)' (expected pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD)")
+        guard batch >= 1, batch <= 1 << 20 else { throw UsageError("--batch must lie in [1, \(1 << 20)], got \(batch)") }
+        guard measureSamples >= 1, measureSamples <= 1 << 24 else {
+            throw UsageError("--measure-samples must lie in [1, \(1 << 24)], got \(measureSamples)")
         }
+        let i: Initializer
+        do { i = try Initializer.parse(initializer) } catch { throw UsageError("--init \(error)") }
         if let layers {
             c.layers = layers.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
             guard !(c.layers ?? []).isEmpty else { throw UsageError("--layers must name at least one layer") }
@@ -150,6 +153,9 @@ struct Restart: ParsableCommand {
         let store = out.map { PartialRestartStore(directory: $0) }
         if let out, let store {
             if FilePaths.exists(out) && !FilePaths.isDirectory(out) { throw UsageError("--out \(out) is a file, not a run folder") }
+            if resume && !store.hasSavedRound {
+                throw UsageError("--resume: --out \(out) holds no partial restart to continue (start one without --resume)")
+            }
             if store.hasSavedRound && !resume {
                 throw UsageError("--out \(out) already holds a partial restart; pass --resume to continue it or choose another folder")
             }
@@ -162,6 +168,10 @@ struct Restart: ParsableCommand {
         if trainLimit > 0, trainLimit < train.count { train = train.subset(Array(0..<trainLimit)) }
         if testLimit > 0, testLimit < test.count { test = test.subset(Array(0..<testLimit)) }
         let architecture = try resolveArchitecture(model, width: width, dataShape: (train.inputShape, train.classes))
+        let sizeFlag = width.map { "--width \($0)" } ?? "--model \(model)"
+        do { _ = try architecture.outputShapes() } catch { throw UsageError("\(sizeFlag): \(error)") }
+        // The restarted network and its equal-budget control.
+        try memory.checkTraining(architecture, batchSize: configuration.batchSize, optimizerSlots: 1, flag: sizeFlag, copies: 2)
         var probe = RandomSource(seed: 0)
         let shapeCheck: Network
         do { shapeCheck = try Network(architecture, rng: &probe) } catch { throw UsageError("--model \(model): \(error)") }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SculptCore
 import SculptExperiments
 
 /// `sculpt run SPEC`: runs (or resumes) an experiment's trials in worker processes, then prints its tables.
@@ -24,10 +25,11 @@ struct RunCommand: ParsableCommand {
 
     func run() throws {
         var anyFailed = false
-        try Output.guarded {
+        try Output.guarded(outputs: [db, db + "-wal", db + "-shm"]) {
             if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
-            let store = try ResultStore(path: db)
+            let store: ResultStore
+            do { store = try ResultStore(path: db) } catch { throw UsageError("--db \(db): \(error)") }
             let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
             let runner = ExperimentRunner(spec: experiment, store: store, executor: executor,
                                           workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
@@ -64,6 +66,7 @@ struct RunCommand: ParsableCommand {
 
     /// Seconds as m:ss (or h:mm:ss).
     static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return NumberFormatting.fixed(seconds, digits: 0) + " s" }
         let s = Int(seconds.rounded())
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return s >= 3600 ? "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"

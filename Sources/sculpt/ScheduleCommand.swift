@@ -45,10 +45,12 @@ struct ScheduleCommand: ParsableCommand {
     @Flag(name: .customLong("dry-run"), help: "Check the schedule against the network as it will evolve and print it; train nothing.")
     var dryRun = false
 
-    func run() throws { try Output.guarded { try execute() } }
+    func run() throws { try Output.guarded(outputs: [options.out]) { try execute() } }
 
     private func execute() throws {
-        guard probeSamples > 0 else { throw UsageError("--probe-samples must be positive, got \(probeSamples)") }
+        guard probeSamples > 0, probeSamples <= 1 << 24 else {
+            throw UsageError("--probe-samples must lie in [1, \(1 << 24)], got \(probeSamples)")
+        }
         var entries: [ScheduleEntry] = []
         if let schedule {
             let bytes: [UInt8]
@@ -62,6 +64,7 @@ struct ScheduleCommand: ParsableCommand {
             throw UsageError("--at or --schedule: give at least one operation (or --out, so operations can be requested while it runs)")
         }
         let prepared = try options.prepare()
+        prepared.announceOverrides(json: options.json)
         let run = prepared.run
         let probe = PrefixDataset(prepared.train, count: probeSamples)
         let scheduled: ScheduledTraining
@@ -69,11 +72,12 @@ struct ScheduleCommand: ParsableCommand {
             if let resume = options.resume {
                 scheduled = try ScheduledTraining.resume(run, savedIn: resume, probe: probe, adding: entries, epochs: options.epochs)
             } else {
-                scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule(entries), epochs: options.epochs ?? 10, probe: probe)
+                scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule(entries), epochs: prepared.epochs, probe: probe)
             }
         } catch { throw UsageError(options.resume != nil ? "--resume \(options.resume!): \(error)" : "--at/--schedule: \(error)") }
 
         let preview = scheduled.pendingSteps
+        try checkMemory(preview, run: run)
         if dryRun {
             if options.json { try Output.printJSON(DryRunResult(parameters: run.network.parameterCount, epochs: scheduled.epochs, steps: preview)); return }
             print("schedule of \(preview.count) operations, checked against the network as it will evolve (\(run.network.parameterCount) parameters now):")
@@ -120,6 +124,18 @@ struct ScheduleCommand: ParsableCommand {
               + (result.medianEpochFactor.map { ", median epoch factor \(Self.format(factor: $0))" } ?? "")
               + (target.map { ", checkpoint \($0)" } ?? "")
               + (result.stopped ? " (stopped on request; --resume continues)" : ""))
+    }
+
+    /// Refuses a schedule whose largest network (as it will evolve) would not fit in memory.
+    private func checkMemory(_ steps: [SchedulePreviewStep], run: TrainingRun) throws {
+        let largest = steps.map(\.parametersAfter).max() ?? 0
+        guard largest > run.network.parameterCount else { return }
+        // Values, gradients and up to two optimizer moments per parameter.
+        let bytes = Double(largest) * 4 * 4
+        do {
+            try options.memory.budget().check(bytes, flag: "--at/--schedule",
+                                              what: "the network the schedule grows (\(largest) parameters)")
+        } catch let e as MemoryError { throw UsageError("\(e)") }
     }
 
     /// The requests file of a run folder: beside it, since the folder is replaced at each save.

@@ -17,7 +17,7 @@ struct Sculpt: ParsableCommand {
     /// input like any other: one line naming the flag and the reason on stderr, exit code 2.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(joiningNegativeValues(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch {
             if exitCode(for: error) == .validationFailure {

@@ -26,8 +26,10 @@ struct TableCommand: ParsableCommand {
             if json && markdown { throw UsageError("--markdown: cannot be combined with --json") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
             guard FileManager.default.fileExists(atPath: db) else { throw UsageError("--db: no database at \(db)") }
-            let store = try ResultStore(path: db)
-            let records = try store.trials(runID: experiment.runID)
+            let records: [TrialRecord]
+            do { records = try ResultStore(path: db, readOnly: true).trials(runID: experiment.runID) } catch {
+                throw UsageError("--db \(db): \(error)")
+            }
             let tables = experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
             if json {
                 try Output.printJSON(TableReport(runId: experiment.runID, spec: experiment.name, trials: records.count, tables: tables))

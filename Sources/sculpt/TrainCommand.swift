@@ -10,14 +10,17 @@ struct Train: ParsableCommand {
 
     @OptionGroup var options: TrainingOptions
 
-    func run() throws { try Output.guarded { try execute() } }
+    func run() throws { try Output.guarded(outputs: [options.out]) { try execute() } }
 
     private func execute() throws {
         let prepared = try options.prepare()
+        prepared.announceOverrides(json: options.json)
         let run = prepared.run, target = prepared.target
         let start = Clock.now()
         let firstEpoch = run.completedEpochs
-        let epochs = options.epochs ?? 10
+        let epochs = prepared.epochs
+        // A run of 0 epochs (or one already at its length) still leaves the checkpoint it names.
+        if let target, run.completedEpochs >= epochs, !Checkpoint.exists(at: target) { try run.checkpoint().save(to: target) }
         let log = RunLog(folder: target)
         while run.completedEpochs < epochs {
             let report = try run.runEpoch(train: prepared.train, validation: prepared.validation, augmentation: prepared.augmentation)
@@ -68,8 +71,8 @@ func sameFolder(_ a: String, _ b: String) -> Bool {
     return stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino
 }
 
-func format2(_ x: Double) -> String { String(Double(Int((x * 100).rounded())) / 100) }
-func format4(_ x: Float) -> String { String(Double(Int((Double(x) * 10_000).rounded())) / 10_000) }
+func format2(_ x: Double) -> String { NumberFormatting.fixed(x, digits: 2) }
+func format4(_ x: Float) -> String { NumberFormatting.fixed(x, digits: 4) }
 
 #if canImport(Glibc)
 import Glibc

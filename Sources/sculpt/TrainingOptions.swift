@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import SculptCore
 import SculptData
 import SculptIO
@@ -42,6 +43,7 @@ struct TrainingOptions: ParsableArguments {
     var threads: Int?
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
+    @OptionGroup var memory: MemoryOptions
 
     /// A training run ready to go: fresh from the flags, or resumed from `--resume`.
     struct Prepared {
@@ -53,20 +55,33 @@ struct TrainingOptions: ParsableArguments {
         var augmentation: BatchAugmentation?
         /// Where checkpoints go (`--out`, else the `--resume` folder).
         var target: String?
+        /// The run's total length in epochs (`--epochs`, else the saved length, else 10).
+        var epochs: Int
+        /// Saved settings of a resumed run that flags replaced.
+        var overrides: [TrainingOverride] = []
+
+        /// Prints which saved settings the flags overrode (on stderr with --json, so stdout stays one object).
+        func announceOverrides(json: Bool) {
+            for o in overrides {
+                let line = "resuming \(target ?? "the run"): \(o)"
+                if json { FileHandle.standardError.write(Data((line + "\n").utf8)) } else { print(line) }
+            }
+        }
     }
 
     /// Checks the flags, loads the data and builds (or resumes) the run; nothing is written.
     func prepare() throws -> Prepared {
-        if let epochs, epochs < 0 { throw UsageError("--epochs must be >= 0, got \(epochs)") }
+        if let epochs, !(0...Self.maxEpochs).contains(epochs) {
+            throw UsageError("--epochs must lie in [0, \(Self.maxEpochs)], got \(epochs)")
+        }
         if let threads {
-            guard threads > 0 else { throw UsageError("--threads must be positive, got \(threads)") }
+            guard threads > 0, threads <= 1024 else { throw UsageError("--threads must lie in [1, 1024], got \(threads)") }
             BLAS.setThreads(threads)
         }
         if let trainLimit, trainLimit <= 0 { throw UsageError("--train-limit must be positive, got \(trainLimit)") }
         if width != nil, model == nil { throw UsageError("--width applies to a built-in --model") }
         // Checked before the data loads; a built-in is rebuilt below for the data's shape and classes.
         var architecture = try model.map { try resolveArchitecture($0, width: width) }
-        let run: TrainingRun
         var checkpoint: Checkpoint?
         if let resume {
             do { checkpoint = try Checkpoint.load(from: resume) } catch { throw UsageError("--resume \(resume): \(error)") }
@@ -77,28 +92,60 @@ struct TrainingOptions: ParsableArguments {
         let target = out ?? resume
         if let target { try checkTarget(target) }
 
+        // A resumed run keeps its saved settings unless a flag overrides them.
+        var resumed: (configuration: TrainingConfiguration, overrides: [TrainingOverride])?
+        if let state = checkpoint?.training, let resume {
+            try checkSameData(state.configuration)
+            do { resumed = try state.configuration.resumed(with: overrides) } catch { throw UsageError("--resume \(resume): \(error)") }
+        }
+        let configuration = resumed?.configuration ?? freshConfiguration
         var loaded = try loadData(data)
-        if let trainLimit, trainLimit < loaded.train.count { loaded.train = loaded.train.subset(Array(0..<trainLimit)) }
+        if let limit = configuration?.trainLimit, limit < loaded.train.count { loaded.train = loaded.train.subset(Array(0..<limit)) }
         if let model, !FilePaths.isFile(model) {
             architecture = try resolveArchitecture(model, width: width,
                                                    dataShape: (loaded.train.inputShape, loaded.train.classCount))
         }
+        let run = try makeRun(checkpoint: checkpoint, architecture: architecture, configuration: configuration)
+        return try split(loaded, run: run, target: target, overrides: resumed?.overrides ?? [])
+    }
+
+    /// The largest `--batch`.
+    static let maxBatch = 1 << 20
+    /// The longest run `--epochs` accepts.
+    static let maxEpochs = 1_000_000
+
+    /// The flags a resumed run may take as overrides of its saved settings.
+    private var overrides: TrainingOverrides {
+        TrainingOverrides(epochs: epochs, trainLimit: trainLimit, batchSize: batch, learningRate: lr, momentum: momentum,
+                          weightDecay: weightDecay, optimizerKind: optimizer, seed: seed, validationFraction: validationFraction)
+    }
+
+    /// The resumed run, or a fresh one after checking that the network fits in memory.
+    private func makeRun(checkpoint: Checkpoint?, architecture: Architecture?, configuration: TrainingConfiguration?) throws -> TrainingRun {
         if let checkpoint, let resume {
             if let model, let architecture, architecture != checkpoint.network.architecture {
                 throw UsageError("--model \(model) is not the architecture of the checkpoint --resume \(resume)")
             }
-            do { run = try TrainingRun(resuming: checkpoint) } catch { throw UsageError("--resume \(resume): \(error)") }
-            try checkUnchanged(run.configuration)
-        } else {
-            guard let model, let architecture, let configuration = freshConfiguration else {
-                throw UsageError("--model is required unless --resume is given")
+            do { return try TrainingRun(resuming: checkpoint, configuration: configuration) } catch {
+                throw UsageError("--resume \(resume): \(error)")
             }
-            var rng = RandomSource(seed: configuration.seed)
-            let network: Network
-            do { network = try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(model): \(error)") }
-            run = try TrainingRun(network: network, configuration: configuration, rng: rng)
         }
+        guard let model, let architecture, let configuration else {
+            throw UsageError("--model is required unless --resume is given")
+        }
+        let sizeFlag = width.map { "--width \($0)" } ?? "--model \(model)"
+        do { _ = try architecture.outputShapes() } catch { throw UsageError("\(sizeFlag): \(error)") }
+        try memory.checkTraining(architecture, batchSize: configuration.batchSize,
+                                 optimizerSlots: configuration.optimizer.kind == "adam" ? 2 : 1, flag: sizeFlag)
+        var rng = RandomSource(seed: configuration.seed)
+        let network: Network
+        do { network = try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(model): \(error)") }
+        return try TrainingRun(network: network, configuration: configuration, rng: rng)
+    }
 
+    /// The data adapted to the run's network, split into training and validation parts.
+    private func split(_ loaded: (source: DataSource, train: ImageDataset, test: ImageDataset), run: TrainingRun, target: String?,
+                       overrides: [TrainingOverride]) throws -> Prepared {
         let train = try adapt(loaded.train, to: run.network, dataName: data)
         let test = try adapt(loaded.test, to: run.network, dataName: data)
         var trainPart = train, validationPart: Dataset? = nil
@@ -109,7 +156,8 @@ struct TrainingOptions: ParsableArguments {
             validationPart = try adapt(loaded.train.subset(v), to: run.network, dataName: data)
         }
         let augmentation = run.configuration.augmentation ? loaded.source.defaultAugmentation() : nil
-        return Prepared(run: run, train: trainPart, validation: validationPart, test: test, augmentation: augmentation, target: target)
+        return Prepared(run: run, train: trainPart, validation: validationPart, test: test, augmentation: augmentation,
+                        target: target, epochs: epochs ?? run.configuration.epochs ?? 10, overrides: overrides)
     }
 
     /// The configuration of a fresh run from the flags and their defaults.
@@ -129,43 +177,27 @@ struct TrainingOptions: ParsableArguments {
         }
         do { try optimizerConfiguration.validate() } catch { throw UsageError("--lr/--momentum/--weight-decay: \(error)") }
         let batchSize = batch ?? 128
-        guard batchSize > 0 else { throw UsageError("--batch must be positive, got \(batchSize)") }
+        guard batchSize > 0, batchSize <= Self.maxBatch else {
+            throw UsageError("--batch must lie in [1, \(Self.maxBatch)], got \(batchSize)")
+        }
         let fraction = validationFraction ?? 0
         guard fraction >= 0, fraction < 1 else { throw UsageError("--validation-fraction must lie in [0, 1), got \(fraction)") }
         let source: DataSource
         do { source = try DataSource(parsing: data) } catch { throw UsageError("--data: \(error)") }
         return TrainingConfiguration(optimizer: optimizerConfiguration, loss: .crossEntropy, batchSize: batchSize, seed: seed ?? 0,
                                      data: source.description, validationFraction: fraction,
-                                     augmentation: source.isCIFAR && !noAugmentation)
+                                     augmentation: source.isCIFAR && !noAugmentation, epochs: epochs ?? 10, trainLimit: trainLimit)
     }
 
-    /// A resumed run keeps its configuration: flags that contradict it are errors.
-    private func checkUnchanged(_ saved: TrainingConfiguration) throws {
-        func differs(_ flag: String, _ given: String, _ stored: String) -> UsageError {
-            UsageError("\(flag) \(given) differs from the checkpoint's \(stored) (a resumed run keeps its configuration)")
-        }
-        if let batch, batch != saved.batchSize { throw differs("--batch", "\(batch)", "\(saved.batchSize)") }
-        if let seed, seed != saved.seed { throw differs("--seed", "\(seed)", "\(saved.seed)") }
-        if let validationFraction, validationFraction != saved.validationFraction {
-            throw differs("--validation-fraction", "\(validationFraction)", "\(saved.validationFraction)")
-        }
-        if let stored = saved.data, let storedSource = try? DataSource(parsing: stored) {
-            let given = try? DataSource(parsing: data)
-            let same = given.map { g in
-                g == storedSource || (g.description.split(separator: ":").first == stored.split(separator: ":").first
-                                      && sameFolder(g.directory, storedSource.directory))
-            } ?? false
-            if !same { throw differs("--data", data, stored) }
-        }
-        let (kind, storedLR, storedMomentum, storedDecay): (String, Float, Float?, Float)
-        switch saved.optimizer {
-        case .sgd(let l, let m, _, let w, _): (kind, storedLR, storedMomentum, storedDecay) = ("sgd", l, m, w)
-        case .adam(let l, _, _, _, let w, _): (kind, storedLR, storedMomentum, storedDecay) = ("adam", l, nil, w)
-        }
-        if let optimizer, optimizer.lowercased() != kind { throw differs("--optimizer", optimizer, kind) }
-        if let lr, lr != storedLR { throw differs("--lr", "\(lr)", "\(storedLR)") }
-        if let momentum, momentum != (storedMomentum ?? -1) { throw differs("--momentum", "\(momentum)", storedMomentum.map { "\($0)" } ?? "none (adam)") }
-        if let weightDecay, weightDecay != storedDecay { throw differs("--weight-decay", "\(weightDecay)", "\(storedDecay)") }
+    /// A resumed run keeps its data: a `--data` naming other data is an error.
+    private func checkSameData(_ saved: TrainingConfiguration) throws {
+        guard let stored = saved.data, let storedSource = try? DataSource(parsing: stored) else { return }
+        let given = try? DataSource(parsing: data)
+        let same = given.map { g in
+            g == storedSource || (g.description.split(separator: ":").first == stored.split(separator: ":").first
+                                  && sameFolder(g.directory, storedSource.directory))
+        } ?? false
+        if !same { throw UsageError("\(ResumeConflict(flag: "--data", given: data, saved: stored))") }
     }
 
     /// Refuses targets whose replacement would destroy something.
@@ -183,8 +215,8 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// One line about a finished epoch.
-    func progressLine(_ r: EpochReport, total: Int? = nil) -> String {
-        var line = "epoch \(r.epoch)/\(total ?? epochs ?? 10): loss \(format4(r.loss))"
+    func progressLine(_ r: EpochReport, total: Int) -> String {
+        var line = "epoch \(r.epoch)/\(total): loss \(format4(r.loss))"
         if let a = r.accuracy { line += ", accuracy \(format4(a))" }
         if let v = r.validationAccuracy { line += ", validation accuracy \(format4(v))" }
         return line + ", \(format2(r.seconds)) s"

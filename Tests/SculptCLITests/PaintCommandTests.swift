@@ -9,7 +9,8 @@ import Testing
         var stderr: String
     }
 
-    static func sculpt(_ arguments: [String]) throws -> Outcome {
+    /// Runs `sculpt arguments` (in `directory`, when given) and collects its exit status and output.
+    static func sculpt(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var folder = me.deletingLastPathComponent()
         // Under `swift test` the binary is .build/<config>/<Package>PackageTests.xctest (a file on Linux).
@@ -19,6 +20,7 @@ import Testing
         let process = Process()
         process.executableURL = folder.appendingPathComponent("sculpt")
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
         process.environment = environment
@@ -60,7 +62,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: notAnImage) }
         let cases: [(arguments: [String], prefix: String, reason: String)] = [
             (["--shape", "blob"], "--shape blob: ", "unknown shape"),
-            (["--shape", "polygon:2"], "--shape polygon:2: ", "needs an integer >= 3"),
+            (["--shape", "polygon:2"], "--shape polygon:2: ", "needs an integer in [3, 10000]"),
             (["--size", "1"], "--size 1: ", "at least 2"),
             (["--hidden", "0"], "--hidden 0: ", "at least 1 unit"),
             (["--linear", "3,0"], "--linear 3,0: ", "at least 1 unit, got 0"),

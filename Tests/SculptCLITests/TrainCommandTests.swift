@@ -96,7 +96,7 @@ import Testing
         #expect(unchained.stderr.contains("[10]") && unchained.stderr.contains("[20]") && unchained.stderr.contains("layers.2"),
                 "\(unchained.stderr)")
         let badWidth = try PaintCommandTests.sculpt(["train", "--model", "mlp", "--width", "0", "--out", fresh] + common)
-        Self.expectUsageError(badWidth, "--width must be positive")
+        Self.expectUsageError(badWidth, "--width must lie in (0, 4096]")
         #expect(!FileManager.default.fileExists(atPath: fresh))
         #expect(try Self.contents(out) == saved)
     }

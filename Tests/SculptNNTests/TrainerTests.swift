@@ -96,8 +96,8 @@ func nanDetection() throws {
     #expect {
         try t.fit(regressionData(64, seed: 3), rng: &rng)
     } throws: { error in
-        guard case TrainingError.nonFiniteLoss(let epoch, _, _) = error else { return false }
-        return epoch >= 1 && "\(error)".contains("diverged")
+        guard case TrainingError.diverged(let epoch, let batch, _, _) = error else { return false }
+        return epoch >= 1 && batch >= 1 && "\(error)".contains("training diverged: loss is")
     }
 }
 
