@@ -108,6 +108,10 @@ public final class Trainer {
     public var callbacks: [(EpochReport, Trainer) throws -> CallbackDecision] = []
     /// Receives a line of progress after each epoch (the CLI prints it on a terminal).
     public var progress: ((EpochReport) -> Void)?
+    /// Called after each batch's step with the epoch (1-based within `fit`), the batch index, the
+    /// epoch's batch count, the batch's loss and accuracy; returns true when it changed the
+    /// network's structure (surgery between batches), so the epoch takes up its new parameters.
+    public var batchEnd: ((_ epoch: Int, _ batch: Int, _ batches: Int, _ loss: Float, _ accuracy: Float?) throws -> Bool)?
 
     // Reused batch buffers.
     private let batchInputs = Tensor(zeros: [0])
@@ -146,8 +150,8 @@ public final class Trainer {
 
         for epoch in 1...Swift.max(maxEpochs, 1) where maxEpochs > 0 {
             let epochStart = Clock.now()
-            // Callbacks may change the network between epochs, never within one.
-            let parameters = network.parameters
+            // Callbacks change the network between epochs; `batchEnd` may change it between batches.
+            var parameters = network.parameters
             if shuffle { rng.shuffle(&order) }
             var lossSum = 0.0, correct = 0.0
             var batchIndex = 0, begin = 0
@@ -160,12 +164,16 @@ public final class Trainer {
                 let y = network.forward(batchInputs, training: true)
                 let l = loss.compute(prediction: y, target: batchTargets, gradient: lossGradient)
                 guard l.isFinite else { throw TrainingError.nonFiniteLoss(epoch: epoch, batch: batchIndex, value: l) }
-                if classifies { correct += Double(classificationAccuracy(logits: y, labels: batchTargets)) * Double(b) }
+                let batchAccuracy = classifies ? classificationAccuracy(logits: y, labels: batchTargets) : nil
+                if let batchAccuracy { correct += Double(batchAccuracy) * Double(b) }
                 network.backward(lossGradient)
                 optimizer.step(parameters)
                 lossSum += Double(l) * Double(b)
                 batchIndex += 1
                 begin = end
+                if let batchEnd, try batchEnd(epoch, batchIndex - 1, (order.count + batchSize - 1) / batchSize, l, batchAccuracy) {
+                    parameters = network.parameters
+                }
             }
             var report = EpochReport(epoch: epoch, loss: Float(lossSum / Double(order.count)),
                                      accuracy: classifies ? Float(correct / Double(order.count)) : nil,

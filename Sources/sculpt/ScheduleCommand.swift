@@ -5,6 +5,9 @@ import SculptData
 import SculptIO
 import SculptNN
 import SculptRecipes
+#if Dashboard
+import SculptServe
+#endif
 
 /// `sculpt schedule`: training with surgery operations at given epochs, or requested by a
 /// person while the run trains (Graham 2019's interruptible training).
@@ -30,6 +33,9 @@ struct ScheduleCommand: ParsableCommand {
         operation reports its loss factor on the probe set (just after / just before) and the factor of the
         training losses of the epochs around it. A checkpoint is written after every epoch; --resume DIR
         continues (more --at entries extend the schedule).
+        --serve [HOST:]PORT serves a live dashboard (curves, layers, units, history, and the operations above,
+        applied between batches); it binds 127.0.0.1 unless a host is given and prints its address with a
+        token. Requests (page, requests file, `sculpt serve`) go to OUT.journal before they are acknowledged.
         """
     )
 
@@ -44,6 +50,8 @@ struct ScheduleCommand: ParsableCommand {
     var requests: String?
     @Flag(name: .customLong("dry-run"), help: "Check the schedule against the network as it will evolve and print it; train nothing.")
     var dryRun = false
+    @Option(help: "Serve the live dashboard on [HOST:]PORT (127.0.0.1 unless a host is given; 0: any free port). Needs --out or --resume.")
+    var serve: String?
 
     func run() throws { try Output.guarded { try execute() } }
 
@@ -82,7 +90,17 @@ struct ScheduleCommand: ParsableCommand {
         }
 
         let target = prepared.target
+        if serve != nil, target == nil { throw UsageError("--serve needs --out (or --resume): the run's requests are journaled beside it") }
         scheduled.requestsFile = requests ?? target.map { Self.requestsPath(for: $0) }
+        if let target {
+            let journal = RequestJournal(path: RequestJournal.path(forRun: target))
+            scheduled.attach(journal: journal)
+            do {
+                scheduled.observers.append(try LiveEventLog(path: LiveEventLog.path(forRun: target), truncating: options.resume == nil))
+            } catch { throw UsageError("--out \(target): \(error.localizedDescription)") }
+        }
+        let dashboard = try serve.map { try Self.startDashboard($0, scheduled: scheduled, target: target!, prepared: prepared) }
+        defer { dashboard?() }
         if let file = scheduled.requestsFile, !options.json {
             print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run after the current epoch")
         }
@@ -118,6 +136,25 @@ struct ScheduleCommand: ParsableCommand {
               + (result.medianEpochFactor.map { ", median epoch factor \(Self.format(factor: $0))" } ?? "")
               + (target.map { ", checkpoint \($0)" } ?? "")
               + (result.stopped ? " (stopped on request; --resume continues)" : ""))
+    }
+
+    /// Starts the dashboard for `scheduled`; returns what stops it.
+    static func startDashboard(_ address: String, scheduled: ScheduledTraining, target: String,
+                               prepared: TrainingOptions.Prepared) throws -> () -> Void {
+        #if Dashboard
+        let source = LiveSource(journal: scheduled.journal!)
+        scheduled.observers.append(source)
+        let server: DashboardServer
+        do {
+            server = try DashboardServer.start(run: (target as NSString).lastPathComponent, source: source,
+                                               probe: DashboardProbe(prepared.train, loss: prepared.run.configuration.loss),
+                                               address: address)
+        } catch { throw UsageError("--serve \(address): \(error)") }
+        for line in server.banner { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        return { server.stopBlocking() }
+        #else
+        throw UsageError(ServeCommand.disabled("--serve"))
+        #endif
     }
 
     /// The requests file of a run folder: beside it, since the folder is replaced at each save.

@@ -6,7 +6,7 @@ struct Sculpt: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sculpt",
         abstract: "Measure and exploit the redundancy of dense and convolutional networks.",
-        subcommands: [Version.self, Paint.self, Train.self, Eval.self, Inspect.self, Surgery.self, PartialCommand.self, Lottery.self, Restart.self, ScheduleCommand.self, RunCommand.self, TableCommand.self, Bench.self, TrialWorkerCommand.self]
+        subcommands: [Version.self, Paint.self, Train.self, Eval.self, Inspect.self, Surgery.self, PartialCommand.self, Lottery.self, Restart.self, ScheduleCommand.self, ServeCommand.self, RunCommand.self, TableCommand.self, Bench.self, TrialWorkerCommand.self]
     )
 
     /// Parses and runs a command. A flag the parser rejects (not a number, missing value) is bad
