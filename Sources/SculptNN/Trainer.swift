@@ -94,6 +94,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     }
 }
 
+/// What `Trainer.batchEnd` is called with: the epoch (1-based within `fit`), the batch index, the
+/// epoch's batch count, the batch's loss and accuracy; it returns whether it changed the network.
+public typealias BatchEnd =
+    (_ epoch: Int, _ batch: Int, _ batches: Int, _ loss: Float, _ accuracy: Float?) throws -> Bool
+
 /// Trains a network with mini-batches, reshuffling each epoch, with early stopping and callbacks.
 public final class Trainer {
     public let network: Network
@@ -111,7 +116,7 @@ public final class Trainer {
     /// Called after each batch's step with the epoch (1-based within `fit`), the batch index, the
     /// epoch's batch count, the batch's loss and accuracy; returns true when it changed the
     /// network's structure (surgery between batches), so the epoch takes up its new parameters.
-    public var batchEnd: ((_ epoch: Int, _ batch: Int, _ batches: Int, _ loss: Float, _ accuracy: Float?) throws -> Bool)?
+    public var batchEnd: BatchEnd?
 
     // Reused batch buffers.
     private let batchInputs = Tensor(zeros: [0])
@@ -171,7 +176,8 @@ public final class Trainer {
                 lossSum += Double(l) * Double(b)
                 batchIndex += 1
                 begin = end
-                if let batchEnd, try batchEnd(epoch, batchIndex - 1, (order.count + batchSize - 1) / batchSize, l, batchAccuracy) {
+                let batches = (order.count + batchSize - 1) / batchSize
+                if let batchEnd, try batchEnd(epoch, batchIndex - 1, batches, l, batchAccuracy) {
                     parameters = network.parameters
                 }
             }

@@ -1,10 +1,11 @@
+import SculptCore
+import SculptNN
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import SculptCore
-import SculptNN
 
 /// One training batch as a live view plots it.
 public struct BatchMetrics: Codable, Equatable, Sendable {
@@ -44,18 +45,29 @@ public enum LiveEvent: Codable, Equatable, Sendable {
         case "state": self = .state(try c.decode(LiveRunState.self, forKey: .state))
         case "length": self = .length(epochs: try c.decode(Int.self, forKey: .epochs))
         case let other:
-            throw DecodingError.dataCorruptedError(forKey: .type, in: c, debugDescription: "unknown event type '\(other)'")
+            throw DecodingError.dataCorruptedError(
+                forKey: .type, in: c, debugDescription: "unknown event type '\(other)'")
         }
     }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         switch self {
-        case .batch(let b): try c.encode("batch", forKey: .type); try b.encode(to: encoder)
-        case .epoch(let e): try c.encode("epoch", forKey: .type); try e.encode(to: encoder)
-        case .operation(let o): try c.encode("operation", forKey: .type); try o.encode(to: encoder)
-        case .state(let s): try c.encode("state", forKey: .type); try c.encode(s, forKey: .state)
-        case .length(let n): try c.encode("length", forKey: .type); try c.encode(n, forKey: .epochs)
+        case .batch(let b):
+            try c.encode("batch", forKey: .type)
+            try b.encode(to: encoder)
+        case .epoch(let e):
+            try c.encode("epoch", forKey: .type)
+            try e.encode(to: encoder)
+        case .operation(let o):
+            try c.encode("operation", forKey: .type)
+            try o.encode(to: encoder)
+        case .state(let s):
+            try c.encode("state", forKey: .type)
+            try c.encode(s, forKey: .state)
+        case .length(let n):
+            try c.encode("length", forKey: .type)
+            try c.encode(n, forKey: .epochs)
         }
     }
 
@@ -69,16 +81,19 @@ public enum LiveEvent: Codable, Equatable, Sendable {
         self = try LiveEvent.decoder.decode(LiveEvent.self, from: Data(bytes))
     }
 
-    static let encoder: JSONEncoder = {
+    /// The encoder of live JSON: sorted keys, non-finite numbers as "nan", "inf", "-inf".
+    public static let encoder: JSONEncoder = {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        e.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return e
     }()
 
     static let decoder: JSONDecoder = {
         let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        d.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return d
     }()
 }
@@ -114,8 +129,9 @@ public struct NetworkCopy: @unchecked Sendable {
     /// Checks `operation` as the run will when it applies it now: against this network and
     /// every later schedule entry (`ScheduledTraining.validateRequest`).
     public func validate(_ operation: ScheduleOperation) throws {
-        try ScheduledTraining.validateRequest(operation, network: network, laterEntries: laterEntries,
-                                              epoch: completedEpochs, epochs: epochs)
+        try ScheduledTraining.validateRequest(
+            operation, network: network, laterEntries: laterEntries,
+            epoch: completedEpochs, epochs: epochs)
     }
 }
 

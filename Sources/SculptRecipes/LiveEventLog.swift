@@ -1,10 +1,11 @@
+import SculptCore
+import SculptData
+
 #if canImport(FoundationEssentials)
 import FoundationEssentials
 #else
 import Foundation
 #endif
-import SculptCore
-import SculptData
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -101,6 +101,8 @@ public final class RequestJournal: @unchecked Sendable {
     /// can never stop the run.
     private static func parse(_ bytes: [UInt8]) -> [JournalEntry] {
         let decoder = JSONDecoder()
-        return bytes.split(separator: UInt8(ascii: "\n")).compactMap { try? decoder.decode(JournalEntry.self, from: Data($0)) }
+        return bytes.split(separator: UInt8(ascii: "\n")).compactMap {
+            try? decoder.decode(JournalEntry.self, from: Data($0))
+        }
     }
 }

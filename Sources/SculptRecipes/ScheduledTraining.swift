@@ -394,8 +394,8 @@ public final class ScheduledTraining {
             let operation = try ScheduleOperation(parsing: line)
             var check = operation
             check.seed = operation.seed ?? defaultSeed(entry: events.count, source: .request)
-            try Self.validateRequest(operation, network: run.network, laterEntries: schedule.entries.filter { $0.epoch > epoch },
-                                     epoch: epoch, epochs: epochs)
+            let later = schedule.entries.filter { $0.epoch > epoch }
+            try Self.validateRequest(operation, network: run.network, laterEntries: later, epoch: epoch, epochs: epochs)
             var (event, after) = try apply(check, source: .request, entry: nil, before: probeScore, text: line)
             event.batch = batch; event.requestID = id; event.who = who
             probeScore = after

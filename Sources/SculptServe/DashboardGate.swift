@@ -8,7 +8,8 @@ enum DashboardGate {
     /// Constant-time comparison of a presented token with the server's.
     static func tokenMatches(_ presented: String?, _ token: String) -> Bool {
         guard let presented else { return false }
-        let a = Array(presented.utf8), b = Array(token.utf8)
+        let a = Array(presented.utf8)
+        let b = Array(token.utf8)
         guard a.count == b.count else { return false }
         return zip(a, b).reduce(UInt8(0)) { $0 | ($1.0 ^ $1.1) } == 0
     }
@@ -25,12 +26,16 @@ enum DashboardGate {
     static func isError(_ answer: String) -> Bool { answer.contains("\"type\":\"error\"") }
 
     static func reply(_ status: HTTPResponse.Status, _ json: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: json)))
+        Response(
+            status: status, headers: [.contentType: "application/json"],
+            body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 
     /// Serves one page: its stream of pushes (starting with the snapshot) and answers to its messages,
     /// both written by one task; a message that is too large, binary or malformed gets an error reply.
-    static func serve(page hub: DashboardHub, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter) async throws {
+    static func serve(
+        page hub: DashboardHub, inbound: WebSocketInboundStream, outbound: WebSocketOutboundWriter
+    ) async throws {
         let (id, messages) = await hub.connect()
         let (replies, replier) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(64))
         defer { replier.finish() }
@@ -50,10 +55,13 @@ enum DashboardGate {
                         guard let message = try await iterator.next() else { break }
                         switch message {
                         case .text(let text): replier.yield(await hub.answer(Array(text.utf8)))
-                        case .binary: replier.yield(DashboardHub.error("bad message: binary messages are not understood; send JSON text"))
+                        case .binary:
+                            replier.yield(
+                                DashboardHub.error("bad message: binary messages are not understood; send JSON text"))
                         }
                     } catch {
-                        replier.yield(DashboardHub.error("bad message: \(error) (at most \(ClientMessage.maximumBytes) bytes)"))
+                        replier.yield(
+                            DashboardHub.error("bad message: \(error) (at most \(ClientMessage.maximumBytes) bytes)"))
                         try? await Task.sleep(for: .milliseconds(100))
                         break
                     }

@@ -15,7 +15,8 @@ public struct DashboardProbe: @unchecked Sendable {
     /// The first `count` samples of `data`, copied.
     public init(_ data: Dataset, count: Int = 256, loss: LossKind) {
         let n = Swift.min(count, data.count)
-        let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0])
+        let inputs = Tensor(zeros: [0])
+        let targets = Tensor(zeros: [0])
         data.fillBatch(indices: Array(0..<n)[...], inputs: inputs, targets: targets)
         self.data = TensorDataset(inputs: inputs, targets: targets, classCount: data.classCount)
         self.loss = loss
@@ -31,7 +32,11 @@ public actor DashboardHub {
     /// Messages queued per page before the oldest are dropped.
     public static let pageBuffer = 256
 
-    struct Point: Codable { var x: Double; var loss: Double; var accuracy: Double? }
+    struct Point: Codable {
+        var x: Double
+        var loss: Double
+        var accuracy: Double?
+    }
     struct Snapshot: Encodable {
         var type = "snapshot"
         var run: String
@@ -72,17 +77,29 @@ public actor DashboardHub {
         for event in events {
             switch event {
             case .batch(let b):
-                fresh.append(Point(x: Double(b.epoch - 1) + Double(b.batch + 1) / Double(Swift.max(b.batches, 1)),
-                                   loss: b.loss, accuracy: b.accuracy))
-            case .epoch(let r): reports.append(r); broadcast(["type": "epoch"], r)
-            case .operation(let o): operations.append(o); broadcast(["type": "operation"], o)
-            case .state(let s): state = s; broadcast(["type": "state", "state": s.rawValue])
-            case .length(let n): epochs = n; broadcast(["type": "length", "epochs": "\(n)"])
+                fresh.append(
+                    Point(
+                        x: Double(b.epoch - 1) + Double(b.batch + 1) / Double(Swift.max(b.batches, 1)),
+                        loss: b.loss, accuracy: b.accuracy))
+            case .epoch(let r):
+                reports.append(r)
+                broadcast(["type": "epoch"], r)
+            case .operation(let o):
+                operations.append(o)
+                broadcast(["type": "operation"], o)
+            case .state(let s):
+                state = s
+                broadcast(["type": "state", "state": s.rawValue])
+            case .length(let n):
+                epochs = n
+                broadcast(["type": "length", "epochs": "\(n)"])
             }
         }
         if !fresh.isEmpty {
             points += fresh
-            if points.count > Self.maximumPoints { points = points.enumerated().filter { $0.offset % 2 == 1 }.map(\.element) }
+            if points.count > Self.maximumPoints {
+                points = points.enumerated().filter { $0.offset % 2 == 1 }.map(\.element)
+            }
             broadcast(["type": "batches"], ["points": fresh])
         }
         if let copy {
@@ -98,8 +115,9 @@ public actor DashboardHub {
         let (stream, continuation) = AsyncStream<String>.makeStream(bufferingPolicy: .bufferingNewest(Self.pageBuffer))
         nextPage += 1
         pages[nextPage] = continuation
-        let snapshot = Snapshot(run: run, state: state, epochs: epochs, points: points, reports: reports,
-                                operations: operations, layers: layers)
+        let snapshot = Snapshot(
+            run: run, state: state, epochs: epochs, points: points, reports: reports,
+            operations: operations, layers: layers)
         continuation.yield(Self.text(snapshot))
         return (nextPage, stream)
     }
@@ -117,12 +135,14 @@ public actor DashboardHub {
                 return try acknowledge(operation.description)
             case .control(let action): return try acknowledge(action)
             case .preview(let operation):
-                let preview = try DashboardAnalysis.preview(operation, on: try currentNetwork(), probe: probe.data,
-                                                            loss: probe.loss.makeLoss())
+                let preview = try DashboardAnalysis.preview(
+                    operation, on: try currentNetwork(), probe: probe.data,
+                    loss: probe.loss.makeLoss())
                 return Self.text(["type": "preview"], ["preview": preview])
             case .units(let layer):
-                let units = try DashboardAnalysis.units(of: layer, in: try currentNetwork().network, probe: probe.data,
-                                                        loss: probe.loss.makeLoss())
+                let units = try DashboardAnalysis.units(
+                    of: layer, in: try currentNetwork().network, probe: probe.data,
+                    loss: probe.loss.makeLoss())
                 return Self.text(["type": "units"], ["units": units])
             }
         } catch let error as DashboardError {
@@ -153,15 +173,8 @@ public actor DashboardHub {
 
     static func error(_ message: String) -> String { text(["type": "error", "message": message]) }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }()
-
     static func text(_ value: some Encodable) -> String {
-        (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"error\"}"
+        (try? LiveEvent.encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{\"type\":\"error\"}"
     }
 
     /// `header`'s string fields merged into the object `body` encodes to.

@@ -38,12 +38,17 @@ public enum ClientMessage: Equatable, Sendable {
     /// Parses a message; throws `DashboardError.badMessage` naming what is wrong.
     public init(json bytes: [UInt8]) throws {
         guard bytes.count <= Self.maximumBytes else {
-            throw DashboardError.badMessage("\(bytes.count) bytes is more than the \(Self.maximumBytes) a message may have")
+            throw DashboardError.badMessage(
+                "\(bytes.count) bytes is more than the \(Self.maximumBytes) a message may have")
         }
         let value: JSONValue
         do { value = try JSONValue.parse(bytes) } catch { throw DashboardError.badMessage("not JSON (\(error))") }
-        guard case .object(let members) = value else { throw DashboardError.badMessage("expected a JSON object, found \(value.typeName)") }
-        guard let type = members["type"]?.stringValue else { throw DashboardError.badMessage("the \"type\" field (a string) is missing") }
+        guard case .object(let members) = value else {
+            throw DashboardError.badMessage("expected a JSON object, found \(value.typeName)")
+        }
+        guard let type = members["type"]?.stringValue else {
+            throw DashboardError.badMessage("the \"type\" field (a string) is missing")
+        }
         let expected: [String: String] = ["request": "text", "preview": "text", "control": "action", "units": "layer"]
         guard let field = expected[type] else {
             throw DashboardError.badMessage("unknown type '\(type)' (expected request, preview, control or units)")

@@ -58,6 +58,7 @@ button { margin-right: .4em; }
   <input id="smoothing" type="range" min="0" max="0.99" step="0.01" value="0.9">
   <svg id="loss-chart" class="chart" role="img" aria-label="Training loss per batch and validation loss per epoch, with operations"></svg>
   <div class="legend"><span><i class="swatch" style="background:#0072b2"></i>training (batches, smoothed)</span>
+  <span><i class="swatch" style="background:#cc79a7"></i>training (epoch mean)</span>
   <span><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span>
   <span><i class="swatch" style="background:#009e73"></i>operation (loss factor)</span></div>
 </section>
@@ -65,6 +66,7 @@ button { margin-right: .4em; }
   <h2>Accuracy</h2>
   <svg id="accuracy-chart" class="chart" role="img" aria-label="Training accuracy per batch and validation accuracy per epoch"></svg>
   <div class="legend"><span><i class="swatch" style="background:#0072b2"></i>training (batches, smoothed)</span>
+  <span><i class="swatch" style="background:#cc79a7"></i>training (epoch mean)</span>
   <span><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span></div>
 </section>
 <section>
@@ -97,7 +99,8 @@ button { margin-right: .4em; }
   freeze with a fraction pick the units with the smallest incoming norms.</p>
 </section>
 <section class="wide">
-  <h2>Units of the selected layer <button id="units-button" type="button">Measure units</button></h2>
+  <h2>Units of the selected layer <button id="units-button" type="button">Measure units</button>
+  <span id="units-layer"></span></h2>
   <div class="scroll"><table id="units-table"><thead><tr>
     <th class="sortable" data-key="unit">Unit</th><th class="sortable" data-key="incomingL2">Incoming L2</th>
     <th class="sortable" data-key="outgoingL2">Outgoing L2</th><th class="sortable" data-key="taylor">Taylor</th>
@@ -106,7 +109,7 @@ button { margin-right: .4em; }
 </section>
 <section class="wide">
   <h2>History of operations</h2>
-  <div class="scroll"><table id="history-table"><thead><tr><th>Operation</th><th>Who</th><th>Epoch</th><th>Batch</th>
+  <div class="scroll"><table id="history-table"><thead><tr><th>Operation</th><th>Who</th><th>After epoch</th><th>+ batches</th>
     <th>Width</th><th>Parameters</th><th>Immediate loss factor</th><th>Outcome</th></tr></thead><tbody></tbody></table></div>
 </section>
 </main>
@@ -140,7 +143,7 @@ function receive(m) {
   case "state": model.state = m.state; drawHeader(); break;
   case "length": model.epochs = Number(m.epochs); drawHeader(); break;
   case "layers": model.layers = m.layers; drawLayers(); break;
-  case "units": model.units = m.units; drawUnits(); break;
+  case "units": model.units = m.units; drawUnits(); say("units of " + m.units.layer + " measured on the probe batch", "ok"); break;
   case "preview": showPreview(m.preview); break;
   case "ack": say("acknowledged and saved as request " + m.id + ": " + m.text + " (applied between the next batches)", "ok"); break;
   case "error": say(m.message, "error"); if (model.previewed) { $("apply-button").disabled = true; } break;
@@ -162,7 +165,7 @@ function chart(svg, series, marks, yLabel) {
   for (const s of series) for (const p of s.points) { if (p[1] !== null && isFinite(p[1])) { xs.push(p[0]); ys.push(p[1]); } }
   let out = "";
   if (xs.length) {
-    const x0 = 0, x1 = Math.max(model.epochs, Math.max(...xs), 1), y0 = Math.min(...ys), y1 = Math.max(...ys) || 1;
+    const x0 = 0, x1 = Math.max(Math.ceil(Math.max(...xs) * 1.05 * 4) / 4, 0.25), y0 = Math.min(...ys), y1 = Math.max(...ys) || 1;
     const yPad = (y1 - y0) * 0.05 || 0.05;
     const X = x => l + (x - x0) / (x1 - x0) * (w - l - r), Y = y => t + (1 - (y - y0 + yPad) / (y1 - y0 + 2 * yPad)) * (h - t - b);
     for (let k = 0; k <= 4; k++) { const y = y0 - yPad + k * (y1 - y0 + 2 * yPad) / 4;
@@ -194,9 +197,11 @@ function drawCharts() {
   chart($("loss-chart"), [
     { points: model.points.map(p => [p.x, p.loss]), color: "#0072b2", opacity: 0.2, width: 1 },
     { points: xs.map((x, i) => [x, loss[i]]), color: "#0072b2" },
+    { points: model.reports.map(r => [r.epoch, r.loss]), color: "#cc79a7", dots: true },
     { points: model.reports.map(r => [r.epoch, r.validationLoss ?? null]), color: "#d55e00", dots: true }], marks, "loss");
   chart($("accuracy-chart"), [
     { points: xs.map((x, i) => [x, acc[i]]), color: "#0072b2" },
+    { points: model.reports.map(r => [r.epoch, r.accuracy ?? null]), color: "#cc79a7", dots: true },
     { points: model.reports.map(r => [r.epoch, r.validationAccuracy ?? null]), color: "#d55e00", dots: true }], marks, "accuracy");
 }
 function spectrum(values) {
@@ -233,6 +238,7 @@ function drawHistory() {
 function drawUnits() {
   const body = $("units-table").tBodies[0]; body.innerHTML = "";
   if (!model.units) return;
+  $("units-layer").textContent = model.units.layer + ", " + model.units.units.length + " units; click a heading to sort";
   const k = model.sortKey, units = model.units.units.slice().sort((a, b) => ((a[k] ?? -1) - (b[k] ?? -1)) * (model.sortDown ? -1 : 1));
   for (const u of units) body.insertRow().innerHTML = `<td>${u.unit}</td><td>${fmt(u.incomingL2, 4)}</td><td>${fmt(u.outgoingL2, 4)}</td>`
     + `<td>${fmt(u.taylor, 5)}</td><td>${fmt(u.lossRatio, 4)}</td><td>${fmt(u.zeroFraction, 3)}</td><td>${u.redundancyGroup ?? "-"}</td>`;
@@ -258,6 +264,7 @@ for (const id of ["op-select", "layer-select", "op-to", "op-fraction", "op-rank"
 $("pause-button").onclick = () => send({ type: "control", action: "pause" });
 $("resume-button").onclick = () => send({ type: "control", action: "resume" });
 $("stop-button").onclick = () => send({ type: "control", action: "stop" });
+$("layer-select").addEventListener("change", () => { model.selected = $("layer-select").value; drawLayers(); });
 $("units-button").onclick = () => { const l = $("layer-select").value; if (l) { say("measuring " + l + " ..."); send({ type: "units", layer: l }); } };
 $("smoothing").oninput = drawCharts;
 for (const th of document.querySelectorAll("th.sortable")) th.onclick = () => {

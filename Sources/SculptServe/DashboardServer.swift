@@ -28,8 +28,10 @@ public struct DashboardConfiguration: Sendable {
     /// Seconds between two pushes of the run's events to the pages.
     public var pushInterval: Double
 
-    public init(host: String = "127.0.0.1", port: Int = 0, token: String = DashboardConfiguration.randomToken(),
-                pushInterval: Double = 0.2) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 0, token: String = DashboardConfiguration.randomToken(),
+        pushInterval: Double = 0.2
+    ) {
         self.host = host
         self.port = port
         self.token = token
@@ -46,7 +48,8 @@ public struct DashboardConfiguration: Sendable {
     public static func address(_ text: String) throws -> (host: String, port: Int) {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         guard parts.count <= 2, let port = Int(parts.last ?? ""), (0...65535).contains(port) else {
-            throw DashboardError.cannotStart("'\(text)' is not [HOST:]PORT with PORT in 0...65535 (e.g. 8080 or 127.0.0.1:8080)")
+            throw DashboardError.cannotStart(
+                "'\(text)' is not [HOST:]PORT with PORT in 0...65535 (e.g. 8080 or 127.0.0.1:8080)")
         }
         let host = parts.count == 2 ? parts[0] : "127.0.0.1"
         guard !host.isEmpty else { throw DashboardError.cannotStart("'\(text)': the host before ':' is empty") }
@@ -86,7 +89,10 @@ public final class DashboardServer: Sendable {
         let ready = DispatchSemaphore(value: 0)
         let outcome = Locked<Result<Void, Error>?>(nil)
         Task.detached {
-            do { try await self.start(timeout: timeout); outcome.withLockedValue { $0 = .success(()) } } catch {
+            do {
+                try await self.start(timeout: timeout)
+                outcome.withLockedValue { $0 = .success(()) }
+            } catch {
                 outcome.withLockedValue { $0 = .failure(error) }
             }
             ready.signal()
@@ -99,7 +105,8 @@ public final class DashboardServer: Sendable {
     public func start(timeout: Double = 30) async throws {
         let failure = Locked<String?>(nil)
         let application = makeApplication { [bound] port in bound.withLockedValue { $0 = port } }
-        let hub = self.hub, interval = configuration.pushInterval
+        let hub = self.hub
+        let interval = configuration.pushInterval
         task.withLockedValue {
             $0 = Task.detached {
                 await withTaskGroup(of: Void.self) { group in
@@ -125,13 +132,17 @@ public final class DashboardServer: Sendable {
         }
         guard port != nil else {
             await stop()
-            throw DashboardError.cannotStart(failure.withLockedValue { $0 } ?? "the server did not start within \(Int(timeout)) s")
+            throw DashboardError.cannotStart(
+                failure.withLockedValue { $0 } ?? "the server did not start within \(Int(timeout)) s")
         }
     }
 
     /// Pushes what is pending, then stops the server.
     public func stop() async {
-        let running = task.withLockedValue { t in defer { t = nil }; return t }
+        let running = task.withLockedValue { t in
+            defer { t = nil }
+            return t
+        }
         guard let running else { return }
         await hub.pump()
         running.cancel()
@@ -141,25 +152,35 @@ public final class DashboardServer: Sendable {
     /// `stop()` for a plain thread.
     public func stopBlocking() {
         let done = DispatchSemaphore(value: 0)
-        Task.detached { await self.stop(); done.signal() }
+        Task.detached {
+            await self.stop()
+            done.signal()
+        }
         _ = done.wait(timeout: .now() + 10)
     }
 
     private func makeApplication(onPort: @escaping @Sendable (Int) -> Void) -> some ApplicationProtocol {
         let router = Router(context: BasicWebSocketRequestContext.self)
-        let hub = self.hub, token = configuration.token
+        let hub = self.hub
+        let token = configuration.token
         router.get("/") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
-                     body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
+            Response(
+                status: .ok, headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store"],
+                body: .init(byteBuffer: ByteBuffer(string: DashboardPage.html)))
         }
         router.post("/api/request") { request, _ -> Response in
             var request = request
-            guard DashboardGate.tokenMatches(request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) },
-                                             token) else {
-                return DashboardGate.reply(.unauthorized, DashboardHub.error("a valid token is needed (Authorization: Bearer TOKEN)"))
+            guard
+                DashboardGate.tokenMatches(
+                    request.headers[.authorization].map { String($0.dropFirst("Bearer ".count)) },
+                    token)
+            else {
+                return DashboardGate.reply(
+                    .unauthorized, DashboardHub.error("a valid token is needed (Authorization: Bearer TOKEN)"))
             }
             guard let body = try? await request.collectBody(upTo: ClientMessage.maximumBytes) else {
-                return DashboardGate.reply(.contentTooLarge, DashboardHub.error("the body is larger than \(ClientMessage.maximumBytes) bytes"))
+                return DashboardGate.reply(
+                    .contentTooLarge, DashboardHub.error("the body is larger than \(ClientMessage.maximumBytes) bytes"))
             }
             let answer = await hub.answer(Array(buffer: body))
             return DashboardGate.reply(DashboardGate.isError(answer) ? .badRequest : .ok, answer)
@@ -173,9 +194,12 @@ public final class DashboardServer: Sendable {
         logger.logLevel = .critical
         return Application(
             router: router,
-            server: .http1WebSocketUpgrade(webSocketRouter: router, configuration: .init(
-                ws: .init(maxFrameSize: ClientMessage.maximumBytes, autoPing: .enabled(timePeriod: .seconds(20))))),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "sculpt"),
+            server: .http1WebSocketUpgrade(
+                webSocketRouter: router,
+                configuration: .init(
+                    ws: .init(maxFrameSize: ClientMessage.maximumBytes, autoPing: .enabled(timePeriod: .seconds(20))))),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "sculpt"),
             onServerRunning: { channel in onPort(channel.localAddress?.port ?? 0) },
             logger: logger)
     }
@@ -185,10 +209,13 @@ public final class DashboardServer: Sendable {
 #if Dashboard
 extension DashboardServer {
     /// Starts a dashboard for `source` on `address` (`[HOST:]PORT`, 127.0.0.1 unless a host is given).
-    public static func start(run: String, source: DashboardSource, probe: DashboardProbe, address: String) throws -> DashboardServer {
+    public static func start(
+        run: String, source: DashboardSource, probe: DashboardProbe, address: String
+    ) throws -> DashboardServer {
         let (host, port) = try DashboardConfiguration.address(address)
-        let server = DashboardServer(hub: DashboardHub(run: run, source: source, probe: probe),
-                                     configuration: DashboardConfiguration(host: host, port: port))
+        let server = DashboardServer(
+            hub: DashboardHub(run: run, source: source, probe: probe),
+            configuration: DashboardConfiguration(host: host, port: port))
         try server.startBlocking()
         return server
     }
@@ -197,8 +224,9 @@ extension DashboardServer {
     public var banner: [String] {
         var lines: [String] = []
         if configuration.isPublic {
-            lines.append("warning: the dashboard listens on \(configuration.host): anyone who can reach this machine "
-                         + "and has the token can change the run")
+            lines.append(
+                "warning: the dashboard listens on \(configuration.host): anyone who can reach this machine "
+                    + "and has the token can change the run")
         }
         lines.append("dashboard: \(url())")
         return lines

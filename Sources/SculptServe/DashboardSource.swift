@@ -31,7 +31,9 @@ public final class LiveSource: DashboardSource, TrainingObserver, @unchecked Sen
     public func training(_ event: LiveEvent) {
         lock.lock()
         defer { lock.unlock() }
-        if pending.count >= capacity, let first = pending.firstIndex(where: { if case .batch = $0 { true } else { false } }) {
+        if pending.count >= capacity,
+            let first = pending.firstIndex(where: { if case .batch = $0 { true } else { false } })
+        {
             pending.remove(at: first)
         }
         pending.append(event)
@@ -78,7 +80,8 @@ public final class FolderSource: DashboardSource, @unchecked Sendable {
 
     private func newEvents() -> [LiveEvent] {
         guard let bytes = try? readFileBytes(LiveEventLog.path(forRun: folder)), bytes.count > offset,
-              let end = bytes.lastIndex(of: UInt8(ascii: "\n")), end >= offset else { return [] }
+            let end = bytes.lastIndex(of: UInt8(ascii: "\n")), end >= offset
+        else { return [] }
         let lines = bytes[offset...end].split(separator: UInt8(ascii: "\n"))
         offset = end + 1
         return lines.compactMap { try? LiveEvent(jsonLine: $0) }
@@ -87,12 +90,16 @@ public final class FolderSource: DashboardSource, @unchecked Sendable {
     private func reloadedNetwork() -> NetworkCopy? {
         let file = folder + "/" + ScheduledTraining.attachmentName
         guard let attributes = try? FileManager.default.attributesOfItem(atPath: file) else { return nil }
-        let stamp = "\(attributes[.modificationDate] ?? "")-\(attributes[.size] ?? "")-\(attributes[.systemFileNumber] ?? "")"
-        guard stamp != loadedStamp, let scheduled = try? ScheduledTraining.load(from: folder, probe: makeProbe) else { return nil }
+        let stamp =
+            "\(attributes[.modificationDate] ?? "")-\(attributes[.size] ?? "")-\(attributes[.systemFileNumber] ?? "")"
+        guard stamp != loadedStamp, let scheduled = try? ScheduledTraining.load(from: folder, probe: makeProbe) else {
+            return nil
+        }
         loadedStamp = stamp
         let done = scheduled.run.completedEpochs
-        return try? NetworkCopy(of: scheduled.run.network, completedEpochs: done, epochs: scheduled.epochs,
-                                laterEntries: scheduled.schedule.entries.filter { $0.epoch > done })
+        return try? NetworkCopy(
+            of: scheduled.run.network, completedEpochs: done, epochs: scheduled.epochs,
+            laterEntries: scheduled.schedule.entries.filter { $0.epoch > done })
     }
 }
 #endif

@@ -50,7 +50,10 @@ struct ScheduleCommand: ParsableCommand {
     var requests: String?
     @Flag(name: .customLong("dry-run"), help: "Check the schedule against the network as it will evolve and print it; train nothing.")
     var dryRun = false
-    @Option(help: "Serve the live dashboard on [HOST:]PORT (127.0.0.1 unless a host is given; 0: any free port). Needs --out or --resume.")
+    @Option(help: """
+        Serve the live dashboard on [HOST:]PORT (127.0.0.1 unless a host is given; 0: any free port). \
+        Needs --out or --resume.
+        """)
     var serve: String?
 
     func run() throws { try Output.guarded { try execute() } }
@@ -90,16 +93,21 @@ struct ScheduleCommand: ParsableCommand {
         }
 
         let target = prepared.target
-        if serve != nil, target == nil { throw UsageError("--serve needs --out (or --resume): the run's requests are journaled beside it") }
+        if serve != nil, target == nil {
+            throw UsageError("--serve needs --out (or --resume): the run's requests are journaled beside it")
+        }
         scheduled.requestsFile = requests ?? target.map { Self.requestsPath(for: $0) }
         if let target {
             let journal = RequestJournal(path: RequestJournal.path(forRun: target))
             scheduled.attach(journal: journal)
             do {
-                scheduled.observers.append(try LiveEventLog(path: LiveEventLog.path(forRun: target), truncating: options.resume == nil))
+                let log = try LiveEventLog(path: LiveEventLog.path(forRun: target), truncating: options.resume == nil)
+                scheduled.observers.append(log)
             } catch { throw UsageError("--out \(target): \(error.localizedDescription)") }
         }
-        let dashboard = try serve.map { try Self.startDashboard($0, scheduled: scheduled, target: target!, prepared: prepared) }
+        let dashboard = try serve.map {
+            try Self.startDashboard($0, scheduled: scheduled, target: target!, prepared: prepared)
+        }
         defer { dashboard?() }
         if let file = scheduled.requestsFile, !options.json {
             print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run after the current epoch")
@@ -146,9 +154,9 @@ struct ScheduleCommand: ParsableCommand {
         scheduled.observers.append(source)
         let server: DashboardServer
         do {
+            let probe = DashboardProbe(prepared.train, loss: prepared.run.configuration.loss)
             server = try DashboardServer.start(run: (target as NSString).lastPathComponent, source: source,
-                                               probe: DashboardProbe(prepared.train, loss: prepared.run.configuration.loss),
-                                               address: address)
+                                               probe: probe, address: address)
         } catch { throw UsageError("--serve \(address): \(error)") }
         for line in server.banner { FileHandle.standardError.write(Data((line + "\n").utf8)) }
         return { server.stopBlocking() }

@@ -1,22 +1,28 @@
 import Foundation
-import Testing
 import SculptCore
 import SculptData
 import SculptIO
 import SculptNN
 import TestSupport
+import Testing
+
 @testable import SculptRecipes
 
 /// flatten - dense(64->12)-ReLU - dense(12->3), 1x8x8 inputs.
-private let liveMLP = Architecture(inputShape: [1, 8, 8], layers: [
-    .flatten, .dense(inputs: 64, outputs: 12, bias: true), .activation(.relu), .dense(inputs: 12, outputs: 3, bias: true),
-])
+private let liveMLP = Architecture(
+    inputShape: [1, 8, 8],
+    layers: [
+        .flatten, .dense(inputs: 64, outputs: 12, bias: true), .activation(.relu),
+        .dense(inputs: 12, outputs: 3, bias: true),
+    ])
 
 private func makeRun(seed: UInt64 = 3) throws -> TrainingRun {
     var rng = RandomSource(seed: seed)
     let network = try Network(liveMLP, rng: &rng)
-    let configuration = TrainingConfiguration(optimizer: .sgd(learningRate: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0,
-                                                              nesterov: false), batchSize: 16, seed: seed)
+    let configuration = TrainingConfiguration(
+        optimizer: .sgd(
+            learningRate: 0.05, momentum: 0.9, dampening: 0, weightDecay: 0,
+            nesterov: false), batchSize: 16, seed: seed)
     return try TrainingRun(network: network, configuration: configuration, rng: rng)
 }
 
@@ -41,7 +47,8 @@ func journalAppendsAndReads() throws {
     defer { folder.remove() }
     let path = RequestJournal.path(forRun: folder.file("run") + "/")
     #expect(path == folder.file("run") + ".journal")
-    let a = RequestJournal(path: path), b = RequestJournal(path: path)
+    let a = RequestJournal(path: path)
+    let b = RequestJournal(path: path)
     #expect(a.entries(after: 0).isEmpty)
     #expect(try a.append("expand:fc1:to=20", who: "dashboard") == 1)
     #expect(try b.append("pause", who: "cli") == 2)
@@ -53,14 +60,18 @@ func journalAppendsAndReads() throws {
     #expect(b.entries(after: 0).map(\.text) == ["expand:fc1:to=20", "pause", "resume"])
     #expect(a.entries(after: 2).map(\.id) == [3])
     #expect(a.entries(after: 2).first?.who == "dashboard")
-    #expect(throws: JournalError.self) { try RequestJournal(path: folder.file("missing/dir/x.journal")).append("stop", who: "t") }
+    #expect(throws: JournalError.self) {
+        try RequestJournal(path: folder.file("missing/dir/x.journal")).append("stop", who: "t")
+    }
 }
 
 @Test("live events encode as one JSON line with a type and decode back, non-finite numbers included")
 func liveEventsRoundTrip() throws {
     let events: [LiveEvent] = [
         .batch(BatchMetrics(epoch: 2, batch: 5, batches: 9, loss: 0.5, accuracy: nil)),
-        .epoch(try JSONDecoder().decode(EpochReport.self, from: Data(#"{"epoch":3,"loss":0.25,"accuracy":0.5,"seconds":1}"#.utf8))),
+        .epoch(
+            try JSONDecoder().decode(
+                EpochReport.self, from: Data(#"{"epoch":3,"loss":0.25,"accuracy":0.5,"seconds":1}"#.utf8))),
         .state(.paused), .length(epochs: 12),
     ]
     for event in events {
@@ -72,15 +83,20 @@ func liveEventsRoundTrip() throws {
     #expect(throws: DecodingError.self) { try LiveEvent(jsonLine: Array(#"{"type":"shout"}"#.utf8)) }
 }
 
-@Test("a journaled request runs between batches, in the epoch it was made in, validated as a scheduled entry; watching changes no number")
+@Test(
+    "a journaled request runs between batches, validated as a scheduled entry; watching alone changes no number"
+)
 func requestsRunBetweenBatches() throws {
     let folder = TemporaryDirectory("sculpt-live")
     defer { folder.remove() }
     let data = brightThirdImages(96, seed: 2)
     // Watched without requests: the same weights as unwatched.
-    let plain = try makeRun(), watched = try makeRun()
-    try ScheduledTraining(run: plain, schedule: TrainingSchedule(), epochs: 2, probe: PrefixDataset(data, count: 32)).train(data)
-    let watching = try ScheduledTraining(run: watched, schedule: TrainingSchedule(), epochs: 2, probe: PrefixDataset(data, count: 32))
+    let plain = try makeRun()
+    let watched = try makeRun()
+    try ScheduledTraining(run: plain, schedule: TrainingSchedule(), epochs: 2, probe: PrefixDataset(data, count: 32))
+        .train(data)
+    let watching = try ScheduledTraining(
+        run: watched, schedule: TrainingSchedule(), epochs: 2, probe: PrefixDataset(data, count: 32))
     let quiet = Recorder()
     watching.observers = [quiet]
     watching.attach(journal: RequestJournal(path: folder.file("quiet.journal")))
@@ -90,17 +106,18 @@ func requestsRunBetweenBatches() throws {
     #expect(quiet.events.last == .state(.finished))
 
     let run = try makeRun()
-    let scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule([try ScheduleEntry(parsing: "2:minweight:fc1:to=10")]),
-                                          epochs: 2, probe: PrefixDataset(data, count: 32))
+    let scheduled = try ScheduledTraining(
+        run: run, schedule: TrainingSchedule([try ScheduleEntry(parsing: "2:minweight:fc1:to=10")]),
+        epochs: 2, probe: PrefixDataset(data, count: 32))
     let journal = RequestJournal(path: folder.file("run.journal"))
-    try journal.append("expand:fc9:to=3", who: "an earlier run")   // a fresh run skips what was there
+    try journal.append("expand:fc9:to=3", who: "an earlier run")  // a fresh run skips what was there
     scheduled.attach(journal: journal)
     let recorder = Recorder()
     recorder.onBatch = { b in
         if b.epoch == 2, b.batch == 1 {
             try journal.append("expand:fc1:to=16", who: "dashboard")
-            try journal.append("minweight:fc1:to=20", who: "dashboard")       // wider than the layer: rejected
-            try journal.append("minweight:fc1:to=8", who: "dashboard")        // would break the entry at epoch 2
+            try journal.append("minweight:fc1:to=20", who: "dashboard")  // wider than the layer: rejected
+            try journal.append("minweight:fc1:to=8", who: "dashboard")  // would break the entry at epoch 2
         }
     }
     scheduled.observers = [recorder]
@@ -113,9 +130,14 @@ func requestsRunBetweenBatches() throws {
     #expect(scheduled.journalApplied == 4)
     #expect(scheduled.events.last?.source == .schedule && scheduled.events.last?.widthAfter == 10)
     // The observers saw the operation and a network copy with the new width, before the epoch ended.
-    let copy = try #require(recorder.copies.first { $0.network.parameterCount != recorder.copies[0].network.parameterCount })
+    let copy = try #require(
+        recorder.copies.first { $0.network.parameterCount != recorder.copies[0].network.parameterCount })
     #expect(copy.network.layers[1].parameterCount == 16 * 64 + 16)
-    #expect(recorder.events.contains(.operation(requested[0])) || recorder.events.contains { if case .operation(let o) = $0 { o.text == "expand:fc1:to=16" } else { false } })
+    #expect(
+        recorder.events.contains(.operation(requested[0]))
+            || recorder.events.contains {
+                if case .operation(let o) = $0 { o.text == "expand:fc1:to=16" } else { false }
+            })
 }
 
 @Test("an acknowledged request survives a crash: after the resume it runs once, and never again")
@@ -123,8 +145,10 @@ func journaledRequestsRunExactlyOnceAcrossResume() throws {
     let folder = TemporaryDirectory("sculpt-crash")
     defer { folder.remove() }
     let data = brightThirdImages(64, seed: 6)
-    let dir = folder.file("run"), journal = RequestJournal(path: RequestJournal.path(forRun: folder.file("run")))
-    let first = try ScheduledTraining(run: try makeRun(), schedule: TrainingSchedule(), epochs: 3, probe: PrefixDataset(data, count: 32))
+    let dir = folder.file("run")
+    let journal = RequestJournal(path: RequestJournal.path(forRun: folder.file("run")))
+    let first = try ScheduledTraining(
+        run: try makeRun(), schedule: TrainingSchedule(), epochs: 3, probe: PrefixDataset(data, count: 32))
     first.attach(journal: journal)
     try first.train(data, saveTo: dir, stoppingAfter: 1)
     // The request is applied within epoch 2 and the process dies before epoch 2 is saved (it trains
@@ -132,7 +156,8 @@ func journaledRequestsRunExactlyOnceAcrossResume() throws {
     let dying = try ScheduledTraining.load(from: dir, probe: { _ in data })
     dying.attach(journal: journal)
     let crasher = Recorder()
-    crasher.onBatch = { b in if b.epoch == 2, b.batch == 0 { try journal.append("expand:fc1:to=15", who: "dashboard") } }
+    crasher.onBatch = { b in if b.epoch == 2, b.batch == 0 { try journal.append("expand:fc1:to=15", who: "dashboard") }
+    }
     dying.observers = [crasher]
     try dying.train(data, stoppingAfter: 2)
     #expect(dying.events.contains { $0.text == "expand:fc1:to=15" && $0.applied })
@@ -157,7 +182,8 @@ func pauseResumeAndStop() throws {
     defer { folder.remove() }
     let data = brightThirdImages(64, seed: 8)
     let run = try makeRun()
-    let scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule(), epochs: 4, probe: PrefixDataset(data, count: 32))
+    let scheduled = try ScheduledTraining(
+        run: run, schedule: TrainingSchedule(), epochs: 4, probe: PrefixDataset(data, count: 32))
     let journal = RequestJournal(path: folder.file("run.journal"))
     scheduled.attach(journal: journal)
     let recorder = Recorder()

@@ -34,9 +34,14 @@ final class RawClient: @unchecked Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let ok = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
-        guard ok == 0 else { close(fd); throw ClientError("connect failed") }
+        guard ok == 0 else {
+            close(fd)
+            throw ClientError("connect failed")
+        }
     }
 
     deinit { close(fd) }
@@ -72,7 +77,10 @@ final class RawClient: @unchecked Sendable {
     func response() -> (status: Int, head: String, body: String)? {
         var end: Int?
         while end == nil {
-            if let r = findHeadEnd() { end = r; break }
+            if let r = findHeadEnd() {
+                end = r
+                break
+            }
             guard fill(pending.count + 1) else { return nil }
         }
         let head = String(decoding: pending[..<end!], as: UTF8.self)
@@ -90,7 +98,8 @@ final class RawClient: @unchecked Sendable {
 
     private func findHeadEnd() -> Int? {
         guard pending.count >= 4 else { return nil }
-        for i in 0...(pending.count - 4) where pending[i] == 13 && pending[i + 1] == 10 && pending[i + 2] == 13 && pending[i + 3] == 10 {
+        for i in 0...(pending.count - 4)
+        where pending[i] == 13 && pending[i + 1] == 10 && pending[i + 2] == 13 && pending[i + 3] == 10 {
             return i
         }
         return nil
@@ -98,8 +107,10 @@ final class RawClient: @unchecked Sendable {
 
     /// Performs the WebSocket handshake; returns the HTTP status (101 when upgraded).
     func upgrade(port: Int, token: String?, origin: String? = nil) -> Int {
-        var request = "GET /ws" + (token.map { "?token=\($0)" } ?? "") + " HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
-            + "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+        var request =
+            "GET /ws" + (token.map { "?token=\($0)" } ?? "") + " HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\n"
+            + "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
         if let origin { request += "Origin: \(origin)\r\n" }
         send(request + "\r\n")
         return response()?.status ?? 0
@@ -108,9 +119,14 @@ final class RawClient: @unchecked Sendable {
     /// A masked client frame.
     static func frame(_ payload: [UInt8], opcode: UInt8 = 1) -> [UInt8] {
         var out: [UInt8] = [0x80 | opcode]
-        if payload.count < 126 { out.append(0x80 | UInt8(payload.count)) }
-        else if payload.count < 65536 { out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 255)] }
-        else { out.append(0x80 | 127); for k in (0..<8).reversed() { out.append(UInt8((payload.count >> (8 * k)) & 255)) } }
+        if payload.count < 126 {
+            out.append(0x80 | UInt8(payload.count))
+        } else if payload.count < 65536 {
+            out += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 255)]
+        } else {
+            out.append(0x80 | 127)
+            for k in (0..<8).reversed() { out.append(UInt8((payload.count >> (8 * k)) & 255)) }
+        }
         let mask: [UInt8] = [0x12, 0x34, 0x56, 0x78]
         out += mask
         out += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
@@ -124,9 +140,13 @@ final class RawClient: @unchecked Sendable {
         while true {
             guard fill(2) else { return nil }
             let opcode = pending[0] & 0x0F
-            var length = Int(pending[1] & 0x7F), header = 2
-            if length == 126 { guard fill(4) else { return nil }; length = Int(pending[2]) << 8 | Int(pending[3]); header = 4 }
-            else if length == 127 {
+            var length = Int(pending[1] & 0x7F)
+            var header = 2
+            if length == 126 {
+                guard fill(4) else { return nil }
+                length = Int(pending[2]) << 8 | Int(pending[3])
+                header = 4
+            } else if length == 127 {
                 guard fill(10) else { return nil }
                 length = (2..<10).reduce(0) { $0 << 8 | Int(pending[$1]) }
                 header = 10
