@@ -69,7 +69,7 @@ struct ScheduleCommand: ParsableCommand {
         for text in at {
             do { entries.append(try ScheduleEntry(parsing: text)) } catch { throw UsageError("--at \(error)") }
         }
-        if options.resume == nil, entries.isEmpty, requests == nil, options.out == nil {
+        if options.resume == nil, entries.isEmpty, requests == nil, options.out == nil, serve == nil {
             throw UsageError("--at or --schedule: give at least one operation (or --out, so operations can be requested while it runs)")
         }
         let prepared = try options.prepare()
@@ -97,18 +97,18 @@ struct ScheduleCommand: ParsableCommand {
             throw UsageError("--serve needs --out (or --resume): the run's requests are journaled beside it")
         }
         scheduled.requestsFile = requests ?? target.map { Self.requestsPath(for: $0) }
+        if let target { scheduled.attach(journal: RequestJournal(path: RequestJournal.path(forRun: target))) }
+        // The dashboard first: a bad address fails before anything is written.
+        let dashboard = try serve.map {
+            try Self.startDashboard($0, scheduled: scheduled, target: target!, prepared: prepared)
+        }
+        defer { dashboard?() }
         if let target {
-            let journal = RequestJournal(path: RequestJournal.path(forRun: target))
-            scheduled.attach(journal: journal)
             do {
                 let log = try LiveEventLog(path: LiveEventLog.path(forRun: target), truncating: options.resume == nil)
                 scheduled.observers.append(log)
             } catch { throw UsageError("--out \(target): \(error.localizedDescription)") }
         }
-        let dashboard = try serve.map {
-            try Self.startDashboard($0, scheduled: scheduled, target: target!, prepared: prepared)
-        }
-        defer { dashboard?() }
         if let file = scheduled.requestsFile, !options.json {
             print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run after the current epoch")
         }
@@ -179,9 +179,10 @@ struct ScheduleCommand: ParsableCommand {
 
     static func describe(_ event: ScheduleEvent) -> String {
         let origin = event.source == .request ? "request" : "entry \((event.entry ?? 0) + 1)"
-        if let reason = event.rejected { return "after epoch \(event.epoch): \(origin) '\(event.text)' rejected: \(reason)" }
+        let when = "after epoch \(event.epoch)" + (event.batch.map { " + \($0) batches" } ?? "")
+        if let reason = event.rejected { return "\(when): \(origin) '\(event.text)' rejected: \(reason)" }
         let width = event.widthBefore.map { b in " \(b) -> " + (event.widthAfter.map(String.init) ?? "gone") + " units," } ?? ""
-        return "after epoch \(event.epoch): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> \(event.parametersAfter), "
+        return "\(when): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> \(event.parametersAfter), "
             + "probe loss \(String(format: "%.4f", event.lossBefore)) -> \(String(format: "%.4f", event.lossAfter)) (x\(format(factor: event.lossFactor))), "
             + "\(String(format: "%.1f", event.seconds * 1000)) ms"
     }

@@ -62,7 +62,10 @@ struct ServeCommand: ParsableCommand {
                 probe: DashboardProbe(probeData, loss: loss), address: address)
         } catch { throw UsageError("--address \(address): \(error)") }
         for line in server.banner { FileHandle.standardError.write(Data((line + "\n").utf8)) }
-        if json { try Output.printJSON(["url": server.url(), "token": server.configuration.token]) }
+        if json {
+            try Output.printJSON(["url": server.url(), "token": server.configuration.token])
+            fflush(nil)
+        }
         let end = seconds.map { Date().addingTimeInterval($0) } ?? .distantFuture
         while Date() < end { Thread.sleep(forTimeInterval: Swift.min(1, end.timeIntervalSinceNow)) }
         server.stopBlocking()
