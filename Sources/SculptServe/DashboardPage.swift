@@ -137,8 +137,8 @@ function receive(m) {
   switch (m.type) {
   case "snapshot": Object.assign(model, { run: m.run, state: m.state, epochs: m.epochs, points: m.points,
     reports: m.reports, operations: m.operations, layers: m.layers }); drawAll(); break;
-  case "batches": model.points.push(...m.points); drawCharts(); drawHeader(); break;
-  case "epoch": model.reports.push(m); drawCharts(); drawHeader(); break;
+  case "batches": model.points.push(...m.points); scheduleCharts(); break;
+  case "epoch": model.reports.push(m); scheduleCharts(); break;
   case "operation": model.operations.push(m); drawCharts(); drawHistory(); break;
   case "state": model.state = m.state; drawHeader(); break;
   case "length": model.epochs = Number(m.epochs); drawHeader(); break;
@@ -148,6 +148,12 @@ function receive(m) {
   case "ack": say("acknowledged and saved as request " + m.id + ": " + m.text + " (applied between the next batches)", "ok"); break;
   case "error": say(m.message, "error"); if (model.previewed) { $("apply-button").disabled = true; } break;
   }
+}
+// Charts are redrawn at most once a second: the browser often shares the training machine's cores.
+let chartTimer = null;
+function scheduleCharts() {
+  if (chartTimer) return;
+  chartTimer = setTimeout(() => { chartTimer = null; drawCharts(); drawHeader(); }, 1000);
 }
 function drawAll() { drawHeader(); drawCharts(); drawLayers(); drawHistory(); drawUnits(); }
 function drawHeader() {

@@ -30,7 +30,7 @@ public struct DashboardConfiguration: Sendable {
 
     public init(
         host: String = "127.0.0.1", port: Int = 0, token: String = DashboardConfiguration.randomToken(),
-        pushInterval: Double = 0.2
+        pushInterval: Double = 0.5
     ) {
         self.host = host
         self.port = port
