@@ -45,6 +45,14 @@ let targets: [Target] = [
         "SculptCore", "SculptData", "SculptNN", "SculptIO",
         "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks", "SculptAnalysis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        .target(name: "SculptServe", condition: .when(traits: ["Dashboard"])),
+    ], exclude: ["README.md"]),
+    // The live dashboard: built only with the Dashboard trait (its sources are `#if Dashboard`), so the
+    // default build compiles no web server.
+    .target(name: "SculptServe", dependencies: [
+        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes",
+        .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Dashboard"])),
+        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket", condition: .when(traits: ["Dashboard"])),
     ], exclude: ["README.md"]),
 
     // MARK: - Tests
@@ -68,6 +76,10 @@ let targets: [Target] = [
     .executableTarget(name: "SculptExperimentsFixture", dependencies: ["SculptExperiments", "SculptExperimentsTestKinds"],
                       path: "Tests/SculptExperimentsFixture"),
     .testTarget(name: "SculptCLITests", dependencies: ["sculpt"]),
+    .testTarget(name: "SculptServeTests", dependencies: [
+        "SculptRecipes", "SculptNN", "SculptData", "SculptCore", "SculptIO", "TestSupport",
+        .target(name: "SculptServe", condition: .when(traits: ["Dashboard"])),
+    ]),
     .testTarget(name: "SculptExperimentsTests", dependencies: [
         "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture",
         .product(name: "GRDB", package: "GRDB.swift"),
@@ -78,9 +90,14 @@ let package = Package(
     name: "Sculpt",
     platforms: [.macOS(.v14)],
     products: products,
+    traits: [
+        .trait(name: "Dashboard", description: "sculpt schedule --serve / sculpt serve: the live dashboard (Hummingbird)."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
     ],
     targets: targets
 )

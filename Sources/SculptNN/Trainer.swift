@@ -111,6 +111,11 @@ extension Network {
     }
 }
 
+/// What `Trainer.batchEnd` is called with: the epoch (1-based within `fit`), the batch index, the
+/// epoch's batch count, the batch's loss and accuracy; it returns whether it changed the network.
+public typealias BatchEnd =
+    (_ epoch: Int, _ batch: Int, _ batches: Int, _ loss: Float, _ accuracy: Float?) throws -> Bool
+
 /// Trains a network with mini-batches, reshuffling each epoch, with early stopping and callbacks.
 public final class Trainer {
     public let network: Network
@@ -125,6 +130,10 @@ public final class Trainer {
     public var callbacks: [(EpochReport, Trainer) throws -> CallbackDecision] = []
     /// Receives a line of progress after each epoch (the CLI prints it on a terminal).
     public var progress: ((EpochReport) -> Void)?
+    /// Called after each batch's step with the epoch (1-based within `fit`), the batch index, the
+    /// epoch's batch count, the batch's loss and accuracy; returns true when it changed the
+    /// network's structure (surgery between batches), so the epoch takes up its new parameters.
+    public var batchEnd: BatchEnd?
 
     // Reused batch buffers.
     private let batchInputs = Tensor(zeros: [0])
@@ -163,8 +172,8 @@ public final class Trainer {
 
         for epoch in 1...Swift.max(maxEpochs, 1) where maxEpochs > 0 {
             let epochStart = Clock.now()
-            // Callbacks may change the network between epochs, never within one.
-            let parameters = network.parameters
+            // Callbacks change the network between epochs; `batchEnd` may change it between batches.
+            var parameters = network.parameters
             if shuffle { rng.shuffle(&order) }
             var lossSum = 0.0, correct = 0.0
             var batchIndex = 0, begin = 0
@@ -180,12 +189,17 @@ public final class Trainer {
                     throw TrainingError.diverged(epoch: epoch, batch: batchIndex + 1, loss: l,
                                                  layer: network.firstNonFiniteLayer(on: batchInputs))
                 }
-                if classifies { correct += Double(classificationAccuracy(logits: y, labels: batchTargets)) * Double(b) }
+                let batchAccuracy = classifies ? classificationAccuracy(logits: y, labels: batchTargets) : nil
+                if let batchAccuracy { correct += Double(batchAccuracy) * Double(b) }
                 network.backward(lossGradient)
                 optimizer.step(parameters)
                 lossSum += Double(l) * Double(b)
                 batchIndex += 1
                 begin = end
+                let batches = (order.count + batchSize - 1) / batchSize
+                if let batchEnd, try batchEnd(epoch, batchIndex - 1, batches, l, batchAccuracy) {
+                    parameters = network.parameters
+                }
             }
             var report = EpochReport(epoch: epoch, loss: Float(lossSum / Double(order.count)),
                                      accuracy: classifies ? Float(correct / Double(order.count)) : nil,

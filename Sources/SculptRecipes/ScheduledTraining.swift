@@ -8,6 +8,11 @@ import SculptData
 import SculptIO
 import SculptNN
 import SculptSurgery
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What happened when a schedule entry or a person's request ran between two epochs.
 public struct ScheduleEvent: Codable, Equatable, Sendable {
@@ -46,6 +51,11 @@ public struct ScheduleEvent: Codable, Equatable, Sendable {
     public var epochLossAfter: Double?
     /// Wall-clock seconds of the operation itself (not the probe evaluations).
     public var seconds: Double
+    /// Batches of epoch `epoch + 1` finished when a request ran between batches (nil: at the epoch's end).
+    public var batch: Int? = nil
+    /// The request's id in the run's journal and who asked (`RequestJournal`), for journaled requests.
+    public var requestID: Int? = nil
+    public var who: String? = nil
 
     /// The immediate loss factor: probe loss just after / just before the operation.
     public var lossFactor: Double { lossAfter / lossBefore }
@@ -78,6 +88,13 @@ public struct ScheduleEvent: Codable, Equatable, Sendable {
 /// `schedule.json` attachment); `load(from:)` continues it, bit for bit as an uninterrupted run
 /// (one BLAS thread). Random choices of an entry use its `seed` or one derived from the run's
 /// seed and the entry's index, so they do not depend on where the run was interrupted.
+///
+/// Live: `observers` see every batch, epoch, operation and state change (a dashboard, an event
+/// log); with a `RequestJournal` attached, the journal's new requests run **between batches**
+/// (validated as above), `pause` / `resume` hold the loop between batches, and the checkpoint
+/// records the last journal entry applied, so acknowledged requests run exactly once, across a
+/// crash and `load` too (an entry applied within an epoch that was not saved runs again after
+/// the resume, at the start of that epoch).
 public final class ScheduledTraining {
     /// File name of the schedule state in a checkpoint folder.
     public static let attachmentName = "schedule.json"
@@ -102,6 +119,18 @@ public final class ScheduledTraining {
     public var eventProgress: ((ScheduleEvent) -> Void)?
     /// Called after each epoch.
     public var epochProgress: ((EpochReport) -> Void)?
+    /// Receive every batch, epoch, operation and state change (see `TrainingObserver`).
+    public var observers: [TrainingObserver] = []
+    /// The run's request journal: its new entries run between batches (`attach(journal:)`).
+    public private(set) var journal: RequestJournal?
+    /// The last journal id whose request has run (saved with the checkpoint).
+    public private(set) var journalApplied = 0
+    /// Set by a `pause` request, cleared by `resume`: the loop waits between batches.
+    public private(set) var paused = false
+    private var resumed = false
+    /// Journal ids up to this one were acknowledged before the resume: their `stop` / `pause` /
+    /// `resume` are not replayed (a run that crashed while paused comes back running).
+    private var replayedThrough = 0
 
     /// A run of `epochs` epochs with `schedule`; throws `ScheduleError` before any training when
     /// an entry does not fit the network as it will evolve, or the probe set does not fit.
@@ -121,7 +150,18 @@ public final class ScheduledTraining {
         self.epochs = state.epochs
         self.events = state.events
         self.appliedThrough = state.appliedThrough
+        self.journalApplied = state.journalApplied ?? 0
         self.probe = probe
+        self.resumed = true
+    }
+
+    /// Reads requests from `journal` between batches. A fresh run skips the entries already there
+    /// (an earlier run's); a resumed run applies the operations and `epochs N` after the last entry
+    /// its checkpoint applied (the `stop`, `pause` and `resume` among them are not replayed).
+    public func attach(journal: RequestJournal) {
+        self.journal = journal
+        let last = journal.entries(after: 0).last?.id ?? 0
+        if resumed { replayedThrough = last } else { journalApplied = last }
     }
 
     private func check() throws {
@@ -141,6 +181,7 @@ public final class ScheduledTraining {
         var epochs: Int
         var appliedThrough: Int
         var events: [ScheduleEvent]
+        var journalApplied: Int?
     }
 
     /// The run as a checkpoint, with the schedule state attached.
@@ -149,7 +190,8 @@ public final class ScheduledTraining {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        let state = State(schedule: schedule, epochs: epochs, appliedThrough: appliedThrough, events: events)
+        let state = State(schedule: schedule, epochs: epochs, appliedThrough: appliedThrough, events: events,
+                          journalApplied: journalApplied)
         c.attachments.append((Self.attachmentName, Array(try encoder.encode(state))))
         return c
     }
@@ -212,19 +254,85 @@ public final class ScheduledTraining {
             throw ScheduleError.invalidConfiguration("the training samples have shape \(train.inputShape) but the network takes \(run.network.inputShape)")
         }
         stopRequested = false
+        publish(.state(.training))
+        publishNetwork()
         if appliedThrough < run.completedEpochs {
             try runOperations()
             if let directory { try checkpoint().save(to: directory) }
         }
+        run.trainer.batchEnd = { [unowned self] _, batch, batches, loss, accuracy in
+            try self.betweenBatches(batch: batch, batches: batches, loss: loss, accuracy: accuracy)
+        }
+        defer { run.trainer.batchEnd = nil }
         while run.completedEpochs < Swift.min(epochs, limit ?? epochs), !stopRequested {
             let report = try run.runEpoch(train: train, validation: validation, augmentation: augmentation)
             for k in events.indices where events[k].applied && events[k].epoch == report.epoch - 1 {
                 events[k].epochLossAfter = Double(report.loss)
             }
             epochProgress?(report)
+            publish(.epoch(report))
             try runOperations()
             if let directory { try checkpoint().save(to: directory) }
+            publishNetwork()
         }
+        publish(.state(.finished))
+    }
+
+    /// After each batch: tells the observers, runs the journal's new requests, waits while paused.
+    private func betweenBatches(batch: Int, batches: Int, loss: Float, accuracy: Float?) throws -> Bool {
+        publish(.batch(BatchMetrics(epoch: run.completedEpochs + 1, batch: batch, batches: batches, loss: Double(loss),
+                                    accuracy: accuracy.map(Double.init))))
+        var changed = try runJournal(batch: batch + 1)
+        if changed { publishNetwork() }
+        while paused, !stopRequested {
+            usleep(50_000)
+            if try runJournal(batch: batch + 1) {
+                changed = true
+                publishNetwork()
+            }
+        }
+        return changed
+    }
+
+    /// Runs the journal's entries after `journalApplied`; true when one changed the network.
+    private func runJournal(batch: Int?) throws -> Bool {
+        guard let journal else { return false }
+        var changed = false
+        var probeScore: (loss: Double, accuracy: Double?)? = nil
+        for entry in journal.entries(after: journalApplied) {
+            if try handleRequest(entry.text, id: entry.id, who: entry.who, batch: batch, probeScore: &probeScore) {
+                changed = true
+            }
+            journalApplied = entry.id
+        }
+        return changed
+    }
+
+    private func publish(_ event: LiveEvent) {
+        for observer in observers { observer.training(event) }
+    }
+
+    private func publishNetwork() {
+        let wanting = observers.filter(\.wantsNetworkCopies)
+        guard !wanting.isEmpty, let copy = try? NetworkCopy(
+            of: run.network, completedEpochs: run.completedEpochs, epochs: epochs,
+            laterEntries: schedule.entries.filter { $0.epoch > run.completedEpochs }) else { return }
+        for observer in wanting { observer.training(networkChanged: copy) }
+    }
+
+    private func record(_ event: ScheduleEvent) {
+        events.append(event)
+        eventProgress?(event)
+        publish(.operation(event))
+    }
+
+    /// Checks a requested `operation` as the run checks it before applying it after `epoch`
+    /// epochs: it must fit `network` now and leave every later schedule entry possible. Throws
+    /// `ScheduleError` (`invalidEntry` with index > 0 names the later entry it would break).
+    public static func validateRequest(_ operation: ScheduleOperation, network: Network, laterEntries: [ScheduleEntry],
+                                       epoch: Int, epochs: Int) throws {
+        let later = TrainingSchedule([ScheduleEntry(epoch: epoch, operation: operation)] + laterEntries)
+        try later.validate(against: network, epochs: epochs, appliedThrough: epoch - 1)
     }
 
     /// The seed an entry uses when it names none: a function of the run's seed and the entry.
@@ -241,42 +349,64 @@ public final class ScheduledTraining {
         for i in schedule.executionOrder where schedule.entries[i].epoch == epoch {
             let (event, after) = try apply(schedule.entries[i].operation, source: .schedule, entry: i, before: probeScore)
             probeScore = after
-            events.append(event)
-            eventProgress?(event)
+            record(event)
         }
-        for line in takeRequests() {
-            let words = line.split(separator: " ").map(String.init)
-            if line.lowercased() == "stop" {
-                stopRequested = true
-                continue
-            }
-            if words.count == 2, words[0].lowercased() == "epochs", let n = Int(words[1]) {
-                if n >= epoch, (try? schedule.validate(against: run.network, epochs: n, appliedThrough: epoch)) != nil { epochs = n } else {
-                    events.append(rejection(line, epoch: epoch, reason: "epochs \(n) is before the current epoch \(epoch) or before a scheduled entry"))
-                    eventProgress?(events[events.count - 1])
-                }
-                continue
-            }
-            do {
-                let operation = try ScheduleOperation(parsing: line)
-                // The request must leave every later entry possible.
-                let later = TrainingSchedule([ScheduleEntry(epoch: epoch, operation: operation)]
-                                             + schedule.entries.filter { $0.epoch > epoch })
-                var check = operation
-                check.seed = operation.seed ?? defaultSeed(entry: events.count, source: .request)
-                try later.validate(against: run.network, epochs: epochs, appliedThrough: epoch - 1)
-                let (event, after) = try apply(check, source: .request, entry: nil, before: probeScore, text: line)
-                probeScore = after
-                events.append(event)
-            } catch ScheduleError.invalidEntry(let index, let text, let reason) where index > 0 {
-                events.append(rejection(line, epoch: epoch, reason: "it would make the scheduled entry \(text) impossible: \(reason)"))
-            } catch {
-                let reason = (error as? ScheduleError)?.reason ?? "\(error)"
-                events.append(rejection(line, epoch: epoch, reason: reason))
-            }
-            eventProgress?(events[events.count - 1])
+        let lines = takeRequests()
+        if let journal {
+            for line in lines { try journal.append(line, who: "requests-file") }
+            _ = try runJournal(batch: nil)
+        } else {
+            for line in lines { try handleRequest(line, id: nil, who: nil, batch: nil, probeScore: &probeScore) }
         }
         appliedThrough = epoch
+    }
+
+    /// Runs one request (`stop`, `pause`, `resume`, `epochs N` or an operation) now; a request that
+    /// does not fit is recorded as rejected. Returns true when the network changed.
+    @discardableResult
+    private func handleRequest(_ line: String, id: Int?, who: String?, batch: Int?,
+                               probeScore: inout (loss: Double, accuracy: Double?)?) throws -> Bool {
+        let epoch = run.completedEpochs
+        let words = line.split(separator: " ").map(String.init)
+        func reject(_ reason: String) {
+            var event = rejection(line, epoch: epoch, reason: reason)
+            event.batch = batch; event.requestID = id; event.who = who
+            record(event)
+        }
+        let control = ["stop", "pause", "resume"].contains(line.lowercased())
+        if control, let id, id <= replayedThrough { return false }
+        switch line.lowercased() {
+        case "stop": stopRequested = true; paused = false; publish(.state(.stopping)); return false
+        case "pause": paused = true; publish(.state(.paused)); return false
+        case "resume": paused = false; publish(.state(.training)); return false
+        default: break
+        }
+        if words.count == 2, words[0].lowercased() == "epochs", let n = Int(words[1]) {
+            if n >= epoch, (try? schedule.validate(against: run.network, epochs: n, appliedThrough: epoch)) != nil {
+                epochs = n
+                publish(.length(epochs: n))
+            } else {
+                reject("epochs \(n) is before the current epoch \(epoch) or before a scheduled entry")
+            }
+            return false
+        }
+        do {
+            let operation = try ScheduleOperation(parsing: line)
+            var check = operation
+            check.seed = operation.seed ?? defaultSeed(entry: events.count, source: .request)
+            let later = schedule.entries.filter { $0.epoch > epoch }
+            try Self.validateRequest(operation, network: run.network, laterEntries: later, epoch: epoch, epochs: epochs)
+            var (event, after) = try apply(check, source: .request, entry: nil, before: probeScore, text: line)
+            event.batch = batch; event.requestID = id; event.who = who
+            probeScore = after
+            record(event)
+            return true
+        } catch ScheduleError.invalidEntry(let index, let text, let reason) where index > 0 {
+            reject("it would make the scheduled entry \(text) impossible: \(reason)")
+        } catch {
+            reject((error as? ScheduleError)?.reason ?? "\(error)")
+        }
+        return false
     }
 
     private func rejection(_ text: String, epoch: Int, reason: String) -> ScheduleEvent {

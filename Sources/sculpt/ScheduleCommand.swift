@@ -5,6 +5,9 @@ import SculptData
 import SculptIO
 import SculptNN
 import SculptRecipes
+#if Dashboard
+import SculptServe
+#endif
 
 /// `sculpt schedule`: training with surgery operations at given epochs, or requested by a
 /// person while the run trains (Graham 2019's interruptible training).
@@ -30,6 +33,9 @@ struct ScheduleCommand: ParsableCommand {
         operation reports its loss factor on the probe set (just after / just before) and the factor of the
         training losses of the epochs around it. A checkpoint is written after every epoch; --resume DIR
         continues (more --at entries extend the schedule).
+        --serve [HOST:]PORT serves a live dashboard (curves, layers, units, history, and the operations above,
+        applied between batches); it binds 127.0.0.1 unless a host is given and prints its address with a
+        token. Requests (page, requests file, `sculpt serve`) go to OUT.journal before they are acknowledged.
         """
     )
 
@@ -44,6 +50,11 @@ struct ScheduleCommand: ParsableCommand {
     var requests: String?
     @Flag(name: .customLong("dry-run"), help: "Check the schedule against the network as it will evolve and print it; train nothing.")
     var dryRun = false
+    @Option(help: """
+        Serve the live dashboard on [HOST:]PORT (127.0.0.1 unless a host is given; 0: any free port). \
+        Needs --out or --resume.
+        """)
+    var serve: String?
 
     func run() throws { try Output.guarded(outputs: [options.out]) { try execute() } }
 
@@ -60,7 +71,7 @@ struct ScheduleCommand: ParsableCommand {
         for text in at {
             do { entries.append(try ScheduleEntry(parsing: text)) } catch { throw UsageError("--at \(error)") }
         }
-        if options.resume == nil, entries.isEmpty, requests == nil, options.out == nil {
+        if options.resume == nil, entries.isEmpty, requests == nil, options.out == nil, serve == nil {
             throw UsageError("--at or --schedule: give at least one operation (or --out, so operations can be requested while it runs)")
         }
         let prepared = try options.prepare()
@@ -86,7 +97,22 @@ struct ScheduleCommand: ParsableCommand {
         }
 
         let target = prepared.target
+        if serve != nil, target == nil {
+            throw UsageError("--serve needs --out (or --resume): the run's requests are journaled beside it")
+        }
         scheduled.requestsFile = requests ?? target.map { Self.requestsPath(for: $0) }
+        if let target { scheduled.attach(journal: RequestJournal(path: RequestJournal.path(forRun: target))) }
+        // The dashboard first: a bad address fails before anything is written.
+        let dashboard = try serve.map {
+            try Self.startDashboard($0, scheduled: scheduled, target: target!, prepared: prepared)
+        }
+        defer { dashboard?() }
+        if let target {
+            do {
+                let log = try LiveEventLog(path: LiveEventLog.path(forRun: target), truncating: options.resume == nil)
+                scheduled.observers.append(log)
+            } catch { throw UsageError("--out \(target): \(error.localizedDescription)") }
+        }
         if let file = scheduled.requestsFile, !options.json {
             print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run after the current epoch")
         }
@@ -138,6 +164,25 @@ struct ScheduleCommand: ParsableCommand {
         } catch let e as MemoryError { throw UsageError("\(e)") }
     }
 
+    /// Starts the dashboard for `scheduled`; returns what stops it.
+    static func startDashboard(_ address: String, scheduled: ScheduledTraining, target: String,
+                               prepared: TrainingOptions.Prepared) throws -> () -> Void {
+        #if Dashboard
+        let source = LiveSource(journal: scheduled.journal!)
+        scheduled.observers.append(source)
+        let server: DashboardServer
+        do {
+            let probe = DashboardProbe(prepared.train, loss: prepared.run.configuration.loss)
+            server = try DashboardServer.start(run: (target as NSString).lastPathComponent, source: source,
+                                               probe: probe, address: address)
+        } catch { throw UsageError("--serve \(address): \(error)") }
+        for line in server.banner { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        return { server.stopBlocking() }
+        #else
+        throw UsageError(ServeCommand.disabled("--serve"))
+        #endif
+    }
+
     /// The requests file of a run folder: beside it, since the folder is replaced at each save.
     static func requestsPath(for target: String) -> String {
         (target.hasSuffix("/") ? String(target.dropLast()) : target) + ".requests"
@@ -152,9 +197,10 @@ struct ScheduleCommand: ParsableCommand {
 
     static func describe(_ event: ScheduleEvent) -> String {
         let origin = event.source == .request ? "request" : "entry \((event.entry ?? 0) + 1)"
-        if let reason = event.rejected { return "after epoch \(event.epoch): \(origin) '\(event.text)' rejected: \(reason)" }
+        let when = "after epoch \(event.epoch)" + (event.batch.map { " + \($0) batches" } ?? "")
+        if let reason = event.rejected { return "\(when): \(origin) '\(event.text)' rejected: \(reason)" }
         let width = event.widthBefore.map { b in " \(b) -> " + (event.widthAfter.map(String.init) ?? "gone") + " units," } ?? ""
-        return "after epoch \(event.epoch): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> \(event.parametersAfter), "
+        return "\(when): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> \(event.parametersAfter), "
             + "probe loss \(String(format: "%.4f", event.lossBefore)) -> \(String(format: "%.4f", event.lossAfter)) (x\(format(factor: event.lossFactor))), "
             + "\(String(format: "%.1f", event.seconds * 1000)) ms"
     }

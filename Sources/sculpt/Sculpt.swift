@@ -8,8 +8,8 @@ struct Sculpt: ParsableCommand {
         abstract: "Measure and exploit the redundancy of dense and convolutional networks.",
         subcommands: [
             Version.self, Paint.self, Train.self, Eval.self, Inspect.self, Analyze.self, Surgery.self,
-            PartialCommand.self, Lottery.self, Restart.self, ScheduleCommand.self, RunCommand.self, TableCommand.self,
-            ReportCommand.self, Bench.self, TrialWorkerCommand.self,
+            PartialCommand.self, Lottery.self, Restart.self, ScheduleCommand.self, ServeCommand.self, RunCommand.self,
+            TableCommand.self, ReportCommand.self, Bench.self, TrialWorkerCommand.self,
         ]
     )
 
