@@ -5,6 +5,10 @@ import Testing
 
 @testable import SculptAnalysis
 
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
 /// The analysis figures are SculptVisual figures: each test finds a datum in the rendered SVG at
 /// the pixel the figure's own axes (`layout()`) give it.
 @Suite struct AnalysisFiguresTests {
