@@ -22,10 +22,12 @@ public enum AnalysisFigures {
         return out
     }
 
-    /// Log-spaced bins of the positive eigenvalues: edges and density (count / (all positive · width)).
-    static func esdDensity(_ eigenvalues: [Double], bins: Int = 40) -> (edges: [Double], density: [Double]) {
+    /// Log-spaced bins of the positive eigenvalues: edges and density (count / (all positive · width));
+    /// 2√n bins, 5 to 40, so a small ESD is not scattered over mostly empty bins.
+    static func esdDensity(_ eigenvalues: [Double]) -> (edges: [Double], density: [Double]) {
         let positive = eigenvalues.filter { $0 > 0 && $0.isFinite }.sorted()
         guard let lo = positive.first, let hi = positive.last else { return ([], []) }
+        let bins = Swift.min(40, Swift.max(5, Int(2 * Double(positive.count).squareRoot())))
         let a = log10(lo)
         let step = Swift.max(log10(hi) - a, 1e-6) / Double(bins)
         let edges = (0...bins).map { pow(10.0, a + step * Double($0)) }
@@ -76,7 +78,7 @@ public enum AnalysisFigures {
                 .rule(
                     RuleMark(
                         .vertical, at: s.marchenkoPasturEdge, label: "MP edge",
-                        name: "Marchenko-Pastur edge (\(s.spikes) spikes above)", color: .palette(2))))
+                        name: "MP edge (\(s.spikes) spikes above)", color: .palette(2))))
         }
         figure.notes = [spectrumNote(s)]
         return figure
@@ -115,7 +117,7 @@ public enum AnalysisFigures {
         }
         var note = "\(c.units) units, \(c.k) centres each (trained and initial clustered separately)"
         if let t = c.test {
-            note += "; two-sample KS D = \(fixed(t.statistic, 3)), p = \(pValue(t.pValue))"
+            note += "; two-sample KS D = \(fixed(t.statistic, 3)), p \(pValue(t.pValue))"
         }
         figure.notes = [note]
         return figure
@@ -150,5 +152,6 @@ public enum AnalysisFigures {
 
     static func fixed(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
-    static func pValue(_ p: Double) -> String { p < 0.001 ? "< 0.001" : fixed(p, 3) }
+    /// "< 0.001" or "= 0.123".
+    static func pValue(_ p: Double) -> String { p < 0.001 ? "< 0.001" : "= " + fixed(p, 3) }
 }
