@@ -31,7 +31,8 @@ let targets: [Target] = [
     .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"], exclude: ["README.md"]),
     .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"], exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
-    .target(name: "SculptAnalysis", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"],
+    .target(name: "SculptAnalysis", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
+                                                "SculptVisual"],
             exclude: ["README.md"]),
     .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
                                                   "SculptAnalysis"],
@@ -68,7 +69,7 @@ let targets: [Target] = [
     .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
     .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN", "TestSupport"]),
     .testTarget(name: "SculptAnalysisTests", dependencies: ["SculptAnalysis", "SculptExperiments", "SculptRecipes", "SculptSurgery", "SculptIO", "SculptNN", "SculptData",
-                                                           "SculptCore", "TestSupport"]),
+                                                           "SculptCore", "SculptVisual", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
     .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],

@@ -1,110 +1,157 @@
+import Foundation
+import SculptVisual
+
 #if canImport(Glibc)
     import Glibc
 #elseif canImport(Darwin)
     import Darwin
 #endif
 
-/// The figures of an analysis, as (file name, SVG text): per layer the ESD histogram on log axes
-/// with the fitted power law and the Marchenko-Pastur edge, and the angle histograms; the
-/// projection test's accuracy over k.
+/// The figures of an analysis as SculptVisual `Figure`s (file name, figure): per layer the ESD
+/// on log axes with the fitted power law and the Marchenko-Pastur edge, and the angle histograms
+/// trained against initial; the projection test's accuracy (or loss) over k.
 public enum AnalysisFigures {
-    public static func all(_ report: NetworkAnalysisReport) -> [(name: String, svg: String)] {
-        var out: [(name: String, svg: String)] = []
+    public static func all(_ report: NetworkAnalysisReport) -> [(name: String, figure: Figure)] {
+        var out: [(name: String, figure: Figure)] = []
         for layer in report.layers {
-            let stem = layer.name.replacingDots()
-            if let s = layer.spectrum, !s.eigenvalues.isEmpty { out.append(("esd-\(stem).svg", spectrum(s).render())) }
-            if let c = layer.clustering, !c.trained.values.isEmpty {
-                out.append(("angles-\(stem).svg", angles(c).render()))
-            }
+            let stem = String(layer.name.map { $0 == "." ? "-" : $0 })
+            if let s = layer.spectrum, !s.eigenvalues.isEmpty { out.append(("esd-\(stem).svg", spectrum(s))) }
+            if let c = layer.clustering, !c.trained.values.isEmpty { out.append(("angles-\(stem).svg", angles(c))) }
         }
-        if let p = report.projection, !p.points.isEmpty { out.append(("projection-test.svg", projection(p).render())) }
+        if let p = report.projection, !p.points.isEmpty { out.append(("projection-test.svg", projection(p))) }
         return out
     }
 
-    /// ESD: density histogram over log-spaced bins, the fitted power law above xmin, the MP edge.
-    public static func spectrum(_ s: LayerSpectrum) -> PlainSVGPlot {
-        var plot = PlainSVGPlot(
-            title: "ESD of \(s.name) (X = W Wᵀ / \(s.normalization))", xLabel: "eigenvalue λ of X",
-            yLabel: "density", xLog: true, yLog: true)
-        let positive = s.eigenvalues.filter { $0 > 0 }
-        guard let lo = positive.first, let hi = positive.last else { return plot }
-        let bins = 40
+    /// Log-spaced bins of the positive eigenvalues: edges and density (count / (all positive · width));
+    /// 2√n bins, 5 to 40, so a small ESD is not scattered over mostly empty bins.
+    static func esdDensity(_ eigenvalues: [Double]) -> (edges: [Double], density: [Double]) {
+        let positive = eigenvalues.filter { $0 > 0 && $0.isFinite }.sorted()
+        guard let lo = positive.first, let hi = positive.last else { return ([], []) }
+        let bins = Swift.min(40, Swift.max(5, Int(2 * Double(positive.count).squareRoot())))
         let a = log10(lo)
-        let b = Swift.max(log10(hi), a + 1e-6)
-        let step: Double = (b - a) / Double(bins)
-        let edges: [Double] = (0...bins).map { (i: Int) -> Double in pow(10.0, a + step * Double(i)) }
+        let step = Swift.max(log10(hi) - a, 1e-6) / Double(bins)
+        let edges = (0...bins).map { pow(10.0, a + step * Double($0)) }
         var counts = [Double](repeating: 0, count: bins)
-        for v in positive {
-            let bin = Int((log10(v) - a) / step)
-            counts[Swift.min(bins - 1, Swift.max(0, bin))] += 1
-        }
+        for v in positive { counts[Swift.min(bins - 1, Swift.max(0, Int((log10(v) - a) / step)))] += 1 }
         let total = Double(positive.count)
-        let density: [Double] = (0..<bins).map { (i: Int) -> Double in counts[i] / (total * (edges[i + 1] - edges[i])) }
-        plot.series.append(
-            .init(
-                label: "ESD (\(positive.count) eigenvalues)", kind: .steps, x: edges, y: density,
-                colour: PlainSVGPlot.palette[0]))
-        if let alpha = s.powerLaw.alpha, let xmin = s.powerLaw.xmin {
-            let ratio: Double = hi / xmin
-            let xs: [Double] = (0...20).map { (i: Int) -> Double in xmin * pow(ratio, Double(i) / 20) }
-            plot.series.append(
-                .init(
-                    label: "power law α = \(round2(alpha))", kind: .line, x: xs,
-                    y: xs.map { s.powerLaw.density(at: $0) ?? 0 }, colour: PlainSVGPlot.palette[1]))
-        }
-        plot.series.append(
-            .init(
-                label: "MP edge (\(s.spikes) spikes)", kind: .vertical, x: [s.marchenkoPasturEdge],
-                colour: PlainSVGPlot.palette[2]))
-        return plot
+        return (edges, (0..<bins).map { counts[$0] / (total * (edges[$0 + 1] - edges[$0])) })
     }
 
-    /// Histograms (fraction of units per 5° bin) of angles to the nearest k-means centre.
-    public static func angles(_ c: WeightClustering) -> PlainSVGPlot {
-        var plot = PlainSVGPlot(
-            title: "\(c.name): angle to nearest of \(c.k) k-means centres", xLabel: "angle (degrees)",
-            yLabel: "fraction of units")
-        let all = c.trained.values + (c.initial?.values ?? [])
+    /// ESD of X = W Wᵀ / N as a step density on log-log axes (empty bins leave gaps), the fitted
+    /// power law from xmin (dashed), xmin and the Marchenko-Pastur bulk edge as vertical rules.
+    public static func spectrum(_ s: LayerSpectrum) -> Figure {
+        var figure = Figure(
+            title: "ESD of \(s.name): X = W Wᵀ / \(s.normalization)",
+            x: Axis(label: "eigenvalue λ of X", scale: .log),
+            y: Axis(label: "density", unit: "per unit λ", scale: .log),
+            emptyMessage: "no positive eigenvalues")
+        let (edges, density) = esdDensity(s.eigenvalues)
+        let count = s.eigenvalues.filter { $0 > 0 && $0.isFinite }.count
+        var segment: [PlotPoint] = []
+        var named = false
+        func flush() {
+            guard !segment.isEmpty else { return }
+            figure.marks.append(
+                .line(LineMark(name: named ? nil : "ESD (\(count) eigenvalues)", points: segment, color: .palette(0))))
+            named = true
+            segment = []
+        }
+        for (i, d) in density.enumerated() {
+            guard d > 0 else {
+                flush()
+                continue
+            }
+            segment += [PlotPoint(x: edges[i], y: d), PlotPoint(x: edges[i + 1], y: d)]
+        }
+        flush()
+        if let alpha = s.powerLaw.alpha, let xmin = s.powerLaw.xmin, let hi = edges.last, hi > xmin {
+            let xs = (0...24).map { xmin * pow(hi / xmin, Double($0) / 24) }
+            figure.marks.append(
+                .line(
+                    LineMark(
+                        name: "power law, α = \(fixed(alpha, 2))", x: xs,
+                        y: xs.map { s.powerLaw.density(at: $0) ?? .nan }, color: .palette(1), dashed: true)))
+            figure.marks.append(.rule(RuleMark(.vertical, at: xmin, label: "xmin", color: .palette(1))))
+        }
+        if s.marchenkoPasturEdge > 0 {
+            figure.marks.append(
+                .rule(
+                    RuleMark(
+                        .vertical, at: s.marchenkoPasturEdge, label: "MP edge",
+                        name: "MP edge (\(s.spikes) spikes above)", color: .palette(2))))
+        }
+        figure.notes = [spectrumNote(s)]
+        return figure
+    }
+
+    static func spectrumNote(_ s: LayerSpectrum) -> String {
+        let shape = s.matrixCount > 1 ? "\(s.matrixCount) slices of \(s.matrixShape)" : "\(s.matrixShape)"
+        guard let alpha = s.powerLaw.alpha else {
+            return "\(shape): no power-law fit (\(s.powerLaw.reason ?? "no tail"))"
+        }
+        return "\(shape): α = \(fixed(alpha, 3)), KS distance \(fixed(s.powerLaw.ksDistance ?? .nan, 3)), "
+            + "\(s.powerLaw.tailCount) of \(s.powerLaw.searchedCount) eigenvalues in the tail; "
+            + "stable rank \(fixed(s.stableRank, 1)), spectral norm \(fixed(s.spectralNorm, 3))"
+    }
+
+    /// Histograms of the units' angles to their nearest k-means centre (5° bins), trained and initial.
+    public static func angles(_ c: WeightClustering) -> Figure {
+        var figure = Figure(
+            title: "\(c.name): angle to the nearest of \(c.k) k-means centres",
+            x: Axis(label: "angle to the nearest centre", unit: "degrees"),
+            y: Axis(label: "units", includesZero: true, integerTicks: true), emptyMessage: "no unit vectors")
+        let all = (c.trained.values + (c.initial?.values ?? [])).filter(\.isFinite)
         let top = Swift.max(5, ((all.max() ?? 90) / 5).rounded(.up) * 5)
-        let edges = stride(from: 0.0, through: top, by: 5).map { $0 }
-        func histogram(_ v: [Double]) -> [Double] {
-            var h = [Double](repeating: 0, count: edges.count - 1)
-            for x in v { h[Swift.min(h.count - 1, Int(x / 5))] += 1 }
-            return h.map { $0 / Double(Swift.max(v.count, 1)) }
-        }
-        plot.series.append(
-            .init(
-                label: "trained (median \(round2(c.trained.median))°)", kind: .steps, x: edges,
-                y: histogram(c.trained.values), colour: PlainSVGPlot.palette[0]))
+        let edges = Array(stride(from: 0.0, through: top, by: 5))
+        figure.marks.append(
+            .histogram(
+                HistogramMark(
+                    name: "trained (median \(fixed(c.trained.median, 1))°)", values: c.trained.values, edges: edges,
+                    color: .palette(0))))
         if let i = c.initial {
-            plot.series.append(
-                .init(
-                    label: "initial (median \(round2(i.median))°)", kind: .steps, x: edges,
-                    y: histogram(i.values), colour: PlainSVGPlot.palette[1]))
+            figure.marks.append(
+                .histogram(
+                    HistogramMark(
+                        name: "initial (median \(fixed(i.median, 1))°)", values: i.values, edges: edges,
+                        color: .palette(1))))
         }
-        return plot
+        var note = "\(c.units) units, \(c.k) centres each (trained and initial clustered separately)"
+        if let t = c.test {
+            note += "; two-sample KS D = \(fixed(t.statistic, 3)), p \(pValue(t.pValue))"
+        }
+        figure.notes = [note]
+        return figure
     }
 
-    /// Test accuracy (or loss) after projecting every update on its top k directions.
-    public static func projection(_ p: ProjectionTest) -> PlainSVGPlot {
+    /// Test accuracy (or loss, without labels) after projecting every update on its top-k left
+    /// singular vectors, against k on a log axis; the trained and initial networks as rules.
+    public static func projection(_ p: ProjectionTest) -> Figure {
         let accuracy = p.trainedAccuracy != nil
-        var plot = PlainSVGPlot(
-            title: "Projection test: updates on their top-k left singular vectors",
-            xLabel: "k (log scale)", yLabel: accuracy ? "test accuracy" : "test loss", xLog: true)
+        var figure = Figure(
+            title: "Projection test: each update W − W₀ on its top-k left singular vectors",
+            x: Axis(label: "k (directions kept per layer)", scale: .log),
+            y: accuracy ? Axis(label: "test accuracy", unit: "fraction") : Axis(label: "test loss", unit: "nats"),
+            emptyMessage: "no projection points")
         let ks = p.points.map { Double($0.k) }
-        let ys = p.points.map { accuracy ? ($0.testAccuracy ?? 0) : $0.testLoss }
-        plot.series.append(.init(label: "projected", kind: .line, x: ks, y: ys, colour: PlainSVGPlot.palette[0]))
-        let trained = accuracy ? p.trainedAccuracy ?? 0 : p.trainedLoss
-        plot.series.append(
-            .init(
-                label: "trained", kind: .line, x: [ks.first ?? 1, ks.last ?? 1], y: [trained, trained],
-                colour: PlainSVGPlot.palette[1]))
-        return plot
+        let ys = p.points.map { accuracy ? ($0.testAccuracy ?? .nan) : $0.testLoss }
+        figure.marks.append(.line(LineMark(name: "projected updates", x: ks, y: ys, color: .palette(0), markers: true)))
+        let trained = accuracy ? p.trainedAccuracy ?? .nan : p.trainedLoss
+        let initial = accuracy ? p.initialAccuracy ?? .nan : p.initialLoss
+        figure.marks.append(
+            .rule(RuleMark(.horizontal, at: trained, label: "trained", name: "trained network", color: .palette(1))))
+        figure.marks.append(
+            .rule(
+                RuleMark(
+                    .horizontal, at: initial, label: "k = 0", name: "initial weights, trained biases",
+                    color: .gray)))
+        figure.notes = [
+            "k = full is the trained network up to float32 rounding; biases and BatchNorm keep their trained values"
+        ]
+        return figure
     }
 
-    static func round2(_ v: Double) -> String { String((v * 100).rounded() / 100) }
-}
+    static func fixed(_ v: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", v) }
 
-extension String {
-    fileprivate func replacingDots() -> String { String(map { $0 == "." ? "-" : $0 }) }
+    /// "< 0.001" or "= 0.123".
+    static func pValue(_ p: Double) -> String { p < 0.001 ? "< 0.001" : "= " + fixed(p, 3) }
 }

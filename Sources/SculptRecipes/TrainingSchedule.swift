@@ -193,7 +193,7 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
     ///
     /// Fractions round down with a tolerance of 1e-3 unit (`UnitCount.share`), at least one unit.
     public func plan(for network: Network, defaultSeed: UInt64 = 0,
-                     memoryLimit: Double = GroupResize.machineMemory) throws -> SurgeryPlan {
+                     memoryLimit: Double = MemoryBudget.standard.limit) throws -> SurgeryPlan {
         try checkFields()
         let plan = try unvalidatedPlan(for: network, seed: seed ?? defaultSeed)
         do { try plan.validate(on: network, memoryLimit: memoryLimit) } catch let e as SurgeryError {

@@ -53,7 +53,7 @@ extension Network {
     /// for an unknown or non-Dense layer, a width not above the current one, or a width whose
     /// tensors would not fit in `memoryLimit` bytes.
     public func planExpand(layer: Int, to width: Int, method: ExpandMethod,
-                           memoryLimit: Double = GroupResize.machineMemory) throws -> ExpandPlan {
+                           memoryLimit: Double = MemoryBudget.standard.limit) throws -> ExpandPlan {
         let group = try DenseUnits(network: self, layer: layer).group(in: self)
         try GroupResize.validateExpand(group, width: width, method: method, memoryLimit: memoryLimit)
         return ExpandPlan(layer: layer, originalWidth: group.count, targetWidth: width, method: method,
@@ -66,7 +66,7 @@ extension Network {
     /// Validates first: on an error the network is unchanged.
     @discardableResult
     public func applyExpand(_ plan: ExpandPlan,
-                            memoryLimit: Double = GroupResize.machineMemory) throws -> ExpansionReport {
+                            memoryLimit: Double = MemoryBudget.standard.limit) throws -> ExpansionReport {
         let dense = try DenseUnits(network: self, layer: plan.layer)
         let n = dense.count
         guard n == plan.originalWidth else {

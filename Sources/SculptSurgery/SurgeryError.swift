@@ -3,6 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
+import SculptCore
 
 /// Problems with a surgery request that a user can cause; the network is left unchanged.
 ///
@@ -70,8 +71,8 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible, LocalizedEr
         case .rankRatioOutOfRange(let path, let r):
             return "rank ratio \(r) for layer \(path) is outside (0, 1]"
         case .tooLarge(let path, let w, let bytes, let limit):
-            return "layer \(path) at \(w) units needs an estimated \(byteText(bytes)), "
-                + "above the limit of \(byteText(limit))"
+            return "layer \(path) at \(w) units needs an estimated \(NumberFormatting.bytes(bytes)), "
+                + "above the limit of \(NumberFormatting.bytes(limit))"
         case .planDoesNotFit(let l, let p, let w):
             return "the plan for layer \(l) was made for \(p) units, but the layer has \(w)"
         case .invalidLayerPath(let text):
@@ -98,13 +99,4 @@ public enum SurgeryError: Error, Equatable, CustomStringConvertible, LocalizedEr
     }
 
     public var errorDescription: String? { description }
-}
-
-/// A byte count for people: "12.0 GB", "512 MB" (powers of 1024).
-func byteText(_ bytes: Double) -> String {
-    let units = ["bytes", "KB", "MB", "GB", "TB", "PB", "EB"]
-    var value = bytes, i = 0
-    while value >= 1024, i < units.count - 1 { value /= 1024; i += 1 }
-    if i == 0 { return "\(Int(value)) bytes" }
-    return "\((value * 10).rounded() / 10) \(units[i])"
 }

@@ -50,7 +50,7 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
 
     /// Throws the error `apply` would throw, without changing the network. An expansion whose
     /// tensors would need more than `memoryLimit` bytes is refused (`SurgeryError.tooLarge`).
-    public func validate(on network: Network, memoryLimit: Double = GroupResize.machineMemory) throws {
+    public func validate(on network: Network, memoryLimit: Double = MemoryBudget.standard.limit) throws {
         switch self {
         case .remove(let layer, let units):
             let group = try UnitGroup(network: network, layer: layer)
@@ -101,7 +101,7 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
     }
 
     /// Validates, then applies the plan. On an error the network is unchanged.
-    public func apply(to network: Network, memoryLimit: Double = GroupResize.machineMemory) throws {
+    public func apply(to network: Network, memoryLimit: Double = MemoryBudget.standard.limit) throws {
         try validate(on: network, memoryLimit: memoryLimit)
         switch self {
         case .remove(let layer, let units):
@@ -123,7 +123,7 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
 
     /// Validates, applies and appends the plan's record to `history`.
     public func apply(to network: Network, history: inout [HistoryRecord], epoch: Int? = nil,
-                      memoryLimit: Double = GroupResize.machineMemory) throws {
+                      memoryLimit: Double = MemoryBudget.standard.limit) throws {
         try apply(to: network, memoryLimit: memoryLimit)
         history.append(try record(epoch: epoch))
     }

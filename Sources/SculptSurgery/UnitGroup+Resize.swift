@@ -126,9 +126,6 @@ public enum GroupResize {
         return bytes
     }
 
-    /// The machine's physical memory in bytes: the default limit of an expansion.
-    public static var machineMemory: Double { Double(ProcessInfo.processInfo.physicalMemory) }
-
     /// The source of each of the `width - group.count` new units: WeakExpand splits by decreasing
     /// outgoing strength (cycling); ZeroExpand's new units have none (nil).
     static func expansionSources(_ group: UnitGroup, width: Int, method: ExpandMethod) -> [Int?] {
@@ -218,7 +215,7 @@ extension Network {
     /// `memoryLimit` bytes is refused (`SurgeryError.tooLarge`). On an error the network is unchanged.
     @discardableResult
     public func expandUnits(of group: UnitGroup, to width: Int, method: ExpandMethod,
-                            memoryLimit: Double = GroupResize.machineMemory) throws -> [Int?] {
+                            memoryLimit: Double = MemoryBudget.standard.limit) throws -> [Int?] {
         try GroupResize.validateExpand(group, width: width, method: method, memoryLimit: memoryLimit)
         let added = GroupResize.expansionSources(group, width: width, method: method)
         try appendUnits(to: group, sources: added, method: method)
@@ -228,7 +225,7 @@ extension Network {
     /// Grows the group at `layer` (see `expandUnits(of:to:method:memoryLimit:)`).
     @discardableResult
     public func expandUnits(layer: LayerPath, to width: Int, method: ExpandMethod,
-                            memoryLimit: Double = GroupResize.machineMemory) throws -> [Int?] {
+                            memoryLimit: Double = MemoryBudget.standard.limit) throws -> [Int?] {
         try expandUnits(of: UnitGroup(network: self, layer: layer), to: width, method: method, memoryLimit: memoryLimit)
     }
 

@@ -5,6 +5,7 @@ import SculptCore
 import SculptData
 import SculptIO
 import SculptNN
+import SculptVisual
 
 /// `sculpt analyze`: the redundancy analyses of SculptAnalysis on a saved network.
 struct Analyze: ParsableCommand {
@@ -148,8 +149,8 @@ struct Analyze: ParsableCommand {
             encoder.nonConformingFloatEncodingStrategy = .convertToString(
                 positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try encoder.encode(output).write(to: URL(fileURLWithPath: temporary + "/analysis.json"))
-            for (name, svg) in AnalysisFigures.all(output.report) {
-                try Data(svg.utf8).write(to: URL(fileURLWithPath: temporary + "/" + name))
+            for (name, figure) in AnalysisFigures.all(output.report) {
+                try Data(figure.svg().utf8).write(to: URL(fileURLWithPath: temporary + "/" + name))
             }
             try manager.moveItem(atPath: temporary, toPath: out)
         } catch {

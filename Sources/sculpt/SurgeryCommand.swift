@@ -62,6 +62,7 @@ struct Surgery: ParsableCommand {
     var overwrite = false
     @Flag(help: "Operate on a checkpoint whose weights hold NaN or infinite values (refused without it).")
     var allowNonfinite = false
+    @OptionGroup var memory: MemoryOptions
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -76,11 +77,15 @@ struct Surgery: ParsableCommand {
             throw UsageError("\(modelDirectory): \(nonFinite) holds NaN or infinite values; "
                              + "pass --allow-nonfinite to operate on it anyway")
         }
+        let memoryLimit = try memory.budget().limit
         let plan: SurgeryPlan
-        do { plan = try operation().plan(for: network, defaultSeed: seed) } catch { throw usageError(error) }
+        do { plan = try operation().plan(for: network, defaultSeed: seed, memoryLimit: memoryLimit) } catch {
+            throw usageError(error)
+        }
         try checkTarget()
         let probeBatch: SurgeryProbe
-        do { probeBatch = try SurgeryProbe(network: network, samples: probe.value, seed: seed) } catch {
+        do { probeBatch = try SurgeryProbe(network: network, samples: probe.value, seed: seed,
+                                                     memoryLimit: memoryLimit) } catch {
             throw UsageError("--probe \(probe): \(error)")
         }
         let before = Dictionary(network.namedParameters.map { ($0.name, $0.parameter.value.copy()) }, uniquingKeysWith: { a, _ in a })

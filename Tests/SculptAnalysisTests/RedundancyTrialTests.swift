@@ -15,6 +15,10 @@ import Testing
                 catalog: .standard)
             #expect(spec.kind == "redundancy" && spec.variants.count == variants, "\(name)")
             #expect(spec.tables.count == 4)
+            // Quantities against width on a log axis, and the five cited claims with their verdicts.
+            #expect(spec.figures.count == 8, "\(name)")
+            #expect(spec.figures.allSatisfy { $0.kind == .line && $0.x == "width" && $0.xAxis.log }, "\(name)")
+            #expect(spec.findings.count == 5 && spec.findings.allSatisfy { !($0.note ?? "").isEmpty }, "\(name)")
         }
     }
 

@@ -80,19 +80,3 @@ import Testing
         #expect(r.trained.values == c.trained.values.reversed())
     }
 }
-
-@Suite struct PlainSVGPlotTests {
-    @Test func aPointLandsWhereItsAxesSay() throws {
-        var plot = PlainSVGPlot(title: "t", xLabel: "x", yLabel: "y", xLog: true, yLog: true)
-        plot.series = [.init(label: "s", kind: .line, x: [0.01, 1, 100], y: [1, 10, 1000], colour: "#000")]
-        // x spans 1e-2..1e2 over the plot's 544 px from 72; y 1e0..1e3 over 318 px up from 364
-        // (46 px above for the title and the one legend line).
-        let p = try #require(plot.position(x: 1, y: 10))
-        #expect(abs(p.x - (72 + 544 / 2)) < 1e-9)
-        #expect(abs(p.y - (364 - 318.0 / 3)) < 1e-9)
-        let svg = plot.render()
-        #expect(svg.contains("points=\"72.0,364.0 344.0,258.0 616.0,46.0\""))
-        #expect(svg.contains(">1e0<") && svg.contains(">1e2<") && svg.contains(">1e-2<"))
-        #expect(plot.position(x: 0, y: 1) == nil)
-    }
-}

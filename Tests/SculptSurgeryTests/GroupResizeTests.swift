@@ -179,7 +179,7 @@ func absurdExpansionIsRefused() throws {
     let plan = SurgeryPlan.expand(layer: LayerPath(0), to: 1_000_000_000_000, method: .zero(initializer: .heNormal, seed: 1))
     #expect(throws: SurgeryError.tooLarge(path: "layers.0", width: 1_000_000_000_000,
                                           bytes: GroupResize.expansionBytes(group, width: 1_000_000_000_000),
-                                          limit: GroupResize.machineMemory)) { try plan.apply(to: net) }
+                                          limit: MemoryBudget.standard.limit)) { try plan.apply(to: net) }
     #expect(throws: SurgeryError.self) { try net.weakExpand(layer: 0, to: 1_000_000_000) }
     #expect(throws: SurgeryError.self) { try plan.validate(on: net, memoryLimit: 1000) }
     try SurgeryPlan.expand(layer: LayerPath(0), to: 10, method: .zero(initializer: .heNormal, seed: 1)).validate(on: net)
