@@ -101,7 +101,10 @@ extension ExperimentSpec {
     private static func checkMetrics(of tables: [TableSpec], kind: any TrialKind) throws {
         guard let names = kind.metricNames else { return }
         for (i, table) in tables.enumerated() {
-            for reference in table.metricReferences where !names.contains(reference.metric) {
+            for reference in table.metricReferences {
+                // A ratio column (`a / b`) records nothing of its own: both of its metrics must be known.
+                let metrics = ExperimentTable.ratioOperands(reference.metric).map { [$0.0, $0.1] } ?? [reference.metric]
+                guard metrics.contains(where: { !names.contains($0) }) else { continue }
                 throw ConfigError(keyPath: "tables[\(i)].\(reference.keyPath)",
                                   reason: "unknown metric \"\(reference.metric)\" (kind \"\(kind.name)\" records \(names.listing))")
             }

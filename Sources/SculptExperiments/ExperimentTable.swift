@@ -196,9 +196,15 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// a metric is missing.
     static func metricValue(_ name: String, in metrics: [String: Double]) -> Double? {
         if let value = metrics[name] { return value }
-        let parts = name.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard parts.count == 2, let a = metrics[parts[0]], let b = metrics[parts[1]] else { return nil }
+        guard let (numerator, denominator) = ratioOperands(name),
+              let a = metrics[numerator], let b = metrics[denominator] else { return nil }
         return b == 0 ? .nan : a / b
+    }
+
+    /// The two metric names of a ratio column written `a / b`, or nil when `name` is not one.
+    static func ratioOperands(_ name: String) -> (String, String)? {
+        let parts = name.split(separator: "/").map { $0.trimmingCharacters(in: .whitespaces) }
+        return parts.count == 2 ? (parts[0], parts[1]) : nil
     }
 
     /// Reduces the finished trials of one row (their metrics) by `column`.

@@ -56,7 +56,11 @@ struct ScheduleCommand: ParsableCommand {
         """)
     var serve: String?
 
-    func run() throws { try Output.guarded(outputs: [options.out]) { try execute() } }
+    /// A failed run leaves nothing it created: the run folder and the journal and event log beside it.
+    func run() throws {
+        let beside = options.out.map { [RequestJournal.path(forRun: $0), LiveEventLog.path(forRun: $0)] } ?? []
+        try Output.guarded(outputs: [options.out] + beside) { try execute() }
+    }
 
     private func execute() throws {
         guard probeSamples > 0, probeSamples <= 1 << 24 else {

@@ -235,7 +235,14 @@ func planBuilderValidatesAndNamesFields() throws {
     do { _ = try huge.plan(for: network); Issue.record("accepted an absurd width") } catch let e as ScheduleError {
         guard case .invalidField(_, let field, _) = e else { Issue.record("\(e)"); return }
         #expect(field == .to)
-        #expect(e.reason.contains("at 1000000000000 units needs an estimated") && e.reason.contains("above the limit of"), "\(e)")
+        #expect(e.reason.contains("1000000000000 exceeds the largest layer width"), "\(e)")
+    }
+    let large = ScheduleOperation(operation: .zeroExpand, layer: "c1", to: 1_000_000)
+    do { _ = try large.plan(for: network, memoryLimit: 1024 * 1024); Issue.record("accepted") } catch let e as ScheduleError {
+        guard case .invalidField(_, let field, _) = e else { Issue.record("\(e)"); return }
+        #expect(field == .to)
+        #expect(e.reason.contains("at 1000000 units needs an estimated") && e.reason.contains("above the limit of 1.0 MiB"),
+                "\(e)")
     }
     do { _ = try ScheduleOperation(operation: .expand, layer: "c1").plan(for: network); Issue.record("accepted") } catch let e as ScheduleError {
         #expect(e.reason == "expand needs to=N or a fraction")

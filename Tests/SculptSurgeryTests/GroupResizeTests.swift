@@ -185,5 +185,5 @@ func absurdExpansionIsRefused() throws {
     try SurgeryPlan.expand(layer: LayerPath(0), to: 10, method: .zero(initializer: .heNormal, seed: 1)).validate(on: net)
     #expect(fullState(net) == state)
     let message = SurgeryError.tooLarge(path: "layers.0", width: 7, bytes: 3 * 1024 * 1024 * 1024, limit: 1024).description
-    #expect(message == "layer layers.0 at 7 units needs an estimated 3.0 GB, above the limit of 1.0 KB")
+    #expect(message == "layer layers.0 at 7 units needs an estimated 3.0 GiB, above the limit of 1.0 KiB")
 }
