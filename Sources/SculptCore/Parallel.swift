@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 
 /// A value handed to worker threads whose safety the caller guarantees (disjoint writes).
 public struct UncheckedSendable<Value>: @unchecked Sendable {
@@ -9,8 +10,15 @@ public struct UncheckedSendable<Value>: @unchecked Sendable {
 /// Data-parallel loops for the memory-bound kernels around sgemm, using as many workers as
 /// BLAS has threads (`BLAS.setThreads` sets both).
 public enum Parallel {
-    /// Workers used by `forEach`; 1 runs everything on the calling thread.
-    nonisolated(unsafe) public static var threads = 1
+    /// Workers used by `forEach`; 1 runs everything on the calling thread. Read and written under a
+    /// lock: one thread may set it (`BLAS.setThreads`) while another's kernels read it (ThreadSanitizer
+    /// found that race when tests ran side by side).
+    public static var threads: Int {
+        get { threadsLock.lock(); defer { threadsLock.unlock() }; return storedThreads }
+        set { threadsLock.lock(); storedThreads = newValue; threadsLock.unlock() }
+    }
+    private static let threadsLock = NSLock()
+    nonisolated(unsafe) private static var storedThreads = 1
 
     /// Runs `body(worker)` for worker in 0..<workers on up to `workers` threads and waits.
     /// With one worker, runs inline.
