@@ -180,7 +180,7 @@ import SculptExperimentsTestKinds
         #expect(Set(seeds.values.map { $0.first! }).count == seeds.count)  // different trials, different seeds
         let plainSeeds = Dictionary(grouping: plain.plan(), by: \.index).mapValues { Set($0.map(\.seed)) }
         #expect(plainSeeds.values.allSatisfy { $0.count == 2 })
-        #expect(try specError(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": 1")) != nil)
+        #expect(specError(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": 1")) != nil)
     }
 
     @Test func variantsMergeOverridesIntoTheBaseConfig() throws {
