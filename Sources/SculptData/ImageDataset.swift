@@ -67,6 +67,12 @@ public struct ImageDataset: Dataset, Sendable {
         }
     }
 
+    /// The first `limit` samples when 0 < `limit` < `count`, else the whole set: the sample limit
+    /// (`--train-limit`, a spec's `trainLimit` / `testLimit`; 0 means no limit).
+    public func limited(to limit: Int) -> ImageDataset {
+        limit > 0 && limit < count ? subset(Array(0..<limit)) : self
+    }
+
     /// The samples at `indices`, in that order (copies the bytes).
     public func subset(_ indices: [Int]) -> ImageDataset {
         let size = channels * height * width

@@ -134,8 +134,8 @@ public struct PartialRestartTrial: TrialKind {
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
         let s = try read(config)
         var (train, test) = try s.source.load()
-        if s.trainLimit > 0, s.trainLimit < train.count { train = train.subset(Array(0..<s.trainLimit)) }
-        if s.testLimit > 0, s.testLimit < test.count { test = test.subset(Array(0..<s.testLimit)) }
+        train = train.limited(to: s.trainLimit)
+        test = test.limited(to: s.testLimit)
         let start = Clock.now()
         let recipe = PartialRestart(configuration: s.configuration)
         let base = try recipe.trainBase(architecture: try s.architecture(), train: train, test: test, seed: seed)

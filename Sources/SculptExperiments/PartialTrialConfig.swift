@@ -79,8 +79,8 @@ struct PartialTrialConfig {
     /// The training and test sets, cut to the limits.
     func loadData() throws -> (train: ImageDataset, test: ImageDataset) {
         var (train, test) = try data.load()
-        if trainLimit > 0, trainLimit < train.count { train = train.subset(Array(0..<trainLimit)) }
-        if testLimit > 0, testLimit < test.count { test = test.subset(Array(0..<testLimit)) }
+        train = train.limited(to: trainLimit)
+        test = test.limited(to: testLimit)
         return (train, test)
     }
 

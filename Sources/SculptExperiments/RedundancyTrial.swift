@@ -86,8 +86,8 @@ public struct RedundancyTrial: TrialKind {
         var s = try read(config)
         s.configuration.seed = seed
         var (train, test) = try s.source.load()
-        if s.trainLimit > 0, s.trainLimit < train.count { train = train.subset(Array(0..<s.trainLimit)) }
-        if s.testLimit > 0, s.testLimit < test.count { test = test.subset(Array(0..<s.testLimit)) }
+        train = train.limited(to: s.trainLimit)
+        test = test.limited(to: s.testLimit)
         let start = Clock.now()
         var rng = RandomSource(seed: seed)
         let network = try Network(try s.architecture(), rng: &rng)

@@ -152,8 +152,8 @@ struct PartialCommand: ParsableCommand {
             state.settings.epochs = epochs
         }
         var (_, train, test) = try loadData(state.data)
-        if state.trainLimit > 0, state.trainLimit < train.count { train = train.subset(Array(0..<state.trainLimit)) }
-        if state.testLimit > 0, state.testLimit < test.count { test = test.subset(Array(0..<state.testLimit)) }
+        train = train.limited(to: state.trainLimit)
+        test = test.limited(to: state.testLimit)
         let train1 = try adapt(train, to: run.network, dataName: state.data, modelName: "--resume \(folder)")
         let test1 = try adapt(test, to: run.network, dataName: state.data, modelName: "--resume \(folder)")
         if !json { print("resuming after epoch \(run.completedEpochs) of \(state.settings.epochs)") }
@@ -174,8 +174,8 @@ struct PartialCommand: ParsableCommand {
         let configuration = CheapEnsembleConfiguration(members: state.members, plan: plan, baseEpochs: state.baseEpochs,
                                                        settings: state.settings)
         var (_, train, test) = try loadData(state.data)
-        if state.trainLimit > 0, state.trainLimit < train.count { train = train.subset(Array(0..<state.trainLimit)) }
-        if state.testLimit > 0, state.testLimit < test.count { test = test.subset(Array(0..<state.testLimit)) }
+        train = train.limited(to: state.trainLimit)
+        test = test.limited(to: state.testLimit)
         let train1 = try adapt(train, to: network, dataName: state.data, modelName: "--resume \(folder)")
         let test1 = try adapt(test, to: network, dataName: state.data, modelName: "--resume \(folder)")
         if !json { print("resuming with \(progress.members.count) of \(state.members) members trained") }
@@ -246,8 +246,8 @@ struct PartialCommand: ParsableCommand {
 
     private func loadLimited(_ text: String) throws -> (ImageDataset, ImageDataset) {
         var (_, train, test) = try loadData(text)
-        if trainLimit > 0, trainLimit < train.count { train = train.subset(Array(0..<trainLimit)) }
-        if testLimit > 0, testLimit < test.count { test = test.subset(Array(0..<testLimit)) }
+        train = train.limited(to: trainLimit)
+        test = test.limited(to: testLimit)
         return (train, test)
     }
 

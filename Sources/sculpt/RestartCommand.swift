@@ -165,8 +165,8 @@ struct Restart: ParsableCommand {
         }
         let loaded = try loadData(data)
         var train = loaded.train, test = loaded.test
-        if trainLimit > 0, trainLimit < train.count { train = train.subset(Array(0..<trainLimit)) }
-        if testLimit > 0, testLimit < test.count { test = test.subset(Array(0..<testLimit)) }
+        train = train.limited(to: trainLimit)
+        test = test.limited(to: testLimit)
         let architecture = try resolveArchitecture(model, width: width, dataShape: (train.inputShape, train.classes))
         let sizeFlag = width.map { "--width \($0)" } ?? "--model \(model)"
         do { _ = try architecture.outputShapes() } catch { throw UsageError("\(sizeFlag): \(error)") }
