@@ -131,7 +131,7 @@ struct Lottery: ParsableCommand {
         if let n = trainingSamples, n < 1 { throw UsageError("--training-samples must be positive, got \(n)") }
         if let n = testSamples, n < 1 { throw UsageError("--test-samples must be positive, got \(n)") }
         let target = out ?? resume
-        if let target, target != resume { try checkTarget(target) }
+        if let target, target != resume { try Output.checkCheckpointTarget(target, overwrite: overwrite) }
         let loaded = try loadData(dataName)
         var train = loaded.train, test = loaded.test
         if let n = trainingSamples, n < train.count { train = train.subset(Array(0..<n)) }
@@ -207,16 +207,6 @@ struct Lottery: ParsableCommand {
                                                rounds: rounds, seconds: seconds, checkpoint: checkpoint))
         } else {
             print("searched \(configuration.rounds) rounds in \(format2(seconds)) s" + (checkpoint.map { ", last ticket saved to \($0)" } ?? ""))
-        }
-    }
-
-    private func checkTarget(_ target: String) throws {
-        guard FilePaths.exists(target) else { return }
-        guard FilePaths.isDirectory(target) else { throw UsageError("--out \(target) is a file, not a checkpoint folder") }
-        if Checkpoint.exists(at: target) {
-            if !overwrite { throw UsageError("--out \(target) already holds a checkpoint; pass --overwrite to replace it or choose another folder") }
-        } else if !FilePaths.isEmptyDirectory(target) {
-            throw UsageError("--out \(target) is a non-empty folder that is not a checkpoint; choose another folder")
         }
     }
 }

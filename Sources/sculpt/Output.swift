@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SculptData
 import SculptIO
 
 /// A bad flag or input: printed as one line naming the flag and the reason, exit code 2.
@@ -44,6 +45,26 @@ enum Output {
             let line = "\(error)".split(separator: "\n", omittingEmptySubsequences: true).joined(separator: " ")
             FileHandle.standardError.write(Data("sculpt: error: \(line)\n".utf8))
             throw ExitCode(2)
+        }
+    }
+}
+
+extension Output {
+    /// Refuses an `--out` checkpoint folder whose replacement would destroy something: a file, a
+    /// non-empty folder that is no checkpoint, or a checkpoint unless `overwrite` (or `resuming` it).
+    /// `offerResume` adds "--resume TARGET to continue it" to the advice, for commands that resume.
+    static func checkCheckpointTarget(_ target: String, overwrite: Bool, resuming: Bool = false,
+                                      offerResume: Bool = false) throws {
+        guard FilePaths.exists(target) else { return }
+        guard FilePaths.isDirectory(target) else { throw UsageError("--out \(target) is a file, not a checkpoint folder") }
+        if Checkpoint.exists(at: target) {
+            guard !resuming, !overwrite else { return }
+            let advice = offerResume
+                ? "pass --resume \(target) to continue it, --overwrite to replace it, or choose another folder"
+                : "pass --overwrite to replace it or choose another folder"
+            throw UsageError("--out \(target) already holds a checkpoint; \(advice)")
+        } else if !FilePaths.isEmptyDirectory(target) {
+            throw UsageError("--out \(target) is a non-empty folder that is not a checkpoint; choose another folder")
         }
     }
 }

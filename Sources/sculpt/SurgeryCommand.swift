@@ -82,7 +82,7 @@ struct Surgery: ParsableCommand {
         do { plan = try operation().plan(for: network, defaultSeed: seed, memoryLimit: memoryLimit) } catch {
             throw usageError(error)
         }
-        try checkTarget()
+        try Output.checkCheckpointTarget(out, overwrite: overwrite)
         let probeBatch: SurgeryProbe
         do { probeBatch = try SurgeryProbe(network: network, samples: probe.value, seed: seed,
                                                      memoryLimit: memoryLimit) } catch {
@@ -185,20 +185,6 @@ struct Surgery: ParsableCommand {
         case .parameters: value = parameters
         }
         return Self.flag(field) + (value.map { " \($0)" } ?? "")
-    }
-
-    /// Refuses an --out whose replacement would destroy something: a file, a folder that is not a
-    /// checkpoint, or a checkpoint without --overwrite.
-    private func checkTarget() throws {
-        guard FilePaths.exists(out) else { return }
-        guard FilePaths.isDirectory(out) else { throw UsageError("--out \(out) is a file, not a checkpoint folder") }
-        if Checkpoint.exists(at: out) {
-            if !overwrite {
-                throw UsageError("--out \(out) already holds a checkpoint; pass --overwrite to replace it or choose another folder")
-            }
-        } else if !FilePaths.isEmptyDirectory(out) {
-            throw UsageError("--out \(out) is a non-empty folder that is not a checkpoint; choose another folder")
-        }
     }
 }
 

@@ -90,7 +90,10 @@ struct TrainingOptions: ParsableArguments {
         }
         let freshConfiguration = resume == nil ? try makeConfiguration() : nil
         let target = out ?? resume
-        if let target { try checkTarget(target) }
+        if let target {
+            try Output.checkCheckpointTarget(target, overwrite: overwrite,
+                                             resuming: resume.map { sameFolder($0, target) } ?? false, offerResume: true)
+        }
 
         // A resumed run keeps its saved settings unless a flag overrides them.
         var resumed: (configuration: TrainingConfiguration, overrides: [TrainingOverride])?
@@ -198,20 +201,6 @@ struct TrainingOptions: ParsableArguments {
                                   && sameFolder(g.directory, storedSource.directory))
         } ?? false
         if !same { throw UsageError("\(ResumeConflict(flag: "--data", given: data, saved: stored))") }
-    }
-
-    /// Refuses targets whose replacement would destroy something.
-    private func checkTarget(_ target: String) throws {
-        guard FilePaths.exists(target) else { return }
-        guard FilePaths.isDirectory(target) else { throw UsageError("--out \(target) is a file, not a checkpoint folder") }
-        if Checkpoint.exists(at: target) {
-            let isResumeSource = resume.map { sameFolder($0, target) } ?? false
-            if !isResumeSource && !overwrite {
-                throw UsageError("--out \(target) already holds a checkpoint; pass --resume \(target) to continue it, --overwrite to replace it, or choose another folder")
-            }
-        } else if !FilePaths.isEmptyDirectory(target) {
-            throw UsageError("--out \(target) is a non-empty folder that is not a checkpoint; choose another folder")
-        }
     }
 
     /// One line about a finished epoch.
