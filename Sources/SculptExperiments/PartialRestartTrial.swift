@@ -141,7 +141,7 @@ public struct PartialRestartTrial: TrialKind {
         let base = try recipe.trainBase(architecture: try s.architecture(), train: train, test: test, seed: seed)
         let baseline = base.result.baselineAccuracy
         var metrics: [String: Double] = ["baseline": baseline, "baseSeconds": base.seconds]
-        let control = try recipe.controlRounds(try PartialRestart.copy(base.network), after: base, train: train, test: test)
+        let control = try recipe.controlRounds(try base.network.copied(), after: base, train: train, test: test)
         for (k, score) in control.enumerated() { metrics["control\(k + 1)"] = score.accuracy }
         metrics["control"] = control.last?.accuracy ?? baseline
         var details: [String: JSONValue] = ["baseline": .number(baseline),
@@ -150,7 +150,7 @@ public struct PartialRestartTrial: TrialKind {
             var c = s.configuration
             c.reset = method
             var branch = base
-            branch.network = try PartialRestart.copy(base.network)
+            branch.network = try base.network.copied()
             let outcome = try PartialRestart(configuration: c).continueRestarts(branch, train: train, test: test)
             let m = method.rawValue, rounds = outcome.result.rounds.dropFirst()
             for round in rounds { metrics["\(m)\(round.round)"] = round.testAccuracy }

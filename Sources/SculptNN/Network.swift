@@ -128,6 +128,17 @@ public final class Network: @unchecked Sendable {
     /// statistics), for restoring best weights or reverting.
     public func snapshot() -> [Tensor] { parameters.map { $0.value.copy() } + namedBuffers.map { $0.buffer.copy() } }
 
+    /// An independent network equal to this one: its architecture, parameter values and buffers,
+    /// and with `masks` its freeze masks. (Built with a fixed seed, then overwritten, so nothing is
+    /// drawn from a caller's generator.)
+    public func copied(masks: Bool = false) throws -> Network {
+        var rng = RandomSource(seed: 0)
+        let copy = try Network(architecture, rng: &rng)
+        copy.restore(snapshot())
+        if masks { for (source, target) in zip(parameters, copy.parameters) { target.mask = source.mask?.copy() } }
+        return copy
+    }
+
     /// Restores values from `snapshot()` (same structure).
     public func restore(_ snapshot: [Tensor]) {
         let targets = parameters.map(\.value) + namedBuffers.map(\.buffer)

@@ -118,13 +118,7 @@ public struct NetworkCopy: @unchecked Sendable {
     }
 
     /// An independent network equal to `network`, masks included.
-    public static func deepCopy(_ network: Network) throws -> Network {
-        var rng = RandomSource(seed: 0)
-        let copy = try Network(network.architecture, rng: &rng)
-        copy.restore(network.snapshot())
-        for (source, target) in zip(network.parameters, copy.parameters) { target.mask = source.mask?.copy() }
-        return copy
-    }
+    public static func deepCopy(_ network: Network) throws -> Network { try network.copied(masks: true) }
 
     /// Checks `operation` as the run will when it applies it now: against this network and
     /// every later schedule entry (`ScheduledTraining.validateRequest`).

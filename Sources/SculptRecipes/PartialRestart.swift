@@ -140,7 +140,7 @@ public struct PartialRestart {
                                         epochs: trained.epochs, seconds: Clock.now() - start)
         roundProgress?(round)
         let result = PartialRestartResult(configuration: c, seed: seed, rounds: [round], stop: nil, finalUseless: nil)
-        return PartialRestartOutcome(result: result, network: network, control: c.control ? try Self.copy(network) : nil,
+        return PartialRestartOutcome(result: result, network: network, control: c.control ? try network.copied() : nil,
                                      generator: master, seconds: Clock.now() - start, resumedAfterRound: nil)
     }
 
@@ -156,7 +156,7 @@ public struct PartialRestart {
         result.configuration = c
         let network = outcome.network
         let layers = try check(network)
-        let control: Network? = c.control ? try (outcome.control ?? Self.copy(network)) : nil
+        let control: Network? = c.control ? try (outcome.control ?? network.copied()) : nil
         guard !c.control || result.rounds.count == 1 || outcome.control != nil else {
             throw PartialRestartError.invalidConfiguration("the control must run from round 1 on; this run has none")
         }
@@ -283,11 +283,4 @@ public struct PartialRestart {
         return (Double(r.loss), Double(r.accuracy ?? .nan))
     }
 
-    /// An independent copy of `network` (weights and buffers).
-    public static func copy(_ network: Network) throws -> Network {
-        var rng = RandomSource(seed: 0)
-        let copy = try Network(network.architecture, rng: &rng)
-        copy.restore(network.snapshot())
-        return copy
-    }
 }

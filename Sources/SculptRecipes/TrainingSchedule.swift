@@ -458,9 +458,7 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
     /// is never changed.
     @discardableResult
     public func validate(against network: Network, epochs: Int, appliedThrough: Int = -1) throws -> [SchedulePreviewStep] {
-        var rng = RandomSource(seed: 0)
-        let copy = try Network(network.architecture, rng: &rng)
-        copy.restore(network.snapshot())
+        let copy = try network.copied()
         var steps: [SchedulePreviewStep] = []
         for i in executionOrder where entries[i].epoch > appliedThrough {
             let entry = entries[i]
