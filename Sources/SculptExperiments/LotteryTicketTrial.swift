@@ -29,58 +29,19 @@ public struct LotteryTicketTrial: TrialKind {
                         numbered: ["remaining", "accuracy", "control"])
     }
 
-    struct Settings {
-        var configuration: LotteryTicketConfiguration
-        var source: DataSource
-        var model: String
-        var trainingSamples: Int?
-        var testSamples: Int?
-    }
-
-    func read(_ config: JSONValue) throws -> Settings {
-        let r = try ConfigReader(config)
-        var c = LotteryTicketConfiguration()
-        let dataText = try r.string("data", default: "fashion-mnist")
-        let source: DataSource
-        do { source = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)") }
-        let model = try r.string("model", default: "mlp:300,100")
-        let trainingSamples = r.contains("trainingSamples") ? try r.int("trainingSamples", minimum: 1) : nil
-        let testSamples = r.contains("testSamples") ? try r.int("testSamples", minimum: 1) : nil
-        c.rounds = try r.int("rounds", default: c.rounds, minimum: 0, maximum: 100)
-        c.rate = try r.double("rate", default: c.rate, range: 1e-9...0.999_999)
-        if r.contains("convolutionRate") { c.convolutionRate = try r.double("convolutionRate", range: 0...0.999_999) }
-        if r.contains("outputRate") { c.outputRate = try r.double("outputRate", range: 0...0.999_999) }
-        c.structured = try r.bool("structured", default: false)
-        c.norm = UnitNorm(rawValue: try r.string("norm", default: "l1", allowed: UnitNorm.allCases.map(\.rawValue))) ?? .l1
-        c.scope = PruningScope(rawValue: try r.string("scope", default: "layer", allowed: PruningScope.allCases.map(\.rawValue))) ?? .layer
-        c.rewindStep = try r.int("rewindStep", default: 0, minimum: 0)
-        c.control = try r.bool("control", default: true)
-        c.epochs = try r.int("epochs", default: c.epochs, minimum: 1)
-        c.batchSize = try r.int("batchSize", default: c.batchSize, minimum: 1)
-        let optimizer = try r.string("optimizer", default: "adam", allowed: ["adam", "sgd"])
-        let lr = Float(try r.double("learningRate", default: 1.2e-3, range: 1e-9...10))
-        let momentum = Float(try r.double("momentum", default: 0, range: 0...0.999_999))
-        if optimizer == "adam" && momentum != 0 {
-            throw ConfigError(keyPath: r.keyPath("momentum"), reason: "applies to sgd only (adam uses beta1 0.9)")
-        }
-        c.optimizer = optimizer == "adam" ? .adam(learningRate: lr) : .sgd(learningRate: lr, momentum: momentum)
-        let initText = try r.string("initializer", default: "glorot-normal")
-        guard let initializer = Initializer(parsing: initText) else {
-            throw ConfigError(keyPath: r.keyPath("initializer"),
-                              reason: "unknown initializer \"\(initText)\" (expected pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD)")
-        }
-        c.initializer = initializer
-        try r.finish()
-        do { try c.validate() } catch { throw ConfigError(keyPath: "", reason: "\(error)") }
-        return Settings(configuration: c, source: source, model: model, trainingSamples: trainingSamples, testSamples: testSamples)
+    /// The settings (`LotteryTicketSettings`'s one reader) and their data source.
+    func read(_ config: JSONValue) throws -> (settings: LotteryTicketSettings, source: DataSource) {
+        let settings = try LotteryTicketSettings(config: config)
+        return (settings, try DataSource(parsing: settings.data))
     }
 
     public func validate(config: JSONValue) throws {
-        let s = try read(config)
+        let (s, source) = try read(config)
         // Check the model (and structured pruning's needs) on the data's usual sample shape.
-        let shape = s.source.sampleShape
         let architecture: Architecture
-        do { architecture = try LotteryTicketModel.architecture(named: s.model, inputShape: shape, classes: 10) } catch {
+        do {
+            architecture = try Architecture.builtin(named: s.model, inputShape: source.sampleShape, classes: 10)
+        } catch {
             throw ConfigError(keyPath: "model", reason: "\(error)")
         }
         let network = try validationNetwork(architecture, batchSize: s.configuration.batchSize, keyPath: "model")
@@ -92,11 +53,11 @@ public struct LotteryTicketTrial: TrialKind {
     }
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
-        let s = try read(config)
-        var (train, test) = try s.source.load()
-        if let n = s.trainingSamples, n < train.count { train = train.subset(Array(0..<n)) }
-        if let n = s.testSamples, n < test.count { test = test.subset(Array(0..<n)) }
-        let architecture = try LotteryTicketModel.architecture(named: s.model, inputShape: train.inputShape, classes: train.classes)
+        let (s, source) = try read(config)
+        var (train, test) = try source.load()
+        train = train.limited(to: s.trainingSamples ?? 0)
+        test = test.limited(to: s.testSamples ?? 0)
+        let architecture = try Architecture.builtin(named: s.model, inputShape: train.inputShape, classes: train.classes)
         let result = try LotteryTicketSearch(configuration: s.configuration)
             .run(architecture: architecture, train: train, test: test, seed: seed)
         var metrics: [String: Double] = ["epochs": Double(s.configuration.epochs), "seconds": result.seconds]

@@ -26,11 +26,7 @@ struct PaintingTrialConfig {
         let hidden = try reader.int("hidden", minimum: 1)
         let outputName = try reader.string("output", default: "sigmoid", allowed: PaintingJob.outputActivations.map(\.name))
         let output = PaintingJob.outputActivations.first { $0.name == outputName } ?? .sigmoid
-        let initializerText = try reader.string("initializer", default: "glorot")
-        guard let initializer = Initializer(parsing: initializerText) else {
-            throw ConfigError(keyPath: reader.keyPath("initializer"),
-                              reason: "unknown initializer \"\(initializerText)\" (expected pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD)")
-        }
+        let initializer = try reader.initializer("initializer", default: "glorot")
         job = PaintingJob(shape: shape, size: size, hidden: hidden, linear: try linear(hidden),
                           epochs: try reader.int("maxEpochs", default: 500_000, minimum: 1),
                           patience: try reader.int("patience", default: 20, minimum: 1),

@@ -35,92 +35,50 @@ public struct PartialRestartTrial: TrialKind {
         return MetricNames(fixed: fixed, numbered: ["control"] + methods)
     }
 
+    /// The recipe's settings (`PartialRestartSettings`'s one reader), the reset methods to
+    /// compare (`resets`) and the data source.
     struct Settings {
-        var configuration: PartialRestartConfiguration
+        var settings: PartialRestartSettings
         var resets: [PartialRestartReset]
         var source: DataSource
-        var model: String
-        var widthMultiplier: Double
-        var trainLimit: Int
-        var testLimit: Int
+
+        var configuration: PartialRestartConfiguration { settings.configuration }
 
         func architecture() throws -> Architecture {
             do {
-                return try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: source.sampleShape,
-                                                classes: source.classCount)
+                return try Architecture.builtin(named: settings.model, widthMultiplier: settings.widthMultiplier,
+                                                inputShape: source.sampleShape, classes: source.classCount)
             } catch { throw ConfigError(keyPath: "model", reason: "\(error)") }
         }
     }
 
     func read(_ config: JSONValue) throws -> Settings {
         let r = try ConfigReader(config)
-        var c = PartialRestartConfiguration()
-        let dataText = try r.string("data", default: "fashion-mnist")
-        let source: DataSource
-        do { source = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)") }
-        let model = try r.string("model", default: "mininet")
-        let width = try r.double("widthMultiplier", default: 1, range: 1e-3...64)
-        let trainLimit = try r.int("trainLimit", default: 0, minimum: 0)
-        let testLimit = try r.int("testLimit", default: 0, minimum: 0)
-        var resets: [PartialRestartReset] = [.uniform, .xavier, .minmax]
-        if let raw = r.value("resets") {
-            guard case .array(let items) = raw, !items.isEmpty else {
-                throw ConfigError(keyPath: r.keyPath("resets"), reason: "expected a non-empty array of reset method names")
-            }
-            resets = try items.enumerated().map { i, item in
-                guard case .string(let s) = item, let m = PartialRestartReset(rawValue: s) else {
-                    throw ConfigError(keyPath: r.keyPath("resets") + "[\(i)]",
-                                      reason: "unknown reset method \(item.canonicalText) (expected one of: \(PartialRestartReset.allCases.map(\.rawValue).joined(separator: ", ")))")
-                }
-                return m
-            }
-            guard Set(resets).count == resets.count else { throw ConfigError(keyPath: r.keyPath("resets"), reason: "a reset method is listed twice") }
-        }
-        c.restarts = try r.int("restarts", default: c.restarts, minimum: 0, maximum: 100)
-        if r.contains("uselessCount") {
-            if r.contains("uselessFraction") {
-                throw ConfigError(keyPath: r.keyPath("uselessCount"), reason: "give uselessFraction or uselessCount, not both")
-            }
-            c.useless = .count(try r.int("uselessCount", minimum: 1))
-        } else if r.contains("uselessFraction") {
-            let f = try r.double("uselessFraction")
-            guard f > 0, f <= 1 else { throw ConfigError(keyPath: r.keyPath("uselessFraction"), reason: "must lie in (0, 1], found \(JSONValue.numberText(f))") }
-            c.useless = .fraction(f)
-        }
-        if let raw = r.value("layers") {
-            guard case .array(let items) = raw else { throw ConfigError(keyPath: r.keyPath("layers"), reason: "expected an array of layer paths") }
-            c.layers = try items.enumerated().map { i, item in
-                switch item {
-                case .string(let s): return s
-                case .number(let x) where x == x.rounded() && x >= 0: return String(Int(x))
-                default: throw ConfigError(keyPath: r.keyPath("layers") + "[\(i)]", reason: "expected a layer path such as \"layers.3\", found \(item.canonicalText)")
-                }
-            }
-        }
-        c.outgoing = PartialRestartOutgoing(rawValue: try r.string("outgoing", default: c.outgoing.rawValue,
-                                                                   allowed: PartialRestartOutgoing.allCases.map(\.rawValue))) ?? .keep
-        c.stopWhenUnchanged = try r.bool("stopWhenUnchanged", default: c.stopWhenUnchanged)
-        c.epochsHigh = try r.int("epochsHigh", default: c.epochsHigh, minimum: 0)
-        c.epochsLow = try r.int("epochsLow", default: c.epochsLow, minimum: 0)
-        c.restartEpochsHigh = try r.int("restartEpochsHigh", default: c.restartEpochsHigh, minimum: 0)
-        c.restartEpochsLow = try r.int("restartEpochsLow", default: c.restartEpochsLow, minimum: 0)
-        c.learningRate = Float(try r.double("learningRate", default: Double(c.learningRate), range: 1e-9...10))
-        c.lowLearningRate = Float(try r.double("lowLearningRate", default: Double(c.lowLearningRate), range: 1e-9...10))
-        c.momentum = Float(try r.double("momentum", default: Double(c.momentum), range: 0...0.999_999))
-        c.weightDecay = Float(try r.double("weightDecay", default: Double(c.weightDecay), range: 0...1))
-        c.batchSize = try r.int("batchSize", default: c.batchSize, minimum: 1)
-        c.measureSamples = try r.int("measureSamples", default: c.measureSamples, minimum: 1)
-        let initText = try r.string("initializer", default: "pytorch")
-        guard let initializer = Initializer(parsing: initText) else {
-            throw ConfigError(keyPath: r.keyPath("initializer"),
-                              reason: "unknown initializer \"\(initText)\" (expected pytorch, glorot, glorot-normal, he, he-uniform, uniform:A:B or normal:MEAN:STD)")
-        }
-        c.initializer = initializer
-        c.control = false  // the trial runs the control once, for all methods
+        var settings = try PartialRestartSettings(reading: r)
+        settings.configuration.control = false  // the trial runs the control once, for all methods
+        let resets = try Self.resets(r)
         try r.finish()
-        do { try c.validate() } catch { throw ConfigError(keyPath: "", reason: "\(error)") }
-        return Settings(configuration: c, resets: resets, source: source, model: model, widthMultiplier: width,
-                        trainLimit: trainLimit, testLimit: testLimit)
+        return Settings(settings: settings, resets: resets, source: try DataSource(parsing: settings.data))
+    }
+
+    /// The reset methods to compare: `resets`, by default the paper's three.
+    private static func resets(_ r: ConfigReader) throws -> [PartialRestartReset] {
+        guard let raw = r.value("resets") else { return [.uniform, .xavier, .minmax] }
+        guard case .array(let items) = raw, !items.isEmpty else {
+            throw ConfigError(keyPath: r.keyPath("resets"), reason: "expected a non-empty array of reset method names")
+        }
+        let names = PartialRestartReset.allCases.map(\.rawValue).joined(separator: ", ")
+        let resets = try items.enumerated().map { i, item in
+            guard case .string(let s) = item, let m = PartialRestartReset(rawValue: s) else {
+                throw ConfigError(keyPath: r.keyPath("resets") + "[\(i)]",
+                                  reason: "unknown reset method \(item.canonicalText) (expected one of: \(names))")
+            }
+            return m
+        }
+        guard Set(resets).count == resets.count else {
+            throw ConfigError(keyPath: r.keyPath("resets"), reason: "a reset method is listed twice")
+        }
+        return resets
     }
 
     public func validate(config: JSONValue) throws {
@@ -134,8 +92,8 @@ public struct PartialRestartTrial: TrialKind {
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
         let s = try read(config)
         var (train, test) = try s.source.load()
-        train = train.limited(to: s.trainLimit)
-        test = test.limited(to: s.testLimit)
+        train = train.limited(to: s.settings.trainLimit)
+        test = test.limited(to: s.settings.testLimit)
         let start = Clock.now()
         let recipe = PartialRestart(configuration: s.configuration)
         let base = try recipe.trainBase(architecture: try s.architecture(), train: train, test: test, seed: seed)

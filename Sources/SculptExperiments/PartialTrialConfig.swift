@@ -30,16 +30,12 @@ struct PartialTrialConfig {
         trainLimit = try reader.int("trainLimit", default: 0, minimum: 0)
         testLimit = try reader.int("testLimit", default: 0, minimum: 0)
         let modeText = try reader.string("mode", default: defaultMode)
-        let mode: PartialTrainingMode
+        let rest = try reader.string("rest", default: "fixed", allowed: RestPolicy.allCases.map(\.rawValue))
+        let selection = try reader.string("selection", default: "leading", allowed: SelectionOrder.allCases.map(\.rawValue))
+        let learnBatchNorm = try reader.bool("learnBatchNorm", default: true)
         do {
-            mode = try PartialTrainingMode(parsing: modeText)
-            try mode.validate()
+            plan = try PartialTrainingPlan(mode: modeText, rest: rest, selection: selection, learnBatchNorm: learnBatchNorm)
         } catch { throw ConfigError(keyPath: reader.keyPath("mode"), reason: "\(error)") }
-        let rest = RestPolicy(rawValue: try reader.string("rest", default: "fixed", allowed: RestPolicy.allCases.map(\.rawValue))) ?? .fixed
-        let selection = SelectionOrder(rawValue: try reader.string("selection", default: "leading",
-                                                                   allowed: SelectionOrder.allCases.map(\.rawValue))) ?? .leading
-        plan = PartialTrainingPlan(mode: mode, rest: rest, learnBatchNorm: try reader.bool("learnBatchNorm", default: true),
-                                   selection: selection)
         settings = PartialTrainingSettings(
             epochs: try reader.int("epochs", default: defaultEpochs, minimum: 0),
             batchSize: try reader.int("batchSize", default: 128, minimum: 1),

@@ -3,6 +3,7 @@
 /// | name | default input | layout |
 /// |---|---|---|
 /// | `mlp` | `[1, 28, 28]` | flatten, 784-512-512-10 ReLU (W2 of the peer benchmarks) |
+/// | `mlp:W1,W2,...` | `[1, 28, 28]` | flatten, ReLU Dense layers of those widths (`mlp:300,100`: LeNet-300-100) |
 /// | `cnn-small` | `[1, 28, 28]` | conv32-pool-conv64-pool-fc128-fc10 (W3 of the peer benchmarks) |
 /// | `vgg16` | `[3, 32, 32]` | the thesis's VGG16: 11 3x3 convs (64,64,M,128,128,M,256x3,M,512,512,M,512,512), flatten 512x2x2, 4 FC 2048-1024-512-256-10, BN everywhere |
 /// | `alexnet` | `[3, 32, 32]` | 5 convs (64,192,384,256,256) with 3 max pools, dropout, FC 1024-1024 |
@@ -14,6 +15,8 @@
 extension Architecture {
     /// Names `builtin(named:)` accepts (`resnet-N` and `wrn-D-K` take other depths and widths too).
     public static let builtinNames = ["mlp", "cnn-small", "vgg16", "alexnet", "mininet", "resnet20", "wrn-16-4"]
+    /// Names of the built-in families that take numbers (`builtin(named:)` accepts them too).
+    public static let builtinFamilies = ["mlp:W1,W2,...", "resnet-N", "wrn-D-K"]
 
     /// A built-in architecture for inputs of `inputShape` (the name's default when nil) and `classes` outputs.
     public static func builtin(named name: String, widthMultiplier: Double = 1, inputShape: [Int]? = nil,
@@ -27,7 +30,8 @@ extension Architecture {
         }
         guard classes > 0 else { throw ArchitectureError.invalidOption("class count must be positive, got \(classes)") }
         let lower = name.lowercased()
-        let image: [Int] = inputShape ?? (lower == "mlp" || lower == "cnn-small" ? [1, 28, 28] : [3, 32, 32])
+        let grayscale = lower == "mlp" || lower.hasPrefix("mlp:") || lower == "cnn-small"
+        let image: [Int] = inputShape ?? (grayscale ? [1, 28, 28] : [3, 32, 32])
         var b = Builder(input: image, width: widthMultiplier)
         switch lower {
         case "mlp":
@@ -72,7 +76,9 @@ extension Architecture {
             b.dense(b.scaled(256))
             b.add(.activation(.relu))
         default:
-            if let depth = Self.suffix(of: lower, after: ["resnet-", "resnet"]) {
+            if lower.hasPrefix("mlp:") {
+                for units in try Self.mlpWidths(name) { b.dense(b.scaled(units)); b.add(.activation(.relu)) }
+            } else if let depth = Self.suffix(of: lower, after: ["resnet-", "resnet"]) {
                 guard depth >= 8, (depth - 2) % 6 == 0 else {
                     throw ArchitectureError.invalidOption("ResNet depth must be 6n+2 (20, 32, 44, 56, ...), got \(depth)")
                 }
@@ -84,13 +90,23 @@ extension Architecture {
                 }
                 b.wideResNet(blocksPerStage: (depth - 4) / 6, widen: k)
             } else {
-                throw ArchitectureError.unknownBuiltin(name: name, known: builtinNames + ["resnet-N", "wrn-D-K"])
+                throw ArchitectureError.unknownBuiltin(name: name, known: builtinNames + builtinFamilies)
             }
         }
         b.dense(classes)
         let architecture = Architecture(inputShape: image, layers: b.layers)
         _ = try architecture.outputShapes()
         return architecture
+    }
+
+    /// The hidden widths of `mlp:W1,W2,...`.
+    private static func mlpWidths(_ name: String) throws -> [Int] {
+        let parts = name.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false)
+        let widths = parts.compactMap { Int(String($0.filter { $0 != " " })) }
+        guard !parts.isEmpty, widths.count == parts.count, widths.allSatisfy({ $0 > 0 }) else {
+            throw ArchitectureError.invalidOption("'\(name)': mlp:W1,W2,... needs positive integer widths, as in mlp:300,100")
+        }
+        return widths
     }
 
     private static func suffix(of name: String, after prefixes: [String]) -> Int? {

@@ -28,14 +28,17 @@ public struct CheapEnsembleConfiguration: Equatable, Sendable {
     public static let maxMembers = 10_000
 
     public func validate() throws {
-        guard members >= 1 else { throw PartialTrainingError.invalidEnsemble("at least one member is needed, got \(members)") }
+        guard members >= 1 else { throw PartialTrainingError.invalidEnsemble("at least one member is needed, got " +
+            "\(members)") }
         guard members <= Self.maxMembers else {
             throw PartialTrainingError.invalidEnsemble("at most \(Self.maxMembers) members, got \(members)")
         }
         guard plan.rest == .fixed else {
-            throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not \(plan.rest.rawValue)")
+            throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not " +
+                                                       "\(plan.rest.rawValue)")
         }
-        guard baseEpochs >= 0 else { throw PartialTrainingError.invalidEnsemble("base epochs must be >= 0, got \(baseEpochs)") }
+        guard baseEpochs >= 0 else { throw PartialTrainingError.invalidEnsemble("base epochs must be >= 0, got " +
+            "\(baseEpochs)") }
         try plan.mode.validate()
         try settings.validate()
     }
@@ -91,7 +94,8 @@ public final class CheapEnsemble {
         for e in member.entries {
             guard parameters.indices.contains(e.parameter), e.indices.count == e.values.count,
                   e.indices.allSatisfy({ $0 >= 0 && $0 < parameters[e.parameter].count }) else {
-                throw PartialTrainingError.invalidEnsemble("a saved member's entry for parameter \(e.parameter) does not fit the network")
+                throw PartialTrainingError.invalidEnsemble("a saved member's entry for parameter \(e.parameter) does " +
+                                                           "not fit the network")
             }
         }
         guard member.buffers.map(\.shape) == buffers.map(\.buffer.shape) else {
@@ -104,9 +108,11 @@ public final class CheapEnsemble {
     /// network holds the backbone again. Returns what the member learned.
     @discardableResult
     public func addMember(plan: PartialTrainingPlan, settings: PartialTrainingSettings, train: Dataset,
-                          rng: inout RandomSource, progress: ((EpochReport) -> Void)? = nil) throws -> PartialTrainingSummary {
+                          rng: inout RandomSource,
+                          progress: ((EpochReport) -> Void)? = nil) throws -> PartialTrainingSummary {
         guard plan.rest == .fixed else {
-            throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not \(plan.rest.rawValue)")
+            throw PartialTrainingError.invalidEnsemble("members share a fixed backbone; rest must be fixed, not " +
+                                                       "\(plan.rest.rawValue)")
         }
         try settings.validate()
         let (summary, masks) = try PartialTraining.masks(for: plan, in: network)
@@ -132,7 +138,8 @@ public final class CheapEnsemble {
         trainer.progress = progress
         try trainer.fit(train, rng: &rng)
         let values = gather(learned)
-        members.append(Member(entries: zip(learned, values).map { .init(parameter: $0.parameter, indices: $0.indices, values: $1) },
+        members.append(Member(entries: zip(learned, values).map { .init(parameter: $0.parameter, indices: $0.indices,
+            values: $1) },
                               buffers: network.namedBuffers.map { $0.buffer.copy() }))
         return summary
     }
@@ -174,33 +181,27 @@ public final class CheapEnsemble {
     /// `afterStep` receives a `CheapEnsembleProgress` after the base model and after every
     /// member; passing the last one back as `resumingFrom` (same configuration, network
     /// architecture, data and generator) continues with the next member and gives the same
-    /// members as the uninterrupted run.
+    /// members as the uninterrupted run. `epochDone` sees every finished epoch with its series
+    /// ("base", "member 1", ...), for a run log.
     public static func run(_ configuration: CheapEnsembleConfiguration, network: Network, train: Dataset, test: Dataset,
                            rng: inout RandomSource, progress: ((String) -> Void)? = nil,
                            resumingFrom saved: CheapEnsembleProgress? = nil,
+                           epochDone: ((_ series: String, _ report: EpochReport) -> Void)? = nil,
                            afterStep: ((CheapEnsembleProgress) throws -> Void)? = nil) throws -> CheapEnsembleResult {
         try configuration.validate()
         let start = Clock.now()
         let c = configuration
         _ = try PartialTraining.masks(for: c.plan, in: network)  // fail before any training
-        let baseAccuracy: Double
         let ensemble = CheapEnsemble(backbone: network)
-        var perMember = 0
+        var (baseAccuracy, perMember) = (0.0, 0)
         if let saved {
-            guard saved.members.count <= c.members else {
-                throw PartialTrainingError.invalidEnsemble("cannot resume \(saved.members.count) trained members into an ensemble of \(c.members)")
-            }
-            guard saved.backbone.map(\.shape) == network.snapshot().map(\.shape) else {
-                throw PartialTrainingError.invalidEnsemble("the saved backbone does not fit the network")
-            }
-            network.restore(saved.backbone)
-            for member in saved.members { try ensemble.restoreMember(member) }
-            baseAccuracy = saved.baseAccuracy
-            perMember = saved.learnedParametersPerMember
+            try ensemble.restore(saved, members: c.members)
+            (baseAccuracy, perMember) = (saved.baseAccuracy, saved.learnedParametersPerMember)
             rng = saved.random
         } else {
             let base = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: c.settings.makeOptimizer(),
                                batchSize: c.settings.batchSize, maxEpochs: c.baseEpochs)
+            if let epochDone { base.progress = { epochDone("base", $0) } }
             if c.baseEpochs > 0 { try base.fit(train, rng: &rng) }
             baseAccuracy = Double(base.evaluate(test).accuracy ?? 0)
             progress?("base model: test accuracy \(baseAccuracy)")
@@ -212,10 +213,13 @@ public final class CheapEnsemble {
             var plan = c.plan
             plan.seed = c.plan.seed &+ UInt64(m)
             var memberRNG = rng.split()
-            perMember = try ensemble.addMember(plan: plan, settings: c.settings, train: train, rng: &memberRNG).learnedParameters
+            let log = epochDone.map { done in { (report: EpochReport) in done("member \(m + 1)", report) } }
+            perMember = try ensemble.addMember(plan: plan, settings: c.settings, train: train, rng: &memberRNG,
+                                               progress: log).learnedParameters
             progress?("member \(m + 1)/\(c.members) trained")
-            try afterStep?(CheapEnsembleProgress(baseAccuracy: baseAccuracy, backbone: network.snapshot(), members: ensemble.savedMembers,
-                                                 random: rng, learnedParametersPerMember: perMember))
+            try afterStep?(CheapEnsembleProgress(baseAccuracy: baseAccuracy, backbone: network.snapshot(),
+                                                 members: ensemble.savedMembers, random: rng,
+                                                 learnedParametersPerMember: perMember))
         }
         let (accuracies, ensembleAccuracy) = ensemble.evaluate(on: test)
         let learned = ensemble.storedLearnedValues
@@ -225,6 +229,19 @@ public final class CheapEnsemble {
                                    ensembleAccuracy: ensembleAccuracy, learnedParametersPerMember: perMember,
                                    learnedParameters: learned, sharedParameters: network.parameterCount,
                                    storedParameters: network.parameterCount + learned, seconds: Clock.now() - start)
+    }
+
+    /// Puts a saved run's backbone and members back (at most `members` of them).
+    private func restore(_ saved: CheapEnsembleProgress, members: Int) throws {
+        guard saved.members.count <= members else {
+            throw PartialTrainingError.invalidEnsemble(
+                "cannot resume \(saved.members.count) trained members into an ensemble of \(members)")
+        }
+        guard saved.backbone.map(\.shape) == network.snapshot().map(\.shape) else {
+            throw PartialTrainingError.invalidEnsemble("the saved backbone does not fit the network")
+        }
+        network.restore(saved.backbone)
+        for member in saved.members { try restoreMember(member) }
     }
 
     private func gather(_ places: [(parameter: Int, indices: [Int])]) -> [[Float]] {

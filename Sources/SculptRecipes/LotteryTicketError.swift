@@ -1,5 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What a user can get wrong when searching for lottery tickets.
-public enum LotteryTicketError: Error, Equatable, CustomStringConvertible {
+public enum LotteryTicketError: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// A value of the configuration is impossible.
     case invalidConfiguration(String)
     /// The network has nothing the requested pruning can act on, or a layer it cannot handle.
@@ -18,4 +24,6 @@ public enum LotteryTicketError: Error, Equatable, CustomStringConvertible {
             return "mask for \(name) has \(count) entries but the parameter has shape \(shape)"
         }
     }
+
+    public var errorDescription: String? { description }
 }

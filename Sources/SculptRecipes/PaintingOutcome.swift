@@ -1,5 +1,6 @@
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptSurgery
 
@@ -30,6 +31,10 @@ public struct PaintingOutcome {
     public let history: TrainingHistory?
     /// The log of reinitialization training (nil for plain training).
     public let reinitialization: ReinitializationResult?
+    /// The weights before the first step, kept while they fit `network`, else dropped with the
+    /// reason (a collapse of linear layers or a prune changes the layers): a painting folder's
+    /// `init.safetensors` (or `init.json`).
+    public let initialWeights: InitialWeights
 
     /// Full-image MSE of the final network (eval mode).
     public var finalLoss: Float { assessment.loss }
@@ -83,6 +88,17 @@ extension PaintingJob {
         return PaintingOutcome(job: self, painting: painting, network: network, assessment: assessment,
                                parametersTrained: parametersTrained, parametersFinal: network.parameterCount,
                                epochs: epochsRun, stopReason: stopReason, trainingSeconds: trainingSeconds,
-                               seconds: Clock.now() - start, history: history, reinitialization: log)
+                               seconds: Clock.now() - start, history: history, reinitialization: log,
+                               initialWeights: try initialWeights(fitting: network, reinitialized: log != nil))
+    }
+
+    /// The weights the job's network starts from (the same seed draws them again), checked
+    /// against the final `network`.
+    func initialWeights(fitting network: Network, reinitialized: Bool) throws -> InitialWeights {
+        var rng = RandomSource(seed: seed)
+        let initial = InitialWeights(of: try Network(architecture, initializer: initializer, rng: &rng))
+        guard let mismatch = initial.mismatch(with: network) else { return initial }
+        let change = reinitialized ? "pruned and its linear layers collapsed" : "its linear layers collapsed"
+        return .dropped("the painting network was \(change) after training (\(mismatch))")
     }
 }

@@ -1,5 +1,6 @@
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptSurgery
 
@@ -47,18 +48,25 @@ public struct PartialRestart {
         if let names = c.layers {
             for name in names {
                 let path: LayerPath
-                do { path = try LayerPath(parsing: name) } catch { throw PartialRestartError.unknownLayer("'\(name)' is not a layer path (layers.N or N)") }
-                let layer: Layer
-                do { layer = try network.layer(at: path) } catch { throw PartialRestartError.unknownLayer("'\(name)': \(error)") }
-                guard layer is Conv2D else {
-                    throw PartialRestartError.unknownLayer("'\(name)' is a \(type(of: layer)), not a Conv2D layer with filters")
+                do { path = try LayerPath(parsing: name) } catch {
+                    throw PartialRestartError.unknownLayer("'\(name)' is not a layer path (layers.N or N)")
                 }
-                guard !paths.contains(path) else { throw PartialRestartError.invalidConfiguration("layer \(path) is named twice") }
+                let layer: Layer
+                do { layer = try network.layer(at: path) } catch {
+                    throw PartialRestartError.unknownLayer("'\(name)': \(error)")
+                }
+                guard layer is Conv2D else {
+                    throw PartialRestartError.unknownLayer("'\(name)' is a \(type(of: layer)), not a Conv2D layer " +
+                                                           "with filters")
+                }
+                guard !paths.contains(path) else { throw PartialRestartError.invalidConfiguration("layer \(path) is " +
+                    "named twice") }
                 paths.append(path)
             }
         } else {
             paths = network.layers.indices.filter { network.layers[$0] is Conv2D }.map { LayerPath($0) }
-            guard !paths.isEmpty else { throw PartialRestartError.unknownLayer("the network has no Conv2D layer whose filters could restart") }
+            guard !paths.isEmpty else { throw PartialRestartError.unknownLayer("the network has no Conv2D layer " +
+                "whose filters could restart") }
         }
         for path in paths {
             let group: UnitGroup
@@ -76,10 +84,13 @@ public struct PartialRestart {
     func check(data: Dataset, name: String, network: Network) throws {
         guard data.count > 0 else { throw PartialRestartError.dataMismatch("the \(name) set is empty") }
         guard data.inputShape == network.inputShape else {
-            throw PartialRestartError.dataMismatch("the \(name) samples have shape \(data.inputShape) but the network takes \(network.inputShape)")
+            throw PartialRestartError.dataMismatch("the \(name) samples have shape \(data.inputShape) but the " +
+                                                   "network takes \(network.inputShape)")
         }
         guard let classes = data.classCount, network.outputShape == [classes] else {
-            throw PartialRestartError.dataMismatch("the network outputs \(network.outputShape) but the \(name) set has \(data.classCount.map { "\($0) classes" } ?? "no class labels")")
+            let classes = data.classCount.map { "\($0) classes" } ?? "no class labels"
+            throw PartialRestartError.dataMismatch("the network outputs \(network.outputShape) but the \(name) set has "
+                                                   + classes)
         }
     }
 
@@ -101,20 +112,26 @@ public struct PartialRestart {
         var outcome: PartialRestartOutcome
         if let store, let saved = try store.load() {
             guard resume else {
-                throw PartialRestartError.cannotResume("\(store.directory) already holds a partial restart (rounds 0...\(saved.state.result.rounds.count - 1)); resume it or choose another folder")
+                throw PartialRestartError.cannotResume("\(store.directory) already holds a partial restart (rounds " +
+                                                       "0...\(saved.state.result.rounds.count - 1)); resume it or " +
+                                                       "choose another folder")
             }
             guard saved.state.result.configuration == configuration, saved.state.result.seed == seed else {
-                throw PartialRestartError.cannotResume("\(store.directory) holds a run with another configuration or seed (seed \(saved.state.result.seed))")
+                throw PartialRestartError.cannotResume("\(store.directory) holds a run with another configuration or " +
+                                                       "seed (seed \(saved.state.result.seed))")
             }
             guard saved.network.architecture == architecture else {
                 throw PartialRestartError.cannotResume("\(store.directory) holds a run of another architecture")
             }
             outcome = PartialRestartOutcome(result: saved.state.result, network: saved.network, control: saved.control,
                                             generator: saved.state.rng, seconds: 0,
-                                            resumedAfterRound: saved.state.result.rounds.count - 1)
+                                            resumedAfterRound: saved.state.result.rounds.count - 1,
+                                            initialWeights: saved.initialWeights)
         } else {
             outcome = try trainBase(architecture: architecture, train: train, test: test, seed: seed)
-            try store?.save(.init(state: .init(result: outcome.result, rng: outcome.generator), network: outcome.network, control: outcome.control))
+            try store?.save(.init(state: .init(result: outcome.result, rng: outcome.generator),
+                                  network: outcome.network,
+                                  control: outcome.control, initialWeights: outcome.initialWeights))
         }
         outcome = try continueRestarts(outcome, train: train, test: test, store: store)
         outcome.seconds = Clock.now() - start
@@ -123,17 +140,20 @@ public struct PartialRestart {
 
     /// Round 0 alone: builds the network from `architecture` with the seed's initialization and
     /// trains it. Several restarts (other reset methods) can continue from copies of the result.
-    public func trainBase(architecture: Architecture, train: Dataset, test: Dataset, seed: UInt64) throws -> PartialRestartOutcome {
+    public func trainBase(architecture: Architecture, train: Dataset, test: Dataset,
+                          seed: UInt64) throws -> PartialRestartOutcome {
         let c = configuration
         let start = Clock.now()
         var master = RandomSource(seed: seed)
         var initialization = master.split()
         let order = master.split()
         let network = try Network(architecture, initializer: c.initializer, rng: &initialization)
+        let initialWeights = InitialWeights(of: network)
         _ = try check(network)
         try check(data: train, name: "training", network: network)
         try check(data: test, name: "test", network: network)
-        let trained = try fit(network, on: train, order: order, high: c.epochsHigh, low: c.epochsLow, round: 0, control: false)
+        let trained = try fit(network, on: train, order: order, high: c.epochsHigh, low: c.epochsLow, round: 0,
+                              control: false)
         let score = Self.evaluate(network, on: test)
         let round = PartialRestartRound(round: 0, useless: [], testAccuracy: score.accuracy, testLoss: score.loss,
                                         trainingLoss: trained.lastLoss, controlAccuracy: nil, controlLoss: nil,
@@ -141,7 +161,8 @@ public struct PartialRestart {
         roundProgress?(round)
         let result = PartialRestartResult(configuration: c, seed: seed, rounds: [round], stop: nil, finalUseless: nil)
         return PartialRestartOutcome(result: result, network: network, control: c.control ? try network.copied() : nil,
-                                     generator: master, seconds: Clock.now() - start, resumedAfterRound: nil)
+                                     generator: master, seconds: Clock.now() - start, resumedAfterRound: nil,
+                                     initialWeights: initialWeights)
     }
 
     /// Runs the restart rounds after those `outcome` already holds, with this configuration
@@ -179,16 +200,19 @@ public struct PartialRestart {
                                   round: r, control: false)
             var controlScore: (loss: Double, accuracy: Double)? = nil
             if let control {
-                _ = try fit(control, on: train, order: order, high: c.restartEpochsHigh, low: c.restartEpochsLow, round: r, control: true)
+                _ = try fit(control, on: train, order: order, high: c.restartEpochsHigh, low: c.restartEpochsLow,
+                            round: r, control: true)
                 controlScore = Self.evaluate(control, on: test)
             }
             let score = Self.evaluate(network, on: test)
-            let round = PartialRestartRound(round: r, useless: useless, testAccuracy: score.accuracy, testLoss: score.loss,
+            let round = PartialRestartRound(round: r, useless: useless, testAccuracy: score.accuracy,
+                                            testLoss: score.loss,
                                             trainingLoss: trained.lastLoss, controlAccuracy: controlScore?.accuracy,
                                             controlLoss: controlScore?.loss, epochs: trained.epochs,
                                             seconds: Clock.now() - roundStart)
             result.rounds.append(round)
-            try store?.save(.init(state: .init(result: result, rng: rng), network: network, control: control))
+            try store?.save(.init(state: .init(result: result, rng: rng), network: network, control: control,
+                                  initialWeights: outcome.initialWeights))
             roundProgress?(round)
         }
         outcome.result = result
@@ -209,7 +233,8 @@ public struct PartialRestart {
         for r in stride(from: base.result.rounds.count, through: c.restarts, by: 1) {
             let order = rng.split()
             _ = rng.split()  // the reset draws of the restarted run
-            _ = try fit(control, on: train, order: order, high: c.restartEpochsHigh, low: c.restartEpochsLow, round: r, control: true)
+            _ = try fit(control, on: train, order: order, high: c.restartEpochsHigh, low: c.restartEpochsLow, round: r,
+                        control: true)
             scores.append(Self.evaluate(control, on: test))
         }
         return scores
@@ -222,7 +247,8 @@ public struct PartialRestart {
     public func uselessFilters(of network: Network, layers: [LayerPath], data: Dataset) throws -> [UselessFilters] {
         try layers.map { path in
             let group = try UnitGroup(network: network, layer: path)
-            let scores = try UnitActivity.measure(network: network, group: group, data: data, loss: SoftmaxCrossEntropy())
+            let scores = try UnitActivity.measure(network: network, group: group, data: data,
+                                                  loss: SoftmaxCrossEntropy())
                 .map(\.taylorNormalized)
             let k = configuration.useless.selectedCount(width: scores.count)
             let ranked = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
@@ -251,7 +277,8 @@ public struct PartialRestart {
         let c = configuration
         for p in network.parameters { p.resetState() }
         let sgd = SGD(learningRate: c.learningRate, momentum: c.momentum, weightDecay: c.weightDecay)
-        let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: sgd, batchSize: c.batchSize, maxEpochs: high)
+        let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: sgd, batchSize: c.batchSize,
+                              maxEpochs: high)
         var done = 0
         if let epochProgress {
             trainer.progress = { report in

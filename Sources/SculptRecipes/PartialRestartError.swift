@@ -1,5 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// What a user can get wrong in a partial restart; thrown before any training.
-public enum PartialRestartError: Error, Equatable, CustomStringConvertible {
+public enum PartialRestartError: Error, Equatable, CustomStringConvertible, LocalizedError {
     /// A value of the configuration is impossible.
     case invalidConfiguration(String)
     /// A named layer does not exist or has no filters to restart.
@@ -21,4 +27,6 @@ public enum PartialRestartError: Error, Equatable, CustomStringConvertible {
         case .cannotResume(let why): return "cannot resume: \(why)"
         }
     }
+
+    public var errorDescription: String? { description }
 }

@@ -1,4 +1,5 @@
 import SculptCore
+import SculptIO
 import SculptNN
 
 /// The useless filters found in one layer, with their Taylor scores.
@@ -78,4 +79,7 @@ public struct PartialRestartOutcome {
     public var seconds: Double
     /// The round the run resumed after (nil for a fresh run).
     public var resumedAfterRound: Int?
+    /// The restarted network's weights before the base training (resets keep the shapes, so they
+    /// stay aligned): every round folder's `init.safetensors`.
+    public var initialWeights: InitialWeights? = nil
 }

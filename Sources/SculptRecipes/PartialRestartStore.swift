@@ -34,6 +34,8 @@ public struct PartialRestartStore: Sendable {
         var state: PartialRestartState
         var network: Network
         var control: Network?
+        /// The weights before the base training (both networks started from them).
+        var initialWeights: InitialWeights?
     }
 
     /// The recipe state after a finished round. The history record carries JSON numbers as
@@ -61,7 +63,8 @@ public struct PartialRestartStore: Sendable {
 
         /// Checks the words and restores the exact seed.
         mutating func validated() -> Bool {
-            guard generatorWords.count == 4, generatorWords.allSatisfy({ UInt64($0) != nil }), let s = UInt64(seed) else { return false }
+            guard generatorWords.count == 4, generatorWords.allSatisfy({ UInt64($0) != nil }),
+                  let s = UInt64(seed) else { return false }
             result.seed = s
             return true
         }
@@ -90,11 +93,15 @@ public struct PartialRestartStore: Sendable {
 
     func save(_ saved: Saved) throws {
         let k = saved.state.result.rounds.count - 1
-        if let control = saved.control { try Checkpoint(network: control).save(to: controlFolder(k)) }
+        if let control = saved.control {
+            try Checkpoint(network: control, initialWeights: saved.initialWeights).save(to: controlFolder(k))
+        }
         let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                      nan: "nan")
         let details = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(saved.state))
-        try Checkpoint(network: saved.network, history: [HistoryRecord(operation: Self.operation, details: details)])
+        try Checkpoint(network: saved.network, history: [HistoryRecord(operation: Self.operation, details: details)],
+                       initialWeights: saved.initialWeights)
             .save(to: roundFolder(k))
         for old in finishedRounds() where old < k {
             try? FileManager.default.removeItem(atPath: controlFolder(old))
@@ -114,7 +121,8 @@ public struct PartialRestartStore: Sendable {
         var state: PartialRestartState
         do {
             let decoder = JSONDecoder()
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
+                negativeInfinity: "-inf", nan: "nan")
             state = try decoder.decode(PartialRestartState.self, from: try JSONEncoder().encode(record.details))
         } catch {
             throw PartialRestartError.cannotResume("\(roundFolder(k)): the recipe state does not decode (\(error))")
@@ -128,6 +136,7 @@ public struct PartialRestartStore: Sendable {
                 throw PartialRestartError.cannotResume("\(controlFolder(k)): \(error)")
             }
         }
-        return Saved(state: state, network: checkpoint.network, control: control)
+        return Saved(state: state, network: checkpoint.network, control: control,
+                     initialWeights: checkpoint.initialWeights)
     }
 }

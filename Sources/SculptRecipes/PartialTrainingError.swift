@@ -1,5 +1,11 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
 /// Partial-training choices a user can get wrong; thrown before anything is changed or trained.
-public enum PartialTrainingError: Error, Equatable, CustomStringConvertible {
+public enum PartialTrainingError: Error, Equatable, CustomStringConvertible, LocalizedError {
     case invalidMode(String, reason: String)
     case fractionOutOfRange(Double)
     case countNotPositive(Int)
@@ -8,6 +14,8 @@ public enum PartialTrainingError: Error, Equatable, CustomStringConvertible {
     case unknownLayer(String, known: String)
     case nothingToLearn(String)
     case invalidEnsemble(String)
+    /// A word (`rest`, `selection`) that is none of the allowed ones.
+    case unknownChoice(what: String, value: String, allowed: [String])
 
     public var description: String {
         switch self {
@@ -17,10 +25,15 @@ public enum PartialTrainingError: Error, Equatable, CustomStringConvertible {
         case .countExceedsWidth(let layer, let k, let width):
             return "cannot learn \(k) filters per layer: layer \(layer) has only \(width)"
         case .invalidDimension(let d):
-            return "the slice dimension must be 1 (output channel), 2 (input channel), 3 (kernel row) or 4 (kernel column), got \(d)"
+            return "the slice dimension must be 1 (output channel), 2 (input channel), 3 (kernel row) or 4 (kernel " +
+                   "column), got \(d)"
         case .unknownLayer(let name, let known): return "unknown block '\(name)' (\(known))"
         case .nothingToLearn(let why): return "nothing would learn: \(why)"
         case .invalidEnsemble(let why): return "invalid cheap ensemble: \(why)"
+        case .unknownChoice(let what, let value, let allowed):
+            return "\(what) must be \(allowed.joined(separator: " or ")), got '\(value)'"
         }
     }
+
+    public var errorDescription: String? { description }
 }

@@ -25,17 +25,20 @@ public enum PartialTrainingMode: Equatable, Sendable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
         func number(_ s: String) throws -> Double {
-            guard let x = Double(s), x.isFinite else { throw PartialTrainingError.invalidMode(text, reason: "'\(s)' is not a number") }
+            guard let x = Double(s), x.isFinite else { throw PartialTrainingError.invalidMode(text,
+                reason: "'\(s)' is not a number") }
             return x
         }
         switch (parts[0].lowercased(), parts.count) {
         case ("all", 1): self = .all
         case ("filters", 2): self = .filters(fraction: try number(parts[1]))
         case ("count", 2):
-            guard let k = Int(parts[1]) else { throw PartialTrainingError.invalidMode(text, reason: "'\(parts[1])' is not an integer") }
+            guard let k = Int(parts[1]) else { throw PartialTrainingError.invalidMode(text, reason: "'\(parts[1])' " +
+                "is not an integer") }
             self = .count(k)
         case ("slice", 3):
-            guard let d = Int(parts[1]) else { throw PartialTrainingError.invalidMode(text, reason: "'\(parts[1])' is not a dimension 1...4") }
+            guard let d = Int(parts[1]) else { throw PartialTrainingError.invalidMode(text, reason: "'\(parts[1])' " +
+                "is not a dimension 1...4") }
             self = .slice(dimension: d, fraction: try number(parts[2]))
         case ("block", 2): self = .block(parts[1])
         case ("batchnorm", 1), ("bn", 1): self = .batchNorm
@@ -68,7 +71,8 @@ public enum PartialTrainingMode: Equatable, Sendable, CustomStringConvertible {
         case .count(let k):
             guard k >= 1 else { throw PartialTrainingError.countNotPositive(k) }
         case .block(let name):
-            guard !name.isEmpty else { throw PartialTrainingError.invalidMode("block:", reason: "the block needs a name") }
+            guard !name.isEmpty else { throw PartialTrainingError.invalidMode("block:", reason: "the block needs a " +
+                "name") }
         case .all, .batchNorm, .classifier: break
         }
     }
@@ -108,5 +112,25 @@ public struct PartialTrainingPlan: Equatable, Sendable {
         self.learnBatchNorm = learnBatchNorm
         self.selection = selection
         self.seed = seed
+    }
+}
+
+extension PartialTrainingPlan {
+    /// The plan that the words of `sculpt partial --mode/--rest/--selection` and the partial
+    /// trial kinds' `mode`/`rest`/`selection` keys describe (rest and selection case-insensitive):
+    /// their one reader.
+    public init(mode: String, rest: String = "fixed", selection: String = "leading", learnBatchNorm: Bool = true,
+                seed: UInt64 = 0) throws {
+        let parsed = try PartialTrainingMode(parsing: mode)
+        try parsed.validate()
+        guard let restPolicy = RestPolicy(rawValue: rest.lowercased()) else {
+            throw PartialTrainingError.unknownChoice(what: "rest", value: rest,
+                                                     allowed: RestPolicy.allCases.map(\.rawValue))
+        }
+        guard let order = SelectionOrder(rawValue: selection.lowercased()) else {
+            throw PartialTrainingError.unknownChoice(what: "selection", value: selection,
+                                                     allowed: SelectionOrder.allCases.map(\.rawValue))
+        }
+        self.init(mode: parsed, rest: restPolicy, learnBatchNorm: learnBatchNorm, selection: order, seed: seed)
     }
 }

@@ -8,7 +8,8 @@ import SculptNN
 func builtinArchitecture(named name: String, widthMultiplier: Double = 1, inputShape: [Int]? = nil,
                          classes: Int = 10) throws -> Architecture? {
     do {
-        return try Architecture.builtin(named: name, widthMultiplier: widthMultiplier, inputShape: inputShape, classes: classes)
+        return try Architecture.builtin(named: name, widthMultiplier: widthMultiplier, inputShape: inputShape,
+                                        classes: classes)
     } catch ArchitectureError.unknownBuiltin {
         return nil
     } catch {
@@ -17,7 +18,7 @@ func builtinArchitecture(named name: String, widthMultiplier: Double = 1, inputS
 }
 
 /// Names accepted by `builtinArchitecture(named:)`, for error messages.
-let builtinArchitectureNames: [String] = Architecture.builtinNames + ["resnet-N", "wrn-D-K"]
+let builtinArchitectureNames: [String] = Architecture.builtinNames + Architecture.builtinFamilies
 
 /// The architecture a `--model` value names: a JSON file, or a built-in name built for the
 /// data's sample shape and class count (`dataShape`; the name's defaults when nil) at `width`.
@@ -28,13 +29,15 @@ func resolveArchitecture(_ model: String, width: Double? = nil,
         if width != nil { throw UsageError("--width applies to built-in models only, not to the file \(model)") }
         do { return try Architecture(contentsOf: model) } catch { throw UsageError("--model \(error)") }
     }
-    if let builtin = try builtinArchitecture(named: model, widthMultiplier: width ?? 1, inputShape: dataShape?.inputShape,
+    if let builtin = try builtinArchitecture(named: model, widthMultiplier: width ?? 1,
+                                             inputShape: dataShape?.inputShape,
                                              classes: dataShape?.classes ?? 10) {
         return builtin
     }
     if model.hasSuffix(".json") { throw UsageError("--model: file \(model) does not exist") }
     let names = builtinArchitectureNames.joined(separator: ", ")
-    throw UsageError("--model: '\(model)' is neither an architecture JSON file nor a built-in model (built-in: \(names))")
+    throw UsageError("--model: '\(model)' is neither an architecture JSON file nor a built-in model (built-in: " +
+                     "\(names))")
 }
 
 /// Refuses a `--width` that is not positive or beyond `SizeLimits.maxWidthMultiplier`.
@@ -59,11 +62,13 @@ func loadData(_ text: String) throws -> (source: DataSource, train: ImageDataset
 /// the network's output has one logit per class.
 func adapt(_ data: Dataset, to network: Network, dataName: String, modelName: String = "--model") throws -> Dataset {
     if let classes = data.classCount, network.outputShape != [classes] {
-        throw UsageError("\(modelName) outputs \(network.outputShape) but --data \(dataName) has \(classes) classes (needs [\(classes)])")
+        throw UsageError("\(modelName) outputs \(network.outputShape) but --data \(dataName) has \(classes) classes " +
+                         "(needs [\(classes)])")
     }
     if data.inputShape == network.inputShape { return data }
     guard data.inputShape.reduce(1, *) == network.inputShape.reduce(1, *) else {
-        throw UsageError("\(modelName) takes samples of shape \(network.inputShape) but --data \(dataName) gives \(data.inputShape)")
+        throw UsageError("\(modelName) takes samples of shape \(network.inputShape) but --data \(dataName) gives " +
+                         "\(data.inputShape)")
     }
     return ReshapedDataset(data, inputShape: network.inputShape)
 }

@@ -28,11 +28,18 @@ enum Output {
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 
+    /// Prints a finished step's line on stdout, or with `--json` (stdout is one object) on a
+    /// terminal's stderr.
+    static func stepLine(_ line: String, json: Bool) {
+        if !json { print(line) } else if isTerminal { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    }
+
     /// Prints `value` as one JSON object on stdout (sorted keys).
     static func printJSON<T: Encodable>(_ value: T) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
+                                                                      nan: "nan")
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
@@ -56,7 +63,8 @@ extension Output {
     static func checkCheckpointTarget(_ target: String, overwrite: Bool, resuming: Bool = false,
                                       offerResume: Bool = false) throws {
         guard FilePaths.exists(target) else { return }
-        guard FilePaths.isDirectory(target) else { throw UsageError("--out \(target) is a file, not a checkpoint folder") }
+        guard FilePaths.isDirectory(target) else { throw UsageError("--out \(target) is a file, not a checkpoint " +
+                                                                    "folder") }
         if Checkpoint.exists(at: target) {
             guard !resuming, !overwrite else { return }
             let advice = offerResume

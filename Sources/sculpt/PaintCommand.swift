@@ -41,7 +41,8 @@ struct Paint: ParsableCommand {
     var lr: Float = 1e-3
     @Option(help: "Random seed (initialization and shuffling).")
     var seed: UInt64 = 0
-    @Option(name: .customLong("init"), help: "Weight initialization: glorot (default: Keras, as the paper used), pytorch, he, uniform:A:B, normal:M:S.")
+    @Option(name: .customLong("init"),
+            help: "Weight initialization: glorot (default: Keras, as the paper), pytorch, he, uniform:A:B, normal:M:S.")
     var initialization = "glorot"
     @Option(help: "Activation of the output unit: sigmoid (the paper) or identity.")
     var output = "sigmoid"
@@ -92,8 +93,10 @@ struct Paint: ParsableCommand {
             let job = try makeJob()
             try job.validate()
             // The network, a batch, and the painting's size x size samples (inputs, targets, predictions).
-            try memory.checkTraining(job.architecture, batchSize: job.batch, flag: "--hidden \(hidden)" + (linear.isEmpty ? "" : "/--linear"))
-            try memory.check(Double(job.size) * Double(job.size) * 4 * 8, flag: "--size \(job.size)", what: "the painting's samples")
+            try memory.checkTraining(job.architecture, batchSize: job.batch,
+                                     flag: "--hidden \(hidden)" + (linear.isEmpty ? "" : "/--linear"))
+            try memory.check(Double(job.size) * Double(job.size) * 4 * 8, flag: "--size \(job.size)",
+                             what: "the painting's samples")
             let painting = try job.makePainting()  // validates every flag and reads an image before anything is written
             try createFolder(out)
 
@@ -113,38 +116,16 @@ struct Paint: ParsableCommand {
             }
             Output.endProgress()
 
-            let figures = PaintingFigures(size: job.size, scale: Swift.max(1, Swift.min(8, 256 / job.size)))
-            let files = [
-                (name: "target.png", bytes: try figures.target(painting).pngBytes()),
-                (name: "prediction.png", bytes: try figures.prediction(of: result.network).pngBytes()),
-                (name: "units.png", bytes: try figures.units(of: result.network).pngBytes()),
-            ] + (try Checkpoint(network: result.network).files())  // architecture.json, weights, history: `sculpt inspect DIR` reads them
-            for stale in [Checkpoint.trainingFile, Checkpoint.optimizerFile] {  // a painted network carries no training state
-                try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(stale))
-            }
-            var paths: [String] = []
-            for file in files {
-                let path = (out as NSString).appendingPathComponent(file.name)
-                try writeFileAtomically(file.bytes, to: path)
-                paths.append(path)
-            }
+            let paths = try write(result, painting: painting, size: job.size)
 
-            let report = Report(shape: job.shape.description, size: job.size, hidden: job.hidden, linear: job.linear,
-                                seed: job.seed, learningRate: job.learningRate, initializer: initialization, batch: job.batch, patience: job.patience,
-                                maxEpochs: job.epochs, reinitializations: reinit, finalLoss: result.finalLoss,
-                                finalTrainingLoss: result.history?.epochs.last?.loss, epochs: result.epochs,
-                                bestEpoch: result.history?.bestEpoch.map { $0 + 1 }, stopReason: result.stopReason.rawValue,
-                                seconds: result.trainingSeconds, parameters: result.parametersFinal,
-                                parametersTrained: result.parametersTrained, parametersFinal: result.parametersFinal,
-                                activeUnits: result.assessment.activeUnits, pixelAgreement: result.assessment.pixelAgreement,
-                                sides: result.assessment.sides,
-                                revertedRounds: result.reinitialization.map { $0.rounds.filter(\.reverted).count }, files: paths)
+            let report = makeReport(job, result: result, files: paths)
             if json {
                 try Output.printJSON(report)
             } else {
                 let widths = ([2, job.hidden] + job.linear + [1]).map(String.init).joined(separator: "-")
                 let how = reinit.map { " with \($0) reinitialization\($0 == 1 ? "" : "s")" } ?? ""
-                print("painted \(job.shape) \(job.size)x\(job.size) with a \(widths) network\(how) (\(report.parametersTrained) parameters trained, "
+                print("painted \(job.shape) \(job.size)x\(job.size) with a \(widths) network\(how) " +
+                      "(\(report.parametersTrained) parameters trained, "
                       + "\(report.parametersFinal) after collapse)")
                 print("\(report.activeUnits) active ReLU units, \(report.sides) sides, "
                       + "\(String(format: "%.2f", 100 * report.pixelAgreement))% of pixels right")
@@ -153,6 +134,44 @@ struct Paint: ParsableCommand {
                 print("wrote \(paths.joined(separator: ", "))")
             }
         }
+    }
+
+    /// The `--json` object of a finished painting.
+    func makeReport(_ job: PaintingJob, result: PaintingOutcome, files: [String]) -> Report {
+        Report(shape: job.shape.description, size: job.size, hidden: job.hidden, linear: job.linear, seed: job.seed,
+               learningRate: job.learningRate, initializer: initialization, batch: job.batch, patience: job.patience,
+               maxEpochs: job.epochs, reinitializations: reinit, finalLoss: result.finalLoss,
+               finalTrainingLoss: result.history?.epochs.last?.loss, epochs: result.epochs,
+               bestEpoch: result.history?.bestEpoch.map { $0 + 1 }, stopReason: result.stopReason.rawValue,
+               seconds: result.trainingSeconds, parameters: result.parametersFinal,
+               parametersTrained: result.parametersTrained, parametersFinal: result.parametersFinal,
+               activeUnits: result.assessment.activeUnits, pixelAgreement: result.assessment.pixelAgreement,
+               sides: result.assessment.sides,
+               revertedRounds: result.reinitialization.map { $0.rounds.filter(\.reverted).count }, files: files)
+    }
+
+    /// Writes the pictures and the final network as a checkpoint (architecture, weights, history
+    /// and the initial weights, or why they were dropped: `sculpt inspect` and `sculpt analyze`
+    /// read them); returns the paths written.
+    func write(_ result: PaintingOutcome, painting: Painting, size: Int) throws -> [String] {
+        let figures = PaintingFigures(size: size, scale: Swift.max(1, Swift.min(8, 256 / size)))
+        let files = [
+            (name: "target.png", bytes: try figures.target(painting).pngBytes()),
+            (name: "prediction.png", bytes: try figures.prediction(of: result.network).pngBytes()),
+            (name: "units.png", bytes: try figures.units(of: result.network).pngBytes()),
+        ] + (try Checkpoint(network: result.network, initialWeights: result.initialWeights).files())
+        // A painted network carries no training state; an earlier painting's initial weights may be stale.
+        let stale = [Checkpoint.trainingFile, Checkpoint.optimizerFile, InitialWeights.file, InitialWeights.droppedFile]
+        for name in stale where !files.contains(where: { $0.name == name }) {
+            try? FileManager.default.removeItem(atPath: (out as NSString).appendingPathComponent(name))
+        }
+        var paths: [String] = []
+        for file in files {
+            let path = (out as NSString).appendingPathComponent(file.name)
+            try writeFileAtomically(file.bytes, to: path)
+            paths.append(path)
+        }
+        return paths
     }
 
     /// The job the flags describe; throws a `UsageError` naming the flag for text that does not parse.
@@ -169,13 +188,16 @@ struct Paint: ParsableCommand {
             }
         }
         if let reinit {
-            guard reinit >= 0 else { throw UsageError("--reinit \(reinit): the number of reinitializations must be 0 or more") }
-            guard minDelta == 0 else { throw UsageError("--min-delta \(minDelta): not supported with --reinit (its phases stop on any lack of improvement)") }
+            guard reinit >= 0 else { throw UsageError("--reinit \(reinit): the number of reinitializations must be 0 " +
+                                                      "or more") }
+            guard minDelta == 0 else { throw UsageError("--min-delta \(minDelta): not supported with --reinit (its " +
+                                                        "phases stop on any lack of improvement)") }
         }
         let initializer: Initializer
         do { initializer = try Initializer.parse(initialization) } catch { throw UsageError("--init \(error)") }
         guard let outputActivation = PaintingJob.outputActivations.first(where: { $0.name == output }) else {
-            throw UsageError("--output \(output): unknown output activation; use \(PaintingJob.outputActivations.map(\.name).joined(separator: " or "))")
+            let names = PaintingJob.outputActivations.map(\.name).joined(separator: " or ")
+            throw UsageError("--output \(output): unknown output activation; use \(names)")
         }
         return PaintingJob(shape: parsedShape, size: size, hidden: hidden, linear: widths, epochs: epochs,
                            patience: patience, batch: batch, learningRate: lr, seed: seed, minDelta: minDelta,
@@ -193,7 +215,8 @@ struct Paint: ParsableCommand {
                 throw UsageError("--out \(path) is a non-empty folder that is not a painting; choose another folder")
             }
             guard overwrite else {
-                throw UsageError("--out \(path) already holds a painting; pass --overwrite to replace it or choose another folder")
+                throw UsageError("--out \(path) already holds a painting; pass --overwrite to replace it or choose " +
+                                 "another folder")
             }
             return
         }

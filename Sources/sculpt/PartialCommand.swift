@@ -13,7 +13,8 @@ import SculptRecipes
 struct PartialCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "partial",
-        abstract: "Train only a subset of the weights, the rest fixed at random values or zeroed (Rosenfeld & Tsotsos 2018).",
+        abstract: "Train only a subset of the weights, the rest fixed at random values or zeroed "
+            + "(Rosenfeld & Tsotsos 2018).",
         discussion: """
         Modes: all, filters:P (fraction P of the filters of each layer), count:K (K filters per layer), \
         slice:DIM:P (fraction P along weight dimension 1-4), block:NAME (layers.N, layers.A-B, conv1, fc), \
@@ -21,43 +22,37 @@ struct PartialCommand: ParsableCommand {
         With --fit SPEC, prints the figure data and log-linear fit of a partial-training experiment instead.
         """)
 
-    @Option(help: "A built-in model name or an architecture JSON file.")
+    @Option(help: "A built-in model name (mlp:W1,W2,... too) or an architecture JSON file.")
     var model: String?
-    @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
-    var data: String?
+    @OptionGroup var dataOptions: DataOptions
     @Option(help: "What learns: all, filters:P, count:K, slice:DIM:P, block:NAME, batchnorm or classifier.")
     var mode: String = "all"
     @Option(help: "What the other weights become: fixed (random initial values) or zeroed.")
     var rest: String = "fixed"
     @Option(help: "How learned filters are chosen: leading (the first ones, as the paper) or random (seeded).")
     var selection: String = "leading"
-    @Flag(name: .customLong("freeze-batchnorm"), help: "Keep BatchNorm scales and shifts fixed too (the paper learns them).")
+    @Flag(name: .customLong("freeze-batchnorm"),
+          help: "Keep BatchNorm scales and shifts fixed too (the paper learns them).")
     var freezeBatchNorm = false
     @Option(help: "Train a cheap ensemble of this many members sharing the fixed backbone.")
     var members: Int?
-    @Option(name: .customLong("base-epochs"), help: "Ensembles: epochs of the fully learned starting model (default 1).")
+    @Option(name: .customLong("base-epochs"),
+            help: "Ensembles: epochs of the fully learned starting model (default 1).")
     var baseEpochs: Int = 1
     @Option(help: "Epochs (per member for ensembles; default 10, or 1 with --members).")
     var epochs: Int?
-    @Option(help: "Mini-batch size.")
-    var batch: Int = 128
-    @Option(help: "SGD learning rate.")
-    var lr: Float = 0.01
-    @Option(help: "SGD momentum.")
-    var momentum: Float = 0.9
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay.")
-    var weightDecay: Float = 5e-4
+    @OptionGroup var optimizerOptions: OptimizerOptions
     @Option(name: .customLong("width"), help: "Width multiplier of a built-in model.")
     var width: Double = 1
-    @Option(name: .customLong("train-limit"), help: "Train on the first N training samples only (0 = all).")
-    var trainLimit: Int = 0
-    @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test samples only (0 = all).")
-    var testLimit: Int = 0
     @Option(help: "Seed of initialization, selection and shuffling.")
     var seed: UInt64 = 0
-    @Option(help: "Checkpoint folder for the trained network (for ensembles: the shared backbone). Without --members it is rewritten atomically after every epoch with what --resume needs (masks, optimizer state, partial.json).")
+    @Option(help: ArgumentHelp("Checkpoint folder for the trained network (for ensembles: the shared backbone), "
+                + "rewritten atomically after every epoch (ensembles: every member) with what --resume needs and the "
+                + "run log."))
     var out: String?
-    @Option(help: "Continue the partial training saved in this folder (by --out) to its planned epochs, with its saved model, data, mode and settings (the flags above are not used; --epochs may raise the total).")
+    @Option(help: ArgumentHelp("Continue the partial training saved in this folder (by --out) to its planned epochs, "
+                + "with its saved model, data, mode and settings (the flags above are not used; --epochs may raise "
+                + "the total)."))
     var resume: String?
     @Option(help: "Print the figure data and log-linear fit of this partial-training spec's finished trials.")
     var fit: String?
@@ -74,128 +69,163 @@ struct PartialCommand: ParsableCommand {
         if let fit { return try printFigure(spec: fit) }
         if let resume { return try resumeRun(resume) }
         guard let model else { throw UsageError("--model is required (a built-in name or an architecture JSON file)") }
-        guard let data else { throw UsageError("--data is required") }
-        let plan = try makePlan()
-        let settings = PartialTrainingSettings(epochs: epochs ?? (members == nil ? 10 : 1), batchSize: batch, learningRate: lr,
-                                               momentum: momentum, weightDecay: weightDecay)
-        do { try settings.validate() } catch { throw UsageError("--epochs/--batch/--lr/--momentum/--weight-decay: \(error)") }
-        guard trainLimit >= 0 else { throw UsageError("--train-limit must be >= 0, got \(trainLimit)") }
-        guard testLimit >= 0 else { throw UsageError("--test-limit must be >= 0, got \(testLimit)") }
+        guard let data = dataOptions.data else { throw UsageError("--data is required") }
+        if let members, members < 1 { throw UsageError("--members must be at least 1, got \(members)") }
+        let plan = try Self.plan(mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm,
+                                 seed: seed)
+        let o = optimizerOptions
+        let settings = PartialTrainingSettings(epochs: epochs ?? (members == nil ? 10 : 1), batchSize: o.batch ?? 128,
+                                               learningRate: o.lr ?? 0.01, momentum: o.momentum ?? 0.9,
+                                               weightDecay: o.weightDecay ?? 5e-4)
+        do { try settings.validate() } catch { throw UsageError("--epochs/--batch/--lr/--momentum/--weight-decay: " +
+                                                                "\(error)") }
+        let source = PartialTrainingSource(model: model, data: data, width: width,
+                                           trainLimit: try dataOptions.trainLimit(),
+                                           testLimit: try dataOptions.testLimit())
         if let out, FilePaths.exists(out), !(FilePaths.isDirectory(out) && FilePaths.isEmptyDirectory(out)) {
             throw UsageError("--out \(out) already exists and is not an empty folder; choose another")
         }
-        let source: DataSource
-        do { source = try DataSource(parsing: data) } catch { throw UsageError("--data \(data): \(error)") }
-        let architecture = try partialArchitecture(model, source: source)
-        do { _ = try architecture.outputShapes() } catch { throw UsageError("--model \(model): \(error)") }
-        if let members {
-            do { try CheapEnsembleConfiguration(members: members, plan: plan, baseEpochs: baseEpochs, settings: settings).validate() } catch {
-                throw UsageError("--members/--rest/--base-epochs: \(error)")
-            }
+        let configuration = try members.map { members in
+            let c = CheapEnsembleConfiguration(members: members, plan: plan, baseEpochs: baseEpochs, settings: settings)
+            do { try c.validate() } catch { throw UsageError("--members/--rest/--base-epochs: \(error)") }
+            return c
         }
-        // Each member keeps its learned values (at most a copy of the parameters) beside the backbone.
-        try memory.checkTraining(architecture, batchSize: batch, optimizerSlots: 1,
-                                 flag: members.map { "--members \($0)" } ?? (width != 1 ? "--width \(width)" : "--model \(model)"),
-                                 copies: 1 + Double(members ?? 0) / 3)
         var rng = RandomSource(seed: seed)
-        let network: Network
-        do { network = try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(model): \(error)") }
+        let network = try makeNetwork(source, settings: settings, rng: &rng)
         // Validate the whole plan against the network before loading data or training.
-        do { _ = try PartialTraining.masks(for: plan, in: network) } catch { throw UsageError("--mode \(mode): \(error)") }
-        if let members {
-            let configuration = CheapEnsembleConfiguration(members: members, plan: plan, baseEpochs: baseEpochs, settings: settings)
-            do { try configuration.validate() } catch { throw UsageError("--members/--rest/--base-epochs: \(error)") }
-            let (train, test) = try loadLimited(data)
-            let train1 = try adapt(train, to: network, dataName: data, modelName: "--model \(model)")
-            let test1 = try adapt(test, to: network, dataName: data, modelName: "--model \(model)")
-            let state = EnsembleRunState(model: model, data: data, width: width, trainLimit: trainLimit, testLimit: testLimit,
-                                         mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm, seed: seed,
-                                         members: members, baseEpochs: baseEpochs, settings: settings)
-            let result = try CheapEnsemble.run(configuration, network: network, train: train1, test: test1, rng: &rng,
-                                               progress: { Output.progress($0) },
-                                               afterStep: { progress in if let out { try state.save(progress, network: network, to: out) } })
-            Output.endProgress()
-            return try reportEnsemble(result)
+        do { _ = try PartialTraining.masks(for: plan, in: network) } catch { throw UsageError("--mode \(mode): " +
+            "\(error)") }
+        let (train, test) = try loadRunData(source, network: network, modelName: "--model \(model)")
+        if let configuration {
+            let state = CheapEnsembleRunState(source: source, mode: mode, rest: rest, selection: selection,
+                                              freezeBatchNorm: freezeBatchNorm, seed: seed,
+                                              members: configuration.members, baseEpochs: baseEpochs, settings: settings)
+            return try runEnsemble(state, configuration: configuration, network: network, train: train, test: test,
+                                   rng: rng, initialWeights: InitialWeights(of: network), saved: nil, folder: out)
         }
-        let (train, test) = try loadLimited(data)
-        let train1 = try adapt(train, to: network, dataName: data, modelName: "--model \(model)")
-        let test1 = try adapt(test, to: network, dataName: data, modelName: "--model \(model)")
         // Epoch by epoch (checkpointed after each with --out, so an interrupted run resumes exactly).
         let summary = try PartialTraining.apply(plan, to: network)
-        let state = PartialRunState(model: model, data: data, width: width, trainLimit: trainLimit, testLimit: testLimit,
-                                    summary: summary, settings: settings)
+        let state = PartialTrainingRunState(source: source, summary: summary, settings: settings)
         let run = try TrainingRun(network: network, configuration: state.trainingConfiguration(seed: seed), rng: rng)
-        let outcome = try state.train(run, train: train1, test: test1, out: out)
-        try report(outcome)
+        try report(try self.train(state, run: run, train: train, test: test, folder: out))
+    }
+
+    /// The network the flags describe, checked against the memory limit.
+    private func makeNetwork(_ source: PartialTrainingSource, settings: PartialTrainingSettings,
+                             rng: inout RandomSource) throws -> Network {
+        let dataSource: DataSource
+        do { dataSource = try DataSource(parsing: source.data) } catch { throw UsageError("--data \(source.data): " +
+            "\(error)") }
+        let architecture = try partialArchitecture(source.model, source: dataSource)
+        do { _ = try architecture.outputShapes() } catch { throw UsageError("--model \(source.model): \(error)") }
+        // Each member keeps its learned values (at most a copy of the parameters) beside the backbone.
+        let flag = members.map { "--members \($0)" } ?? (width != 1 ? "--width \(width)" : "--model \(source.model)")
+        try memory.checkTraining(architecture, batchSize: settings.batchSize, optimizerSlots: 1, flag: flag,
+                                 copies: 1 + Double(members ?? 0) / 3)
+        do { return try Network(architecture, rng: &rng) } catch { throw UsageError("--model \(source.model): " +
+            "\(error)") }
+    }
+
+    /// The run's data, cut to its limits and viewed in the network's input shape.
+    private func loadRunData(_ source: PartialTrainingSource, network: Network, modelName: String) throws
+        -> (train: Dataset, test: Dataset) {
+        let (_, train, test) = try loadData(source.data)
+        return (try adapt(train.limited(to: source.trainLimit), to: network, dataName: source.data,
+                          modelName: modelName),
+                try adapt(test.limited(to: source.testLimit), to: network, dataName: source.data, modelName: modelName))
+    }
+
+    /// Trains a partial-training run to its epochs, saving it to `folder` after each (with its run log).
+    private func train(_ state: PartialTrainingRunState, run: TrainingRun, train: Dataset, test: Dataset,
+                       folder: String?) throws -> PartialTrainingOutcome {
+        let log = RunLog(folder: folder), epochs = state.settings.epochs
+        let outcome = try state.train(run, train: train, test: test, folder: folder) { report in
+            Output.progress("epoch \(report.epoch)/\(epochs): loss \(report.loss)")
+            try log.record(report, network: run.network)
+        }
+        Output.endProgress()
+        return outcome
+    }
+
+    /// Trains (or finishes) a cheap ensemble, saving it to `folder` after every step (with its run log).
+    private func runEnsemble(_ state: CheapEnsembleRunState, configuration: CheapEnsembleConfiguration,
+                             network: Network,
+                             train: Dataset, test: Dataset, rng: RandomSource, initialWeights: InitialWeights?,
+                             saved: CheapEnsembleProgress?, folder: String?) throws {
+        var rng = rng
+        let log = RunLog(folder: folder)
+        let result = try CheapEnsemble.run(
+            configuration, network: network, train: train, test: test, rng: &rng, progress: { Output.progress($0) },
+            resumingFrom: saved, epochDone: { series, report in try? log.record(report, series: series) },
+            afterStep: { progress in
+                guard let folder else { return }
+                try state.save(progress, network: network, initialWeights: initialWeights, to: folder)
+                try log.flush()
+            })
+        Output.endProgress()
+        try reportEnsemble(result)
     }
 
     /// `--resume DIR`: continues a run that `--out` saved.
     private func resumeRun(_ folder: String) throws {
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: folder) } catch { throw UsageError("--resume \(folder): \(error)") }
-        if let saved = try EnsembleRunState.load(from: folder, network: checkpoint.network) {
-            return try resumeEnsemble(saved.state, progress: saved.progress, network: checkpoint.network, folder: folder)
+        let ensemble: (state: CheapEnsembleRunState, progress: CheapEnsembleProgress)?
+        do { ensemble = try CheapEnsembleRunState.load(from: folder, network: checkpoint.network) } catch {
+            throw UsageError("--resume \(error)")
         }
-        guard let bytes = try Checkpoint.attachment(named: PartialRunState.file, in: folder) else {
-            throw UsageError("--resume \(folder): not a partial-training folder (no \(PartialRunState.file)); sculpt partial --out writes it")
+        if let ensemble {
+            return try resumeEnsemble(ensemble.state, progress: ensemble.progress, checkpoint: checkpoint,
+                                      folder: folder)
         }
-        var state: PartialRunState
-        do { state = try JSONDecoder().decode(PartialRunState.self, from: Data(bytes)) } catch {
-            throw UsageError("--resume \(folder)/\(PartialRunState.file): malformed: \(error)")
+        let saved: (state: PartialTrainingRunState, run: TrainingRun)?
+        do { saved = try PartialTrainingRunState.load(from: folder) } catch { throw UsageError("--resume \(error)") }
+        guard let saved else {
+            let file = PartialTrainingRunState.file
+            throw UsageError("--resume \(RecipeRunError.notARun(folder: folder, recipe: "partial", file: file))")
         }
-        let run: TrainingRun
-        do { run = try TrainingRun(resuming: checkpoint) } catch { throw UsageError("--resume \(folder): \(error)") }
+        var state = saved.state
+        let run = saved.run
         if let epochs {
             guard epochs >= run.completedEpochs else {
                 throw UsageError("--epochs \(epochs): the saved run has already trained \(run.completedEpochs) epochs")
             }
             state.settings.epochs = epochs
         }
-        var (_, train, test) = try loadData(state.data)
-        train = train.limited(to: state.trainLimit)
-        test = test.limited(to: state.testLimit)
-        let train1 = try adapt(train, to: run.network, dataName: state.data, modelName: "--resume \(folder)")
-        let test1 = try adapt(test, to: run.network, dataName: state.data, modelName: "--resume \(folder)")
+        let (train, test) = try loadRunData(state.source, network: run.network, modelName: "--resume \(folder)")
         if !json { print("resuming after epoch \(run.completedEpochs) of \(state.settings.epochs)") }
-        try report(try state.train(run, train: train1, test: test1, out: out ?? folder))
+        try report(try self.train(state, run: run, train: train, test: test, folder: out ?? folder))
     }
 
     /// `--resume DIR` of a cheap ensemble: trains the members still missing.
-    private func resumeEnsemble(_ state: EnsembleRunState, progress: CheapEnsembleProgress, network: Network, folder: String) throws {
+    private func resumeEnsemble(_ state: CheapEnsembleRunState, progress: CheapEnsembleProgress, checkpoint: Checkpoint,
+                                folder: String) throws {
         var state = state
         if let members {
             guard members >= progress.members.count else {
-                throw UsageError("--members \(members): the saved ensemble already has \(progress.members.count) members")
+                throw UsageError("--members \(members): the saved ensemble already has \(progress.members.count) " +
+                                 "members")
             }
             state.members = members
         }
-        let plan = try Self.plan(mode: state.mode, rest: state.rest, selection: state.selection,
-                                 freezeBatchNorm: state.freezeBatchNorm, seed: state.seed)
-        let configuration = CheapEnsembleConfiguration(members: state.members, plan: plan, baseEpochs: state.baseEpochs,
-                                                       settings: state.settings)
-        var (_, train, test) = try loadData(state.data)
-        train = train.limited(to: state.trainLimit)
-        test = test.limited(to: state.testLimit)
-        let train1 = try adapt(train, to: network, dataName: state.data, modelName: "--resume \(folder)")
-        let test1 = try adapt(test, to: network, dataName: state.data, modelName: "--resume \(folder)")
+        let configuration: CheapEnsembleConfiguration
+        do { configuration = try state.configuration() } catch { throw UsageError("--resume \(folder): \(error)") }
+        let network = checkpoint.network
+        let (train, test) = try loadRunData(state.source, network: network, modelName: "--resume \(folder)")
         if !json { print("resuming with \(progress.members.count) of \(state.members) members trained") }
-        var rng = progress.random
-        let target = out ?? folder
-        let result: CheapEnsembleResult
         do {
-            result = try CheapEnsemble.run(configuration, network: network, train: train1, test: test1, rng: &rng,
-                                           progress: { Output.progress($0) }, resumingFrom: progress,
-                                           afterStep: { try state.save($0, network: network, to: target) })
+            try runEnsemble(state, configuration: configuration, network: network, train: train, test: test,
+                            rng: progress.random, initialWeights: checkpoint.initialWeights, saved: progress,
+                            folder: out ?? folder)
         } catch let e as PartialTrainingError { throw UsageError("--resume \(folder): \(e)") }
-        Output.endProgress()
-        try reportEnsemble(result)
     }
 
     private func report(_ outcome: PartialTrainingOutcome) throws {
         if json { return try Output.printJSON(outcome) }
         let s = outcome.summary
         print("mode \(s.mode), rest \(s.rest.rawValue): test accuracy \(format(Double(outcome.testAccuracy))), "
-              + "\(s.learnedParameters) of \(s.totalParameters) parameters learned (\(format(100 * s.learnedFraction))%), "
+              + "\(s.learnedParameters) of \(s.totalParameters) parameters learned " +
+                "(\(format(100 * s.learnedFraction))%), "
               + "\(outcome.epochs) epochs in \(format(outcome.seconds)) s")
         for layer in s.layers {
             let what: String
@@ -204,51 +234,42 @@ struct PartialCommand: ParsableCommand {
             case 0?: what = "all"
             case let d?: what = "\(layer.indices.count) of \(layer.shape[d - 1]) along dimension \(d)"
             }
-            print("  \(layer.layer) \(layer.kind.rawValue) \(layer.shape): \(what), \(layer.learnedParameters)/\(layer.parameters)")
+            print("  \(layer.layer) \(layer.kind.rawValue) \(layer.shape): \(what), " +
+                  "\(layer.learnedParameters)/\(layer.parameters)")
         }
     }
 
     private func reportEnsemble(_ result: CheapEnsembleResult) throws {
         if json { return try Output.printJSON(result) }
-        print("cheap ensemble of \(result.members) members, mode \(result.mode): ensemble accuracy \(format(result.ensembleAccuracy)), "
+        print("cheap ensemble of \(result.members) members, mode \(result.mode): ensemble accuracy " +
+              "\(format(result.ensembleAccuracy)), "
               + "mean member accuracy \(format(result.meanMemberAccuracy)), base model \(format(result.baseAccuracy))")
         print("parameters: \(result.learnedParameters) learned (\(result.learnedParametersPerMember) per member), "
               + "\(result.sharedParameters) shared, \(result.storedParameters) stored; \(format(result.seconds)) s")
     }
 
-    private func makePlan() throws -> PartialTrainingPlan {
-        if let members, members < 1 { throw UsageError("--members must be at least 1, got \(members)") }
-        return try Self.plan(mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm, seed: seed)
-    }
-
-    /// The plan the flags describe (also how a resumed ensemble rebuilds its plan).
-    static func plan(mode: String, rest: String, selection: String, freezeBatchNorm: Bool, seed: UInt64) throws -> PartialTrainingPlan {
-        let parsed: PartialTrainingMode
+    /// The plan the flags describe (`PartialTrainingPlan(mode:rest:selection:...)`, the reader
+    /// the partial trial kinds share).
+    static func plan(mode: String, rest: String, selection: String, freezeBatchNorm: Bool,
+                     seed: UInt64) throws -> PartialTrainingPlan {
         do {
-            parsed = try PartialTrainingMode(parsing: mode)
-            try parsed.validate()
-        } catch { throw UsageError("--mode \(mode): \(error)") }
-        guard let restPolicy = RestPolicy(rawValue: rest.lowercased()) else { throw UsageError("--rest must be fixed or zeroed, got '\(rest)'") }
-        guard let order = SelectionOrder(rawValue: selection.lowercased()) else {
-            throw UsageError("--selection must be leading or random, got '\(selection)'")
+            return try PartialTrainingPlan(mode: mode, rest: rest, selection: selection,
+                                           learnBatchNorm: !freezeBatchNorm,
+                                           seed: seed)
+        } catch let e as PartialTrainingError {
+            if case .unknownChoice = e { throw UsageError("--\(e)") }
+            throw UsageError("--mode \(mode): \(e)")
         }
-        return PartialTrainingPlan(mode: parsed, rest: restPolicy, learnBatchNorm: !freezeBatchNorm, selection: order, seed: seed)
     }
 
     /// An architecture file, or a built-in model for the data's image shape and class count.
     private func partialArchitecture(_ model: String, source: DataSource) throws -> Architecture {
         try checkWidth(width)
         if FilePaths.isFile(model) { return try resolveArchitecture(model) }
-        do { return try Architecture.builtin(named: model, widthMultiplier: width, inputShape: source.sampleShape, classes: source.classCount) } catch {
+        do { return try Architecture.builtin(named: model, widthMultiplier: width, inputShape: source.sampleShape,
+                                             classes: source.classCount) } catch {
             throw UsageError("--model \(model): not an architecture file, and \(error)")
         }
-    }
-
-    private func loadLimited(_ text: String) throws -> (ImageDataset, ImageDataset) {
-        var (_, train, test) = try loadData(text)
-        train = train.limited(to: trainLimit)
-        test = test.limited(to: testLimit)
-        return (train, test)
     }
 
     private func printFigure(spec: String) throws {
@@ -267,150 +288,4 @@ struct PartialCommand: ParsableCommand {
     }
 
     private func format(_ x: Double) -> String { String(format: "%.4f", x) }
-}
-
-/// What `sculpt partial --out` keeps beside the checkpoint (`partial.json`) so that `--resume`
-/// can finish the run: where the data came from and what the plan selected.
-struct PartialRunState: Codable {
-    static let file = "partial.json"
-
-    var model: String
-    var data: String
-    var width: Double
-    var trainLimit: Int
-    var testLimit: Int
-    var summary: PartialTrainingSummary
-    var settings: PartialTrainingSettings
-
-    /// The resumable run's configuration: the settings' momentum SGD and cross-entropy.
-    func trainingConfiguration(seed: UInt64) -> TrainingConfiguration {
-        TrainingConfiguration(optimizer: .sgd(learningRate: settings.learningRate, momentum: settings.momentum, dampening: 0,
-                                              weightDecay: settings.weightDecay, nesterov: false),
-                              loss: .crossEntropy, batchSize: settings.batchSize, seed: seed, data: data)
-    }
-
-    /// Trains `run` to `settings.epochs`, saving the checkpoint (with this state attached) to
-    /// `out` after every epoch, then evaluates on `test`. Each epoch shuffles the identity order
-    /// (`TrainingRun`), so a run saved and resumed equals one trained straight through.
-    func train(_ run: TrainingRun, train: Dataset, test: Dataset, out: String?) throws -> PartialTrainingOutcome {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let bytes = [UInt8](try encoder.encode(self))
-        func save() throws {
-            guard let out else { return }
-            var checkpoint = run.checkpoint()
-            checkpoint.attachments = [(Self.file, bytes)]
-            try checkpoint.save(to: out)
-        }
-        let start = Clock.now()
-        if run.completedEpochs == 0 { try save() }
-        let log = RunLog(folder: out)
-        while run.completedEpochs < settings.epochs {
-            let r = try run.runEpoch(train: train)
-            Output.progress("epoch \(r.epoch)/\(settings.epochs): loss \(r.loss)")
-            try save()
-            try log.record(r, network: run.network)
-        }
-        Output.endProgress()
-        let seconds = Clock.now() - start
-        let (loss, accuracy) = run.trainer.evaluate(test)
-        return PartialTrainingOutcome(summary: summary, testAccuracy: accuracy ?? 0, testLoss: loss,
-                                      trainLoss: run.reports.last?.loss, epochs: run.completedEpochs, seconds: seconds)
-    }
-}
-
-/// What `sculpt partial --members K --out DIR` keeps beside the backbone checkpoint, rewritten
-/// after the base model and after every member: the run's flags and position (`ensemble.json`)
-/// and each member's learned values and running statistics (`ensemble.safetensors`; a member's
-/// parameter tensor holds NaN where the member did not learn, the backbone's value applies there).
-struct EnsembleRunState: Codable {
-    static let stateFile = "ensemble.json"
-    static let tensorsFile = "ensemble.safetensors"
-
-    var model: String
-    var data: String
-    var width: Double
-    var trainLimit: Int
-    var testLimit: Int
-    var mode: String
-    var rest: String
-    var selection: String
-    var freezeBatchNorm: Bool
-    var seed: UInt64
-    var members: Int
-    var baseEpochs: Int
-    var settings: PartialTrainingSettings
-    var baseAccuracy: Double? = nil
-    var random: RandomSource? = nil
-    var learnedParametersPerMember: Int? = nil
-    var trainedMembers: Int? = nil
-
-    /// Writes the backbone `network` as a checkpoint with `progress` attached.
-    func save(_ progress: CheapEnsembleProgress, network: Network, to directory: String) throws {
-        var state = self
-        state.baseAccuracy = progress.baseAccuracy
-        state.random = progress.random
-        state.learnedParametersPerMember = progress.learnedParametersPerMember
-        state.trainedMembers = progress.members.count
-        let parameters = network.parameters
-        var tensors: [(name: String, tensor: Tensor)] = []
-        for (m, member) in progress.members.enumerated() {
-            for entry in member.entries {
-                let t = Tensor(zeros: parameters[entry.parameter].value.shape)
-                for i in 0..<t.count { t.data[i] = .nan }
-                for (i, v) in zip(entry.indices, entry.values) { t.data[i] = v }
-                tensors.append(("member.\(m).parameter.\(entry.parameter)", t))
-            }
-            for (b, buffer) in member.buffers.enumerated() { tensors.append(("member.\(m).buffer.\(b)", buffer)) }
-        }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Checkpoint(network: network, attachments: [(Self.stateFile, [UInt8](try encoder.encode(state))),
-                                                       (Self.tensorsFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded())])
-            .save(to: directory)
-    }
-
-    /// Reads a folder written by `save`; nil when it holds no ensemble.
-    static func load(from directory: String, network: Network) throws -> (state: EnsembleRunState, progress: CheapEnsembleProgress)? {
-        guard let stateBytes = try Checkpoint.attachment(named: stateFile, in: directory) else { return nil }
-        guard let tensorBytes = try Checkpoint.attachment(named: tensorsFile, in: directory) else {
-            throw UsageError("--resume \(directory): \(tensorsFile) is missing")
-        }
-        let state: EnsembleRunState
-        do { state = try JSONDecoder().decode(EnsembleRunState.self, from: Data(stateBytes)) } catch {
-            throw UsageError("--resume \(directory)/\(stateFile): malformed: \(error)")
-        }
-        guard let baseAccuracy = state.baseAccuracy, let random = state.random, let trained = state.trainedMembers,
-              let perMember = state.learnedParametersPerMember else {
-            throw UsageError("--resume \(directory)/\(stateFile): no finished step to resume after")
-        }
-        let tensors: Safetensors
-        do { tensors = try Safetensors.decode(tensorBytes, path: directory + "/" + tensorsFile) } catch {
-            throw UsageError("--resume \(directory): \(error)")
-        }
-        let parameterCount = network.parameters.count, bufferCount = network.namedBuffers.count
-        var members: [CheapEnsembleMember] = []
-        for m in 0..<trained {
-            var entries: [CheapEnsembleMember.Entry] = []
-            for p in 0..<parameterCount {
-                guard let t = tensors["member.\(m).parameter.\(p)"] else { continue }
-                var indices: [Int] = [], values: [Float] = []
-                for i in 0..<t.count where !t.data[i].isNaN {
-                    indices.append(i)
-                    values.append(t.data[i])
-                }
-                entries.append(.init(parameter: p, indices: indices, values: values))
-            }
-            var buffers: [Tensor] = []
-            for b in 0..<bufferCount {
-                guard let t = tensors["member.\(m).buffer.\(b)"] else {
-                    throw UsageError("--resume \(directory)/\(tensorsFile): member \(m) has no tensor member.\(m).buffer.\(b)")
-                }
-                buffers.append(t)
-            }
-            members.append(CheapEnsembleMember(entries: entries, buffers: buffers))
-        }
-        return (state, CheapEnsembleProgress(baseAccuracy: baseAccuracy, backbone: network.snapshot(), members: members,
-                                             random: random, learnedParametersPerMember: perMember))
-    }
 }

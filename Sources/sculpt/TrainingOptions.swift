@@ -7,34 +7,27 @@ import SculptNN
 
 /// The flags of a resumable training run, shared by `sculpt train` and `sculpt schedule`.
 struct TrainingOptions: ParsableArguments {
-    @Option(help: "A built-in model (\(builtinArchitectureNames.joined(separator: ", "))) or an architecture JSON file (not needed with --resume).")
+    @Option(help: ArgumentHelp("A built-in model (\(builtinArchitectureNames.joined(separator: ", "))) or an "
+                               + "architecture JSON file (not needed with --resume)."))
     var model: String?
     @Option(help: "Width multiplier of a built-in model's hidden channels and units (default 1).")
     var width: Double?
-    @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
-    var data: String
-    @Option(help: "Total number of epochs of the run (a resumed run trains the remaining ones; default 10, or the resumed run's length).")
+    @OptionGroup var dataOptions: DataOptions
+    @Option(help: ArgumentHelp("Total number of epochs of the run (a resumed run trains the remaining ones; default "
+                + "10, or the resumed run's length)."))
     var epochs: Int?
-    @Option(help: "Mini-batch size (default 128).")
-    var batch: Int?
     @Option(help: "sgd or adam (default sgd).")
     var optimizer: String?
-    @Option(help: "Learning rate (default 0.01 for sgd, 0.001 for adam).")
-    var lr: Float?
-    @Option(help: "SGD momentum (default 0).")
-    var momentum: Float?
-    @Option(name: .customLong("weight-decay"), help: "L2 weight decay (default 0).")
-    var weightDecay: Float?
+    @OptionGroup var optimizerOptions: OptimizerOptions
     @Option(help: "Seed of initialization, shuffling, augmentation and the validation split (default 0).")
     var seed: UInt64?
     @Option(help: "Checkpoint folder, rewritten atomically after every epoch (default: the --resume folder).")
     var out: String?
     @Option(help: "A checkpoint folder to continue training from.")
     var resume: String?
-    @Option(name: .customLong("validation-fraction"), help: "Fraction of the training set held out for validation (default 0).")
+    @Option(name: .customLong("validation-fraction"),
+            help: "Fraction of the training set held out for validation (default 0).")
     var validationFraction: Double?
-    @Option(name: .customLong("train-limit"), help: "Train on the first N training samples only (default: all).")
-    var trainLimit: Int?
     @Flag(name: .customLong("no-augmentation"), help: "Do not augment CIFAR batches (random crop and flip).")
     var noAugmentation = false
     @Flag(help: "Replace an existing checkpoint at --out that is not the --resume folder.")
@@ -44,6 +37,15 @@ struct TrainingOptions: ParsableArguments {
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
     @OptionGroup var memory: MemoryOptions
+
+    /// `--data` (checked present by `prepare`).
+    var data: String { dataOptions.data ?? "" }
+    /// `--train-limit`, nil for all (0 or absent).
+    var trainLimit: Int? { (try? dataOptions.trainLimit()).flatMap { $0 > 0 ? $0 : nil } }
+    var batch: Int? { optimizerOptions.batch }
+    var lr: Float? { optimizerOptions.lr }
+    var momentum: Float? { optimizerOptions.momentum }
+    var weightDecay: Float? { optimizerOptions.weightDecay }
 
     /// A training run ready to go: fresh from the flags, or resumed from `--resume`.
     struct Prepared {
@@ -75,16 +77,20 @@ struct TrainingOptions: ParsableArguments {
             throw UsageError("--epochs must lie in [0, \(Self.maxEpochs)], got \(epochs)")
         }
         if let threads {
-            guard threads > 0, threads <= 1024 else { throw UsageError("--threads must lie in [1, 1024], got \(threads)") }
+            guard threads > 0, threads <= 1024 else { throw UsageError("--threads must lie in [1, 1024], got " +
+                "\(threads)") }
             BLAS.setThreads(threads)
         }
-        if let trainLimit, trainLimit <= 0 { throw UsageError("--train-limit must be positive, got \(trainLimit)") }
+        guard dataOptions.data != nil else { throw UsageError("--data is required") }
+        _ = try dataOptions.trainLimit()
+        let testLimit = try dataOptions.testLimit()
         if width != nil, model == nil { throw UsageError("--width applies to a built-in --model") }
         // Checked before the data loads; a built-in is rebuilt below for the data's shape and classes.
         var architecture = try model.map { try resolveArchitecture($0, width: width) }
         var checkpoint: Checkpoint?
         if let resume {
-            do { checkpoint = try Checkpoint.load(from: resume) } catch { throw UsageError("--resume \(resume): \(error)") }
+            do { checkpoint = try Checkpoint.load(from: resume) } catch { throw UsageError("--resume \(resume): " +
+                "\(error)") }
         } else if model == nil {
             throw UsageError("--model is required unless --resume is given")
         }
@@ -92,18 +98,22 @@ struct TrainingOptions: ParsableArguments {
         let target = out ?? resume
         if let target {
             try Output.checkCheckpointTarget(target, overwrite: overwrite,
-                                             resuming: resume.map { sameFolder($0, target) } ?? false, offerResume: true)
+                                             resuming: resume.map { sameFolder($0,
+                                                 target) } ?? false, offerResume: true)
         }
 
         // A resumed run keeps its saved settings unless a flag overrides them.
         var resumed: (configuration: TrainingConfiguration, overrides: [TrainingOverride])?
         if let state = checkpoint?.training, let resume {
             try checkSameData(state.configuration)
-            do { resumed = try state.configuration.resumed(with: overrides) } catch { throw UsageError("--resume \(resume): \(error)") }
+            do { resumed = try state.configuration.resumed(with: overrides) } catch {
+                throw UsageError("--resume \(resume): \(error)")
+            }
         }
         let configuration = resumed?.configuration ?? freshConfiguration
         var loaded = try loadData(data)
-        if let limit = configuration?.trainLimit, limit < loaded.train.count { loaded.train = loaded.train.subset(Array(0..<limit)) }
+        if let limit = configuration?.trainLimit { loaded.train = loaded.train.limited(to: limit) }
+        loaded.test = loaded.test.limited(to: testLimit)
         if let model, !FilePaths.isFile(model) {
             architecture = try resolveArchitecture(model, width: width,
                                                    dataShape: (loaded.train.inputShape, loaded.train.classCount))
@@ -119,12 +129,14 @@ struct TrainingOptions: ParsableArguments {
 
     /// The flags a resumed run may take as overrides of its saved settings.
     private var overrides: TrainingOverrides {
-        TrainingOverrides(epochs: epochs, trainLimit: trainLimit, batchSize: batch, learningRate: lr, momentum: momentum,
-                          weightDecay: weightDecay, optimizerKind: optimizer, seed: seed, validationFraction: validationFraction)
+        TrainingOverrides(epochs: epochs, trainLimit: trainLimit, batchSize: batch, learningRate: lr,
+                          momentum: momentum, weightDecay: weightDecay, optimizerKind: optimizer, seed: seed,
+                          validationFraction: validationFraction)
     }
 
     /// The resumed run, or a fresh one after checking that the network fits in memory.
-    private func makeRun(checkpoint: Checkpoint?, architecture: Architecture?, configuration: TrainingConfiguration?) throws -> TrainingRun {
+    private func makeRun(checkpoint: Checkpoint?, architecture: Architecture?,
+                         configuration: TrainingConfiguration?) throws -> TrainingRun {
         if let checkpoint, let resume {
             if let model, let architecture, architecture != checkpoint.network.architecture {
                 throw UsageError("--model \(model) is not the architecture of the checkpoint --resume \(resume)")
@@ -147,14 +159,16 @@ struct TrainingOptions: ParsableArguments {
     }
 
     /// The data adapted to the run's network, split into training and validation parts.
-    private func split(_ loaded: (source: DataSource, train: ImageDataset, test: ImageDataset), run: TrainingRun, target: String?,
+    private func split(_ loaded: (source: DataSource, train: ImageDataset, test: ImageDataset), run: TrainingRun,
+                       target: String?,
                        overrides: [TrainingOverride]) throws -> Prepared {
         let train = try adapt(loaded.train, to: run.network, dataName: data)
         let test = try adapt(loaded.test, to: run.network, dataName: data)
         var trainPart = train, validationPart: Dataset? = nil
         let fraction = run.configuration.validationFraction
         if fraction > 0 {
-            let (t, v) = try DatasetSplit.indices(count: loaded.train.count, validationFraction: fraction, seed: run.configuration.seed)
+            let (t, v) = try DatasetSplit.indices(count: loaded.train.count, validationFraction: fraction,
+                                                  seed: run.configuration.seed)
             trainPart = try adapt(loaded.train.subset(t), to: run.network, dataName: data)
             validationPart = try adapt(loaded.train.subset(v), to: run.network, dataName: data)
         }
@@ -170,26 +184,32 @@ struct TrainingOptions: ParsableArguments {
         let optimizerConfiguration: OptimizerConfiguration
         switch kind {
         case "sgd":
-            optimizerConfiguration = .sgd(learningRate: lr ?? 0.01, momentum: momentum ?? 0, dampening: 0, weightDecay: wd, nesterov: false)
+            optimizerConfiguration = .sgd(learningRate: lr ?? 0.01, momentum: momentum ?? 0, dampening: 0,
+                                          weightDecay: wd, nesterov: false)
         case "adam":
             if momentum != nil { throw UsageError("--momentum applies to sgd only (adam uses beta1 0.9)") }
-            optimizerConfiguration = .adam(learningRate: lr ?? 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: wd,
+            optimizerConfiguration = .adam(learningRate: lr ?? 0.001, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+                                           weightDecay: wd,
                                            decoupledWeightDecay: false)
         default:
             throw UsageError("--optimizer must be sgd or adam, got '\(kind)'")
         }
-        do { try optimizerConfiguration.validate() } catch { throw UsageError("--lr/--momentum/--weight-decay: \(error)") }
+        do { try optimizerConfiguration.validate() } catch { throw UsageError("--lr/--momentum/--weight-decay: " +
+            "\(error)") }
         let batchSize = batch ?? 128
         guard batchSize > 0, batchSize <= Self.maxBatch else {
             throw UsageError("--batch must lie in [1, \(Self.maxBatch)], got \(batchSize)")
         }
         let fraction = validationFraction ?? 0
-        guard fraction >= 0, fraction < 1 else { throw UsageError("--validation-fraction must lie in [0, 1), got \(fraction)") }
+        guard fraction >= 0, fraction < 1 else { throw UsageError("--validation-fraction must lie in [0, 1), got " +
+                                                                  "\(fraction)") }
         let source: DataSource
         do { source = try DataSource(parsing: data) } catch { throw UsageError("--data: \(error)") }
-        return TrainingConfiguration(optimizer: optimizerConfiguration, loss: .crossEntropy, batchSize: batchSize, seed: seed ?? 0,
+        return TrainingConfiguration(optimizer: optimizerConfiguration, loss: .crossEntropy, batchSize: batchSize,
+                                     seed: seed ?? 0,
                                      data: source.description, validationFraction: fraction,
-                                     augmentation: source.isCIFAR && !noAugmentation, epochs: epochs ?? 10, trainLimit: trainLimit)
+                                     augmentation: source.isCIFAR && !noAugmentation, epochs: epochs ?? 10,
+                                     trainLimit: trainLimit)
     }
 
     /// A resumed run keeps its data: a `--data` naming other data is an error.

@@ -14,7 +14,8 @@ import Testing
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var folder = me.deletingLastPathComponent()
         // Under `swift test` the binary is .build/<config>/<Package>PackageTests.xctest (a file on Linux).
-        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("sculpt").path), folder.path != "/" {
+        while !FileManager.default.fileExists(atPath: folder.appendingPathComponent("sculpt").path),
+              folder.path != "/" {
             folder = folder.deletingLastPathComponent()
         }
         let process = Process()
@@ -80,19 +81,23 @@ import Testing
             #expect(r.status == 2, "\(c.arguments): exit \(r.status)")
             #expect(r.stderr.hasPrefix("sculpt: error: " + c.prefix), "\(c.arguments): \(r.stderr)")
             #expect(r.stderr.contains(c.reason), "\(c.arguments): \(r.stderr)")
-            #expect(r.stderr.hasSuffix("\n") && r.stderr.split(separator: "\n").count == 1, "\(c.arguments): \(r.stderr)")
+            #expect(r.stderr.hasSuffix("\n") && r.stderr.split(separator: "\n").count == 1,
+                    "\(c.arguments): \(r.stderr)")
             #expect(r.stdout.isEmpty, "\(c.arguments)")
             #expect(!FileManager.default.fileExists(atPath: out), "\(c.arguments) created \(out)")
         }
     }
 
-    func report(_ arguments: [String]) throws -> [String: Any] {
+    func report(_ arguments: [String], initialWeights: String = "init.json") throws -> [String: Any] {
         let out = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
         let r = try Self.sculpt(["paint", "--json", "--out", out] + arguments)
         #expect(r.status == 0, "\(r.stderr)")
+        // The initial weights: kept while they fit the final network, else dropped with the reason.
+        #expect(FileManager.default.fileExists(atPath: out + "/" + initialWeights), "\(arguments)")
         let object = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
-        for name in ["target.png", "prediction.png", "units.png", "architecture.json", "weights.safetensors", "history.json"] {
+        for name in ["target.png", "prediction.png", "units.png", "architecture.json", "weights.safetensors",
+                     "history.json"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + name))
         }
         return try #require(object)
@@ -110,6 +115,11 @@ import Testing
         #expect(json["epochs"] as? Int == 30 && json["finalTrainingLoss"] is Double)
     }
 
+    @Test func aNetworkWithoutLinearLayersKeepsItsInitialWeights() throws {
+        let json = try report(["--size", "8", "--epochs", "3", "--seed", "2"], initialWeights: "init.safetensors")
+        #expect(json["parametersTrained"] as? Int == json["parametersFinal"] as? Int)
+    }
+
     @Test func reinitRunsReinitializationTraining() throws {
         let json = try report(["--shape", "star", "--size", "10", "--hidden", "6", "--linear", "6,6", "--epochs", "20",
                                "--patience", "5", "--reinit", "2", "--seed", "1"])
@@ -125,7 +135,8 @@ import Testing
     @Test func inspectReadsWhatPaintSaved() throws {
         let out = Self.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: out) }
-        let painted = try Self.sculpt(["paint", "--json", "--out", out, "--size", "12", "--hidden", "4", "--linear", "4", "--epochs", "40"])
+        let painted = try Self.sculpt(["paint", "--json", "--out", out, "--size", "12", "--hidden", "4", "--linear",
+                                       "4", "--epochs", "40"])
         #expect(painted.status == 0, "\(painted.stderr)")
         let paint = try #require(try JSONSerialization.jsonObject(with: Data(painted.stdout.utf8)) as? [String: Any])
         let r = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--json"])
@@ -136,7 +147,8 @@ import Testing
         #expect(units.map { $0["unit"] as? Int } == [0, 1, 2, 3] && units.allSatisfy { $0["layer"] as? Int == 0 })
         #expect(units.filter { $0["active"] as? Bool == true }.count == paint["activeUnits"] as? Int)
         for u in units {
-            #expect(Self.unitKeys.isSuperset(of: u.keys) && Self.requiredUnitKeys.isSubset(of: u.keys), "\(u.keys.sorted())")
+            #expect(Self.unitKeys.isSuperset(of: u.keys) && Self.requiredUnitKeys.isSubset(of: u.keys),
+                    "\(u.keys.sorted())")
             for key in ["lossRatio", "incomingNorm", "outgoingNorm", "bias"] { #expect(u[key] is Double, "\(key)") }
             #expect(u["active"] is Bool)
             #expect(u["redundancyGroup"] == nil || u["redundancyGroup"] is Int)
@@ -153,29 +165,35 @@ import Testing
 
     /// The keys of a unit object of `sculpt inspect --json` on a painting network; `redundancyGroup`
     /// is left out for a unit redundant with no other.
-    static let unitKeys: Set = ["layer", "unit", "lossRatio", "active", "redundancyGroup", "incomingNorm", "bias", "outgoingNorm"]
+    static let unitKeys: Set = ["layer", "unit", "lossRatio", "active", "redundancyGroup", "incomingNorm", "bias",
+                                "outgoingNorm"]
     static let requiredUnitKeys = unitKeys.subtracting(["redundancyGroup"])
 
     @Test("inspect puts a WeakExpand copy, whose incoming weights equal its source's, in its source's redundancy group")
     func inspectGroupsCopiedUnits() throws {
         let model = Self.temporaryFolder(), grown = model + "-grown"
         defer { for f in [model, grown] { try? FileManager.default.removeItem(atPath: f) } }
-        let painted = try Self.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4", "--epochs", "10"])
+        let painted = try Self.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4", "--epochs",
+                                       "10"])
         #expect(painted.status == 0, "\(painted.stderr)")
         // Unit 4 copies the strongest unit's incoming weights and bias (cosine 1) and takes half its outgoing weights.
-        let expanded = try Self.sculpt(["surgery", model, "--op", "expand", "--layer", "layers.0", "--to", "5", "--out", grown, "--json"])
+        let expanded = try Self.sculpt(["surgery", model, "--op", "expand", "--layer", "layers.0", "--to", "5", "--out",
+                                        grown, "--json"])
         #expect(expanded.status == 0, "\(expanded.stderr)")
         let r = try Self.sculpt(["inspect", grown, "--data", "painting:square:8", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let units = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [[String: Any]])
         #expect(units.map { $0["unit"] as? Int } == [0, 1, 2, 3, 4])
         for u in units {
-            #expect(Self.unitKeys.isSuperset(of: u.keys) && Self.requiredUnitKeys.isSubset(of: u.keys), "\(u.keys.sorted())")
+            #expect(Self.unitKeys.isSuperset(of: u.keys) && Self.requiredUnitKeys.isSubset(of: u.keys),
+                    "\(u.keys.sorted())")
         }
         let copy = try #require(units[4]["redundancyGroup"] as? Int)
         // Its source is in the same group: the original unit with the same incoming norm and bias.
         let partners = units[0..<4].filter { $0["redundancyGroup"] as? Int == copy }
-        #expect(partners.contains { $0["incomingNorm"] as? Double == units[4]["incomingNorm"] as? Double && $0["bias"] as? Double == units[4]["bias"] as? Double },
-                "\(partners) \(units[4])")
+        #expect(partners.contains {
+            $0["incomingNorm"] as? Double == units[4]["incomingNorm"] as? Double
+                && $0["bias"] as? Double == units[4]["bias"] as? Double
+        }, "\(partners) \(units[4])")
     }
 }

@@ -3,7 +3,8 @@ import Testing
 
 /// `sculpt partial` through the real executable: errors before training, and a tiny run.
 @Suite struct PartialCommandTests {
-    static let hasFashionMNIST = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+    static let hasFashionMNIST = FileManager.default.fileExists(
+        atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
 
     @Test func impossibleModesAreOneLineUsageErrors() throws {
         let cases: [([String], String)] = [
@@ -15,7 +16,8 @@ import Testing
             (["--mode", "filters:0.5", "--rest", "zeroed", "--members", "3"], "rest must be fixed"),
         ]
         for (extra, message) in cases {
-            let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--data", "fashion-mnist:/nonexistent"] + extra)
+            let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--data",
+                                                  "fashion-mnist:/nonexistent"] + extra)
             #expect(r.status == 2, "\(extra)")
             #expect(r.stderr.contains(message), "\(extra): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1)
@@ -23,9 +25,9 @@ import Testing
     }
 
     @Test(.enabled(if: hasFashionMNIST)) func tinyRunPrintsOneJSONObject() throws {
-        let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist",
-                                              "--mode", "count:2", "--rest", "zeroed", "--epochs", "1", "--train-limit", "128",
-                                              "--test-limit", "64", "--json"])
+        let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--width", "0.125",
+                                              "--data", "fashion-mnist", "--mode", "count:2", "--rest", "zeroed",
+                                              "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         let summary = try #require(object["summary"] as? [String: Any])
@@ -37,19 +39,22 @@ import Testing
     @Test(.enabled(if: hasFashionMNIST)) func savedRunsResumeExactly() throws {
         let whole = PaintCommandTests.temporaryFolder(), part = PaintCommandTests.temporaryFolder()
         defer { for f in [whole, part] { try? FileManager.default.removeItem(atPath: f) } }
-        let flags = ["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist", "--mode", "filters:0.5",
+        let flags = ["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist", "--mode",
+                     "filters:0.5",
                      "--rest", "fixed", "--train-limit", "256", "--test-limit", "128", "--json"]
         func accuracy(_ r: PaintCommandTests.Outcome) throws -> [Double] {
             #expect(r.status == 0, "\(r.stderr)")
             let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
-            return [object["testAccuracy"] as? Double ?? -1, object["testLoss"] as? Double ?? -1, object["trainLoss"] as? Double ?? -1]
+            return [object["testAccuracy"] as? Double ?? -1, object["testLoss"] as? Double ?? -1,
+                    object["trainLoss"] as? Double ?? -1]
         }
         let straight = try accuracy(try PaintCommandTests.sculpt(flags + ["--epochs", "2"]))
         let saved = try accuracy(try PaintCommandTests.sculpt(flags + ["--epochs", "2", "--out", whole]))
         #expect(saved == straight, "checkpointing every epoch does not change the run")
         // An interrupted run: one epoch saved, then resumed to two.
         _ = try accuracy(try PaintCommandTests.sculpt(flags + ["--epochs", "1", "--out", part]))
-        let resumed = try accuracy(try PaintCommandTests.sculpt(["partial", "--resume", part, "--epochs", "2", "--json"]))
+        let resumed = try accuracy(try PaintCommandTests.sculpt(["partial", "--resume", part, "--epochs", "2",
+                                                                 "--json"]))
         #expect(resumed == straight)
         let bad = try PaintCommandTests.sculpt(["partial", "--resume", part, "--epochs", "1"])
         #expect(bad.status == 2 && bad.stderr.contains("already trained 2 epochs"), "\(bad.stderr)")
@@ -58,7 +63,8 @@ import Testing
     @Test(.enabled(if: hasFashionMNIST)) func savedEnsemblesResumeExactly() throws {
         let whole = PaintCommandTests.temporaryFolder(), part = PaintCommandTests.temporaryFolder()
         defer { for f in [whole, part] { try? FileManager.default.removeItem(atPath: f) } }
-        let flags = ["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist", "--mode", "filters:0.5",
+        let flags = ["partial", "--model", "cnn-small", "--width", "0.125", "--data", "fashion-mnist", "--mode",
+                     "filters:0.5",
                      "--selection", "random", "--train-limit", "256", "--test-limit", "128", "--json"]
         func figures(_ r: PaintCommandTests.Outcome) throws -> [Double] {
             #expect(r.status == 0, "\(r.stderr)")
@@ -69,10 +75,18 @@ import Testing
         let straight = try figures(try PaintCommandTests.sculpt(flags + ["--members", "3", "--out", whole]))
         #expect(straight.count == 5)
         _ = try figures(try PaintCommandTests.sculpt(flags + ["--members", "1", "--out", part]))
-        let resumed = try figures(try PaintCommandTests.sculpt(["partial", "--resume", part, "--members", "3", "--json"]))
+        let resumed = try figures(try PaintCommandTests.sculpt(["partial", "--resume", part, "--members", "3",
+                                                                "--json"]))
         #expect(resumed == straight)
+        // The run log has every epoch of the base model and of each member; the initial weights are kept.
+        let log = try String(contentsOfFile: whole + "/metrics.jsonl", encoding: .utf8)
+        for series in ["base", "member 1", "member 2", "member 3"] {
+            #expect(log.contains("\"series\":\"\(series)\""), "\(series)")
+        }
+        #expect(FileManager.default.fileExists(atPath: whole + "/init.safetensors"))
         let ensemble = try Data(contentsOf: URL(fileURLWithPath: whole + "/ensemble.safetensors"))
-        #expect(try Data(contentsOf: URL(fileURLWithPath: part + "/ensemble.safetensors")) == ensemble, "the same saved members")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: part + "/ensemble.safetensors")) == ensemble,
+                "the same saved members")
         let bad = try PaintCommandTests.sculpt(["partial", "--resume", part, "--members", "2"])
         #expect(bad.status == 2 && bad.stderr.contains("already has 3 members"), "\(bad.stderr)")
     }

@@ -1,4 +1,6 @@
 import SculptCore
+import SculptNN
+import SculptRecipes
 import Foundation
 import Testing
 @testable import SculptExperiments
@@ -22,6 +24,35 @@ import Testing
         #expect(try reason(#"{"model": "mlp:300,x"}"#).hasPrefix("model:"))
         #expect(try reason(#"{"optimizer": "adam", "momentum": 0.9}"#).hasPrefix("momentum:"))
         try kind.validate(config: try config(#"{"model": "cnn-small", "structured": true, "norm": "l2", "scope": "global"}"#))
+    }
+
+    /// The words `sculpt lottery` and `sculpt restart` print for the same bad values
+    /// (`LotteryCommandTests.flagsAreReadByTheTrialKindsReader`): one reader.
+    static let sharedReasons = [
+        "rate": "1.5 is out of range 1e-09...0.999999",
+        "initializer": "unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:LOW:HIGH or "
+            + "normal:MEAN:STD (found \"zeros\")",
+        "uselessFraction": "must lie in (0, 1], found 1.5",
+    ]
+
+    @Test func theSettingsReaderGivesTheWordsTheCommandsPrint() throws {
+        func reason(_ text: String, restart: Bool = false) throws -> String {
+            do {
+                if restart { _ = try PartialRestartSettings(config: try config(text)) } else {
+                    _ = try LotteryTicketSettings(config: try config(text))
+                }
+            } catch let e as ConfigError { return e.description }
+            return ""
+        }
+        #expect(try reason(#"{"rate": 1.5}"#) == "rate: " + Self.sharedReasons["rate"]!)
+        #expect(try reason(#"{"initializer": "zeros"}"#) == "initializer: " + Self.sharedReasons["initializer"]!)
+        #expect(try reason(#"{"uselessFraction": 1.5}"#, restart: true)
+                == "uselessFraction: " + Self.sharedReasons["uselessFraction"]!)
+        // Both read mlp:W1,W2 through Architecture.builtin.
+        let settings = try LotteryTicketSettings(config: try config(#"{"model": "mlp:30,10", "trainingSamples": 60}"#))
+        #expect(settings.model == "mlp:30,10" && settings.trainingSamples == 60 && settings.testSamples == nil)
+        let mlp = try Architecture.builtin(named: settings.model, inputShape: [1, 28, 28], classes: 10)
+        #expect(mlp.layers.compactMap { if case .dense(_, let o, _) = $0 { o } else { nil } } == [30, 10, 10])
     }
 
     @Test func shippedSpecsParseWithTheStandardCatalog() throws {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptSurgery
 import TestSupport
@@ -53,8 +54,10 @@ func uselessFiltersAreTheLowestScores() throws {
     #expect(two[0].filters == [0, 2])
     // The second layer: exactly the two lowest of the measured scores.
     let group = try UnitGroup(network: network, layer: 3)
-    let scores = try UnitActivity.measure(network: network, group: group, data: data, loss: SoftmaxCrossEntropy()).map(\.taylorNormalized)
-    let expected = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }.prefix(2).sorted()
+    let scores = try UnitActivity.measure(network: network, group: group, data: data,
+                                          loss: SoftmaxCrossEntropy()).map(\.taylorNormalized)
+    let expected = scores.indices.sorted { scores[$0] != scores[$1] ? scores[$0] < scores[$1] : $0 < $1 }
+        .prefix(2).sorted()
     #expect(two[1].filters == Array(expected) && two[1].layer == "layers.3")
     #expect(UselessFilterRule.fraction(0.1).selectedCount(width: 4) == 1)
     #expect(UselessFilterRule.fraction(0.5).selectedCount(width: 6) == 3)
@@ -73,7 +76,8 @@ func resetTouchesOnlySelectedFilters() throws {
         let useless = [UselessFilters(layer: "layers.3", filters: [1, 4], scores: [0, 0], layerMeanScore: 0)]
         var draws = RandomSource(seed: 9)
         try PartialRestart(configuration: c).reset(useless, of: network, rng: &draws)
-        let after = Dictionary(uniqueKeysWithValues: network.namedParameters.map { ($0.name, $0.parameter.value.scalars) })
+        let after = Dictionary(uniqueKeysWithValues: network.namedParameters.map { ($0.name,
+            $0.parameter.value.scalars) })
         for (name, old) in before {
             let new = after[name]!
             switch name {
@@ -91,7 +95,9 @@ func resetTouchesOnlySelectedFilters() throws {
                 case .keep: #expect(touched.isEmpty)
                 case .zero, .redraw: #expect(Set(touched).isSubset(of: Set(4..<8).union(16..<20)) && !touched.isEmpty)
                 }
-                if outgoing == .zero { #expect((0..<3).allSatisfy { r in (4..<8).allSatisfy { new[r * 24 + $0] == 0 } }) }
+                if outgoing == .zero {
+                    #expect((0..<3).allSatisfy { r in (4..<8).allSatisfy { new[r * 24 + $0] == 0 } })
+                }
             default:
                 #expect(old == new, "\(name) changed")
             }
@@ -132,6 +138,13 @@ func resumeEqualsUninterrupted() throws {
     #expect(resumed.network.snapshot().map(\.scalars) == full.network.snapshot().map(\.scalars))
     #expect(resumed.control!.snapshot().map(\.scalars) == full.control!.snapshot().map(\.scalars))
 
+    // Every round folder keeps the weights before the base training (a resumed run carries them on).
+    let initial = try #require(full.initialWeights)
+    for round in [folder.file("whole") + "/round-2", folder.file("whole") + "/round-2-control", copy + "/round-2"] {
+        let kept = try #require(try Checkpoint.load(from: round).initialWeights, "\(round)")
+        #expect(kept.tensors.map(\.tensor.scalars) == initial.tensors.map(\.tensor.scalars))
+    }
+
     // A finished folder is not silently overwritten, and other flags cannot resume it.
     #expect(throws: PartialRestartError.self) {
         _ = try PartialRestart(configuration: c).run(architecture: tinyCNN, train: train, test: test, seed: 11,
@@ -161,13 +174,17 @@ func badInputFailsBeforeTraining() throws {
         } catch { return nil }
     }
     for f in [0, -0.5, 1.5, .nan] {
-        guard case .invalidConfiguration(let why)? = attempt({ $0.useless = .fraction(f) }) else { Issue.record("fraction \(f)"); continue }
+        guard case .invalidConfiguration(let why)? = attempt({ $0.useless = .fraction(f) }) else {
+            Issue.record("fraction \(f)")
+            continue
+        }
         #expect(why.contains("(0, 1]"))
     }
     #expect(attempt { $0.useless = .count(5) } == .countTooLarge(layer: "layers.0", count: 5, width: 4))
     #expect(attempt { $0.useless = .count(0) } != nil)
     guard case .unknownLayer? = attempt({ $0.layers = ["layers.12"] }) else { Issue.record("unknown layer"); return }
-    guard case .unknownLayer? = attempt({ $0.layers = ["layers.7"] }) else { Issue.record("dense layer"); return }  // the classifier
+    // The classifier is a Dense layer.
+    guard case .unknownLayer? = attempt({ $0.layers = ["layers.7"] }) else { Issue.record("dense layer"); return }
     guard case .unknownLayer? = attempt({ $0.layers = ["conv1"] }) else { Issue.record("bad path"); return }
     guard case .invalidConfiguration? = attempt({ $0.restarts = -1 }) else { Issue.record("restarts"); return }
 }
