@@ -33,35 +33,39 @@ public struct PartialTrainingRunState: Codable {
     public static let recipe = "partial"
     public static let file = "partial.json"
 
-    // The keys of the folders written before the state moved into the library: they still resume.
-    public var model: String
-    public var data: String
-    public var width: Double
-    public var trainLimit: Int
-    public var testLimit: Int
+    /// Where the data came from (its keys at the top level of `partial.json`, as in the folders
+    /// written before the state moved into the library: they still resume).
+    public var source: PartialTrainingSource
     public var summary: PartialTrainingSummary
     public var settings: PartialTrainingSettings
 
     public init(source: PartialTrainingSource, summary: PartialTrainingSummary, settings: PartialTrainingSettings) {
-        model = source.model
-        data = source.data
-        width = source.width
-        trainLimit = source.trainLimit
-        testLimit = source.testLimit
+        self.source = source
         self.summary = summary
         self.settings = settings
     }
 
-    /// Where the run's data comes from.
-    public var source: PartialTrainingSource {
-        PartialTrainingSource(model: model, data: data, width: width, trainLimit: trainLimit, testLimit: testLimit)
+    private enum CodingKeys: String, CodingKey { case summary, settings }
+
+    public init(from decoder: Decoder) throws {
+        source = try PartialTrainingSource(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        summary = try c.decode(PartialTrainingSummary.self, forKey: .summary)
+        settings = try c.decode(PartialTrainingSettings.self, forKey: .settings)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try source.encode(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(summary, forKey: .summary)
+        try c.encode(settings, forKey: .settings)
     }
 
     /// The resumable run's configuration: the settings' momentum SGD and cross-entropy.
     public func trainingConfiguration(seed: UInt64) -> TrainingConfiguration {
         TrainingConfiguration(optimizer: .sgd(learningRate: settings.learningRate, momentum: settings.momentum,
                                               dampening: 0, weightDecay: settings.weightDecay, nesterov: false),
-                              loss: .crossEntropy, batchSize: settings.batchSize, seed: seed, data: data)
+                              loss: .crossEntropy, batchSize: settings.batchSize, seed: seed, data: source.data)
     }
 
     /// The state and the run saved in `directory` (nil when it holds no partial-training state).
@@ -107,52 +111,75 @@ public struct CheapEnsembleRunState: Codable {
     public static let stateFile = "ensemble.json"
     public static let tensorsFile = "ensemble.safetensors"
 
-    public var model: String
-    public var data: String
-    public var width: Double
-    public var trainLimit: Int
-    public var testLimit: Int
-    public var mode: String
-    public var rest: String
-    public var selection: String
-    public var freezeBatchNorm: Bool
-    public var seed: UInt64
-    public var members: Int
-    public var baseEpochs: Int
-    public var settings: PartialTrainingSettings
-    public var baseAccuracy: Double? = nil
-    public var random: RandomSource? = nil
-    public var learnedParametersPerMember: Int? = nil
-    public var trainedMembers: Int? = nil
+    /// What the ensemble is: the plan's words (read by `PartialTrainingPlan(mode:rest:selection:...)`),
+    /// the seed, the number of members and the training settings.
+    public struct Ensemble: Codable, Equatable, Sendable {
+        public var mode: String
+        public var rest: String
+        public var selection: String
+        public var freezeBatchNorm: Bool
+        public var seed: UInt64
+        public var members: Int
+        public var baseEpochs: Int
+        public var settings: PartialTrainingSettings
 
-    /// The state of an ensemble of `members` from `source`, with the plan's words, before its base model.
-    public init(source: PartialTrainingSource, mode: String, rest: String, selection: String, freezeBatchNorm: Bool,
-                seed: UInt64, members: Int, baseEpochs: Int, settings: PartialTrainingSettings) {
-        model = source.model
-        data = source.data
-        width = source.width
-        trainLimit = source.trainLimit
-        testLimit = source.testLimit
-        self.mode = mode
-        self.rest = rest
-        self.selection = selection
-        self.freezeBatchNorm = freezeBatchNorm
-        self.seed = seed
-        self.members = members
-        self.baseEpochs = baseEpochs
-        self.settings = settings
+        public init(mode: String, rest: String, selection: String, freezeBatchNorm: Bool, seed: UInt64, members: Int,
+                    baseEpochs: Int, settings: PartialTrainingSettings) {
+            self.mode = mode
+            self.rest = rest
+            self.selection = selection
+            self.freezeBatchNorm = freezeBatchNorm
+            self.seed = seed
+            self.members = members
+            self.baseEpochs = baseEpochs
+            self.settings = settings
+        }
     }
 
-    /// Where the run's data comes from.
-    public var source: PartialTrainingSource {
-        PartialTrainingSource(model: model, data: data, width: width, trainLimit: trainLimit, testLimit: testLimit)
+    /// Where the run stands (nil before the base model is saved).
+    struct Position: Codable {
+        var baseAccuracy: Double?
+        var random: RandomSource?
+        var learnedParametersPerMember: Int?
+        var trainedMembers: Int?
+    }
+
+    // The three parts share the top level of `ensemble.json`, as in the folders written before
+    // the state moved into the library (they still resume).
+    public var source: PartialTrainingSource
+    public var ensemble: Ensemble
+    var position = Position()
+
+    public init(source: PartialTrainingSource, ensemble: Ensemble) {
+        self.source = source
+        self.ensemble = ensemble
+    }
+
+    public init(from decoder: Decoder) throws {
+        source = try PartialTrainingSource(from: decoder)
+        ensemble = try Ensemble(from: decoder)
+        position = try Position(from: decoder)
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        try source.encode(to: encoder)
+        try ensemble.encode(to: encoder)
+        try position.encode(to: encoder)
+    }
+
+    /// The number of members the run trains.
+    public var members: Int {
+        get { ensemble.members }
+        set { ensemble.members = newValue }
     }
 
     /// The ensemble's configuration (its plan read by `PartialTrainingPlan(mode:rest:selection:...)`).
     public func configuration() throws -> CheapEnsembleConfiguration {
-        let plan = try PartialTrainingPlan(mode: mode, rest: rest, selection: selection,
-                                           learnBatchNorm: !freezeBatchNorm, seed: seed)
-        return CheapEnsembleConfiguration(members: members, plan: plan, baseEpochs: baseEpochs, settings: settings)
+        let e = ensemble
+        let plan = try PartialTrainingPlan(mode: e.mode, rest: e.rest, selection: e.selection,
+                                           learnBatchNorm: !e.freezeBatchNorm, seed: e.seed)
+        return CheapEnsembleConfiguration(members: e.members, plan: plan, baseEpochs: e.baseEpochs,
+                                          settings: e.settings)
     }
 
     /// Writes the backbone `network` as a checkpoint with `progress` attached; `initialWeights`
@@ -160,10 +187,9 @@ public struct CheapEnsembleRunState: Codable {
     public func save(_ progress: CheapEnsembleProgress, network: Network, initialWeights: InitialWeights?,
                      to directory: String) throws {
         var state = self
-        state.baseAccuracy = progress.baseAccuracy
-        state.random = progress.random
-        state.learnedParametersPerMember = progress.learnedParametersPerMember
-        state.trainedMembers = progress.members.count
+        state.position = Position(baseAccuracy: progress.baseAccuracy, random: progress.random,
+                                  learnedParametersPerMember: progress.learnedParametersPerMember,
+                                  trainedMembers: progress.members.count)
         let parameters = network.parameters
         var tensors: [(name: String, tensor: Tensor)] = []
         for (m, member) in progress.members.enumerated() {
@@ -184,8 +210,9 @@ public struct CheapEnsembleRunState: Codable {
         -> (state: CheapEnsembleRunState, progress: CheapEnsembleProgress)? {
         guard let state = try RecipeRunFolder.state(Self.self, file: stateFile, in: directory) else { return nil }
         let tensors = try RecipeRunFolder.tensors(file: tensorsFile, in: directory)
-        guard let baseAccuracy = state.baseAccuracy, let random = state.random, let trained = state.trainedMembers,
-              let perMember = state.learnedParametersPerMember else {
+        let p = state.position
+        guard let baseAccuracy = p.baseAccuracy, let random = p.random, let trained = p.trainedMembers,
+              let perMember = p.learnedParametersPerMember else {
             throw RecipeRunError.damaged(path: directory + "/" + stateFile, reason: "no finished step to resume after")
         }
         var members: [CheapEnsembleMember] = []

@@ -43,7 +43,8 @@ public struct ReinitializationConfiguration: Codable, Equatable, Sendable {
         try check(subtrainingPatience > 0, "subtrainingPatience must be positive, got \(subtrainingPatience)")
         try check(finalPatience > 0, "finalPatience must be positive, got \(finalPatience)")
         try check(lossRatioThreshold > 0, "lossRatioThreshold must be positive, got \(lossRatioThreshold)")
-        try check(redundancyThreshold > -1 && redundancyThreshold <= 1, "redundancyThreshold must lie in (-1, 1], got \(redundancyThreshold)")
+        try check(redundancyThreshold > -1 && redundancyThreshold <= 1, "redundancyThreshold must lie in (-1, 1], " +
+            "got \(redundancyThreshold)")
         try check(revertThreshold > 0, "revertThreshold must be positive, got \(revertThreshold)")
         try check(maxEpochsPerPhase > 0, "maxEpochsPerPhase must be positive, got \(maxEpochsPerPhase)")
         try check(batchSize > 0, "batchSize must be positive, got \(batchSize)")
@@ -197,22 +198,8 @@ public struct ReinitializationTraining {
 
         var prune: PruneLog? = nil, finalTraining: PhaseLog? = nil
         if c.pruneAtEnd {                                                      // step 13
-            let before = evaluate()
-            var removed: [LayerUnits] = []
-            for layer in layers {
-                let split = try classify(network: network, layer: layer, data: data, loss: loss, baseline: evaluate())
-                for (duplicate, kept, scale) in split.merges {
-                    try network.mergeUnit(duplicate, into: kept, scale: scale, layer: layer)
-                }
-                var doomed = split.nonContributing
-                if doomed.count == split.contributions.count {  // keep the most useful unit
-                    let best = split.contributions.max { $0.lossRatio < $1.lossRatio }!.unit
-                    doomed.removeAll { $0 == best }
-                }
-                try network.removeUnits(doomed, layer: layer)
-                removed.append(LayerUnits(layer: layer, units: doomed))
-            }
-            prune = PruneLog(lossBefore: before, removedUnits: removed, lossAfter: evaluate())
+            prune = try pruneNonContributing(network: network, layers: layers, data: data, loss: loss,
+                                             evaluate: evaluate)
             network.unfreezeAll()
             finalTraining = try train(patience: c.finalPatience)                // step 14
         }
@@ -233,9 +220,33 @@ public struct ReinitializationTraining {
                                       totalEpochs: totalEpochs, seconds: Clock.now() - start)
     }
 
+    /// Step 13: folds each layer's redundant units and removes the non-contributing ones (keeping
+    /// a layer's most useful unit when none contributes).
+    private func pruneNonContributing(network: Network, layers: [Int], data: Dataset, loss: Loss,
+                                      evaluate: () -> Float) throws -> PruneLog {
+        let before = evaluate()
+        var removed: [LayerUnits] = []
+        for layer in layers {
+            let split = try classify(network: network, layer: layer, data: data, loss: loss, baseline: evaluate())
+            for (duplicate, kept, scale) in split.merges {
+                try network.mergeUnit(duplicate, into: kept, scale: scale, layer: layer)
+            }
+            var doomed = split.nonContributing
+            if doomed.count == split.contributions.count, let best = split.contributions.max(by: {
+                $0.lossRatio < $1.lossRatio
+            })?.unit {
+                doomed.removeAll { $0 == best }
+            }
+            try network.removeUnits(doomed, layer: layer)
+            removed.append(LayerUnits(layer: layer, units: doomed))
+        }
+        return PruneLog(lossBefore: before, removedUnits: removed, lossAfter: evaluate())
+    }
+
     /// Step 5 for one layer: low-loss units, redundant units to fold, and their union.
     func classify(network: Network, layer: Int, data: Dataset, loss: Loss, baseline: Float) throws
-        -> (contributions: [UnitContribution], lowLoss: [Int], merges: [(duplicate: Int, kept: Int, scale: Float)], nonContributing: [Int]) {
+        -> (contributions: [UnitContribution], lowLoss: [Int], merges: [(duplicate: Int, kept: Int, scale: Float)],
+            nonContributing: [Int]) {
         let c = configuration
         let scores = try UnitContributions.measure(network: network, layer: layer, data: data, loss: loss,
                                                    threshold: c.lossRatioThreshold, baseline: baseline)

@@ -97,9 +97,11 @@ struct PartialCommand: ParsableCommand {
             "\(error)") }
         let (train, test) = try loadRunData(source, network: network, modelName: "--model \(model)")
         if let configuration {
-            let state = CheapEnsembleRunState(source: source, mode: mode, rest: rest, selection: selection,
-                                              freezeBatchNorm: freezeBatchNorm, seed: seed,
-                                              members: configuration.members, baseEpochs: baseEpochs, settings: settings)
+            let ensemble = CheapEnsembleRunState.Ensemble(mode: mode, rest: rest, selection: selection,
+                                                          freezeBatchNorm: freezeBatchNorm, seed: seed,
+                                                          members: configuration.members, baseEpochs: baseEpochs,
+                                                          settings: settings)
+            let state = CheapEnsembleRunState(source: source, ensemble: ensemble)
             return try runEnsemble(state, configuration: configuration, network: network, train: train, test: test,
                                    rng: rng, initialWeights: InitialWeights(of: network), saved: nil, folder: out)
         }

@@ -44,11 +44,14 @@ struct ScheduleCommand: ParsableCommand {
     var at: [String] = []
     @Option(help: "A schedule file (JSON).")
     var schedule: String?
-    @Option(name: .customLong("probe-samples"), help: "Training samples the loss factors are measured on (default 5000).")
+    @Option(name: .customLong("probe-samples"),
+            help: "Training samples the loss factors are measured on (default 5000).")
     var probeSamples: Int = 5000
-    @Option(help: "A text file of requested operations, read after every epoch (default: OUT.requests when --out or --resume is given).")
+    @Option(help: ArgumentHelp("A text file of requested operations, read after every epoch (default: OUT.requests "
+                               + "when --out or --resume is given)."))
     var requests: String?
-    @Flag(name: .customLong("dry-run"), help: "Check the schedule against the network as it will evolve and print it; train nothing.")
+    @Flag(name: .customLong("dry-run"),
+          help: "Check the schedule against the network as it will evolve and print it; train nothing.")
     var dryRun = false
     @Option(help: """
         Serve the live dashboard on [HOST:]PORT (127.0.0.1 unless a host is given; 0: any free port). \
@@ -62,22 +65,33 @@ struct ScheduleCommand: ParsableCommand {
         try Output.guarded(outputs: [options.out] + beside) { try execute() }
     }
 
-    private func execute() throws {
+    /// The operations of `--schedule` and `--at`, checked.
+    private func readEntries() throws -> [ScheduleEntry] {
         guard probeSamples > 0, probeSamples <= 1 << 24 else {
             throw UsageError("--probe-samples must lie in [1, \(1 << 24)], got \(probeSamples)")
         }
         var entries: [ScheduleEntry] = []
         if let schedule {
             let bytes: [UInt8]
-            do { bytes = try readFileBytes(schedule) } catch { throw UsageError("--schedule \(schedule): cannot read (\(error))") }
-            do { entries = try TrainingSchedule(json: bytes, file: schedule).entries } catch { throw UsageError("--schedule \(error)") }
+            do { bytes = try readFileBytes(schedule) } catch {
+                throw UsageError("--schedule \(schedule): cannot read (\(error))")
+            }
+            do { entries = try TrainingSchedule(json: bytes, file: schedule).entries } catch {
+                throw UsageError("--schedule \(error)")
+            }
         }
         for text in at {
             do { entries.append(try ScheduleEntry(parsing: text)) } catch { throw UsageError("--at \(error)") }
         }
         if options.resume == nil, entries.isEmpty, requests == nil, options.out == nil, serve == nil {
-            throw UsageError("--at or --schedule: give at least one operation (or --out, so operations can be requested while it runs)")
+            throw UsageError("--at or --schedule: give at least one operation (or --out, so operations can be "
+                             + "requested while it runs)")
         }
+        return entries
+    }
+
+    private func execute() throws {
+        let entries = try readEntries()
         let prepared = try options.prepare()
         prepared.announceOverrides(json: options.json)
         let run = prepared.run
@@ -85,17 +99,23 @@ struct ScheduleCommand: ParsableCommand {
         let scheduled: ScheduledTraining
         do {
             if let resume = options.resume {
-                scheduled = try ScheduledTraining.resume(run, savedIn: resume, probe: probe, adding: entries, epochs: options.epochs)
+                scheduled = try ScheduledTraining.resume(run, savedIn: resume, probe: probe, adding: entries,
+                                                         epochs: options.epochs)
             } else {
-                scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule(entries), epochs: prepared.epochs, probe: probe)
+                scheduled = try ScheduledTraining(run: run, schedule: TrainingSchedule(entries),
+                                                  epochs: prepared.epochs, probe: probe)
             }
-        } catch { throw UsageError(options.resume != nil ? "--resume \(options.resume!): \(error)" : "--at/--schedule: \(error)") }
+        } catch {
+            throw UsageError(options.resume.map { "--resume \($0): \(error)" } ?? "--at/--schedule: \(error)")
+        }
 
         let preview = scheduled.pendingSteps
         try checkMemory(preview, run: run)
         if dryRun {
-            if options.json { try Output.printJSON(DryRunResult(parameters: run.network.parameterCount, epochs: scheduled.epochs, steps: preview)); return }
-            print("schedule of \(preview.count) operations, checked against the network as it will evolve (\(run.network.parameterCount) parameters now):")
+            if options.json { try Output.printJSON(DryRunResult(parameters: run.network.parameterCount,
+                                                                epochs: scheduled.epochs, steps: preview)); return }
+            print("schedule of \(preview.count) operations, checked against the network as it will evolve " +
+                  "(\(run.network.parameterCount) parameters now):")
             for step in preview { print("  " + Self.describe(step)) }
             return
         }
@@ -118,7 +138,8 @@ struct ScheduleCommand: ParsableCommand {
             } catch { throw UsageError("--out \(target): \(error.localizedDescription)") }
         }
         if let file = scheduled.requestsFile, !options.json {
-            print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run after the current epoch")
+            print("requests: write operations (e.g. expand:fc1:0.25), `stop` or `epochs N` into \(file); they run " +
+                  "after the current epoch")
         }
         let parametersAtStart = run.network.parameterCount
         let firstEpoch = run.completedEpochs, firstEvent = scheduled.events.count
@@ -134,22 +155,33 @@ struct ScheduleCommand: ParsableCommand {
             if !options.json { print(Self.describe(event)) }
         }
         let start = Clock.now()
-        try scheduled.train(prepared.train, validation: prepared.validation, augmentation: prepared.augmentation, saveTo: target)
+        try scheduled.train(prepared.train, validation: prepared.validation, augmentation: prepared.augmentation,
+                            saveTo: target)
         Output.endProgress()
         let seconds = Clock.now() - start
+        try report(scheduled, prepared: prepared, seconds: seconds, parametersAtStart: parametersAtStart,
+                   firstEpoch: firstEpoch, firstEvent: firstEvent)
+    }
+
+    /// Evaluates the trained network and prints the run's result.
+    private func report(_ scheduled: ScheduledTraining, prepared: TrainingOptions.Prepared, seconds: Double,
+                        parametersAtStart: Int, firstEpoch: Int, firstEvent: Int) throws {
+        let run = prepared.run, target = prepared.target
         let (testLoss, testAccuracy) = evaluate(run.network, on: prepared.test, loss: run.configuration.loss)
         let applied = scheduled.events.filter(\.applied)
         let result = ScheduleResult(
             testAccuracy: testAccuracy ?? 0, testLoss: testLoss, epochs: run.completedEpochs,
             epochsThisRun: run.completedEpochs - firstEpoch, seconds: seconds, parametersAtStart: parametersAtStart,
-            parameters: run.network.parameterCount, stopped: scheduled.stopRequested && run.completedEpochs < scheduled.epochs,
+            parameters: run.network.parameterCount,
+            stopped: scheduled.stopRequested && run.completedEpochs < scheduled.epochs,
             operations: applied.count, rejected: scheduled.events.count - applied.count,
             medianLossFactor: ScheduledTraining.median(applied.map(\.lossFactor)),
             medianEpochFactor: ScheduledTraining.median(applied.compactMap(\.epochFactor)),
             events: scheduled.events, eventsThisRun: scheduled.events.count - firstEvent, checkpoint: target)
         if options.json { try Output.printJSON(result); return }
         print("test accuracy \(result.testAccuracy), test loss \(result.testLoss) after \(result.epochs) epochs; "
-              + "\(result.operations) operations (\(result.rejected) rejected), parameters \(parametersAtStart) -> \(result.parameters)"
+              + "\(result.operations) operations (\(result.rejected) rejected), parameters \(parametersAtStart) -> " +
+                "\(result.parameters)"
               + (result.medianLossFactor.map { ", median loss factor \(Self.format(factor: $0))" } ?? "")
               + (result.medianEpochFactor.map { ", median epoch factor \(Self.format(factor: $0))" } ?? "")
               + (target.map { ", checkpoint \($0)" } ?? "")
@@ -195,17 +227,24 @@ struct ScheduleCommand: ParsableCommand {
     static func format(factor: Double) -> String { String(format: "%.3f", factor) }
 
     static func describe(_ step: SchedulePreviewStep) -> String {
-        let width = step.widthBefore.map { b in " \(b) -> " + (step.widthAfter.map(String.init) ?? "gone") + " units," } ?? ""
-        return "after epoch \(step.epoch): \(step.text):\(width) parameters \(step.parametersBefore) -> \(step.parametersAfter)"
+        let width = step.widthBefore.map { b in
+            " \(b) -> " + (step.widthAfter.map(String.init) ?? "gone") + " units,"
+        } ?? ""
+        return "after epoch \(step.epoch): \(step.text):\(width) parameters \(step.parametersBefore) -> " +
+               "\(step.parametersAfter)"
     }
 
     static func describe(_ event: ScheduleEvent) -> String {
         let origin = event.source == .request ? "request" : "entry \((event.entry ?? 0) + 1)"
         let when = "after epoch \(event.epoch)" + (event.batch.map { " + \($0) batches" } ?? "")
         if let reason = event.rejected { return "\(when): \(origin) '\(event.text)' rejected: \(reason)" }
-        let width = event.widthBefore.map { b in " \(b) -> " + (event.widthAfter.map(String.init) ?? "gone") + " units," } ?? ""
-        return "\(when): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> \(event.parametersAfter), "
-            + "probe loss \(String(format: "%.4f", event.lossBefore)) -> \(String(format: "%.4f", event.lossAfter)) (x\(format(factor: event.lossFactor))), "
+        let width = event.widthBefore.map { b in
+            " \(b) -> " + (event.widthAfter.map(String.init) ?? "gone") + " units,"
+        } ?? ""
+        let (before, after) = (String(format: "%.4f", event.lossBefore), String(format: "%.4f", event.lossAfter))
+        let loss = "probe loss \(before) -> \(after) (x\(format(factor: event.lossFactor))), "
+        return "\(when): \(origin) \(event.text):\(width) parameters \(event.parametersBefore) -> "
+            + "\(event.parametersAfter), " + loss
             + "\(String(format: "%.1f", event.seconds * 1000)) ms"
     }
 }

@@ -13,6 +13,9 @@ import Testing
         ])
         #expect(painted.status == 0, "\(painted.stderr)")
     }
+    // A painting keeps its initial weights; without them analyze says so and refuses --distance.
+    #expect(FileManager.default.fileExists(atPath: model + "/init.safetensors"))
+    try FileManager.default.removeItem(atPath: model + "/init.safetensors")
     let r = try PaintCommandTests.sculpt(["analyze", model, "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])

@@ -99,11 +99,11 @@ import TestSupport
         let folder = TemporaryDirectory("ensemble-run")
         defer { folder.remove() }
         let train = CheapEnsembleTests.data(64, seed: 5), test = CheapEnsembleTests.data(32, seed: 6)
-        let state = CheapEnsembleRunState(source: PartialTrainingSource(model: "test", data: "test"),
-                                          mode: "filters:0.5",
-                                          rest: "fixed", selection: "leading", freezeBatchNorm: false, seed: 2,
-                                          members: 2, baseEpochs: 1, settings: PartialTrainingSettings(epochs: 1,
-                                              batchSize: 16))
+        let ensemble = CheapEnsembleRunState.Ensemble(mode: "filters:0.5", rest: "fixed", selection: "leading",
+                                                      freezeBatchNorm: false, seed: 2, members: 2, baseEpochs: 1,
+                                                      settings: PartialTrainingSettings(epochs: 1, batchSize: 16))
+        let source = PartialTrainingSource(model: "test", data: "test")
+        let state = CheapEnsembleRunState(source: source, ensemble: ensemble)
         let configuration = try state.configuration()
         var rng = RandomSource(seed: 2)
         let whole = try CheapEnsemble.run(configuration, network: try CheapEnsembleTests.net(), train: train,
@@ -126,6 +126,12 @@ import TestSupport
         var (saved, progress) = try #require(try CheapEnsembleRunState.load(from: folder.path,
                                                                             network: checkpoint.network))
         #expect(progress.members.count == 1)
+        // The state's keys stay at the top level of ensemble.json, as folders written before had them.
+        let stateBytes = try Data(contentsOf: URL(fileURLWithPath: folder.file(CheapEnsembleRunState.stateFile)))
+        let keys = try #require(try JSONSerialization.jsonObject(with: stateBytes) as? [String: Any])
+        #expect(Set(keys.keys) == ["model", "data", "width", "trainLimit", "testLimit", "mode", "rest", "selection",
+                                   "freezeBatchNorm", "seed", "members", "baseEpochs", "settings", "baseAccuracy",
+                                   "random", "learnedParametersPerMember", "trainedMembers"])
         saved.members = 2
         var resumeRNG = progress.random
         let resumed = try CheapEnsemble.run(try saved.configuration(), network: checkpoint.network, train: train,
