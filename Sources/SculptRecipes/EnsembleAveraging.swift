@@ -6,7 +6,8 @@ import SculptNN
 public enum EnsembleAveraging {
     /// Row-wise softmax of `logits` (N, C), added into `sum` (N, C).
     public static func accumulateSoftmax(_ logits: Tensor, into sum: Tensor) {
-        precondition(logits.shape.count == 2 && logits.shape == sum.shape, "logits \(logits.shape) and sum \(sum.shape) must both be (N, C)")
+        precondition(logits.shape.count == 2 && logits.shape == sum.shape, "logits \(logits.shape) and sum " +
+            "\(sum.shape) must both be (N, C)")
         let n = logits.shape[0], c = logits.shape[1], z = logits.data, s = sum.data
         for i in 0..<n {
             var peak = -Float.infinity
@@ -41,7 +42,8 @@ public enum EnsembleAveraging {
     }
 
     /// The network's logits (N, C) on every sample of `data`, in eval mode, and the labels.
-    public static func logits(of network: Network, on data: Dataset, batchSize: Int = 1000) -> (logits: Tensor, labels: [Int]) {
+    public static func logits(of network: Network, on data: Dataset, batchSize: Int = 1000) -> (logits: Tensor,
+        labels: [Int]) {
         let classes = network.outputShape.reduce(1, *)
         let out = Tensor(zeros: [data.count, classes])
         var labels: [Int] = []

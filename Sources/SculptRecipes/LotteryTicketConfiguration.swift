@@ -80,7 +80,9 @@ public struct LotteryTicketConfiguration: Codable, Sendable, Equatable {
     public func validate() throws {
         func bad(_ what: String) -> LotteryTicketError { .invalidConfiguration(what) }
         guard rounds >= 0 else { throw bad("rounds must be >= 0, got \(rounds)") }
-        for (name, value) in [("rate", rate), ("convolution rate", effectiveConvolutionRate), ("output rate", effectiveOutputRate)] {
+        for (name, value) in [("rate", rate), ("convolution " +
+                                               "rate", effectiveConvolutionRate), ("output rate",
+                                                   effectiveOutputRate)] {
             guard value.isFinite, value >= 0, value < 1 else {
                 throw bad("\(name) must lie in [0, 1) (the fraction of what remains pruned per round), got \(value)")
             }

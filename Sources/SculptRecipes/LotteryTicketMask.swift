@@ -28,7 +28,9 @@ public struct LotteryTicketMask: Sendable, Equatable {
     /// The weights pruning acts on, in network order: every parameter of rank 2 (Dense `[out, in]`)
     /// or rank 4 (Conv2D `[O, I, kH, kW]`). The last one is the output layer's.
     public static func prunableWeights(of network: Network) -> [(name: String, parameter: Parameter)] {
-        network.namedParameters.filter { $0.name.hasSuffix("weight") && ($0.parameter.value.rank == 2 || $0.parameter.value.rank == 4) }
+        network.namedParameters.filter {
+            $0.name.hasSuffix("weight") && ($0.parameter.value.rank == 2 || $0.parameter.value.rank == 4)
+        }
     }
 
     /// Sets every masked parameter's `mask` and zeroes its pruned entries; parameters without an

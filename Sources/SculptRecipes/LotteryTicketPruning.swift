@@ -46,7 +46,9 @@ public struct LotteryTicketPruning: Sendable, Equatable {
 
     /// Throws when `network` has nothing this pruning can act on.
     public func check(_ network: Network) throws {
-        if structured { _ = try unitLayers(of: network) } else if LotteryTicketMask.prunableWeights(of: network).isEmpty {
+        if structured {
+            _ = try unitLayers(of: network)
+        } else if LotteryTicketMask.prunableWeights(of: network).isEmpty {
             throw LotteryTicketError.unsupportedNetwork("it has no Dense or Conv2D weight")
         }
     }
@@ -126,11 +128,13 @@ public struct LotteryTicketPruning: Sendable, Equatable {
                 producers.append(i)
             } else if layer.namedParameters.contains(where: { $0.parameter.value.rank >= 2 }) {
                 throw LotteryTicketError.unsupportedNetwork(
-                    "structured pruning handles sequential Dense/Conv2D networks; layers.\(i) (\(type(of: layer))) holds weights inside it")
+                    "structured pruning handles sequential Dense/Conv2D networks; layers.\(i) (\(type(of: layer))) " +
+                    "holds weights inside it")
             }
         }
         guard producers.count >= 2 else {
-            throw LotteryTicketError.unsupportedNetwork("structured pruning needs a hidden Dense or Conv2D layer before the output layer")
+            throw LotteryTicketError.unsupportedNetwork("structured pruning needs a hidden Dense or Conv2D layer " +
+                                                        "before the output layer")
         }
         return Array(producers.dropLast())
     }

@@ -26,7 +26,8 @@ public struct LotteryTicketRound: Codable, Sendable, Equatable {
     public var seconds: Double
 
     public init(round: Int, weightFraction: Double, unitFraction: Double, testAccuracy: Double, testLoss: Double,
-                trainingLoss: Double, controlAccuracy: Double? = nil, controlLoss: Double? = nil, epochs: Int, steps: Int,
+                trainingLoss: Double, controlAccuracy: Double? = nil, controlLoss: Double? = nil, epochs: Int,
+                steps: Int,
                 seconds: Double) {
         self.round = round
         self.weightFraction = weightFraction

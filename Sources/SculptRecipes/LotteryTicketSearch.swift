@@ -61,15 +61,20 @@ public struct LotteryTicketSearch {
         for (name, data) in [("training", train), ("test", test)] {
             guard data.count > 0 else { throw LotteryTicketError.dataMismatch("the \(name) set is empty") }
             guard data.inputShape == network.inputShape else {
-                throw LotteryTicketError.dataMismatch("the \(name) samples have shape \(data.inputShape) but the network takes \(network.inputShape)")
+                throw LotteryTicketError.dataMismatch("the \(name) samples have shape \(data.inputShape) but the " +
+                                                      "network takes \(network.inputShape)")
             }
             guard let classes = data.classCount, network.outputShape == [classes] else {
-                throw LotteryTicketError.dataMismatch("the network outputs \(network.outputShape) but the \(name) set has \(data.classCount.map { "\($0) classes" } ?? "no class labels")")
+                let classes = data.classCount.map { "\($0) classes" } ?? "no class labels"
+                throw LotteryTicketError.dataMismatch("the network outputs \(network.outputShape) but the \(name) set "
+                                                      + "has \(classes)")
             }
         }
         let steps = stepsPerTraining(samples: train.count)
         guard c.rewindStep < steps else {
-            throw LotteryTicketError.invalidConfiguration("rewind step \(c.rewindStep) must be below the \(steps) steps of one training (\(c.epochs) epochs of \(steps / c.epochs))")
+            throw LotteryTicketError.invalidConfiguration("rewind step \(c.rewindStep) must be below the \(steps) " +
+                                                          "steps of one training (\(c.epochs) epochs of " +
+                                                          "\(steps / c.epochs))")
         }
 
         var mask = LotteryTicketMask.full(for: network)
@@ -91,7 +96,8 @@ public struct LotteryTicketSearch {
             let dense = try fit(network, on: train, order: dataOrder, round: 0, control: false) { step in
                 if step == c.rewindStep { rewindPoint = network.snapshot() }
             }
-            rounds.append(try record(round: 0, network: network, mask: mask, test: test, training: dense, control: nil, since: roundStart))
+            rounds.append(try record(round: 0, network: network, mask: mask, test: test, training: dense, control: nil,
+                                     since: roundStart))
             roundProgress?(rounds[0])
             try afterRound?(LotteryTicketProgress(rounds: rounds, mask: mask, weights: network.snapshot(),
                                                   rewindPoint: rewindPoint, random: master))
@@ -147,7 +153,8 @@ public struct LotteryTicketSearch {
                                   trainingLoss: Double(training.history.epochs.last?.loss ?? .nan),
                                   controlAccuracy: controlScore.map { Double($0.accuracy ?? .nan) },
                                   controlLoss: controlScore.map { Double($0.loss) },
-                                  epochs: training.history.epochs.count, steps: training.steps, seconds: Clock.now() - start)
+                                  epochs: training.history.epochs.count, steps: training.steps,
+                                  seconds: Clock.now() - start)
     }
 }
 
@@ -164,7 +171,8 @@ public struct LotteryTicketProgress: Sendable {
     /// The search's random source after the last round (it draws each control's initialization).
     public var random: RandomSource
 
-    public init(rounds: [LotteryTicketRound], mask: LotteryTicketMask, weights: [Tensor], rewindPoint: [Tensor], random: RandomSource) {
+    public init(rounds: [LotteryTicketRound], mask: LotteryTicketMask, weights: [Tensor], rewindPoint: [Tensor],
+                random: RandomSource) {
         self.rounds = rounds
         self.mask = mask
         self.weights = weights
@@ -176,12 +184,15 @@ public struct LotteryTicketProgress: Sendable {
     /// (at least one round done, no more rounds than configured).
     func check(against network: Network, configuration: LotteryTicketConfiguration) throws {
         guard !rounds.isEmpty, rounds.count <= configuration.rounds + 1 else {
-            throw LotteryTicketError.invalidConfiguration("cannot resume after \(rounds.count) rounds of a search of \(configuration.rounds + 1) rounds (dense included)")
+            throw LotteryTicketError.invalidConfiguration("cannot resume after \(rounds.count) rounds of a search of " +
+                                                          "\(configuration.rounds + 1) rounds (dense included)")
         }
         let shapes = network.snapshot().map(\.shape)
         for (name, tensors) in [("weights", weights), ("rewind point", rewindPoint)] {
             guard tensors.map(\.shape) == shapes else {
-                throw LotteryTicketError.invalidConfiguration("the saved \(name) do not fit the network (\(tensors.count) tensors of shapes \(tensors.map(\.shape)), expected \(shapes))")
+                throw LotteryTicketError.invalidConfiguration("the saved \(name) do not fit the network " +
+                                                              "(\(tensors.count) tensors of shapes " +
+                                                              "\(tensors.map(\.shape)), expected \(shapes))")
             }
         }
     }

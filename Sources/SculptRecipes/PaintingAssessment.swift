@@ -42,7 +42,9 @@ public struct PaintingAssessor: Sendable {
         let data = painting.dataset
         let prediction = network.predict(data.inputs)
         var agree = 0
-        for i in 0..<data.count where (prediction.data[i] > threshold) == (data.targets.data[i] > threshold) { agree += 1 }
+        for i in 0..<data.count where (prediction.data[i] > threshold) == (data.targets.data[i] > threshold) {
+            agree += 1
+        }
         return Double(agree) / Double(max(data.count, 1))
     }
 
@@ -61,6 +63,7 @@ public struct PaintingAssessor: Sendable {
         let agreement = pixelAgreement(network: network, painting: painting)
         let sides = try sideCounter.count(network: network, size: painting.size)
         return PaintingAssessment(loss: loss, activeUnits: active, pixelAgreement: agreement, sides: sides.sides,
-                                  lines: sides.lines, isMinimalCorrect: isMinimalCorrect(activeUnits: active, pixelAgreement: agreement))
+                                  lines: sides.lines, isMinimalCorrect: isMinimalCorrect(activeUnits: active,
+                                      pixelAgreement: agreement))
     }
 }

@@ -89,7 +89,8 @@ public struct PaintingJob: Codable, Equatable, Sendable {
                   seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed,
                   minDelta: try c.decodeIfPresent(Float.self, forKey: .minDelta) ?? d.minDelta,
                   initializer: try c.decodeIfPresent(Initializer.self, forKey: .initializer) ?? d.initializer,
-                  outputActivation: try c.decodeIfPresent(ActivationKind.self, forKey: .outputActivation) ?? d.outputActivation)
+                  outputActivation: try c.decodeIfPresent(ActivationKind.self,
+                                                          forKey: .outputActivation) ?? d.outputActivation)
     }
 
     /// Checks every numeric field; throws the first problem, named by its flag. Does not read files.
@@ -98,18 +99,23 @@ public struct PaintingJob: Codable, Equatable, Sendable {
             .invalid(flag: flag, value: "\(value)", reason: reason)
         }
         guard size >= 2 else { throw fail("--size", size, "the image side must be at least 2") }
-        guard size <= Self.maximumSize else { throw fail("--size", size, "the image side must be at most \(Self.maximumSize)") }
+        guard size <= Self.maximumSize else { throw fail("--size", size, "the image side must be at most " +
+            "\(Self.maximumSize)") }
         guard hidden >= 1 else { throw fail("--hidden", hidden, "the ReLU layer needs at least 1 unit") }
         if let bad = linear.first(where: { $0 < 1 }) {
-            throw fail("--linear", linear.map(String.init).joined(separator: ","), "every linear layer needs at least 1 unit, got \(bad)")
+            throw fail("--linear", linear.map(String.init).joined(separator: ","), "every linear layer needs at " +
+                "least 1 unit, got \(bad)")
         }
         guard epochs >= 1 else { throw fail("--epochs", epochs, "must be at least 1") }
         guard patience >= 0 else { throw fail("--patience", patience, "must be 0 or more") }
         guard batch >= 1 else { throw fail("--batch", batch, "the batch size must be positive") }
-        guard learningRate.isFinite, learningRate > 0 else { throw fail("--lr", learningRate, "the learning rate must be positive and finite") }
+        guard learningRate.isFinite, learningRate > 0 else { throw fail("--lr", learningRate, "the learning rate " +
+            "must be positive and finite") }
         guard minDelta.isFinite, minDelta >= 0 else { throw fail("--min-delta", minDelta, "must be 0 or more") }
         guard Self.outputActivations.contains(outputActivation) else {
-            throw fail("--output", outputActivation.name, "the output activation must be one of: \(Self.outputActivations.map(\.name).joined(separator: ", "))")
+            throw fail("--output", outputActivation.name,
+                       "the output activation must be one of: "
+                        + Self.outputActivations.map(\.name).joined(separator: ", "))
         }
     }
 
@@ -134,7 +140,8 @@ public struct PaintingJob: Codable, Equatable, Sendable {
             case .invalidShape(_, let reason):
                 throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: reason)
             case .unreadableImage(_, let reason):
-                throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: "cannot read the image: \(reason)")
+                throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: "cannot read the " +
+                    "image: \(reason)")
             }
         } catch let e as FileError {
             throw PaintingJobError.invalid(flag: "--shape", value: shape.description, reason: "\(e)")
@@ -155,7 +162,8 @@ public struct PaintingJob: Codable, Equatable, Sendable {
         let data = painting.dataset
         let trainer = Trainer(network: network, loss: MeanSquaredError(), optimizer: Adam(learningRate: learningRate),
                               batchSize: batch, maxEpochs: epochs,
-                              earlyStopping: EarlyStopping(patience: patience, minDelta: minDelta, monitor: .trainingLoss))
+                              earlyStopping: EarlyStopping(patience: patience, minDelta: minDelta,
+                                                           monitor: .trainingLoss))
         trainer.progress = progress
         let history = try trainer.fit(data, rng: &rng)
         let finalLoss = trainer.evaluate(data, batchSize: 4096).loss

@@ -128,19 +128,23 @@ public struct PartialRestartConfiguration: Codable, Sendable, Equatable {
         case .count(let n):
             guard n >= 1 else { throw bad("useless count must be >= 1, got \(n)") }
         }
-        for (name, e) in [("epochsHigh", epochsHigh), ("epochsLow", epochsLow), ("restartEpochsHigh", restartEpochsHigh),
+        for (name, e) in [("epochsHigh", epochsHigh), ("epochsLow", epochsLow), ("restartEpochsHigh",
+            restartEpochsHigh),
                           ("restartEpochsLow", restartEpochsLow)] where e < 0 {
             throw bad("\(name) must be >= 0, got \(e)")
         }
         guard epochsHigh + epochsLow >= 1 else { throw bad("the base training needs at least one epoch") }
-        guard restarts == 0 || restartEpochsHigh + restartEpochsLow >= 1 else { throw bad("each restart needs at least one epoch of fine-tuning") }
+        guard restarts == 0 || restartEpochsHigh + restartEpochsLow >= 1 else { throw bad("each restart needs at " +
+            "least one epoch of fine-tuning") }
         for (name, lr) in [("learning rate", learningRate), ("low learning rate", lowLearningRate)] {
             guard lr.isFinite, lr > 0 else { throw bad("\(name) must be positive, got \(lr)") }
         }
-        guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw bad("momentum must lie in [0, 1), got \(momentum)") }
+        guard momentum.isFinite, momentum >= 0, momentum < 1 else { throw bad("momentum must lie in [0, 1), got " +
+            "\(momentum)") }
         guard weightDecay.isFinite, weightDecay >= 0 else { throw bad("weight decay must be >= 0, got \(weightDecay)") }
         guard batchSize >= 1 else { throw bad("batch size must be >= 1, got \(batchSize)") }
         guard measureSamples >= 1 else { throw bad("measure samples must be >= 1, got \(measureSamples)") }
-        if let layers, layers.isEmpty { throw bad("layers must name at least one Conv2D layer (or be left out for all)") }
+        if let layers, layers.isEmpty { throw bad("layers must name at least one Conv2D layer (or be left out for " +
+                                                  "all)") }
     }
 }

@@ -45,8 +45,10 @@ public enum PartialTraining {
         try plan.mode.validate()
         let layers = WeightLayer.all(in: network)
         let weighted = layers.filter { $0.kind != .batchNorm }
-        guard let classifier = weighted.last else { throw PartialTrainingError.nothingToLearn("the network has no convolution or Dense layer") }
-        let inBlock = try blockMembership(plan.mode, layers: layers, classifier: classifier.path, topLevelCount: network.layers.count)
+        guard let classifier = weighted.last else { throw PartialTrainingError.nothingToLearn("the network has no " +
+            "convolution or Dense layer") }
+        let inBlock = try blockMembership(plan.mode, layers: layers, classifier: classifier.path,
+                                          topLevelCount: network.layers.count)
         var rng = RandomSource(seed: plan.seed)
         var selections: [LayerSelection] = []
         var masks: [(parameter: Parameter, mask: Tensor?)] = []
@@ -57,16 +59,19 @@ public enum PartialTraining {
                 let parameters = entry.layer.parameters
                 for p in parameters { masks.append((p, learns ? nil : Tensor(zeros: p.value.shape))) }
                 let count = parameters.reduce(0) { $0 + $1.count }
-                selections.append(LayerSelection(layer: entry.path, kind: .batchNorm, shape: [entry.width], dimension: learns ? 0 : nil,
+                selections.append(LayerSelection(layer: entry.path, kind: .batchNorm, shape: [entry.width],
+                                                 dimension: learns ? 0 : nil,
                                                  indices: [], learnedParameters: learns ? count : 0, parameters: count))
                 continue
             }
             guard let weight = entry.weight, var generator = layerRNG else { continue }
             let shape = weight.value.shape
-            let rule = try self.rule(plan, entry: entry, isClassifier: entry.path == classifier.path, inBlock: inBlock[i])
+            let rule = try self.rule(plan, entry: entry, isClassifier: entry.path == classifier.path,
+                                     inBlock: inBlock[i])
             var indices: [Int] = []
             if let (dimension, n) = rule, dimension > 0 {
-                indices = plan.selection == .leading ? Array(0..<n) : Array(generator.permutation(shape[dimension - 1]).prefix(n)).sorted()
+                indices = plan.selection == .leading
+                    ? Array(0..<n) : Array(generator.permutation(shape[dimension - 1]).prefix(n)).sorted()
             }
             let weightMask = mask(shape: shape, dimension: rule?.dimension, indices: indices)
             masks.append((weight, weightMask))
@@ -84,14 +89,17 @@ public enum PartialTraining {
                 learned += biasMask.map(count(ones:)) ?? bias.count
                 total += bias.count
             }
-            selections.append(LayerSelection(layer: entry.path, kind: entry.kind, shape: shape, dimension: rule?.dimension,
+            selections.append(LayerSelection(layer: entry.path, kind: entry.kind, shape: shape,
+                                             dimension: rule?.dimension,
                                              indices: indices, learnedParameters: learned, parameters: total))
         }
         let learned = selections.reduce(0) { $0 + $1.learnedParameters }
-        guard learned > 0 else { throw PartialTrainingError.nothingToLearn("mode \(plan.mode) selects no parameter of this network") }
+        guard learned > 0 else { throw PartialTrainingError.nothingToLearn("mode \(plan.mode) selects no parameter " +
+            "of this network") }
         let total = network.parameterCount
         let summary = PartialTrainingSummary(mode: plan.mode.description, rest: plan.rest, totalParameters: total,
-                                             learnedParameters: learned, learnedFraction: Double(learned) / Double(max(total, 1)),
+                                             learnedParameters: learned,
+                                             learnedFraction: Double(learned) / Double(max(total, 1)),
                                              layers: selections)
         return (summary, masks)
     }
@@ -105,7 +113,9 @@ public enum PartialTraining {
             .flatMap { $0.layer.parameters.map(ObjectIdentifier.init) })
         for (parameter, mask) in masks {
             parameter.mask = mask
-            guard plan.rest == .zeroed, let mask, !batchNormParameters.contains(ObjectIdentifier(parameter)) else { continue }
+            guard plan.rest == .zeroed, let mask, !batchNormParameters.contains(ObjectIdentifier(parameter)) else {
+                continue
+            }
             let w = parameter.value.data, m = mask.data
             for i in 0..<parameter.count where m[i] == 0 { w[i] = 0 }
         }
@@ -123,7 +133,8 @@ public enum PartialTraining {
         case .filters(let p): return isClassifier ? (0, 0) : (1, leading(p, of: width))
         case .count(let k):
             if isClassifier { return (0, 0) }
-            guard k <= width else { throw PartialTrainingError.countExceedsWidth(layer: entry.path, count: k, width: width) }
+            guard k <= width else { throw PartialTrainingError.countExceedsWidth(layer: entry.path, count: k,
+                width: width) }
             return (1, k)
         case .slice(let d, let p):
             if isClassifier { return (0, 0) }
@@ -155,7 +166,8 @@ public enum PartialTraining {
         guard member.contains(true) else {
             let paths = layers.filter { $0.kind != .batchNorm }.map(\.path).joined(separator: ", ")
             throw PartialTrainingError.unknownLayer(
-                name, known: "expected conv1, fc, layers.A-B with 0 <= A <= B < \(topLevelCount), or a layer holding weights: \(paths)")
+                name, known: "expected conv1, fc, layers.A-B with 0 <= A <= B < \(topLevelCount), or a layer holding " +
+                             "weights: \(paths)")
         }
         return member
     }

@@ -11,7 +11,8 @@ public struct PartialTrainingSettings: Codable, Equatable, Sendable {
     public var momentum: Float = 0.9
     public var weightDecay: Float = 5e-4
 
-    public init(epochs: Int = 10, batchSize: Int = 128, learningRate: Float = 0.01, momentum: Float = 0.9, weightDecay: Float = 5e-4) {
+    public init(epochs: Int = 10, batchSize: Int = 128, learningRate: Float = 0.01, momentum: Float = 0.9,
+                weightDecay: Float = 5e-4) {
         self.epochs = epochs
         self.batchSize = batchSize
         self.learningRate = learningRate
@@ -48,7 +49,8 @@ public struct PartialTrainingOutcome: Codable, Equatable, Sendable {
     /// Wall-clock seconds of training.
     public var seconds: Double
 
-    public init(summary: PartialTrainingSummary, testAccuracy: Float, testLoss: Float, trainLoss: Float?, epochs: Int, seconds: Double) {
+    public init(summary: PartialTrainingSummary, testAccuracy: Float, testLoss: Float, trainLoss: Float?, epochs: Int,
+                seconds: Double) {
         self.summary = summary
         self.testAccuracy = testAccuracy
         self.testLoss = testLoss
@@ -72,6 +74,7 @@ extension PartialTraining {
         let history = try trainer.fit(train, rng: &rng)
         let (loss, accuracy) = trainer.evaluate(test)
         return PartialTrainingOutcome(summary: summary, testAccuracy: accuracy ?? 0, testLoss: loss,
-                                      trainLoss: history.epochs.last?.loss, epochs: history.epochs.count, seconds: history.seconds)
+                                      trainLoss: history.epochs.last?.loss, epochs: history.epochs.count,
+                                      seconds: history.seconds)
     }
 }

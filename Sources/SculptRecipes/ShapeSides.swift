@@ -60,7 +60,8 @@ public struct SideCounter: Sendable {
     public func count(network: Network, size: Int) throws -> ShapeSides {
         guard size >= 2 else { throw PaintingError.invalidSize(size) }
         guard network.inputShape == [2], network.outputShape == [1] else {
-            throw ShapeSidesError.unsupportedNetwork("it maps \(network.inputShape) to \(network.outputShape), not [2] to [1]")
+            throw ShapeSidesError.unsupportedNetwork("it maps \(network.inputShape) to \(network.outputShape), not " +
+                                                     "[2] to [1]")
         }
         let local = try LocalAffine(network: network, threshold: threshold)
         let spacing = 1 / Double(size - 1)
@@ -143,7 +144,8 @@ struct Line {
     func distance(to other: Line) -> Double {
         let r = 0.5.squareRoot()
         func bound(_ s: Double) -> Double {
-            abs(d - s * other.d) + r * ((nx - s * other.nx) * (nx - s * other.nx) + (ny - s * other.ny) * (ny - s * other.ny)).squareRoot()
+            let (dx, dy) = (nx - s * other.nx, ny - s * other.ny)
+            return abs(d - s * other.d) + r * (dx * dx + dy * dy).squareRoot()
         }
         return min(bound(1), bound(-1))
     }
@@ -165,7 +167,8 @@ struct LocalAffine {
         for (i, layer) in network.layers.enumerated() {
             if let dense = layer as? Dense {
                 let w = dense.weight.value.scalars.map(Double.init)
-                let b = dense.bias?.value.scalars.map(Double.init) ?? [Double](repeating: 0, count: dense.outputFeatures)
+                let b = dense.bias?.value.scalars.map(Double.init) ?? [Double](repeating: 0,
+                    count: dense.outputFeatures)
                 steps.append(.dense(weight: w, bias: b, outputs: dense.outputFeatures, inputs: dense.inputFeatures))
             } else if let activation = layer as? Activation {
                 let last = i == network.layers.count - 1
@@ -174,13 +177,19 @@ struct LocalAffine {
                 case .relu: steps.append(.relu(slope: 0))
                 case .leakyRelu(let s): steps.append(.relu(slope: Double(s)))
                 case .sigmoid where last:
-                    guard threshold > 0 && threshold < 1 else { throw ShapeSidesError.unsupportedNetwork("threshold \(threshold) is outside the sigmoid's range (0, 1)") }
+                    guard threshold > 0 && threshold < 1 else {
+                        throw ShapeSidesError.unsupportedNetwork("threshold \(threshold) is outside the sigmoid's range (0, 1)")
+                    }
                     level = log(level / (1 - level))
                 case .tanh where last:
-                    guard threshold > -1 && threshold < 1 else { throw ShapeSidesError.unsupportedNetwork("threshold \(threshold) is outside tanh's range (-1, 1)") }
+                    guard threshold > -1 && threshold < 1 else {
+                        throw ShapeSidesError.unsupportedNetwork("threshold \(threshold) is outside tanh's range (-1, 1)")
+                    }
                     level = atanh(level)
                 default:
-                    throw ShapeSidesError.unsupportedNetwork("layer \(i) applies \(activation.kind.name) before the output; only piecewise-linear hidden activations have straight boundaries")
+                    throw ShapeSidesError.unsupportedNetwork("layer \(i) applies \(activation.kind.name) before the " +
+                                                             "output; only piecewise-linear hidden activations have " +
+                                                             "straight boundaries")
                 }
             } else {
                 throw ShapeSidesError.unsupportedNetwork("layer \(i) is \(layer.spec), not a dense or activation layer")

@@ -87,15 +87,19 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
     /// `rank`, `init`, `seed`, `parameters`; the flag `zero-outgoing`.
     public init(parsing text: String) throws {
         let fields = text.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmed }
-        guard let name = fields.first, !name.isEmpty else { throw ScheduleError.invalidText(text, reason: "expected OP[:LAYER][:AMOUNT][:KEY=VALUE]...") }
+        guard let name = fields.first, !name.isEmpty else { throw ScheduleError.invalidText(text,
+            reason: "expected OP[:LAYER][:AMOUNT][:KEY=VALUE]...") }
         guard let kind = ScheduleOperationKind(rawValue: name.lowercased()) else {
-            throw ScheduleError.invalidText(text, reason: "unknown operation '\(name)' (expected one of: \(ScheduleOperationKind.allCases.map(\.rawValue).joined(separator: ", ")))")
+            throw ScheduleError.invalidText(text,
+                                            reason: "unknown operation '\(name)' (expected one of: "
+                                                + ScheduleOperationKind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
         }
         self.init(operation: kind)
         for (i, field) in fields.enumerated().dropFirst() {
             guard !field.isEmpty else { throw ScheduleError.invalidText(text, reason: "field \(i + 1) is empty") }
             func number<T: LosslessStringConvertible>(_ value: String, _ what: String) throws -> T {
-                guard let x = T(value) else { throw ScheduleError.invalidText(text, reason: "\(what) '\(value)' is not a number") }
+                guard let x = T(value) else { throw ScheduleError.invalidText(text, reason: "\(what) '\(value)' is " +
+                    "not a number") }
                 return x
             }
             if let eq = field.firstIndex(of: "=") {
@@ -110,7 +114,8 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
                 case "parameters": parameters = value.split(separator: ",").map { String($0).trimmed }
                 default:
                     throw ScheduleError.invalidText(
-                        text, reason: "unknown key '\(key)' (expected fraction, to, units, rank, init, seed, parameters)")
+                        text, reason: "unknown key '\(key)' (expected fraction, to, units, rank, init, seed, " +
+                                      "parameters)")
                 }
             } else if field.lowercased() == "zero-outgoing" {
                 zeroOutgoing = true
@@ -118,7 +123,8 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
                 guard fraction == nil else { throw ScheduleError.invalidText(text, reason: "two fractions") }
                 fraction = x
             } else {
-                guard i == 1 else { throw ScheduleError.invalidText(text, reason: "'\(field)' is not a number or KEY=VALUE (the layer comes right after the operation)") }
+                guard i == 1 else { throw ScheduleError.invalidText(text, reason: "'\(field)' is not a number or " +
+                    "KEY=VALUE (the layer comes right after the operation)") }
                 layer = field
             }
         }
@@ -157,11 +163,13 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
             guard let k = Int(lower.dropFirst(prefix.count)) else { continue }
             let layers = WeightLayer.all(in: network).filter { $0.kind == kind }
             guard k >= 1, k <= layers.count else {
-                throw ScheduleError.unknownLayer(layer, reason: "the network has \(layers.count) \(name) layers now (counted from 1)")
+                throw ScheduleError.unknownLayer(layer, reason: "the network has \(layers.count) \(name) layers now " +
+                                                                "(counted from 1)")
             }
             return try LayerPath(parsing: layers[k - 1].path)
         }
-        throw ScheduleError.unknownLayer(layer, reason: "expected a path such as layers.3 or a counted name such as conv10 / fc2")
+        throw ScheduleError.unknownLayer(layer, reason: "expected a path such as layers.3 or a counted name such as " +
+                                                        "conv10 / fc2")
     }
 
     /// The parts of an operation an error can name. Each front end spells them its own way:
@@ -216,11 +224,13 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         if !(operation.shrinks || operation.expands), to != nil {
             throw bad(.to, "{to} applies to eigenremove, minweight, random-remove, expand and zero-expand")
         }
-        if operation != .eigenremove, rankRatio != nil { throw bad(.rankRatio, "{rankRatio} applies to eigenremove only") }
+        if operation != .eigenremove, rankRatio != nil { throw bad(.rankRatio, "{rankRatio} applies to eigenremove " +
+            "only") }
         if operation != .reinit, initialization != nil {
             throw bad(.initialization, "{initialization} applies to reinit only")
         }
-        if operation != .reinit, zeroOutgoing != nil { throw bad(.zeroOutgoing, "{zeroOutgoing} applies to reinit only") }
+        if operation != .reinit, zeroOutgoing != nil { throw bad(.zeroOutgoing, "{zeroOutgoing} applies to reinit " +
+            "only") }
         if parameters != nil {
             guard operation == .freeze || operation == .unfreeze else {
                 throw bad(.parameters, "{parameters} applies to freeze and unfreeze")
@@ -236,7 +246,8 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         let path = try layerPath(in: network)
         func required() throws -> LayerPath {
             guard let path else {
-                throw ScheduleError.invalidField(description, field: .layer, reason: "\(operation.rawValue) needs {layer}")
+                throw ScheduleError.invalidField(description, field: .layer, reason: "\(operation.rawValue) needs " +
+                    "{layer}")
             }
             return path
         }
@@ -282,7 +293,8 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
             return operation == .freeze ? .freeze(target) : .unfreeze(target)
         case .foldBatchNorm, .collapse:
             if fraction != nil {
-                throw ScheduleError.invalidField(description, field: .fraction, reason: "\(operation.rawValue) takes no amount")
+                throw ScheduleError.invalidField(description, field: .fraction, reason: "\(operation.rawValue) takes " +
+                    "no amount")
             }
             return operation == .foldBatchNorm ? .foldBatchNorm(layer: path) : .collapse(layer: path)
         }
@@ -317,10 +329,12 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         case (nil, let f?):
             let text = JSONValue.numberText(f)
             if shrinking {
-                guard f > 0, f < 1 else { throw bad(.fraction, "the fraction of units to keep must lie in (0, 1), got \(text)") }
+                guard f > 0, f < 1 else { throw bad(.fraction, "the fraction of units to keep must lie in (0, 1), " +
+                                                               "got \(text)") }
                 return Swift.max(1, UnitCount.share(f, of: group.count))
             }
-            guard f > 0, f.isFinite else { throw bad(.fraction, "the fraction of units to add must be positive, got \(text)") }
+            guard f > 0, f.isFinite else { throw bad(.fraction, "the fraction of units to add must be positive, got " +
+                                                                "\(text)") }
             guard f * Double(group.count) <= Double(SizeLimits.maxDimension) else {
                 throw bad(.fraction, "adding \(text) of \(group.count) units exceeds the largest layer width, "
                           + "\(SizeLimits.maxDimension)")
@@ -372,7 +386,9 @@ public struct ScheduleEntry: Codable, Equatable, Sendable, CustomStringConvertib
     /// Parses `EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]...` (see `ScheduleOperation(parsing:)`).
     public init(parsing text: String) throws {
         guard let colon = text.firstIndex(of: ":"), let epoch = Int(text[..<colon].trimmed), epoch >= 0 else {
-            throw ScheduleError.invalidText(text, reason: "expected EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]... with EPOCH an integer >= 0, e.g. 5:eigenremove:conv10:0.75:rank=0.125")
+            throw ScheduleError.invalidText(text, reason: "expected EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]... with " +
+                                                          "EPOCH an integer >= 0, e.g. " +
+                                                          "5:eigenremove:conv10:0.75:rank=0.125")
         }
         self.init(epoch: epoch, operation: try ScheduleOperation(parsing: String(text[text.index(after: colon)...])))
     }
@@ -411,31 +427,40 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
     /// `ScheduleEntry(parsing:)` reads. Unknown keys are errors.
     public init(json bytes: [UInt8], file: String) throws {
         let document: JSONValue
-        do { document = try JSONValue.parse(bytes) } catch { throw ScheduleError.invalidFile(file, reason: "not valid JSON: \(error)") }
+        do { document = try JSONValue.parse(bytes) } catch { throw ScheduleError.invalidFile(file,
+            reason: "not valid JSON: \(error)") }
         var items: [JSONValue]
         switch document {
         case .array(let a): items = a
         case .object(let o):
             guard Set(o.keys).isSubset(of: ["entries", "description"]), case .array(let a)? = o["entries"] else {
-                throw ScheduleError.invalidFile(file, reason: "expected {\"entries\": [...]} (and optionally \"description\") or an array of entries")
+                throw ScheduleError.invalidFile(file, reason: "expected {\"entries\": [...]} (and optionally " +
+                                                              "\"description\") or an array of entries")
             }
             items = a
-        default: throw ScheduleError.invalidFile(file, reason: "expected an object or an array, found \(document.typeName)")
+        default: throw ScheduleError.invalidFile(file, reason: "expected an object or an array, found " +
+                                                               "\(document.typeName)")
         }
-        let known: Set<String> = ["epoch", "operation", "layer", "fraction", "to", "units", "rankRatio", "initialization",
+        let known: Set<String> = ["epoch", "operation", "layer", "fraction", "to", "units", "rankRatio",
+                                  "initialization",
                                   "zeroOutgoing", "seed", "parameters"]
         entries = try items.enumerated().map { i, item in
             if case .string(let text) = item {
-                do { return try ScheduleEntry(parsing: text) } catch { throw ScheduleError.invalidFile(file, reason: "entries[\(i)]: \(error)") }
+                do { return try ScheduleEntry(parsing: text) } catch { throw ScheduleError.invalidFile(file,
+                    reason: "entries[\(i)]: \(error)") }
             }
-            guard case .object(let o) = item else { throw ScheduleError.invalidFile(file, reason: "entries[\(i)]: expected an object or a text entry, found \(item.typeName)") }
+            guard case .object(let o) = item else { throw ScheduleError.invalidFile(file, reason: "entries[\(i)]: " +
+                "expected an object or a text entry, found \(item.typeName)") }
             if let unknown = o.keys.sorted().first(where: { !known.contains($0) }) {
-                throw ScheduleError.invalidFile(file, reason: "entries[\(i)].\(unknown): unknown key (expected one of: \(known.sorted().joined(separator: ", ")))")
+                throw ScheduleError.invalidFile(file,
+                                                reason: "entries[\(i)].\(unknown): unknown key (expected one of: "
+                                                    + known.sorted().joined(separator: ", ") + ")")
             }
             do {
                 return try JSONDecoder().decode(ScheduleEntry.self, from: try JSONEncoder().encode(item))
             } catch {
-                throw ScheduleError.invalidFile(file, reason: "entries[\(i)]: \(Self.decodingReason(error)) (needs epoch, operation, and the operation's keys)")
+                throw ScheduleError.invalidFile(file, reason: "entries[\(i)]: \(Self.decodingReason(error)) (needs " +
+                                                              "epoch, operation, and the operation's keys)")
             }
         }
     }
@@ -457,12 +482,14 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
     /// error. Throws `ScheduleError.invalidEntry` for the first entry that does not fit; `network`
     /// is never changed.
     @discardableResult
-    public func validate(against network: Network, epochs: Int, appliedThrough: Int = -1) throws -> [SchedulePreviewStep] {
+    public func validate(against network: Network, epochs: Int,
+                         appliedThrough: Int = -1) throws -> [SchedulePreviewStep] {
         let copy = try network.copied()
         var steps: [SchedulePreviewStep] = []
         for i in executionOrder where entries[i].epoch > appliedThrough {
             let entry = entries[i]
-            func fail(_ reason: String) -> ScheduleError { .invalidEntry(index: i, text: entry.description, reason: reason) }
+            func fail(_ reason: String) -> ScheduleError { .invalidEntry(index: i, text: entry.description,
+                reason: reason) }
             guard entry.epoch <= epochs else {
                 throw fail("epoch \(entry.epoch) comes after the run's last epoch \(epochs)")
             }
@@ -472,7 +499,8 @@ public struct TrainingSchedule: Codable, Equatable, Sendable {
                 let before = width(), parameters = copy.parameterCount
                 let plan = try entry.operation.plan(for: copy, defaultSeed: 0)
                 try plan.apply(to: copy)
-                steps.append(SchedulePreviewStep(entry: i, epoch: entry.epoch, text: entry.operation.description, plan: plan,
+                steps.append(SchedulePreviewStep(entry: i, epoch: entry.epoch, text: entry.operation.description,
+                                                 plan: plan,
                                                  widthBefore: before, widthAfter: width(),
                                                  parametersBefore: parameters, parametersAfter: copy.parameterCount))
             } catch let e as ScheduleError {
@@ -523,7 +551,8 @@ public enum ScheduleError: Error, Equatable, CustomStringConvertible, LocalizedE
                 text = text.replacing("{\(field.rawValue)}", with: name(field))
             }
             return text
-        case .invalidText(_, let r), .invalidFile(_, let r), .invalidOperation(_, let r), .invalidEntry(_, _, let r): return r
+        case .invalidText(_, let r), .invalidFile(_, let r), .invalidOperation(_, let r), .invalidEntry(_, _,
+            let r): return r
         case .unknownLayer(let layer, let r): return "layer \(layer): \(r)"
         case .cannotResume(let r), .invalidConfiguration(let r): return r
         }

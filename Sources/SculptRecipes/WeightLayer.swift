@@ -23,7 +23,8 @@ public struct WeightLayer {
             case is Dense: out.append(WeightLayer(path: path, topLevel: topLevel, kind: .dense, layer: layer))
             case is BatchNorm: out.append(WeightLayer(path: path, topLevel: topLevel, kind: .batchNorm, layer: layer))
             case let block as Residual:
-                for (i, inner) in block.body.enumerated() { visit(inner, path: "\(path).body.\(i)", topLevel: topLevel) }
+                for (i, inner) in block.body.enumerated() { visit(inner, path: "\(path).body.\(i)",
+                                                                  topLevel: topLevel) }
                 for (i, inner) in (block.projection ?? []).enumerated() {
                     visit(inner, path: "\(path).projection.\(i)", topLevel: topLevel)
                 }

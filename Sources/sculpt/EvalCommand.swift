@@ -17,13 +17,16 @@ struct Eval: ParsableCommand {
 
     private func execute() throws {
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
+        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): " +
+            "\(error)") }
         let loaded = try loadData(data)
-        let test = try adapt(loaded.test, to: checkpoint.network, dataName: data, modelName: "the network in \(modelDirectory)")
+        let test = try adapt(loaded.test, to: checkpoint.network, dataName: data, modelName: "the network in " +
+            "\(modelDirectory)")
         let loss = checkpoint.training?.configuration.loss ?? .crossEntropy
         let (testLoss, testAccuracy) = evaluate(checkpoint.network, on: test, loss: loss)
         let result = EvalResult(testAccuracy: testAccuracy ?? 0, testLoss: testLoss, samples: test.count,
-                                parameters: checkpoint.network.parameterCount, epochs: checkpoint.training?.completedEpochs)
+                                parameters: checkpoint.network.parameterCount,
+                                epochs: checkpoint.training?.completedEpochs)
         if json { try Output.printJSON(result) } else {
             print("test accuracy \(result.testAccuracy), test loss \(result.testLoss) on \(result.samples) samples")
         }

@@ -9,7 +9,8 @@ import SculptSurgery
 /// `sculpt inspect`: per-unit measurements of a saved network on data.
 struct Inspect: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Show per-unit measurements of a saved network: loss ratios, norms, Taylor criterion, APoZ, redundancy.",
+        abstract: "Show per-unit measurements of a saved network: loss ratios, norms, Taylor criterion, APoZ, "
+            + "redundancy.",
         discussion: """
         With a dataset (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR), every unit
         group of the network (dense neurons, conv filters, residual streams; or only --layer PATH) is measured on the
@@ -54,17 +55,22 @@ struct Inspect: ParsableCommand {
         }
         guard data.lowercased().hasPrefix("painting:") else { return try inspectDataset() }
         let painting = try Self.painting(data)
-        try memory.check(Double(painting.size) * Double(painting.size) * 4 * 8, flag: "--data \(data)", what: "the painting's samples")
+        try memory.check(Double(painting.size) * Double(painting.size) * 4 * 8, flag: "--data \(data)",
+                         what: "the painting's samples")
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
+        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): " +
+            "\(error)") }
         let network = checkpoint.network
         guard network.inputShape == [2], network.outputShape == [1] else {
-            throw UsageError("\(modelDirectory): the network maps \(network.inputShape) to \(network.outputShape); a painting network maps [2] to [1]")
+            throw UsageError("\(modelDirectory): the network maps \(network.inputShape) to \(network.outputShape); a " +
+                             "painting network maps [2] to [1]")
         }
         var layers: [Int]? = nil
         if let layer {
-            guard let index = Int(layer) else { throw UsageError("--layer \(layer): a painting network's layer is an index") }
-            do { _ = try DenseUnits(network: network, layer: index) } catch { throw UsageError("--layer \(layer): \(error)") }
+            guard let index = Int(layer) else { throw UsageError("--layer \(layer): a painting network's layer is an " +
+                                                                 "index") }
+            do { _ = try DenseUnits(network: network, layer: index) } catch { throw UsageError("--layer \(layer): " +
+                "\(error)") }
             layers = [index]
         }
         let units = try UnitInspection.inspect(network: network, data: painting.dataset, loss: MeanSquaredError(),
@@ -87,11 +93,14 @@ struct Inspect: ParsableCommand {
 
     /// Measures every unit group (or `--layer`) on the first `--samples` test samples of a dataset.
     private func inspectDataset() throws {
-        guard samples > 0, samples <= 1 << 24 else { throw UsageError("--samples \(samples): must lie in [1, \(1 << 24)]") }
+        guard samples > 0, samples <= 1 << 24 else { throw UsageError("--samples \(samples): must lie in [1, " +
+                                                                      "\(1 << 24)]") }
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
+        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): " +
+            "\(error)") }
         let network = checkpoint.network
-        try memory.checkTraining(network.architecture, batchSize: samples, optimizerSlots: 0, flag: "--samples \(samples)")
+        try memory.checkTraining(network.architecture, batchSize: samples, optimizerSlots: 0,
+                                 flag: "--samples \(samples)")
         let loaded = try loadData(data)
         let test = try adapt(loaded.test, to: network, dataName: data, modelName: "the network in \(modelDirectory)")
         let n = Swift.min(samples, test.count)
@@ -107,15 +116,22 @@ struct Inspect: ParsableCommand {
                 paths = [path]
             } catch { throw UsageError("--layer \(layer): \(error)") }
         }
-        let layers = try LayerMeasurement.measure(network: network, layers: paths, data: subset, loss: loss, redundancy: redundancy)
-        if json { try Output.printJSON(DatasetInspection(samples: n, loss: network.evaluate(on: subset, loss: loss, batchSize: 4096).loss, layers: layers)); return }
+        let layers = try LayerMeasurement.measure(network: network, layers: paths, data: subset, loss: loss,
+                                                  redundancy: redundancy)
+        if json { try Output.printJSON(DatasetInspection(samples: n, loss: network.evaluate(on: subset, loss: loss,
+            batchSize: 4096).loss, layers: layers)); return }
         for m in layers {
-            print("\(m.layer) (\(m.units.count) units; producers \(m.producers.joined(separator: ", "))): mean |w_in| \(m.meanIncomingL2), "
-                  + "mean loss ratio \(m.meanLossRatio), mean APoZ \(m.meanZeroFraction), redundant sets \(m.redundantGroups)")
-            print(" unit  |w_in|1    |w_in|2    |w_out|1   |w_out|2   ratio      taylor     taylor/L2  mean act   APoZ   set")
+            let producers = m.producers.joined(separator: ", ")
+            print("\(m.layer) (\(m.units.count) units; producers \(producers)): mean |w_in| \(m.meanIncomingL2), "
+                  + "mean loss ratio \(m.meanLossRatio), mean APoZ \(m.meanZeroFraction), redundant sets " +
+                    "\(m.redundantGroups)")
+            print(" unit  |w_in|1    |w_in|2    |w_out|1   |w_out|2   ratio      taylor     taylor/L2  mean act   " +
+                  "APoZ   set")
             for u in m.units {
-                print(String(format: "%5d  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %5.3f  ", u.unit, u.incomingL1, u.incomingL2,
-                             u.outgoingL1, u.outgoingL2, u.lossRatio, u.taylor, u.taylorNormalized, u.meanActivation, u.zeroFraction)
+                print(String(format: "%5d  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %5.3f  " +
+                                     "", u.unit, u.incomingL1, u.incomingL2,
+                             u.outgoingL1, u.outgoingL2, u.lossRatio, u.taylor, u.taylorNormalized, u.meanActivation,
+                             u.zeroFraction)
                       + (u.redundancyGroup.map(String.init) ?? "-"))
             }
         }
@@ -125,7 +141,8 @@ struct Inspect: ParsableCommand {
     static func painting(_ text: String) throws -> Painting {
         let prefix = "painting:"
         guard text.lowercased().hasPrefix(prefix), text.count > prefix.count else {
-            throw UsageError("--data \(text): expected painting:SHAPE[:SIZE], e.g. painting:square or painting:star:6:64")
+            throw UsageError("--data \(text): expected painting:SHAPE[:SIZE], e.g. painting:square or " +
+                             "painting:star:6:64")
         }
         var shapeText = String(text.dropFirst(prefix.count)), size = 64
         if let colon = shapeText.lastIndex(of: ":"), let n = Int(shapeText[shapeText.index(after: colon)...]) {

@@ -10,7 +10,8 @@ import SculptSurgery
 /// `sculpt surgery`: one surgery operation on a saved network, recorded in its history.
 struct Surgery: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply one surgery operation to a saved network and save the result with the operation in its history.",
+        abstract: "Apply one surgery operation to a saved network and save the result with the operation in its "
+            + "history.",
         discussion: """
         Operations: remove (physically remove units), reinit (fresh weights for units; --init, --zero-outgoing),
         freeze / unfreeze (units with --units or --fraction, a whole layer without them, or --parameters),
@@ -39,7 +40,8 @@ struct Surgery: ParsableCommand {
     var layer: String?
     @Option(help: "Comma-separated unit indices, e.g. 0,4,7.")
     var units: String?
-    @Option(help: "A fraction of the units: kept (shrinks), added (expansions), or chosen by smallest incoming L2 norm.")
+    @Option(help: ArgumentHelp("A fraction of the units: kept (shrinks), added (expansions), or chosen by smallest "
+                               + "incoming L2 norm."))
     var fraction: Double?
     @Option(help: "expand, zero-expand, eigenremove, minweight, random-remove: the layer's width afterwards.")
     var to: WholeNumber?
@@ -48,7 +50,8 @@ struct Surgery: ParsableCommand {
     @Option(help: "Comma-separated parameter names for freeze/unfreeze, e.g. layers.0.weight.")
     var parameters: String?
     @Option(name: .customLong("init"),
-            help: "reinit scheme: uniform (U(-0.05, 0.05), the default), he, glorot, layer-range, fitted-normal, uniform:A:B, ...")
+            help: ArgumentHelp("reinit scheme: uniform (U(-0.05, 0.05), the default), he, glorot, layer-range, "
+                               + "fitted-normal, uniform:A:B, ..."))
     var initialization: String?
     @Flag(help: "reinit: zero the units' outgoing weights (a function-preserving restart).")
     var zeroOutgoing = false
@@ -70,7 +73,8 @@ struct Surgery: ParsableCommand {
 
     private func execute() throws {
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): \(error)") }
+        do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): " +
+            "\(error)") }
         let network = checkpoint.network
         let nonFinite = network.firstNonFiniteTensor
         if let nonFinite, !allowNonfinite {
@@ -88,7 +92,8 @@ struct Surgery: ParsableCommand {
                                                      memoryLimit: memoryLimit) } catch {
             throw UsageError("--probe \(probe): \(error)")
         }
-        let before = Dictionary(network.namedParameters.map { ($0.name, $0.parameter.value.copy()) }, uniquingKeysWith: { a, _ in a })
+        let before = Dictionary(network.namedParameters.map { ($0.name, $0.parameter.value.copy()) },
+                                uniquingKeysWith: { a, _ in a })
         let parametersBefore = network.parameterCount
         var history = checkpoint.history
         var initialWeights = checkpoint.initialWeights
@@ -98,7 +103,8 @@ struct Surgery: ParsableCommand {
         let difference = probeBatch.maxAbsDifference(network)
         var changed: [String] = []
         for (name, p) in network.namedParameters where before[name] != p.value {
-            changed.append(before[name].map { "\(name) \($0.shape) -> \(p.value.shape)" } ?? "\(name) (new) \(p.value.shape)")
+            changed.append(before[name].map { "\(name) \($0.shape) -> " +
+                                              "\(p.value.shape)" } ?? "\(name) (new) \(p.value.shape)")
         }
         let after = Set(network.namedParameters.map(\.name))
         changed += before.keys.filter { !after.contains($0) }.sorted().map { "\($0) (removed)" }
@@ -106,7 +112,8 @@ struct Surgery: ParsableCommand {
         saved.history = history
         saved.initialWeights = initialWeights
         do { try saved.save(to: out) } catch { throw UsageError("--out \(out): \(error)") }
-        let result = SurgeryResult(operation: plan.operation, plan: plan, changed: changed, parametersBefore: parametersBefore,
+        let result = SurgeryResult(operation: plan.operation, plan: plan, changed: changed,
+                                   parametersBefore: parametersBefore,
                                    parametersAfter: network.parameterCount, probeSamples: probe.value,
                                    outputMaxAbsDifference: difference, nonFiniteTensor: nonFinite, out: out)
         if json { try Output.printJSON(result); return }

@@ -20,10 +20,13 @@ struct Train: ParsableCommand {
         let firstEpoch = run.completedEpochs
         let epochs = prepared.epochs
         // A run of 0 epochs (or one already at its length) still leaves the checkpoint it names.
-        if let target, run.completedEpochs >= epochs, !Checkpoint.exists(at: target) { try run.checkpoint().save(to: target) }
+        if let target, run.completedEpochs >= epochs, !Checkpoint.exists(at: target) {
+            try run.checkpoint().save(to: target)
+        }
         let log = RunLog(folder: target)
         while run.completedEpochs < epochs {
-            let report = try run.runEpoch(train: prepared.train, validation: prepared.validation, augmentation: prepared.augmentation)
+            let report = try run.runEpoch(train: prepared.train, validation: prepared.validation,
+                                          augmentation: prepared.augmentation)
             if let target { try run.checkpoint().save(to: target) }
             try log.record(report, network: run.network)
             Output.progress(options.progressLine(report, total: epochs))
@@ -35,13 +38,16 @@ struct Train: ParsableCommand {
         let (testLoss, testAccuracy) = evaluate(run.network, on: prepared.test, loss: run.configuration.loss)
         let result = TrainResult(testAccuracy: testAccuracy ?? 0, testLoss: testLoss, epochs: run.completedEpochs,
                                  epochsThisRun: trained, seconds: seconds,
-                                 secondsPerEpoch: trained > 0 ? run.reports.suffix(trained).reduce(0) { $0 + $1.seconds } / Double(trained) : 0,
+                                 secondsPerEpoch: trained > 0
+                                    ? run.reports.suffix(trained).reduce(0) { $0 + $1.seconds } / Double(trained) : 0,
                                  parameters: run.network.parameterCount,
-                                 trainLoss: run.reports.last?.loss, validationAccuracy: run.reports.last?.validationAccuracy,
+                                 trainLoss: run.reports.last?.loss,
+                                 validationAccuracy: run.reports.last?.validationAccuracy,
                                  checkpoint: target)
         if options.json { try Output.printJSON(result) } else {
             print("test accuracy \(result.testAccuracy), test loss \(result.testLoss) after \(result.epochs) epochs "
-                  + "(\(trained) here, \(String(format2(result.secondsPerEpoch))) s/epoch), \(result.parameters) parameters"
+                  + "(\(trained) here, \(String(format2(result.secondsPerEpoch))) s/epoch), \(result.parameters) " +
+                    "parameters"
                   + (target.map { ", checkpoint \($0)" } ?? ""))
         }
     }

@@ -37,11 +37,13 @@ import Testing
                 #"{"name": "t", "kind": "painting-linear-layers", "trials": \#(trials), "config": {"hidden": 3, "linear": [], "size": 8}, "#
                     + #""tables": [{"title": "T", "columns": [{"title": "m", "metric": "\#(metric)", "aggregate": "mean"}]}]}"#
             }
-            try? spec("1000000000000", "loss").write(toFile: root + "/absurd-trials.json", atomically: true, encoding: .utf8)
+            try? spec("1000000000000", "loss").write(toFile: root + "/absurd-trials.json", atomically: true,
+                                                     encoding: .utf8)
             try? spec("1", "nope").write(toFile: root + "/bad-metric.json", atomically: true, encoding: .utf8)
             try? spec("1", "loss").write(toFile: root + "/good.json", atomically: true, encoding: .utf8)
             try? fm.createDirectory(atPath: root + "/checkpoint", withIntermediateDirectories: true)
-            _ = try? PaintCommandTests.sculpt(["train", "--model", root + "/dense.json", "--data", "mnist:" + root + "/data",
+            _ = try? PaintCommandTests.sculpt(["train", "--model", root + "/dense.json", "--data",
+                                               "mnist:" + root + "/data",
                                                "--epochs", "1", "--out", root + "/checkpoint"])
         }
 
@@ -60,7 +62,8 @@ import Testing
         Case("train --model mlp --width 1e9 --data {data} --out {out}", "--width"),
         Case("train --model mlp --width 1e30 --data {data} --out {out}", "--width"),
         Case("train --model {huge.json} --data {data} --out {out}", "--model", "exceeds"),
-        Case("train --model {dense.json} --data {data} --max-memory 1K --out {out}", "--model", "needs an estimated", "--max-memory"),
+        Case("train --model {dense.json} --data {data} --max-memory 1K --out " +
+             "{out}", "--model", "needs an estimated", "--max-memory"),
         Case("train --model {dense.json} --data {data} --max-memory lots --out {out}", "--max-memory lots"),
         Case("train --model {dense.json} --data {data} --batch -5 --out {out}", "--batch", "-5"),
         Case("train --model {dense.json} --data {data} --epochs -1 --out {out}", "--epochs"),
@@ -68,7 +71,8 @@ import Testing
         Case("train --data {data} --resume {file}", "--resume", "is a file, not a checkpoint folder"),
         Case("train --data {data} --resume {checkpoint} --seed 3", "--seed 3 differs"),
         // schedule
-        Case("schedule --model {dense.json} --data {data} --at 1:zero-expand:fc1:to=1000000000 --out {out}", "--at", "to=1000000000"),
+        Case("schedule --model {dense.json} --data {data} --at 1:zero-expand:fc1:to=1000000000 --out " +
+             "{out}", "--at", "to=1000000000"),
         Case("schedule --model mlp --width 1e9 --data {data} --at 1:freeze:fc1 --out {out}", "--width"),
         Case("schedule --model {dense.json} --data {data} --probe-samples -1 --at 1:freeze:fc1", "--probe-samples"),
         // partial
@@ -77,12 +81,14 @@ import Testing
         Case("partial --model {conv.json} --data {data} --batch -5 --out {out}", "--batch"),
         // lottery
         Case("lottery --model mlp:1000000000 --data {data} --out {out}", "--model mlp:1000000000"),
-        Case("lottery --model {dense.json} --data {data} --init uniform:5:1 --out {out}", "--init", "low (5) must be below high (1)"),
+        Case("lottery --model {dense.json} --data {data} --init uniform:5:1 --out " +
+             "{out}", "--init", "low (5) must be below high (1)"),
         Case("lottery --model {dense.json} --data {data} --batch -5 --out {out}", "--batch"),
         // restart
         Case("restart --model cnn-small --width 1e9 --data {data} --out {out}", "--width"),
         Case("restart --model {conv.json} --data {data} --resume --out {out}", "--resume", "holds no partial restart"),
-        Case("restart --model {conv.json} --data {data} --resume --out {checkpoint}", "--resume", "holds no partial restart"),
+        Case("restart --model {conv.json} --data {data} --resume --out " +
+             "{checkpoint}", "--resume", "holds no partial restart"),
         // paint
         Case("paint --hidden 1000000000 --out {out}", "--hidden"),
         Case("paint --shape polygon:1000000000 --out {out}", "--shape polygon:1000000000"),

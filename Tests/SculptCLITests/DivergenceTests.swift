@@ -17,7 +17,8 @@ import Testing
         .init("partial --model {conv.json} --data {data} --members 2 --lr 1e38 --out {out}"),
         .init("lottery --model {mlp.json} --data {data} --epochs 2 --rounds 1 --lr 1e38 --out {out}"),
         .init("lottery --model {conv.json} --data {data} --epochs 2 --rounds 1 --lr 1e38 --out {out}"),
-        .init("restart --model {conv.json} --data {data} --epochs-high 2 --epochs-low 0 --restarts 1 --restart-epochs-high 1 "
+        .init("restart --model {conv.json} --data {data} --epochs-high 2 --epochs-low 0 --restarts 1 " +
+              "--restart-epochs-high 1 "
               + "--restart-epochs-low 0 --measure-samples 8 --lr 1e38 --out {out}"),
         .init("paint --size 8 --hidden 6 --epochs 50 --lr 1e38 --out {out}"),
         .init("paint --size 8 --hidden 6 --reinit 1 --epochs 50 --lr 1e38 --out {out}"),

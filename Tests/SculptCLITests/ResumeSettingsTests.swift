@@ -24,7 +24,8 @@ import Testing
         #expect(same["epochsThisRun"] as? Int == 0)
 
         // --epochs and --lr override the saved values and are reported (on stderr with --json).
-        let more = try PaintCommandTests.sculpt(["train", "--data", data, "--resume", out, "--epochs", "2", "--lr", "0.05", "--json"])
+        let more = try PaintCommandTests.sculpt(["train", "--data", data, "--resume", out, "--epochs", "2", "--lr",
+                                                 "0.05", "--json"])
         let result = try json(more)
         #expect(result["epochs"] as? Int == 2 && result["epochsThisRun"] as? Int == 2)
         #expect(more.stderr.contains("--epochs 2 overrides the saved 0"), "\(more.stderr)")

@@ -21,7 +21,8 @@ import Testing
         let (dir, data, model) = try setUp()
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/run"
-        let common = ["--data", data, "--batch", "8", "--lr", "0.05", "--momentum", "0.9", "--probe-samples", "16", "--json"]
+        let common = ["--data", data, "--batch", "8", "--lr", "0.05", "--momentum", "0.9", "--probe-samples", "16",
+                      "--json"]
         let first = try json(try PaintCommandTests.sculpt(["schedule", "--model", model, "--epochs", "3", "--out", out,
                                                            "--at", "1:zero-expand:c1:to=6", "--at", "2:minweight:c2:0.5"] + common))
         #expect(first["epochs"] as? Int == 3)
@@ -37,9 +38,11 @@ import Testing
         #expect(history.map { $0["operation"] as? String } == ["zero-expand", "minweight"])
 
         // Resume: two more epochs and an entry after epoch 4; one before the end is refused.
-        let late = try PaintCommandTests.sculpt(["schedule", "--resume", out, "--epochs", "5", "--at", "2:expand:c1:0.5"] + common)
+        let late = try PaintCommandTests.sculpt(["schedule", "--resume", out, "--epochs", "5", "--at",
+                                                 "2:expand:c1:0.5"] + common)
         #expect(late.status == 2 && late.stderr.contains("already run"), "\(late.stderr)")
-        let resumed = try json(try PaintCommandTests.sculpt(["schedule", "--resume", out, "--epochs", "5", "--at", "4:expand:c2:0.5"] + common))
+        let resumed = try json(try PaintCommandTests.sculpt(["schedule", "--resume", out, "--epochs", "5", "--at",
+                                                             "4:expand:c2:0.5"] + common))
         #expect(resumed["epochs"] as? Int == 5 && resumed["epochsThisRun"] as? Int == 2)
         #expect((resumed["events"] as? [[String: Any]])?.count == 3)
     }
@@ -48,7 +51,8 @@ import Testing
     func dryRunPrintsThePlan() throws {
         let (dir, data, model) = try setUp()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let r = try json(try PaintCommandTests.sculpt(["schedule", "--model", model, "--data", data, "--epochs", "4", "--dry-run", "--out", dir + "/never",
+        let r = try json(try PaintCommandTests.sculpt(["schedule", "--model", model, "--data", data, "--epochs", "4",
+                                                       "--dry-run", "--out", dir + "/never",
                                                        "--at", "1:eigenremove:c2:0.5:rank=0.5", "--at", "2:expand:c2:to=5", "--json"]))
         let steps = try #require(r["steps"] as? [[String: Any]])
         #expect(steps.map { $0["widthBefore"] as? Int } == [6, 3])
@@ -74,7 +78,8 @@ import Testing
             (["--schedule", dir + "/missing.json"], "--schedule"),
         ]
         for (flags, fragment) in cases {
-            let r = try PaintCommandTests.sculpt(["schedule", "--model", model, "--data", data, "--epochs", "3", "--out", out] + flags)
+            let r = try PaintCommandTests.sculpt(["schedule", "--model", model, "--data", data, "--epochs", "3",
+                                                  "--out", out] + flags)
             #expect(r.status == 2, "\(flags)")
             #expect(r.stderr.contains(fragment), "\(flags): \(r.stderr)")
             #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")

@@ -5,9 +5,11 @@ import Testing
 @Test func surgeryRemovesFoldsAndRecordsHistory() throws {
     let model = PaintCommandTests.temporaryFolder(), smaller = model + "-smaller", folded = model + "-folded"
     defer { for f in [model, smaller, folded] { try? FileManager.default.removeItem(atPath: f) } }
-    let painted = try PaintCommandTests.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4", "--linear", "4", "--epochs", "5"])
+    let painted = try PaintCommandTests.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4",
+                                                "--linear", "4", "--epochs", "5"])
     #expect(painted.status == 0, "\(painted.stderr)")
-    let r = try PaintCommandTests.sculpt(["surgery", model, "--op", "remove", "--layer", "layers.0", "--units", "1,3", "--out", smaller, "--json"])
+    let r = try PaintCommandTests.sculpt(["surgery", model, "--op", "remove", "--layer", "layers.0", "--units", "1,3",
+                                          "--out", smaller, "--json"])
     #expect(r.status == 0, "\(r.stderr)")
     let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     // Dense(2, 4) + ReLU + Dense(4, 1): removing 2 units takes 2 * (2 + 1) + 2 parameters.
@@ -18,7 +20,8 @@ import Testing
     #expect(history.contains("\"remove\""))
     let collapse = try PaintCommandTests.sculpt(["surgery", smaller, "--op", "collapse", "--out", folded, "--json"])
     #expect(collapse.status == 0, "\(collapse.stderr)")
-    let bad = try PaintCommandTests.sculpt(["surgery", model, "--op", "remove", "--layer", "layers.0", "--units", "0,1,2,3", "--out", folded])
+    let bad = try PaintCommandTests.sculpt(["surgery", model, "--op", "remove", "--layer", "layers.0", "--units",
+                                            "0,1,2,3", "--out", folded])
     #expect(bad.status == 2 && bad.stderr.hasPrefix("sculpt: error: --op remove --layer layers.0: removing these units would leave layer layers.0"))
     let unknown = try PaintCommandTests.sculpt(["surgery", model, "--op", "widen", "--out", folded])
     #expect(unknown.status == 2 && unknown.stderr.contains("--op widen"))
@@ -28,10 +31,12 @@ import Testing
 @Test func surgeryExpandsAndShrinks() throws {
     let model = PaintCommandTests.temporaryFolder(), grown = model + "-grown", shrunk = model + "-shrunk"
     defer { for f in [model, grown, shrunk] { try? FileManager.default.removeItem(atPath: f) } }
-    let painted = try PaintCommandTests.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4", "--linear", "4", "--epochs", "5"])
+    let painted = try PaintCommandTests.sculpt(["paint", "--json", "--out", model, "--size", "8", "--hidden", "4",
+                                                "--linear", "4", "--epochs", "5"])
     #expect(painted.status == 0, "\(painted.stderr)")
     func run(_ args: [String], out: String) throws -> [String: Any] {
-        let r = try PaintCommandTests.sculpt(["surgery", model, "--layer", "layers.0", "--out", out, "--json", "--overwrite"] + args)
+        let r = try PaintCommandTests.sculpt(["surgery", model, "--layer", "layers.0", "--out", out, "--json",
+                                              "--overwrite"] + args)
         #expect(r.status == 0, "\(args) \(r.stderr)")
         return try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
     }
@@ -41,19 +46,24 @@ import Testing
         #expect((json["outputMaxAbsDifference"] as? Double).map { $0 <= 1e-5 } == true, "\(args)")
         #expect((json["parametersAfter"] as? Int ?? 0) > (json["parametersBefore"] as? Int ?? 0))
     }
-    for args in [["--op", "minweight", "--to", "2"], ["--op", "eigenremove", "--fraction", "0.5", "--rank-ratio", "0.5"]] {
+    for args in [["--op", "minweight", "--to", "2"], ["--op", "eigenremove", "--fraction", "0.5", "--rank-ratio",
+                                                      "0.5"]] {
         let json = try run(args, out: shrunk)
         #expect(json["operation"] as? String == args[1])
         #expect((json["parametersAfter"] as? Int ?? .max) < (json["parametersBefore"] as? Int ?? 0))
         let history = try String(contentsOfFile: shrunk + "/history.json", encoding: .utf8)
         #expect(history.contains("\"\(args[1])\""))
     }
-    let noRatio = try PaintCommandTests.sculpt(["surgery", model, "--op", "eigenremove", "--layer", "layers.0", "--to", "2", "--out", shrunk])
+    let noRatio = try PaintCommandTests.sculpt(["surgery", model, "--op", "eigenremove", "--layer", "layers.0", "--to",
+                                                "2", "--out", shrunk])
     #expect(noRatio.status == 2 && noRatio.stderr.contains("--rank-ratio"))
-    let badRatio = try PaintCommandTests.sculpt(["surgery", model, "--op", "eigenremove", "--layer", "layers.0", "--to", "2", "--rank-ratio", "1.5", "--out", shrunk])
+    let badRatio = try PaintCommandTests.sculpt(["surgery", model, "--op", "eigenremove", "--layer", "layers.0", "--to",
+                                                 "2", "--rank-ratio", "1.5", "--out", shrunk])
     #expect(badRatio.status == 2 && badRatio.stderr.contains("--rank-ratio 1.5"))
-    let smaller = try PaintCommandTests.sculpt(["surgery", model, "--op", "expand", "--layer", "layers.0", "--to", "3", "--out", grown])
-    #expect(smaller.status == 2 && smaller.stderr.contains("an expansion needs a target width above 4, got 3"), "\(smaller.stderr)")
+    let smaller = try PaintCommandTests.sculpt(["surgery", model, "--op", "expand", "--layer", "layers.0", "--to", "3",
+                                                "--out", grown])
+    #expect(smaller.status == 2 && smaller.stderr.contains("an expansion needs a target width above 4, got 3"),
+            "\(smaller.stderr)")
 }
 
 /// `sculpt surgery` on a conv network with BatchNorm that `sculpt train` saved: the exact
@@ -65,7 +75,8 @@ import Testing
     let data = root + "/data", modelFile = root + "/conv.json", model = root + "/model", out = root + "/out"
     try TrainCommandTests.writeData(data)
     try TrainCommandTests.convModel.write(toFile: modelFile, atomically: true, encoding: .utf8)
-    let trained = try PaintCommandTests.sculpt(["train", "--model", modelFile, "--data", "mnist:" + data, "--epochs", "1", "--batch", "8",
+    let trained = try PaintCommandTests.sculpt(["train", "--model", modelFile, "--data", "mnist:" + data, "--epochs",
+                                                "1", "--batch", "8",
                                                 "--lr", "0.05", "--train-limit", "24", "--out", model, "--json"])
     #expect(trained.status == 0, "\(trained.stderr)")
     func run(_ args: [String]) throws -> [String: Any] {
@@ -104,8 +115,10 @@ import Testing
     // Failures: exit 2, one line naming the flag, --out not created, or an existing --out untouched.
     let failures: [([String], String)] = [
         (["--op", "eigenremove", "--layer", "layers.0", "--to", "9", "--rank-ratio", "0.5"],
-         "--op eigenremove --layer layers.0: layer layers.0 has 4 units: a removal needs a target width below 4, got 9"),
-        (["--op", "minweight", "--layer", "layers.42", "--to", "2"], "--layer layers.42: layer layers.42 does not exist"),
+         "--op eigenremove --layer layers.0: layer layers.0 has 4 units: a removal needs a target width below 4, got " +
+         "9"),
+        (["--op", "minweight", "--layer", "layers.42", "--to", "2"], "--layer layers.42: layer layers.42 does not " +
+                                                                     "exist"),
         (["--op", "fold-bn", "--layer", "layers.2"], "--op fold-bn --layer layers.2: layer layers.2 cannot be folded"),
         (["--op", "expand", "--layer", "layers.0"], "--to: expand needs --to or --fraction"),
     ]

@@ -62,7 +62,8 @@ import Testing
         let name = try Self.poisonFirstTensor(model + "/weights.safetensors")
         let args = ["surgery", model, "--op", "zero-expand", "--layer", "layers.0", "--to", "6", "--out", out]
         let refused = try PaintCommandTests.sculpt(args)
-        TrainCommandTests.expectUsageError(refused, "\(model): \(name) holds NaN or infinite values; pass --allow-nonfinite")
+        TrainCommandTests.expectUsageError(refused, "\(model): \(name) holds NaN or infinite values; pass " +
+                                                    "--allow-nonfinite")
         #expect(!FileManager.default.fileExists(atPath: out))
         let allowed = try PaintCommandTests.sculpt(args + ["--allow-nonfinite", "--json"])
         #expect(allowed.status == 0, "\(allowed.stderr)")
@@ -82,7 +83,8 @@ import Testing
         let plan = try #require(json["plan"] as? [String: Any])
         let shrink = try #require(plan["shrink"] as? [String: Any])
         #expect(shrink["to"] as? Int == 3)
-        let wrong = try PaintCommandTests.sculpt(["surgery", model, "--op", "minweight", "--layer", "layers.0", "--units", "1",
+        let wrong = try PaintCommandTests.sculpt(["surgery", model, "--op", "minweight", "--layer", "layers.0",
+                                                  "--units", "1",
                                                   "--out", out])
         TrainCommandTests.expectUsageError(wrong, "--units 1: --units applies to remove, reinit, freeze and unfreeze")
     }

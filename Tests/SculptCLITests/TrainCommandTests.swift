@@ -9,7 +9,8 @@ import Testing
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         func idx(_ dimensions: [Int], _ values: [UInt8]) -> Data {
             var bytes: [UInt8] = [0, 0, 8, UInt8(dimensions.count)]
-            for d in dimensions { bytes += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255), UInt8(d & 255)] }
+            for d in dimensions { bytes += [UInt8(d >> 24 & 255), UInt8(d >> 16 & 255), UInt8(d >> 8 & 255),
+                                            UInt8(d & 255)] }
             return Data(bytes + values)
         }
         for (prefix, n) in [("train", 40), ("t10k", 10)] {
@@ -45,7 +46,8 @@ import Testing
     }
 
     /// A usage error: exit code 2, one line on stderr starting with `prefix`, nothing on stdout.
-    static func expectUsageError(_ r: PaintCommandTests.Outcome, _ prefix: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    static func expectUsageError(_ r: PaintCommandTests.Outcome, _ prefix: String,
+                                 sourceLocation: SourceLocation = #_sourceLocation) {
         #expect(r.status == 2, sourceLocation: sourceLocation)
         #expect(r.stderr.hasPrefix("sculpt: error: " + prefix), "\(r.stderr)", sourceLocation: sourceLocation)
         #expect(r.stderr.hasSuffix("\n") && r.stderr.dropLast().split(separator: "\n").count == 1, "\(r.stderr)",
@@ -63,12 +65,14 @@ import Testing
         let common = ["--data", "mnist:" + data, "--json", "--lr", "0.1", "--momentum", "0.9", "--batch", "8"]
 
         // Train one epoch into --out.
-        let trained = try json(PaintCommandTests.sculpt(["train", "--model", modelFile, "--epochs", "1", "--out", out] + common))
+        let trained = try json(PaintCommandTests.sculpt(["train", "--model", modelFile, "--epochs", "1", "--out",
+                                                         out] + common))
         #expect(trained["epochs"] as? Int == 1 && trained["epochsThisRun"] as? Int == 1)
         #expect(trained["parameters"] as? Int == 650)
         let accuracy = try #require(trained["testAccuracy"] as? Double)
         #expect(accuracy >= 0 && accuracy <= 1 && trained["testLoss"] is Double && trained["seconds"] is Double)
-        for name in ["architecture.json", "weights.safetensors", "history.json", "training.json", "optimizer.safetensors"] {
+        for name in ["architecture.json", "weights.safetensors", "history.json", "training.json",
+                     "optimizer.safetensors"] {
             #expect(FileManager.default.fileExists(atPath: out + "/" + name), "\(name)")
         }
 
@@ -86,16 +90,19 @@ import Testing
 
         // Bad input: exit 2, one line, the existing checkpoint untouched even with --overwrite.
         let fresh = root + "/fresh"
-        let unknown = try PaintCommandTests.sculpt(["train", "--model", "no-such-model", "--out", out, "--overwrite"] + common)
+        let unknown = try PaintCommandTests.sculpt(["train", "--model", "no-such-model", "--out", out,
+                                                    "--overwrite"] + common)
         Self.expectUsageError(unknown, "--model: 'no-such-model' is neither")
         #expect(unknown.stderr.contains("cnn-small") && unknown.stderr.contains("mlp"))
-        let missing = try PaintCommandTests.sculpt(["train", "--model", modelFile, "--out", fresh, "--data", "mnist:" + root + "/nowhere"])
+        let missing = try PaintCommandTests.sculpt(["train", "--model", modelFile, "--out", fresh, "--data",
+                                                    "mnist:" + root + "/nowhere"])
         Self.expectUsageError(missing, "--data mnist:\(root)/nowhere: ")
         let unchained = try PaintCommandTests.sculpt(["train", "--model", broken, "--out", out, "--overwrite"] + common)
         Self.expectUsageError(unchained, "--model ")
         #expect(unchained.stderr.contains("[10]") && unchained.stderr.contains("[20]") && unchained.stderr.contains("layers.2"),
                 "\(unchained.stderr)")
-        let badWidth = try PaintCommandTests.sculpt(["train", "--model", "mlp", "--width", "0", "--out", fresh] + common)
+        let badWidth = try PaintCommandTests.sculpt(["train", "--model", "mlp", "--width", "0", "--out",
+                                                     fresh] + common)
         Self.expectUsageError(badWidth, "--width must lie in (0, 4096]")
         #expect(!FileManager.default.fileExists(atPath: fresh))
         #expect(try Self.contents(out) == saved)
@@ -126,19 +133,23 @@ import Testing
         try Self.writeCIFAR100(cifar)
         try Self.model.write(toFile: modelFile, atomically: true, encoding: .utf8)
         try Self.convModel.write(toFile: convFile, atomically: true, encoding: .utf8)
-        _ = try json(PaintCommandTests.sculpt(["train", "--model", modelFile, "--epochs", "1", "--out", out, "--data", "mnist:" + data,
+        _ = try json(PaintCommandTests.sculpt(["train", "--model", modelFile, "--epochs", "1", "--out", out, "--data",
+                                               "mnist:" + data,
                                                "--batch", "8", "--train-limit", "16", "--json"]))
         let saved = try Self.contents(out)
 
         // eval: samples of another size, then another number of classes.
         let shape = try PaintCommandTests.sculpt(["eval", out, "--data", "mnist:" + small])
-        Self.expectUsageError(shape, "the network in \(out) takes samples of shape [1, 8, 8] but --data mnist:\(small) gives [1, 6, 6]")
+        Self.expectUsageError(shape, "the network in \(out) takes samples of shape [1, 8, 8] but --data " +
+                                     "mnist:\(small) gives [1, 6, 6]")
         let classes = try PaintCommandTests.sculpt(["eval", out, "--data", "cifar100-coarse:" + cifar, "--json"])
-        Self.expectUsageError(classes, "the network in \(out) outputs [10] but --data cifar100-coarse:\(cifar) has 20 classes")
+        Self.expectUsageError(classes, "the network in \(out) outputs [10] but --data cifar100-coarse:\(cifar) has " +
+                                       "20 classes")
 
         // train --resume with a --model that is not the checkpoint's: a built-in and a file.
         for model in ["mlp", convFile] {
-            let r = try PaintCommandTests.sculpt(["train", "--resume", out, "--model", model, "--epochs", "2", "--data", "mnist:" + data])
+            let r = try PaintCommandTests.sculpt(["train", "--resume", out, "--model", model, "--epochs", "2", "--data",
+                                                  "mnist:" + data])
             Self.expectUsageError(r, "--model \(model) is not the architecture of the checkpoint --resume \(out)")
         }
         // The same --model file is the checkpoint's architecture: that resume is accepted (0 more epochs).

@@ -51,18 +51,21 @@ import Testing
         let backbone = network.snapshot().map { Array(UnsafeBufferPointer(start: $0.data, count: $0.count)) }
         let ensemble = CheapEnsemble(backbone: network)
         let plan = PartialTrainingPlan(mode: .filters(fraction: 0.25), learnBatchNorm: false, selection: .random)
-        let settings = PartialTrainingSettings(epochs: 2, batchSize: 16, learningRate: 0.1, momentum: 0.9, weightDecay: 0)
+        let settings = PartialTrainingSettings(epochs: 2, batchSize: 16, learningRate: 0.1, momentum: 0.9,
+                                               weightDecay: 0)
         var rng = RandomSource(seed: 1)
         var learned = 0
         for m in 0..<3 {
             var p = plan
             p.seed = UInt64(m)
-            learned = try ensemble.addMember(plan: p, settings: settings, train: Self.data(128, seed: 2), rng: &rng).learnedParameters
+            learned = try ensemble.addMember(plan: p, settings: settings, train: Self.data(128, seed: 2),
+                                             rng: &rng).learnedParameters
         }
         // 2 of 8 hidden units (6 weights + bias each) and the whole classifier (8 * 3 + 3).
         #expect(learned == 2 * 7 + 27)
         #expect(ensemble.storedLearnedValues == 3 * learned)
-        func current() -> [[Float]] { network.snapshot().map { Array(UnsafeBufferPointer(start: $0.data, count: $0.count)) } }
+        func current() -> [[Float]] { network.snapshot().map { Array(UnsafeBufferPointer(start: $0.data,
+            count: $0.count)) } }
         // Between members, the network holds the backbone (running statistics included), with no masks left.
         #expect(current() == backbone)
         #expect(network.parameters.allSatisfy { $0.mask == nil })
@@ -83,8 +86,10 @@ import Testing
         let test = Self.data(200, seed: 3)
         let (accuracies, ensembleAccuracy) = ensemble.evaluate(on: test)
         for m in 0..<3 {
-            let single = ensemble.withMember(m) { EnsembleAveraging.accuracy(EnsembleAveraging.logits(of: $0, on: test).logits,
-                                                                            labels: EnsembleAveraging.logits(of: $0, on: test).labels) }
+            let single = ensemble.withMember(m) { EnsembleAveraging.accuracy(EnsembleAveraging.logits(of: $0,
+                on: test).logits,
+                                                                            labels: EnsembleAveraging.logits(of: $0,
+                                                                                on: test).labels) }
             #expect(accuracies[m] == single)
         }
         #expect((0...1).contains(ensembleAccuracy))
@@ -93,9 +98,12 @@ import Testing
     @Test func runReportsTable4Columns() throws {
         let network = try Self.net()
         var rng = RandomSource(seed: 5)
-        let c = CheapEnsembleConfiguration(members: 2, plan: PartialTrainingPlan(mode: .classifier, learnBatchNorm: false), baseEpochs: 2,
-                                           settings: PartialTrainingSettings(epochs: 1, batchSize: 16, learningRate: 0.1))
-        let r = try CheapEnsemble.run(c, network: network, train: Self.data(128, seed: 6), test: Self.data(100, seed: 7), rng: &rng)
+        let c = CheapEnsembleConfiguration(members: 2, plan: PartialTrainingPlan(mode: .classifier,
+            learnBatchNorm: false), baseEpochs: 2,
+                                           settings: PartialTrainingSettings(epochs: 1, batchSize: 16,
+                                               learningRate: 0.1))
+        let r = try CheapEnsemble.run(c, network: network, train: Self.data(128, seed: 6), test: Self.data(100,
+            seed: 7), rng: &rng)
         #expect(r.learnedParametersPerMember == 27)
         #expect(r.learnedParameters == 54)
         #expect(r.sharedParameters == network.parameterCount)

@@ -51,6 +51,7 @@ func hexagramNetwork() throws -> Network {
     return try Network(inputShape: [2], layers: [
         Dense(weight: Tensor(wa + wb, shape: [6, 2]), bias: Tensor(ba + bb)), Activation(.relu),
         Dense(weight: Tensor(second, shape: [2, 6]), bias: Tensor([1, 1])), Activation(.relu),
-        Dense(weight: Tensor([sharpness, sharpness], shape: [1, 2]), bias: Tensor([-sharpness / 2])), Activation(.sigmoid),
+        Dense(weight: Tensor([sharpness, sharpness], shape: [1, 2]),
+              bias: Tensor([-sharpness / 2])), Activation(.sigmoid),
     ])
 }

@@ -69,7 +69,8 @@ func structuredPruningZeroesFilters() throws {
     for f in 0..<4 { bn.bias.value.data[f] = 0.5 }
     let net = try Network(inputShape: [1, 4, 4], layers: [conv, bn, Activation(.relu), Flatten(),
                                                           Dense(inputs: 64, outputs: 3, rng: &rng)])
-    let mask = try LotteryTicketPruning(rate: 0.5, convolutionRate: 0.5, structured: true).prune(net, mask: .full(for: net))
+    let mask = try LotteryTicketPruning(rate: 0.5, convolutionRate: 0.5, structured: true).prune(net,
+        mask: .full(for: net))
     let w = mask.entries["layers.0.weight"]!
     for f in 0..<4 { #expect(w[(f * 9)..<((f + 1) * 9)].allSatisfy { $0 == (f == 1 || f == 3 ? 0 : 1) }) }
     #expect(zeros(mask, "layers.0.bias") == [1, 3])
@@ -170,7 +171,8 @@ func searchRewindsAndControls() throws {
     #expect(result.network.parameters[0].value.scalars != snapshots["2t"]![0], "the ticket trained")
 
     // Deterministic for a seed.
-    let again = try LotteryTicketSearch(configuration: smallConfiguration()).run(architecture: smallArchitecture, train: train, test: test, seed: 7)
+    let again = try LotteryTicketSearch(configuration: smallConfiguration()).run(architecture: smallArchitecture,
+        train: train, test: test, seed: 7)
     #expect(again.rounds.map(\.testAccuracy) == result.rounds.map(\.testAccuracy))
     #expect(again.rounds.map(\.controlLoss) == result.rounds.map(\.controlLoss))
     #expect(again.mask == result.mask)
@@ -194,7 +196,8 @@ func searchRewindsToIterationK() throws {
     search.epochProgress = { round, _, report in
         if round == 0 && report.epoch == 1 { afterFirstEpoch = current!.parameters.map(\.value.scalars) }
     }
-    _ = try search.run(architecture: smallArchitecture, train: blobs(count: 96, seed: 1), test: blobs(count: 30, seed: 2), seed: 3)
+    _ = try search.run(architecture: smallArchitecture, train: blobs(count: 96, seed: 1), test: blobs(count: 30,
+        seed: 2), seed: 3)
     #expect(!afterFirstEpoch.isEmpty && !ticket.isEmpty)
     for k in 0..<ticket.count {
         for i in 0..<ticket[k].count {
@@ -241,7 +244,8 @@ func searchResumesExactly() throws {
         let copied = LotteryTicketProgress(rounds: progress.rounds, mask: progress.mask,
                                            weights: progress.weights.map { $0.copy() },
                                            rewindPoint: progress.rewindPoint.map { $0.copy() }, random: progress.random)
-        let resumed = try LotteryTicketSearch(configuration: c).run(architecture: smallArchitecture, train: train, test: test,
+        let resumed = try LotteryTicketSearch(configuration: c).run(architecture: smallArchitecture, train: train,
+                                                                    test: test,
                                                                    seed: 7, resumingFrom: copied)
         #expect(resumed.rounds.map(\.testLoss) == whole.rounds.map(\.testLoss))
         #expect(resumed.rounds.map(\.controlLoss) == whole.rounds.map(\.controlLoss))
@@ -252,6 +256,7 @@ func searchResumesExactly() throws {
     var wrong = saved[0]
     wrong.weights.removeLast()
     #expect(throws: LotteryTicketError.self) {
-        try LotteryTicketSearch(configuration: c).run(architecture: smallArchitecture, train: train, test: test, seed: 7, resumingFrom: wrong)
+        try LotteryTicketSearch(configuration: c).run(architecture: smallArchitecture, train: train, test: test,
+                                                      seed: 7, resumingFrom: wrong)
     }
 }

@@ -34,7 +34,8 @@ import SculptNN
     @Test func unreadableImageIsReportedOnShape() {
         let job = PaintingJob(shape: .image(path: "/nonexistent/picture.png"))
         #expect { try job.makePainting() } throws: { error in
-            guard case PaintingJobError.invalid("--shape", "image:/nonexistent/picture.png", _) = error else { return false }
+            guard case PaintingJobError.invalid("--shape", "image:/nonexistent/picture.png",
+                                                _) = error else { return false }
             return true
         }
     }
@@ -53,11 +54,13 @@ import SculptNN
     }
 
     @Test func jobRoundTripsThroughJSONAndFillsDefaults() throws {
-        let job = PaintingJob(shape: .star(points: 6), size: 32, hidden: 6, linear: [3, 3], epochs: 10, patience: 5, batch: 64,
+        let job = PaintingJob(shape: .star(points: 6), size: 32, hidden: 6, linear: [3, 3], epochs: 10, patience: 5,
+                              batch: 64,
                               learningRate: 0.01, seed: 7, minDelta: 1e-6, initializer: .glorotUniform)
         let data = try JSONEncoder().encode(job)
         #expect(try JSONDecoder().decode(PaintingJob.self, from: data) == job)
-        let partial = try JSONDecoder().decode(PaintingJob.self, from: Data(#"{"shape": "circle", "linear": [9]}"#.utf8))
+        let partial = try JSONDecoder().decode(PaintingJob.self,
+                                               from: Data(#"{"shape": "circle", "linear": [9]}"#.utf8))
         #expect(partial == PaintingJob(shape: .circle, linear: [9]))
     }
 
@@ -68,13 +71,15 @@ import SculptNN
         let untrained = try Network(job.architecture, initializer: job.initializer, rng: &rng)
         let painting = try job.makePainting()
         let data = painting.dataset
-        let before = MeanSquaredError().compute(prediction: untrained.predict(data.inputs), target: data.targets, gradient: nil)
+        let before = MeanSquaredError().compute(prediction: untrained.predict(data.inputs), target: data.targets,
+                                                gradient: nil)
         let result = try job.run()
         #expect(result.epochs == 60 && result.stopReason == .maxEpochs)
         #expect(result.finalLoss < 0.5 * before)
         #expect(result.parameterCount == 55)
         // finalLoss is the MSE over all 64 pixels of the trained network.
-        let after = MeanSquaredError().compute(prediction: result.network.predict(data.inputs), target: data.targets, gradient: nil)
+        let after = MeanSquaredError().compute(prediction: result.network.predict(data.inputs), target: data.targets,
+                                               gradient: nil)
         #expect(abs(after - result.finalLoss) <= 1e-6 * Swift.max(1, after))
     }
 
@@ -86,7 +91,8 @@ import SculptNN
 
     @Test func sameSeedGivesBitwiseIdenticalRuns() throws {
         BLAS.setThreads(1)
-        let job = PaintingJob(size: 12, hidden: 3, linear: [3, 3], epochs: 15, patience: 100, batch: 32, learningRate: 0.005, seed: 42)
+        let job = PaintingJob(size: 12, hidden: 3, linear: [3, 3], epochs: 15, patience: 100, batch: 32,
+                              learningRate: 0.005, seed: 42)
         let a = try job.run(), b = try job.run()
         #expect(a.finalLoss.bitPattern == b.finalLoss.bitPattern)
         #expect(a.history.epochs.map(\.loss) == b.history.epochs.map(\.loss))

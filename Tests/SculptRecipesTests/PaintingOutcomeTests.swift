@@ -23,12 +23,14 @@ import SculptSurgery
         for i in 0..<a.count { #expect(abs(a.data[i] - b.data[i]) <= 1e-5) }
 
         // finalLoss is the collapsed network's full-image MSE, and the assessment is of that network.
-        #expect(outcome.finalLoss == outcome.network.evaluate(on: painting.dataset, loss: MeanSquaredError(), batchSize: 4096).loss)
+        #expect(outcome.finalLoss == outcome.network.evaluate(on: painting.dataset, loss: MeanSquaredError(),
+                                                              batchSize: 4096).loss)
         #expect(outcome.assessment == (try PaintingAssessor().assess(network: outcome.network, painting: painting)))
     }
 
     @Test func reinitializationTakesBatchEpochsAndInitializerFromTheJob() throws {
-        let job = PaintingJob(shape: .star(points: 6), size: 10, hidden: 6, linear: [6], epochs: 30, patience: 5, batch: 32, seed: 2,
+        let job = PaintingJob(shape: .star(points: 6), size: 10, hidden: 6, linear: [6], epochs: 30, patience: 5,
+                              batch: 32, seed: 2,
                               initializer: .heUniform)
         var configuration = ReinitializationConfiguration()
         configuration.reinitializations = 1
@@ -53,7 +55,8 @@ import SculptSurgery
         let painting = try job.makePainting()
         var c = ReinitializationConfiguration()
         c.reinitializations = 1
-        let first = try job.train(on: painting, reinitialization: c), second = try job.train(on: painting, reinitialization: c)
+        let first = try job.train(on: painting, reinitialization: c), second = try job.train(on: painting,
+            reinitialization: c)
         #expect(first.assessment == second.assessment && first.epochs == second.epochs)
         #expect(first.network.parameters.map { $0.value.scalars } == second.network.parameters.map { $0.value.scalars })
     }

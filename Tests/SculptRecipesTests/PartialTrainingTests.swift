@@ -63,8 +63,10 @@ import Testing
         #expect(values((net.layers[0] as! Conv2D).bias?.mask) == [1, 0, 0, 0])
         // 0.29 * 100 is 28.999... in floating point: still 29 units.
         var rng = RandomSource(seed: 1)
-        let dense = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 100, bias: true), .activation(.relu),
-                                                                       .dense(inputs: 100, outputs: 2, bias: true)]), rng: &rng)
+        let dense = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 100, bias: true),
+            .activation(.relu),
+                                                                       .dense(inputs: 100, outputs: 2,
+                                                                           bias: true)]), rng: &rng)
         let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.29)), to: dense)
         #expect(summary.layers[0].indices == Array(0..<29))
     }
@@ -104,7 +106,8 @@ import Testing
             }
         }
         #expect(throws: PartialTrainingError.invalidDimension(5)) {
-            try PartialTraining.apply(PartialTrainingPlan(mode: .slice(dimension: 5, fraction: 0.5)), to: try Self.smallNet())
+            try PartialTraining.apply(PartialTrainingPlan(mode: .slice(dimension: 5, fraction: 0.5)),
+                                      to: try Self.smallNet())
         }
     }
 
@@ -115,13 +118,15 @@ import Testing
             }
         }
         #expect(throws: PartialTrainingError.fractionOutOfRange(1.5)) { try PartialTrainingMode.filters(fraction: 1.5).validate() }
-        #expect(throws: PartialTrainingError.fractionOutOfRange(0)) { try PartialTrainingMode.slice(dimension: 2, fraction: 0).validate() }
+        #expect(throws: PartialTrainingError.fractionOutOfRange(0)) { try PartialTrainingMode.slice(dimension: 2,
+            fraction: 0).validate() }
     }
 
     @Test func blocksBatchNormAndClassifierModes() throws {
         func learning(_ mode: PartialTrainingMode, learnBatchNorm: Bool = false) throws -> [String] {
             let net = try Self.residualNet()
-            let summary = try PartialTraining.apply(PartialTrainingPlan(mode: mode, learnBatchNorm: learnBatchNorm), to: net)
+            let summary = try PartialTraining.apply(PartialTrainingPlan(mode: mode, learnBatchNorm: learnBatchNorm),
+                                                    to: net)
             #expect(summary.learnedParameters == net.trainableParameterCount)
             return summary.layers.filter { $0.learnedParameters > 0 }.map(\.layer)
         }
@@ -134,7 +139,8 @@ import Testing
         #expect(try learning(.classifier, learnBatchNorm: true) == ["layers.1", "layers.3.body.1", "layers.6"])
         #expect(try learning(.batchNorm) == ["layers.1", "layers.3.body.1"])
         let net = try Self.residualNet()
-        #expect(try PartialTraining.apply(PartialTrainingPlan(mode: .batchNorm), to: net).learnedParameters == 2 * 4 + 2 * 6)
+        #expect(try PartialTraining.apply(PartialTrainingPlan(mode: .batchNorm),
+                                          to: net).learnedParameters == 2 * 4 + 2 * 6)
         for name in ["layers.9", "layers.2", "layers.4-3", "stage7"] {
             #expect(throws: PartialTrainingError.self) { try PartialTraining.apply(PartialTrainingPlan(mode: .block(name)), to: net) }
         }
@@ -179,8 +185,10 @@ import Testing
         try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5), rest: rest), to: net)
         let masks = net.parameters.map { values($0.mask) }
         var rng = RandomSource(seed: 3)
-        let outcome = try PartialTraining.train(net, plan: PartialTrainingPlan(mode: .filters(fraction: 0.5), rest: rest),
-                                                settings: PartialTrainingSettings(epochs: 3, batchSize: 16, learningRate: 0.05,
+        let outcome = try PartialTraining.train(net, plan: PartialTrainingPlan(mode: .filters(fraction: 0.5),
+            rest: rest),
+                                                settings: PartialTrainingSettings(epochs: 3, batchSize: 16,
+                                                    learningRate: 0.05,
                                                                                   momentum: 0.9, weightDecay: 0.01),
                                                 train: Self.data(seed: 4), test: Self.data(seed: 5), rng: &rng)
         #expect(outcome.epochs == 3)
@@ -190,7 +198,8 @@ import Testing
             for i in 0..<p.count {
                 let learns = masks[k].map { $0[i] != 0 } ?? true
                 if learns { if now[i] != initial[k][i] { moved += 1 } }
-                else if rest == .fixed { #expect(now[i].bitPattern == initial[k][i].bitPattern, "parameter \(k)[\(i)]") }
+                else if rest == .fixed { #expect(now[i].bitPattern == initial[k][i].bitPattern,
+                                                 "parameter \(k)[\(i)]") }
                 else { #expect(now[i].bitPattern == Float(0).bitPattern, "parameter \(k)[\(i)]") }
             }
         }

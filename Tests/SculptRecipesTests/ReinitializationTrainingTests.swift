@@ -26,7 +26,8 @@ private func shortConfiguration(reinitializations: Int) -> ReinitializationConfi
     return c
 }
 
-private func run(_ c: ReinitializationConfiguration, seed: UInt64) throws -> (Network, ReinitializationResult, TensorDataset) {
+private func run(_ c: ReinitializationConfiguration, seed: UInt64) throws -> (Network, ReinitializationResult,
+    TensorDataset) {
     BLAS.setThreads(1)
     let data = try Painting(shape: .star(points: 6), size: 16).dataset
     let net = try starNetwork(width: 8, seed: seed)
@@ -65,8 +66,10 @@ func shortRunIsConsistent() throws {
     // Pruned to the remaining units, collapsed to 2 -> units -> 1.
     let removed = prune.removedUnits.reduce(0) { $0 + $1.units.count }
     #expect(result.remainingUnits == 8 - removed && result.remainingUnits >= 1)
-    #expect(net.architecture.layers == [.dense(inputs: 2, outputs: result.remainingUnits, bias: true), .activation(.relu),
-                                        .dense(inputs: result.remainingUnits, outputs: 1, bias: true), .activation(.sigmoid)])
+    #expect(net.architecture.layers == [.dense(inputs: 2, outputs: result.remainingUnits, bias: true),
+                                        .activation(.relu),
+                                        .dense(inputs: result.remainingUnits, outputs: 1,
+                                               bias: true), .activation(.sigmoid)])
     #expect(result.collapse?.parametersAfter == result.parametersFinal)
     #expect(result.parametersFinal == 4 * result.remainingUnits + 1)
     #expect(result.activeUnits <= result.remainingUnits)

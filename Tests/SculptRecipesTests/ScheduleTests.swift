@@ -24,7 +24,8 @@ private let scheduleCNN = Architecture(inputShape: [1, 8, 8], layers: [
 private func makeRun(seed: UInt64 = 5) throws -> TrainingRun {
     var rng = RandomSource(seed: seed)
     let network = try Network(scheduleCNN, rng: &rng)
-    let configuration = TrainingConfiguration(optimizer: .sgd(learningRate: 0.05, momentum: 0.9, dampening: 0, weightDecay: 1e-4, nesterov: false),
+    let configuration = TrainingConfiguration(optimizer: .sgd(learningRate: 0.05, momentum: 0.9, dampening: 0,
+                                                              weightDecay: 1e-4, nesterov: false),
                                               batchSize: 16, seed: seed)
     return try TrainingRun(network: network, configuration: configuration, rng: rng)
 }
@@ -47,14 +48,17 @@ func scheduleEntriesParse() throws {
     #expect(e.operation.rankRatio == 0.125)
     #expect(e.description == "5:eigenremove:conv10:0.75:rank=0.125")
     let r = try ScheduleEntry(parsing: "3:reinit:layers.4:units=1,4:init=he:zero-outgoing:seed=9")
-    #expect(r.operation.units == [1, 4] && r.operation.initialization == "he" && r.operation.zeroOutgoing == true && r.operation.seed == 9)
+    #expect(r.operation.units == [1,
+                                  4] && r.operation.initialization == "he" && r.operation.zeroOutgoing == true && r.operation.seed == 9)
     #expect(try ScheduleEntry(parsing: r.description) == r)
     #expect(try ScheduleEntry(parsing: "0:fold-bn").operation.layer == nil)
-    for (text, fragment) in [("x:expand:fc1:0.5", "EPOCH"), ("-1:expand:fc1:0.5", "EPOCH"), ("2:shrink:fc1:0.5", "unknown operation 'shrink'"),
+    for (text, fragment) in [("x:expand:fc1:0.5", "EPOCH"), ("-1:expand:fc1:0.5", "EPOCH"), ("2:shrink:fc1:0.5",
+        "unknown operation 'shrink'"),
                              ("2:expand:fc1:size=3", "unknown key 'size'"), ("2:expand:fc1:0.5:0.25", "two fractions"),
                              ("2:expand:fc1::0.5", "empty"), ("2:expand:0.5:fc1", "layer comes right after")] {
         #expect(throws: ScheduleError.self) { try ScheduleEntry(parsing: text) }
-        do { _ = try ScheduleEntry(parsing: text) } catch { #expect("\(error)".contains(fragment), "\(text): \(error)") }
+        do { _ = try ScheduleEntry(parsing: text) } catch { #expect("\(error)".contains(fragment),
+                                                                    "\(text): \(error)") }
     }
 }
 
@@ -69,7 +73,8 @@ func scheduleFilesAreStrict() throws {
                              (#"{"entries": [{"operation": "minweight"}]}"#, "missing key epoch"),
                              (#"{"entries": [{"epoch": 1, "operation": "grow"}]}"#, "entries[0]"),
                              (#"{"steps": []}"#, "expected {\"entries\""), ("[1", "not valid JSON")] {
-        do { _ = try TrainingSchedule(json: Array(text.utf8), file: "s.json"); Issue.record("\(text) was accepted") } catch {
+        do { _ = try TrainingSchedule(json: Array(text.utf8),
+                                      file: "s.json"); Issue.record("\(text) was accepted") } catch {
             #expect("\(error)".contains(fragment), "\(text): \(error)")
             #expect("\(error)".hasPrefix("s.json: "))
         }
@@ -80,7 +85,8 @@ func scheduleFilesAreStrict() throws {
 func countedLayerNames() throws {
     var rng = RandomSource(seed: 1)
     let network = try Network(scheduleCNN, rng: &rng)
-    func path(_ name: String) throws -> String? { try ScheduleOperation(operation: .freeze, layer: name).layerPath(in: network)?.description }
+    func path(_ name: String) throws -> String? { try ScheduleOperation(operation: .freeze,
+        layer: name).layerPath(in: network)?.description }
     #expect(try path("c1") == "layers.0")
     #expect(try path("conv2") == "layers.4")
     #expect(try path("f1") == "layers.9")
@@ -99,13 +105,15 @@ func validationFollowsTheEvolvingNetwork() throws {
     let before = values(network)
     // Folding the first BatchNorm shortens the list: layers.4 is then a ReLU, not a conv.
     let shifted = try entries(["1:fold-bn:layers.0", "2:minweight:layers.4:0.5"])
-    do { try shifted.validate(against: network, epochs: 5); Issue.record("accepted a layer that moved") } catch let e as ScheduleError {
+    do { try shifted.validate(against: network,
+                              epochs: 5); Issue.record("accepted a layer that moved") } catch let e as ScheduleError {
         guard case .invalidEntry(let index, _, let reason) = e else { Issue.record("\(e)"); return }
         #expect(index == 1)
         #expect(reason.contains("layers.4"), "\(reason)")
     }
     // The counted name follows the layer instead.
-    let steps = try entries(["1:fold-bn:layers.0", "2:minweight:c2:0.5", "3:expand:c2:to=5", "3:eigenremove:f1:to=4:rank=0.5"])
+    let steps = try entries(["1:fold-bn:layers.0", "2:minweight:c2:0.5", "3:expand:c2:to=5",
+                             "3:eigenremove:f1:to=4:rank=0.5"])
         .validate(against: network, epochs: 5)
     #expect(steps.map(\.widthAfter) == [4, 3, 5, 4])  // folding keeps the conv at layers.0
     #expect(steps[1].widthBefore == 6)
@@ -113,7 +121,8 @@ func validationFollowsTheEvolvingNetwork() throws {
         ("2:minweight:c2:1", "(0, 1)"), ("2:minweight:c2:0", "(0, 1)"), ("2:expand:c2:-0.5", "positive"),
         ("2:remove:c1:units=1,9", "9"), ("2:minweight:c1:to=9", "9"), ("2:eigenremove:c1:0.5", "rank="),
         ("2:eigenremove:c1:0.5:rank=1.5", "(0, 1]"), ("7:expand:c1:0.5", "after the run's last epoch 5"),
-        ("2:expand:c9:0.5", "2 Conv2D layers"), ("2:remove:f2:units=0", "outputs"), ("2:expand:c1:units=1", "units=... applies"),
+        ("2:expand:c9:0.5", "2 Conv2D layers"), ("2:remove:f2:units=0", "outputs"), ("2:expand:c1:units=1",
+            "units=... applies"),
     ]
     for (text, fragment) in cases {
         do { try entries([text]).validate(against: network, epochs: 5); Issue.record("\(text) was accepted") } catch {
@@ -129,8 +138,10 @@ func validationFollowsTheEvolvingNetwork() throws {
 func scheduledRunAppliesAndMeasures() throws {
     let data = brightThirdImages(96, seed: 2)
     let run = try makeRun()
-    let schedule = try entries(["1:zero-expand:c1:0.5", "1:expand:f1:to=12", "2:minweight:c2:0.5", "2:eigenremove:f1:to=6:rank=0.5", "3:freeze:c1"])
-    let scheduled = try ScheduledTraining(run: run, schedule: schedule, epochs: 4, probe: PrefixDataset(data, count: 48))
+    let schedule = try entries(["1:zero-expand:c1:0.5", "1:expand:f1:to=12", "2:minweight:c2:0.5",
+                                "2:eigenremove:f1:to=6:rank=0.5", "3:freeze:c1"])
+    let scheduled = try ScheduledTraining(run: run, schedule: schedule, epochs: 4, probe: PrefixDataset(data,
+        count: 48))
     var seen: [ScheduleEvent] = []
     scheduled.eventProgress = { seen.append($0) }
     try scheduled.train(data)
@@ -148,7 +159,8 @@ func scheduledRunAppliesAndMeasures() throws {
     #expect(run.history.map(\.epoch) == [1, 1, 2, 2, 3])
     #expect((run.network.layers[0] as! Conv2D).weight.mask != nil)
     #expect(scheduled.lossFactors.count == 5)
-    #expect(ScheduledTraining.median([3, 1, 2]) == 2 && ScheduledTraining.median([4, 1, 2, 3]) == 2.5 && ScheduledTraining.median([]) == nil)
+    #expect(ScheduledTraining.median([3, 1, 2]) == 2 && ScheduledTraining.median([4, 1, 2,
+        3]) == 2.5 && ScheduledTraining.median([]) == nil)
 }
 
 @Test("a scheduled run saved after any epoch and resumed ends bit for bit as the uninterrupted run, and can extend its schedule")
@@ -156,13 +168,15 @@ func scheduledRunResumesExactly() throws {
     BLAS.setThreads(1)
     let data = brightThirdImages(64, seed: 3)
     let texts = ["0:zero-expand:f1:0.25", "1:random-remove:c2:0.5", "2:reinit:c1:0.5:init=he", "3:expand:c2:0.5"]
-    let straight = try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4, probe: PrefixDataset(data, count: 32))
+    let straight = try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4,
+                                         probe: PrefixDataset(data, count: 32))
     try straight.train(data)
     for stopAfter in [0, 2] {
         let folder = TemporaryDirectory("sculpt-schedule")
         defer { folder.remove() }
         let dir = folder.file("run")
-        let first = try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4, probe: PrefixDataset(data, count: 32))
+        let first = try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4,
+                                          probe: PrefixDataset(data, count: 32))
         try first.train(data, saveTo: dir, stoppingAfter: stopAfter)
         let resumed = try ScheduledTraining.load(from: dir, probe: { _ in PrefixDataset(data, count: 32) })
         #expect(resumed.run.completedEpochs == stopAfter)
@@ -177,12 +191,16 @@ func scheduledRunResumesExactly() throws {
     let folder = TemporaryDirectory("sculpt-schedule")
     defer { folder.remove() }
     let dir = folder.file("run")
-    try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4, probe: PrefixDataset(data, count: 32))
+    try ScheduledTraining(run: try makeRun(), schedule: try entries(texts), epochs: 4, probe: PrefixDataset(data,
+        count: 32))
         .train(data, saveTo: dir, stoppingAfter: 2)
-    #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data }, adding: [try ScheduleEntry(parsing: "1:expand:c1:0.5")], epochs: 4) }
-    #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data }, adding: [try ScheduleEntry(parsing: "3:expand:c7:0.5")], epochs: 4) }
+    #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data },
+                                                                     adding: [try ScheduleEntry(parsing: "1:expand:c1:0.5")], epochs: 4) }
+    #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data },
+                                                                     adding: [try ScheduleEntry(parsing: "3:expand:c7:0.5")], epochs: 4) }
     #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data }, epochs: 1) }
-    let extended = try ScheduledTraining.load(from: dir, probe: { _ in data }, adding: [try ScheduleEntry(parsing: "4:minweight:f1:to=3")], epochs: 5)
+    let extended = try ScheduledTraining.load(from: dir, probe: { _ in data },
+                                              adding: [try ScheduleEntry(parsing: "4:minweight:f1:to=3")], epochs: 5)
     try extended.train(data)
     #expect(extended.events.count == 5 && extended.events.last?.widthAfter == 3)
 }
@@ -193,10 +211,13 @@ func requestsAreAppliedAfterTheEpoch() throws {
     defer { folder.remove() }
     let data = brightThirdImages(64, seed: 4)
     let run = try makeRun()
-    let scheduled = try ScheduledTraining(run: run, schedule: try entries(["2:minweight:f1:0.5"]), epochs: 4, probe: PrefixDataset(data, count: 32))
+    let scheduled = try ScheduledTraining(run: run, schedule: try entries(["2:minweight:f1:0.5"]), epochs: 4,
+                                          probe: PrefixDataset(data, count: 32))
     let requests = folder.file("requests")
     scheduled.requestsFile = requests
-    try Array("# a person at the terminal\nexpand:c1:to=6\nminweight:c1:to=9\nremove:f1:units=0,1,2,3,4,5,6,7\n\nepochs 3\n".utf8).write(toFile: requests)
+    let text = "# a person at the terminal\nexpand:c1:to=6\nminweight:c1:to=9\nremove:f1:units=0,1,2,3,4,5,6,7\n\n"
+        + "epochs 3\n"
+    try Array(text.utf8).write(toFile: requests)
     scheduled.epochProgress = { report in
         if report.epoch == 2 { try? Array("stop\n".utf8).write(toFile: requests) }
     }
@@ -212,13 +233,15 @@ func requestsAreAppliedAfterTheEpoch() throws {
     #expect(requested[2].rejected != nil)
     #expect(scheduled.events.filter { $0.source == .schedule }.count == 1)
     // A request that would break a later scheduled entry is refused and says which.
-    let guarded = try ScheduledTraining(run: try makeRun(), schedule: try entries(["2:minweight:layers.4:0.5"]), epochs: 3,
+    let guarded = try ScheduledTraining(run: try makeRun(), schedule: try entries(["2:minweight:layers.4:0.5"]),
+                                        epochs: 3,
                                         probe: PrefixDataset(data, count: 32))
     guarded.requestsFile = requests
     try Array("fold-bn:layers.0\n".utf8).write(toFile: requests)
     try guarded.train(data)
     let refused = try #require(guarded.events.first { $0.source == .request })
-    #expect(refused.rejected?.contains("would make the scheduled entry 2:minweight:layers.4:0.5 impossible") == true, "\(refused.rejected ?? "")")
+    #expect(refused.rejected?.contains("would make the scheduled entry 2:minweight:layers.4:0.5 impossible") == true,
+            "\(refused.rejected ?? "")")
     #expect(guarded.events.filter(\.applied).count == 1)
     #expect(!FileManager.default.fileExists(atPath: requests))
 }
@@ -238,19 +261,22 @@ func planBuilderValidatesAndNamesFields() throws {
         #expect(e.reason.contains("1000000000000 exceeds the largest layer width"), "\(e)")
     }
     let large = ScheduleOperation(operation: .zeroExpand, layer: "c1", to: 1_000_000)
-    do { _ = try large.plan(for: network, memoryLimit: 1024 * 1024); Issue.record("accepted") } catch let e as ScheduleError {
+    do { _ = try large.plan(for: network,
+                            memoryLimit: 1024 * 1024); Issue.record("accepted") } catch let e as ScheduleError {
         guard case .invalidField(_, let field, _) = e else { Issue.record("\(e)"); return }
         #expect(field == .to)
         #expect(e.reason.contains("at 1000000 units needs an estimated") && e.reason.contains("above the limit of 1.0 MiB"),
                 "\(e)")
     }
-    do { _ = try ScheduleOperation(operation: .expand, layer: "c1").plan(for: network); Issue.record("accepted") } catch let e as ScheduleError {
+    do { _ = try ScheduleOperation(operation: .expand,
+                                   layer: "c1").plan(for: network); Issue.record("accepted") } catch let e as ScheduleError {
         #expect(e.reason == "expand needs to=N or a fraction")
         #expect(e.reason(naming: { "--" + $0.rawValue }) == "expand needs --to or --fraction")
         #expect(e.description == "expand:c1: expand needs to=N or a fraction")
     }
     // A width the operation cannot reach is refused by the builder itself, not only when applied.
-    #expect(throws: ScheduleError.self) { try ScheduleOperation(operation: .minweight, layer: "c1", to: 99).plan(for: network) }
+    #expect(throws: ScheduleError.self) { try ScheduleOperation(operation: .minweight, layer: "c1",
+                                                                to: 99).plan(for: network) }
     #expect(throws: ScheduleError.self) { try ScheduleOperation(operation: .collapse, layer: "c1").plan(for: network) }
     let frozen = try ScheduleOperation(parsing: "freeze:parameters=layers.0.weight").plan(for: network)
     #expect(frozen == .freeze(.parameters(["layers.0.weight"])))

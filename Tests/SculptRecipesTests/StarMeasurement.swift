@@ -21,14 +21,16 @@ func starMeasurement() throws {
     for seed in seeds {
         var rng = RandomSource(seed: seed)
         let layers: [LayerSpec] = [.dense(inputs: 2, outputs: width, bias: true), .activation(.relu)]
-            + (0..<3).flatMap { _ in [LayerSpec.dense(inputs: width, outputs: width, bias: true), .activation(.identity)] }
+            + (0..<3).flatMap { _ in [LayerSpec.dense(inputs: width, outputs: width, bias: true),
+                                      .activation(.identity)] }
             + [.dense(inputs: width, outputs: 1, bias: true), .activation(.sigmoid)]
         let net = try Network(Architecture(inputShape: [2], layers: layers), initializer: .glorotUniform, rng: &rng)
         var c = ReinitializationConfiguration()
         c.reinitializations = reinitializations
         c.maxEpochsPerPhase = Int(env["SCULPT_MAX_EPOCHS"] ?? "20000")!
         let result = try ReinitializationTraining(configuration: c)
-            .run(network: net, data: painting.dataset, loss: MeanSquaredError(), optimizer: Adam(learningRate: learningRate), rng: &rng)
+            .run(network: net, data: painting.dataset, loss: MeanSquaredError(),
+                 optimizer: Adam(learningRate: learningRate), rng: &rng)
         let assessment = try PaintingAssessor(minimalUnits: 6).assess(network: net, painting: painting)
         let sides = try SideCounter().count(network: net, size: size)
         if env["SCULPT_ASCII"] != nil {
