@@ -55,8 +55,7 @@ struct Lottery: ParsableCommand {
     var resume: String?
     @Flag(help: "Replace an existing checkpoint at --out.")
     var overwrite = false
-    @Option(help: "BLAS threads (default: OpenBLAS's choice).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -114,10 +113,7 @@ struct Lottery: ParsableCommand {
     }
 
     private func execute() throws {
-        if let threads {
-            guard threads > 0 else { throw UsageError("--threads must be positive, got \(threads)") }
-            BLAS.setThreads(threads)
-        }
+        try threadOptions.apply()
         let (state, progress) = try start()
         let target = out ?? resume
         if let target, target != resume { try Output.checkCheckpointTarget(target, overwrite: overwrite) }

@@ -64,8 +64,7 @@ struct Restart: ParsableCommand {
     var out: String?
     @Flag(help: "Continue the run in --out after its last finished round (same flags and seed).")
     var resume = false
-    @Option(help: "BLAS threads (default: OpenBLAS's choice).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -141,10 +140,7 @@ struct Restart: ParsableCommand {
     }
 
     private func execute() throws {
-        if let threads {
-            guard threads > 0 else { throw UsageError("--threads must be positive, got \(threads)") }
-            BLAS.setThreads(threads)
-        }
+        try threadOptions.apply()
         let settings = try settings()
         let configuration = settings.configuration
         let store = try store()

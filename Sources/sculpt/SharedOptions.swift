@@ -66,6 +66,19 @@ struct OptimizerOptions: ParsableArguments {
     }
 }
 
+/// `--threads`, shared by the training commands.
+struct ThreadOptions: ParsableArguments {
+    @Option(help: "BLAS threads (default: OpenBLAS's choice).")
+    var threads: Int?
+
+    /// Sets the BLAS thread count when `--threads` is given; refuses one outside [1, 1024].
+    func apply() throws {
+        guard let threads else { return }
+        guard threads > 0, threads <= 1024 else { throw UsageError("--threads must lie in [1, 1024], got \(threads)") }
+        BLAS.setThreads(threads)
+    }
+}
+
 extension ConfigError {
     /// This config error as a usage error naming the flag that `flags` maps its key to.
     func usage(_ flags: [String: String]) -> UsageError {

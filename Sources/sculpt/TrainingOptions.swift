@@ -32,8 +32,7 @@ struct TrainingOptions: ParsableArguments {
     var noAugmentation = false
     @Flag(help: "Replace an existing checkpoint at --out that is not the --resume folder.")
     var overwrite = false
-    @Option(help: "BLAS threads (default: OpenBLAS's choice).")
-    var threads: Int?
+    @OptionGroup var threadOptions: ThreadOptions
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
     @OptionGroup var memory: MemoryOptions
@@ -76,11 +75,7 @@ struct TrainingOptions: ParsableArguments {
         if let epochs, !(0...Self.maxEpochs).contains(epochs) {
             throw UsageError("--epochs must lie in [0, \(Self.maxEpochs)], got \(epochs)")
         }
-        if let threads {
-            guard threads > 0, threads <= 1024 else { throw UsageError("--threads must lie in [1, 1024], got " +
-                "\(threads)") }
-            BLAS.setThreads(threads)
-        }
+        try threadOptions.apply()
         guard dataOptions.data != nil else { throw UsageError("--data is required") }
         _ = try dataOptions.trainLimit()
         let testLimit = try dataOptions.testLimit()
