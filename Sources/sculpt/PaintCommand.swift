@@ -17,7 +17,8 @@ struct Paint: ParsableCommand {
         the output layer. Writes DIR/target.png, DIR/prediction.png (prediction with each ReLU unit's
         boundary in red), DIR/units.png (each ReLU unit's output, the pre-sigmoid sum and the output)
         and the final (collapsed) network as a checkpoint (DIR/architecture.json, DIR/weights.safetensors,
-        DIR/history.json) that `sculpt inspect DIR` reads.
+        DIR/history.json, and DIR/init.safetensors, the weights before training, or DIR/init.json saying why
+        a collapse or prune dropped them) that `sculpt inspect DIR` and `sculpt analyze DIR` read.
         """
     )
 

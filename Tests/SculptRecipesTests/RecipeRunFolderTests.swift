@@ -88,6 +88,10 @@ import TestSupport
         #expect(FileManager.default.fileExists(atPath: folder.file(InitialWeights.file)))
         var (state, run) = try #require(try PartialTrainingRunState.load(from: folder.path))
         #expect(state.source == source && run.completedEpochs == 1)
+        // The keys of partial.json stay those the folders written before had (they still resume).
+        let stateBytes = try Data(contentsOf: URL(fileURLWithPath: folder.file(PartialTrainingRunState.file)))
+        let keys = try #require(try JSONSerialization.jsonObject(with: stateBytes) as? [String: Any])
+        #expect(Set(keys.keys) == ["model", "data", "width", "trainLimit", "testLimit", "summary", "settings"])
         state.settings.epochs = 2
         let resumed = try state.train(run, train: train, test: test, folder: folder.path)
         #expect(resumed.testAccuracy == whole.testAccuracy && resumed.trainLoss == whole.trainLoss)
