@@ -36,12 +36,7 @@ struct PartialTrialConfig {
         do {
             plan = try PartialTrainingPlan(mode: modeText, rest: rest, selection: selection, learnBatchNorm: learnBatchNorm)
         } catch { throw ConfigError(keyPath: reader.keyPath("mode"), reason: "\(error)") }
-        settings = PartialTrainingSettings(
-            epochs: try reader.int("epochs", default: defaultEpochs, minimum: 0),
-            batchSize: try reader.int("batchSize", default: 128, minimum: 1),
-            learningRate: Float(try reader.double("learningRate", default: 0.01, range: 1e-9...10)),
-            momentum: Float(try reader.double("momentum", default: 0.9, range: 0...0.999)),
-            weightDecay: Float(try reader.double("weightDecay", default: 5e-4, range: 0...1)))
+        settings = try PartialTrainingSettings(reading: reader, defaultEpochs: defaultEpochs)
         _ = try architecture(reader.path)
     }
 

@@ -67,6 +67,30 @@ extension LotteryTicketSettings {
     static let positive = Double.leastNonzeroMagnitude...Double.greatestFiniteMagnitude
 }
 
+extension PartialTrainingSettings {
+    /// Reads (and validates) partial training's optimizer settings: `epochs`, `batchSize`,
+    /// `learningRate`, `momentum`, `weightDecay` (the partial trial kinds' keys and `sculpt
+    /// partial`'s flags).
+    public init(reading r: ConfigReader, defaultEpochs: Int) throws {
+        let d = PartialTrainingSettings()
+        self.init(
+            epochs: try r.int("epochs", default: defaultEpochs, minimum: 0, maximum: 1_000_000),
+            batchSize: try r.int("batchSize", default: d.batchSize, minimum: 1, maximum: 1 << 20),
+            learningRate: Float(try r.double("learningRate", default: Double(d.learningRate),
+                                             range: LotteryTicketSettings.positive)),
+            momentum: Float(try r.double("momentum", default: Double(d.momentum), range: 0...0.999_999)),
+            weightDecay: Float(try r.double("weightDecay", default: Double(d.weightDecay), range: 0...1e6)))
+        do { try validate() } catch { throw ConfigError(keyPath: r.path, reason: "\(error)") }
+    }
+
+    /// Reads a whole config object of these keys.
+    public init(config: JSONValue, defaultEpochs: Int) throws {
+        let reader = try ConfigReader(config)
+        try self.init(reading: reader, defaultEpochs: defaultEpochs)
+        try reader.finish()
+    }
+}
+
 extension PartialRestartSettings {
     /// Reads (and validates) a partial restart's settings; see `PartialRestartTrial` for the keys.
     /// The reset method and the control stay at the configuration's defaults (the trial runs

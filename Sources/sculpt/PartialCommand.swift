@@ -73,12 +73,7 @@ struct PartialCommand: ParsableCommand {
         if let members, members < 1 { throw UsageError("--members must be at least 1, got \(members)") }
         let plan = try Self.plan(mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm,
                                  seed: seed)
-        let o = optimizerOptions
-        let settings = PartialTrainingSettings(epochs: epochs ?? (members == nil ? 10 : 1), batchSize: o.batch ?? 128,
-                                               learningRate: o.lr ?? 0.01, momentum: o.momentum ?? 0.9,
-                                               weightDecay: o.weightDecay ?? 5e-4)
-        do { try settings.validate() } catch { throw UsageError("--epochs/--batch/--lr/--momentum/--weight-decay: " +
-                                                                "\(error)") }
+        let settings = try self.settings()
         let source = PartialTrainingSource(model: model, data: data, width: width,
                                            trainLimit: try dataOptions.trainLimit(),
                                            testLimit: try dataOptions.testLimit())
@@ -248,6 +243,22 @@ struct PartialCommand: ParsableCommand {
               + "mean member accuracy \(format(result.meanMemberAccuracy)), base model \(format(result.baseAccuracy))")
         print("parameters: \(result.learnedParameters) learned (\(result.learnedParametersPerMember) per member), "
               + "\(result.sharedParameters) shared, \(result.storedParameters) stored; \(format(result.seconds)) s")
+    }
+
+    /// The training settings the flags describe, read as the partial trial kinds read theirs.
+    private func settings() throws -> PartialTrainingSettings {
+        let o = optimizerOptions
+        var config: [String: JSONValue] = [:]
+        config["epochs"] = epochs.map { .number(Double($0)) }
+        config["batchSize"] = o.batch.map { .number(Double($0)) }
+        config["learningRate"] = o.lr.map { .number(Double($0)) }
+        config["momentum"] = o.momentum.map { .number(Double($0)) }
+        config["weightDecay"] = o.weightDecay.map { .number(Double($0)) }
+        let flags = ["epochs": "--epochs", "batchSize": "--batch", "learningRate": "--lr", "momentum": "--momentum",
+                     "weightDecay": "--weight-decay"]
+        do {
+            return try PartialTrainingSettings(config: .object(config), defaultEpochs: members == nil ? 10 : 1)
+        } catch let e as ConfigError { throw e.usage(flags) }
     }
 
     /// The plan the flags describe (`PartialTrainingPlan(mode:rest:selection:...)`, the reader
