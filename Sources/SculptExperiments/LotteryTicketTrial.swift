@@ -57,7 +57,8 @@ public struct LotteryTicketTrial: TrialKind {
         var (train, test) = try source.load()
         train = train.limited(to: s.trainingSamples ?? 0)
         test = test.limited(to: s.testSamples ?? 0)
-        let architecture = try Architecture.builtin(named: s.model, inputShape: train.inputShape, classes: train.classes)
+        let architecture = try Architecture.builtin(named: s.model, inputShape: train.inputShape,
+                                                    classes: train.classes)
         let result = try LotteryTicketSearch(configuration: s.configuration)
             .run(architecture: architecture, train: train, test: test, seed: seed)
         var metrics: [String: Double] = ["epochs": Double(s.configuration.epochs), "seconds": result.seconds]
@@ -75,7 +76,8 @@ public struct LotteryTicketTrial: TrialKind {
             var o: [String: JSONValue] = [
                 "round": .number(Double(round.round)), "weightFraction": .number(round.weightFraction),
                 "unitFraction": .number(round.unitFraction), "testAccuracy": .number(round.testAccuracy),
-                "testLoss": .number(round.testLoss), "steps": .number(Double(round.steps)), "seconds": .number(round.seconds),
+                "testLoss": .number(round.testLoss), "steps": .number(Double(round.steps)),
+                "seconds": .number(round.seconds),
             ]
             if let a = round.controlAccuracy { o["controlAccuracy"] = .number(a) }
             if let l = round.controlLoss { o["controlLoss"] = .number(l) }

@@ -83,7 +83,8 @@ public struct PartialRestartTrial: TrialKind {
 
     public func validate(config: JSONValue) throws {
         let s = try read(config)
-        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "model")
+        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize,
+                                            keyPath: "model")
         do { _ = try PartialRestart(configuration: s.configuration).check(network) } catch {
             throw ConfigError(keyPath: s.configuration.layers == nil ? "model" : "layers", reason: "\(error)")
         }
@@ -117,12 +118,14 @@ public struct PartialRestartTrial: TrialKind {
             metrics["\(m)Rounds"] = Double(rounds.count)
             metrics["\(m)VsBaseline"] = final - baseline
             metrics["\(m)Gain"] = final - (rounds.isEmpty ? baseline : control[rounds.count - 1].accuracy)
-            metrics["\(m)Reset"] = rounds.isEmpty ? 0 : Double(rounds.reduce(0) { $0 + $1.resetCount }) / Double(rounds.count)
+            let resets = Double(rounds.reduce(0) { $0 + $1.resetCount })
+            metrics["\(m)Reset"] = rounds.isEmpty ? 0 : resets / Double(rounds.count)
             details[m] = .object([
                 "accuracy": .array(rounds.map { .number($0.testAccuracy) }),
                 "stop": .string(outcome.result.stop?.rawValue ?? ""),
                 "useless": .array(rounds.map { round in
-                    .object(Dictionary(uniqueKeysWithValues: round.useless.map { ($0.layer, JSONValue.array($0.filters.map { .number(Double($0)) })) }))
+                    .object(Dictionary(uniqueKeysWithValues: round.useless.map { ($0.layer,
+                        JSONValue.array($0.filters.map { .number(Double($0)) })) }))
                 }),
             ])
         }

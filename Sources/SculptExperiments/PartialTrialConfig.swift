@@ -9,8 +9,10 @@ import SculptRecipes
 /// "fashion-mnist"), `trainLimit` / `testLimit` (use the first N samples; 0 = all), `mode`
 /// (as `sculpt partial --mode`), `rest` ("fixed" / "zeroed"), `learnBatchNorm` (true),
 /// `selection` ("leading" / "random"), `batchNorm` (false: true inserts a BatchNorm after every
-/// convolution and hidden Dense layer of the built-in model, as the paper's networks have), `epochs` (10), `batchSize` (128), `learningRate` (0.01),
-/// `momentum` (0.9), `weightDecay` (5e-4).
+/// convolution and hidden Dense layer of the built-in model, as the paper's networks have),
+/// `epochs` (10), `batchSize` (128), `learningRate` (0.01), `momentum` (0.9), `weightDecay`
+/// (5e-4): the plan read by `PartialTrainingPlan(mode:rest:selection:...)` and the settings by
+/// `PartialTrainingSettings(reading:)`, as `sculpt partial` reads its flags.
 struct PartialTrialConfig {
     var model: String
     var widthMultiplier: Double
@@ -26,15 +28,18 @@ struct PartialTrialConfig {
         widthMultiplier = try reader.double("widthMultiplier", default: 1, range: 1e-3...64)
         batchNorm = try reader.bool("batchNorm", default: false)
         let dataText = try reader.string("data", default: "fashion-mnist")
-        do { data = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: reader.keyPath("data"), reason: "\(error)") }
+        do { data = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: reader.keyPath("data"),
+            reason: "\(error)") }
         trainLimit = try reader.int("trainLimit", default: 0, minimum: 0)
         testLimit = try reader.int("testLimit", default: 0, minimum: 0)
         let modeText = try reader.string("mode", default: defaultMode)
         let rest = try reader.string("rest", default: "fixed", allowed: RestPolicy.allCases.map(\.rawValue))
-        let selection = try reader.string("selection", default: "leading", allowed: SelectionOrder.allCases.map(\.rawValue))
+        let selection = try reader.string("selection", default: "leading",
+                                          allowed: SelectionOrder.allCases.map(\.rawValue))
         let learnBatchNorm = try reader.bool("learnBatchNorm", default: true)
         do {
-            plan = try PartialTrainingPlan(mode: modeText, rest: rest, selection: selection, learnBatchNorm: learnBatchNorm)
+            plan = try PartialTrainingPlan(mode: modeText, rest: rest, selection: selection,
+                                           learnBatchNorm: learnBatchNorm)
         } catch { throw ConfigError(keyPath: reader.keyPath("mode"), reason: "\(error)") }
         settings = try PartialTrainingSettings(reading: reader, defaultEpochs: defaultEpochs)
         _ = try architecture(reader.path)
@@ -44,7 +49,8 @@ struct PartialTrialConfig {
     func architecture(_ path: String) throws -> Architecture {
         let architecture: Architecture
         do {
-            architecture = try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: data.sampleShape,
+            architecture = try Architecture.builtin(named: model, widthMultiplier: widthMultiplier,
+                                                    inputShape: data.sampleShape,
                                                     classes: data.classCount)
         } catch { throw ConfigError(keyPath: ConfigReader.join(path, "model"), reason: "\(error)") }
         return batchNorm ? Self.withBatchNorm(architecture) : architecture
@@ -59,8 +65,10 @@ struct PartialTrialConfig {
             layers.append(spec)
             if i + 1 < architecture.layers.count, case .batchNorm = architecture.layers[i + 1] { continue }
             switch spec {
-            case .conv2d(_, let outputs, _, _, _, _): layers.append(.batchNorm(features: outputs, momentum: 0.1, epsilon: 1e-5))
-            case .dense(_, let outputs, _) where i != last: layers.append(.batchNorm(features: outputs, momentum: 0.1, epsilon: 1e-5))
+            case .conv2d(_, let outputs, _, _, _, _): layers.append(.batchNorm(features: outputs, momentum: 0.1,
+                epsilon: 1e-5))
+            case .dense(_, let outputs, _) where i != last: layers.append(.batchNorm(features: outputs, momentum: 0.1,
+                epsilon: 1e-5))
             default: break
             }
         }

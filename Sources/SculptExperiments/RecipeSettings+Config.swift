@@ -37,7 +37,8 @@ extension LotteryTicketSettings {
         if r.contains("convolutionRate") { c.convolutionRate = try r.double("convolutionRate", range: 0...0.999_999) }
         if r.contains("outputRate") { c.outputRate = try r.double("outputRate", range: 0...0.999_999) }
         c.structured = try r.bool("structured", default: false)
-        c.norm = UnitNorm(rawValue: try r.string("norm", default: "l1", allowed: UnitNorm.allCases.map(\.rawValue))) ?? .l1
+        c.norm = UnitNorm(rawValue: try r.string("norm", default: "l1",
+                                                 allowed: UnitNorm.allCases.map(\.rawValue))) ?? .l1
         let scopes = PruningScope.allCases.map(\.rawValue)
         c.scope = PruningScope(rawValue: try r.string("scope", default: "layer", allowed: scopes)) ?? .layer
         c.rewindStep = try r.int("rewindStep", default: 0, minimum: 0)
@@ -141,7 +142,8 @@ extension PartialRestartSettings {
     private static func useless(_ r: ConfigReader) throws -> UselessFilterRule? {
         if r.contains("uselessCount") {
             if r.contains("uselessFraction") {
-                throw ConfigError(keyPath: r.keyPath("uselessCount"), reason: "give uselessFraction or uselessCount, not both")
+                throw ConfigError(keyPath: r.keyPath("uselessCount"), reason: "give uselessFraction or uselessCount, " +
+                    "not both")
             }
             return .count(try r.int("uselessCount", minimum: 1))
         }

@@ -57,10 +57,12 @@ import Testing
 
     @Test func shippedSpecsParseWithTheStandardCatalog() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let full = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery.json").path, catalog: catalog)
+        let full = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery.json").path,
+                                           catalog: catalog)
         #expect(full.variants.count == 4 && full.tables.count == 4)
         #expect(full.variants.map { $0.config["rewindStep"]?.numberValue } == [0, 500, 0, 0])
-        let quick = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery-quick.json").path, catalog: catalog)
+        let quick = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery-quick.json").path,
+                                            catalog: catalog)
         #expect(quick.variants.map { $0.config["structured"] } == [.bool(false), .bool(true)])
     }
 
