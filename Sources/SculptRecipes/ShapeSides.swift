@@ -178,12 +178,14 @@ struct LocalAffine {
                 case .leakyRelu(let s): steps.append(.relu(slope: Double(s)))
                 case .sigmoid where last:
                     guard threshold > 0 && threshold < 1 else {
-                        throw ShapeSidesError.unsupportedNetwork("threshold \(threshold) is outside the sigmoid's range (0, 1)")
+                        throw ShapeSidesError.unsupportedNetwork(
+                            "threshold \(threshold) is outside the sigmoid's range (0, 1)")
                     }
                     level = log(level / (1 - level))
                 case .tanh where last:
                     guard threshold > -1 && threshold < 1 else {
-                        throw ShapeSidesError.unsupportedNetwork("threshold \(threshold) is outside tanh's range (-1, 1)")
+                        throw ShapeSidesError.unsupportedNetwork(
+                            "threshold \(threshold) is outside tanh's range (-1, 1)")
                     }
                     level = atanh(level)
                 default:

@@ -87,12 +87,12 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
     /// `rank`, `init`, `seed`, `parameters`; the flag `zero-outgoing`.
     public init(parsing text: String) throws {
         let fields = text.split(separator: ":", omittingEmptySubsequences: false).map { String($0).trimmed }
-        guard let name = fields.first, !name.isEmpty else { throw ScheduleError.invalidText(text,
-            reason: "expected OP[:LAYER][:AMOUNT][:KEY=VALUE]...") }
+        guard let name = fields.first, !name.isEmpty else {
+            throw ScheduleError.invalidText(text, reason: "expected OP[:LAYER][:AMOUNT][:KEY=VALUE]...")
+        }
         guard let kind = ScheduleOperationKind(rawValue: name.lowercased()) else {
-            throw ScheduleError.invalidText(text,
-                                            reason: "unknown operation '\(name)' (expected one of: "
-                                                + ScheduleOperationKind.allCases.map(\.rawValue).joined(separator: ", ") + ")")
+            let known = ScheduleOperationKind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw ScheduleError.invalidText(text, reason: "unknown operation '\(name)' (expected one of: \(known))")
         }
         self.init(operation: kind)
         for (i, field) in fields.enumerated().dropFirst() {
