@@ -8,7 +8,8 @@ import SculptRecipes
 /// Keys: `model` (a built-in name, "cnn-small"), `widthMultiplier` (1), `data` (as `--data`,
 /// "fashion-mnist"), `trainLimit` / `testLimit` (use the first N samples; 0 = all), `mode`
 /// (as `sculpt partial --mode`), `rest` ("fixed" / "zeroed"), `learnBatchNorm` (true),
-/// `selection` ("leading" / "random"), `batchNorm` (false: true inserts a BatchNorm after every
+/// `selection` ("leading" / "random"), `denseLayers` ("whole", the paper's rule: hidden Dense layers
+/// learn whole in the filter, count and slice modes; "split": a fraction of their units learns), `batchNorm` (false: true inserts a BatchNorm after every
 /// convolution and hidden Dense layer of the built-in model, as the paper's networks have), `epochs` (10), `batchSize` (128), `learningRate` (0.01),
 /// `momentum` (0.9), `weightDecay` (5e-4).
 struct PartialTrialConfig {
@@ -38,8 +39,10 @@ struct PartialTrialConfig {
         let rest = RestPolicy(rawValue: try reader.string("rest", default: "fixed", allowed: RestPolicy.allCases.map(\.rawValue))) ?? .fixed
         let selection = SelectionOrder(rawValue: try reader.string("selection", default: "leading",
                                                                    allowed: SelectionOrder.allCases.map(\.rawValue))) ?? .leading
+        let dense = DenseRule(rawValue: try reader.string("denseLayers", default: DenseRule.whole.rawValue,
+                                                          allowed: DenseRule.allCases.map(\.rawValue))) ?? .whole
         plan = PartialTrainingPlan(mode: mode, rest: rest, learnBatchNorm: try reader.bool("learnBatchNorm", default: true),
-                                   selection: selection)
+                                   selection: selection, denseLayers: dense)
         settings = PartialTrainingSettings(
             epochs: try reader.int("epochs", default: defaultEpochs, minimum: 0),
             batchSize: try reader.int("batchSize", default: 128, minimum: 1),

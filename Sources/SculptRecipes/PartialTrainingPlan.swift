@@ -90,6 +90,16 @@ public enum SelectionOrder: String, Codable, Sendable, CaseIterable {
     case random
 }
 
+/// How hidden fully connected (Dense) layers take part in the filter, count and slice modes.
+public enum DenseRule: String, Codable, Sendable, CaseIterable {
+    /// Learned whole, as the paper does ("we keep fully-connected layers intact - we either learn
+    /// them entirely or not at all"): fractions of filters apply to the convolutions only.
+    case whole
+    /// Split like convolutions: a fraction of their units (dimension 1) or inputs (dimension 2)
+    /// learns. The only partial choice on a network without convolutions (an MLP).
+    case split
+}
+
 /// A complete partial-training choice: what learns, what the rest becomes, and how indices are picked.
 public struct PartialTrainingPlan: Equatable, Sendable {
     public var mode: PartialTrainingMode
@@ -100,13 +110,16 @@ public struct PartialTrainingPlan: Equatable, Sendable {
     public var selection: SelectionOrder
     /// Seeds `.random` selection.
     public var seed: UInt64
+    /// Hidden Dense layers in the filter, count and slice modes: whole (the paper) or split.
+    public var denseLayers: DenseRule
 
     public init(mode: PartialTrainingMode, rest: RestPolicy = .fixed, learnBatchNorm: Bool = true,
-                selection: SelectionOrder = .leading, seed: UInt64 = 0) {
+                selection: SelectionOrder = .leading, seed: UInt64 = 0, denseLayers: DenseRule = .whole) {
         self.mode = mode
         self.rest = rest
         self.learnBatchNorm = learnBatchNorm
         self.selection = selection
         self.seed = seed
+        self.denseLayers = denseLayers
     }
 }
