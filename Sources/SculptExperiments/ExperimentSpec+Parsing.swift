@@ -69,6 +69,12 @@ extension ExperimentSpec {
             }
         }
         let figures = try parseFigures(top, variants: variants.map(\.name))
+        for (i, table) in tables.enumerated() {
+            for (j, comparison) in table.comparisons.enumerated() where comparison.test == .pairedT && !pairedSeeds {
+                throw ConfigError(keyPath: "tables[\(i)].comparisons[\(j)].test", reason: "paired-t pairs trial i of both "
+                                  + "rows, which start from the same seed only when the spec sets \"pairedSeeds\": true")
+            }
+        }
         let findings = try parseFindings(top, tables: tables)
         try top.finish()
         guard variants.reduce(0, { $0 + $1.trials }) <= Self.maxTrials else {

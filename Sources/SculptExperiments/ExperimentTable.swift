@@ -110,10 +110,11 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
                        cells: table.columns.map { Self.cell($0, rowMetrics: done) })
         }
         comparisons = table.comparisons.map { comparison in
-            let samples = comparison.rows.map { label in
-                let done = groups.first { $0.label == label }?.records.filter { $0.status == .done }.map(\.metrics) ?? []
-                return Self.pooledValues(comparison, rowMetrics: done)
+            let done = comparison.rows.map { label in
+                groups.first { $0.label == label }?.records.filter { $0.status == .done } ?? []
             }
+            if comparison.test == .pairedT { return Self.pairedComparison(comparison, first: done[0], second: done[1]) }
+            let samples = done.map { Self.pooledValues(comparison, rowMetrics: $0.map(\.metrics)) }
             return Self.comparison(comparison, first: samples[0], second: samples[1])
         }
     }
@@ -172,6 +173,40 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             text += "-"
         }
         return (nil, result?.p, result.map { _ in "exact" }, effect, text)
+    }
+
+    /// The paired t-test over the trial indices both rows finished, one value per trial (a row
+    /// pooling several variants, or several metrics, has no pairing: the line says so).
+    static func pairedComparison(_ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord]) -> Comparison {
+        func byIndex(_ records: [TrialRecord]) -> [Int: Double]? {
+            var values: [Int: Double] = [:]
+            for record in records {
+                let v = pooledValues(comparison, rowMetrics: [record.metrics])
+                guard v.count <= 1, values[record.index] == nil else { return nil }
+                if let value = v.first { values[record.index] = value }
+            }
+            return values
+        }
+        var text = "paired t, \(comparison.title): \(comparison.rows[0]) vs \(comparison.rows[1]) "
+        guard let a = byIndex(first), let b = byIndex(second) else {
+            text += "- (a row has several values per trial index, so its trials cannot be paired)"
+            return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
+                              filters: comparison.filters.map(\.description), rows: comparison.rows, n1: 0, n2: 0,
+                              u: nil, p: nil, method: nil, effect: nil, text: text)
+        }
+        let indices = Set(a.keys).intersection(b.keys).sorted()
+        let result = PairedT.test(indices.map { a[$0]! }, indices.map { b[$0]! })
+        text += "(n=\(indices.count) pairs): "
+        if let result {
+            let t = result.t.isFinite ? NumberFormat(style: .fixed, digits: 2).format(result.t) : (result.t > 0 ? "inf" : "-inf")
+            text += "t = \(t), df = \(result.degreesOfFreedom), p = \(pText(result.p)); " + effectText(result.effect)
+        } else {
+            text += "-"
+        }
+        return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
+                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: indices.count,
+                          n2: indices.count, u: nil, p: result?.p, method: result.map { _ in "t" }, effect: result?.effect,
+                          text: text)
     }
 
     /// A p-value as printed: three decimals, or two significant digits below 0.001.

@@ -17,7 +17,9 @@ import SculptRecipes
 /// compression, in (0, 1), or added by an expansion, > 0), `rankRatio` (0.125, the thesis's
 /// delta for training; eigenremove only), `layers` (the thesis's order; paths or counted names),
 /// `firstEpoch` (2) and `every` (1): operation k runs after epoch `firstEpoch + (k - 1) * every`;
-/// `probeSamples` (5000, the first training samples, for the loss factors).
+/// `probeSamples` (5000, the first training samples, for the loss factors), `expandInit` (zero-expand only:
+/// "zero", the default, is the thesis's Zero Weight Expansion with zero incoming and outgoing weights;
+/// an initializer name such as "pytorch" gives the new units random incoming weights).
 ///
 /// Metrics: `finalAccuracy` (test accuracy after the last epoch), `testLoss`, `trainAccuracy`
 /// and `trainLoss` (last epoch's running values), `ratio`, `lossFactor{k}` (probe loss just after
@@ -57,6 +59,8 @@ public struct InterruptibleTrial: TrialKind {
         var firstEpoch: Int
         var every: Int
         var probeSamples: Int
+        /// ZeroExpand's incoming weights: "zero" (the thesis) or an initializer name.
+        var expandInit: String?
 
         func architecture() throws -> Architecture {
             do {
@@ -71,7 +75,8 @@ public struct InterruptibleTrial: TrialKind {
             return TrainingSchedule(layers.enumerated().map { k, layer in
                 ScheduleEntry(epoch: firstEpoch + k * every,
                               operation: ScheduleOperation(operation: method, layer: layer, fraction: ratio,
-                                                           rankRatio: method == .eigenremove ? rankRatio : nil))
+                                                           rankRatio: method == .eigenremove ? rankRatio : nil,
+                                                           initialization: method == .zeroExpand ? expandInit : nil))
             })
         }
     }
@@ -123,6 +128,10 @@ public struct InterruptibleTrial: TrialKind {
         let firstEpoch = try r.int("firstEpoch", default: 2, minimum: 0)
         let every = try r.int("every", default: 1, minimum: 1)
         let probeSamples = try r.int("probeSamples", default: 5000, minimum: 1)
+        let expandInit = try r.string("expandInit", default: "zero")
+        if method != .zeroExpand, r.contains("expandInit") {
+            throw ConfigError(keyPath: r.keyPath("expandInit"), reason: "expandInit applies to method \"zero-expand\" only")
+        }
         try r.finish()
         let configuration = TrainingConfiguration(
             optimizer: .sgd(learningRate: Float(lr), momentum: Float(momentum), dampening: 0, weightDecay: Float(weightDecay), nesterov: false),
@@ -130,7 +139,8 @@ public struct InterruptibleTrial: TrialKind {
             augmentation: augment)
         return Settings(source: source, model: model, widthMultiplier: width, trainLimit: trainLimit, testLimit: testLimit,
                         epochs: epochs, configuration: configuration, method: method, ratio: ratio, rankRatio: rankRatio,
-                        layers: layers, firstEpoch: firstEpoch, every: every, probeSamples: probeSamples)
+                        layers: layers, firstEpoch: firstEpoch, every: every, probeSamples: probeSamples,
+                        expandInit: method == .zeroExpand ? expandInit : nil)
     }
 
     public func validate(config: JSONValue) throws {

@@ -8,7 +8,8 @@ import SculptRecipes
 /// Keys: `model` (a built-in name, "cnn-small"), `widthMultiplier` (1), `data` (as `--data`,
 /// "fashion-mnist"), `trainLimit` / `testLimit` (use the first N samples; 0 = all), `mode`
 /// (as `sculpt partial --mode`), `rest` ("fixed" / "zeroed"), `learnBatchNorm` (true),
-/// `selection` ("leading" / "random"), `batchNorm` (false: true inserts a BatchNorm after every
+/// `selection` ("leading" / "random"), `denseLayers` ("whole", the paper's rule: hidden Dense layers
+/// learn whole in the filter, count and slice modes; "split": a fraction of their units learns), `batchNorm` (false: true inserts a BatchNorm after every
 /// convolution and hidden Dense layer of the built-in model, as the paper's networks have),
 /// `epochs` (10), `batchSize` (128), `learningRate` (0.01), `momentum` (0.9), `weightDecay`
 /// (5e-4): the plan read by `PartialTrainingPlan(mode:rest:selection:...)` and the settings by
@@ -37,9 +38,11 @@ struct PartialTrialConfig {
         let selection = try reader.string("selection", default: "leading",
                                           allowed: SelectionOrder.allCases.map(\.rawValue))
         let learnBatchNorm = try reader.bool("learnBatchNorm", default: true)
+        let denseLayers = try reader.string("denseLayers", default: DenseRule.whole.rawValue,
+                                            allowed: DenseRule.allCases.map(\.rawValue))
         do {
             plan = try PartialTrainingPlan(mode: modeText, rest: rest, selection: selection,
-                                           learnBatchNorm: learnBatchNorm)
+                                           learnBatchNorm: learnBatchNorm, denseLayers: denseLayers)
         } catch { throw ConfigError(keyPath: reader.keyPath("mode"), reason: "\(error)") }
         settings = try PartialTrainingSettings(reading: reader, defaultEpochs: defaultEpochs)
         _ = try architecture(reader.path)

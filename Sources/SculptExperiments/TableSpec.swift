@@ -70,6 +70,9 @@ public struct ComparisonSpec: Sendable, Equatable {
         /// Fisher exact on the counts of values != 0 (e.g. a 0/1 metric such as `correct`), with
         /// the difference in proportions (Newcombe 95% CI).
         case fisher
+        /// The paired t-test on the values of the same trial index in both rows (the spec must
+        /// have `pairedSeeds`), with the mean paired difference (t 95% CI).
+        case pairedT = "paired-t"
     }
 
     /// Names what is compared in the printed line (e.g. "final accuracy").

@@ -5,6 +5,7 @@
 /// | `mlp` | `[1, 28, 28]` | flatten, 784-512-512-10 ReLU (W2 of the peer benchmarks) |
 /// | `mlp:W1,W2,...` | `[1, 28, 28]` | flatten, ReLU Dense layers of those widths (`mlp:300,100`: LeNet-300-100) |
 /// | `cnn-small` | `[1, 28, 28]` | conv32-pool-conv64-pool-fc128-fc10 (W3 of the peer benchmarks) |
+/// | `cnn-gap` | `[1, 28, 28]` | conv32-pool-conv64-pool-conv128, global average pooling, fc10: 98% of the parameters in convolutions |
 /// | `vgg16` | `[3, 32, 32]` | the thesis's VGG16: 11 3x3 convs (64,64,M,128,128,M,256x3,M,512,512,M,512,512), flatten 512x2x2, 4 FC 2048-1024-512-256-10, BN everywhere |
 /// | `alexnet` | `[3, 32, 32]` | 5 convs (64,192,384,256,256) with 3 max pools, dropout, FC 1024-1024 |
 /// | `mininet` | `[3, 32, 32]` | 3 conv-ReLU-pool stages (32, 64, 128), FC 256 |
@@ -14,7 +15,7 @@
 /// `widthMultiplier` scales every hidden width (channels and hidden units; at least 1).
 extension Architecture {
     /// Names `builtin(named:)` accepts (`resnet-N` and `wrn-D-K` take other depths and widths too).
-    public static let builtinNames = ["mlp", "cnn-small", "vgg16", "alexnet", "mininet", "resnet20", "wrn-16-4"]
+    public static let builtinNames = ["mlp", "cnn-small", "cnn-gap", "vgg16", "alexnet", "mininet", "resnet20", "wrn-16-4"]
     /// Names of the built-in families that take numbers (`builtin(named:)` accepts them too).
     public static let builtinFamilies = ["mlp:W1,W2,...", "resnet-N", "wrn-D-K"]
 
@@ -30,7 +31,7 @@ extension Architecture {
         }
         guard classes > 0 else { throw ArchitectureError.invalidOption("class count must be positive, got \(classes)") }
         let lower = name.lowercased()
-        let grayscale = lower == "mlp" || lower.hasPrefix("mlp:") || lower == "cnn-small"
+        let grayscale = lower == "mlp" || lower.hasPrefix("mlp:") || lower == "cnn-small" || lower == "cnn-gap"
         let image: [Int] = inputShape ?? (grayscale ? [1, 28, 28] : [3, 32, 32])
         var b = Builder(input: image, width: widthMultiplier)
         switch lower {
@@ -45,6 +46,14 @@ extension Architecture {
             b.add(.flatten)
             b.dense(b.scaled(128))
             b.add(.activation(.relu))
+        case "cnn-gap":
+            // Rosenfeld & Tsotsos's networks keep their parameters in convolutions (GAP before one classifier).
+            for (channels, pool) in [(32, true), (64, true), (128, false)] {
+                b.conv(b.scaled(channels), kernel: 3, padding: 1)
+                b.add(.activation(.relu))
+                if pool { b.add(.maxPool2d(kernel: 2, stride: 2, padding: 0)) }
+            }
+            b.add(.globalAvgPool)
         case "vgg16":
             for item in [64, 64, 0, 128, 128, 0, 256, 256, 256, 0, 512, 512, 0, 512, 512] {
                 if item == 0 { b.add(.maxPool2d(kernel: 2, stride: 2, padding: 0)); continue }

@@ -34,9 +34,10 @@ public struct PartialTrainingSummary: Codable, Equatable, Sendable {
 /// parameter masks (the optimizers leave masked entries bit-for-bit unchanged).
 ///
 /// Biases are split only along the output dimension (the paper's rule): a learned filter's bias
-/// learns, and slices along dimensions 2-4 learn no bias. Dense layers are sliced by units along
-/// dimension 1 and by inputs along 2; a slice along 3 or 4 learns them whole (the paper keeps
-/// fully connected layers intact). The classifier learns whole in the filter, count and slice modes.
+/// learns, and slices along dimensions 2-4 learn no bias. Hidden Dense layers learn whole in the
+/// filter, count and slice modes (the paper keeps fully connected layers intact), unless the plan's
+/// `denseLayers` is `.split`: then they are sliced by units along dimension 1 and by inputs along 2
+/// (a slice along 3 or 4 learns them whole). The classifier learns whole in these modes.
 public enum PartialTraining {
     /// The masks `plan` gives `network` (1 = learns; nil = everything learns), without changing it;
     /// throws a `PartialTrainingError` for an impossible plan.
@@ -47,6 +48,7 @@ public enum PartialTraining {
         let weighted = layers.filter { $0.kind != .batchNorm }
         guard let classifier = weighted.last else { throw PartialTrainingError.nothingToLearn("the network has no " +
             "convolution or Dense layer") }
+        try checkDenseRule(plan, hasConvolutions: weighted.contains { $0.kind == .convolution })
         let inBlock = try blockMembership(plan.mode, layers: layers, classifier: classifier.path,
                                           topLevelCount: network.layers.count)
         var rng = RandomSource(seed: plan.seed)
@@ -122,10 +124,29 @@ public enum PartialTraining {
         return summary
     }
 
+    /// Refuses a filter, count or slice mode that would learn everything: a network without
+    /// convolutions whose Dense layers learn whole.
+    private static func checkDenseRule(_ plan: PartialTrainingPlan, hasConvolutions: Bool) throws {
+        guard !hasConvolutions, plan.denseLayers == .whole else { return }
+        switch plan.mode {
+        case .filters, .count, .slice:
+            throw PartialTrainingError.invalidMode(plan.mode.description, reason:
+                "the network has no convolution and its Dense layers learn whole (the paper's rule), so every "
+                + "weight would learn; split the Dense layers (denseLayers split, --dense-layers split) to learn a "
+                + "fraction of their units")
+        case .all, .block, .batchNorm, .classifier: return
+        }
+    }
+
     /// (dimension, count) learned for a convolution or Dense layer: dimension 0 = all; nil = nothing.
     private static func rule(_ plan: PartialTrainingPlan, entry: WeightLayer, isClassifier: Bool, inBlock: Bool) throws
         -> (dimension: Int, count: Int)? {
         let width = entry.width
+        let wholeDense = entry.kind == .dense && plan.denseLayers == .whole
+        switch plan.mode {
+        case .filters, .count, .slice: if isClassifier || wholeDense { return (0, 0) }
+        case .all, .block, .batchNorm, .classifier: break
+        }
         // floor(p * n), guarded against 0.29 * 100 = 28.999..., and at least 1.
         func leading(_ p: Double, of n: Int) -> Int { max(1, Int((p * Double(n) + 1e-9).rounded(.down))) }
         switch plan.mode {

@@ -94,6 +94,16 @@ public enum SelectionOrder: String, Codable, Sendable, CaseIterable {
     case random
 }
 
+/// How hidden fully connected (Dense) layers take part in the filter, count and slice modes.
+public enum DenseRule: String, Codable, Sendable, CaseIterable {
+    /// Learned whole, as the paper does ("we keep fully-connected layers intact - we either learn
+    /// them entirely or not at all"): fractions of filters apply to the convolutions only.
+    case whole
+    /// Split like convolutions: a fraction of their units (dimension 1) or inputs (dimension 2)
+    /// learns. The only partial choice on a network without convolutions (an MLP).
+    case split
+}
+
 /// A complete partial-training choice: what learns, what the rest becomes, and how indices are picked.
 public struct PartialTrainingPlan: Equatable, Sendable {
     public var mode: PartialTrainingMode
@@ -104,23 +114,26 @@ public struct PartialTrainingPlan: Equatable, Sendable {
     public var selection: SelectionOrder
     /// Seeds `.random` selection.
     public var seed: UInt64
+    /// Hidden Dense layers in the filter, count and slice modes: whole (the paper) or split.
+    public var denseLayers: DenseRule
 
     public init(mode: PartialTrainingMode, rest: RestPolicy = .fixed, learnBatchNorm: Bool = true,
-                selection: SelectionOrder = .leading, seed: UInt64 = 0) {
+                selection: SelectionOrder = .leading, seed: UInt64 = 0, denseLayers: DenseRule = .whole) {
         self.mode = mode
         self.rest = rest
         self.learnBatchNorm = learnBatchNorm
         self.selection = selection
         self.seed = seed
+        self.denseLayers = denseLayers
     }
 }
 
 extension PartialTrainingPlan {
-    /// The plan that the words of `sculpt partial --mode/--rest/--selection` and the partial
-    /// trial kinds' `mode`/`rest`/`selection` keys describe (rest and selection case-insensitive):
+    /// The plan that the words of `sculpt partial --mode/--rest/--selection/--dense-layers` and the
+    /// partial trial kinds' `mode`/`rest`/`selection`/`denseLayers` keys describe (rest and selection case-insensitive):
     /// their one reader.
     public init(mode: String, rest: String = "fixed", selection: String = "leading", learnBatchNorm: Bool = true,
-                seed: UInt64 = 0) throws {
+                seed: UInt64 = 0, denseLayers: String = DenseRule.whole.rawValue) throws {
         let parsed = try PartialTrainingMode(parsing: mode)
         try parsed.validate()
         guard let restPolicy = RestPolicy(rawValue: rest.lowercased()) else {
@@ -131,6 +144,11 @@ extension PartialTrainingPlan {
             throw PartialTrainingError.unknownChoice(what: "selection", value: selection,
                                                      allowed: SelectionOrder.allCases.map(\.rawValue))
         }
-        self.init(mode: parsed, rest: restPolicy, learnBatchNorm: learnBatchNorm, selection: order, seed: seed)
+        guard let dense = DenseRule(rawValue: denseLayers.lowercased()) else {
+            throw PartialTrainingError.unknownChoice(what: "dense layers", value: denseLayers,
+                                                     allowed: DenseRule.allCases.map(\.rawValue))
+        }
+        self.init(mode: parsed, rest: restPolicy, learnBatchNorm: learnBatchNorm, selection: order, seed: seed,
+                  denseLayers: dense)
     }
 }

@@ -122,9 +122,13 @@ public struct CheapEnsembleRunState: Codable {
         public var members: Int
         public var baseEpochs: Int
         public var settings: PartialTrainingSettings
+        /// `DenseRule` of the plan; absent in folders written before the rule existed, which split
+        /// hidden Dense layers (and resume that way).
+        public var denseLayers: String?
 
         public init(mode: String, rest: String, selection: String, freezeBatchNorm: Bool, seed: UInt64, members: Int,
-                    baseEpochs: Int, settings: PartialTrainingSettings) {
+                    baseEpochs: Int, settings: PartialTrainingSettings, denseLayers: String = DenseRule.whole.rawValue) {
+            self.denseLayers = denseLayers
             self.mode = mode
             self.rest = rest
             self.selection = selection
@@ -177,7 +181,8 @@ public struct CheapEnsembleRunState: Codable {
     public func configuration() throws -> CheapEnsembleConfiguration {
         let e = ensemble
         let plan = try PartialTrainingPlan(mode: e.mode, rest: e.rest, selection: e.selection,
-                                           learnBatchNorm: !e.freezeBatchNorm, seed: e.seed)
+                                           learnBatchNorm: !e.freezeBatchNorm, seed: e.seed,
+                                           denseLayers: e.denseLayers ?? DenseRule.split.rawValue)
         return CheapEnsembleConfiguration(members: e.members, plan: plan, baseEpochs: e.baseEpochs,
                                           settings: e.settings)
     }

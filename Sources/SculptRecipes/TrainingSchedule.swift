@@ -213,6 +213,18 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         return plan
     }
 
+    /// ZeroExpand's incoming weights and bias: `zero` (the default) is the thesis's Zero Weight
+    /// Expansion (Graham 2019, section 3.1.3: zero incoming and outgoing weights, so the new units
+    /// get no gradient and stay dead); any initializer name (`pytorch`, `he`, ...) gives random
+    /// incoming weights with zero outgoing weights, units that can learn.
+    func zeroExpandInitializer() throws -> Initializer {
+        let name = initialization ?? "zero"
+        if ["zero", "zeros"].contains(name.lowercased()) { return .uniform(low: 0, high: 0) }
+        do { return try Initializer.parse(name) } catch {
+            throw ScheduleError.invalidField(description, field: .initialization, reason: "\(error)")
+        }
+    }
+
     /// Throws for a field the operation does not take.
     func checkFields() throws {
         func bad(_ field: Field, _ reason: String) -> ScheduleError {
@@ -226,8 +238,8 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
         }
         if operation != .eigenremove, rankRatio != nil { throw bad(.rankRatio, "{rankRatio} applies to eigenremove " +
             "only") }
-        if operation != .reinit, initialization != nil {
-            throw bad(.initialization, "{initialization} applies to reinit only")
+        if operation != .reinit, operation != .zeroExpand, initialization != nil {
+            throw bad(.initialization, "{initialization} applies to reinit and zero-expand only")
         }
         if operation != .reinit, zeroOutgoing != nil { throw bad(.zeroOutgoing, "{zeroOutgoing} applies to reinit " +
             "only") }
@@ -270,7 +282,7 @@ public struct ScheduleOperation: Codable, Equatable, Sendable, CustomStringConve
             let width = try targetWidth(of: try group(layer), shrinking: false)
             return .expand(layer: layer, to: width, method: operation == .expand
                            ? .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: seed)
-                           : .zero(initializer: .pytorchDefault, seed: seed))
+                           : .zero(initializer: try zeroExpandInitializer(), seed: seed))
         case .remove:
             let layer = try required()
             return .remove(layer: layer, units: try selectedUnits(of: try group(layer)))

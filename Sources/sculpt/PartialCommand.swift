@@ -31,6 +31,10 @@ struct PartialCommand: ParsableCommand {
     var rest: String = "fixed"
     @Option(help: "How learned filters are chosen: leading (the first ones, as the paper) or random (seeded).")
     var selection: String = "leading"
+    @Option(name: .customLong("dense-layers"),
+            help: ArgumentHelp("Hidden Dense layers in filters/count/slice modes: whole (the paper keeps fully "
+                               + "connected layers intact) or split (a fraction of their units learns; an MLP needs it)."))
+    var denseLayers: String = "whole"
     @Flag(name: .customLong("freeze-batchnorm"),
           help: "Keep BatchNorm scales and shifts fixed too (the paper learns them).")
     var freezeBatchNorm = false
@@ -72,7 +76,7 @@ struct PartialCommand: ParsableCommand {
         guard let data = dataOptions.data else { throw UsageError("--data is required") }
         if let members, members < 1 { throw UsageError("--members must be at least 1, got \(members)") }
         let plan = try Self.plan(mode: mode, rest: rest, selection: selection, freezeBatchNorm: freezeBatchNorm,
-                                 seed: seed)
+                                 seed: seed, denseLayers: denseLayers)
         let settings = try self.settings()
         let source = PartialTrainingSource(model: model, data: data, width: width,
                                            trainLimit: try dataOptions.trainLimit(),
@@ -95,7 +99,7 @@ struct PartialCommand: ParsableCommand {
             let ensemble = CheapEnsembleRunState.Ensemble(mode: mode, rest: rest, selection: selection,
                                                           freezeBatchNorm: freezeBatchNorm, seed: seed,
                                                           members: configuration.members, baseEpochs: baseEpochs,
-                                                          settings: settings)
+                                                          settings: settings, denseLayers: denseLayers)
             let state = CheapEnsembleRunState(source: source, ensemble: ensemble)
             return try runEnsemble(state, configuration: configuration, network: network, train: train, test: test,
                                    rng: rng, initialWeights: InitialWeights(of: network), saved: nil, folder: out)
@@ -264,11 +268,11 @@ struct PartialCommand: ParsableCommand {
     /// The plan the flags describe (`PartialTrainingPlan(mode:rest:selection:...)`, the reader
     /// the partial trial kinds share).
     static func plan(mode: String, rest: String, selection: String, freezeBatchNorm: Bool,
-                     seed: UInt64) throws -> PartialTrainingPlan {
+                     seed: UInt64, denseLayers: String) throws -> PartialTrainingPlan {
         do {
             return try PartialTrainingPlan(mode: mode, rest: rest, selection: selection,
                                            learnBatchNorm: !freezeBatchNorm,
-                                           seed: seed)
+                                           seed: seed, denseLayers: denseLayers)
         } catch let e as PartialTrainingError {
             if case .unknownChoice = e { throw UsageError("--\(e)") }
             throw UsageError("--mode \(mode): \(e)")

@@ -20,7 +20,7 @@ struct ScheduleCommand: ParsableCommand {
           5:eigenremove:conv10:0.75:rank=0.125   keep 3/4 of the 10th Conv2D's filters by EigenRemove (delta 1/8)
           9:minweight:fc2:to=300                 Minimum Weight Selection down to 300 units
           12:expand:c7:0.25                      WeakExpand: 1/4 more filters, function-preserving
-          12:zero-expand:layers.3:to=96          ZeroExpand to 96 units
+          12:zero-expand:layers.3:to=96          ZeroExpand to 96 (zero in and out, the thesis; :init=he: random in)
           15:reinit:conv2:0.1:init=he            restart the 10% of filters with the smallest incoming norms
           3:freeze:conv1  /  8:unfreeze:conv1    freeze a layer (or units=... / a fraction of its units)
           20:remove:layers.3:units=1,4  20:fold-bn  20:collapse

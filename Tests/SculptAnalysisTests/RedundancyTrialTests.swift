@@ -8,7 +8,7 @@ import Testing
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         for (name, variants) in [
-            ("redundancy-width", 7), ("redundancy-width-quick", 3), ("redundancy-cnn", 5), ("redundancy-cnn-quick", 2),
+            ("redundancy-width", 3), ("redundancy-width-quick", 3), ("redundancy-cnn", 4), ("redundancy-cnn-quick", 2),
         ] {
             let spec = try ExperimentSpec.load(
                 path: root.appendingPathComponent("experiments/\(name).json").path,

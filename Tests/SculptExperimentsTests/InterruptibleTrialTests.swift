@@ -44,9 +44,9 @@ import Testing
     @Test func shippedSpecsParseWithTheStandardCatalog() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let full = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/interruptible-vgg.json").path, catalog: catalog)
-        #expect(full.variants.count == 21 && full.pairedSeeds)
+        #expect(full.variants.count == 26 && full.pairedSeeds)
         #expect(full.tables.first?.comparisons.count == 1)
         let quick = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/interruptible-vgg-quick.json").path, catalog: catalog)
-        #expect(quick.kind == "interruptible" && quick.variants.count == 9)
+        #expect(quick.kind == "interruptible" && quick.variants.count == 11)
     }
 }

@@ -39,7 +39,7 @@ import Testing
         let kind = try catalog.kind(named: "partial-training")
         let c = try config(#"""
             {"model": "cnn-small", "widthMultiplier": 0.125, "batchNorm": true, "trainLimit": 256, "testLimit": 200,
-             "epochs": 1, "batchSize": 32, "mode": "filters:0.5", "rest": "zeroed"}
+             "epochs": 1, "batchSize": 32, "mode": "filters:0.5", "rest": "zeroed", "denseLayers": "split"}
             """#)
         try kind.validate(config: c)
         let m = try kind.run(config: c, seed: 3).metrics

@@ -5,7 +5,7 @@ import SculptNN
 
 @Suite("Architectures as data")
 struct ArchitectureTests {
-    static let builtins: [(String, Double)] = [("mlp", 1), ("cnn-small", 1), ("vgg16", 0.25), ("alexnet", 0.25), ("mininet", 1),
+    static let builtins: [(String, Double)] = [("mlp", 1), ("cnn-small", 1), ("cnn-gap", 1), ("vgg16", 0.25), ("alexnet", 0.25), ("mininet", 1),
                                                ("resnet20", 1), ("wrn-16-2", 0.5), ("resnet-32", 0.5)]
 
     @Test("builtins build, chain and classify into 10 outputs", arguments: builtins)
@@ -18,6 +18,18 @@ struct ArchitectureTests {
         let y = network.forward(x, training: true)
         #expect(y.shape == [2, 10])
         #expect(y.isFinite)
+    }
+
+    @Test("cnn-gap keeps 98% of its parameters in convolutions: three convs, global average pooling, one classifier")
+    func cnnGapLayout() throws {
+        let gap = try Architecture.builtin(named: "cnn-gap")
+        #expect(gap.inputShape == [1, 28, 28])
+        #expect(gap.layers.suffix(2) == [.globalAvgPool, .dense(inputs: 128, outputs: 10, bias: true)])
+        var rng = RandomSource(seed: 0)
+        let network = try Network(gap, rng: &rng)
+        #expect(network.parameterCount == 320 + 18_496 + 73_856 + 1_290)
+        let conv = network.layers.compactMap { $0 as? Conv2D }.reduce(0) { $0 + $1.weight.count + ($1.bias?.count ?? 0) }
+        #expect(Double(conv) / Double(network.parameterCount) > 0.98)
     }
 
     @Test("cnn-small is exactly W3 and mlp is 784-512-512-10")

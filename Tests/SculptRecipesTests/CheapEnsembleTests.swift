@@ -50,7 +50,8 @@ import Testing
         let network = try Self.net()
         let backbone = network.snapshot().map { Array(UnsafeBufferPointer(start: $0.data, count: $0.count)) }
         let ensemble = CheapEnsemble(backbone: network)
-        let plan = PartialTrainingPlan(mode: .filters(fraction: 0.25), learnBatchNorm: false, selection: .random)
+        let plan = PartialTrainingPlan(mode: .filters(fraction: 0.25), learnBatchNorm: false, selection: .random,
+                                       denseLayers: .split)
         let settings = PartialTrainingSettings(epochs: 2, batchSize: 16, learningRate: 0.1, momentum: 0.9,
                                                weightDecay: 0)
         var rng = RandomSource(seed: 1)

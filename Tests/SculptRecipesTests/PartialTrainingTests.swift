@@ -43,7 +43,7 @@ import Testing
 
     @Test func filtersFractionLearnsLeadingRowsAndTheirBiasesAndTheWholeClassifier() throws {
         let net = try Self.smallNet()
-        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5)), to: net)
+        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5), denseLayers: .split), to: net)
         let conv = net.layers[0] as! Conv2D, hidden = net.layers[3] as! Dense, classifier = net.layers[5] as! Dense
         #expect(values(conv.weight.mask) == expected([4, 2, 3, 3]) { $0[0] < 2 })   // floor(0.5 * 4) = 2 filters
         #expect(values(conv.bias?.mask) == [1, 1, 0, 0])
@@ -57,6 +57,27 @@ import Testing
         #expect(summary.layers.map(\.indices) == [[0, 1], [0, 1], []])
     }
 
+    @Test("by default hidden Dense layers learn whole in the filter, count and slice modes (the paper's rule); an MLP is refused")
+    func denseLayersLearnWholeByDefault() throws {
+        for mode in [PartialTrainingMode.filters(fraction: 0.5), .count(1), .slice(dimension: 2, fraction: 0.5)] {
+            let net = try Self.smallNet()
+            let summary = try PartialTraining.apply(PartialTrainingPlan(mode: mode), to: net)
+            let conv = net.layers[0] as! Conv2D, hidden = net.layers[3] as! Dense
+            #expect(conv.weight.mask != nil, "\(mode)")
+            #expect(hidden.weight.mask == nil && hidden.bias?.mask == nil, "\(mode)")
+            #expect(summary.layers[1].learnedParameters == 85 && summary.layers[1].dimension == 0, "\(mode)")
+        }
+        var rng = RandomSource(seed: 1)
+        let mlp = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 8, bias: true), .activation(.relu),
+                                                                     .dense(inputs: 8, outputs: 2, bias: true)]), rng: &rng)
+        #expect(throws: PartialTrainingError.self) { try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5)), to: mlp) }
+        #expect(mlp.parameters.allSatisfy { $0.mask == nil })
+        do { try PartialTraining.apply(PartialTrainingPlan(mode: .count(2)), to: mlp) } catch {
+            #expect("\(error)".contains("no convolution") && "\(error)".contains("split"))
+        }
+        #expect(try PartialTraining.apply(PartialTrainingPlan(mode: .classifier), to: mlp).learnedParameters == 18)
+    }
+
     @Test func tinyFractionsStillLearnOneFilter() throws {
         let net = try Self.smallNet()
         try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.07)), to: net)
@@ -67,13 +88,13 @@ import Testing
             .activation(.relu),
                                                                        .dense(inputs: 100, outputs: 2,
                                                                            bias: true)]), rng: &rng)
-        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.29)), to: dense)
+        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.29), denseLayers: .split), to: dense)
         #expect(summary.layers[0].indices == Array(0..<29))
     }
 
     @Test func countLearnsKFiltersAndRejectsKWiderThanALayer() throws {
         let net = try Self.smallNet()
-        try PartialTraining.apply(PartialTrainingPlan(mode: .count(3)), to: net)
+        try PartialTraining.apply(PartialTrainingPlan(mode: .count(3), denseLayers: .split), to: net)
         #expect(values((net.layers[0] as! Conv2D).weight.mask) == expected([4, 2, 3, 3]) { $0[0] < 3 })
         #expect(values((net.layers[3] as! Dense).bias?.mask) == [1, 1, 1, 0, 0])
 
@@ -94,7 +115,7 @@ import Testing
         ]
         for (dimension, p, keep) in cases {
             let net = try Self.smallNet()
-            try PartialTraining.apply(PartialTrainingPlan(mode: .slice(dimension: dimension, fraction: p)), to: net)
+            try PartialTraining.apply(PartialTrainingPlan(mode: .slice(dimension: dimension, fraction: p), denseLayers: .split), to: net)
             let conv = net.layers[0] as! Conv2D, hidden = net.layers[3] as! Dense
             #expect(values(conv.weight.mask) == expected(shape, keep), "dimension \(dimension)")
             // Biases split along the output dimension only.

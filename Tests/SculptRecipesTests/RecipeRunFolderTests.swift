@@ -68,7 +68,7 @@ import TestSupport
         let folder = TemporaryDirectory("partial-run")
         defer { folder.remove() }
         let train = CheapEnsembleTests.data(64, seed: 3), test = CheapEnsembleTests.data(32, seed: 4)
-        let plan = try PartialTrainingPlan(mode: "filters:0.5")
+        let plan = try PartialTrainingPlan(mode: "filters:0.5", denseLayers: "split")
         let source = PartialTrainingSource(model: "test", data: "test")
         func fresh(epochs: Int) throws -> (PartialTrainingRunState, TrainingRun) {
             let network = try CheapEnsembleTests.net()
@@ -105,7 +105,8 @@ import TestSupport
         let train = CheapEnsembleTests.data(64, seed: 5), test = CheapEnsembleTests.data(32, seed: 6)
         let ensemble = CheapEnsembleRunState.Ensemble(mode: "filters:0.5", rest: "fixed", selection: "leading",
                                                       freezeBatchNorm: false, seed: 2, members: 2, baseEpochs: 1,
-                                                      settings: PartialTrainingSettings(epochs: 1, batchSize: 16))
+                                                      settings: PartialTrainingSettings(epochs: 1, batchSize: 16),
+                                                      denseLayers: "split")
         let source = PartialTrainingSource(model: "test", data: "test")
         let state = CheapEnsembleRunState(source: source, ensemble: ensemble)
         let configuration = try state.configuration()
@@ -135,7 +136,7 @@ import TestSupport
         let keys = try #require(try JSONSerialization.jsonObject(with: stateBytes) as? [String: Any])
         #expect(Set(keys.keys) == ["model", "data", "width", "trainLimit", "testLimit", "mode", "rest", "selection",
                                    "freezeBatchNorm", "seed", "members", "baseEpochs", "settings", "baseAccuracy",
-                                   "random", "learnedParametersPerMember", "trainedMembers"])
+                                   "random", "learnedParametersPerMember", "trainedMembers", "denseLayers"])
         saved.members = 2
         var resumeRNG = progress.random
         let resumed = try CheapEnsemble.run(try saved.configuration(), network: checkpoint.network, train: train,
@@ -157,4 +158,17 @@ import TestSupport
         #expect(dropped.initialWeights.tensors.isEmpty)
         #expect(dropped.initialWeights.droppedReason?.contains("linear layers collapsed") == true)
     }
+}
+
+@Test("an ensemble folder written before the Dense rule existed (no denseLayers key) resumes with hidden Dense layers split")
+func ensembleFolderWithoutDenseRuleSplitsDenseLayers() throws {
+    let json = #"""
+        {"mode": "filters:0.5", "rest": "fixed", "selection": "leading", "freezeBatchNorm": false, "seed": 2,
+         "members": 2, "baseEpochs": 1, "settings": {"epochs": 1, "batchSize": 16, "learningRate": 0.01,
+         "momentum": 0.9, "weightDecay": 0.0005}}
+        """#
+    let old = try JSONDecoder().decode(CheapEnsembleRunState.Ensemble.self, from: Data(json.utf8))
+    #expect(old.denseLayers == nil)
+    let state = CheapEnsembleRunState(source: PartialTrainingSource(model: "test", data: "test"), ensemble: old)
+    #expect(try state.configuration().plan.denseLayers == .split)
 }

@@ -285,3 +285,28 @@ func planBuilderValidatesAndNamesFields() throws {
     #expect(UnitCount.share(0.6666, of: 3) == 2)
     #expect(values(network) == before)
 }
+
+@Test("zero-expand follows the thesis by default (zero incoming weights and bias: the new units stay dead through training); init=NAME gives them random incoming weights that learn")
+func zeroExpandVariants() throws {
+    let data = brightThirdImages(64, seed: 4)
+    func newUnitValues(_ scheme: String?) throws -> (incoming: [Float], outgoing: [Float], factor: Double) {
+        let run = try makeRun()
+        let text = "0:zero-expand:f1:to=12" + (scheme.map { ":init=" + $0 } ?? "")
+        let scheduled = try ScheduledTraining(run: run, schedule: try entries([text]), epochs: 2,
+                                              probe: PrefixDataset(data, count: 32))
+        try scheduled.train(data)
+        let dense = run.network.layers[9] as! Dense, next = run.network.layers[12] as! Dense
+        let w = dense.weight.value.scalars, out = next.weight.value.scalars
+        let incoming = Array(w[(8 * 24)...]) + Array(dense.bias!.value.scalars[8...])
+        let outgoing = (0..<3).flatMap { row in out[(row * 12 + 8)..<(row * 12 + 12)] }
+        return (incoming, outgoing, scheduled.events[0].lossFactor)
+    }
+    let thesis = try newUnitValues(nil)
+    #expect(abs(thesis.factor - 1) < 1e-5)
+    #expect(thesis.incoming.allSatisfy { $0 == 0 } && thesis.outgoing.allSatisfy { $0 == 0 })  // dead after 2 epochs
+    let random = try newUnitValues("pytorch")
+    #expect(abs(random.factor - 1) < 1e-5)
+    #expect(random.incoming.contains { $0 != 0 } && random.outgoing.contains { $0 != 0 })  // they learned
+    #expect(throws: ScheduleError.self) { try ScheduleEntry(parsing: "0:zero-expand:f1:to=12:init=bogus")
+        .operation.plan(for: try makeRun().network, defaultSeed: 1) }
+}
