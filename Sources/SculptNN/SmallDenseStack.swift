@@ -110,7 +110,7 @@ final class SmallDenseStack {
                     var acc = Lanes(repeating: bias?[o] ?? 0)
                     for i in 0..<n { acc += hg[i] * w[o * n + i] }
                     zg[o] = acc
-                    ag[o] = Self.activate(acc, kind)
+                    Self.activate(zg + o, into: ag + o, kind)
                 }
             }
         }
@@ -165,21 +165,23 @@ final class SmallDenseStack {
         }
     }
 
-    /// act(z) lane by lane, with the formulas of `Activation.forward`.
+    /// a = act(z) lane by lane, with the formulas of `Activation.forward`. Functions without a
+    /// vector form (tanh, exp) go lane by lane through memory: inserting lanes into a register
+    /// round-trips it through the stack on every lane.
     @inline(__always)
-    private static func activate(_ z: Lanes, _ kind: ActivationKind) -> Lanes {
+    private static func activate(_ z: UnsafePointer<Lanes>, into a: UnsafeMutablePointer<Lanes>, _ kind: ActivationKind) {
+        let v = z.pointee
         switch kind {
-        case .identity: return z
-        case .relu: return z.replacing(with: 0, where: .!(z .> 0))
-        case .leakyRelu(let slope): return z.replacing(with: z * slope, where: .!(z .> 0))
-        case .tanh:
-            var a = z
-            for l in 0..<laneCount { a[l] = floatTanh(z[l]) }
-            return a
-        case .sigmoid:
-            var a = z
-            for l in 0..<laneCount { a[l] = 1 / (1 + floatExp(-z[l])) }
-            return a
+        case .identity: a.pointee = v
+        case .relu: a.pointee = v.replacing(with: 0, where: .!(v .> 0))
+        case .leakyRelu(let slope): a.pointee = v.replacing(with: v * slope, where: .!(v .> 0))
+        case .tanh, .sigmoid:
+            let zs = UnsafeRawPointer(z), out = UnsafeMutableRawPointer(a), tanh = kind == .tanh
+            for l in 0..<laneCount {
+                let x = zs.load(fromByteOffset: 4 * l, as: Float.self)
+                let y = tanh ? floatTanh(x) : 1 / (1 + floatExp(-x))
+                out.storeBytes(of: y, toByteOffset: 4 * l, as: Float.self)
+            }
         }
     }
 
@@ -196,24 +198,29 @@ final class SmallDenseStack {
     }
 
     /// (rows, columns) row-major into registers (groups, columns) of 16 rows; missing rows are 0.
+    /// Written float by float through memory (lane inserts into a register would round-trip it).
     private func transpose(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into lanes: UnsafeMutablePointer<Lanes>) {
+        let raw = UnsafeMutableRawPointer(lanes)
         for g in 0..<groups {
             let first = g * Self.laneCount, count = Swift.min(Self.laneCount, rows - first)
             for c in 0..<columns {
-                var v = Lanes()
-                for l in 0..<count { v[l] = m[(first + l) * columns + c] }
-                lanes[g * columns + c] = v
+                let register = (g * columns + c) * Self.laneCount * 4
+                for l in 0..<Self.laneCount {
+                    let value = l < count ? m[(first + l) * columns + c] : 0
+                    raw.storeBytes(of: value, toByteOffset: register + 4 * l, as: Float.self)
+                }
             }
         }
     }
 
     /// The inverse of `transpose`: registers (groups, columns) into (rows, columns) row-major.
     private func untranspose(_ lanes: UnsafePointer<Lanes>, rows: Int, columns: Int, into m: UnsafeMutablePointer<Float>) {
+        let raw = UnsafeRawPointer(lanes)
         for g in 0..<groups {
             let first = g * Self.laneCount, count = Swift.min(Self.laneCount, rows - first)
             for c in 0..<columns {
-                let v = lanes[g * columns + c]
-                for l in 0..<count { m[(first + l) * columns + c] = v[l] }
+                let register = (g * columns + c) * Self.laneCount * 4
+                for l in 0..<count { m[(first + l) * columns + c] = raw.load(fromByteOffset: register + 4 * l, as: Float.self) }
             }
         }
     }

@@ -114,13 +114,7 @@ import TestSupport
             var rng = RandomSource(seed: 12)
             let p = Parameter(Tensor.uniform([70_001], -1, 1, using: &rng))  // above the split threshold, odd
             if masked { p.mask = Tensor.uniform([70_001], 0, 1, using: &rng).map { $0 < 0.3 ? 0 : 1 } }
-            let optimizer: Optimizer
-            switch kind {
-            case "sgd": optimizer = SGD(learningRate: 0.1, momentum: 0.9, dampening: 0.1, weightDecay: 0.01)
-            case "nesterov": optimizer = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.01, nesterov: true)
-            case "adam": optimizer = Adam(learningRate: 0.01, weightDecay: 0.01)
-            default: optimizer = Adam(learningRate: 0.01, weightDecay: 0.01, decoupledWeightDecay: true)
-            }
+            let optimizer = testOptimizer(kind)
             for _ in 0..<3 {
                 p.grad.fillUniform(-1, 1, using: &rng)
                 optimizer.step([p])
