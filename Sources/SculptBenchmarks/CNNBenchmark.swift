@@ -64,8 +64,8 @@ public enum CNNBenchmark {
         record.optimizer = optimizerName
         if options.cnnFullEpoch && options.threads >= (options.largestThreadCount ?? options.threads) {
             var (network, rng) = try ClassifierTraining.network(architecture, seed: 0)
-            record.measuredEpochSeconds = try ClassifierTraining.timedEpoch(network, optimizer: optimizer(), data: train,
-                                                                            rng: &rng)
+            record.measuredEpochSeconds = try ClassifierTraining.timedEpoch(
+                network, optimizer: optimizer(), data: train, rng: &rng)
             record.testAccuracy = ClassifierTraining.accuracy(network, on: test)
         }
         return [record]

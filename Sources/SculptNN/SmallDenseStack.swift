@@ -46,15 +46,16 @@ final class SmallDenseStack {
         var stages: [Stage] = []
         var i = 0
         while i < layers.count {
-            guard let dense = layers[i] as? Dense,
-                  dense.inputFeatures <= Self.maximumWidth, dense.outputFeatures <= Self.maximumWidth else { return nil }
+            guard let dense = layers[i] as? Dense, dense.inputFeatures <= Self.maximumWidth,
+                  dense.outputFeatures <= Self.maximumWidth else { return nil }
             var kind = ActivationKind.identity
             if i + 1 < layers.count, let activation = layers[i + 1] as? Activation {
                 kind = activation.kind
                 i += 1
             }
             if let last = stages.last, last.outputs != dense.inputFeatures { return nil }
-            stages.append(Stage(dense: dense, activation: kind, inputs: dense.inputFeatures, outputs: dense.outputFeatures))
+            stages.append(Stage(dense: dense, activation: kind, inputs: dense.inputFeatures,
+                                outputs: dense.outputFeatures))
             i += 1
         }
         guard !stages.isEmpty else { return nil }
@@ -169,7 +170,8 @@ final class SmallDenseStack {
     /// vector form (tanh, exp) go lane by lane through memory: inserting lanes into a register
     /// round-trips it through the stack on every lane.
     @inline(__always)
-    private static func activate(_ z: UnsafePointer<Lanes>, into a: UnsafeMutablePointer<Lanes>, _ kind: ActivationKind) {
+    private static func activate(_ z: UnsafePointer<Lanes>, into a: UnsafeMutablePointer<Lanes>,
+                                 _ kind: ActivationKind) {
         let v = z.pointee
         switch kind {
         case .identity: a.pointee = v
@@ -199,7 +201,8 @@ final class SmallDenseStack {
 
     /// (rows, columns) row-major into registers (groups, columns) of 16 rows; missing rows are 0.
     /// Written float by float through memory (lane inserts into a register would round-trip it).
-    private func transpose(_ m: UnsafePointer<Float>, rows: Int, columns: Int, into lanes: UnsafeMutablePointer<Lanes>) {
+    private func transpose(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
+                           into lanes: UnsafeMutablePointer<Lanes>) {
         let raw = UnsafeMutableRawPointer(lanes)
         for g in 0..<groups {
             let first = g * Self.laneCount, count = Swift.min(Self.laneCount, rows - first)
@@ -214,13 +217,16 @@ final class SmallDenseStack {
     }
 
     /// The inverse of `transpose`: registers (groups, columns) into (rows, columns) row-major.
-    private func untranspose(_ lanes: UnsafePointer<Lanes>, rows: Int, columns: Int, into m: UnsafeMutablePointer<Float>) {
+    private func untranspose(_ lanes: UnsafePointer<Lanes>, rows: Int, columns: Int,
+                             into m: UnsafeMutablePointer<Float>) {
         let raw = UnsafeRawPointer(lanes)
         for g in 0..<groups {
             let first = g * Self.laneCount, count = Swift.min(Self.laneCount, rows - first)
             for c in 0..<columns {
                 let register = (g * columns + c) * Self.laneCount * 4
-                for l in 0..<count { m[(first + l) * columns + c] = raw.load(fromByteOffset: register + 4 * l, as: Float.self) }
+                for l in 0..<count {
+                    m[(first + l) * columns + c] = raw.load(fromByteOffset: register + 4 * l, as: Float.self)
+                }
             }
         }
     }

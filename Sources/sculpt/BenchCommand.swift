@@ -8,7 +8,8 @@ import SculptNN
 /// `sculpt bench`: runs the benchmark workloads defined in bench/README.md and prints their figures.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm) and print their figures.",
+        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm, W6 analysis, W7 vgg) "
+            + "and print their figures.",
         discussion: """
         The workloads are defined in bench/README.md; bench/torch_reference.py runs the same ones
         in PyTorch and bench/compare.sh runs both side by side.

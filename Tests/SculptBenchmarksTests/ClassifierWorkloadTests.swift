@@ -149,9 +149,11 @@ import TestSupport
         let dir = TemporaryDirectory("w7")
         defer { dir.remove() }
         try Self.writeFolder(dir.path, train: 130, test: 10)
-        var options = BenchmarkOptions(repetitions: 1, fashionMNISTDirectory: dir.path, warmupBatches: 1, cnnTimedBatches: 1)
+        var options = BenchmarkOptions(repetitions: 1, fashionMNISTDirectory: dir.path, warmupBatches: 1,
+                                       cnnTimedBatches: 1)
         options.cnnFullEpoch = false
-        let records = try Benchmarks.run(try #require(Benchmarks.workload(named: "vgg")), threads: [1], options: options)
+        let workload = try #require(Benchmarks.workload(named: "vgg"))
+        let records = try Benchmarks.run(workload, threads: [1], options: options)
         let r = try #require(records.first)
         #expect(records.count == 1 && r.workload == "vgg" && r.model == "vgg16x0.25" && r.timedBatches == 1)
         #expect(r.optimizer == "sgd lr=0.01 momentum=0.9 weight_decay=5e-4")

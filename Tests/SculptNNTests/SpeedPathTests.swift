@@ -49,7 +49,8 @@ import TestSupport
             .dense(inputs: 2, outputs: 17, bias: true), .activation(.relu), .dense(inputs: 17, outputs: 1, bias: true),
         ])
         let withFlatten = Architecture(inputShape: [1, 2, 2], layers: [
-            .flatten, .dense(inputs: 4, outputs: 3, bias: true), .activation(.relu), .dense(inputs: 3, outputs: 2, bias: true),
+            .flatten, .dense(inputs: 4, outputs: 3, bias: true), .activation(.relu),
+            .dense(inputs: 3, outputs: 2, bias: true),
         ])
         for architecture in [wide, withFlatten] {
             var rngA = RandomSource(seed: 4), rngB = RandomSource(seed: 4)
@@ -88,7 +89,8 @@ import TestSupport
     @Test("the backward pass stops at the first layer with parameters, with the same gradients")
     func backwardStopsAtTheFirstTrainableLayer() throws {
         let architecture = Architecture(inputShape: [1, 4, 5], layers: [
-            .flatten, .dense(inputs: 20, outputs: 24, bias: true), .activation(.relu), .dense(inputs: 24, outputs: 3, bias: true),
+            .flatten, .dense(inputs: 20, outputs: 24, bias: true), .activation(.relu),
+            .dense(inputs: 24, outputs: 3, bias: true),
         ])
         var rngA = RandomSource(seed: 6), rngB = RandomSource(seed: 6)
         let a = try Network(architecture, rng: &rngA), b = try Network(architecture, rng: &rngB)
@@ -105,7 +107,8 @@ import TestSupport
         for (p, q) in zip(a.parameters, b.parameters) { #expect(p.grad.scalars == q.grad.scalars) }
     }
 
-    @Test("SGD and Adam split over two workers update bit for bit as on one", arguments: ["sgd", "nesterov", "adam", "adamw"])
+    @Test("SGD and Adam split over two workers update bit for bit as on one",
+          arguments: ["sgd", "nesterov", "adam", "adamw"])
     func parallelOptimizerMatchesOneWorker(kind: String) {
         let saved = Parallel.threads
         defer { Parallel.threads = saved }
