@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""PyTorch / numpy / scipy / tensorly reference figures for Sculpt's benchmark workloads W1-W5.
+"""PyTorch / numpy / scipy / tensorly reference figures for Sculpt's benchmark workloads W1-W5 and W7.
 
 The workloads are defined in bench/README.md; this script is the PyTorch side of each, so that
 `sculpt bench` and this script measure the same thing on the same machine (bench/compare.sh runs
@@ -253,10 +253,43 @@ def run_mlp(threads, args):
             "last_batch_loss": losses})
 
 
+def vgg16_quarter():
+    """W7: the thesis's VGG16 at width x0.25 for 1x28x28 (Sculpt's builtin `vgg16`, widthMultiplier 0.25)."""
+    layers, channels = [], 1
+    for item in [16, 16, "M", 32, 32, "M", 64, 64, 64, "M", 128, 128, "M", 128, 128]:
+        if item == "M":
+            layers.append(nn.MaxPool2d(2))
+            continue
+        layers += [nn.Conv2d(channels, item, 3, padding=1), nn.BatchNorm2d(item), nn.ReLU()]
+        channels = item
+    layers.append(nn.Flatten())
+    for units in [256, 128, 64]:
+        layers += [nn.Linear(channels, units), nn.BatchNorm1d(units), nn.ReLU()]
+        channels = units
+    return nn.Sequential(*layers, nn.Linear(channels, 10))
+
+
+def fresh_vgg(lr, seed):
+    torch.manual_seed(seed)
+    model = vgg16_quarter()
+    return model, torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+
+
 def run_cnn(threads, args):
+    run_batches("cnn", "conv32-pool-conv64-pool-fc128-fc10", lambda seed: fresh(cnn_small, 0.01, seed),
+                "SGD lr=0.01 momentum=0.9", threads, args)
+
+
+def run_vgg(threads, args):
+    run_batches("vgg", "vgg16x0.25", lambda seed: fresh_vgg(0.01, seed),
+                "SGD lr=0.01 momentum=0.9 weight_decay=5e-4", threads, args)
+
+
+def run_batches(workload, name, make, optimizer_name, threads, args):
+    """W3's protocol (W3, W7): timed batches extrapolated to an epoch, one real epoch at the top thread count."""
     train_x, train_y, test_x, test_y = fashion_mnist(args.data)
     shape, per_epoch, batches = (1, 28, 28), -(-len(train_x) // 128), args.cnn_batches
-    model, optimizer = fresh(cnn_small, 0.01, seed=1)
+    model, optimizer = make(1)
     sgd_steps(model, optimizer, train_x, train_y, torch.randperm(len(train_x)), args.warmup_batches, shape)
     times = []
     for _ in range(args.reps):  # the same model keeps training: only the step time matters here
@@ -265,13 +298,13 @@ def run_cnn(threads, args):
         sgd_steps(model, optimizer, train_x, train_y, order, batches, shape)
         times.append(time.perf_counter() - start)
     median = statistics.median(times)
-    record = {"workload": "cnn", "model": "conv32-pool-conv64-pool-fc128-fc10", "threads": threads,
-              "batch": 128, "optimizer": "SGD lr=0.01 momentum=0.9", "timed_batches": batches,
+    record = {"workload": workload, "model": name, "threads": threads,
+              "batch": 128, "optimizer": optimizer_name, "timed_batches": batches,
               "batch_s": median / batches, "times_s": times,
               "epoch_s_extrapolated": median / (batches * 128) * len(train_x),
               "samples_per_s": batches * 128 / median}
     if args.full_epoch and threads == max(args.thread_counts):
-        model, optimizer = fresh(cnn_small, 0.01, seed=0)
+        model, optimizer = make(0)
         start = time.perf_counter()
         sgd_steps(model, optimizer, train_x, train_y, torch.randperm(len(train_x)), per_epoch, shape)
         record["epoch_s_measured_once"] = time.perf_counter() - start
@@ -333,7 +366,8 @@ def run_gemm(threads, args):
                 "times_ms": [t * 1e3 for t in times]})
 
 
-WORKLOADS = {"painting": run_painting, "mlp": run_mlp, "cnn": run_cnn, "svd": run_svd, "gemm": run_gemm}
+WORKLOADS = {"painting": run_painting, "mlp": run_mlp, "cnn": run_cnn, "vgg": run_vgg, "svd": run_svd,
+             "gemm": run_gemm}
 
 
 # ---------------------------------------------------------------------------- main
@@ -364,9 +398,9 @@ def arguments(argv=None):
     p.add_argument("--painting-warmup-epochs", type=int, default=5, help="W1: untimed warm-up epochs")
     p.add_argument("--painting-adam", default="default,fused", help="W1: Adam variants (default and/or fused)")
     p.add_argument("--warmup-batches", type=int, default=20, help="W2/W3: untimed batches on a throw-away model")
-    p.add_argument("--cnn-batches", type=int, default=100, help="W3: timed batches per repetition")
+    p.add_argument("--cnn-batches", type=int, default=100, help="W3, W7: timed batches per repetition")
     p.add_argument("--no-full-epoch", dest="full_epoch", action="store_false",
-                   help="W3: skip the real epoch (and its test accuracy) at the largest thread count")
+                   help="W3, W7: skip the real epoch (and its test accuracy) at the largest thread count")
     p.add_argument("--svd-size", type=int, default=2048,
                    help="W4: matrix side n (kernel n/4 x n/4 x 3 x 3, ranks n/8 and n/32; default 2048)")
     p.add_argument("--gemm-size", type=int, default=2048, help="W5: matrix side n (default 2048)")
@@ -386,7 +420,7 @@ def arguments(argv=None):
             p.error(f"--{name.replace('_', '-')} {getattr(args, name)}: must be at least 1")
     if args.svd_size < 256 or args.gemm_size < 1:
         p.error("--svd-size must be at least 256 (the warm-up size) and --gemm-size at least 1")
-    if ({"mlp", "cnn"} & set(args.workloads.split(","))
+    if ({"mlp", "cnn", "vgg"} & set(args.workloads.split(","))
             and not os.path.isfile(os.path.join(args.data, "t10k-images-idx3-ubyte.gz"))):
         p.error(f"--data {args.data}: no Fashion-MNIST IDX files (t10k-images-idx3-ubyte.gz) there")
     return args

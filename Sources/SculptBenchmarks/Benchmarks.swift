@@ -1,5 +1,6 @@
 import SculptCore
 import SculptData
+import SculptNN
 
 /// How a benchmark run is configured; defaults follow the workload definitions in
 /// `bench/README.md` (the PyTorch side is `bench/torch_reference.py`).
@@ -77,9 +78,23 @@ public enum Benchmarks {
                           run: SVDBenchmark.run),
         BenchmarkWorkload(name: "gemm", summary: "W5: sgemm 2048^3 into a preallocated output, GFLOP/s",
                           run: GemmBenchmark.run),
+        BenchmarkWorkload(name: "vgg",
+                          summary: "W7: Fashion-MNIST VGG16 x0.25 with BatchNorm, SGD, s/epoch from 100 batches",
+                          run: VGGBenchmark.run),
         BenchmarkWorkload(name: "analysis", summary: "W6: spectra (ESD, alpha, MP edge) of every VGG16 x1 layer, CIFAR shape, s",
                           run: AnalysisBenchmark.run),
     ]
+
+    /// The model of the classifier workload `name` (mlp W2, cnn W3, vgg W7), for `--profile`; nil
+    /// for the others.
+    public static func classifierArchitecture(named name: String) throws -> Architecture? {
+        switch name {
+        case "mlp": return try MLPBenchmark.architecture()
+        case "cnn": return try CNNBenchmark.architecture()
+        case "vgg": return try VGGBenchmark.architecture()
+        default: return nil
+        }
+    }
 
     /// The workload called `name`, or nil.
     public static func workload(named name: String) -> BenchmarkWorkload? { all.first { $0.name == name } }

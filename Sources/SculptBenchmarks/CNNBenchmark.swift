@@ -22,40 +22,50 @@ public enum CNNBenchmark {
     /// Runs W3 at `options.threads` (the caller sets the threads).
     @Sendable
     public static func run(_ options: BenchmarkOptions) throws -> [BenchmarkRecord] {
+        try runBatches(workload: "cnn", model: "conv32-pool-conv64-pool-fc128-fc10", architecture: architecture(),
+                       optimizer: { SGD(learningRate: learningRate, momentum: momentum) },
+                       optimizerName: "sgd lr=0.01 momentum=0.9", options: options)
+    }
+
+    /// The W3 protocol for any image classifier (W3, W7): a model from seed 1 trains
+    /// `options.warmupBatches` batches, then `options.repetitions` timed runs of
+    /// `options.cnnTimedBatches` batches over fresh permutations, extrapolated to an epoch; at the
+    /// largest thread count one real epoch of a fresh model (seed 0) and its test accuracy.
+    static func runBatches(workload: String, model: String, architecture: Architecture, optimizer: () -> SGD,
+                           optimizerName: String, options: BenchmarkOptions) throws -> [BenchmarkRecord] {
         let (train, test) = try ClassifierTraining.fashionMNIST(directory: options.fashionMNISTDirectory)
-        let architecture = try architecture()
         let batch = ClassifierTraining.batchSize, timed = Swift.max(options.cnnTimedBatches, 1)
         var record: BenchmarkRecord
         do {
             let (network, seeded) = try ClassifierTraining.network(architecture, seed: 1)
             var rng = seeded
-            let optimizer = SGD(learningRate: learningRate, momentum: momentum)
-            ClassifierTraining.trainBatches(network, optimizer: optimizer, data: train,
+            let sgd = optimizer()
+            ClassifierTraining.trainBatches(network, optimizer: sgd, data: train,
                                             order: ClassifierTraining.permutation(train.count, rng: &rng),
                                             batches: options.warmupBatches)
             var times: [Double] = []
             for _ in 0..<Swift.max(options.repetitions, 1) {
                 let order = ClassifierTraining.permutation(train.count, rng: &rng)
                 let start = Clock.now()
-                ClassifierTraining.trainBatches(network, optimizer: optimizer, data: train, order: order, batches: timed)
+                ClassifierTraining.trainBatches(network, optimizer: sgd, data: train, order: order, batches: timed)
                 times.append(Clock.now() - start)
             }
             let med = median(times)
             // Batches actually run: fewer than asked when the training set is small.
             let ran = Swift.min(timed, (train.count + batch - 1) / batch)
             let samples = Swift.min(ran * batch, train.count)
-            record = BenchmarkRecord(workload: "cnn", model: "conv32-pool-conv64-pool-fc128-fc10", threads: options.threads,
+            record = BenchmarkRecord(workload: workload, model: model, threads: options.threads,
                                      medianSeconds: med, timesSeconds: times)
             record.secondsPerEpoch = med / Double(samples) * Double(train.count)
             record.batchMilliseconds = med / Double(ran) * 1000
             record.timedBatches = ran
         }
         record.batchSize = batch
-        record.optimizer = "sgd lr=0.01 momentum=0.9"
+        record.optimizer = optimizerName
         if options.cnnFullEpoch && options.threads >= (options.largestThreadCount ?? options.threads) {
             var (network, rng) = try ClassifierTraining.network(architecture, seed: 0)
-            let optimizer = SGD(learningRate: learningRate, momentum: momentum)
-            record.measuredEpochSeconds = try ClassifierTraining.timedEpoch(network, optimizer: optimizer, data: train, rng: &rng)
+            record.measuredEpochSeconds = try ClassifierTraining.timedEpoch(
+                network, optimizer: optimizer(), data: train, rng: &rng)
             record.testAccuracy = ClassifierTraining.accuracy(network, on: test)
         }
         return [record]
@@ -88,9 +98,10 @@ public enum CNNBenchmark {
             }
             _ = loss.compute(prediction: h, target: targets, gradient: gradient)
             var d = gradient
-            for i in stride(from: layers.count - 1, through: 0, by: -1) {
+            let first = network.firstLayerWithParameters ?? layers.count  // where Network.backward stops
+            for i in stride(from: layers.count - 1, through: first, by: -1) {
                 let t = Clock.now()
-                if let g = layers[i].backward(d, needInputGradient: i > 0) { d = g }
+                if let g = layers[i].backward(d, needInputGradient: i > first) { d = g }
                 backward[i] += Clock.now() - t
             }
             let t = Clock.now()

@@ -118,8 +118,14 @@ public final class Tensor: @unchecked Sendable {
         return t
     }
 
-    /// Sets every element to `value`.
-    public func fill(_ value: Float) { data.update(repeating: value, count: count) }
+    /// Sets every element to `value` (split over the `Parallel` workers for large tensors, such
+    /// as the gradients cleared before every training step).
+    public func fill(_ value: Float) {
+        let d = data
+        Parallel.forRanges(count: count, minimumCount: 1 << 16) { range in
+            (d + range.lowerBound).update(repeating: value, count: range.count)
+        }
+    }
 
     /// Element access by flat index.
     public subscript(flat i: Int) -> Float {

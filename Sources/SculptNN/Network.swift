@@ -85,22 +85,49 @@ public final class Network: @unchecked Sendable {
     /// Number of trainable (unmasked) scalar parameters.
     public var trainableParameterCount: Int { parameters.reduce(0) { $0 + $1.trainableCount } }
 
+    /// Whether small fully connected networks (every layer a `Dense` of at most 16 inputs and
+    /// outputs, each followed by at most one `Activation`) run through the fused `SmallDenseStack`
+    /// pass instead of layer by layer; true by default (tests turn it off to compare both paths).
+    @exclusivity(unchecked) public var fusesSmallDenseLayers = true
+    @exclusivity(unchecked) private var smallStack: SmallDenseStack?
+    @exclusivity(unchecked) private var lastForwardFused = false
+
+    /// The fused pass for the current layers, rebuilt when they changed; nil when they do not qualify.
+    private func currentSmallStack() -> SmallDenseStack? {
+        if let stack = smallStack, stack.matches(layers) { return stack }
+        smallStack = SmallDenseStack(layers: layers)
+        return smallStack
+    }
+
     /// Runs the batch `[B] + inputShape` through every layer. The result is owned by the last
-    /// layer: copy it if you need it after the next call.
+    /// layer (or the fused pass): copy it if you need it after the next call.
     public func forward(_ x: Tensor, training: Bool = false) -> Tensor {
+        if fusesSmallDenseLayers, x.rank == 2, let stack = currentSmallStack() {
+            lastForwardFused = true
+            return stack.forward(x)
+        }
+        lastForwardFused = false
         var h = x
         for layer in layers { h = layer.forward(h, training: training) }
         return h
     }
 
-    /// Backpropagates dLoss/dOutput of the last forward, accumulating parameter gradients.
+    /// Backpropagates dLoss/dOutput of the last forward, accumulating parameter gradients. The
+    /// pass stops at the first layer with parameters: layers before it hold nothing to train and
+    /// the input needs no gradient (as a PyTorch input without `requires_grad`), so for the MLP
+    /// (Flatten, Dense 784 -> 512, ...) the 128x512x784 product of dx is skipped.
     public func backward(_ gradOutput: Tensor) {
+        if lastForwardFused, let stack = smallStack { stack.backward(gradOutput); return }
+        guard let first = firstLayerWithParameters else { return }
         var g = gradOutput
-        for i in stride(from: layers.count - 1, through: 0, by: -1) {
-            guard let gi = layers[i].backward(g, needInputGradient: i > 0) else { break }
+        for i in stride(from: layers.count - 1, through: first, by: -1) {
+            guard let gi = layers[i].backward(g, needInputGradient: i > first) else { break }
             g = gi
         }
     }
+
+    /// The index of the first layer holding parameters, where `backward` stops; nil when no layer has any.
+    public var firstLayerWithParameters: Int? { layers.firstIndex { !$0.namedParameters.isEmpty } }
 
     /// Zeroes every gradient.
     public func zeroGradients() { for p in parameters { p.zeroGrad() } }

@@ -33,32 +33,46 @@ public final class SGD: Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) {
-        let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening
         for (k, p) in parameters.enumerated() {
-            let n = p.count, w = p.value.data, g = p.grad.data
-            let mask = p.mask?.data
-            if mu == 0 {
-                forEachTrainable(n, mask) { i in w[i] -= lr * (g[i] + wd * w[i]) }
-                p.step += 1
-                continue
-            }
-            let (buffers, first) = momentumBuffers.tensors(for: p, at: k, names: Self.stateNames)
-            let m = buffers[0].data
-            let nest = nesterov
-            if first {
-                forEachTrainable(n, mask) { i in
-                    let d = g[i] + wd * w[i]
-                    m[i] = d
-                    w[i] -= lr * (nest ? d + mu * d : d)
-                }
+            if momentum == 0 {
+                update(p, momentum: nil, first: false)
             } else {
-                forEachTrainable(n, mask) { i in
-                    let d = g[i] + wd * w[i]
-                    m[i] = mu * m[i] + damp * d
-                    w[i] -= lr * (nest ? d + mu * m[i] : m[i])
-                }
+                let (buffers, first) = momentumBuffers.tensors(for: p, at: k, names: Self.stateNames)
+                update(p, momentum: buffers[0].data, first: first)
             }
             p.step += 1
+        }
+    }
+
+    /// One fused pass over `p` (weight decay, momentum, Nesterov and the update per entry), split
+    /// over the `Parallel` workers for large tensors. Every entry's arithmetic is the same
+    /// whatever the split, so results do not depend on the thread count.
+    private func update(_ p: Parameter, momentum m: UnsafeMutablePointer<Float>?, first: Bool) {
+        let lr = learningRate, mu = momentum, wd = weightDecay, damp = 1 - dampening, nest = nesterov
+        let w = p.value.data, g = p.grad.data, mask = p.mask?.data
+        Parallel.forRanges(count: p.count) { range in
+            guard let m else {
+                forEachTrainable(range, mask) { i in w[i] -= lr * (g[i] + wd * w[i]) }
+                return
+            }
+            switch (first, nest) {
+            case (true, false):
+                forEachTrainable(range, mask) { i in let d = g[i] + wd * w[i]; m[i] = d; w[i] -= lr * d }
+            case (true, true):
+                forEachTrainable(range, mask) { i in let d = g[i] + wd * w[i]; m[i] = d; w[i] -= lr * (d + mu * d) }
+            case (false, false):
+                forEachTrainable(range, mask) { i in
+                    let d = g[i] + wd * w[i]
+                    m[i] = mu * m[i] + damp * d
+                    w[i] -= lr * m[i]
+                }
+            case (false, true):
+                forEachTrainable(range, mask) { i in
+                    let d = g[i] + wd * w[i]
+                    m[i] = mu * m[i] + damp * d
+                    w[i] -= lr * (d + mu * m[i])
+                }
+            }
         }
     }
 }
@@ -109,12 +123,16 @@ public final class Adam: Optimizer {
             let decay: Float = decoupledWeightDecay ? 1 - learningRate * wd : 1
             let l2: Float = decoupledWeightDecay ? 0 : wd
             let md = m.data, vd = v.data
-            forEachTrainable(n, mask) { i in
-                let gi = g[i] + l2 * w[i]
-                md[i] = b1 * md[i] + (1 - b1) * gi
-                vd[i] = b2 * vd[i] + (1 - b2) * gi * gi
-                let denom = vd[i].squareRoot() / bc2Sqrt + eps
-                w[i] = w[i] * decay - stepSize * md[i] / denom
+            // One fused pass per parameter, split over the workers for large tensors (per-entry
+            // arithmetic, so the split does not change the result).
+            Parallel.forRanges(count: n) { range in
+                forEachTrainable(range, mask) { i in
+                    let gi = g[i] + l2 * w[i]
+                    md[i] = b1 * md[i] + (1 - b1) * gi
+                    vd[i] = b2 * vd[i] + (1 - b2) * gi * gi
+                    let denom = vd[i].squareRoot() / bc2Sqrt + eps
+                    w[i] = w[i] * decay - stepSize * md[i] / denom
+                }
             }
         }
     }
@@ -158,13 +176,14 @@ struct StateCache {
     }
 }
 
-/// Calls `body` for every index whose mask entry is nonzero (all indices when there is no mask).
+/// Calls `body` for every index of `range` whose mask entry is nonzero (all of them when there is
+/// no mask).
 @inline(__always)
-func forEachTrainable(_ n: Int, _ mask: UnsafeMutablePointer<Float>?, _ body: (Int) -> Void) {
+func forEachTrainable(_ range: Range<Int>, _ mask: UnsafeMutablePointer<Float>?, _ body: (Int) -> Void) {
     if let mask {
-        for i in 0..<n where mask[i] != 0 { body(i) }
+        for i in range where mask[i] != 0 { body(i) }
     } else {
-        for i in 0..<n { body(i) }
+        for i in range { body(i) }
     }
 }
 

@@ -8,7 +8,8 @@ import SculptNN
 /// `sculpt bench`: runs the benchmark workloads defined in bench/README.md and prints their figures.
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm) and print their figures.",
+        abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm, W6 analysis, W7 vgg) "
+            + "and print their figures.",
         discussion: """
         The workloads are defined in bench/README.md; bench/torch_reference.py runs the same ones
         in PyTorch and bench/compare.sh runs both side by side.
@@ -19,7 +20,9 @@ struct Bench: ParsableCommand {
         svd: seconds of sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64,
           EigenRemove 2048 -> 1844 and WeakExpand 2048 -> 2252 (median of --reps).
         gemm: GFLOP/s of a 2048^3 sgemm (median of 10 calls after 3 warm-up calls).
-        --profile: per-layer milliseconds of the cnn training step instead (at each thread count).
+        vgg: as cnn, for VGG16 x0.25 (BatchNorm) with SGD weight decay 5e-4 (W7).
+        --profile: per-layer milliseconds of a training step instead (at each thread count), of the
+          model named by --profile-model (mlp, cnn or vgg).
         """
     )
 
@@ -50,8 +53,11 @@ struct Bench: ParsableCommand {
     @Flag(name: .customLong("no-full-epoch"), help: "Cnn: skip the real epoch and its test accuracy.")
     var noFullEpoch = false
 
-    @Flag(help: "Print per-layer forward/backward milliseconds of the cnn training step instead of the workloads.")
+    @Flag(help: "Print per-layer forward/backward milliseconds of a training step instead of the workloads.")
     var profile = false
+
+    @Option(name: .customLong("profile-model"), help: "With --profile: the model of mlp, cnn or vgg.")
+    var profileModel = "cnn"
 
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
@@ -71,7 +77,7 @@ struct Bench: ParsableCommand {
             guard batches > 0 else { throw UsageError("--batches \(batches): must be at least 1") }
             guard warmupBatches >= 0 else { throw UsageError("--warmup-batches \(warmupBatches): must be at least 0") }
             if profile { return try runProfile(threadCounts) }
-            if chosen.contains(where: { $0.name == "mlp" || $0.name == "cnn" }) {
+            if chosen.contains(where: { ["mlp", "cnn", "vgg"].contains($0.name) }) {
                 // Checked before any workload runs, so a bad folder fails at once.
                 do { _ = try MNISTFormat.load(directory: data, part: .test) } catch { throw UsageError("--data \(data): \(error)") }
             }
@@ -92,8 +98,11 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// `--profile`: the cnn step's per-layer times at each thread count.
+    /// `--profile`: the per-layer times of `--profile-model`'s training step at each thread count.
     private func runProfile(_ threadCounts: [Int]) throws {
+        guard let architecture = try Benchmarks.classifierArchitecture(named: profileModel) else {
+            throw UsageError("--profile-model \(profileModel): give one of mlp, cnn, vgg")
+        }
         let train: ImageDataset
         do { train = try MNISTFormat.load(directory: data, part: .train) } catch { throw UsageError("--data \(data): \(error)") }
         let saved = BLAS.threads
@@ -102,14 +111,14 @@ struct Bench: ParsableCommand {
         for t in threadCounts {
             BLAS.setThreads(t)
             var rng = RandomSource(seed: 0)
-            let network = try Network(CNNBenchmark.architecture(), rng: &rng)
+            let network = try Network(architecture, rng: &rng)
             _ = CNNBenchmark.profile(network, data: train, batches: warmupBatches)
             profiles.append(ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))
         }
         if json { try Output.printJSON(ProfileOutput(profiles: profiles)); return }
         for report in profiles {
             let p = report.profile
-            print("cnn step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
+            print("\(profileModel) step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
             let labels = p.layers.enumerated().map { "layers.\($0.offset) \($0.element)" }
             let width = labels.map(\.count).max() ?? 0
             for (i, name) in labels.enumerated() {

@@ -49,6 +49,24 @@ import TestSupport
         #expect(CNNBenchmark.learningRate == 0.01 && CNNBenchmark.momentum == 0.9)
     }
 
+    @Test func vggIsThePeerModel() throws {
+        let architecture = try VGGBenchmark.architecture()
+        #expect(architecture.inputShape == [1, 28, 28])
+        let convolutions = architecture.layers.compactMap { spec -> Int? in
+            if case .conv2d(_, let outputs, 3, 1, 1, true) = spec { return outputs }
+            return nil
+        }
+        #expect(convolutions == [16, 16, 32, 32, 64, 64, 64, 128, 128, 128, 128])
+        var rng = RandomSource(seed: 0)
+        let network = try Network(architecture, rng: &rng)
+        #expect(network.outputShape == [10])
+        #expect(network.parameterCount == 702_650)  // torch_reference.py's vgg16_quarter() has as many
+        #expect(VGGBenchmark.learningRate == 0.01 && VGGBenchmark.momentum == 0.9 && VGGBenchmark.weightDecay == 5e-4)
+        #expect(Benchmarks.workload(named: "vgg") != nil)
+        #expect(try Benchmarks.classifierArchitecture(named: "vgg") == architecture)
+        #expect(try Benchmarks.classifierArchitecture(named: "gemm") == nil)
+    }
+
     @Test func trainBatchesStopsAtTheCountOrTheEndOfThePermutation() throws {
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
@@ -125,6 +143,23 @@ import TestSupport
         var without = options
         without.cnnFullEpoch = false
         #expect(try CNNBenchmark.run(without).first?.measuredEpochSeconds == nil)
+    }
+
+    @Test func vggRunFollowsTheCNNProtocol() throws {
+        let dir = TemporaryDirectory("w7")
+        defer { dir.remove() }
+        try Self.writeFolder(dir.path, train: 130, test: 10)
+        var options = BenchmarkOptions(repetitions: 1, fashionMNISTDirectory: dir.path, warmupBatches: 1,
+                                       cnnTimedBatches: 1)
+        options.cnnFullEpoch = false
+        let workload = try #require(Benchmarks.workload(named: "vgg"))
+        let records = try Benchmarks.run(workload, threads: [1], options: options)
+        let r = try #require(records.first)
+        #expect(records.count == 1 && r.workload == "vgg" && r.model == "vgg16x0.25" && r.timedBatches == 1)
+        #expect(r.optimizer == "sgd lr=0.01 momentum=0.9 weight_decay=5e-4")
+        let perEpoch = try #require(r.secondsPerEpoch)
+        #expect(abs(perEpoch - r.medianSeconds / 128 * 130) <= 1e-12 * perEpoch)
+        #expect(r.measuredEpochSeconds == nil)
     }
 
     @Test func profileCoversEveryLayer() throws {

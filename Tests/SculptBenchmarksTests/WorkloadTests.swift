@@ -83,7 +83,7 @@ import Testing
     }
 
     @Test func workloadsAreRegisteredByName() {
-        #expect(Benchmarks.all.map(\.name) == ["painting", "mlp", "cnn", "svd", "gemm", "analysis"])
+        #expect(Benchmarks.all.map(\.name) == ["painting", "mlp", "cnn", "svd", "gemm", "vgg", "analysis"])
         #expect(Benchmarks.workload(named: "gemm") != nil)
         #expect(Benchmarks.workload(named: "nope") == nil)
     }

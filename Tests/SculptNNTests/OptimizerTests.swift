@@ -42,19 +42,23 @@ func adamSteps() {
     #expect(p.step == 2)
 }
 
+/// The optimizer `kind` ("sgd", "nesterov", "adam", "adamw") with lr 0.1, momentum 0.9 and weight decay 0.1.
+func testOptimizer(_ kind: String) -> Optimizer {
+    switch kind {
+    case "sgd": return SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.1)
+    case "nesterov": return SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.1, nesterov: true)
+    case "adam": return Adam(learningRate: 0.1, weightDecay: 0.1)
+    default: return Adam(learningRate: 0.1, weightDecay: 0.1, decoupledWeightDecay: true)
+    }
+}
+
 @Test("masked entries get no update at all, bit for bit", arguments: ["sgd", "nesterov", "adam", "adamw"])
 func masksFreezeEntries(kind: String) {
     var rng = RandomSource(seed: 8)
     let p = Parameter(Tensor.uniform([6], -1, 1, using: &rng))
     p.mask = Tensor([1, 0, 1, 0, 0, 1])
     let before = p.value.copy()
-    let optimizer: Optimizer
-    switch kind {
-    case "sgd": optimizer = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.1)
-    case "nesterov": optimizer = SGD(learningRate: 0.1, momentum: 0.9, weightDecay: 0.1, nesterov: true)
-    case "adam": optimizer = Adam(learningRate: 0.1, weightDecay: 0.1)
-    default: optimizer = Adam(learningRate: 0.1, weightDecay: 0.1, decoupledWeightDecay: true)
-    }
+    let optimizer = testOptimizer(kind)
     for _ in 0..<5 {
         p.grad.fillUniform(-1, 1, using: &rng)
         optimizer.step([p])

@@ -1,0 +1,139 @@
+import SculptCore
+import SculptData
+import Testing
+import TestSupport
+@testable import SculptNN
+
+/// Issue 17's faster paths, each against the plain path it replaces.
+@Suite(.serialized) struct SpeedPathTests {
+    /// Small dense architectures of every activation kind; the last is too wide for the fused pass.
+    static let smallArchitectures: [Architecture] = [
+        Architecture(inputShape: [2], layers: [
+            .dense(inputs: 2, outputs: 3, bias: true), .activation(.relu), .dense(inputs: 3, outputs: 9, bias: true),
+            .dense(inputs: 9, outputs: 1, bias: true), .activation(.sigmoid),
+        ]),
+        Architecture(inputShape: [2], layers: [
+            .dense(inputs: 2, outputs: 12, bias: true), .activation(.relu), .dense(inputs: 12, outputs: 1, bias: true),
+            .activation(.sigmoid),
+        ]),
+        Architecture(inputShape: [5], layers: [
+            .dense(inputs: 5, outputs: 16, bias: true), .activation(.tanh),
+            .dense(inputs: 16, outputs: 7, bias: false), .activation(.leakyRelu(slope: 0.1)),
+            .dense(inputs: 7, outputs: 4, bias: true), .activation(.identity),
+        ]),
+    ]
+
+    @Test("the fused small-network pass gives the plain path's outputs and gradients",
+          arguments: [0, 1, 2], [1, 15, 16, 17, 128])
+    func fusedMatchesPlain(architectureIndex: Int, batch: Int) throws {
+        let architecture = Self.smallArchitectures[architectureIndex]
+        var rngA = RandomSource(seed: 3), rngB = RandomSource(seed: 3)
+        let fused = try Network(architecture, rng: &rngA), plain = try Network(architecture, rng: &rngB)
+        plain.fusesSmallDenseLayers = false
+        var rng = RandomSource(seed: UInt64(batch))
+        let x = Tensor.uniform([batch] + architecture.inputShape, -1, 1, using: &rng)
+        let yFused = fused.forward(x, training: true).copy(), yPlain = plain.forward(x, training: true).copy()
+        #expect(yFused.shape == yPlain.shape)
+        #expect(maxScaledDifference(yFused, yPlain) < 1e-5)
+        let dy = Tensor.uniform(yPlain.shape, -1, 1, using: &rng)
+        for _ in 0..<2 {  // twice: gradients accumulate (+=)
+            fused.backward(dy)
+            plain.backward(dy)
+        }
+        for (a, b) in zip(fused.parameters, plain.parameters) { #expect(maxScaledDifference(a.grad, b.grad) < 1e-5) }
+    }
+
+    @Test("networks wider than 16 units or with other layers take the plain path, bit for bit")
+    func fusedPassIsChosenBySize() throws {
+        let wide = Architecture(inputShape: [2], layers: [
+            .dense(inputs: 2, outputs: 17, bias: true), .activation(.relu), .dense(inputs: 17, outputs: 1, bias: true),
+        ])
+        let withFlatten = Architecture(inputShape: [1, 2, 2], layers: [
+            .flatten, .dense(inputs: 4, outputs: 3, bias: true), .activation(.relu),
+            .dense(inputs: 3, outputs: 2, bias: true),
+        ])
+        for architecture in [wide, withFlatten] {
+            var rngA = RandomSource(seed: 4), rngB = RandomSource(seed: 4)
+            let a = try Network(architecture, rng: &rngA), b = try Network(architecture, rng: &rngB)
+            b.fusesSmallDenseLayers = false
+            var rng = RandomSource(seed: 9)
+            let x = Tensor.uniform([33] + architecture.inputShape, -1, 1, using: &rng)
+            let ya = a.forward(x, training: true).copy(), yb = b.forward(x, training: true).copy()
+            #expect(ya.scalars == yb.scalars)
+            let dy = Tensor.uniform(ya.shape, -1, 1, using: &rng)
+            a.backward(dy)
+            b.backward(dy)
+            for (p, q) in zip(a.parameters, b.parameters) { #expect(p.grad.scalars == q.grad.scalars) }
+        }
+    }
+
+    @Test("training W1's model with the fused pass ends where the plain path does")
+    func fusedTrainingMatchesPlain() throws {
+        var rng = RandomSource(seed: 2)
+        let inputs = Tensor.uniform([300, 2], -0.5, 0.5, using: &rng)
+        let targets = Tensor((0..<300).map { abs(inputs.data[2 * $0]) < 0.25 ? 1 : 0 }, shape: [300, 1])
+        let data = TensorDataset(inputs: inputs, targets: targets)
+        var results: [[Tensor]] = []
+        for fuse in [true, false] {
+            var seeded = RandomSource(seed: 0)
+            let network = try Network(Self.smallArchitectures[0], rng: &seeded)
+            network.fusesSmallDenseLayers = fuse
+            let trainer = Trainer(network: network, loss: MeanSquaredError(), optimizer: Adam(learningRate: 1e-2),
+                                  batchSize: 128, maxEpochs: 5)
+            try trainer.fit(data, rng: &seeded)
+            results.append(network.parameters.map { $0.value.copy() })
+        }
+        for (a, b) in zip(results[0], results[1]) { #expect(maxScaledDifference(a, b) < 1e-4) }
+    }
+
+    @Test("the backward pass stops at the first layer with parameters, with the same gradients")
+    func backwardStopsAtTheFirstTrainableLayer() throws {
+        let architecture = Architecture(inputShape: [1, 4, 5], layers: [
+            .flatten, .dense(inputs: 20, outputs: 24, bias: true), .activation(.relu),
+            .dense(inputs: 24, outputs: 3, bias: true),
+        ])
+        var rngA = RandomSource(seed: 6), rngB = RandomSource(seed: 6)
+        let a = try Network(architecture, rng: &rngA), b = try Network(architecture, rng: &rngB)
+        #expect(a.firstLayerWithParameters == 1)
+        var rng = RandomSource(seed: 1)
+        let x = Tensor.uniform([7, 1, 4, 5], -1, 1, using: &rng)
+        let dy = Tensor.uniform([7, 3], -1, 1, using: &rng)
+        _ = a.forward(x, training: true)
+        a.backward(dy)
+        _ = b.forward(x, training: true)
+        var g: Tensor? = dy
+        for layer in b.layers.reversed() { g = layer.backward(g!, needInputGradient: true) }  // every layer, input too
+        #expect(g?.shape == [7, 1, 4, 5])
+        for (p, q) in zip(a.parameters, b.parameters) { #expect(p.grad.scalars == q.grad.scalars) }
+    }
+
+    @Test("SGD and Adam split over two workers update bit for bit as on one",
+          arguments: ["sgd", "nesterov", "adam", "adamw"])
+    func parallelOptimizerMatchesOneWorker(kind: String) {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        func run(threads: Int, masked: Bool) -> [Float] {
+            Parallel.threads = threads
+            var rng = RandomSource(seed: 12)
+            let p = Parameter(Tensor.uniform([70_001], -1, 1, using: &rng))  // above the split threshold, odd
+            if masked { p.mask = Tensor.uniform([70_001], 0, 1, using: &rng).map { $0 < 0.3 ? 0 : 1 } }
+            let optimizer = testOptimizer(kind)
+            for _ in 0..<3 {
+                p.grad.fillUniform(-1, 1, using: &rng)
+                optimizer.step([p])
+            }
+            return p.value.scalars + p.state.keys.sorted().flatMap { p.state[$0]!.scalars }
+        }
+        for masked in [false, true] { #expect(run(threads: 2, masked: masked) == run(threads: 1, masked: masked)) }
+    }
+
+    @Test("a large fill over two workers sets every element")
+    func parallelFill() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        Parallel.threads = 2
+        let t = Tensor(repeating: 1, shape: [100_003])
+        t.fill(-2.5)
+        #expect(t.scalars.allSatisfy { $0 == -2.5 })
+    }
+}
