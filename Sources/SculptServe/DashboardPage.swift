@@ -326,7 +326,7 @@ function drawHeat(units) {
   const rows = units.map(u => keys.map((k, j) => ({ t: typeof u[k] === "number" ? (u[k] - ranges[j][0]) / ((ranges[j][1] - ranges[j][0]) || 1) : NaN,
     title: "unit " + u.unit + ", " + labels[j] + " " + fmt(u[k], 5) })).concat([{ group: u.redundancyGroup,
     title: "unit " + u.unit + ", redundancy group " + (u.redundancyGroup ?? "none") }]));
-  heat($("units-heat"), rows, labels.length, (v) => v.group !== undefined ? (v.group === null || v.group === undefined ? "#fff"
+  heat($("units-heat"), rows, labels.length, (v) => "group" in v ? (v.group === null || v.group === undefined ? "#fff"
     : groupColours[v.group % groupColours.length]) : (isFinite(v.t) ? ramp(viridis, v.t) : "#ddd"), labels);
   const m = model.weights;
   if (!m) { $("weights-heat").innerHTML = ""; return; }
