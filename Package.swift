@@ -51,7 +51,7 @@ let targets: [Target] = [
     // The live dashboard: built only with the Dashboard trait (its sources are `#if Dashboard`), so the
     // default build compiles no web server.
     .target(name: "SculptServe", dependencies: [
-        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes",
+        "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes", "SculptAnalysis",
         .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Dashboard"])),
         .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket", condition: .when(traits: ["Dashboard"])),
     ], exclude: ["README.md"]),
@@ -78,7 +78,7 @@ let targets: [Target] = [
                       path: "Tests/SculptExperimentsFixture"),
     .testTarget(name: "SculptCLITests", dependencies: ["sculpt"]),
     .testTarget(name: "SculptServeTests", dependencies: [
-        "SculptRecipes", "SculptNN", "SculptData", "SculptCore", "SculptIO", "TestSupport",
+        "SculptRecipes", "SculptNN", "SculptData", "SculptCore", "SculptIO", "SculptAnalysis", "TestSupport",
         .target(name: "SculptServe", condition: .when(traits: ["Dashboard"])),
     ]),
     .testTarget(name: "SculptExperimentsTests", dependencies: [

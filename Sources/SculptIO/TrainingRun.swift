@@ -65,6 +65,13 @@ public final class TrainingRun {
         return report
     }
 
+    /// Replaces the last epoch's report (a scheduled run's epoch resumed between batches reports
+    /// the loss of all its batches, not only of those after the resume).
+    public func amendLastReport(_ report: EpochReport) {
+        guard !reports.isEmpty else { return }
+        reports[reports.count - 1] = report
+    }
+
     /// The run as a checkpoint (shares the network; save it before training on).
     public func checkpoint() -> Checkpoint {
         Checkpoint(network: network, history: history,

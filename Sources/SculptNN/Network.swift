@@ -161,7 +161,7 @@ public final class Network: @unchecked Sendable {
     public func copied(masks: Bool = false) throws -> Network {
         var rng = RandomSource(seed: 0)
         let copy = try Network(architecture, rng: &rng)
-        copy.restore(snapshot())
+        copy.restore(parameters.map(\.value) + namedBuffers.map(\.buffer))  // copies: no snapshot in between
         if masks { for (source, target) in zip(parameters, copy.parameters) { target.mask = source.mask?.copy() } }
         return copy
     }

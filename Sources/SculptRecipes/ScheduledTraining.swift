@@ -109,8 +109,14 @@ public final class ScheduledTraining {
     public private(set) var appliedThrough = -1
     /// The pending entries as validation resolved them when the run was set up (or resumed).
     public private(set) var pendingSteps: [SchedulePreviewStep] = []
-    /// Set by a `stop` request; the run ends after the current epoch's operations.
+    /// Set by a `stop` request; the run ends after the current batch (saving where it stopped in
+    /// the epoch, `partialEpoch`) or, when the request is read at an epoch end, after its operations.
     public private(set) var stopRequested = false
+    /// Where a `stop` between batches left the current epoch (saved with the checkpoint; `train`
+    /// trains the rest of that epoch first); nil at an epoch's end.
+    public private(set) var partialEpoch: PartialEpoch?
+    private var tally = EpochTally(epochStart: RandomSource(seed: 0))
+    private var trainingSamples = 0
     /// Loss factors are measured on these samples (eval mode).
     public let probe: Dataset
     /// A text file a person may write operations into while the run trains (nil: none).
@@ -151,6 +157,7 @@ public final class ScheduledTraining {
         self.events = state.events
         self.appliedThrough = state.appliedThrough
         self.journalApplied = state.journalApplied ?? 0
+        self.partialEpoch = state.partialEpoch
         self.probe = probe
         self.resumed = true
     }
@@ -182,6 +189,7 @@ public final class ScheduledTraining {
         var appliedThrough: Int
         var events: [ScheduleEvent]
         var journalApplied: Int?
+        var partialEpoch: PartialEpoch?
     }
 
     /// The run as a checkpoint, with the schedule state attached.
@@ -191,7 +199,7 @@ public final class ScheduledTraining {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let state = State(schedule: schedule, epochs: epochs, appliedThrough: appliedThrough, events: events,
-                          journalApplied: journalApplied)
+                          journalApplied: journalApplied, partialEpoch: partialEpoch)
         c.attachments.append((Self.attachmentName, Array(try encoder.encode(state))))
         return c
     }
@@ -225,6 +233,9 @@ public final class ScheduledTraining {
             throw ScheduleError.cannotResume("\(directory)/\(attachmentName) does not decode (\(error))")
         }
         guard state.format == 1 else { throw ScheduleError.cannotResume("\(directory)/\(attachmentName) has format \(state.format), expected 1") }
+        if let partial = state.partialEpoch, partial.epoch != run.completedEpochs + 1 {
+            throw ScheduleError.cannotResume("\(directory): stopped within epoch \(partial.epoch), but the checkpoint holds \(run.completedEpochs) epochs")
+        }
         guard state.appliedThrough <= run.completedEpochs, state.appliedThrough >= run.completedEpochs - 1 else {
             throw ScheduleError.cannotResume("\(directory): the schedule state (operations through epoch \(state.appliedThrough)) does not match the checkpoint's \(run.completedEpochs) epochs")
         }
@@ -265,7 +276,10 @@ public final class ScheduledTraining {
         }
         defer { run.trainer.batchEnd = nil }
         while run.completedEpochs < Swift.min(epochs, limit ?? epochs), !stopRequested {
-            let report = try run.runEpoch(train: train, validation: validation, augmentation: augmentation)
+            guard let report = try trainEpoch(train, validation: validation, augmentation: augmentation) else {
+                if let directory { try checkpoint().save(to: directory) }
+                break
+            }
             for k in events.indices where events[k].applied && events[k].epoch == report.epoch - 1 {
                 events[k].epochLossAfter = Double(report.loss)
             }
@@ -278,19 +292,58 @@ public final class ScheduledTraining {
         publish(.state(.finished))
     }
 
-    /// After each batch: tells the observers, runs the journal's new requests, waits while paused.
+    /// Trains one epoch, or the rest of the one a stop between batches left (`partialEpoch`);
+    /// nil when a `stop` ends it between batches (`partialEpoch` then says where).
+    private func trainEpoch(_ train: Dataset, validation: Dataset?, augmentation: BatchAugmentation?) throws -> EpochReport? {
+        let resuming = partialEpoch
+        let shuffle = run.trainer.shuffle
+        tally = EpochTally(epochStart: run.rng, resuming: resuming)
+        trainingSamples = train.count
+        var data = train
+        if let resuming {
+            let rest = resuming.remainingOrder(count: train.count, batchSize: run.trainer.batchSize, shuffled: shuffle)
+            data = ReorderedDataset(base: train, indices: rest)
+            run.trainer.shuffle = false
+        }
+        defer { run.trainer.shuffle = shuffle }
+        var report: EpochReport
+        do {
+            report = try run.runEpoch(train: data, validation: validation, augmentation: augmentation)
+        } catch is StopBetweenBatches {
+            partialEpoch = tally.partial(epoch: run.completedEpochs + 1)
+            return nil
+        }
+        partialEpoch = nil
+        if resuming != nil {
+            // The epoch's means over all its batches, summed in the order the trainer sums them.
+            report.loss = Float(tally.lossSum / Double(train.count))
+            if report.accuracy != nil { report.accuracy = Float(tally.correct / Double(train.count)) }
+            run.amendLastReport(report)
+        }
+        return report
+    }
+
+    /// Thrown from the trainer's batch hook to end the epoch where a `stop` request found it.
+    private struct StopBetweenBatches: Error {}
+
+    /// After each batch: tells the observers, runs the journal's new requests, waits while paused,
+    /// and ends the epoch here when a `stop` arrived (unless this was its last batch).
     private func betweenBatches(batch: Int, batches: Int, loss: Float, accuracy: Float?) throws -> Bool {
-        publish(.batch(BatchMetrics(epoch: run.completedEpochs + 1, batch: batch, batches: batches, loss: Double(loss),
+        let index = tally.offset + batch, count = tally.offset + batches
+        let size = Swift.min(run.trainer.batchSize, trainingSamples - index * run.trainer.batchSize)
+        tally.add(loss: loss, accuracy: accuracy, size: size)
+        publish(.batch(BatchMetrics(epoch: run.completedEpochs + 1, batch: index, batches: count, loss: Double(loss),
                                     accuracy: accuracy.map(Double.init))))
-        var changed = try runJournal(batch: batch + 1)
+        var changed = try runJournal(batch: index + 1)
         if changed { publishNetwork() }
         while paused, !stopRequested {
             usleep(50_000)
-            if try runJournal(batch: batch + 1) {
+            if try runJournal(batch: index + 1) {
                 changed = true
                 publishNetwork()
             }
         }
+        if stopRequested, index + 1 < count { throw StopBetweenBatches() }
         return changed
     }
 

@@ -1,4 +1,5 @@
 #if Dashboard
+import SculptAnalysis
 import SculptCore
 import SculptData
 import SculptIO
@@ -16,10 +17,36 @@ public struct LayerSummary: Codable, Equatable, Sendable {
     public var width: Int
     public var parameters: Int
     public var frozenUnits: Int
-    /// The largest singular values of the weight as a matrix [units, fan-in], largest first.
+    /// The weight's spectrum (`LayerSpectrum`, as WeightWatcher: a conv weight [O, I, kH, kW] is kH·kW
+    /// matrices [O, I] pooled): the largest singular values, largest first.
     public var spectrum: [Float]
     /// Stable rank: sum of squared singular values over the largest squared one.
-    public var stableRank: Float?
+    public var stableRank: Double?
+    /// The power-law exponent of the eigenvalue density's tail (Martin & Mahoney 2018); nil when
+    /// the tail has too few eigenvalues to fit.
+    public var alpha: Double?
+    /// Whether `spectrum`, `stableRank` and `alpha` describe the weights now: false while the
+    /// analysis of a new copy runs (they are then those of the last analysis of a layer of this shape).
+    public var analysed: Bool
+}
+
+/// The spectral columns of a layer (`DashboardAnalysis.spectra`).
+public struct LayerSpectralSummary: Equatable, Sendable {
+    public var spectrum: [Float]
+    public var stableRank: Double?
+    public var alpha: Double?
+}
+
+/// A selected layer's incoming weights as the page's heat map shows them: one row per unit, at
+/// most `maximumColumns` columns; wider fan-ins are binned, each bin showing its weight of largest
+/// magnitude (sign kept).
+public struct UnitWeightMap: Codable, Equatable, Sendable {
+    public static let maximumColumns = 64
+    /// The unit's fan-in (inputs x kernel positions for a convolution) and inputs per column.
+    public var fanIn: Int
+    public var binSize: Int
+    /// [units][columns], row-major.
+    public var rows: [[Float]]
 }
 
 /// What the dashboard previews before an operation is confirmed.
@@ -42,7 +69,8 @@ public enum DashboardAnalysis {
     /// Largest singular values shown per layer.
     public static let spectrumSize = 24
 
-    /// The layer table of `network`: every Conv2D and Dense layer in forward order.
+    /// The layer table of `network`: every Conv2D and Dense layer in forward order, without the
+    /// spectral columns (cheap: structure and masks only; see `spectra`).
     public static func layers(of network: Network) -> [LayerSummary] {
         var counts: [WeightLayer.Kind: Int] = [:]
         return WeightLayer.all(in: network).compactMap { layer in
@@ -57,14 +85,62 @@ public enum DashboardAnalysis {
                     frozen += 1
                 }
             }
-            let values = (try? weight.value.reshaped([rows, columns]).singularValues()).map(\.scalars) ?? []
-            let top = values.first ?? 0
-            let stable = top > 0 ? Float(values.reduce(0.0) { $0 + Double($1 * $1) } / Double(top * top)) : nil
             return LayerSummary(
                 path: layer.path, name: name, kind: layer.kind.rawValue, width: rows,
                 parameters: layer.layer.parameterCount, frozenUnits: frozen,
-                spectrum: Array(values.prefix(spectrumSize)), stableRank: stable)
+                spectrum: [], stableRank: nil, alpha: nil, analysed: false)
         }
+    }
+
+    /// Copies of the weights `layers(of:)` lists, in its order: what `spectra` analyses away from the copy.
+    public static func weights(of network: Network) -> [Tensor] {
+        WeightLayer.all(in: network).compactMap { $0.kind == .batchNorm ? nil : $0.weight?.value.copy() }
+    }
+
+    /// The spectral columns of each weight (`LayerSpectrum`: singular values, stable rank, power-law
+    /// alpha). Seconds for a VGG16: run it away from the training thread, once per copy.
+    public static func spectra(of weights: [Tensor]) -> [LayerSpectralSummary] {
+        weights.enumerated().map { i, weight in
+            guard let s = try? LayerSpectrum(name: "\(i)", weight: weight) else {
+                return LayerSpectralSummary(spectrum: [], stableRank: nil, alpha: nil)
+            }
+            let n = Double(s.normalization)
+            let top = s.eigenvalues.suffix(spectrumSize).reversed().map { Float(($0 * n).squareRoot()) }
+            return LayerSpectralSummary(spectrum: top, stableRank: s.stableRank, alpha: s.powerLaw.alpha)
+        }
+    }
+
+    /// `fresh` rows with the spectral columns of `old` rows of the same path and shape (not analysed yet).
+    static func carrying(_ old: [LayerSummary], into fresh: [LayerSummary]) -> [LayerSummary] {
+        fresh.map { row in
+            var row = row
+            let same = { (o: LayerSummary) in o.path == row.path && o.width == row.width && o.parameters == row.parameters }
+            if let o = old.first(where: same) {
+                (row.spectrum, row.stableRank, row.alpha) = (o.spectrum, o.stableRank, o.alpha)
+            }
+            return row
+        }
+    }
+
+    /// The incoming weights of `layer`'s units for the heat map (`UnitWeightMap`).
+    public static func unitWeights(of layer: String, in network: Network) throws -> UnitWeightMap {
+        guard let path = try ScheduleOperation(operation: .freeze, layer: layer).layerPath(in: network),
+            let weight = WeightLayer.all(in: network).first(where: { $0.path == path.description })?.weight?.value
+        else { throw DashboardError.badMessage("layer '\(layer)' has no weight") }
+        let units = weight.shape[0]
+        let fanIn = weight.count / Swift.max(units, 1)
+        let bin = (fanIn + UnitWeightMap.maximumColumns - 1) / UnitWeightMap.maximumColumns
+        let rows = (0..<units).map { u in
+            stride(from: 0, to: fanIn, by: bin).map { start in
+                var strongest: Float = 0
+                for j in start..<Swift.min(start + bin, fanIn) {
+                    let w = weight.data[u * fanIn + j]
+                    if abs(w) > abs(strongest) { strongest = w }
+                }
+                return strongest
+            }
+        }
+        return UnitWeightMap(fanIn: fanIn, binSize: bin, rows: rows)
     }
 
     /// Every unit measurement of one layer (norms, Taylor, ablation ratio, APoZ, redundancy) on `probe`.
@@ -79,15 +155,20 @@ public enum DashboardAnalysis {
             data: probe, loss: loss)
     }
 
-    /// The preview of `operation` on `copy`: validated exactly as the run will validate it, then
-    /// applied to a second copy and measured on `probe`.
+    /// The preview of `operation` on `copy`: applied to one further copy and measured on `probe`,
+    /// and validated as the run will validate it (`NetworkCopy.validate`: the operation, then every
+    /// later schedule entry on the result), with one network copy instead of two.
     public static func preview(
         _ operation: ScheduleOperation, on copy: NetworkCopy, probe: Dataset,
         loss: Loss
     ) throws -> OperationPreview {
-        try copy.validate(operation)
         let network = try NetworkCopy.deepCopy(copy.network)
-        let path = try operation.layerPath(in: network)
+        func rejected(_ error: Error, prefix: String = "") -> ScheduleError {
+            .invalidEntry(index: 0, text: operation.description,
+                          reason: prefix + ((error as? ScheduleError)?.reason ?? "\(error)"))
+        }
+        let path: LayerPath?
+        do { path = try operation.layerPath(in: network) } catch { throw rejected(error) }
         func width() -> Int? { path.flatMap { try? UnitGroup(network: network, layer: $0).count } }
         let widthBefore = width()
         let parametersBefore = network.parameterCount
@@ -96,7 +177,16 @@ public enum DashboardAnalysis {
         probe.fillBatch(indices: Array(0..<probe.count)[...], inputs: inputs, targets: targets)
         let before = network.forward(inputs, training: false).copy()
         let lossBefore = loss.compute(prediction: before, target: targets, gradient: nil)
-        try operation.plan(for: network, defaultSeed: 0).apply(to: network)
+        do { try operation.plan(for: network, defaultSeed: 0).apply(to: network) } catch { throw rejected(error) }
+        if !copy.laterEntries.isEmpty {
+            do {
+                _ = try TrainingSchedule(copy.laterEntries).validate(
+                    against: network, epochs: copy.epochs, appliedThrough: copy.completedEpochs)
+            } catch let ScheduleError.invalidEntry(_, text, reason) {
+                throw rejected(ScheduleError.invalidEntry(index: 0, text: text, reason: reason),
+                               prefix: "it would make the scheduled entry \(text) impossible: ")
+            }
+        }
         let after = network.forward(inputs, training: false)
         let lossAfter = loss.compute(prediction: after, target: targets, gradient: nil)
         var difference = 0.0

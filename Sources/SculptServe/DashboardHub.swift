@@ -48,6 +48,15 @@ public actor DashboardHub {
         var layers: [LayerSummary]
     }
 
+    /// Weights copied for the analysis task alone.
+    struct WeightCopies: @unchecked Sendable {
+        let tensors: [Tensor]
+    }
+    struct UnitsReply: Encodable {
+        var units: LayerMeasurement
+        var weights: UnitWeightMap
+    }
+
     let run: String
     let probe: DashboardProbe
     let source: DashboardSource
@@ -58,6 +67,9 @@ public actor DashboardHub {
     private var epochs = 0
     private var layers: [LayerSummary] = []
     private var network: NetworkCopy?
+    /// Copies received so far, and the analysis of the newest one.
+    private var generation = 0
+    private var analysis: Task<Void, Never>?
     private var pages: [Int: AsyncStream<String>.Continuation] = [:]
     private var nextPage = 0
 
@@ -102,12 +114,34 @@ public actor DashboardHub {
             }
             broadcast(["type": "batches"], ["points": fresh])
         }
-        if let copy {
-            network = copy
-            epochs = copy.epochs
-            layers = DashboardAnalysis.layers(of: copy.network)
-            broadcast(["type": "layers"], ["layers": layers])
+        if let copy { publish(copy) }
+    }
+
+    /// A new copy of the network: its layer table at once (structure), then its spectra, analysed
+    /// on another thread (a newer copy cancels an older analysis).
+    private func publish(_ copy: NetworkCopy) {
+        network = copy
+        epochs = copy.epochs
+        layers = DashboardAnalysis.carrying(layers, into: DashboardAnalysis.layers(of: copy.network))
+        broadcast(["type": "layers"], ["layers": layers])
+        generation += 1
+        let weights = WeightCopies(tensors: DashboardAnalysis.weights(of: copy.network))
+        let current = generation
+        analysis?.cancel()
+        analysis = Task.detached(priority: .utility) { [weak self] in
+            let spectra = DashboardAnalysis.spectra(of: weights.tensors)
+            guard !Task.isCancelled else { return }
+            await self?.analysed(spectra, generation: current)
         }
+    }
+
+    private func analysed(_ spectra: [LayerSpectralSummary], generation analysedGeneration: Int) {
+        guard analysedGeneration == generation, spectra.count == layers.count else { return }
+        for (k, s) in spectra.enumerated() {
+            (layers[k].spectrum, layers[k].stableRank, layers[k].alpha) = (s.spectrum, s.stableRank, s.alpha)
+            layers[k].analysed = true
+        }
+        broadcast(["type": "layers"], ["layers": layers])
     }
 
     /// A new page: its stream starts with the snapshot.
@@ -140,10 +174,11 @@ public actor DashboardHub {
                     loss: probe.loss.makeLoss())
                 return Self.text(["type": "preview"], ["preview": preview])
             case .units(let layer):
+                let network = try currentNetwork().network
                 let units = try DashboardAnalysis.units(
-                    of: layer, in: try currentNetwork().network, probe: probe.data,
-                    loss: probe.loss.makeLoss())
-                return Self.text(["type": "units"], ["units": units])
+                    of: layer, in: network, probe: probe.data, loss: probe.loss.makeLoss())
+                let weights = try DashboardAnalysis.unitWeights(of: layer, in: network)
+                return Self.text(["type": "units"], UnitsReply(units: units, weights: weights))
             }
         } catch let error as DashboardError {
             return Self.error("\(error)")

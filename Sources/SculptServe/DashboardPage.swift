@@ -36,6 +36,15 @@ input[type=number] { width: 6em; }
 .legend span { margin-right: 1em; }
 .swatch { display: inline-block; width: 1em; height: 3px; vertical-align: middle; margin-right: .3em; }
 button { margin-right: .4em; }
+.note { color: #666; margin: .3em 0 0; font-size: .9em; }
+td.stale { color: #999; }
+.units { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr) minmax(0, 2fr); gap: 1em; }
+figure.heat { margin: 0; } figure.heat figcaption { font-size: .9em; color: #444; }
+figure.heat svg { width: 100%; height: 320px; display: block; }
+.scale { font-size: .85em; } .scale span { margin: 0 .4em; }
+.ramp { display: inline-block; width: 8em; height: .8em; vertical-align: middle; }
+.ramp.seq { background: linear-gradient(to right, #440154, #3b528b, #21918c, #5ec962, #fde725); }
+.ramp.div { background: linear-gradient(to right, #2166ac, #f7f7f7, #b2182b); }
 </style>
 </head>
 <body>
@@ -47,7 +56,7 @@ button { margin-right: .4em; }
   <span style="flex:1"></span>
   <button id="pause-button" type="button" aria-label="Pause training between batches">Pause</button>
   <button id="resume-button" type="button" aria-label="Resume training">Resume</button>
-  <button id="stop-button" type="button" aria-label="Stop after this epoch (resumable)">Stop after this epoch</button>
+  <button id="stop-button" type="button" aria-label="Stop after the current batch and save a resumable checkpoint">Stop (after this batch)</button>
 </header>
 <div id="message" role="status"></div>
 <noscript><p>This page needs JavaScript to receive the run's data.</p></noscript>
@@ -69,13 +78,17 @@ button { margin-right: .4em; }
   <span><i class="swatch" style="background:#cc79a7"></i>training (epoch mean)</span>
   <span><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span></div>
 </section>
-<section>
+<section class="wide">
   <h2>Layers</h2>
   <div class="scroll"><table id="layers-table">
     <thead><tr><th>Layer</th><th>Path</th><th>Width</th><th>Parameters</th><th>Frozen units</th>
-    <th>Singular values</th><th>Stable rank</th></tr></thead><tbody></tbody></table></div>
+    <th title="largest singular values; a convolution's kernel positions pooled, as WeightWatcher">Singular values</th>
+    <th>Stable rank</th><th title="power-law exponent of the eigenvalue density's tail (Martin and Mahoney 2018)">Alpha</th>
+    </tr></thead><tbody></tbody></table></div>
+  <p class="note">Spectra are analysed off the training thread at each epoch end and after each operation;
+  grey values are from the previous analysis.</p>
 </section>
-<section>
+<section class="wide">
   <h2>Operate on a layer</h2>
   <form id="operation-form" onsubmit="return false">
     <label>Layer <select id="layer-select" name="layer"></select></label>
@@ -101,11 +114,23 @@ button { margin-right: .4em; }
 <section class="wide">
   <h2>Units of the selected layer <button id="units-button" type="button">Measure units</button>
   <span id="units-layer"></span></h2>
+  <div class="units">
   <div class="scroll"><table id="units-table"><thead><tr>
     <th class="sortable" data-key="unit">Unit</th><th class="sortable" data-key="incomingL2">Incoming L2</th>
     <th class="sortable" data-key="outgoingL2">Outgoing L2</th><th class="sortable" data-key="taylor">Taylor</th>
     <th class="sortable" data-key="lossRatio">Ablation loss ratio</th><th class="sortable" data-key="zeroFraction">APoZ</th>
     <th class="sortable" data-key="redundancyGroup">Redundancy group</th></tr></thead><tbody></tbody></table></div>
+  <figure class="heat"><figcaption>Heat map (rows: units in the table's order; each column scaled from its
+    lowest to its highest value)</figcaption>
+    <svg id="units-heat" role="img" aria-label="heat map of the unit measures"></svg>
+    <div class="scale"><span>lowest</span><i class="ramp seq"></i><span>highest</span>
+    <span>redundancy group: one colour per group, white: none</span></div>
+  </figure>
+  <figure class="heat"><figcaption id="weights-caption">Incoming weights of each unit</figcaption>
+    <svg id="weights-heat" role="img" aria-label="heat map of the units' incoming weights"></svg>
+    <div class="scale"><span id="weights-low">-</span><i class="ramp div"></i><span id="weights-high">+</span></div>
+  </figure>
+  </div>
 </section>
 <section class="wide">
   <h2>History of operations</h2>
@@ -137,23 +162,38 @@ function receive(m) {
   switch (m.type) {
   case "snapshot": Object.assign(model, { run: m.run, state: m.state, epochs: m.epochs, points: m.points,
     reports: m.reports, operations: m.operations, layers: m.layers }); drawAll(); break;
-  case "batches": model.points.push(...m.points); scheduleCharts(); break;
+  case "batches": for (const p of m.points) model.points.push(p); thinPoints(); scheduleCharts(); break;
   case "epoch": model.reports.push(m); scheduleCharts(); break;
   case "operation": model.operations.push(m); drawCharts(); drawHistory(); break;
   case "state": model.state = m.state; drawHeader(); break;
   case "length": model.epochs = Number(m.epochs); drawHeader(); break;
   case "layers": model.layers = m.layers; drawLayers(); break;
-  case "units": model.units = m.units; drawUnits(); say("units of " + m.units.layer + " measured on the probe batch", "ok"); break;
+  case "units": model.units = m.units; model.weights = m.weights || null; drawUnits(); say("units of " + m.units.layer + " measured on the probe batch", "ok"); break;
   case "preview": showPreview(m.preview); break;
   case "ack": say("acknowledged and saved as request " + m.id + ": " + m.text + " (applied between the next batches)", "ok"); break;
   case "error": say(m.message, "error"); if (model.previewed) { $("apply-button").disabled = true; } break;
   }
 }
-// Charts are redrawn at most once a second: the browser often shares the training machine's cores.
+// The page's cost must not grow with the run: it keeps at most maxPoints batch points (every other
+// one dropped when full, as the server does), plots at most plotPoints per curve, and redraws the
+// charts at most every 2 s (the browser often shares the training machine's cores).
+const maxPoints = 4000, plotPoints = 600, chartInterval = 2000;
+model.drawMs = 0; model.draws = 0;
+function thinPoints() { if (model.points.length > maxPoints) model.points = model.points.filter((_, i) => i % 2 === 1); }
 let chartTimer = null;
 function scheduleCharts() {
   if (chartTimer) return;
-  chartTimer = setTimeout(() => { chartTimer = null; drawCharts(); drawHeader(); }, 1000);
+  chartTimer = setTimeout(() => { chartTimer = null; drawCharts(); drawHeader(); }, chartInterval);
+}
+function decimate(points) {
+  if (points.length <= plotPoints) return points;
+  const out = [], step = points.length / plotPoints;
+  for (let k = 0; k < plotPoints; k++) {
+    const a = Math.floor(k * step), b = Math.floor((k + 1) * step); let x = 0, y = 0, n = 0;
+    for (let i = a; i < b; i++) { const p = points[i]; if (p[1] !== null && isFinite(p[1])) { x += p[0]; y += p[1]; n++; } }
+    if (n) out.push([x / n, y / n]);
+  }
+  return out;
 }
 function drawAll() { drawHeader(); drawCharts(); drawLayers(); drawHistory(); drawUnits(); }
 function drawHeader() {
@@ -165,13 +205,20 @@ function smooth(values) {
   const a = Number($("smoothing").value); let s = null;
   return values.map(v => (v === null || v === undefined) ? null : (s = (s === null ? v : a * s + (1 - a) * v)));
 }
+// Chart sizes are read once (and on resize): reading them after a redraw would force a layout.
+const sizes = new Map();
+function sizeOf(svg) {
+  if (!sizes.has(svg)) sizes.set(svg, [svg.clientWidth || 500, svg.clientHeight || 240]);
+  return sizes.get(svg);
+}
 function chart(svg, series, marks, yLabel) {
-  const w = svg.clientWidth || 500, h = svg.clientHeight || 240, l = 52, r = 10, t = 10, b = 30;
-  const xs = [], ys = [];
-  for (const s of series) for (const p of s.points) { if (p[1] !== null && isFinite(p[1])) { xs.push(p[0]); ys.push(p[1]); } }
+  const [w, h] = sizeOf(svg), l = 52, r = 10, t = 10, b = 30;
+  let xMax = -Infinity, y0 = Infinity, y1 = -Infinity;
+  for (const s of series) for (const p of s.points) if (p[1] !== null && isFinite(p[1])) {
+    xMax = Math.max(xMax, p[0]); y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]); }
   let out = "";
-  if (xs.length) {
-    const x0 = 0, x1 = Math.max(Math.ceil(Math.max(...xs) * 1.05 * 4) / 4, 0.25), y0 = Math.min(...ys), y1 = Math.max(...ys) || 1;
+  if (xMax > -Infinity) {
+    const x0 = 0, x1 = Math.max(Math.ceil(xMax * 1.05 * 4) / 4, 0.25); y1 = y1 || 1;
     const yPad = (y1 - y0) * 0.05 || 0.05;
     const X = x => l + (x - x0) / (x1 - x0) * (w - l - r), Y = y => t + (1 - (y - y0 + yPad) / (y1 - y0 + 2 * yPad)) * (h - t - b);
     for (let k = 0; k <= 4; k++) { const y = y0 - yPad + k * (y1 - y0 + 2 * yPad) / 4;
@@ -196,19 +243,21 @@ function operationX(o) {
   return o.epoch + o.batch / Math.max(batches, 1);
 }
 function drawCharts() {
+  const started = performance.now();
   const applied = model.operations.filter(o => o.plan);
   const marks = applied.map(o => ({ x: operationX(o), label: o.text.split(":").slice(0, 2).join(":") + " x" + fmt(o.lossAfter / o.lossBefore, 2) }));
   const xs = model.points.map(p => p.x);
   const loss = smooth(model.points.map(p => p.loss)), acc = smooth(model.points.map(p => p.accuracy));
   chart($("loss-chart"), [
-    { points: model.points.map(p => [p.x, p.loss]), color: "#0072b2", opacity: 0.2, width: 1 },
-    { points: xs.map((x, i) => [x, loss[i]]), color: "#0072b2" },
+    { points: decimate(model.points.map(p => [p.x, p.loss])), color: "#0072b2", opacity: 0.2, width: 1 },
+    { points: decimate(xs.map((x, i) => [x, loss[i]])), color: "#0072b2" },
     { points: model.reports.map(r => [r.epoch, r.loss]), color: "#cc79a7", dots: true },
     { points: model.reports.map(r => [r.epoch, r.validationLoss ?? null]), color: "#d55e00", dots: true }], marks, "loss");
   chart($("accuracy-chart"), [
-    { points: xs.map((x, i) => [x, acc[i]]), color: "#0072b2" },
+    { points: decimate(xs.map((x, i) => [x, acc[i]])), color: "#0072b2" },
     { points: model.reports.map(r => [r.epoch, r.accuracy ?? null]), color: "#cc79a7", dots: true },
     { points: model.reports.map(r => [r.epoch, r.validationAccuracy ?? null]), color: "#d55e00", dots: true }], marks, "accuracy");
+  model.drawMs += performance.now() - started; model.draws += 1;
 }
 function spectrum(values) {
   if (!values.length) return "";
@@ -223,7 +272,9 @@ function drawLayers() {
     const row = body.insertRow(); row.dataset.path = layer.path;
     if (layer.path === model.selected) row.className = "selected";
     row.innerHTML = `<td>${layer.name}</td><td>${layer.path}</td><td class="width">${layer.width}</td><td>${layer.parameters}</td>`
-      + `<td>${layer.frozenUnits}</td><td>${spectrum(layer.spectrum)}</td><td>${fmt(layer.stableRank, 2)}</td>`;
+      + `<td>${layer.frozenUnits}</td>` + [spectrum(layer.spectrum), fmt(layer.stableRank, 2), fmt(layer.alpha, 2)]
+        .map(v => `<td class="${layer.analysed ? "" : "stale"}">${v}</td>`).join("");
+    row.cells[7].className += " alpha";
     row.onclick = () => { model.selected = layer.path; select.value = layer.path; drawLayers(); };
     const option = document.createElement("option"); option.value = layer.path;
     option.textContent = layer.name + " (" + layer.path + ", " + layer.width + " units)"; select.appendChild(option);
@@ -248,6 +299,44 @@ function drawUnits() {
   const k = model.sortKey, units = model.units.units.slice().sort((a, b) => ((a[k] ?? -1) - (b[k] ?? -1)) * (model.sortDown ? -1 : 1));
   for (const u of units) body.insertRow().innerHTML = `<td>${u.unit}</td><td>${fmt(u.incomingL2, 4)}</td><td>${fmt(u.outgoingL2, 4)}</td>`
     + `<td>${fmt(u.taylor, 5)}</td><td>${fmt(u.lossRatio, 4)}</td><td>${fmt(u.zeroFraction, 3)}</td><td>${u.redundancyGroup ?? "-"}</td>`;
+  drawHeat(units);
+}
+// Colour-blind-safe scales: viridis (sequential) and a blue-white-red diverging one.
+const viridis = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
+const diverging = [[33, 102, 172], [247, 247, 247], [178, 24, 43]];
+const groupColours = ["#e69f00", "#56b4e9", "#009e73", "#f0e442", "#0072b2", "#d55e00", "#cc79a7", "#999999"];
+function ramp(stops, t) {
+  t = Math.min(Math.max(isFinite(t) ? t : 0, 0), 1) * (stops.length - 1);
+  const k = Math.min(Math.floor(t), stops.length - 2), f = t - k;
+  return "rgb(" + [0, 1, 2].map(c => Math.round(stops[k][c] + f * (stops[k + 1][c] - stops[k][c]))).join(",") + ")";
+}
+function heat(svg, rows, columns, colour, labels) {
+  const w = svg.clientWidth || 300, h = svg.clientHeight || 320, top = labels ? 56 : 4;
+  const cw = w / Math.max(columns, 1), rh = (h - top) / Math.max(rows.length, 1);
+  let out = labels ? labels.map((l, j) => `<text transform="translate(${(j + 0.5) * cw} ${top - 4}) rotate(-40)" font-size="10">${l}</text>`).join("") : "";
+  rows.forEach((row, i) => row.forEach((v, j) => { out += `<rect x="${(j * cw).toFixed(1)}" y="${(top + i * rh).toFixed(1)}" `
+    + `width="${(cw + 0.3).toFixed(1)}" height="${(rh + 0.3).toFixed(1)}" fill="${colour(v, j)}"><title>${v.title}</title></rect>`; }));
+  svg.innerHTML = out;
+}
+function drawHeat(units) {
+  const keys = ["incomingL2", "outgoingL2", "taylor", "lossRatio", "zeroFraction"];
+  const labels = ["in L2", "out L2", "Taylor", "ablation", "APoZ", "group"];
+  const ranges = keys.map(k => { const v = units.map(u => u[k]).filter(x => typeof x === "number");
+    return [Math.min(...v), Math.max(...v)]; });
+  const rows = units.map(u => keys.map((k, j) => ({ t: typeof u[k] === "number" ? (u[k] - ranges[j][0]) / ((ranges[j][1] - ranges[j][0]) || 1) : NaN,
+    title: "unit " + u.unit + ", " + labels[j] + " " + fmt(u[k], 5) })).concat([{ group: u.redundancyGroup,
+    title: "unit " + u.unit + ", redundancy group " + (u.redundancyGroup ?? "none") }]));
+  heat($("units-heat"), rows, labels.length, (v) => "group" in v ? (v.group === null || v.group === undefined ? "#fff"
+    : groupColours[v.group % groupColours.length]) : (isFinite(v.t) ? ramp(viridis, v.t) : "#ddd"), labels);
+  const m = model.weights;
+  if (!m) { $("weights-heat").innerHTML = ""; return; }
+  let big = 0; for (const r of m.rows) for (const v of r) big = Math.max(big, Math.abs(v));
+  $("weights-low").textContent = (-big).toPrecision(2); $("weights-high").textContent = "+" + big.toPrecision(2);
+  $("weights-caption").textContent = "Incoming weights (rows: units in the table's order; " + m.fanIn + " inputs"
+    + (m.binSize > 1 ? ", each column the largest-magnitude weight of " + m.binSize + " consecutive inputs)" : ")");
+  const wr = units.map(u => (m.rows[u.unit] || []).map((v, j) => ({ t: big ? 0.5 + 0.5 * v / big : 0.5,
+    title: "unit " + u.unit + ", input " + j * m.binSize + ": " + v.toPrecision(3) })));
+  heat($("weights-heat"), wr, m.rows.length ? m.rows[0].length : 0, (v) => ramp(diverging, v.t), null);
 }
 function operationText() {
   const op = $("op-select").value, layer = $("layer-select").value, parts = [op, layer];
@@ -275,7 +364,7 @@ $("units-button").onclick = () => { const l = $("layer-select").value; if (l) { 
 $("smoothing").oninput = drawCharts;
 for (const th of document.querySelectorAll("th.sortable")) th.onclick = () => {
   model.sortDown = model.sortKey === th.dataset.key ? !model.sortDown : false; model.sortKey = th.dataset.key; drawUnits(); };
-window.addEventListener("resize", drawCharts);
+window.addEventListener("resize", () => { sizes.clear(); drawCharts(); });
 connect();
 </script>
 </body>

@@ -185,7 +185,8 @@ struct ScheduleCommand: ParsableCommand {
               + (result.medianLossFactor.map { ", median loss factor \(Self.format(factor: $0))" } ?? "")
               + (result.medianEpochFactor.map { ", median epoch factor \(Self.format(factor: $0))" } ?? "")
               + (target.map { ", checkpoint \($0)" } ?? "")
-              + (result.stopped ? " (stopped on request; --resume continues)" : ""))
+              + (result.stopped ? " (stopped on request" + (scheduled.partialEpoch.map {
+                  " after batch \($0.batches) of epoch \($0.epoch)" } ?? "") + "; --resume continues)" : ""))
     }
 
     /// Refuses a schedule whose largest network (as it will evolve) would not fit in memory.

@@ -176,7 +176,7 @@ func journaledRequestsRunExactlyOnceAcrossResume() throws {
     #expect(again.run.completedEpochs == 3)
 }
 
-@Test("pause holds the loop between batches until resume; stop ends the run after the epoch")
+@Test("pause holds the loop between batches until resume; stop ends the run after the current batch")
 func pauseResumeAndStop() throws {
     let folder = TemporaryDirectory("sculpt-pause")
     defer { folder.remove() }
@@ -202,8 +202,51 @@ func pauseResumeAndStop() throws {
     scheduled.observers = [recorder]
     try scheduled.train(data)
     #expect(Date().timeIntervalSince(try #require(pausedAt)) >= 0.35)
-    #expect(run.completedEpochs == 2)
+    #expect(run.completedEpochs == 1)
+    #expect(scheduled.partialEpoch?.epoch == 2 && scheduled.partialEpoch?.batches == 1)
     #expect(scheduled.stopRequested)
     let states = recorder.events.compactMap { if case .state(let s) = $0 { s } else { nil } }
     #expect(states == [.training, .paused, .training, .stopping, .finished])
+}
+
+@Test("a stop between batches saves where the epoch stopped; --resume trains its rest: the numbers of an unstopped run")
+func stopBetweenBatchesResumesMidEpoch() throws {
+    let folder = TemporaryDirectory("sculpt-stop-batch")
+    defer { folder.remove() }
+    let data = brightThirdImages(100, seed: 9)  // 7 batches of 16, the last of 4
+    let plain = try ScheduledTraining(
+        run: try makeRun(), schedule: TrainingSchedule(), epochs: 3, probe: PrefixDataset(data, count: 32))
+    try plain.train(data)
+
+    let dir = folder.file("run")
+    let journal = RequestJournal(path: RequestJournal.path(forRun: dir))
+    var stops = [(2, 2), (2, 4)]  // stop twice within epoch 2: after its 3rd, then (resumed) its 5th batch
+    var resumes = 0
+    var scheduled = try ScheduledTraining(
+        run: try makeRun(), schedule: TrainingSchedule(), epochs: 3, probe: PrefixDataset(data, count: 32))
+    while true {
+        scheduled.attach(journal: journal)
+        let recorder = Recorder()
+        recorder.onBatch = { b in
+            if let next = stops.first, next == (b.epoch, b.batch) {
+                stops.removeFirst()
+                try journal.append("stop", who: "t")
+            }
+        }
+        scheduled.observers = [recorder]
+        try scheduled.train(data, saveTo: dir)
+        let batches = recorder.events.compactMap { if case .batch(let b) = $0 { b } else { nil } }
+        if resumes > 0 { #expect(batches.first?.batch == (resumes == 1 ? 3 : 5) && batches.first?.batches == 7) }
+        guard let partial = scheduled.partialEpoch else { break }
+        #expect(partial.epoch == 2 && partial.batches == (resumes == 0 ? 3 : 5))
+        #expect(scheduled.run.completedEpochs == 1)
+        resumes += 1
+        scheduled = try ScheduledTraining.load(from: dir, probe: { _ in data })
+        #expect(scheduled.partialEpoch == partial)
+    }
+    #expect(resumes == 2)
+    #expect(scheduled.run.completedEpochs == 3)
+    #expect(weights(scheduled.run.network) == weights(plain.run.network))
+    #expect(scheduled.run.reports.map(\.loss) == plain.run.reports.map(\.loss))
+    #expect(scheduled.run.reports.map(\.accuracy) == plain.run.reports.map(\.accuracy))
 }

@@ -1,6 +1,7 @@
 #if Dashboard
 import Foundation
 import Testing
+import SculptAnalysis
 import SculptCore
 import SculptData
 import SculptIO
@@ -221,6 +222,10 @@ private func postBlocking(_ port: Int, _ body: String, token: String?) throws ->
         let page = try RawClient(port: port)
         #expect(try await io { page.upgrade(port: port, token: token) } == 101)
         #expect(try await io { page.receive(containing: "\"type\":\"layers\"") } != nil)
+        // Then the spectra, analysed off the training thread.
+        let analysed = try #require(try await io { page.receive(containing: "\"analysed\":true") })
+        #expect(analysed.contains("\"stableRank\"") && analysed.contains("\"spectrum\":["))
+        #expect(!analysed.contains("\"analysed\":false"))
         page.sendText(#"{"type":"control","action":"pause"}"#)
         #expect(try await io { page.receive(containing: "\"state\":\"paused\"") } != nil)
         page.sendText(#"{"type":"preview","text":"expand:layers.1:to=16"}"#)
@@ -231,6 +236,7 @@ private func postBlocking(_ port: Int, _ body: String, token: String?) throws ->
         page.sendText(#"{"type":"units","layer":"fc1"}"#)
         let units = try #require(try await io { page.receive(containing: "\"type\":\"units\"") })
         #expect(units.contains("\"taylor\"") && units.contains("\"zeroFraction\""))
+        #expect(units.contains("\"weights\":{") && units.contains("\"fanIn\":64") && units.contains("\"binSize\":1"))
         page.sendText(#"{"type":"request","text":"expand:layers.1:to=16"}"#)
         #expect(try await io { page.receive(containing: "\"type\":\"ack\"") } != nil)
         let layers = try #require(try await io { page.receive(containing: "\"width\":16") })
@@ -242,6 +248,44 @@ private func postBlocking(_ port: Int, _ body: String, token: String?) throws ->
         #expect(applied.applied && applied.batch != nil && applied.who == "dashboard" && applied.widthAfter == 16)
         #expect(scheduled.run.completedEpochs < 200)
         await server.stop()
+    }
+}
+
+@Suite struct DashboardAnalysisTests {
+    @Test("the layer table's spectral columns are SculptAnalysis's: singular values, stable rank, alpha")
+    func spectraAreTheAnalysisModules() throws {
+        var rng = RandomSource(seed: 4)
+        let weight = Tensor(zeros: [80, 120])
+        weight.fillNormal(std: 0.1, using: &rng)
+        let conv = Tensor(zeros: [6, 4, 3, 3])
+        conv.fillNormal(std: 0.1, using: &rng)
+        let spectra = DashboardAnalysis.spectra(of: [weight, conv])
+        for (s, w) in zip(spectra, [weight, conv]) {
+            let reference = try LayerSpectrum(name: "w", weight: w)
+            #expect(s.stableRank == reference.stableRank && s.alpha == reference.powerLaw.alpha)
+            #expect(abs(Double(s.spectrum[0]) - reference.spectralNorm) <= 1e-5 * reference.spectralNorm)
+            #expect(s.spectrum == s.spectrum.sorted(by: >))
+        }
+        #expect(spectra[0].alpha != nil && spectra[0].spectrum.count == DashboardAnalysis.spectrumSize)
+        // 9 x 4 eigenvalues: too few to fit a power law.
+        #expect(spectra[1].alpha == nil && spectra[1].spectrum.count == DashboardAnalysis.spectrumSize)
+    }
+
+    @Test("the weight heat map: one row per unit; a wide fan-in binned to its largest-magnitude weights")
+    func unitWeightMapBinsWideFanIns() throws {
+        var rng = RandomSource(seed: 5)
+        let wide = Architecture(inputShape: [200], layers: [.dense(inputs: 200, outputs: 3, bias: true)])
+        let network = try Network(wide, rng: &rng)
+        let weight = try #require(network.layers[0].parameters.first?.value)
+        weight.data[1 * 200 + 6] = -5  // unit 1, input 6: bin 1 of 4 inputs (4...7)
+        let map = try DashboardAnalysis.unitWeights(of: "fc1", in: network)
+        #expect(map.fanIn == 200 && map.binSize == 4 && map.rows.count == 3 && map.rows.allSatisfy { $0.count == 50 })
+        #expect(map.rows[1][1] == -5)
+        let expected = (0..<4).map { weight.data[2 * 200 + 8 + $0] }.max { abs($0) < abs($1) }!
+        #expect(map.rows[2][2] == expected)
+        let small = Architecture(inputShape: [5], layers: [.dense(inputs: 5, outputs: 2, bias: false)])
+        let narrow = try DashboardAnalysis.unitWeights(of: "layers.0", in: try Network(small, rng: &rng))
+        #expect(narrow.binSize == 1 && narrow.rows.map(\.count) == [5, 5])
     }
 }
 #endif
