@@ -99,6 +99,7 @@ let targets: [Target] = [
     .testTarget(name: "SculptFleetTests", dependencies: [
         "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture", "sculpt",
         .target(name: "SculptFleet", condition: .when(traits: ["Fleet"])),
+        .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["Fleet"])),
     ]),
 ]
 

@@ -10,16 +10,16 @@ extension RunCommand {
     /// `sculpt run SPEC --db postgres://...`: enqueues the spec's trials (idempotent) and, unless
     /// `--enqueue-only`, works on them with a worker of this build, then prints the tables.
     func runOnServer(_ db: String) throws {
+        #if Fleet
         var anyFailed = false
         try Output.guarded {
             if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
-            #if Fleet
             anyFailed = try enqueueAndWork(try PostgresLocation(url: db))
-            #else
-            throw UsageError(ResultsDatabase.disabled("--db \(ResultsDatabase.masked(db))"))
-            #endif
         }
         if anyFailed { throw ExitCode(1) }
+        #else
+        try Output.guarded { throw UsageError(ResultsDatabase.disabled("--db \(ResultsDatabase.masked(db))")) }
+        #endif
     }
 
     #if Fleet
