@@ -59,8 +59,8 @@ enum FleetSchema {
     static func version(_ session: PostgresSession) throws -> Int {
         let exists = try session.query("SELECT to_regclass('sculpt_schema') IS NOT NULL AS present")
         guard try exists.rows.first?.value("present", as: Bool.self) == true else { return 0 }
-        let rows = try session.query("SELECT max(version) AS version FROM sculpt_schema")
-        return try rows.rows.first?.value("version", as: Int?.self) ?? 0
+        let rows = try session.query("SELECT coalesce(max(version), 0) AS version FROM sculpt_schema")
+        return try rows.rows.first?.value("version", as: Int.self) ?? 0
     }
 
     /// Throws unless the database is at this build's version.

@@ -1,5 +1,6 @@
 #if Fleet
 import Foundation
+import SculptCore
 import Testing
 @testable import SculptExperiments
 @testable import SculptFleet
