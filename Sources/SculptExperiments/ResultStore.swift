@@ -134,7 +134,8 @@ public final class ResultStore: ResultStoring {
                            arguments: [r.runID, r.variant, r.index])
             for s in r.series {
                 try db.execute(sql: ResultStoreSchema.insertSeries,
-                               arguments: [r.runID, r.variant, r.index, s.name, TrialRowText.numbers(s.x), TrialRowText.numbers(s.y)])
+                               arguments: [r.runID, r.variant, r.index, s.name,
+                                           TrialRowText.numbers(s.x), TrialRowText.numbers(s.y)])
             }
         }
     }

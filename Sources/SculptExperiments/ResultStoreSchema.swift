@@ -72,7 +72,8 @@ public enum ResultStoreSchema {
     public static let deleteSeries = "DELETE FROM series WHERE run_id = ? AND variant = ? AND trial_index = ?"
 
     /// Writes one series (run_id, variant, trial_index, name, x, y).
-    public static let insertSeries = "INSERT INTO series (run_id, variant, trial_index, name, x, y) VALUES (?, ?, ?, ?, ?, ?)"
+    public static let insertSeries =
+        "INSERT INTO series (run_id, variant, trial_index, name, x, y) VALUES (?, ?, ?, ?, ?, ?)"
 
     /// A run's rows, in bytewise variant order, then index.
     public static let selectTrials = "SELECT * FROM trials WHERE run_id = ? ORDER BY variant COLLATE \"C\", trial_index"

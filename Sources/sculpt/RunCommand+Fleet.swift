@@ -39,7 +39,8 @@ extension RunCommand {
         }
         let run = try store.status(specName: experiment.name).runs.first { $0.runId == experiment.runID }
         let records = try store.trials(runID: experiment.runID)
-        let tables = enqueueOnly ? [] : experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
+        let tables = enqueueOnly
+            ? [] : experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
         if json {
             try Output.printJSON(FleetRunReport(enqueued: enqueued, run: run, worker: worker, tables: tables))
         } else {

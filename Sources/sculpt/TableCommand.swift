@@ -26,7 +26,8 @@ struct TableCommand: ParsableCommand {
         try Output.guarded {
             if json && markdown { throw UsageError("--markdown: cannot be combined with --json") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
-            let records = try ResultsDatabase.openForReading(ResultsDatabase.resolve(db)).trials(runID: experiment.runID)
+            let store = try ResultsDatabase.openForReading(ResultsDatabase.resolve(db))
+            let records = try store.trials(runID: experiment.runID)
             let tables = experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
             if json {
                 try Output.printJSON(TableReport(runId: experiment.runID, spec: experiment.name, trials: records.count, tables: tables))

@@ -15,7 +15,8 @@ import Testing
         #expect(r.stdout.isEmpty)
         #expect(r.stderr.split(separator: "\n").count == 1)
         #expect(r.stderr.hasPrefix("sculpt: error: sculpt \(arguments[0] == "db" ? "db migrate" : arguments[0]): this "
-            + "sculpt was built without PostgreSQL; build it with the Fleet trait: swift build -c release --traits Fleet"),
+            + "sculpt was built without PostgreSQL; build it with the Fleet trait: "
+            + "swift build -c release --traits Fleet"),
             "\(r.stderr)")
     }
 
