@@ -48,7 +48,8 @@ final class FleetAcceptance: @unchecked Sendable {
         }
         let spec: ExperimentSpec
         do {
-            spec = try ExperimentSpec.parse(Array(run.specText.utf8), file: "spec \(run.specName) as enqueued", catalog: catalog)
+            spec = try ExperimentSpec.parse(Array(run.specText.utf8), file: "spec \(run.specName) as enqueued",
+                                            catalog: catalog)
         } catch {
             return "spec \(run.specName) (run \(run.runID)): this worker's build cannot read it: \(error)"
         }

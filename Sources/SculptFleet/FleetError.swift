@@ -28,7 +28,8 @@ public enum FleetError: Error, LocalizedError, CustomStringConvertible, Equatabl
             return "--db \(at): the server refused the login (\(reason)); "
                 + "give the password in PGPASSWORD or ~/.pgpass"
         case .noSchema(let at):
-            return "--db \(at): the database holds no Sculpt results schema; create it with `sculpt db migrate --db URL`"
+            return "--db \(at): the database holds no Sculpt results schema; "
+                + "create it with `sculpt db migrate --db URL`"
         case .olderSchema(let at, let found, let current):
             return "--db \(at): the database's schema is version \(found), this sculpt needs \(current); "
                 + "upgrade it with `sculpt db migrate --db URL`"

@@ -87,7 +87,8 @@ enum FleetSchema {
             guard from < target else { return (from, from) }
             for step in from..<target {
                 // One statement per query: the extended protocol takes no lists of statements.
-                for statement in steps[step].split(separator: ";") where statement.contains(where: { !$0.isWhitespace }) {
+                let statements = steps[step].split(separator: ";").filter { part in part.contains { !$0.isWhitespace } }
+                for statement in statements {
                     try session.run(PostgresQuery(unsafeSQL: String(statement)), on: connection)
                 }
                 try session.run("INSERT INTO sculpt_schema (version) VALUES (\(step + 1))", on: connection)

@@ -112,12 +112,14 @@ public final class FleetWorker: Sendable {
         while !Self.stopRequested, state.error == nil {
             let runs = state.runs
             let c0 = Clock.now()
-            if let claim = try store.claim(workerID: workerID, runIDs: Array(runs.keys), leaseSeconds: options.leaseSeconds,
-                                           maxAttempts: options.maxAttempts), let run = runs[claim.runID] {
+            if let claim = try store.claim(workerID: workerID, runIDs: Array(runs.keys),
+                                           leaseSeconds: options.leaseSeconds, maxAttempts: options.maxAttempts),
+               let run = runs[claim.runID] {
                 let claimSeconds = Clock.now() - c0
                 state.hold(claim.token)
                 let startedAt = TrialRowText.now(), t0 = Clock.now()
-                let outcome = executor.execute(TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed))
+                let job = TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed)
+                let outcome = executor.execute(job)
                 if Self.stopRequested, case .failure = outcome {  // likely killed by the same stop signal
                     try store.abandon(claim)
                     state.release(claim.token)

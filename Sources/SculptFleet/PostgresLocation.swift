@@ -49,8 +49,8 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             switch item.name {
             case "sslmode":
                 guard let mode = TLSMode(rawValue: item.value ?? "") else {
-                    throw FleetError.badURL(Self.masked(url),
-                                            "sslmode: expected disable, prefer, require or verify-full, found \(item.value ?? "")")
+                    throw FleetError.badURL(Self.masked(url), "sslmode: expected disable, prefer, require or "
+                                            + "verify-full, found \(item.value ?? "")")
                 }
                 tls = mode
             default:
@@ -58,18 +58,23 @@ public struct PostgresLocation: Sendable, Equatable, CustomStringConvertible {
             }
         }
         password = parts.password ?? environment["PGPASSWORD"]
-        if password == nil { password = Self.passwordFromFile(host: host, port: port, database: self.database, user: user,
-                                                              environment: environment) }
+        if password == nil {
+            password = Self.passwordFromFile(host: host, port: port, database: self.database, user: user,
+                                             environment: environment)
+        }
     }
 
     /// The URL without its password: safe to print and log.
     public var description: String {
-        "postgres://\(user)@\(host)\(port == 5432 ? "" : ":\(port)")/\(database)" + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
+        "postgres://\(user)@\(host)\(port == 5432 ? "" : ":\(port)")/\(database)"
+            + (tls == .disable ? "" : "?sslmode=\(tls.rawValue)")
     }
 
     /// `url` with any password replaced by `***` (for messages about URLs that did not parse).
     public static func masked(_ url: String) -> String {
-        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else { return url }
+        guard let at = url.firstIndex(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at else {
+            return url
+        }
         let credentials = url[scheme.upperBound..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return url }
         return String(url[..<colon]) + ":***" + String(url[at...])

@@ -68,7 +68,8 @@ extension PostgresResultStore {
                 INSERT INTO queue (run_id, variant, trial_index, plan_order, seed, config)
                 SELECT \(spec.runID), v, i, o, s, c
                 FROM unnest(\(plan.map(\.variant))::text[], \(plan.map { Int64($0.index) })::bigint[],
-                            \(plan.indices.map { Int64($0) })::bigint[], \(plan.map { Int64(bitPattern: $0.seed) })::bigint[],
+                            \(plan.indices.map { Int64($0) })::bigint[],
+                            \(plan.map { Int64(bitPattern: $0.seed) })::bigint[],
                             \(plan.map(\.config.canonicalText))::text[]) AS t(v, i, o, s, c)
                 ON CONFLICT (run_id, variant, trial_index) DO NOTHING
                 """, on: c).metadata.rows ?? 0
@@ -76,7 +77,8 @@ extension PostgresResultStore {
                 UPDATE queue SET state = 'pending', attempts = 0, lease_token = NULL, lease_expires = NULL
                 WHERE run_id = \(spec.runID) AND state = 'failed'
                 """, on: c).metadata.rows ?? 0
-            return EnqueueSummary(runId: spec.runID, spec: spec.name, planned: plan.count, added: added, requeued: requeued)
+            return EnqueueSummary(runId: spec.runID, spec: spec.name, planned: plan.count, added: added,
+                                  requeued: requeued)
         }
     }
 
@@ -94,7 +96,8 @@ extension PostgresResultStore {
     /// Claims the first open trial of `runIDs` in plan order: a pending one, or one whose lease expired
     /// (a worker lost) with fewer than `maxAttempts` attempts; nil when none is free. Concurrent claims
     /// skip each other's rows (`FOR UPDATE SKIP LOCKED`), so no two workers get the same trial.
-    public func claim(workerID: String, runIDs: [String], leaseSeconds: Double, maxAttempts: Int) throws -> FleetClaim? {
+    public func claim(workerID: String, runIDs: [String], leaseSeconds: Double,
+                      maxAttempts: Int) throws -> FleetClaim? {
         let token = workerID + "/" + randomHex()
         let rows = try session.query("""
             WITH c AS (
@@ -114,7 +117,8 @@ extension PostgresResultStore {
         let trial = PlannedTrial(variant: try row.value("variant"), index: try row.value("trial_index"),
                                  seed: UInt64(bitPattern: try row.value("seed", as: Int64.self)),
                                  config: try JSONValue.parse(try row.value("config", as: String.self)))
-        return FleetClaim(runID: try row.value("run_id"), trial: trial, token: token, attempt: try row.value("attempts"))
+        return FleetClaim(runID: try row.value("run_id"), trial: trial, token: token,
+                          attempt: try row.value("attempts"))
     }
 
     /// Records `record`, the outcome of `claim`, and moves the trial on, in one transaction: done; or, for a
@@ -124,7 +128,8 @@ extension PostgresResultStore {
         try session.transaction { c in
             let rows = try session.run("""
                 SELECT state, lease_token, attempts FROM queue
-                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant) AND trial_index = \(claim.trial.index)
+                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
+                  AND trial_index = \(claim.trial.index)
                 FOR UPDATE
                 """, on: c)
             guard let row = rows.rows.first else { return .leaseLost }
@@ -137,11 +142,14 @@ extension PostgresResultStore {
             let attempts: Int = try row.value("attempts")
             let next = done ? "done" : (attempts >= maxAttempts ? "failed" : "pending")
             try session.run("""
-                UPDATE queue SET state = \(next), finished_at = now(), lease_expires = NULL, last_error = \(record.error)
-                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant) AND trial_index = \(claim.trial.index)
+                UPDATE queue SET state = \(next), finished_at = now(), lease_expires = NULL,
+                    last_error = \(record.error)
+                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
+                  AND trial_index = \(claim.trial.index)
                 """, on: c)
             try session.run("""
-                UPDATE workers SET trials_done = trials_done + \(done ? 1 : 0), trials_failed = trials_failed + \(done ? 0 : 1)
+                UPDATE workers SET trials_done = trials_done + \(done ? 1 : 0),
+                    trials_failed = trials_failed + \(done ? 0 : 1)
                 WHERE worker_id = \(String(claim.token.prefix { $0 != "/" }))
                 """, on: c)
             return .recorded
@@ -196,7 +204,9 @@ extension PostgresResultStore {
                     WHERE lease_token = ANY(\(tokens)::text[]) AND state = 'running'
                     """, on: c)
             }
-            try session.run("UPDATE workers SET heartbeat_at = now(), state = \(state) WHERE worker_id = \(workerID)", on: c)
+            try session.run("""
+                UPDATE workers SET heartbeat_at = now(), state = \(state) WHERE worker_id = \(workerID)
+                """, on: c)
         }
     }
 }

@@ -32,7 +32,9 @@ public final class PostgresResultStore: ResultStoring {
     /// Registers `spec`'s run (idempotent) on `connection`.
     func register(_ spec: ExperimentSpec, on connection: PostgresConnection) throws {
         var binds = PostgresBindings()
-        for text in [spec.runID, spec.name, spec.kind, spec.identity.canonicalText, TrialRowText.now()] { binds.append(text) }
+        for text in [spec.runID, spec.name, spec.kind, spec.identity.canonicalText, TrialRowText.now()] {
+            binds.append(text)
+        }
         try session.run(Self.shared(ResultStoreSchema.insertRun, binds), on: connection)
     }
 
@@ -55,9 +57,11 @@ public final class PostgresResultStore: ResultStoring {
         row.append(r.seconds)
         row.append(r.host)
         row.append(r.attempts)
-        let changed = try session.run(Self.shared(ResultStoreSchema.upsertTrial, row), on: connection).metadata.rows ?? 0
+        let upsert = try session.run(Self.shared(ResultStoreSchema.upsertTrial, row), on: connection)
+        let changed = upsert.metadata.rows ?? 0
         guard changed > 0 else { return false }  // a finished row stays, and so do its series
-        try session.run(Self.shared(ResultStoreSchema.deleteSeries, Self.key(r.runID, r.variant, r.index)), on: connection)
+        let key = Self.key(r.runID, r.variant, r.index)
+        try session.run(Self.shared(ResultStoreSchema.deleteSeries, key), on: connection)
         for s in r.series {
             var binds = Self.key(r.runID, r.variant, r.index)
             for text in [s.name, TrialRowText.numbers(s.x), TrialRowText.numbers(s.y)] { binds.append(text) }
@@ -81,7 +85,9 @@ public final class PostgresResultStore: ResultStoring {
     }
 
     public func finishedTrials(runID: String) throws -> Set<TrialKey> {
-        let rows = try session.query("SELECT variant, trial_index FROM trials WHERE run_id = \(runID) AND status = 'done'")
+        let rows = try session.query("""
+            SELECT variant, trial_index FROM trials WHERE run_id = \(runID) AND status = 'done'
+            """)
         return Set(try rows.rows.map { TrialKey(variant: try $0.value("variant"), index: try $0.value("trial_index")) })
     }
 

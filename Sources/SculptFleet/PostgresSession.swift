@@ -114,7 +114,8 @@ final class PostgresSession: @unchecked Sendable {
         if error is FleetError { return error }
         let at = location.description
         guard let error = error as? PSQLError else {
-            return Self.isConnectionLoss(error) ? FleetError.unreachable(at, Self.reason(error)) : FleetError.server(at, "\(error)")
+            return Self.isConnectionLoss(error)
+                ? FleetError.unreachable(at, Self.reason(error)) : FleetError.server(at, "\(error)")
         }
         switch error.code {
         case .connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown:
@@ -122,7 +123,8 @@ final class PostgresSession: @unchecked Sendable {
         case .authMechanismRequiresPassword:
             return FleetError.authentication(at, "the server wants a password and none was given")
         case .sslUnsupported:
-            return FleetError.unreachable(at, "the server does not offer TLS, which sslmode=\(location.tls.rawValue) requires")
+            return FleetError.unreachable(at, "the server does not offer TLS, which sslmode="
+                + "\(location.tls.rawValue) requires")
         case .server:
             let state = error.serverInfo?[.sqlState] ?? ""
             let message = error.serverInfo?[.message] ?? "error \(state)"

@@ -32,7 +32,9 @@ struct StatusCommand: ParsableCommand {
                 name = try ExperimentSpec.load(path: spec, catalog: .standard).name
             }
             let status = try PostgresResultStore(location: location).status(specName: name)
-            if let name, status.runs.isEmpty { throw UsageError("SPEC: no spec named \(name) is enqueued at \(location)") }
+            if let name, status.runs.isEmpty {
+                throw UsageError("SPEC: no spec named \(name) is enqueued at \(location)")
+            }
             if json {
                 try Output.printJSON(status)
                 return
@@ -51,8 +53,8 @@ struct StatusCommand: ParsableCommand {
         var out: [String] = []
         if status.runs.isEmpty { out.append("no spec enqueued") }
         for r in status.runs {
-            var line = "\(r.spec) (run \(r.runId), \(r.kind) v\(r.kindVersion)): \(r.pending) pending, \(r.running) running, "
-                + "\(r.done) done, \(r.failed) failed"
+            var line = "\(r.spec) (run \(r.runId), \(r.kind) v\(r.kindVersion)): \(r.pending) pending, "
+                + "\(r.running) running, \(r.done) done, \(r.failed) failed"
             if r.trialsPerMinute > 0 { line += "; \(NumberFormatting.fixed(r.trialsPerMinute, digits: 1)) trials/min" }
             if let left = r.secondsLeft { line += ", ETA \(RunCommand.duration(left))" }
             out.append(line)
@@ -62,7 +64,8 @@ struct StatusCommand: ParsableCommand {
         out.append("workers: \(alive) alive, \(status.workers.count - alive) gone or stopped (last hour)")
         for w in status.workers {
             out.append("  \(w.id) (\(w.processes) processes): \(w.alive ? w.state : "gone (\(w.state))"), heartbeat "
-                + "\(NumberFormatting.fixed(w.secondsSinceHeartbeat, digits: 0)) s ago, \(w.done) done, \(w.failed) failed")
+                + "\(NumberFormatting.fixed(w.secondsSinceHeartbeat, digits: 0)) s ago, \(w.done) done, "
+                + "\(w.failed) failed")
         }
         return out
     }

@@ -9,7 +9,7 @@ import SculptFleet
 struct WorkerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
-        abstract: "Claim and run trials enqueued in a PostgreSQL results store (`sculpt run SPEC --db URL`), on any machine.",
+        abstract: "Claim and run trials enqueued in a PostgreSQL store (`sculpt run SPEC --db URL`), on any machine.",
         discussion: """
             Each trial runs in its own process; its lease is renewed while it runs, and its result is recorded and the
             trial marked done in one transaction. A trial whose worker is lost is claimed again when its lease expires;
@@ -83,8 +83,8 @@ struct WorkerCommand: ParsableCommand {
 
     /// "worker HOST-PID-ID: 12 done, 0 failed, 0 results dropped (lease lost), 0:42".
     static func summaryLine(_ s: FleetWorkerSummary) -> String {
-        "worker \(s.workerId): \(s.done) done, \(s.failed) failed attempts, \(s.leasesLost) results dropped (lease lost), "
-            + RunCommand.duration(s.seconds)
+        "worker \(s.workerId): \(s.done) done, \(s.failed) failed attempts, "
+            + "\(s.leasesLost) results dropped (lease lost), " + RunCommand.duration(s.seconds)
     }
     #endif
 }
