@@ -47,6 +47,13 @@ let targets: [Target] = [
         "SculptSurgery", "SculptRecipes", "SculptVisual", "SculptExperiments", "SculptBenchmarks", "SculptAnalysis",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
         .target(name: "SculptServe", condition: .when(traits: ["Dashboard"])),
+        .target(name: "SculptFleet", condition: .when(traits: ["Fleet"])),
+    ], exclude: ["README.md"]),
+    // The PostgreSQL results store for workers on many machines: built only with the Fleet trait (its sources
+    // are `#if Fleet`), so the default build compiles no postgres-nio (and no TLS library).
+    .target(name: "SculptFleet", dependencies: [
+        "SculptCore", "SculptData", "SculptExperiments",
+        .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["Fleet"])),
     ], exclude: ["README.md"]),
     // The live dashboard: built only with the Dashboard trait (its sources are `#if Dashboard`), so the
     // default build compiles no web server.
@@ -74,8 +81,10 @@ let targets: [Target] = [
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
     .target(name: "SculptExperimentsTestKinds", dependencies: ["SculptCore", "SculptExperiments"],
             path: "Tests/SculptExperimentsTestKinds"),
-    .executableTarget(name: "SculptExperimentsFixture", dependencies: ["SculptExperiments", "SculptExperimentsTestKinds"],
-                      path: "Tests/SculptExperimentsFixture"),
+    .executableTarget(name: "SculptExperimentsFixture", dependencies: [
+        "SculptExperiments", "SculptExperimentsTestKinds",
+        .target(name: "SculptFleet", condition: .when(traits: ["Fleet"])),
+    ], path: "Tests/SculptExperimentsFixture"),
     .testTarget(name: "SculptCLITests", dependencies: ["sculpt"]),
     .testTarget(name: "SculptServeTests", dependencies: [
         "SculptRecipes", "SculptNN", "SculptData", "SculptCore", "SculptIO", "SculptAnalysis", "TestSupport",
@@ -85,6 +94,13 @@ let targets: [Target] = [
         "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture",
         .product(name: "GRDB", package: "GRDB.swift"),
     ]),
+    // The PostgreSQL half of the store tests and the fleet's fault tests: need the Fleet trait and a server
+    // (scripts/with-postgres exports SCULPT_TEST_PG_URL); without the trait they compile to nothing.
+    .testTarget(name: "SculptFleetTests", dependencies: [
+        "SculptExperiments", "SculptExperimentsTestKinds", "SculptExperimentsFixture", "sculpt",
+        .target(name: "SculptFleet", condition: .when(traits: ["Fleet"])),
+        .product(name: "PostgresNIO", package: "postgres-nio", condition: .when(traits: ["Fleet"])),
+    ]),
 ]
 
 let package = Package(
@@ -93,12 +109,14 @@ let package = Package(
     products: products,
     traits: [
         .trait(name: "Dashboard", description: "sculpt schedule --serve / sculpt serve: the live dashboard (Hummingbird)."),
+        .trait(name: "Fleet", description: "sculpt worker / status / db and --db postgres://: PostgreSQL results store."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird-websocket", from: "2.8.1"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: targets
 )

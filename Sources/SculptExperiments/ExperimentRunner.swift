@@ -45,12 +45,12 @@ public struct TrialFailureRecord: Sendable, Equatable {
 /// ends. Trials already done in the store are skipped; failed ones run again.
 public struct ExperimentRunner: Sendable {
     public var spec: ExperimentSpec
-    public var store: ResultStore
+    public var store: any ResultStoring
     public var executor: any TrialExecutor
     /// Trials running at once (each on its own thread; with `ProcessExecutor`, its own process).
     public var workers: Int
 
-    public init(spec: ExperimentSpec, store: ResultStore, executor: any TrialExecutor, workers: Int) {
+    public init(spec: ExperimentSpec, store: any ResultStoring, executor: any TrialExecutor, workers: Int) {
         precondition(workers >= 1, "workers must be at least 1")
         self.spec = spec
         self.store = store
@@ -97,24 +97,32 @@ public struct ExperimentRunner: Sendable {
         let t0 = Clock.now()
         let outcome = executor.execute(TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed))
         let seconds = Clock.now() - t0
-        var record = TrialRecord(runID: spec.runID, specName: spec.name, kind: spec.kind, variant: trial.variant,
-                                 index: trial.index, seed: trial.seed, config: trial.config, metrics: [:], details: nil,
-                                 status: .done, error: nil, startedAt: startedAt, finishedAt: Timestamp.now(),
-                                 seconds: seconds, host: Timestamp.hostName())
-        switch outcome {
-        case .success(let result):
-            record.metrics = result.metrics
-            record.details = result.details
-            record.series = result.series
-        case .failure(let failure):
-            record.status = .failed
-            record.error = failure.message
-        }
+        let record = TrialRecord(runID: spec.runID, specName: spec.name, kind: spec.kind, trial: trial, outcome: outcome,
+                                 startedAt: startedAt, seconds: seconds)
         do { try store.record(record) } catch {
             state.fail(with: error)
             return
         }
         state.finished(record, elapsed: Clock.now() - start, report: report)
+    }
+}
+
+extension TrialRecord {
+    /// The row of `trial` of a run that just ended with `outcome` on this host (`finishedAt` now).
+    public init(runID: String, specName: String, kind: String, trial: PlannedTrial,
+                outcome: Result<TrialResult, TrialFailure>, startedAt: String, seconds: Double) {
+        self.init(runID: runID, specName: specName, kind: kind, variant: trial.variant, index: trial.index,
+                  seed: trial.seed, config: trial.config, metrics: [:], details: nil, status: .done, error: nil,
+                  startedAt: startedAt, finishedAt: Timestamp.now(), seconds: seconds, host: Timestamp.hostName())
+        switch outcome {
+        case .success(let result):
+            metrics = result.metrics
+            details = result.details
+            series = result.series
+        case .failure(let failure):
+            status = .failed
+            error = failure.message
+        }
     }
 }
 

@@ -110,6 +110,13 @@ public struct PlannedTrial: Sendable, Equatable, Hashable {
     public var index: Int
     public var seed: UInt64
     public var config: JSONValue
+
+    public init(variant: String, index: Int, seed: UInt64, config: JSONValue) {
+        self.variant = variant
+        self.index = index
+        self.seed = seed
+        self.config = config
+    }
 }
 
 /// A spec that cannot be used: names the file, the key path and the reason.

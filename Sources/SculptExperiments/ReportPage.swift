@@ -19,7 +19,7 @@ public struct ReportPage {
     }
 
     /// Reads the run of `experiment` from `store`.
-    public init(experiment: ExperimentSpec, store: ResultStore) throws {
+    public init(experiment: ExperimentSpec, store: any ResultStoring) throws {
         self.init(
             experiment: experiment, records: try store.trials(runID: experiment.runID),
             series: try store.series(runID: experiment.runID))

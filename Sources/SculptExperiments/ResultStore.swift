@@ -44,6 +44,29 @@ public struct TrialRecord: Sendable, Equatable {
     /// The trial's curves, stored in the `series` table (`trials(runID:)` leaves them empty;
     /// `series(runID:)` reads them).
     public var series: [TrialSeries] = []
+
+    public init(runID: String, specName: String, kind: String, variant: String, index: Int, seed: UInt64,
+                config: JSONValue, metrics: [String: Double], details: JSONValue?, status: TrialStatus,
+                error: String?, startedAt: String, finishedAt: String, seconds: Double, host: String,
+                attempts: Int = 1, series: [TrialSeries] = []) {
+        self.runID = runID
+        self.specName = specName
+        self.kind = kind
+        self.variant = variant
+        self.index = index
+        self.seed = seed
+        self.config = config
+        self.metrics = metrics
+        self.details = details
+        self.status = status
+        self.error = error
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.seconds = seconds
+        self.host = host
+        self.attempts = attempts
+        self.series = series
+    }
 }
 
 /// The SQLite results database (GRDB, WAL mode): a `runs` table (one row per spec identity),
@@ -52,10 +75,11 @@ public struct TrialRecord: Sendable, Equatable {
 ///
 /// Every write is one short transaction, so killing the writer at any moment leaves a readable
 /// database that holds every trial recorded before the kill.
-public final class ResultStore: Sendable {
+public final class ResultStore: ResultStoring {
     private let pool: any DatabaseWriter
     /// The database file.
     public let path: String
+    public var location: String { path }
 
     /// Opens the database at `path`: for writing (creating it if needed), or `readOnly` for
     /// readers (`sculpt table`), which then never change the file. Errors name the file.
@@ -81,49 +105,8 @@ public final class ResultStore: Sendable {
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
-            try db.execute(sql: """
-                CREATE TABLE runs (
-                    run_id TEXT PRIMARY KEY NOT NULL,
-                    spec_name TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    identity TEXT NOT NULL,
-                    created_at TEXT NOT NULL
-                );
-                CREATE TABLE trials (
-                    run_id TEXT NOT NULL REFERENCES runs(run_id),
-                    spec_name TEXT NOT NULL,
-                    kind TEXT NOT NULL,
-                    variant TEXT NOT NULL,
-                    trial_index INTEGER NOT NULL,
-                    seed INTEGER NOT NULL,
-                    config TEXT NOT NULL,
-                    metrics TEXT NOT NULL,
-                    details TEXT,
-                    status TEXT NOT NULL CHECK (status IN ('done', 'failed')),
-                    error TEXT,
-                    started_at TEXT NOT NULL,
-                    finished_at TEXT NOT NULL,
-                    seconds REAL NOT NULL,
-                    host TEXT NOT NULL,
-                    attempts INTEGER NOT NULL DEFAULT 1,
-                    PRIMARY KEY (run_id, variant, trial_index)
-                );
-                """)
-        }
-        migrator.registerMigration("v2-series") { db in
-            try db.execute(sql: """
-                CREATE TABLE series (
-                    run_id TEXT NOT NULL,
-                    variant TEXT NOT NULL,
-                    trial_index INTEGER NOT NULL,
-                    name TEXT NOT NULL,
-                    x TEXT NOT NULL,
-                    y TEXT NOT NULL,
-                    PRIMARY KEY (run_id, variant, trial_index, name),
-                    FOREIGN KEY (run_id, variant, trial_index) REFERENCES trials(run_id, variant, trial_index)
-                );
-                """)
+        for (name, step) in zip(["v1", "v2-series"], ResultStoreSchema.steps) {
+            migrator.registerMigration(name) { db in try db.execute(sql: step) }
         }
         try migrator.migrate(pool)
         return pool
@@ -132,7 +115,7 @@ public final class ResultStore: Sendable {
     /// Records that `spec`'s run exists (idempotent).
     public func registerRun(_ spec: ExperimentSpec) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO runs (run_id, spec_name, kind, identity, created_at) VALUES (?, ?, ?, ?, ?)",
+            try db.execute(sql: ResultStoreSchema.insertRun,
                            arguments: [spec.runID, spec.name, spec.kind, spec.identity.canonicalText, Timestamp.now()])
         }
     }
@@ -141,27 +124,18 @@ public final class ResultStore: Sendable {
     /// replaced by the new attempt, with `attempts` counting up.
     public func record(_ r: TrialRecord) throws {
         try pool.write { db in
-            try db.execute(sql: """
-                INSERT INTO trials (run_id, spec_name, kind, variant, trial_index, seed, config, metrics, details,
-                                    status, error, started_at, finished_at, seconds, host, attempts)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (run_id, variant, trial_index) DO UPDATE SET
-                    seed = excluded.seed, config = excluded.config, metrics = excluded.metrics,
-                    details = excluded.details, status = excluded.status, error = excluded.error,
-                    started_at = excluded.started_at, finished_at = excluded.finished_at,
-                    seconds = excluded.seconds, host = excluded.host, attempts = trials.attempts + 1
-                WHERE trials.status != 'done'
-                """, arguments: [
+            try db.execute(sql: ResultStoreSchema.upsertTrial, arguments: [
                     r.runID, r.specName, r.kind, r.variant, r.index, Int64(bitPattern: r.seed), r.config.canonicalText,
-                    Self.metricsText(r.metrics), r.details?.canonicalText, r.status.rawValue, r.error,
+                    TrialRowText.metrics(r.metrics), r.details?.canonicalText, r.status.rawValue, r.error,
                     r.startedAt, r.finishedAt, r.seconds, r.host, r.attempts,
                 ])
             guard db.changesCount > 0 else { return }  // a finished row stays, and so do its series
-            try db.execute(sql: "DELETE FROM series WHERE run_id = ? AND variant = ? AND trial_index = ?",
+            try db.execute(sql: ResultStoreSchema.deleteSeries,
                            arguments: [r.runID, r.variant, r.index])
             for s in r.series {
-                try db.execute(sql: "INSERT INTO series (run_id, variant, trial_index, name, x, y) VALUES (?, ?, ?, ?, ?, ?)",
-                               arguments: [r.runID, r.variant, r.index, s.name, Self.numbersText(s.x), Self.numbersText(s.y)])
+                try db.execute(sql: ResultStoreSchema.insertSeries,
+                               arguments: [r.runID, r.variant, r.index, s.name,
+                                           TrialRowText.numbers(s.x), TrialRowText.numbers(s.y)])
             }
         }
     }
@@ -170,29 +144,14 @@ public final class ResultStore: Sendable {
     public func series(runID: String) throws -> [TrialKey: [TrialSeries]] {
         try pool.read { db in
             var out: [TrialKey: [TrialSeries]] = [:]
-            let rows = try Row.fetchAll(db, sql: "SELECT * FROM series WHERE run_id = ? ORDER BY variant, trial_index, name",
+            let rows = try Row.fetchAll(db, sql: ResultStoreSchema.sqlite(ResultStoreSchema.selectSeries),
                                         arguments: [runID])
             for row in rows {
                 let key = TrialKey(variant: row["variant"], index: row["trial_index"])
-                let x = try Self.numbers(fromText: row["x"]), y = try Self.numbers(fromText: row["y"])
-                guard x.count == y.count else {
-                    throw ConfigError(keyPath: "series.\(row["name"] as String)", reason: "\(x.count) x values but \(y.count) y values")
-                }
-                out[key, default: []].append(TrialSeries(name: row["name"], x: x, y: y))
+                out[key, default: []].append(try TrialRowText.series(name: row["name"], x: row["x"], y: row["y"]))
             }
             return out
         }
-    }
-
-    /// Numbers as a canonical JSON array (non-finite values as "nan", "inf", "-inf").
-    static func numbersText(_ values: [Double]) -> String {
-        JSONValue.array(values.map { .number($0) }).canonicalText
-    }
-
-    /// The inverse of `numbersText`.
-    static func numbers(fromText text: String) throws -> [Double] {
-        guard case .array(let items) = try JSONValue.parse(text) else { return [] }
-        return items.map(TrialSeries.number)
     }
 
     /// The (variant, index) pairs of `runID` that finished.
@@ -206,30 +165,19 @@ public final class ResultStore: Sendable {
     /// All trial rows of `runID`, ordered by variant and index.
     public func trials(runID: String) throws -> [TrialRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM trials WHERE run_id = ? ORDER BY variant, trial_index", arguments: [runID]).map { row in
+            try Row.fetchAll(db, sql: ResultStoreSchema.sqlite(ResultStoreSchema.selectTrials), arguments: [runID]).map { row in
                 let details: String? = row["details"]
                 return TrialRecord(
                     runID: row["run_id"], specName: row["spec_name"], kind: row["kind"], variant: row["variant"],
                     index: row["trial_index"], seed: UInt64(bitPattern: row["seed"] as Int64),
                     config: try JSONValue.parse(row["config"] as String),
-                    metrics: try Self.metrics(fromText: row["metrics"]),
+                    metrics: try TrialRowText.metrics(fromText: row["metrics"]),
                     details: try details.map { try JSONValue.parse($0) },
                     status: TrialStatus(rawValue: row["status"]) ?? .failed, error: row["error"],
                     startedAt: row["started_at"], finishedAt: row["finished_at"], seconds: row["seconds"],
                     host: row["host"], attempts: row["attempts"])
             }
         }
-    }
-
-    /// Metrics as a canonical JSON object (non-finite values as "nan", "inf", "-inf").
-    static func metricsText(_ metrics: [String: Double]) -> String {
-        JSONValue.object(metrics.mapValues { .number($0) }).canonicalText
-    }
-
-    /// The inverse of `metricsText`.
-    static func metrics(fromText text: String) throws -> [String: Double] {
-        guard case .object(let members) = try JSONValue.parse(text) else { return [:] }
-        return members.mapValues(TrialSeries.number)
     }
 }
 

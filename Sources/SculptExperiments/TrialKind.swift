@@ -19,6 +19,16 @@ public protocol TrialKind: Sendable {
 
     /// The metrics `run` records, against which specs' tables are checked (nil: not declared).
     var metricNames: MetricNames? { get }
+
+    /// The version of what `run` computes: raise it when the same config and seed would give different
+    /// results, so that a fleet's workers of different builds never mix results (`sculpt worker` refuses
+    /// trials enqueued under another version).
+    var version: Int { get }
+}
+
+extension TrialKind {
+    /// Version 1 unless a kind says otherwise.
+    public var version: Int { 1 }
 }
 
 /// What one trial measured.

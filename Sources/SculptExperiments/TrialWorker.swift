@@ -56,7 +56,7 @@ public enum TrialWorker {
             default: throw ConfigError(keyPath: "series", reason: "expected an array of series")
             }
             try r.finish()
-            return .success(TrialResult(metrics: try ResultStore.metrics(fromText: metricsText), details: details, series: series))
+            return .success(TrialResult(metrics: try TrialRowText.metrics(fromText: metricsText), details: details, series: series))
         default:
             let message = try r.string("error")
             try r.finish()

@@ -23,8 +23,9 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Folder the pages are written to (created if missing).")
     var out = "."
 
-    @Option(help: "The SQLite results database.")
-    var db = "sculpt.db"
+    @Option(help: ArgumentHelp("The results database: an SQLite file, or postgres://USER@HOST/DB with the Fleet trait "
+        + "(default: $SCULPT_DB, else sculpt.db)."))
+    var db: String?
 
     @Flag(help: "Print one JSON object (the pages written) instead of text.")
     var json = false
@@ -33,7 +34,7 @@ struct ReportCommand: ParsableCommand {
 
     private func execute() throws {
         guard !specs.isEmpty else { throw UsageError("SPEC: give at least one experiment spec") }
-        guard FileManager.default.fileExists(atPath: db) else { throw UsageError("--db: no database at \(db)") }
+        let store = try ResultsDatabase.openForReading(ResultsDatabase.resolve(db))
         if FilePaths.exists(out), !FilePaths.isDirectory(out) {
             throw UsageError("--out \(out) is a file, not a folder")
         }
@@ -42,7 +43,6 @@ struct ReportCommand: ParsableCommand {
         if let twice = names.first(where: { name in names.filter { $0 == name }.count > 1 }) {
             throw UsageError("SPEC: two specs are named \(twice); their pages would overwrite each other")
         }
-        let store = try ResultStore(path: db)
         var pages: [ReportSummary] = []
         var texts: [(path: String, text: String)] = []
         for experiment in experiments {

@@ -17,15 +17,25 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Trials running at once, one worker process each (default: one per core).")
     var workers: Int?
 
-    @Option(help: "The SQLite results database.")
-    var db = "sculpt.db"
+    @Option(help: ArgumentHelp("The results database: an SQLite file, or postgres://USER@HOST/DB with the Fleet trait "
+        + "(default: $SCULPT_DB, else sculpt.db)."))
+    var db: String?
+
+    @Flag(help: "With a PostgreSQL --db: only enqueue the trials (for `sculpt worker`s elsewhere), run none.")
+    var enqueueOnly = false
 
     @Flag(help: "Print one JSON object (run id, counts, seconds, failures, tables) instead of text.")
     var json = false
 
     func run() throws {
+        let db = ResultsDatabase.resolve(self.db)
+        if ResultsDatabase.isServer(db) {
+            try runOnServer(db)
+            return
+        }
         var anyFailed = false
         try Output.guarded(outputs: [db, db + "-wal", db + "-shm"]) {
+            if enqueueOnly { throw UsageError("--enqueue-only: needs a PostgreSQL --db (postgres://USER@HOST/DB)") }
             if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
             let store: ResultStore

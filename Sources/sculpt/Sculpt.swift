@@ -10,6 +10,7 @@ struct Sculpt: ParsableCommand {
             Version.self, Paint.self, Train.self, Eval.self, Inspect.self, Analyze.self, Surgery.self,
             PartialCommand.self, Lottery.self, Restart.self, ScheduleCommand.self, ServeCommand.self, RunCommand.self,
             TableCommand.self, ReportCommand.self, Bench.self, TrialWorkerCommand.self,
+            WorkerCommand.self, StatusCommand.self, DbCommand.self,
         ]
     )
 

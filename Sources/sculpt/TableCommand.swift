@@ -12,8 +12,9 @@ struct TableCommand: ParsableCommand {
     @Argument(help: "The experiment spec (JSON).")
     var spec: String
 
-    @Option(help: "The SQLite results database.")
-    var db = "sculpt.db"
+    @Option(help: ArgumentHelp("The results database: an SQLite file, or postgres://USER@HOST/DB with the Fleet trait "
+        + "(default: $SCULPT_DB, else sculpt.db)."))
+    var db: String?
 
     @Flag(help: "Print one JSON object (run id, spec name, tables) instead of text.")
     var json = false
@@ -25,11 +26,8 @@ struct TableCommand: ParsableCommand {
         try Output.guarded {
             if json && markdown { throw UsageError("--markdown: cannot be combined with --json") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
-            guard FileManager.default.fileExists(atPath: db) else { throw UsageError("--db: no database at \(db)") }
-            let records: [TrialRecord]
-            do { records = try ResultStore(path: db, readOnly: true).trials(runID: experiment.runID) } catch {
-                throw UsageError("--db \(db): \(error)")
-            }
+            let store = try ResultsDatabase.openForReading(ResultsDatabase.resolve(db))
+            let records = try store.trials(runID: experiment.runID)
             let tables = experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
             if json {
                 try Output.printJSON(TableReport(runId: experiment.runID, spec: experiment.name, trials: records.count, tables: tables))

@@ -1,0 +1,221 @@
+#if Fleet
+import PostgresNIO
+import SculptCore
+import SculptExperiments
+
+/// A spec enqueued in the store: what a worker checks before it claims the spec's trials.
+public struct FleetRun: Sendable, Equatable {
+    public var runID: String
+    public var specName: String
+    public var kind: String
+    /// The trial kind's version in the build that enqueued it.
+    public var kindVersion: Int
+    /// The spec file's text as enqueued.
+    public var specText: String
+}
+
+/// A trial a worker holds under a lease.
+public struct FleetClaim: Sendable, Equatable {
+    public var runID: String
+    public var trial: PlannedTrial
+    /// The lease's token: only its holder may record the trial.
+    public var token: String
+    /// 1 for the first claim of the trial; a failed attempt or an expired lease counts.
+    public var attempt: Int
+}
+
+/// What happened to a result a worker handed in.
+public enum FleetCompletion: String, Sendable, Equatable {
+    /// Recorded, with the trial marked done (or pending again / failed, for a failed attempt).
+    case recorded
+    /// Recorded before (the commit's answer was lost with the connection): nothing written.
+    case alreadyRecorded
+    /// The lease expired and another worker claimed the trial: the result is dropped.
+    case leaseLost
+}
+
+/// What `enqueue` did.
+public struct EnqueueSummary: Sendable, Equatable, Encodable {
+    public var runId: String
+    public var spec: String
+    /// Trials in the spec's plan.
+    public var planned: Int
+    /// Trials added to the queue now (0 when the spec was enqueued before).
+    public var added: Int
+    /// Failed trials put back to pending.
+    public var requeued: Int
+}
+
+extension PostgresResultStore {
+    /// Enqueues every planned trial of `spec` (idempotent: trials already queued are left as they are; failed
+    /// ones are put back to pending). Refuses a run enqueued before under another version of the trial kind.
+    public func enqueue(_ spec: ExperimentSpec, specText: String, kindVersion: Int) throws -> EnqueueSummary {
+        let plan = spec.plan()
+        return try session.transaction { c in
+            try register(spec, on: c)
+            let existing = try session.run("""
+                INSERT INTO fleet_runs (run_id, spec_name, kind, kind_version, spec_text)
+                VALUES (\(spec.runID), \(spec.name), \(spec.kind), \(kindVersion), \(specText))
+                ON CONFLICT (run_id) DO UPDATE SET spec_text = excluded.spec_text
+                RETURNING kind_version
+                """, on: c)
+            let queuedVersion = try existing.rows.first?.value("kind_version", as: Int.self) ?? kindVersion
+            guard queuedVersion == kindVersion else {
+                throw FleetError.refusedRun("spec \(spec.name) (run \(spec.runID)) was enqueued with trial kind "
+                    + "\(spec.kind) version \(queuedVersion); this sculpt has version \(kindVersion)")
+            }
+            let added = try session.run("""
+                INSERT INTO queue (run_id, variant, trial_index, plan_order, seed, config)
+                SELECT \(spec.runID), v, i, o, s, c
+                FROM unnest(\(plan.map(\.variant))::text[], \(plan.map { Int64($0.index) })::bigint[],
+                            \(plan.indices.map { Int64($0) })::bigint[],
+                            \(plan.map { Int64(bitPattern: $0.seed) })::bigint[],
+                            \(plan.map(\.config.canonicalText))::text[]) AS t(v, i, o, s, c)
+                ON CONFLICT (run_id, variant, trial_index) DO NOTHING
+                """, on: c).metadata.rows ?? 0
+            let requeued = try session.run("""
+                UPDATE queue SET state = 'pending', attempts = 0, lease_token = NULL, lease_expires = NULL
+                WHERE run_id = \(spec.runID) AND state = 'failed'
+                """, on: c).metadata.rows ?? 0
+            return EnqueueSummary(runId: spec.runID, spec: spec.name, planned: plan.count, added: added,
+                                  requeued: requeued)
+        }
+    }
+
+    /// Every enqueued spec, by name then run id.
+    public func fleetRuns() throws -> [FleetRun] {
+        let rows = try session.query("""
+            SELECT run_id, spec_name, kind, kind_version, spec_text FROM fleet_runs ORDER BY spec_name, run_id
+            """)
+        return try rows.rows.map {
+            FleetRun(runID: try $0.value("run_id"), specName: try $0.value("spec_name"), kind: try $0.value("kind"),
+                     kindVersion: try $0.value("kind_version"), specText: try $0.value("spec_text"))
+        }
+    }
+
+    /// Claims the first open trial of `runIDs` in plan order: a pending one, or one whose lease expired
+    /// (a worker lost) with fewer than `maxAttempts` attempts; nil when none is free. Concurrent claims
+    /// skip each other's rows (`FOR UPDATE SKIP LOCKED`), so no two workers get the same trial.
+    public func claim(workerID: String, runIDs: [String], leaseSeconds: Double,
+                      maxAttempts: Int) throws -> FleetClaim? {
+        let token = workerID + "/" + randomHex()
+        let rows = try session.query("""
+            WITH c AS (
+                SELECT run_id, variant, trial_index FROM queue
+                WHERE run_id = ANY(\(runIDs)::text[])
+                  AND (state = 'pending' OR (state = 'running' AND lease_expires < now() AND attempts < \(maxAttempts)))
+                ORDER BY plan_order, run_id
+                LIMIT 1
+                FOR UPDATE SKIP LOCKED)
+            UPDATE queue q SET state = 'running', worker_id = \(workerID), lease_token = \(token),
+                lease_expires = now() + make_interval(secs => \(leaseSeconds)), claimed_at = now(),
+                attempts = q.attempts + 1
+            FROM c WHERE q.run_id = c.run_id AND q.variant = c.variant AND q.trial_index = c.trial_index
+            RETURNING q.run_id, q.variant, q.trial_index, q.seed, q.config, q.attempts
+            """)
+        guard let row = rows.rows.first else { return nil }
+        let trial = PlannedTrial(variant: try row.value("variant"), index: try row.value("trial_index"),
+                                 seed: UInt64(bitPattern: try row.value("seed", as: Int64.self)),
+                                 config: try JSONValue.parse(try row.value("config", as: String.self)))
+        return FleetClaim(runID: try row.value("run_id"), trial: trial, token: token,
+                          attempt: try row.value("attempts"))
+    }
+
+    /// Records `record`, the outcome of `claim`, and moves the trial on, in one transaction: done; or, for a
+    /// failed attempt, pending again, or failed with its error after `maxAttempts` attempts. Only the lease's
+    /// holder records: a result whose lease was lost is dropped.
+    public func complete(_ claim: FleetClaim, record: TrialRecord, maxAttempts: Int) throws -> FleetCompletion {
+        try session.transaction { c in
+            let rows = try session.run("""
+                SELECT state, lease_token, attempts FROM queue
+                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
+                  AND trial_index = \(claim.trial.index)
+                FOR UPDATE
+                """, on: c)
+            guard let row = rows.rows.first else { return .leaseLost }
+            let state: String = try row.value("state"), token: String? = try row.value("lease_token")
+            guard state == "running", token == claim.token else {
+                return state == "done" && token == claim.token ? .alreadyRecorded : .leaseLost
+            }
+            try write(record, on: c)
+            let done = record.status == .done
+            let attempts: Int = try row.value("attempts")
+            let next = done ? "done" : (attempts >= maxAttempts ? "failed" : "pending")
+            try session.run("""
+                UPDATE queue SET state = \(next), finished_at = now(), lease_expires = NULL,
+                    last_error = \(record.error)
+                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
+                  AND trial_index = \(claim.trial.index)
+                """, on: c)
+            try session.run("""
+                UPDATE workers SET trials_done = trials_done + \(done ? 1 : 0),
+                    trials_failed = trials_failed + \(done ? 0 : 1)
+                WHERE worker_id = \(String(claim.token.prefix { $0 != "/" }))
+                """, on: c)
+            return .recorded
+        }
+    }
+
+    /// Hands `claim` back unrecorded, as if never claimed (a worker stopping while its trial failed: SIGTERM to a
+    /// whole job reaches the trial's process too, and that failure is not the trial's).
+    public func abandon(_ claim: FleetClaim) throws {
+        try session.query("""
+            UPDATE queue SET state = 'pending', attempts = attempts - 1, lease_token = NULL, lease_expires = NULL
+            WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant) AND trial_index = \(claim.trial.index)
+              AND lease_token = \(claim.token) AND state = 'running'
+            """)
+    }
+
+    /// Marks failed the trials of `runIDs` whose lease expired for the last allowed time (their workers were
+    /// lost `maxAttempts` times); how many.
+    @discardableResult
+    public func failExhausted(runIDs: [String], maxAttempts: Int) throws -> Int {
+        try session.query("""
+            UPDATE queue SET state = 'failed', finished_at = now(),
+                last_error = 'its worker was lost (lease expired) on attempt ' || attempts || ' of ' || \(maxAttempts)
+            WHERE run_id = ANY(\(runIDs)::text[]) AND state = 'running' AND lease_expires < now()
+              AND attempts >= \(maxAttempts)
+            """).metadata.rows ?? 0
+    }
+
+    /// Trials of `runIDs` not yet done or failed (pending or running).
+    public func openTrials(runIDs: [String]) throws -> Int {
+        let rows = try session.query("""
+            SELECT count(*) AS open FROM queue WHERE run_id = ANY(\(runIDs)::text[]) AND state IN ('pending', 'running')
+            """)
+        return try rows.rows.first?.value("open", as: Int.self) ?? 0
+    }
+
+    /// Adds (or revives) a worker's row.
+    public func registerWorker(id: String, processes: Int, leaseSeconds: Double, pid: Int) throws {
+        try session.query("""
+            INSERT INTO workers (worker_id, host, pid, processes, lease_seconds, state)
+            VALUES (\(id), \(TrialRowText.hostName()), \(pid), \(processes), \(leaseSeconds), 'running')
+            ON CONFLICT (worker_id) DO UPDATE SET state = 'running', heartbeat_at = now()
+            """)
+    }
+
+    /// Renews the leases of `tokens` and the worker's heartbeat; sets its state ("running", "stopping", "stopped").
+    public func heartbeat(workerID: String, tokens: [String], leaseSeconds: Double, state: String = "running") throws {
+        try session.transaction { c in
+            if !tokens.isEmpty {
+                try session.run("""
+                    UPDATE queue SET lease_expires = now() + make_interval(secs => \(leaseSeconds))
+                    WHERE lease_token = ANY(\(tokens)::text[]) AND state = 'running'
+                    """, on: c)
+            }
+            try session.run("""
+                UPDATE workers SET heartbeat_at = now(), state = \(state) WHERE worker_id = \(workerID)
+                """, on: c)
+        }
+    }
+}
+
+/// 16 random hex digits.
+func randomHex() -> String {
+    var generator = SystemRandomNumberGenerator()
+    let n = generator.next() as UInt64
+    let text = String(n, radix: 16)
+    return String(repeating: "0", count: 16 - text.count) + text
+}
+#endif
