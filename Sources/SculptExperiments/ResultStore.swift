@@ -108,8 +108,25 @@ public final class ResultStore: ResultStoring {
         for (name, step) in zip(["v1", "v2-series"], ResultStoreSchema.steps) {
             migrator.registerMigration(name) { db in try db.execute(sql: step) }
         }
-        try migrator.migrate(pool)
+        try migrateConcurrently(migrator, pool)
         return pool
+    }
+
+    /// Runs `migrator` on a database that another process (a second `sculpt run`, a test polling
+    /// the file) may be migrating at the same moment. GRDB reads the applied migrations before it
+    /// takes the write lock, so the loser of that race replays a migration the winner committed
+    /// ("table runs already exists"); a retry reads the applied list again and finds nothing to do.
+    private static func migrateConcurrently(_ migrator: DatabaseMigrator, _ pool: DatabasePool) throws {
+        var attempt = 1
+        while true {
+            do { return try migrator.migrate(pool) } catch {
+                // The other process finished the migrations meanwhile: nothing is left to do.
+                if (try? pool.read(migrator.hasCompletedMigrations)) == true { return }
+                // One lost race per migration at most.
+                guard attempt < 3 else { throw error }
+                attempt += 1
+            }
+        }
     }
 
     /// Records that `spec`'s run exists (idempotent).

@@ -54,7 +54,8 @@ import SculptExperimentsTestKinds
         let deadline = Date().addingTimeInterval(30)
         var recorded = 0
         while Date() < deadline {
-            if FileManager.default.fileExists(atPath: db), let rows = try? ResultStore(path: db).trials(runID: spec.runID) {
+            // Read-only, as readers open it: a writer here would race the parent to migrate the new file.
+            if let rows = try? ResultStore(path: db, readOnly: true).trials(runID: spec.runID) {
                 recorded = rows.count
                 if recorded >= 3 { break }
             }
@@ -80,4 +81,31 @@ import SculptExperimentsTestKinds
         #expect(Set(all.map { TrialKey(variant: $0.variant, index: $0.index) }).count == 12)
         for old in survivors { #expect(all.contains(old)) }
     }
+}
+
+/// Several writers opening one fresh database at the same moment (two `sculpt run`s, a test polling
+/// the file while its run creates it) all get a migrated store: the one that loses the race to
+/// migrate does not fail with "table runs already exists".
+@Suite struct ConcurrentOpenTests {
+    @Test func writersOpeningOneFreshDatabaseAllSucceed() throws {
+        for round in 0..<20 {
+            let folder = try makeTemporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let db = folder + "/results.db"
+            let failures = FailureList()
+            DispatchQueue.concurrentPerform(iterations: 4) { _ in
+                do { _ = try ResultStore(path: db) } catch { failures.append("\(error)") }
+            }
+            #expect(failures.all.isEmpty, "round \(round)")
+            #expect(try ResultStore(path: db, readOnly: true).trials(runID: "x").isEmpty)
+        }
+    }
+}
+
+/// Error texts collected from several threads.
+private final class FailureList: @unchecked Sendable {
+    private let lock = NSLock()
+    private var texts: [String] = []
+    func append(_ text: String) { lock.withLock { texts.append(text) } }
+    var all: [String] { lock.withLock { texts } }
 }

@@ -28,21 +28,24 @@ enum FuzzTargets {
     }
 
     /// Architecture JSON: decoding, shape inference, the memory estimate, and (when the estimate is
-    /// small) building the network and running one sample forward.
+    /// within `MemoryBudget.standard`, which scripts/fuzz sets to 1 MB) building the network and
+    /// running one sample forward.
     static func architecture(_ bytes: [UInt8]) {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                         nan: "nan")
         guard let architecture = try? decoder.decode(Architecture.self, from: Data(bytes)),
               let estimate = try? MemoryEstimate.training(architecture, batchSize: 1) else { return }
-        guard estimate.total < 16 * 1024 * 1024 else { return }
+        guard estimate.total <= budget.limit else { return }
         var rng = RandomSource(seed: 0)
         guard let network = try? Network(architecture, rng: &rng) else { return }
         let input = Tensor(zeros: [1] + architecture.inputShape)
         _ = network.forward(input, training: false)
     }
 
-    /// Experiment spec JSON against the standard trial kinds.
+    /// Experiment spec JSON against the standard trial kinds. A valid spec builds its networks for
+    /// validation only within `MemoryBudget.standard` (1 MB in scripts/fuzz: the tiny seeds build,
+    /// larger ones are refused before any weight is allocated).
     static func spec(_ bytes: [UInt8]) {
         _ = try? ExperimentSpec.parse(bytes, file: "fuzz.json", catalog: .standard)
     }
@@ -54,17 +57,24 @@ enum FuzzTargets {
     }
 
     /// Lines of a requests file (an operation without the epoch) and `--at` entries.
+    /// One network for all lines: planning reads it, validation works on a copy.
     static func requests(_ bytes: [UInt8]) {
+        var network: Network?
         for line in String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).prefix(16) {
             let text = String(line)
             if let operation = try? ScheduleOperation(parsing: text) {
-                _ = try? operation.plan(for: smallNetwork(), defaultSeed: 0)
+                network = network ?? smallNetwork()
+                _ = try? operation.plan(for: network!, defaultSeed: 0)
             }
             if let entry = try? ScheduleEntry(parsing: text) {
-                _ = try? TrainingSchedule([entry]).validate(against: smallNetwork(), epochs: 20)
+                network = network ?? smallNetwork()
+                _ = try? TrainingSchedule([entry]).validate(against: network!, epochs: 20)
             }
         }
     }
+
+    /// The memory limit for what a target builds (`SCULPT_MAX_MEMORY`), read once.
+    static let budget = MemoryBudget.standard
 
     /// IDX arrays (MNIST's format), with and without a required rank.
     static func idx(_ bytes: [UInt8]) {
