@@ -34,6 +34,15 @@ extension Architecture {
         let grayscale = lower == "mlp" || lower.hasPrefix("mlp:") || lower == "cnn-small" || lower == "cnn-gap"
         let image: [Int] = inputShape ?? (grayscale ? [1, 28, 28] : [3, 32, 32])
         var b = Builder(input: image, width: widthMultiplier)
+        try addHiddenLayers(lower, name: name, to: &b)
+        b.dense(classes)
+        let architecture = Architecture(inputShape: image, layers: b.layers)
+        _ = try architecture.outputShapes()
+        return architecture
+    }
+
+    /// The layers of built-in `lower` (the lowercased `name`) before its classifier.
+    private static func addHiddenLayers(_ lower: String, name: String, to b: inout Builder) throws {
         switch lower {
         case "mlp":
             for units in [512, 512] { b.dense(b.scaled(units)); b.add(.activation(.relu)) }
@@ -102,10 +111,6 @@ extension Architecture {
                 throw ArchitectureError.unknownBuiltin(name: name, known: builtinNames + builtinFamilies)
             }
         }
-        b.dense(classes)
-        let architecture = Architecture(inputShape: image, layers: b.layers)
-        _ = try architecture.outputShapes()
-        return architecture
     }
 
     /// The hidden widths of `mlp:W1,W2,...`.

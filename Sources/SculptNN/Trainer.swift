@@ -172,35 +172,9 @@ public final class Trainer {
 
         for epoch in 1...Swift.max(maxEpochs, 1) where maxEpochs > 0 {
             let epochStart = Clock.now()
-            // Callbacks change the network between epochs; `batchEnd` may change it between batches.
-            var parameters = network.parameters
             if shuffle { rng.shuffle(&order) }
-            var lossSum = 0.0, correct = 0.0
-            var batchIndex = 0, begin = 0
-            while begin < order.count {
-                let end = Swift.min(begin + batchSize, order.count)
-                let b = end - begin
-                train.fillBatch(indices: order[begin..<end], inputs: batchInputs, targets: batchTargets)
-                augmentation?.apply(inputs: batchInputs, rng: &rng)
-                for p in parameters { p.zeroGrad() }
-                let y = network.forward(batchInputs, training: true)
-                let l = loss.compute(prediction: y, target: batchTargets, gradient: lossGradient)
-                guard l.isFinite else {
-                    throw TrainingError.diverged(epoch: epoch, batch: batchIndex + 1, loss: l,
-                                                 layer: network.firstNonFiniteLayer(on: batchInputs))
-                }
-                let batchAccuracy = classifies ? classificationAccuracy(logits: y, labels: batchTargets) : nil
-                if let batchAccuracy { correct += Double(batchAccuracy) * Double(b) }
-                network.backward(lossGradient)
-                optimizer.step(parameters)
-                lossSum += Double(l) * Double(b)
-                batchIndex += 1
-                begin = end
-                let batches = (order.count + batchSize - 1) / batchSize
-                if let batchEnd, try batchEnd(epoch, batchIndex - 1, batches, l, batchAccuracy) {
-                    parameters = network.parameters
-                }
-            }
+            let (lossSum, correct, batchIndex, parameters) = try trainEpoch(epoch, order: order, train: train,
+                                                                            classifies: classifies, rng: &rng)
             var report = EpochReport(epoch: epoch, loss: Float(lossSum / Double(order.count)),
                                      accuracy: classifies ? Float(correct / Double(order.count)) : nil,
                                      seconds: 0)
@@ -245,6 +219,42 @@ public final class Trainer {
         if let bestWeights, earlyStopping?.restoreBestWeights == true { network.restore(bestWeights) }
         history.seconds = Clock.now() - start
         return history
+    }
+
+    /// One epoch's batches in `order`: the summed loss and correct count (each weighted by its
+    /// batch size), the batches done, and the parameters as they stand after the last batch.
+    private func trainEpoch(_ epoch: Int, order: [Int], train: Dataset, classifies: Bool,
+                            rng: inout RandomSource) throws
+        -> (lossSum: Double, correct: Double, batches: Int, parameters: [Parameter]) {
+        // Callbacks change the network between epochs; `batchEnd` may change it between batches.
+        var parameters = network.parameters
+        var lossSum = 0.0, correct = 0.0
+        var batchIndex = 0, begin = 0
+        while begin < order.count {
+            let end = Swift.min(begin + batchSize, order.count)
+            let b = end - begin
+            train.fillBatch(indices: order[begin..<end], inputs: batchInputs, targets: batchTargets)
+            augmentation?.apply(inputs: batchInputs, rng: &rng)
+            for p in parameters { p.zeroGrad() }
+            let y = network.forward(batchInputs, training: true)
+            let l = loss.compute(prediction: y, target: batchTargets, gradient: lossGradient)
+            guard l.isFinite else {
+                throw TrainingError.diverged(epoch: epoch, batch: batchIndex + 1, loss: l,
+                                             layer: network.firstNonFiniteLayer(on: batchInputs))
+            }
+            let batchAccuracy = classifies ? classificationAccuracy(logits: y, labels: batchTargets) : nil
+            if let batchAccuracy { correct += Double(batchAccuracy) * Double(b) }
+            network.backward(lossGradient)
+            optimizer.step(parameters)
+            lossSum += Double(l) * Double(b)
+            batchIndex += 1
+            begin = end
+            let batches = (order.count + batchSize - 1) / batchSize
+            if let batchEnd, try batchEnd(epoch, batchIndex - 1, batches, l, batchAccuracy) {
+                parameters = network.parameters
+            }
+        }
+        return (lossSum, correct, batchIndex, parameters)
     }
 
     /// Mean loss (and accuracy for classification) on a dataset, in eval mode.
