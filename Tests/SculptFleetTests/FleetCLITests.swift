@@ -74,7 +74,8 @@ import Testing
         #expect(local.status == 0, "\(local.stderr)")
         let ours = try TestServer.sculpt(["table", spec, "--db", url])
         let theirs = try TestServer.sculpt(["table", spec, "--db", sqlite])
-        #expect(ours.status == 0 && ours.stdout == theirs.stdout && ours.stdout.contains("Tiny Table 1"), "\(ours.stderr)")
+        #expect(ours.status == 0 && ours.stdout == theirs.stdout && ours.stdout.contains("Tiny Table 1"),
+                "\(ours.stderr)")
         let report = try TestServer.sculpt(["report", spec, "--db", url, "--out", folder + "/pages"])
         #expect(report.status == 0 && report.stdout.contains("4 of 4 trials finished"), "\(report.stderr)")
     }

@@ -17,7 +17,7 @@ struct FleetFaultTests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestServer.executable("SculptExperimentsFixture"))
         process.arguments = ["worker", location.description, "2"]
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
@@ -90,8 +90,8 @@ struct FleetFaultTests {
         #expect(try reclaimed.rows[0].value("n", as: Int.self) >= 2, "the killed workers' trials were claimed again")
 
         let sqlite = try ResultStore(path: folder + "/results.db")
-        _ = try ExperimentRunner(spec: spec, store: sqlite, executor: InProcessExecutor(catalog: ArithmeticTrial.catalog),
-                                 workers: 4).run()
+        let executor = InProcessExecutor(catalog: ArithmeticTrial.catalog)
+        _ = try ExperimentRunner(spec: spec, store: sqlite, executor: executor, workers: 4).run()
         let reference = try sqlite.trials(runID: spec.runID)
         #expect(reference.count == 200)
         let ours = spec.tables.map { ExperimentTable($0, experiment: spec, records: rows).text }
@@ -105,12 +105,13 @@ struct FleetFaultTests {
 /// Several worker "machines": network namespaces made by the test (`ip netns`, a veth pair each), whose workers
 /// reach the server over their own addresses (10.231.N.2 -> 10.231.N.1). Needs root and a server listening
 /// beyond loopback: scripts/with-postgres with SCULPT_TEST_PG_NETNS=1, which scripts/check-fleet sets as root.
-@Suite(.enabled(if: NetworkNamespaceTests.allowed), .serialized)
+@Suite(.enabled(if: NetworkNamespaces.allowed), .serialized)
 struct NetworkNamespaceTests {
-    static let ipPath = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) }
-    static var allowed: Bool {
-        TestServer.available && ProcessInfo.processInfo.environment["SCULPT_TEST_PG_NETNS"] == "1" && getuid() == 0
-            && ipPath != nil
+    static var ipPath: String? { NetworkNamespaces.ipPath }
+
+    /// `ip` failed.
+    struct IPFailure: Error, CustomStringConvertible {
+        var description: String
     }
 
     /// Runs `ip arguments`; throws with its output when it fails.
@@ -122,7 +123,7 @@ struct NetworkNamespaceTests {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw StoreContract.Violation(description: "ip \(arguments.joined(separator: " ")) failed")
+            throw IPFailure(description: "ip \(arguments.joined(separator: " ")) failed")
         }
         return process
     }
@@ -135,7 +136,9 @@ struct NetworkNamespaceTests {
         let spec = try TestServer.spec(text)
         _ = try store.enqueue(spec, specText: text, kindVersion: 1)
         let tag = String(randomHex().prefix(4))
-        let hosts = (1...3).map { (namespace: "sculpt-\(tag)-\($0)", outside: "vs\(tag)\($0)", inside: "vp\(tag)\($0)", n: $0) }
+        let hosts = (1...3).map {
+            (namespace: "sculpt-\(tag)-\($0)", outside: "vs\(tag)\($0)", inside: "vp\(tag)\($0)", n: $0)
+        }
         defer {
             for h in hosts { _ = try? Self.ip(["netns", "del", h.namespace]) }
         }
@@ -155,9 +158,9 @@ struct NetworkNamespaceTests {
             process.executableURL = URL(fileURLWithPath: Self.ipPath ?? "/usr/sbin/ip")
             var remote = location
             remote.host = "10.231.\(h.n).1"
-            process.arguments = ["netns", "exec", h.namespace, TestServer.executable("SculptExperimentsFixture"), "worker",
-                                 remote.description, "5"]
-            FileManager.default.createFile(atPath: folder + "/\(h.n).log", contents: nil)
+            process.arguments = ["netns", "exec", h.namespace, TestServer.executable("SculptExperimentsFixture"),
+                                 "worker", remote.description, "5"]
+            _ = FileManager.default.createFile(atPath: folder + "/\(h.n).log", contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: folder + "/\(h.n).log"))
             process.standardOutput = log
             process.standardError = log
@@ -182,6 +185,17 @@ struct NetworkNamespaceTests {
         #expect(rows.count == 60 && Set(rows.map { TrialKey(variant: $0.variant, index: $0.index) }).count == 60)
         #expect(rows.allSatisfy { $0.status == .done && $0.attempts == 1 })
         try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+/// Whether `NetworkNamespaceTests` can run here (outside the suite: its trait cannot name the suite itself).
+enum NetworkNamespaces {
+    static let ipPath = ["/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip"].first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+    static var allowed: Bool {
+        TestServer.available && ProcessInfo.processInfo.environment["SCULPT_TEST_PG_NETNS"] == "1" && getuid() == 0
+            && ipPath != nil
     }
 }
 #endif

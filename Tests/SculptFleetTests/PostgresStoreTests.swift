@@ -67,7 +67,8 @@ import SculptExperimentsTestKinds
 
     @Test func onlyTheLeaseHolderRecordsAndAnExpiredLeaseIsClaimedAgain() throws {
         let (store, spec, _) = try enqueued(trials: 1)
-        let first = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 0.3, maxAttempts: 3))
+        let first = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 0.3,
+                                                 maxAttempts: 3))
         Thread.sleep(forTimeInterval: 0.6)
         var second: FleetClaim?
         for _ in 0..<2 {  // the other trial first (plan order), then the expired one
@@ -87,7 +88,8 @@ import SculptExperimentsTestKinds
     @Test func aTrialThatFailsNTimesIsMarkedFailedWithItsError() throws {
         let (store, spec, _) = try enqueued(trials: 1)
         for attempt in 1...2 {
-            let claim = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 30, maxAttempts: 2))
+            let claim = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 30,
+                                                     maxAttempts: 2))
             #expect(claim.trial.variant == "small" && claim.attempt == attempt)
             #expect(try store.complete(claim, record: outcome(claim, spec, failing: true), maxAttempts: 2) == .recorded)
         }
@@ -114,7 +116,8 @@ import SculptExperimentsTestKinds
         #expect(try same.accepted(from: [run]) == [run] && same.reasons.isEmpty)
         let newer = FleetAcceptance(catalog: TrialKindCatalog([VersionTwoArithmetic()]), specs: [])
         #expect(try newer.accepted(from: [run]).isEmpty)
-        #expect(newer.reasons == ["spec fleet-test (run \(spec.runID)) was enqueued with trial kind arithmetic version 1; "
+        #expect(newer.reasons == ["spec fleet-test (run \(spec.runID)) was enqueued with trial kind arithmetic "
+            + "version 1; "
             + "this worker's build has version 2: run workers of one build"])
         var edited = run
         edited.runID = "0123456789abcdef"  // as if this build's parser read the text to another identity
@@ -125,7 +128,8 @@ import SculptExperimentsTestKinds
         let byFile = FleetAcceptance(catalog: ArithmeticTrial.catalog, specs: [other])
         #expect(try byFile.accepted(from: [run]).isEmpty)
         #expect(byFile.reasons.first?.contains("has another content hash than \(other)") == true)
-        #expect(try FleetAcceptance(catalog: ArithmeticTrial.catalog, specs: ["elsewhere"]).accepted(from: [run]).isEmpty)
+        let elsewhere = FleetAcceptance(catalog: ArithmeticTrial.catalog, specs: ["elsewhere"])
+        #expect(try elsewhere.accepted(from: [run]).isEmpty)
     }
 
     @Test func schemaVersionsAreCheckedAndUpgradesAreExplicit() throws {
@@ -166,7 +170,8 @@ import SculptExperimentsTestKinds
 
     @Test func urlsPasswordFilesAndMasking() throws {
         let env = ["HOME": "/nonexistent"]
-        let a = try PostgresLocation(url: "postgres://ann:s3cret@db.example:6543/results?sslmode=require", environment: env)
+        let a = try PostgresLocation(url: "postgres://ann:s3cret@db.example:6543/results?sslmode=require",
+                                     environment: env)
         #expect(a.user == "ann" && a.password == "s3cret" && a.host == "db.example" && a.port == 6543)
         #expect(a.database == "results" && a.tls == .require)
         #expect(a.description == "postgres://ann@db.example:6543/results?sslmode=require")
@@ -189,7 +194,9 @@ struct VersionTwoArithmetic: TrialKind {
     var version: Int { 2 }
     var metricNames: MetricNames? { nil }
     func validate(config: JSONValue) throws { try ArithmeticTrial().validate(config: config) }
-    func run(config: JSONValue, seed: UInt64) throws -> TrialResult { try ArithmeticTrial().run(config: config, seed: seed) }
+    func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try ArithmeticTrial().run(config: config, seed: seed)
+    }
 }
 
 /// A value behind a lock, for test threads.
