@@ -77,6 +77,10 @@ enum TestServer {
     }
 }
 
+/// The suites that use the test server, one at a time: the fault test restarts the server, which must not cut
+/// another suite's connections.
+@Suite(.serialized) struct FleetServerSuites {}
+
 /// Under scripts/check-fleet (SCULPT_FLEET_REQUIRE_SERVER=1) a missing server fails instead of skipping.
 @Suite struct TestServerTests {
     @Test func aServerIsThereWhenRequired() {
