@@ -39,7 +39,7 @@ public final class PostgresResultStore: ResultStoring {
     }
 
     public func record(_ r: TrialRecord) throws {
-        try session.transaction { try write(r, on: $0) }
+        _ = try session.transaction { try write(r, on: $0) }
     }
 
     /// Writes `r` as `record` does, inside the caller's transaction; whether a row changed.

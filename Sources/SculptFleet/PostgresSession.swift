@@ -39,6 +39,7 @@ final class PostgresSession: @unchecked Sendable {
         var pause = 0.2
         while true {
             do {
+                if let stale = self.connection, stale.isClosed { self.connection = nil }
                 let connection = try self.connection ?? open()
                 self.connection = connection
                 return try body(connection)
@@ -76,10 +77,22 @@ final class PostgresSession: @unchecked Sendable {
         }
     }
 
+    /// How long one statement may take before its connection counts as lost (a connection the server dropped
+    /// can leave a query's future unanswered for good: waiting without a deadline would hang the worker).
+    static let statementSeconds: Int64 = 30
+
     /// Runs one statement on `connection` (inside `withConnection` or `transaction`).
     @discardableResult
     func run(_ query: PostgresQuery, on connection: PostgresConnection) throws -> PostgresQueryResult {
-        try connection.query(query, logger: logger).wait()
+        guard !connection.isClosed else { throw ChannelError.alreadyClosed }
+        let promise = connection.eventLoop.makePromise(of: PostgresQueryResult.self)
+        let timeout = connection.eventLoop.scheduleTask(in: .seconds(Self.statementSeconds)) {
+            promise.fail(ChannelError.connectTimeout(.seconds(Self.statementSeconds)))
+            let _: EventLoopFuture<Void> = connection.close()
+        }
+        connection.query(query, logger: logger).cascade(to: promise)
+        defer { timeout.cancel() }
+        return try promise.futureResult.wait()
     }
 
     private func open() throws -> PostgresConnection {

@@ -49,7 +49,8 @@ enum TestServer {
 
     /// Executables built beside this test binary.
     static func executable(_ name: String) -> String {
-        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var folder = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+            .deletingLastPathComponent()
         while !FileManager.default.fileExists(atPath: folder.appendingPathComponent(name).path), folder.path != "/" {
             folder = folder.deletingLastPathComponent()
         }
@@ -75,6 +76,10 @@ enum TestServer {
         return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }
+
+/// The suites that use the test server, one at a time: the fault test restarts the server, which must not cut
+/// another suite's connections.
+@Suite(.serialized) struct FleetServerSuites {}
 
 /// Under scripts/check-fleet (SCULPT_FLEET_REQUIRE_SERVER=1) a missing server fails instead of skipping.
 @Suite struct TestServerTests {
