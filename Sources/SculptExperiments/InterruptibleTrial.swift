@@ -154,9 +154,7 @@ public struct InterruptibleTrial: TrialKind {
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
         var s = try read(config)
         s.configuration.seed = seed
-        var (train, test) = try s.source.load()
-        train = train.limited(to: s.trainLimit)
-        test = test.limited(to: s.testLimit)
+        let (train, test) = try s.source.load(trainLimit: s.trainLimit, testLimit: s.testLimit)
         let start = Clock.now()
         var rng = RandomSource(seed: seed)
         let network = try Network(try s.architecture(), rng: &rng)

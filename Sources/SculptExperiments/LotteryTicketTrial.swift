@@ -54,9 +54,7 @@ public struct LotteryTicketTrial: TrialKind {
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
         let (s, source) = try read(config)
-        var (train, test) = try source.load()
-        train = train.limited(to: s.trainingSamples ?? 0)
-        test = test.limited(to: s.testSamples ?? 0)
+        let (train, test) = try source.load(trainLimit: s.trainingSamples ?? 0, testLimit: s.testSamples ?? 0)
         let architecture = try Architecture.builtin(named: s.model, inputShape: train.inputShape,
                                                     classes: train.classes)
         let result = try LotteryTicketSearch(configuration: s.configuration)

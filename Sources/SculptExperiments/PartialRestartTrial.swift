@@ -92,9 +92,7 @@ public struct PartialRestartTrial: TrialKind {
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
         let s = try read(config)
-        var (train, test) = try s.source.load()
-        train = train.limited(to: s.settings.trainLimit)
-        test = test.limited(to: s.settings.testLimit)
+        let (train, test) = try s.source.load(trainLimit: s.settings.trainLimit, testLimit: s.settings.testLimit)
         let start = Clock.now()
         let recipe = PartialRestart(configuration: s.configuration)
         let base = try recipe.trainBase(architecture: try s.architecture(), train: train, test: test, seed: seed)

@@ -80,10 +80,7 @@ struct PartialTrialConfig {
 
     /// The training and test sets, cut to the limits.
     func loadData() throws -> (train: ImageDataset, test: ImageDataset) {
-        var (train, test) = try data.load()
-        train = train.limited(to: trainLimit)
-        test = test.limited(to: testLimit)
-        return (train, test)
+        try data.load(trainLimit: trainLimit, testLimit: testLimit)
     }
 
     /// A fresh network for `seed`; its masks are validated against the plan before any training.
