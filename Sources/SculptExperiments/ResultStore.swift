@@ -103,13 +103,30 @@ public final class ResultStore: ResultStoring {
             guard hasTrials else { throw ResultStoreError(path: path, reason: "not a Sculpt results database (no trials table)") }
             return queue
         }
-        let pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try openPoolRetryingBusy(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
         for (name, step) in zip(["v1", "v2-series"], ResultStoreSchema.steps) {
             migrator.registerMigration(name) { db in try db.execute(sql: step) }
         }
         try migrateConcurrently(migrator, pool)
         return pool
+    }
+
+    /// Opens a pool on a file that other processes may be creating at the same moment. Switching a
+    /// fresh file to WAL needs an exclusive lock, and SQLite can answer `PRAGMA journal_mode = WAL`
+    /// with SQLITE_BUSY despite the busy timeout (it skips the busy handler where waiting could
+    /// deadlock), as CI saw; so the open is retried, pausing longer each time for up to about 30 s.
+    private static func openPoolRetryingBusy(path: String, configuration: Configuration) throws -> DatabasePool {
+        var pauseMicroseconds: UInt32 = 2_000
+        var waited: UInt64 = 0
+        while true {
+            do { return try DatabasePool(path: path, configuration: configuration) } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && waited < 30_000_000 {
+                usleep(pauseMicroseconds)
+                waited += UInt64(pauseMicroseconds)
+                pauseMicroseconds = min(pauseMicroseconds * 2, 200_000)
+            }
+        }
     }
 
     /// Runs `migrator` on a database that another process (a second `sculpt run`, a test polling

@@ -88,7 +88,7 @@ import SculptExperimentsTestKinds
 /// migrate does not fail with "table runs already exists".
 @Suite struct ConcurrentOpenTests {
     @Test func writersOpeningOneFreshDatabaseAllSucceed() throws {
-        for round in 0..<20 {
+        for round in 0..<40 {
             let folder = try makeTemporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let db = folder + "/results.db"
