@@ -28,13 +28,20 @@ let targets: [Target] = [
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"], exclude: ["README.md"]),
     .target(name: "SculptNN", dependencies: ["SculptCore", "SculptData"], exclude: ["README.md"]),
     .target(name: "SculptIO", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
-    .target(name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"], exclude: ["README.md"]),
-    .target(name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"], exclude: ["README.md"]),
+    .target(
+        name: "SculptSurgery", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO"],
+        exclude: ["README.md"]),
+    .target(
+        name: "SculptRecipes", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery"],
+        exclude: ["README.md"]),
     .target(name: "SculptVisual", dependencies: ["SculptCore", "SculptData", "SculptNN"], exclude: ["README.md"]),
     .target(name: "SculptAnalysis", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
                                                 "SculptVisual"],
             exclude: ["README.md"]),
-    .target(name: "SculptBenchmarks", dependencies: ["SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
+    .target(
+        name: "SculptBenchmarks",
+        dependencies: [
+            "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery",
                                                   "SculptAnalysis"],
             exclude: ["README.md"]),
     .target(name: "SculptExperiments", dependencies: [
@@ -60,7 +67,8 @@ let targets: [Target] = [
     .target(name: "SculptServe", dependencies: [
         "SculptCore", "SculptData", "SculptNN", "SculptIO", "SculptSurgery", "SculptRecipes", "SculptAnalysis",
         .product(name: "Hummingbird", package: "hummingbird", condition: .when(traits: ["Dashboard"])),
-        .product(name: "HummingbirdWebSocket", package: "hummingbird-websocket", condition: .when(traits: ["Dashboard"])),
+            .product(
+                name: "HummingbirdWebSocket", package: "hummingbird-websocket", condition: .when(traits: ["Dashboard"])),
     ], exclude: ["README.md"]),
 
     // MARK: - Tests
@@ -72,10 +80,20 @@ let targets: [Target] = [
                 exclude: ["Reference"]),
     .testTarget(name: "SculptIOTests", dependencies: ["SculptIO", "SculptNN", "SculptData", "TestSupport"],
                 exclude: ["Reference"]),
-    .testTarget(name: "SculptSurgeryTests", dependencies: ["SculptSurgery", "SculptNN", "SculptData", "SculptIO", "TestSupport"]),
-    .testTarget(name: "SculptRecipesTests", dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
-    .testTarget(name: "SculptBenchmarksTests", dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN", "TestSupport"]),
-    .testTarget(name: "SculptAnalysisTests", dependencies: ["SculptAnalysis", "SculptExperiments", "SculptRecipes", "SculptSurgery", "SculptIO", "SculptNN", "SculptData",
+    .testTarget(
+        name: "SculptSurgeryTests",
+        dependencies: ["SculptSurgery", "SculptNN", "SculptData", "SculptIO", "TestSupport"]),
+    .testTarget(
+        name: "SculptRecipesTests",
+        dependencies: ["SculptRecipes", "SculptSurgery", "SculptNN", "SculptData", "SculptCore", "TestSupport"]),
+    .testTarget(
+        name: "SculptBenchmarksTests",
+        dependencies: ["SculptBenchmarks", "SculptCore", "SculptData", "SculptNN", "TestSupport"]),
+    .testTarget(
+        name: "SculptAnalysisTests",
+        dependencies: [
+            "SculptAnalysis", "SculptExperiments", "SculptRecipes", "SculptSurgery", "SculptIO", "SculptNN",
+            "SculptData",
                                                            "SculptCore", "SculptVisual", "TestSupport"]),
     .testTarget(name: "SculptVisualTests", dependencies: ["SculptVisual", "SculptNN", "SculptData", "SculptCore"]),
     // The experiment tests' trial kind, and a stand-in `sculpt` executable with it for the multi-process tests.
@@ -108,8 +126,10 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: products,
     traits: [
-        .trait(name: "Dashboard", description: "sculpt schedule --serve / sculpt serve: the live dashboard (Hummingbird)."),
-        .trait(name: "Fleet", description: "sculpt worker / status / db and --db postgres://: PostgreSQL results store."),
+        .trait(
+            name: "Dashboard", description: "sculpt schedule --serve / sculpt serve: the live dashboard (Hummingbird)."),
+        .trait(
+            name: "Fleet", description: "sculpt worker / status / db and --db postgres://: PostgreSQL results store."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),

@@ -57,7 +57,8 @@ public struct BenchmarkWorkload: Sendable {
     /// Runs the workload at `options.threads` BLAS threads.
     public let run: @Sendable (BenchmarkOptions) throws -> [BenchmarkRecord]
 
-    public init(name: String, summary: String, run: @escaping @Sendable (BenchmarkOptions) throws -> [BenchmarkRecord]) {
+    public init(name: String, summary: String, run: @escaping @Sendable (BenchmarkOptions) throws -> [BenchmarkRecord])
+    {
         self.name = name
         self.summary = summary
         self.run = run
@@ -72,16 +73,21 @@ public enum Benchmarks {
                           run: PaintingBenchmark.run),
         BenchmarkWorkload(name: "mlp", summary: "W2: Fashion-MNIST MLP 784-512-512-10, SGD, s/epoch and test accuracy",
                           run: MLPBenchmark.run),
-        BenchmarkWorkload(name: "cnn", summary: "W3: Fashion-MNIST cnn-small, SGD, s/epoch from 100 batches, one real epoch",
+        BenchmarkWorkload(
+            name: "cnn", summary: "W3: Fashion-MNIST cnn-small, SGD, s/epoch from 100 batches, one real epoch",
                           run: CNNBenchmark.run),
-        BenchmarkWorkload(name: "svd", summary: "W4: sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64; EigenRemove, WeakExpand",
+        BenchmarkWorkload(
+            name: "svd",
+            summary:
+                "W4: sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64; EigenRemove, WeakExpand",
                           run: SVDBenchmark.run),
         BenchmarkWorkload(name: "gemm", summary: "W5: sgemm 2048^3 into a preallocated output, GFLOP/s",
                           run: GemmBenchmark.run),
         BenchmarkWorkload(name: "vgg",
                           summary: "W7: Fashion-MNIST VGG16 x0.25 with BatchNorm, SGD, s/epoch from 100 batches",
                           run: VGGBenchmark.run),
-        BenchmarkWorkload(name: "analysis", summary: "W6: spectra (ESD, alpha, MP edge) of every VGG16 x1 layer, CIFAR shape, s",
+        BenchmarkWorkload(
+            name: "analysis", summary: "W6: spectra (ESD, alpha, MP edge) of every VGG16 x1 layer, CIFAR shape, s",
                           run: AnalysisBenchmark.run),
     ]
 
@@ -100,7 +106,9 @@ public enum Benchmarks {
     public static func workload(named name: String) -> BenchmarkWorkload? { all.first { $0.name == name } }
 
     /// Runs `workload` at each thread count, setting the BLAS threads first and restoring them after.
-    public static func run(_ workload: BenchmarkWorkload, threads: [Int], options: BenchmarkOptions) throws -> [BenchmarkRecord] {
+    public static func run(
+        _ workload: BenchmarkWorkload, threads: [Int], options: BenchmarkOptions
+    ) throws -> [BenchmarkRecord] {
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
         var records: [BenchmarkRecord] = []

@@ -110,7 +110,7 @@ public enum CNNBenchmark {
         }
         let scale = 1000 / Double(steps)
         return LayerProfile(layers: layers.map(\.spec.summary), forwardMilliseconds: forward.map { $0 * scale },
-                            backwardMilliseconds: backward.map { $0 * scale }, optimizerMilliseconds: optimizerTime * scale)
+            backwardMilliseconds: backward.map { $0 * scale }, optimizerMilliseconds: optimizerTime * scale)
     }
 }
 

@@ -10,7 +10,10 @@ public enum ClassifierTraining {
 
     /// The Fashion-MNIST training and test sets from `directory` (pixels / 255, `[1, 28, 28]`).
     public static func fashionMNIST(directory: String) throws -> (train: ImageDataset, test: ImageDataset) {
-        (try MNISTFormat.load(directory: directory, part: .train), try MNISTFormat.load(directory: directory, part: .test))
+        (
+            try MNISTFormat.load(directory: directory, part: .train),
+            try MNISTFormat.load(directory: directory, part: .test)
+        )
     }
 
     /// A fresh network of `architecture` with PyTorch's default init from `seed`, and the
@@ -53,8 +56,11 @@ public enum ClassifierTraining {
 
     /// Trains `network` for one epoch through `Trainer` (the path `sculpt train` takes, the
     /// shuffle included); returns the wall-clock seconds.
-    public static func timedEpoch(_ network: Network, optimizer: Optimizer, data: Dataset, rng: inout RandomSource) throws -> Double {
-        let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: optimizer, batchSize: batchSize, maxEpochs: 1)
+    public static func timedEpoch(
+        _ network: Network, optimizer: Optimizer, data: Dataset, rng: inout RandomSource
+    ) throws -> Double {
+        let trainer = Trainer(
+            network: network, loss: SoftmaxCrossEntropy(), optimizer: optimizer, batchSize: batchSize, maxEpochs: 1)
         let start = Clock.now()
         try trainer.fit(data, rng: &rng)
         return Clock.now() - start

@@ -11,7 +11,8 @@ public enum GemmBenchmark {
 
     /// Times `timed` products C = A B of standard-normal n x n matrices after `warmup` untimed ones.
     public static func measure(size n: Int, warmup: Int, timed: Int) -> [Double] {
-        precondition(n > 0 && timed > 0 && warmup >= 0, "gemm benchmark needs n > 0 and timed calls, got n \(n), \(timed) timed")
+        precondition(
+            n > 0 && timed > 0 && warmup >= 0, "gemm benchmark needs n > 0 and timed calls, got n \(n), \(timed) timed")
         var rng = RandomSource(seed: 0)
         let a = Tensor.normal([n, n], using: &rng), b = Tensor.normal([n, n], using: &rng)
         let c = Tensor(zeros: [n, n])

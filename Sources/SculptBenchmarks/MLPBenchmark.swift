@@ -24,7 +24,8 @@ public enum MLPBenchmark {
         let batch = ClassifierTraining.batchSize
         do {
             var (warm, rng) = try ClassifierTraining.network(architecture, seed: 1)
-            ClassifierTraining.trainBatches(warm, optimizer: SGD(learningRate: learningRate, momentum: momentum), data: train,
+            ClassifierTraining.trainBatches(
+                warm, optimizer: SGD(learningRate: learningRate, momentum: momentum), data: train,
                                             order: ClassifierTraining.permutation(train.count, rng: &rng),
                                             batches: options.warmupBatches)
         }

@@ -24,7 +24,9 @@ public enum SVDBenchmarks {
     /// `sgesdd` (thin, with vectors) of a size x size matrix.
     public static func sgesdd(size: Int = 2048, repetitions: Int = 3, seed: UInt64 = 0) throws -> BenchmarkTiming {
         let a = gaussian([size, size], seed: seed), small = gaussian([256, 256], seed: seed)
-        return try time("sgesdd \(size) f32", repetitions: repetitions, warmUp: { _ = try small.svd() }) { _ = try a.svd(); return nil }
+        return try time("sgesdd \(size) f32", repetitions: repetitions, warmUp: { _ = try small.svd() }) {
+            _ = try a.svd(); return nil
+        }
     }
 
     /// Tucker (HOOI over both modes) of a size x size matrix with ranks [rank, rank], as tensorly's `tucker`.
@@ -49,7 +51,9 @@ public enum SVDBenchmarks {
     }
 
     /// Truncated HOSVD (one pass, no iterations) of a channels x channels x 3 x 3 conv weight.
-    public static func hosvd(channels: Int = 512, rank: Int = 64, repetitions: Int = 3, seed: UInt64 = 0) throws -> BenchmarkTiming {
+    public static func hosvd(
+        channels: Int = 512, rank: Int = 64, repetitions: Int = 3, seed: UInt64 = 0
+    ) throws -> BenchmarkTiming {
         let w = gaussian([channels, channels, 3, 3], seed: seed), small = gaussian([64, 64, 3, 3], seed: seed)
         return try time("hosvd \(channels)x\(channels)x3x3 ranks [\(rank), \(rank)]", repetitions: repetitions,
                         warmUp: { _ = try Tucker.hosvd(small, modes: [0, 1], ranks: [8, 8]) }) {
@@ -60,13 +64,16 @@ public enum SVDBenchmarks {
 
     /// EigenRemove on the hidden layer of a width-width-width tanh network (PyTorch init), from
     /// `width` to `target` units with `rankRatio`: both weight reductions, selection and slicing.
-    public static func eigenRemove(width: Int = 2048, target: Int = 1844, rankRatio: Double = 0.25, repetitions: Int = 3,
+    public static func eigenRemove(
+        width: Int = 2048, target: Int = 1844, rankRatio: Double = 0.25, repetitions: Int = 3,
                                    seed: UInt64 = 0) throws -> BenchmarkTiming {
         let small = try network(width: 256, seed: seed)
         try small.eigenRemove(layer: 0, to: 230, rankRatio: rankRatio)
         let nets = try (0..<repetitions).map { _ in try network(width: width, seed: seed) }
         var i = 0
-        return try time("eigenremove \(width) -> \(target) rank ratio \(rankRatio)", repetitions: repetitions, warmUp: {}) {
+        return try time(
+            "eigenremove \(width) -> \(target) rank ratio \(rankRatio)", repetitions: repetitions, warmUp: {}
+        ) {
             try nets[i].eigenRemove(layer: 0, to: target, rankRatio: rankRatio)
             i += 1
             return nil
@@ -74,7 +81,9 @@ public enum SVDBenchmarks {
     }
 
     /// WeakExpand of the hidden layer of a width-width-width network to `target` units.
-    public static func weakExpand(width: Int = 2048, target: Int = 2252, repetitions: Int = 3, seed: UInt64 = 0) throws -> BenchmarkTiming {
+    public static func weakExpand(
+        width: Int = 2048, target: Int = 2252, repetitions: Int = 3, seed: UInt64 = 0
+    ) throws -> BenchmarkTiming {
         let small = try network(width: 256, seed: seed)
         try small.weakExpand(layer: 0, to: 300)
         let nets = try (0..<repetitions).map { _ in try network(width: width, seed: seed) }
@@ -88,8 +97,12 @@ public enum SVDBenchmarks {
 
     /// Every workload above with its defaults.
     public static func all(repetitions: Int = 3) throws -> [BenchmarkTiming] {
-        [try sgesdd(repetitions: repetitions), try tucker(repetitions: repetitions), try partialTucker(repetitions: repetitions),
-         try hosvd(repetitions: repetitions), try eigenRemove(repetitions: repetitions), try weakExpand(repetitions: repetitions)]
+        [
+            try sgesdd(repetitions: repetitions), try tucker(repetitions: repetitions),
+            try partialTucker(repetitions: repetitions),
+            try hosvd(repetitions: repetitions), try eigenRemove(repetitions: repetitions),
+            try weakExpand(repetitions: repetitions),
+        ]
     }
 
     static func gaussian(_ shape: [Int], seed: UInt64) -> Tensor {
@@ -116,6 +129,7 @@ public enum SVDBenchmarks {
             ms.append((Clock.now() - start) * 1000)
         }
         let sorted = ms.sorted()
-        return BenchmarkTiming(name: name, milliseconds: ms, medianMilliseconds: sorted[sorted.count / 2], iterations: iterations)
+        return BenchmarkTiming(
+            name: name, milliseconds: ms, medianMilliseconds: sorted[sorted.count / 2], iterations: iterations)
     }
 }

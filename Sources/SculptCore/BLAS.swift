@@ -90,9 +90,13 @@ public enum BLAS {
             // c (m, stride ldc) = alpha op(A) (m, k) x op(B) column (k) + beta c
             let incB = transB ? 1 : ldb
             if transA {  // A stored (k, m)
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(m), alpha, a, Int32(lda), b, Int32(incB), beta, c, Int32(ldc))
+                cblas_sgemv(
+                    CblasRowMajor, CblasTrans, Int32(k), Int32(m), alpha, a, Int32(lda), b, Int32(incB), beta, c,
+                    Int32(ldc))
             } else {     // A stored (m, k)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), alpha, a, Int32(lda), b, Int32(incB), beta, c, Int32(ldc))
+                cblas_sgemv(
+                    CblasRowMajor, CblasNoTrans, Int32(m), Int32(k), alpha, a, Int32(lda), b, Int32(incB), beta, c,
+                    Int32(ldc))
             }
             return true
         }
@@ -100,9 +104,11 @@ public enum BLAS {
             // c row (n) = alpha op(B)^T (n, k) x op(A) row (k) + beta c
             let incA = transA ? lda : 1
             if transB {  // B stored (n, k)
-                cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+                cblas_sgemv(
+                    CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
             } else {     // B stored (k, n)
-                cblas_sgemv(CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+                cblas_sgemv(
+                    CblasRowMajor, CblasTrans, Int32(k), Int32(n), alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
             }
             return true
         }
@@ -131,7 +137,10 @@ extension Tensor {
         precondition(rank == 2 && other.rank == 2, "matmul needs rank-2 tensors, got \(shape) and \(other.shape)")
         let (m, k) = transposeSelf ? (shape[1], shape[0]) : (shape[0], shape[1])
         let (k2, n) = transposeOther ? (other.shape[1], other.shape[0]) : (other.shape[0], other.shape[1])
-        precondition(k == k2, "matmul: inner dimensions differ: \(shape)\(transposeSelf ? "^T" : "") x \(other.shape)\(transposeOther ? "^T" : "")")
+        precondition(
+            k == k2,
+            "matmul: inner dimensions differ: \(shape)\(transposeSelf ? "^T" : "") x \(other.shape)\(transposeOther ? "^T" : "")"
+        )
         let c = Tensor(zeros: [m, n])
         if m > 0 && n > 0 && k > 0 {
             BLAS.gemm(transA: transposeSelf, transB: transposeOther, m: m, n: n, k: k,

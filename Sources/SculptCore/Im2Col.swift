@@ -9,7 +9,8 @@ public struct WindowGeometry: Equatable, Sendable {
     public var stride: Int
     public var padding: Int
 
-    public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int) {
+    public init(channels: Int, height: Int, width: Int, kernelHeight: Int, kernelWidth: Int, stride: Int, padding: Int)
+    {
         self.channels = channels
         self.height = height
         self.width = width
@@ -116,17 +117,22 @@ func copyShort(from source: UnsafePointer<Float>, to destination: UnsafeMutableP
     if n >= 8 {
         var i = 0
         while i + 8 <= n {
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4, as: SIMD8<Float>.self)
+            d.storeBytes(
+                of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4,
+                as: SIMD8<Float>.self)
             i += 8
         }
         if i < n {
             let last = (n - 8) * 4
-            d.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last, as: SIMD8<Float>.self)
+            d.storeBytes(
+                of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last,
+                as: SIMD8<Float>.self)
         }
     } else if n >= 4 {
         d.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
         let last = (n - 4) * 4
-        d.storeBytes(of: s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self), toByteOffset: last, as: SIMD4<Float>.self)
+        d.storeBytes(
+            of: s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self), toByteOffset: last, as: SIMD4<Float>.self)
     } else {
         for q in 0..<n { destination[q] = source[q] }
     }

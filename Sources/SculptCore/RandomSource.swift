@@ -105,7 +105,8 @@ extension RandomSource: Codable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let words = try c.decode([UInt64].self, forKey: .state)
         guard words.count == 4 else {
-            throw DecodingError.dataCorruptedError(forKey: .state, in: c, debugDescription: "RandomSource state needs 4 words, got \(words.count)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .state, in: c, debugDescription: "RandomSource state needs 4 words, got \(words.count)")
         }
         self.init(seed: 0)
         state = words
@@ -136,7 +137,8 @@ extension Tensor {
     }
 
     /// A tensor of normal samples.
-    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomSource) -> Tensor {
+    public static func normal(_ shape: [Int], mean: Float = 0, std: Float = 1, using rng: inout RandomSource) -> Tensor
+    {
         let t = Tensor(zeros: shape)
         t.fillNormal(mean: mean, std: std, using: &rng)
         return t

@@ -19,7 +19,9 @@ extension Tensor {
     public func symmetricEigen(lowest: Int, count: Int) throws -> SymmetricEigenDecomposition {
         guard rank == 2, shape[0] == shape[1] else { throw LinearAlgebraError.notAMatrix(shape: shape) }
         let n = shape[0]
-        precondition(lowest >= 0 && count >= 0 && lowest + count <= n, "eigenpairs \(lowest)..<\(lowest + count) of a \(n)x\(n) matrix")
+        precondition(
+            lowest >= 0 && count >= 0 && lowest + count <= n,
+            "eigenpairs \(lowest)..<\(lowest + count) of a \(n)x\(n) matrix")
         guard isFinite else { throw LinearAlgebraError.notFinite(operation: "symmetricEigen") }
         let values = Tensor(zeros: [count]), vectors = Tensor(zeros: [count, n])
         if count == 0 { return .init(values: values, vectors: vectors) }

@@ -22,7 +22,8 @@ public enum CIFAR {
     }
 
     /// Loads CIFAR-100 with fine (100 classes) or coarse (20 classes) labels.
-    public static func load100(directory: String, part: DataPart, labels: CIFAR100Labels = .fine) throws -> ImageDataset {
+    public static func load100(directory: String, part: DataPart, labels: CIFAR100Labels = .fine) throws -> ImageDataset
+    {
         let dir = try resolve(directory, subfolder: "cifar-100-binary", marker: "test.bin")
         let file = try require(dir, part == .train ? "train.bin" : "test.bin")
         return try read(files: [file], labelBytes: 2, labelIndex: labels == .coarse ? 0 : 1,
@@ -46,7 +47,8 @@ public enum CIFAR {
         precondition(labelIndex >= 0 && labelIndex < labelBytes, "label index \(labelIndex) of \(labelBytes)")
         let record = labelBytes + imageBytes
         guard !bytes.isEmpty, bytes.count % record == 0 else {
-            throw DataError.wrongSize(path: path, expected: "a positive multiple of the \(record)-byte record", actual: bytes.count)
+            throw DataError.wrongSize(
+                path: path, expected: "a positive multiple of the \(record)-byte record", actual: bytes.count)
         }
         let n = bytes.count / record
         pixels.reserveCapacity(pixels.count + n * imageBytes)
@@ -75,7 +77,8 @@ public enum CIFAR {
 
     static func resolve(_ directory: String, subfolder: String, marker: String) throws -> String {
         guard FilePaths.isDirectory(directory) else {
-            throw FilePaths.exists(directory) ? DataError.notADirectory(path: directory) : DataError.missingDirectory(path: directory)
+            throw FilePaths.exists(directory)
+                ? DataError.notADirectory(path: directory) : DataError.missingDirectory(path: directory)
         }
         let nested = FilePaths.join(directory, subfolder)
         if !FilePaths.isFile(FilePaths.join(directory, marker)), FilePaths.isDirectory(nested) { return nested }

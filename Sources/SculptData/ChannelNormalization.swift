@@ -24,7 +24,8 @@ public struct ChannelNormalization: Codable, Equatable, Sendable {
     /// Normalizes a batch `[B, C, ...]` in place.
     public func apply(to batch: Tensor) {
         // batch is (B, C, H, W) or any (B, C, ...)
-        precondition(batch.rank >= 2 && batch.shape[1] == channels, "normalization of \(channels) channels for \(batch.shape)")
+        precondition(
+            batch.rank >= 2 && batch.shape[1] == channels, "normalization of \(channels) channels for \(batch.shape)")
         let b = batch.shape[0], plane = batch.shape.dropFirst(2).reduce(1, *)
         for r in 0..<b {
             for c in 0..<channels {

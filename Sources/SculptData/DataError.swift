@@ -39,7 +39,8 @@ public enum DataError: Error, Equatable, CustomStringConvertible {
         case .unreadable(let p, let r): return "\(p): \(r)"
         case .invalidSource(let s, let r): return "invalid data source '\(s)': \(r)"
         case .invalidFraction(let f, let n):
-            return "validation fraction \(f) is impossible for \(n) samples (use 0 <= f < 1, leaving at least one training sample)"
+            return
+                "validation fraction \(f) is impossible for \(n) samples (use 0 <= f < 1, leaving at least one training sample)"
         }
     }
 }

@@ -24,14 +24,16 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
         case "cifar100", "cifar-100": self = .cifar100(directory: try directory(), labels: .fine)
         case "cifar100-coarse", "cifar-100-coarse": self = .cifar100(directory: try directory(), labels: .coarse)
         default:
-            throw DataError.invalidSource(text, reason: "use fashion-mnist, mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR")
+            throw DataError.invalidSource(
+                text, reason: "use fashion-mnist, mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR")
         }
     }
 
     /// The canonical string (parses back to the same source).
     public var description: String {
         switch self {
-        case .fashionMNIST(let d): return d == MNISTFormat.fashionMNISTDirectory ? "fashion-mnist" : "fashion-mnist:\(d)"
+        case .fashionMNIST(let d):
+            return d == MNISTFormat.fashionMNISTDirectory ? "fashion-mnist" : "fashion-mnist:\(d)"
         case .mnist(let d): return "mnist:\(d)"
         case .cifar10(let d): return "cifar10:\(d)"
         case .cifar100(let d, let l): return l == .fine ? "cifar100:\(d)" : "cifar100-coarse:\(d)"
@@ -78,7 +80,8 @@ public enum DataSource: Equatable, Sendable, CustomStringConvertible {
             test = try CIFAR.load100(directory: d, part: .test, labels: l)
         }
         guard train.inputShape == test.inputShape else {
-            throw DataError.wrongDimensions(path: directory, expected: "test images of the training shape \(train.inputShape)",
+            throw DataError.wrongDimensions(
+                path: directory, expected: "test images of the training shape \(train.inputShape)",
                                             actual: test.inputShape)
         }
         if isCIFAR {

@@ -21,7 +21,9 @@ public enum DatasetSplit {
 
 extension ImageDataset {
     /// A deterministic train/validation split (see `DatasetSplit.indices`).
-    public func split(validationFraction: Double, seed: UInt64) throws -> (train: ImageDataset, validation: ImageDataset) {
+    public func split(
+        validationFraction: Double, seed: UInt64
+    ) throws -> (train: ImageDataset, validation: ImageDataset) {
         let (t, v) = try DatasetSplit.indices(count: count, validationFraction: validationFraction, seed: seed)
         return (subset(t), subset(v))
     }
@@ -29,7 +31,9 @@ extension ImageDataset {
 
 extension TensorDataset {
     /// A deterministic train/validation split (see `DatasetSplit.indices`).
-    public func split(validationFraction: Double, seed: UInt64) throws -> (train: TensorDataset, validation: TensorDataset) {
+    public func split(
+        validationFraction: Double, seed: UInt64
+    ) throws -> (train: TensorDataset, validation: TensorDataset) {
         let (t, v) = try DatasetSplit.indices(count: count, validationFraction: validationFraction, seed: seed)
         return (subset(t), subset(v))
     }

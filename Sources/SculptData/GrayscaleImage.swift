@@ -55,7 +55,9 @@ public struct GrayscaleImage: Sendable {
             var v = 0, digits = 0
             while pos < b.count, b[pos] >= 48, b[pos] <= 57 {
                 // Cap the value so that absurd headers give an error, not an arithmetic overflow.
-                guard v < 1 << 32 else { throw PaintingError.unreadableImage(path: path, reason: "number too large in PGM") }
+                guard v < 1 << 32 else {
+                    throw PaintingError.unreadableImage(path: path, reason: "number too large in PGM")
+                }
                 v = v * 10 + Int(b[pos] - 48); pos += 1; digits += 1
             }
             guard digits > 0 else { throw PaintingError.unreadableImage(path: path, reason: "malformed PGM") }
@@ -70,7 +72,9 @@ public struct GrayscaleImage: Sendable {
             pos += 1
             let bpp = maxval < 256 ? 1 : 2
             guard b.count - pos >= w * h * bpp else {
-                throw PaintingError.unreadableImage(path: path, reason: "truncated: \(w)x\(h) needs \(w * h * bpp) bytes of pixels, file has \(b.count - pos)")
+                throw PaintingError.unreadableImage(
+                    path: path,
+                    reason: "truncated: \(w)x\(h) needs \(w * h * bpp) bytes of pixels, file has \(b.count - pos)")
             }
             for i in 0..<(w * h) {
                 let v = bpp == 1 ? Int(b[pos + i]) : Int(b[pos + 2 * i]) << 8 | Int(b[pos + 2 * i + 1])
@@ -111,7 +115,9 @@ public enum FileError: Error, Equatable, CustomStringConvertible {
 
 /// The whole contents of a file.
 public func readFileBytes(_ path: String) throws -> [UInt8] {
-    guard let f = fopen(path, "rb") else { throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+    guard let f = fopen(path, "rb") else {
+        throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno)))
+    }
     defer { fclose(f) }
     var out: [UInt8] = []
     var chunk = [UInt8](repeating: 0, count: 1 << 16)
@@ -127,7 +133,9 @@ public func readFileBytes(_ path: String) throws -> [UInt8] {
 /// Writes `bytes` to `path` atomically: a temporary file in the same folder, then rename.
 public func writeFileAtomically(_ bytes: [UInt8], to path: String) throws {
     let tmp = path + ".tmp-\(getpid())"
-    guard let f = fopen(tmp, "wb") else { throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+    guard let f = fopen(tmp, "wb") else {
+        throw FileError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+    }
     let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
     let flushed = fflush(f) == 0
     fclose(f)

@@ -47,7 +47,8 @@ public enum IDX {
         if let rank, n != rank { throw DataError.badMagic(path: path, expected: expectedMagic, actual: actualMagic) }
         let headerSize = 4 + 4 * n
         guard bytes.count >= headerSize else {
-            throw DataError.wrongSize(path: path, expected: "at least the \(headerSize)-byte header of \(n) dimensions", actual: bytes.count)
+            throw DataError.wrongSize(
+                path: path, expected: "at least the \(headerSize)-byte header of \(n) dimensions", actual: bytes.count)
         }
         var dimensions: [Int] = []
         var total = 1, overflowed = false

@@ -14,8 +14,11 @@ public struct OneHotDataset: Dataset {
 
     /// `base` with one-hot targets; `base` must have class-index targets.
     public init(_ base: Dataset) {
-        precondition(base.targetShape.isEmpty, "one-hot targets need class-index targets, got target shape \(base.targetShape)")
-        guard let classes = base.classCount else { preconditionFailure("one-hot targets need a dataset with a class count") }
+        precondition(
+            base.targetShape.isEmpty, "one-hot targets need class-index targets, got target shape \(base.targetShape)")
+        guard let classes = base.classCount else {
+            preconditionFailure("one-hot targets need a dataset with a class count")
+        }
         precondition(classes > 0, "one-hot targets need at least one class")
         self.base = base
         self.classes = classes
@@ -36,7 +39,8 @@ public struct OneHotDataset: Dataset {
         t.update(repeating: 0, count: b * c)
         for r in 0..<b {
             let label = Int(labels[r])
-            precondition(Float(label) == labels[r] && label >= 0 && label < c, "label \(labels[r]) of row \(r) outside 0..<\(c)")
+            precondition(
+                Float(label) == labels[r] && label >= 0 && label < c, "label \(labels[r]) of row \(r) outside 0..<\(c)")
             t[r * c + label] = 1
         }
     }

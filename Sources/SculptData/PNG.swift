@@ -21,7 +21,8 @@ public enum PNGError: Error, Equatable, CustomStringConvertible {
         case .badCRC(let c, let s, let x):
             return "PNG chunk \(c) is corrupt: stored CRC \(hex(s)), computed \(hex(x))"
         case .truncated(let what): return "PNG file is truncated (\(what))"
-        case .unsupportedInterlace(let m): return "interlaced PNG (method \(m)) is not supported; save it non-interlaced"
+        case .unsupportedInterlace(let m):
+            return "interlaced PNG (method \(m)) is not supported; save it non-interlaced"
         case .unsupportedFormat(let d, let c): return "unsupported PNG format: bit depth \(d) with color type \(c)"
         case .invalid(let why): return "invalid PNG: \(why)"
         case .tooLarge(let w, let h): return "PNG image \(w)x\(h) is too large (at most \(PNG.maximumPixels) pixels)"
@@ -43,7 +44,8 @@ public struct PNGImage: Equatable, Sendable {
     public let samples: [UInt16]
 
     public init(width: Int, height: Int, channels: Int, maximumValue: Int, samples: [UInt16]) {
-        precondition(samples.count == width * height * channels, "\(samples.count) samples for \(width)x\(height)x\(channels)")
+        precondition(
+            samples.count == width * height * channels, "\(samples.count) samples for \(width)x\(height)x\(channels)")
         self.width = width
         self.height = height
         self.channels = channels
@@ -62,7 +64,8 @@ public struct PNGImage: Equatable, Sendable {
             switch channels {
             case 1, 2: value = Float(samples[s]) * scale
             default:
-                value = (0.299 * Float(samples[s]) + 0.587 * Float(samples[s + 1]) + 0.114 * Float(samples[s + 2])) * scale
+                value =
+                    (0.299 * Float(samples[s]) + 0.587 * Float(samples[s + 1]) + 0.114 * Float(samples[s + 2])) * scale
             }
             let alpha: Float = (channels == 2 || channels == 4) ? Float(samples[s + channels - 1]) * scale : 1
             out[p] = Swift.min(1, Swift.max(0, value * alpha))
@@ -89,12 +92,16 @@ public enum PNG {
     // MARK: Encoding
 
     /// Encodes 8-bit gray pixels (`width * height` bytes, row-major).
-    public static func encode(gray pixels: [UInt8], width: Int, height: Int, filter: FilterStrategy = .adaptive) throws -> [UInt8] {
+    public static func encode(
+        gray pixels: [UInt8], width: Int, height: Int, filter: FilterStrategy = .adaptive
+    ) throws -> [UInt8] {
         try encode(pixels, width: width, height: height, channels: 1, colorType: 0, filter: filter)
     }
 
     /// Encodes 8-bit RGB pixels (`width * height * 3` bytes, row-major, interleaved).
-    public static func encode(rgb pixels: [UInt8], width: Int, height: Int, filter: FilterStrategy = .adaptive) throws -> [UInt8] {
+    public static func encode(
+        rgb pixels: [UInt8], width: Int, height: Int, filter: FilterStrategy = .adaptive
+    ) throws -> [UInt8] {
         try encode(pixels, width: width, height: height, channels: 3, colorType: 2, filter: filter)
     }
 
@@ -177,7 +184,10 @@ public enum PNG {
     /// Decodes a non-interlaced PNG of any color type (gray, gray+alpha, RGB, RGBA, palette) at
     /// the bit depths the standard allows for it (1, 2, 4, 8, 16).
     public static func decode(_ bytes: [UInt8]) throws -> PNGImage {
-        guard bytes.count >= 8 else { throw bytes.elementsEqual(signature.prefix(bytes.count)) ? PNGError.truncated("signature") : PNGError.badSignature }
+        guard bytes.count >= 8 else {
+            throw bytes.elementsEqual(signature.prefix(bytes.count))
+                ? PNGError.truncated("signature") : PNGError.badSignature
+        }
         guard bytes.starts(with: signature) else { throw PNGError.badSignature }
 
         var pos = 8
@@ -186,12 +196,17 @@ public enum PNG {
         var compressed = [UInt8]()
         var sawEnd = false
         while !sawEnd {
-            guard bytes.count - pos >= 8 else { throw PNGError.truncated(header == nil ? "IHDR chunk" : "chunk header") }
+            guard bytes.count - pos >= 8 else {
+                throw PNGError.truncated(header == nil ? "IHDR chunk" : "chunk header")
+            }
             let length = Int(readUInt32(bytes, pos))
             let typeBytes = Array(bytes[(pos + 4)..<(pos + 8)])
-            let type = String(decoding: typeBytes.map { (65...122).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
+            let type = String(
+                decoding: typeBytes.map { (65...122).contains($0) ? $0 : UInt8(ascii: "?") }, as: UTF8.self)
             guard length <= Int(Int32.max) else { throw PNGError.invalid("chunk \(type) claims length \(length)") }
-            guard bytes.count - pos - 8 >= length + 4 else { throw PNGError.truncated("chunk \(type) of \(length) bytes") }
+            guard bytes.count - pos - 8 >= length + 4 else {
+                throw PNGError.truncated("chunk \(type) of \(length) bytes")
+            }
             let data = Array(bytes[(pos + 8)..<(pos + 8 + length)])
             let stored = readUInt32(bytes, pos + 8 + length)
             let computed = Zlib.crc32(typeBytes + data)
@@ -204,7 +219,9 @@ public enum PNG {
                 guard header == nil else { throw PNGError.invalid("two IHDR chunks") }
                 header = try parseHeader(data)
             case "PLTE":
-                guard length % 3 == 0, length >= 3, length <= 768 else { throw PNGError.invalid("palette of \(length) bytes") }
+                guard length % 3 == 0, length >= 3, length <= 768 else {
+                    throw PNGError.invalid("palette of \(length) bytes")
+                }
                 palette = data
             case "IDAT":
                 compressed += data
@@ -235,7 +252,9 @@ public enum PNG {
         guard d.count == 13 else { throw PNGError.invalid("IHDR of \(d.count) bytes (13 expected)") }
         let w = Int(readUInt32(d, 0)), h = Int(readUInt32(d, 4))
         let depth = Int(d[8]), color = Int(d[9])
-        guard w > 0, h > 0, w <= Int(Int32.max), h <= Int(Int32.max) else { throw PNGError.invalid("image size \(w)x\(h)") }
+        guard w > 0, h > 0, w <= Int(Int32.max), h <= Int(Int32.max) else {
+            throw PNGError.invalid("image size \(w)x\(h)")
+        }
         guard w * h <= maximumPixels else { throw PNGError.tooLarge(width: w, height: h) }
         let allowed: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]
         guard let depths = allowed[color], depths.contains(depth) else {
@@ -290,7 +309,9 @@ public enum PNG {
                     v = UInt16((row[bit / 8] >> UInt8(shift)) & UInt8((1 << bitDepth) - 1))
                 }
                 if colorType == 3, let palette {
-                    guard Int(v) < paletteCount else { throw PNGError.invalid("palette index \(v) with \(paletteCount) colors") }
+                    guard Int(v) < paletteCount else {
+                        throw PNGError.invalid("palette index \(v) with \(paletteCount) colors")
+                    }
                     for k in 0..<3 { samples[out + 3 * s + k] = UInt16(palette[3 * Int(v) + k]) }
                 } else {
                     samples[out + s] = v

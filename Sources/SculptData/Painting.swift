@@ -30,7 +30,9 @@ public enum PaintingShape: Equatable, Sendable, CustomStringConvertible {
         let arg = parts.count > 1 ? parts[1] : nil
         func count(_ minimum: Int) throws -> Int {
             guard let a = arg, let n = Int(a), n >= minimum, n <= Self.maximumVertices else {
-                throw PaintingError.invalidShape(text, reason: "\(head) needs an integer in [\(minimum), \(Self.maximumVertices)], "
+                throw PaintingError.invalidShape(
+                    text,
+                    reason: "\(head) needs an integer in [\(minimum), \(Self.maximumVertices)], "
                                                  + "as in \(head):\(minimum + 3)")
             }
             return n
@@ -52,10 +54,13 @@ public enum PaintingShape: Equatable, Sendable, CustomStringConvertible {
                 self = .rectangle(width: 0.6, height: 0.3)
             }
         case "image":
-            guard let a = arg, !a.isEmpty else { throw PaintingError.invalidShape(text, reason: "image needs a path, as in image:photo.pgm") }
+            guard let a = arg, !a.isEmpty else {
+                throw PaintingError.invalidShape(text, reason: "image needs a path, as in image:photo.pgm")
+            }
             self = .image(path: a)
         default:
-            throw PaintingError.invalidShape(text, reason: "unknown shape; use square, rectangle, triangle, circle, polygon:N, star:N or image:PATH")
+            throw PaintingError.invalidShape(
+                text, reason: "unknown shape; use square, rectangle, triangle, circle, polygon:N, star:N or image:PATH")
         }
     }
 
@@ -155,7 +160,8 @@ public struct Painting: Sendable {
         }
         let t = Tensor(zeros: [size, size])
         for i in 0..<size {
-            for j in 0..<size where shape.contains(x: Self.coordinate(j, size: size), y: Self.coordinate(i, size: size)) {
+            for j in 0..<size where shape.contains(x: Self.coordinate(j, size: size), y: Self.coordinate(i, size: size))
+            {
                 t.data[i * size + j] = 1
             }
         }

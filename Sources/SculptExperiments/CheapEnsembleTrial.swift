@@ -26,8 +26,9 @@ public struct CheapEnsembleTrial: TrialKind {
         let reader = try ConfigReader(config)
         _ = try reader.required("mode")
         let c = try PartialTrialConfig(reading: reader, defaultMode: "all", defaultEpochs: 1)
-        let ensemble = CheapEnsembleConfiguration(members: try reader.int("members", default: 5, minimum: 1, maximum: 1000),
-                                                  plan: c.plan, baseEpochs: try reader.int("baseEpochs", default: 1, minimum: 0),
+        let ensemble = CheapEnsembleConfiguration(
+            members: try reader.int("members", default: 5, minimum: 1, maximum: 1000),
+            plan: c.plan, baseEpochs: try reader.int("baseEpochs", default: 1, minimum: 0),
                                                   settings: c.settings)
         try reader.finish()
         do { try ensemble.validate() } catch { throw ConfigError(keyPath: "rest", reason: "\(error)") }

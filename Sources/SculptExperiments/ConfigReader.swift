@@ -75,27 +75,36 @@ public final class ConfigReader {
             throw ConfigError(keyPath: keyPath(key), reason: "expected a string, found \(raw.typeName)")
         }
         if let allowed, !allowed.contains(s) {
-            throw ConfigError(keyPath: keyPath(key), reason: "unknown value \"\(s)\" (expected one of: \(allowed.joined(separator: ", ")))")
+            throw ConfigError(
+                keyPath: keyPath(key),
+                reason: "unknown value \"\(s)\" (expected one of: \(allowed.joined(separator: ", ")))")
         }
         return s
     }
 
     /// A finite number within `range`.
     public func double(_ key: String, default fallback: Double? = nil,
-                       range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude) throws -> Double {
+        range: ClosedRange<Double> = -Double.greatestFiniteMagnitude...Double.greatestFiniteMagnitude
+    ) throws -> Double {
         let raw = try fallback.map { value(key) ?? .number($0) } ?? required(key)
         guard case .number(let x) = raw, x.isFinite else {
             throw ConfigError(keyPath: keyPath(key), reason: "expected a finite number, found \(raw.typeName)")
         }
         guard range.contains(x) else {
-            throw ConfigError(keyPath: keyPath(key), reason: "\(JSONValue.numberText(x)) is out of range \(JSONValue.numberText(range.lowerBound))...\(JSONValue.numberText(range.upperBound))")
+            throw ConfigError(
+                keyPath: keyPath(key),
+                reason:
+                    "\(JSONValue.numberText(x)) is out of range \(JSONValue.numberText(range.lowerBound))...\(JSONValue.numberText(range.upperBound))"
+            )
         }
         return x
     }
 
     /// An integer at least `minimum` and at most `maximum` (by default 2^31 - 1: every count and
     /// size in a spec is bounded, so later arithmetic on it cannot overflow).
-    public func int(_ key: String, default fallback: Int? = nil, minimum: Int = Int.min, maximum: Int = ConfigReader.largestInteger) throws -> Int {
+    public func int(
+        _ key: String, default fallback: Int? = nil, minimum: Int = Int.min, maximum: Int = ConfigReader.largestInteger
+    ) throws -> Int {
         let raw = try fallback.map { value(key) ?? .number(Double($0)) } ?? required(key)
         guard case .number(let x) = raw, x == x.rounded(), abs(x) < 9_007_199_254_740_992 else {
             throw ConfigError(keyPath: keyPath(key), reason: "expected an integer, found \(raw.canonicalText)")
@@ -129,7 +138,9 @@ public final class ConfigReader {
         }
         return try items.enumerated().map { i, item in
             guard case .number(let x) = item, x == x.rounded(), abs(x) < 9_007_199_254_740_992, Int(x) >= minimum else {
-                throw ConfigError(keyPath: keyPath(key) + "[\(i)]", reason: "expected an integer of at least \(minimum), found \(item.canonicalText)")
+                throw ConfigError(
+                    keyPath: keyPath(key) + "[\(i)]",
+                    reason: "expected an integer of at least \(minimum), found \(item.canonicalText)")
             }
             return Int(x)
         }

@@ -32,16 +32,18 @@ public struct EigenRemoveIsolationTrial: TrialKind {
         if r.contains("rankRatios") {
             ratios = try r.array("rankRatios").map { path, value in
                 guard case .number(let x) = value, x > 0, x <= 1 else {
-                    throw ConfigError(keyPath: path, reason: "expected a rank ratio in (0, 1], found \(value.canonicalText)")
+                    throw ConfigError(
+                        keyPath: path, reason: "expected a rank ratio in (0, 1], found \(value.canonicalText)")
                 }
                 return x
             }
         }
-        let kept = try r.string("keptWeights", default: "reduced", allowed: ShrinkMethod.KeptWeights.allCases.map(\.rawValue))
+        let kept = try r.string(
+            "keptWeights", default: "reduced", allowed: ShrinkMethod.KeptWeights.allCases.map(\.rawValue))
         let method = try r.string("subspaceMethod", default: "gram", allowed: SubspaceMethod.allCases.map(\.rawValue))
         try r.finish()
         return Config(setup: setup, targetWidth: target, rankRatios: ratios,
-                      keptWeights: ShrinkMethod.KeptWeights(rawValue: kept)!, subspaceMethod: SubspaceMethod(rawValue: method)!)
+            keptWeights: ShrinkMethod.KeptWeights(rawValue: kept)!, subspaceMethod: SubspaceMethod(rawValue: method)!)
     }
 
     public func validate(config: JSONValue) throws { _ = try read(config) }
@@ -54,7 +56,9 @@ public struct EigenRemoveIsolationTrial: TrialKind {
         let setup = c.setup
         let (tensors, x) = setup.draw(seed: seed)
         let original = try IsolationSetup.network(tensors).predict(x)
-        var metrics: [String: Double] = ["width": Double(c.targetWidth), "removed": Double(setup.hidden - c.targetWidth)]
+        var metrics: [String: Double] = [
+            "width": Double(c.targetWidth), "removed": Double(setup.hidden - c.targetWidth),
+        ]
         func measure(_ network: Network) -> Double { IsolationSetup.squaredDistance(original, network.predict(x)) }
 
         // EigenRemove: each weight is decomposed once and truncated at every ratio.
@@ -63,7 +67,8 @@ public struct EigenRemoveIsolationTrial: TrialKind {
         for ratio in c.rankRatios {
             let ranks = Tucker.ranks(ratio: ratio, shape: tensors[2]!.shape, modes: [0, 1])
             let reducedConsumer = consumer.approximation(rank: ranks[0])
-            let reducedProducer = producer.approximation(rank: Tucker.ranks(ratio: ratio, shape: tensors[0]!.shape, modes: [0, 1])[0])
+            let reducedProducer = producer.approximation(
+                rank: Tucker.ranks(ratio: ratio, shape: tensors[0]!.shape, modes: [0, 1])[0])
             let kept = UnitSelection.eigenRemove(reducedConsumerWeight: reducedConsumer, keep: c.targetWidth)
             let network = try IsolationSetup.network(tensors)
             let plan = ShrinkPlan(layer: 0, originalWidth: setup.hidden, targetWidth: c.targetWidth,

@@ -69,7 +69,8 @@ public struct ExperimentRunner: Sendable {
         try store.registerRun(spec)
         let planned = spec.plan().count
         let pending = try pendingTrials()
-        let state = RunState(progress: RunProgress(planned: planned, skipped: planned - pending.count, done: 0, failed: 0, elapsed: 0))
+        let state = RunState(
+            progress: RunProgress(planned: planned, skipped: planned - pending.count, done: 0, failed: 0, elapsed: 0))
         let start = Clock.now()
         let group = DispatchGroup()
         let runner = self
@@ -92,12 +93,14 @@ public struct ExperimentRunner: Sendable {
                           failures: state.failures.sorted { ($0.variant, $0.index) < ($1.variant, $1.index) })
     }
 
-    private func runOne(_ trial: PlannedTrial, state: RunState, start: Double, report: @Sendable (RunProgress) -> Void) {
+    private func runOne(_ trial: PlannedTrial, state: RunState, start: Double, report: @Sendable (RunProgress) -> Void)
+    {
         let startedAt = Timestamp.now()
         let t0 = Clock.now()
         let outcome = executor.execute(TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed))
         let seconds = Clock.now() - t0
-        let record = TrialRecord(runID: spec.runID, specName: spec.name, kind: spec.kind, trial: trial, outcome: outcome,
+        let record = TrialRecord(
+            runID: spec.runID, specName: spec.name, kind: spec.kind, trial: trial, outcome: outcome,
                                  startedAt: startedAt, seconds: seconds)
         do { try store.record(record) } catch {
             state.fail(with: error)

@@ -33,30 +33,40 @@ extension ExperimentSpec {
         let kindName = try top.string("kind")
         let kind = try catalog.kind(named: kindName)
         let seedValue = try top.double("seed", default: 0, range: 0...9_007_199_254_740_991)
-        guard seedValue == seedValue.rounded() else { throw ConfigError(keyPath: "seed", reason: "expected an integer, found \(seedValue)") }
+        guard seedValue == seedValue.rounded() else {
+            throw ConfigError(keyPath: "seed", reason: "expected an integer, found \(seedValue)")
+        }
         let trials = try top.int("trials", minimum: 1, maximum: Self.maxTrials)
         let pairedSeeds = try top.bool("pairedSeeds", default: false)
         let config = top.value("config") ?? .object([:])
-        guard case .object = config else { throw ConfigError(keyPath: "config", reason: "expected an object, found \(config.typeName)") }
+        guard case .object = config else {
+            throw ConfigError(keyPath: "config", reason: "expected an object, found \(config.typeName)")
+        }
 
         var variants: [Variant] = []
         if top.contains("variants") {
             let items = try top.array("variants")
-            guard !items.isEmpty else { throw ConfigError(keyPath: "variants", reason: "must list at least one variant") }
+            guard !items.isEmpty else {
+                throw ConfigError(keyPath: "variants", reason: "must list at least one variant")
+            }
             for (path, item) in items {
                 let r = try ConfigReader(item, path: path)
                 let variantName = try r.string("name")
-                guard !variantName.isEmpty else { throw ConfigError(keyPath: r.keyPath("name"), reason: "must not be empty") }
+                guard !variantName.isEmpty else {
+                    throw ConfigError(keyPath: r.keyPath("name"), reason: "must not be empty")
+                }
                 if variants.contains(where: { $0.name == variantName }) {
                     throw ConfigError(keyPath: r.keyPath("name"), reason: "duplicate variant name \"\(variantName)\"")
                 }
                 let overrides = r.value("config") ?? .object([:])
                 guard case .object = overrides else {
-                    throw ConfigError(keyPath: r.keyPath("config"), reason: "expected an object, found \(overrides.typeName)")
+                    throw ConfigError(
+                        keyPath: r.keyPath("config"), reason: "expected an object, found \(overrides.typeName)")
                 }
                 let count = try r.int("trials", default: trials, minimum: 1, maximum: Self.maxTrials)
                 try r.finish()
-                variants.append(Variant(name: variantName, overrides: overrides, config: config.merging(overrides), trials: count))
+                variants.append(
+                    Variant(name: variantName, overrides: overrides, config: config.merging(overrides), trials: count))
             }
         } else {
             variants = [Variant(name: "default", overrides: .object([:]), config: config, trials: trials)]
@@ -71,8 +81,10 @@ extension ExperimentSpec {
         let figures = try parseFigures(top, variants: variants.map(\.name))
         for (i, table) in tables.enumerated() {
             for (j, comparison) in table.comparisons.enumerated() where comparison.test == .pairedT && !pairedSeeds {
-                throw ConfigError(keyPath: "tables[\(i)].comparisons[\(j)].test", reason: "paired-t pairs trial i of both "
-                                  + "rows, which start from the same seed only when the spec sets \"pairedSeeds\": true")
+                throw ConfigError(
+                    keyPath: "tables[\(i)].comparisons[\(j)].test",
+                    reason: "paired-t pairs trial i of both "
+                        + "rows, which start from the same seed only when the spec sets \"pairedSeeds\": true")
             }
         }
         let findings = try parseFindings(top, tables: tables)
@@ -93,7 +105,8 @@ extension ExperimentSpec {
                                   reason: "\(error) (variant \"\(variant.name)\", kind \"\(kindName)\")")
             }
         }
-        var spec = ExperimentSpec(file: file, name: name, description: description, kind: kindName, seed: UInt64(seedValue),
+        var spec = ExperimentSpec(
+            file: file, name: name, description: description, kind: kindName, seed: UInt64(seedValue),
                                   config: config, variants: variants, tables: tables, pairedSeeds: pairedSeeds)
         spec.figures = figures
         spec.findings = findings
@@ -112,7 +125,7 @@ extension ExperimentSpec {
                 let metrics = ExperimentTable.ratioOperands(reference.metric).map { [$0.0, $0.1] } ?? [reference.metric]
                 guard metrics.contains(where: { !names.contains($0) }) else { continue }
                 throw ConfigError(keyPath: "tables[\(i)].\(reference.keyPath)",
-                                  reason: "unknown metric \"\(reference.metric)\" (kind \"\(kind.name)\" records \(names.listing))")
+                    reason: "unknown metric \"\(reference.metric)\" (kind \"\(kind.name)\" records \(names.listing))")
             }
         }
     }
@@ -126,13 +139,19 @@ extension ExperimentSpec {
             rows.metric = rr.contains("metric") ? try rr.string("metric") : nil
             if rr.contains("variants") {
                 let names = try rr.array("variants").map { path, item in
-                    guard case .string(let s) = item else { throw ConfigError(keyPath: path, reason: "expected a variant name, found \(item.typeName)") }
+                    guard case .string(let s) = item else {
+                        throw ConfigError(keyPath: path, reason: "expected a variant name, found \(item.typeName)")
+                    }
                     guard variants.contains(s) else {
-                        throw ConfigError(keyPath: path, reason: "unknown variant \"\(s)\" (expected one of: \(variants.joined(separator: ", ")))")
+                        throw ConfigError(
+                            keyPath: path,
+                            reason: "unknown variant \"\(s)\" (expected one of: \(variants.joined(separator: ", ")))")
                     }
                     return s
                 }
-                guard !names.isEmpty else { throw ConfigError(keyPath: rr.keyPath("variants"), reason: "must name at least one variant") }
+                guard !names.isEmpty else {
+                    throw ConfigError(keyPath: rr.keyPath("variants"), reason: "must name at least one variant")
+                }
                 rows.variants = names
             }
             if rr.contains("label") {
@@ -144,7 +163,9 @@ extension ExperimentSpec {
             }
             if rr.contains("groups") {
                 for key in ["metric", "variants"] where rr.contains(key) {
-                    throw ConfigError(keyPath: rr.keyPath("groups"), reason: "cannot be combined with \"\(key)\" (each group names its variants)")
+                    throw ConfigError(
+                        keyPath: rr.keyPath("groups"),
+                        reason: "cannot be combined with \"\(key)\" (each group names its variants)")
                 }
                 rows.groups = try parseRowGroups(rr, variants: variants)
             }
@@ -154,16 +175,22 @@ extension ExperimentSpec {
         for (columnPath, item) in try r.array("columns") {
             columns.append(try parseColumn(item, path: columnPath))
         }
-        guard !columns.isEmpty else { throw ConfigError(keyPath: r.keyPath("columns"), reason: "must list at least one column") }
+        guard !columns.isEmpty else {
+            throw ConfigError(keyPath: r.keyPath("columns"), reason: "must list at least one column")
+        }
         var comparisons: [ComparisonSpec] = []
         if r.contains("comparisons") {
             let items = try r.array("comparisons")
-            guard !items.isEmpty else { throw ConfigError(keyPath: r.keyPath("comparisons"), reason: "must list at least one comparison") }
+            guard !items.isEmpty else {
+                throw ConfigError(keyPath: r.keyPath("comparisons"), reason: "must list at least one comparison")
+            }
             for (comparisonPath, item) in items {
-                comparisons.append(try parseComparison(item, path: comparisonPath, rowLabels: rows.labels(allVariants: variants)))
+                comparisons.append(
+                    try parseComparison(item, path: comparisonPath, rowLabels: rows.labels(allVariants: variants)))
             }
         }
-        let paper = try parsePaperTable(r, columns: ["n"] + columns.map(\.title), rows: rows.labels(allVariants: variants))
+        let paper = try parsePaperTable(
+            r, columns: ["n"] + columns.map(\.title), rows: rows.labels(allVariants: variants))
         let protocolNote = r.contains("protocol") ? try r.string("protocol") : nil
         try r.finish()
         var table = TableSpec(title: title, rows: rows, columns: columns, comparisons: comparisons)
@@ -185,39 +212,54 @@ extension ExperimentSpec {
             var names: [String] = []
             for (variantPath, variant) in try g.array("variants") {
                 guard case .string(let name) = variant else {
-                    throw ConfigError(keyPath: variantPath, reason: "expected a variant name, found \(variant.typeName)")
+                    throw ConfigError(
+                        keyPath: variantPath, reason: "expected a variant name, found \(variant.typeName)")
                 }
                 guard variants.contains(name) else {
-                    throw ConfigError(keyPath: variantPath, reason: "unknown variant \"\(name)\" (expected one of: \(variants.joined(separator: ", ")))")
+                    throw ConfigError(
+                        keyPath: variantPath,
+                        reason: "unknown variant \"\(name)\" (expected one of: \(variants.joined(separator: ", ")))")
                 }
-                guard !names.contains(name) else { throw ConfigError(keyPath: variantPath, reason: "variant \"\(name)\" listed twice") }
+                guard !names.contains(name) else {
+                    throw ConfigError(keyPath: variantPath, reason: "variant \"\(name)\" listed twice")
+                }
                 names.append(name)
             }
-            guard !names.isEmpty else { throw ConfigError(keyPath: g.keyPath("variants"), reason: "must name at least one variant") }
+            guard !names.isEmpty else {
+                throw ConfigError(keyPath: g.keyPath("variants"), reason: "must name at least one variant")
+            }
             try g.finish()
             groups.append(RowGroup(label: label, variants: names))
         }
-        guard !groups.isEmpty else { throw ConfigError(keyPath: rows.keyPath("groups"), reason: "must list at least one group") }
+        guard !groups.isEmpty else {
+            throw ConfigError(keyPath: rows.keyPath("groups"), reason: "must list at least one group")
+        }
         return groups
     }
 
     /// One of `tables[].comparisons`; `rowLabels` are the table's row labels when known before
     /// any trial runs (not for metric rows).
-    private static func parseComparison(_ value: JSONValue, path: String, rowLabels: [String]?) throws -> ComparisonSpec {
+    private static func parseComparison(_ value: JSONValue, path: String, rowLabels: [String]?) throws -> ComparisonSpec
+    {
         let c = try ConfigReader(value, path: path)
         let title = try c.string("title")
         let metrics: [String]
         switch (c.contains("metric"), c.contains("metrics")) {
         case (true, true):
-            throw ConfigError(keyPath: c.keyPath("metrics"), reason: "cannot be combined with \"metric\" (use one of them)")
+            throw ConfigError(
+                keyPath: c.keyPath("metrics"), reason: "cannot be combined with \"metric\" (use one of them)")
         case (true, false):
             metrics = [try c.string("metric")]
         case (false, true):
             metrics = try c.array("metrics").map { metricPath, item in
-                guard case .string(let name) = item else { throw ConfigError(keyPath: metricPath, reason: "expected a metric name, found \(item.typeName)") }
+                guard case .string(let name) = item else {
+                    throw ConfigError(keyPath: metricPath, reason: "expected a metric name, found \(item.typeName)")
+                }
                 return name
             }
-            guard !metrics.isEmpty else { throw ConfigError(keyPath: c.keyPath("metrics"), reason: "must name at least one metric") }
+            guard !metrics.isEmpty else {
+                throw ConfigError(keyPath: c.keyPath("metrics"), reason: "must name at least one metric")
+            }
         case (false, false):
             throw ConfigError(keyPath: c.keyPath("metric"), reason: "missing required key (or \"metrics\")")
         }
@@ -227,11 +269,17 @@ extension ExperimentSpec {
         }
         var rows: [String] = []
         for (rowPath, item) in rowItems {
-            guard case .string(let label) = item else { throw ConfigError(keyPath: rowPath, reason: "expected a row label, found \(item.typeName)") }
-            if let rowLabels, !rowLabels.contains(label) {
-                throw ConfigError(keyPath: rowPath, reason: "unknown row \"\(label)\" (expected one of: \(rowLabels.joined(separator: ", ")))")
+            guard case .string(let label) = item else {
+                throw ConfigError(keyPath: rowPath, reason: "expected a row label, found \(item.typeName)")
             }
-            guard !rows.contains(label) else { throw ConfigError(keyPath: rowPath, reason: "compares row \"\(label)\" with itself") }
+            if let rowLabels, !rowLabels.contains(label) {
+                throw ConfigError(
+                    keyPath: rowPath,
+                    reason: "unknown row \"\(label)\" (expected one of: \(rowLabels.joined(separator: ", ")))")
+            }
+            guard !rows.contains(label) else {
+                throw ConfigError(keyPath: rowPath, reason: "compares row \"\(label)\" with itself")
+            }
             rows.append(label)
         }
         let filters = try parseFilters(c)
@@ -248,12 +296,15 @@ extension ExperimentSpec {
         let aggregate = Aggregate(rawValue: aggregateName)!
         let metric = c.contains("metric") ? try c.string("metric") : nil
         if aggregate.needsMetric, metric == nil {
-            throw ConfigError(keyPath: c.keyPath("metric"), reason: "missing required key (aggregate \"\(aggregateName)\" needs a metric)")
+            throw ConfigError(
+                keyPath: c.keyPath("metric"),
+                reason: "missing required key (aggregate \"\(aggregateName)\" needs a metric)")
         }
         let filters = try parseFilters(c)
         var format = NumberFormat.defaultFor(aggregate)
         if c.contains("format") {
-            format.style = NumberFormat.Style(rawValue: try c.string("format", allowed: NumberFormat.Style.allCases.map(\.rawValue)))!
+            format.style = NumberFormat.Style(
+                rawValue: try c.string("format", allowed: NumberFormat.Style.allCases.map(\.rawValue)))!
         }
         format.digits = try c.int("digits", default: format.digits, minimum: 0, maximum: 12)
         try c.finish()
@@ -267,10 +318,15 @@ extension ExperimentSpec {
         switch raw {
         case .string: items = [(c.keyPath("where"), raw)]
         case .array: items = try c.array("where")
-        default: throw ConfigError(keyPath: c.keyPath("where"), reason: "expected a condition string or an array of them, found \(raw.typeName)")
+        default:
+            throw ConfigError(
+                keyPath: c.keyPath("where"),
+                reason: "expected a condition string or an array of them, found \(raw.typeName)")
         }
         return try items.map { itemPath, item in
-            guard case .string(let text) = item else { throw ConfigError(keyPath: itemPath, reason: "expected a condition string, found \(item.typeName)") }
+            guard case .string(let text) = item else {
+                throw ConfigError(keyPath: itemPath, reason: "expected a condition string, found \(item.typeName)")
+            }
             do { return try MetricFilter(parsing: text) } catch let e as ConfigError { throw e.prefixed(itemPath) }
         }
     }

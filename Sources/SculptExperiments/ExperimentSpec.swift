@@ -80,7 +80,7 @@ public struct ExperimentSpec: Sendable {
         for index in 0..<most {
             for variant in variants where index < variant.trials {
                 out.append(PlannedTrial(variant: variant.name, index: index,
-                                        seed: Self.trialSeed(base: seed, variant: pairedSeeds ? "" : variant.name, index: index),
+                        seed: Self.trialSeed(base: seed, variant: pairedSeeds ? "" : variant.name, index: index),
                                         config: variant.config))
             }
         }

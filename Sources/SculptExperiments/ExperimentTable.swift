@@ -102,7 +102,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         protocolNote = table.protocolNote
         rowHeader = table.rows.metric ?? (table.rows.groups == nil ? "variant" : "group")
         columns = table.columns.map {
-            Column(title: $0.title, metric: $0.metric, aggregate: $0.aggregate.rawValue, filters: $0.filters.map(\.description))
+            Column(
+                title: $0.title, metric: $0.metric, aggregate: $0.aggregate.rawValue,
+                filters: $0.filters.map(\.description))
         }
         rows = groups.map { label, records in
             let done = records.filter { $0.status == .done }.map(\.metrics)
@@ -144,7 +146,8 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// The Mann-Whitney U test of the values, with the difference in means.
     static func mannWhitneyOutcome(_ comparison: ComparisonSpec, first: [Double], second: [Double]) -> Outcome {
         let result = MannWhitneyU.test(first, second)
-        var text = "Mann-Whitney U, \(comparison.title): \(comparison.rows[0]) (n=\(first.count)) vs \(comparison.rows[1]) (n=\(second.count)): "
+        var text =
+            "Mann-Whitney U, \(comparison.title): \(comparison.rows[0]) (n=\(first.count)) vs \(comparison.rows[1]) (n=\(second.count)): "
         let effect = EffectInterval.differenceInMeans(first, second)
         if let result {
             let method = result.method == .exact ? "exact" : "normal approximation"
@@ -177,7 +180,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
 
     /// The paired t-test over the trial indices both rows finished, one value per trial (a row
     /// pooling several variants, or several metrics, has no pairing: the line says so).
-    static func pairedComparison(_ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord]) -> Comparison {
+    static func pairedComparison(
+        _ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord]
+    ) -> Comparison {
         func byIndex(_ records: [TrialRecord]) -> [Int: Double]? {
             var values: [Int: Double] = [:]
             for record in records {
@@ -198,14 +203,16 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         let result = PairedT.test(indices.map { a[$0]! }, indices.map { b[$0]! })
         text += "(n=\(indices.count) pairs): "
         if let result {
-            let t = result.t.isFinite ? NumberFormat(style: .fixed, digits: 2).format(result.t) : (result.t > 0 ? "inf" : "-inf")
+            let t =
+                result.t.isFinite
+                ? NumberFormat(style: .fixed, digits: 2).format(result.t) : (result.t > 0 ? "inf" : "-inf")
             text += "t = \(t), df = \(result.degreesOfFreedom), p = \(pText(result.p)); " + effectText(result.effect)
         } else {
             text += "-"
         }
         return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
                           filters: comparison.filters.map(\.description), rows: comparison.rows, n1: indices.count,
-                          n2: indices.count, u: nil, p: result?.p, method: result.map { _ in "t" }, effect: result?.effect,
+            n2: indices.count, u: nil, p: result?.p, method: result.map { _ in "t" }, effect: result?.effect,
                           text: text)
     }
 

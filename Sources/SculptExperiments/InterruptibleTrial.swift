@@ -64,7 +64,8 @@ public struct InterruptibleTrial: TrialKind {
 
         func architecture() throws -> Architecture {
             do {
-                return try Architecture.builtin(named: model, widthMultiplier: widthMultiplier, inputShape: source.sampleShape,
+                return try Architecture.builtin(
+                    named: model, widthMultiplier: widthMultiplier, inputShape: source.sampleShape,
                                                 classes: source.classCount)
             } catch { throw ConfigError(keyPath: "model", reason: "\(error)") }
         }
@@ -85,7 +86,9 @@ public struct InterruptibleTrial: TrialKind {
         let r = try ConfigReader(config)
         let dataText = try r.string("data", default: "fashion-mnist")
         let source: DataSource
-        do { source = try DataSource(parsing: dataText) } catch { throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)") }
+        do { source = try DataSource(parsing: dataText) } catch {
+            throw ConfigError(keyPath: r.keyPath("data"), reason: "\(error)")
+        }
         let model = try r.string("model", default: "vgg16")
         let width = try r.double("widthMultiplier", default: 0.25, range: 1e-3...64)
         let trainLimit = try r.int("trainLimit", default: 0, minimum: 0)
@@ -103,10 +106,17 @@ public struct InterruptibleTrial: TrialKind {
         if let method {
             let f = try r.double("ratio")
             if method.shrinks, !(f > 0 && f < 1) {
-                throw ConfigError(keyPath: r.keyPath("ratio"), reason: "the fraction of units a compression keeps must lie in (0, 1), found \(JSONValue.numberText(f))")
+                throw ConfigError(
+                    keyPath: r.keyPath("ratio"),
+                    reason:
+                        "the fraction of units a compression keeps must lie in (0, 1), found \(JSONValue.numberText(f))"
+                )
             }
             if method.expands, !(f > 0 && f.isFinite) {
-                throw ConfigError(keyPath: r.keyPath("ratio"), reason: "the fraction of units an expansion adds must be positive, found \(JSONValue.numberText(f))")
+                throw ConfigError(
+                    keyPath: r.keyPath("ratio"),
+                    reason: "the fraction of units an expansion adds must be positive, found \(JSONValue.numberText(f))"
+                )
             }
             ratio = f
         } else if r.contains("ratio") {
@@ -116,11 +126,15 @@ public struct InterruptibleTrial: TrialKind {
         var layers = Self.thesisLayerOrder
         if let raw = r.value("layers") {
             guard case .array(let items) = raw, !items.isEmpty else {
-                throw ConfigError(keyPath: r.keyPath("layers"), reason: "expected a non-empty array of layer names (c10, f2, layers.3, ...)")
+                throw ConfigError(
+                    keyPath: r.keyPath("layers"),
+                    reason: "expected a non-empty array of layer names (c10, f2, layers.3, ...)")
             }
             layers = try items.enumerated().map { i, item in
                 guard case .string(let s) = item else {
-                    throw ConfigError(keyPath: r.keyPath("layers") + "[\(i)]", reason: "expected a layer name such as \"c10\" or \"layers.3\", found \(item.canonicalText)")
+                    throw ConfigError(
+                        keyPath: r.keyPath("layers") + "[\(i)]",
+                        reason: "expected a layer name such as \"c10\" or \"layers.3\", found \(item.canonicalText)")
                 }
                 return s
             }
@@ -130,22 +144,27 @@ public struct InterruptibleTrial: TrialKind {
         let probeSamples = try r.int("probeSamples", default: 5000, minimum: 1)
         let expandInit = try r.string("expandInit", default: "zero")
         if method != .zeroExpand, r.contains("expandInit") {
-            throw ConfigError(keyPath: r.keyPath("expandInit"), reason: "expandInit applies to method \"zero-expand\" only")
+            throw ConfigError(
+                keyPath: r.keyPath("expandInit"), reason: "expandInit applies to method \"zero-expand\" only")
         }
         try r.finish()
         let configuration = TrainingConfiguration(
-            optimizer: .sgd(learningRate: Float(lr), momentum: Float(momentum), dampening: 0, weightDecay: Float(weightDecay), nesterov: false),
+            optimizer: .sgd(
+                learningRate: Float(lr), momentum: Float(momentum), dampening: 0, weightDecay: Float(weightDecay),
+                nesterov: false),
             loss: .crossEntropy, batchSize: batchSize, seed: 0, data: source.description, validationFraction: 0,
             augmentation: augment)
-        return Settings(source: source, model: model, widthMultiplier: width, trainLimit: trainLimit, testLimit: testLimit,
-                        epochs: epochs, configuration: configuration, method: method, ratio: ratio, rankRatio: rankRatio,
+        return Settings(
+            source: source, model: model, widthMultiplier: width, trainLimit: trainLimit, testLimit: testLimit,
+            epochs: epochs, configuration: configuration, method: method, ratio: ratio, rankRatio: rankRatio,
                         layers: layers, firstEpoch: firstEpoch, every: every, probeSamples: probeSamples,
                         expandInit: method == .zeroExpand ? expandInit : nil)
     }
 
     public func validate(config: JSONValue) throws {
         let s = try read(config)
-        let network = try validationNetwork(try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "widthMultiplier")
+        let network = try validationNetwork(
+            try s.architecture(), batchSize: s.configuration.batchSize, keyPath: "widthMultiplier")
         do { try s.schedule().validate(against: network, epochs: s.epochs) } catch {
             throw ConfigError(keyPath: "layers", reason: "\(error)")
         }
@@ -167,8 +186,10 @@ public struct InterruptibleTrial: TrialKind {
 
         var metrics: [String: Double] = [
             "finalAccuracy": Double(score.accuracy ?? .nan), "testLoss": Double(score.loss),
-            "trainAccuracy": Double(run.reports.last?.accuracy ?? .nan), "trainLoss": Double(run.reports.last?.loss ?? .nan),
-            "ratio": s.ratio ?? 0, "parametersStart": Double(parametersStart), "parametersFinal": Double(network.parameterCount),
+            "trainAccuracy": Double(run.reports.last?.accuracy ?? .nan),
+            "trainLoss": Double(run.reports.last?.loss ?? .nan),
+            "ratio": s.ratio ?? 0, "parametersStart": Double(parametersStart),
+            "parametersFinal": Double(network.parameterCount),
             "epochSeconds": run.reports.reduce(0) { $0 + $1.seconds } / Double(max(run.reports.count, 1)),
         ]
         let applied = scheduled.events.filter(\.applied)
@@ -179,14 +200,18 @@ public struct InterruptibleTrial: TrialKind {
         metrics["maxLossFactorDeviation"] = applied.map { abs($0.lossFactor - 1) }.max() ?? .nan
         metrics["medianLossFactor"] = ScheduledTraining.median(applied.map(\.lossFactor)) ?? .nan
         metrics["medianEpochFactor"] = ScheduledTraining.median(applied.compactMap(\.epochFactor)) ?? .nan
-        metrics["operationMilliseconds"] = applied.isEmpty ? .nan : applied.reduce(0) { $0 + $1.seconds } * 1000 / Double(applied.count)
+        metrics["operationMilliseconds"] =
+            applied.isEmpty ? .nan : applied.reduce(0) { $0 + $1.seconds } * 1000 / Double(applied.count)
         metrics["seconds"] = Clock.now() - start
         let details: JSONValue = .object([
             "operations": .array(applied.map { event in
                 .object(["epoch": .number(Double(event.epoch)), "operation": .string(event.text),
-                         "widthBefore": .number(Double(event.widthBefore ?? 0)), "widthAfter": .number(Double(event.widthAfter ?? 0)),
+                        "widthBefore": .number(Double(event.widthBefore ?? 0)),
+                        "widthAfter": .number(Double(event.widthAfter ?? 0)),
                          "lossBefore": .number(event.lossBefore), "lossAfter": .number(event.lossAfter),
-                         "epochFactor": event.epochFactor.map { .number($0) } ?? .null, "milliseconds": .number(event.seconds * 1000)])
+                        "epochFactor": event.epochFactor.map { .number($0) } ?? .null,
+                        "milliseconds": .number(event.seconds * 1000),
+                    ])
             }),
             "trainLossByEpoch": .array(run.reports.map { .number(Double($0.loss)) }),
         ])

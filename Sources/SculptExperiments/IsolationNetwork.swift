@@ -37,7 +37,8 @@ struct IsolationSetup {
     static func network(_ tensors: [Tensor?]) throws -> Network {
         let first = Dense(weight: tensors[0]!.copy(), bias: tensors[1]?.copy())
         let second = Dense(weight: tensors[2]!.copy(), bias: tensors[3]?.copy())
-        return try Network(inputShape: [first.inputFeatures], layers: [first, Activation(.tanh), second, Activation(.tanh)])
+        return try Network(
+            inputShape: [first.inputFeatures], layers: [first, Activation(.tanh), second, Activation(.tanh)])
     }
 
     /// A freshly initialized network with `width` hidden units (the thesis's random replacement).

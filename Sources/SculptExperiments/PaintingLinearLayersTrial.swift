@@ -30,7 +30,8 @@ public struct PaintingLinearLayersTrial: TrialKind {
 
     func read(_ config: JSONValue) throws -> PaintingTrialConfig {
         let reader = try ConfigReader(config)
-        let settings = try PaintingTrialConfig(reading: reader, linear: { _ in try reader.ints("linear", default: [], minimum: 1) },
+        let settings = try PaintingTrialConfig(
+            reading: reader, linear: { _ in try reader.ints("linear", default: [], minimum: 1) },
                                                defaultShape: "square", defaultMinimalUnits: 3)
         try reader.finish()
         return settings
@@ -59,7 +60,8 @@ public struct PaintingLinearLayersTrial: TrialKind {
             "seconds": outcome.seconds,
         ], details: .object([
             "stopReason": .string(outcome.stopReason.rawValue),
-            "finalWidths": .array(outcome.network.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputFeatures)) } }),
+                "finalWidths": .array(
+                    outcome.network.layers.compactMap { ($0 as? Dense).map { .number(Double($0.outputFeatures)) } }),
             "panel": PaintingPanel(network: outcome.network, size: outcome.painting.size)?.json ?? .null,
         ]))
     }

@@ -27,7 +27,7 @@ public struct PaintingReinitializationTrial: TrialKind {
     /// The metrics `run` records.
     public var metricNames: MetricNames? {
         MetricNames(fixed: ["sides", "lines", "activeNodes", "sidesPerActiveNode", "loss", "correct",
-                                     "pixelAgreement", "epochs", "revertedRounds", "remainingNodes", "parametersTrained",
+            "pixelAgreement", "epochs", "revertedRounds", "remainingNodes", "parametersTrained",
                                      "parametersFinal", "trainingSeconds", "seconds"])
     }
 
@@ -46,8 +46,10 @@ public struct PaintingReinitializationTrial: TrialKind {
         c.patience = painting.job.patience
         c.subtrainingPatience = try reader.int("subtrainingPatience", default: c.subtrainingPatience, minimum: 1)
         c.finalPatience = try reader.int("finalPatience", default: c.finalPatience, minimum: 1)
-        c.redundancyThreshold = Float(try reader.double("redundancyThreshold", default: Double(c.redundancyThreshold), range: -0.999_999...1))
-        c.revertThreshold = Float(try reader.double("revertThreshold", default: Double(c.revertThreshold), range: 1e-6...1e6))
+        c.redundancyThreshold = Float(
+            try reader.double("redundancyThreshold", default: Double(c.redundancyThreshold), range: -0.999_999...1))
+        c.revertThreshold = Float(
+            try reader.double("revertThreshold", default: Double(c.revertThreshold), range: 1e-6...1e6))
         c.lossRatioThreshold = painting.assessor.activityThreshold
         c.pruneAtEnd = try reader.bool("prune", default: true)
         try reader.finish()

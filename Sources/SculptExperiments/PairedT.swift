@@ -24,7 +24,8 @@ public enum PairedT {
         let variance = d.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / Double(df)
         let standardError = (variance / n).squareRoot()
         let half = SampleSummary.studentT975(degreesOfFreedom: df) * standardError
-        let effect = EffectInterval(name: "mean paired difference", estimate: mean, lower: mean - half, upper: mean + half)
+        let effect = EffectInterval(
+            name: "mean paired difference", estimate: mean, lower: mean - half, upper: mean + half)
         guard standardError > 0 else {
             return Result(t: mean == 0 ? 0 : (mean > 0 ? .infinity : -.infinity), degreesOfFreedom: df,
                           p: mean == 0 ? 1 : 0, effect: effect)

@@ -45,14 +45,17 @@ public struct PartialTrainingFigure: Sendable, Encodable {
     /// The figure's data as a Markdown table followed by the two fits.
     public var markdown: String {
         func cell(_ x: Double?, _ digits: Int = 4) -> String { x.map { String(format: "%.\(digits)f", $0) } ?? "-" }
-        var out = "| p (filters learned) | learned fraction of parameters | accuracy, rest fixed | accuracy, rest zeroed | n |\n"
+        var out =
+            "| p (filters learned) | learned fraction of parameters | accuracy, rest fixed | accuracy, rest zeroed | n |\n"
         out += "|---|---|---|---|---|\n"
         for r in rows {
-            out += "| \(cell(r.fraction, 2)) | \(cell(r.learnedFraction)) | \(cell(r.fixedAccuracy)) | \(cell(r.zeroedAccuracy)) | \(r.trials) |\n"
+            out +=
+                "| \(cell(r.fraction, 2)) | \(cell(r.learnedFraction)) | \(cell(r.fixedAccuracy)) | \(cell(r.zeroedAccuracy)) | \(r.trials) |\n"
         }
         for (name, fit) in [("fixed", fixedFit), ("zeroed", zeroedFit)] {
             if let fit {
-                out += "\nfit (\(name)): accuracy = \(cell(fit.slope)) * ln(learned fraction) + \(cell(fit.intercept)), "
+                out +=
+                    "\nfit (\(name)): accuracy = \(cell(fit.slope)) * ln(learned fraction) + \(cell(fit.intercept)), "
                     + "R^2 = \(cell(fit.rSquared, 3)), \(fit.points) trials\n"
             } else {
                 out += "\nfit (\(name)): fewer than two distinct fractions\n"

@@ -45,7 +45,8 @@ public struct PartialTrainingTrial: TrialKind {
         var rng = RandomSource(seed: seed)
         let network = try c.makeNetwork(rng: &rng)
         let (train, test) = try c.loadData()
-        let outcome = try PartialTraining.train(network, plan: c.plan, settings: c.settings, train: train, test: test, rng: &rng)
+        let outcome = try PartialTraining.train(
+            network, plan: c.plan, settings: c.settings, train: train, test: test, rng: &rng)
         let fraction: Double
         switch c.plan.mode {
         case .filters(let p), .slice(_, let p): fraction = p

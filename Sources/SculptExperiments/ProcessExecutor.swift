@@ -21,7 +21,8 @@ public struct ProcessExecutor: TrialExecutor {
     /// Variables set in the worker's environment on top of this process's.
     public let environment: [String: String]
 
-    public init(executable: String, arguments: [String], environment: [String: String] = ["OPENBLAS_NUM_THREADS": "1"]) {
+    public init(executable: String, arguments: [String], environment: [String: String] = ["OPENBLAS_NUM_THREADS": "1"])
+    {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
@@ -51,7 +52,9 @@ public struct ProcessExecutor: TrialExecutor {
             return .failure(TrialFailure("cannot write the job file: \(error)"))
         }
         let status: Int32
-        switch spawnAndWait(arguments: [executable] + arguments + ["--job", jobPath, "--result", resultPath], logPath: logPath) {
+        switch spawnAndWait(
+            arguments: [executable] + arguments + ["--job", jobPath, "--result", resultPath], logPath: logPath)
+        {
         case .success(let s): status = s
         case .failure(let failure): return .failure(failure)
         }
@@ -106,7 +109,9 @@ public struct ProcessExecutor: TrialExecutor {
         }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            guard errno == EINTR else { return .failure(TrialFailure("waitpid failed: \(String(cString: strerror(errno)))")) }
+            guard errno == EINTR else {
+                return .failure(TrialFailure("waitpid failed: \(String(cString: strerror(errno)))"))
+            }
         }
         return .success(status)
     }

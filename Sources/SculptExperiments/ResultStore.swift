@@ -100,7 +100,9 @@ public final class ResultStore: ResultStoring {
             configuration.readonly = true
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             let hasTrials = try queue.read { try $0.tableExists("trials") }
-            guard hasTrials else { throw ResultStoreError(path: path, reason: "not a Sculpt results database (no trials table)") }
+            guard hasTrials else {
+                throw ResultStoreError(path: path, reason: "not a Sculpt results database (no trials table)")
+            }
             return queue
         }
         let pool = try openPoolRetryingBusy(path: path, configuration: configuration)
@@ -191,7 +193,9 @@ public final class ResultStore: ResultStoring {
     /// The (variant, index) pairs of `runID` that finished.
     public func finishedTrials(runID: String) throws -> Set<TrialKey> {
         try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: "SELECT variant, trial_index FROM trials WHERE run_id = ? AND status = 'done'", arguments: [runID])
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT variant, trial_index FROM trials WHERE run_id = ? AND status = 'done'",
+                arguments: [runID])
             return Set(rows.map { TrialKey(variant: $0["variant"], index: $0["trial_index"]) })
         }
     }
@@ -199,7 +203,8 @@ public final class ResultStore: ResultStoring {
     /// All trial rows of `runID`, ordered by variant and index.
     public func trials(runID: String) throws -> [TrialRecord] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: ResultStoreSchema.sqlite(ResultStoreSchema.selectTrials), arguments: [runID]).map { row in
+            try Row.fetchAll(db, sql: ResultStoreSchema.sqlite(ResultStoreSchema.selectTrials), arguments: [runID]).map
+            { row in
                 let details: String? = row["details"]
                 return TrialRecord(
                     runID: row["run_id"], specName: row["spec_name"], kind: row["kind"], variant: row["variant"],

@@ -14,7 +14,9 @@ public struct TableSpec: Sendable, Equatable {
     /// The paper's values of some cells, set beside ours on the report page.
     public var paper: PaperTable?
 
-    public init(title: String, rows: RowGrouping = RowGrouping(), columns: [ColumnSpec], comparisons: [ComparisonSpec] = []) {
+    public init(
+        title: String, rows: RowGrouping = RowGrouping(), columns: [ColumnSpec], comparisons: [ComparisonSpec] = []
+    ) {
         self.title = title
         self.rows = rows
         self.columns = columns
@@ -134,7 +136,9 @@ public struct ColumnSpec: Sendable, Equatable {
     /// How numbers are printed.
     public var format: NumberFormat
 
-    public init(title: String, metric: String?, aggregate: Aggregate, filters: [MetricFilter] = [], format: NumberFormat? = nil) {
+    public init(
+        title: String, metric: String?, aggregate: Aggregate, filters: [MetricFilter] = [], format: NumberFormat? = nil
+    ) {
         self.title = title
         self.metric = metric
         self.aggregate = aggregate
@@ -164,10 +168,15 @@ public struct MetricFilter: Sendable, Equatable, CustomStringConvertible {
     public init(parsing text: String) throws {
         let parts = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
         guard parts.count == 3 else {
-            throw ConfigError(keyPath: "", reason: "expected \"metric op number\" (e.g. \"activeNodes == 3\"), found \"\(text)\"")
+            throw ConfigError(
+                keyPath: "", reason: "expected \"metric op number\" (e.g. \"activeNodes == 3\"), found \"\(text)\"")
         }
         guard let op = Operator(rawValue: parts[1]) else {
-            throw ConfigError(keyPath: "", reason: "unknown operator \"\(parts[1])\" (expected one of: \(Operator.allCases.map(\.rawValue).joined(separator: " ")))")
+            throw ConfigError(
+                keyPath: "",
+                reason:
+                    "unknown operator \"\(parts[1])\" (expected one of: \(Operator.allCases.map(\.rawValue).joined(separator: " ")))"
+            )
         }
         guard let value = Double(parts[2]), value.isFinite else {
             throw ConfigError(keyPath: "", reason: "expected a number after \"\(parts[1])\", found \"\(parts[2])\"")

@@ -24,7 +24,9 @@ public struct TrialJob: Sendable, Equatable {
     public init(json: JSONValue) throws {
         let r = try ConfigReader(json)
         let seedText = try r.string("seed")
-        guard let seed = UInt64(seedText) else { throw ConfigError(keyPath: "seed", reason: "expected a decimal UInt64, found \"\(seedText)\"") }
+        guard let seed = UInt64(seedText) else {
+            throw ConfigError(keyPath: "seed", reason: "expected a decimal UInt64, found \"\(seedText)\"")
+        }
         self.init(kind: try r.string("kind"), config: try r.required("config"), seed: seed)
         try r.finish()
     }

@@ -6,7 +6,8 @@ public struct TrialKindCatalog: Sendable {
 
     /// A catalog of `kinds`; names must be distinct (a programmer error otherwise).
     public init(_ kinds: [any TrialKind]) {
-        precondition(Set(kinds.map(\.name)).count == kinds.count, "trial kind names must be distinct: \(kinds.map(\.name))")
+        precondition(
+            Set(kinds.map(\.name)).count == kinds.count, "trial kind names must be distinct: \(kinds.map(\.name))")
         self.kinds = kinds
     }
 

@@ -33,7 +33,9 @@ public enum TrialWorker {
     static func resultJSON(_ outcome: Result<TrialResult, TrialFailure>) -> JSONValue {
         switch outcome {
         case .success(let result):
-            var members: [String: JSONValue] = ["status": "done", "metrics": .object(result.metrics.mapValues { .number($0) })]
+            var members: [String: JSONValue] = [
+                "status": "done", "metrics": .object(result.metrics.mapValues { .number($0) }),
+            ]
             if let details = result.details { members["details"] = details }
             if !result.series.isEmpty { members["series"] = .array(result.series.map(\.json)) }
             return .object(members)
@@ -56,7 +58,8 @@ public enum TrialWorker {
             default: throw ConfigError(keyPath: "series", reason: "expected an array of series")
             }
             try r.finish()
-            return .success(TrialResult(metrics: try TrialRowText.metrics(fromText: metricsText), details: details, series: series))
+            return .success(
+                TrialResult(metrics: try TrialRowText.metrics(fromText: metricsText), details: details, series: series))
         default:
             let message = try r.string("error")
             try r.finish()

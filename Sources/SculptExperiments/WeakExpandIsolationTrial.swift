@@ -47,7 +47,8 @@ public struct WeakExpandIsolationTrial: TrialKind {
         var metrics: [String: Double] = ["width": Double(c.targetWidth), "added": Double(c.targetWidth - setup.hidden)]
 
         let weak = try IsolationSetup.network(tensors)
-        try weak.weakExpand(layer: 0, to: c.targetWidth, order: c.order, noiseStandardDeviation: Float(c.noise), seed: rng.next())
+        try weak.weakExpand(
+            layer: 0, to: c.targetWidth, order: c.order, noiseStandardDeviation: Float(c.noise), seed: rng.next())
         let yWeak = weak.predict(x)
         metrics["weakexpand"] = IsolationSetup.squaredDistance(original, yWeak)
         metrics["weakexpandMaxRelative"] = IsolationSetup.relativeMaxDifference(original, yWeak)
@@ -58,7 +59,8 @@ public struct WeakExpandIsolationTrial: TrialKind {
         metrics["zeroexpand"] = IsolationSetup.squaredDistance(original, yZero)
         metrics["zeroexpandMaxRelative"] = IsolationSetup.relativeMaxDifference(original, yZero)
 
-        metrics["randomReplacement"] = IsolationSetup.squaredDistance(original, try setup.randomNetwork(width: c.targetWidth, rng: &rng).predict(x))
+        metrics["randomReplacement"] = IsolationSetup.squaredDistance(
+            original, try setup.randomNetwork(width: c.targetWidth, rng: &rng).predict(x))
         return TrialResult(metrics: metrics)
     }
 }

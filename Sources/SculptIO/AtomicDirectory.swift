@@ -66,7 +66,9 @@ enum AtomicDirectory {
     private static func replace(_ target: String, with temporary: String) throws {
         var s = stat()
         guard stat(target, &s) == 0 else {
-            guard rename(temporary, target) == 0 else { throw CheckpointError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
+            guard rename(temporary, target) == 0 else {
+                throw CheckpointError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
+            }
             return
         }
         if exchange(temporary, target) {
@@ -74,7 +76,9 @@ enum AtomicDirectory {
             return
         }
         let aside = parentDirectory(of: target) + "/." + lastComponent(of: target) + ".old-\(getpid())"
-        guard rename(target, aside) == 0 else { throw CheckpointError.cannotWrite(path: target, reason: String(cString: strerror(errno))) }
+        guard rename(target, aside) == 0 else {
+            throw CheckpointError.cannotWrite(path: target, reason: String(cString: strerror(errno)))
+        }
         guard rename(temporary, target) == 0 else {
             let reason = String(cString: strerror(errno))
             _ = rename(aside, target)
@@ -97,7 +101,9 @@ enum AtomicDirectory {
     }
 
     private static func writeDurably(_ bytes: [UInt8], to path: String) throws {
-        guard let f = fopen(path, "wb") else { throw CheckpointError.cannotWrite(path: path, reason: String(cString: strerror(errno))) }
+        guard let f = fopen(path, "wb") else {
+            throw CheckpointError.cannotWrite(path: path, reason: String(cString: strerror(errno)))
+        }
         let written = bytes.withUnsafeBytes { fwrite($0.baseAddress, 1, $0.count, f) }
         let ok = written == bytes.count && fflush(f) == 0 && fsync(fileno(f)) == 0
         let reason = String(cString: strerror(errno))

@@ -70,9 +70,13 @@ public struct Checkpoint {
     /// Refuses to replace a file or a non-empty folder that is not a checkpoint.
     public func save(to directory: String) throws {
         if FilePaths.exists(directory) {
-            guard FilePaths.isDirectory(directory) else { throw CheckpointError.refusingToReplace(path: directory, reason: "it is a file, not a checkpoint folder") }
+            guard FilePaths.isDirectory(directory) else {
+                throw CheckpointError.refusingToReplace(
+                    path: directory, reason: "it is a file, not a checkpoint folder")
+            }
             guard FilePaths.isEmptyDirectory(directory) || Self.exists(at: directory) else {
-                throw CheckpointError.refusingToReplace(path: directory, reason: "the folder is not empty and holds no \(Self.architectureFile)")
+                throw CheckpointError.refusingToReplace(
+                    path: directory, reason: "the folder is not empty and holds no \(Self.architectureFile)")
             }
         }
         var files = try files()
@@ -86,8 +90,14 @@ public struct Checkpoint {
     public func files() throws -> [(name: String, bytes: [UInt8])] {
         var files: [(name: String, bytes: [UInt8])] = []
         files.append((Self.architectureFile, try Self.encodeJSON(network.architecture, pretty: true)))
-        let weights = network.namedParameters.map { ($0.name, $0.parameter.value) } + network.namedBuffers.map { ($0.name, $0.buffer) }
-        files.append((Self.weightsFile, Safetensors(tensors: weights, metadata: ["format": "pt", "producer": "sculpt"]).encoded()))
+        let weights =
+            network.namedParameters.map { ($0.name, $0.parameter.value) }
+            + network.namedBuffers.map { ($0.name, $0.buffer) }
+        files.append(
+            (
+                Self.weightsFile,
+                Safetensors(tensors: weights, metadata: ["format": "pt", "producer": "sculpt"]).encoded()
+            ))
         files.append((Self.historyFile, try Self.encodeJSON(history, pretty: true)))
         if let training {
             var steps: [String: Int] = [:]
@@ -97,8 +107,13 @@ public struct Checkpoint {
                 for key in p.state.keys.sorted() { tensors.append(("state/\(name)/\(key)", p.state[key]!)) }
                 if let mask = p.mask { tensors.append(("mask/\(name)", mask)) }
             }
-            files.append((Self.trainingFile, try Self.encodeJSON(TrainingFile(state: training, parameterSteps: steps), pretty: true)))
-            files.append((Self.optimizerFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded()))
+            files.append(
+                (
+                    Self.trainingFile,
+                    try Self.encodeJSON(TrainingFile(state: training, parameterSteps: steps), pretty: true)
+                ))
+            files.append(
+                (Self.optimizerFile, Safetensors(tensors: tensors, metadata: ["producer": "sculpt"]).encoded()))
         }
         if let initialWeights { files += try initialWeights.checked(against: network).files() }
         let reserved = Set(files.map(\.name) + [Self.trainingFile, Self.optimizerFile, InitialWeights.file,
@@ -106,7 +121,11 @@ public struct Checkpoint {
         for attachment in attachments {
             guard !attachment.name.isEmpty, !attachment.name.contains("/"), !attachment.name.hasPrefix("."),
                   !reserved.contains(attachment.name), !files.contains(where: { $0.name == attachment.name }) else {
-                throw CheckpointError.cannotWrite(path: attachment.name, reason: "an attachment needs a plain file name other than the checkpoint's own files and other attachments")
+                throw CheckpointError.cannotWrite(
+                    path: attachment.name,
+                    reason:
+                        "an attachment needs a plain file name other than the checkpoint's own files and other attachments"
+                )
             }
             files.append(attachment)
         }
@@ -118,7 +137,8 @@ public struct Checkpoint {
     /// Reads and validates a checkpoint folder.
     public static func load(from directory: String) throws -> Checkpoint {
         guard FilePaths.isDirectory(directory) else {
-            throw FilePaths.exists(directory) ? CheckpointError.notAFolder(path: directory) : CheckpointError.notFound(path: directory)
+            throw FilePaths.exists(directory)
+                ? CheckpointError.notAFolder(path: directory) : CheckpointError.notFound(path: directory)
         }
         let dir = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
         let architecturePath = dir + "/" + architectureFile, weightsPath = dir + "/" + weightsFile
@@ -128,7 +148,10 @@ public struct Checkpoint {
         // cannot allocate gigabytes.
         let budget = 2 * weights.elementCount + (1 << 20)
         let network = try buildNetwork(architecture, path: architecturePath, budget: budget, weightsPath: weightsPath)
-        try assign(weights, to: network.namedParameters.map { ($0.name, $0.parameter.value) } + network.namedBuffers.map { ($0.name, $0.buffer) },
+        try assign(
+            weights,
+            to: network.namedParameters.map { ($0.name, $0.parameter.value) }
+                + network.namedBuffers.map { ($0.name, $0.buffer) },
                    path: weightsPath)
 
         let historyPath = dir + "/" + historyFile
@@ -142,7 +165,9 @@ public struct Checkpoint {
         var training: TrainingState? = nil
         if hasTraining {
             let file = try decodeJSON(TrainingFile.self, path: trainingPath)
-            try restore(file, optimizer: try Safetensors.read(optimizerPath), into: network, trainingPath: trainingPath, optimizerPath: optimizerPath)
+            try restore(
+                file, optimizer: try Safetensors.read(optimizerPath), into: network, trainingPath: trainingPath,
+                optimizerPath: optimizerPath)
             training = file.state
         }
         let initial = try InitialWeights.load(from: dir, network: network)
@@ -150,7 +175,9 @@ public struct Checkpoint {
     }
 
     /// Builds the network layer by layer, stopping as soon as it needs more than `budget` values.
-    static func buildNetwork(_ architecture: Architecture, path: String, budget: Int, weightsPath: String) throws -> Network {
+    static func buildNetwork(
+        _ architecture: Architecture, path: String, budget: Int, weightsPath: String
+    ) throws -> Network {
         var rng = RandomSource(seed: 0)
         var layers: [Layer] = []
         var needed = 0
@@ -159,12 +186,15 @@ public struct Checkpoint {
                 if case .dense(let i, let o, _) = spec {
                     let (n, overflow) = i.multipliedReportingOverflow(by: o)
                     if overflow || n > budget - needed {
-                        throw CheckpointError.architectureTooLarge(path: weightsPath, needed: overflow ? Int.max : needed + n, available: budget)
+                        throw CheckpointError.architectureTooLarge(
+                            path: weightsPath, needed: overflow ? Int.max : needed + n, available: budget)
                     }
                 }
                 let layer = try spec.makeLayer(initializer: .uniform(low: 0, high: 0), rng: &rng)
                 needed += layer.parameterCount + layer.namedBuffers.reduce(0) { $0 + $1.buffer.count }
-                if needed > budget { throw CheckpointError.architectureTooLarge(path: weightsPath, needed: needed, available: budget) }
+                if needed > budget {
+                    throw CheckpointError.architectureTooLarge(path: weightsPath, needed: needed, available: budget)
+                }
                 layers.append(layer)
             }
             return try Network(inputShape: architecture.inputShape, layers: layers)
@@ -185,14 +215,17 @@ public struct Checkpoint {
         let extra = file.tensors.map(\.name).filter { !expected.contains($0) }
         if !extra.isEmpty { throw CheckpointError.unexpectedTensors(path: path, names: extra) }
         for (name, target) in targets where byName[name]!.shape != target.shape {
-            throw CheckpointError.shapeMismatch(path: path, tensor: name, expected: target.shape, actual: byName[name]!.shape)
+            throw CheckpointError.shapeMismatch(
+                path: path, tensor: name, expected: target.shape, actual: byName[name]!.shape)
         }
         for (name, target) in targets { target.assign(byName[name]!) }
     }
 
     /// Validates a training file and the optimizer tensors against the network, then puts step
     /// counts, moments and masks on its parameters.
-    static func restore(_ file: TrainingFile, optimizer: Safetensors, into network: Network, trainingPath: String, optimizerPath: String) throws {
+    static func restore(
+        _ file: TrainingFile, optimizer: Safetensors, into network: Network, trainingPath: String, optimizerPath: String
+    ) throws {
         let state = file.state
         func invalid(_ why: String) -> CheckpointError { .invalidTrainingState(path: trainingPath, reason: why) }
         do { try state.configuration.validate() } catch { throw invalid("\(error)") }
@@ -216,18 +249,22 @@ public struct Checkpoint {
             for key in keys {
                 guard let t = tensors["state/\(name)/\(key)"] else { continue }
                 guard t.shape == p.value.shape else {
-                    throw CheckpointError.shapeMismatch(path: optimizerPath, tensor: "state/\(name)/\(key)", expected: p.value.shape, actual: t.shape)
+                    throw CheckpointError.shapeMismatch(
+                        path: optimizerPath, tensor: "state/\(name)/\(key)", expected: p.value.shape, actual: t.shape)
                 }
                 moments[key] = t
                 used.insert("state/\(name)/\(key)")
             }
             guard moments.isEmpty || moments.count == keys.count, (step > 0) == !moments.isEmpty || keys.isEmpty else {
-                throw invalid("\(name) has taken \(step) steps but \(optimizerPath) holds \(moments.keys.sorted()) of \(keys.sorted())")
+                throw invalid(
+                    "\(name) has taken \(step) steps but \(optimizerPath) holds \(moments.keys.sorted()) of \(keys.sorted())"
+                )
             }
             var mask: Tensor? = nil
             if let m = tensors["mask/\(name)"] {
                 guard m.shape == p.value.shape else {
-                    throw CheckpointError.shapeMismatch(path: optimizerPath, tensor: "mask/\(name)", expected: p.value.shape, actual: m.shape)
+                    throw CheckpointError.shapeMismatch(
+                        path: optimizerPath, tensor: "mask/\(name)", expected: p.value.shape, actual: m.shape)
                 }
                 mask = m
                 used.insert("mask/\(name)")
@@ -248,16 +285,19 @@ public struct Checkpoint {
     static func encodeJSON<T: Encodable>(_ value: T, pretty: Bool) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         return Array(try encoder.encode(value)) + [10]
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, path: String) throws -> T {
         let bytes = try readFileBytes(try existing(path))
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         do { return try decoder.decode(type, from: Data(bytes)) } catch {
-            throw CheckpointError.malformedJSON(path: path, reason: describe(error).split(separator: "\n").joined(separator: " "))
+            throw CheckpointError.malformedJSON(
+                path: path, reason: describe(error).split(separator: "\n").joined(separator: " "))
         }
     }
 

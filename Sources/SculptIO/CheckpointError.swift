@@ -31,7 +31,8 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
             return "\(p): the architecture needs at least \(n) values, far more than the weights hold (limit \(a))"
         case .missingTensors(let p, let names): return "\(p): missing tensors \(list(names))"
         case .unexpectedTensors(let p, let names): return "\(p): unexpected tensors \(list(names))"
-        case .shapeMismatch(let p, let t, let e, let a): return "\(p): tensor \(t) has shape \(a), the architecture needs \(e)"
+        case .shapeMismatch(let p, let t, let e, let a):
+            return "\(p): tensor \(t) has shape \(a), the architecture needs \(e)"
         case .invalidTrainingState(let p, let r): return "\(p): invalid training state: \(r)"
         case .invalidOptimizer(let r): return "invalid optimizer configuration: \(r)"
         case .unsupportedOptimizer(let t): return "cannot save optimizer \(t) (only SGD and Adam)"
@@ -43,5 +44,6 @@ public enum CheckpointError: Error, Equatable, CustomStringConvertible {
 }
 
 private func list(_ names: [String]) -> String {
-    names.count <= 6 ? names.joined(separator: ", ") : names.prefix(6).joined(separator: ", ") + " and \(names.count - 6) more"
+    names.count <= 6
+        ? names.joined(separator: ", ") : names.prefix(6).joined(separator: ", ") + " and \(names.count - 6) more"
 }

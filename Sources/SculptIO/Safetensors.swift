@@ -77,7 +77,9 @@ public struct Safetensors {
         var offset = 0
         for (name, t) in tensors {
             let end = offset + 4 * t.count
-            parts.append("\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}")
+            parts.append(
+                "\(jsonString(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            )
             offset = end
         }
         header += parts.joined(separator: ",") + "}"
@@ -114,11 +116,15 @@ public struct Safetensors {
     /// F32, lie inside the data section, span exactly its shape's bytes, and the tensors must
     /// cover the data section without overlaps or gaps.
     public static func decode(_ bytes: [UInt8], path: String) throws -> Safetensors {
-        guard bytes.count >= 8 else { throw SafetensorsError.truncated(path: path, reason: "\(bytes.count) bytes, shorter than the 8-byte header length") }
+        guard bytes.count >= 8 else {
+            throw SafetensorsError.truncated(
+                path: path, reason: "\(bytes.count) bytes, shorter than the 8-byte header length")
+        }
         var n: UInt64 = 0
         for i in (0..<8).reversed() { n = n << 8 | UInt64(bytes[i]) }
         guard n <= UInt64(bytes.count - 8) else {
-            throw SafetensorsError.truncated(path: path, reason: "header of \(n) bytes announced, \(bytes.count - 8) bytes follow")
+            throw SafetensorsError.truncated(
+                path: path, reason: "header of \(n) bytes announced, \(bytes.count - 8) bytes follow")
         }
         let headerEnd = 8 + Int(n)
         guard n >= 2, bytes[8] == UInt8(ascii: "{") else {
@@ -131,25 +137,33 @@ public struct Safetensors {
         let dataSize = bytes.count - headerEnd
         var entries: [(name: String, shape: [Int], begin: Int, end: Int)] = []
         for (name, e) in header.entries {
-            guard e.dtype == "F32" else { throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype) }
+            guard e.dtype == "F32" else {
+                throw SafetensorsError.unsupportedDType(path: path, tensor: name, dtype: e.dtype)
+            }
             var count = 1
             for d in e.shape {
                 let (p, overflow) = count.multipliedReportingOverflow(by: d)
-                guard d >= 0, !overflow, p <= Int.max / 8 else { throw SafetensorsError.invalidShape(path: path, tensor: name, shape: e.shape) }
+                guard d >= 0, !overflow, p <= Int.max / 8 else {
+                    throw SafetensorsError.invalidShape(path: path, tensor: name, shape: e.shape)
+                }
                 count = p
             }
             guard e.offsets.count == 2, e.offsets[0] >= 0, e.offsets[0] <= e.offsets[1], e.offsets[1] <= dataSize else {
-                throw SafetensorsError.offsetsOutOfRange(path: path, tensor: name, offsets: e.offsets, dataSize: dataSize)
+                throw SafetensorsError.offsetsOutOfRange(
+                    path: path, tensor: name, offsets: e.offsets, dataSize: dataSize)
             }
             guard e.offsets[1] - e.offsets[0] == 4 * count else {
-                throw SafetensorsError.sizeMismatch(path: path, tensor: name, shape: e.shape, bytes: e.offsets[1] - e.offsets[0])
+                throw SafetensorsError.sizeMismatch(
+                    path: path, tensor: name, shape: e.shape, bytes: e.offsets[1] - e.offsets[0])
             }
             entries.append((name, e.shape, e.offsets[0], e.offsets[1]))
         }
         entries.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var covered = 0
         for (i, e) in entries.enumerated() {
-            if e.begin < covered { throw SafetensorsError.overlapping(path: path, first: entries[i - 1].name, second: e.name) }
+            if e.begin < covered {
+                throw SafetensorsError.overlapping(path: path, first: entries[i - 1].name, second: e.name)
+            }
             if e.begin > covered { throw SafetensorsError.uncoveredBytes(path: path, from: covered, to: e.begin) }
             covered = e.end
         }
@@ -160,7 +174,8 @@ public struct Safetensors {
             for e in entries {
                 let t = Tensor(zeros: e.shape)
                 for i in 0..<t.count {
-                    let bits = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: headerEnd + e.begin + 4 * i, as: UInt32.self))
+                    let bits = UInt32(
+                        littleEndian: raw.loadUnaligned(fromByteOffset: headerEnd + e.begin + 4 * i, as: UInt32.self))
                     t.data[i] = Float(bitPattern: bits)
                 }
                 tensors.append((e.name, t))

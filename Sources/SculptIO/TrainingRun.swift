@@ -25,7 +25,9 @@ public final class TrainingRun {
     public var initialWeights: InitialWeights?
 
     /// A fresh run of `network`, whose parameters were initialized from `rng`.
-    public init(network: Network, configuration: TrainingConfiguration, rng: RandomSource, history: [HistoryRecord] = []) throws {
+    public init(
+        network: Network, configuration: TrainingConfiguration, rng: RandomSource, history: [HistoryRecord] = []
+    ) throws {
         try configuration.validate()
         self.network = network
         self.configuration = configuration
@@ -54,7 +56,9 @@ public final class TrainingRun {
 
     /// Trains one epoch (with `augmentation`, if any) and returns its report, numbered over the run.
     @discardableResult
-    public func runEpoch(train: Dataset, validation: Dataset? = nil, augmentation: BatchAugmentation? = nil) throws -> EpochReport {
+    public func runEpoch(
+        train: Dataset, validation: Dataset? = nil, augmentation: BatchAugmentation? = nil
+    ) throws -> EpochReport {
         trainer.maxEpochs = 1
         trainer.augmentation = augmentation
         let history = try trainer.fit(train, validation: validation, rng: &rng)
@@ -75,7 +79,8 @@ public final class TrainingRun {
     /// The run as a checkpoint (shares the network; save it before training on).
     public func checkpoint() -> Checkpoint {
         Checkpoint(network: network, history: history,
-                   training: TrainingState(configuration: configuration, completedEpochs: completedEpochs, rng: rng, epochs: reports),
+            training: TrainingState(
+                configuration: configuration, completedEpochs: completedEpochs, rng: rng, epochs: reports),
                    initialWeights: initialWeights?.checked(against: network))
     }
 }

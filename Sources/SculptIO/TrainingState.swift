@@ -33,7 +33,8 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Train on the first `trainLimit` training samples only (nil: all).
     public var trainLimit: Int?
 
-    public init(optimizer: OptimizerConfiguration, loss: LossKind = .crossEntropy, batchSize: Int = 128, seed: UInt64 = 0,
+    public init(
+        optimizer: OptimizerConfiguration, loss: LossKind = .crossEntropy, batchSize: Int = 128, seed: UInt64 = 0,
                 data: String? = nil, validationFraction: Double = 0, augmentation: Bool = false,
                 epochs: Int? = nil, trainLimit: Int? = nil) {
         self.optimizer = optimizer
@@ -50,12 +51,16 @@ public struct TrainingConfiguration: Codable, Equatable, Sendable {
     /// Checks the values a user or a corrupted file can get wrong.
     public func validate() throws {
         try optimizer.validate()
-        guard batchSize > 0 else { throw CheckpointError.invalidOptimizer("batch size must be positive, got \(batchSize)") }
+        guard batchSize > 0 else {
+            throw CheckpointError.invalidOptimizer("batch size must be positive, got \(batchSize)")
+        }
         guard validationFraction >= 0, validationFraction < 1 else {
             throw CheckpointError.invalidOptimizer("validation fraction must lie in [0, 1), got \(validationFraction)")
         }
         if let epochs, epochs < 0 { throw CheckpointError.invalidOptimizer("epochs must be >= 0, got \(epochs)") }
-        if let trainLimit, trainLimit <= 0 { throw CheckpointError.invalidOptimizer("train limit must be positive, got \(trainLimit)") }
+        if let trainLimit, trainLimit <= 0 {
+            throw CheckpointError.invalidOptimizer("train limit must be positive, got \(trainLimit)")
+        }
     }
 }
 
@@ -71,7 +76,9 @@ public struct TrainingState: Codable, Equatable, Sendable {
     /// Metrics of the finished epochs (`epoch` numbers count from 1 over the whole run).
     public var epochs: [EpochReport]
 
-    public init(configuration: TrainingConfiguration, completedEpochs: Int = 0, rng: RandomSource, epochs: [EpochReport] = []) {
+    public init(
+        configuration: TrainingConfiguration, completedEpochs: Int = 0, rng: RandomSource, epochs: [EpochReport] = []
+    ) {
         self.configuration = configuration
         self.completedEpochs = completedEpochs
         self.rng = rng

@@ -15,7 +15,9 @@
 /// `widthMultiplier` scales every hidden width (channels and hidden units; at least 1).
 extension Architecture {
     /// Names `builtin(named:)` accepts (`resnet-N` and `wrn-D-K` take other depths and widths too).
-    public static let builtinNames = ["mlp", "cnn-small", "cnn-gap", "vgg16", "alexnet", "mininet", "resnet20", "wrn-16-4"]
+    public static let builtinNames = [
+        "mlp", "cnn-small", "cnn-gap", "vgg16", "alexnet", "mininet", "resnet20", "wrn-16-4",
+    ]
     /// Names of the built-in families that take numbers (`builtin(named:)` accepts them too).
     public static let builtinFamilies = ["mlp:W1,W2,...", "resnet-N", "wrn-D-K"]
 
@@ -98,13 +100,18 @@ extension Architecture {
                 for units in try Self.mlpWidths(name) { b.dense(b.scaled(units)); b.add(.activation(.relu)) }
             } else if let depth = Self.suffix(of: lower, after: ["resnet-", "resnet"]) {
                 guard depth >= 8, (depth - 2) % 6 == 0 else {
-                    throw ArchitectureError.invalidOption("ResNet depth must be 6n+2 (20, 32, 44, 56, ...), got \(depth)")
+                    throw ArchitectureError.invalidOption(
+                        "ResNet depth must be 6n+2 (20, 32, 44, 56, ...), got \(depth)")
                 }
                 b.resNet(blocksPerStage: (depth - 2) / 6)
             } else if lower.hasPrefix("wrn-") {
                 let parts = lower.dropFirst(4).split(separator: "-")
-                guard parts.count == 2, let depth = Int(parts[0]), let k = Int(parts[1]), k >= 1, depth >= 10, (depth - 4) % 6 == 0 else {
-                    throw ArchitectureError.invalidOption("Wide ResNet name must be wrn-D-K with D = 6n+4 (10, 16, 22, 28, ...) and K >= 1, got '\(name)'")
+                guard parts.count == 2, let depth = Int(parts[0]), let k = Int(parts[1]), k >= 1, depth >= 10,
+                    (depth - 4) % 6 == 0
+                else {
+                    throw ArchitectureError.invalidOption(
+                        "Wide ResNet name must be wrn-D-K with D = 6n+4 (10, 16, 22, 28, ...) and K >= 1, got '\(name)'"
+                    )
                 }
                 b.wideResNet(blocksPerStage: (depth - 4) / 6, widen: k)
             } else {
@@ -118,7 +125,8 @@ extension Architecture {
         let parts = name.dropFirst(4).split(separator: ",", omittingEmptySubsequences: false)
         let widths = parts.compactMap { Int(String($0.filter { $0 != " " })) }
         guard !parts.isEmpty, widths.count == parts.count, widths.allSatisfy({ $0 > 0 }) else {
-            throw ArchitectureError.invalidOption("'\(name)': mlp:W1,W2,... needs positive integer widths, as in mlp:300,100")
+            throw ArchitectureError.invalidOption(
+                "'\(name)': mlp:W1,W2,... needs positive integer widths, as in mlp:300,100")
         }
         return widths
     }
@@ -149,7 +157,10 @@ private struct Builder {
     }
 
     mutating func conv(_ outputs: Int, kernel: Int, stride: Int = 1, padding: Int = 0, bias: Bool = true) {
-        add(.conv2d(inputs: shape.first ?? 1, outputs: outputs, kernel: kernel, stride: stride, padding: padding, bias: bias))
+        add(
+            .conv2d(
+                inputs: shape.first ?? 1, outputs: outputs, kernel: kernel, stride: stride, padding: padding, bias: bias
+            ))
     }
 
     mutating func dense(_ outputs: Int) {
@@ -206,7 +217,9 @@ private struct Builder {
                         .conv2d(inputs: cin, outputs: c, kernel: 1, stride: stride, padding: 0, bias: false),
                     ]))
                 } else {
-                    add(.residual(body: [.batchNorm(features: cin, momentum: 0.1, epsilon: 1e-5), .activation(.relu)] + tail,
+                    add(
+                        .residual(
+                            body: [.batchNorm(features: cin, momentum: 0.1, epsilon: 1e-5), .activation(.relu)] + tail,
                                   projection: nil))
                 }
             }

@@ -43,8 +43,11 @@ public final class Conv2D: Layer {
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
         precondition(weight.rank == 4 && weight.count > 0 && weight.shape[2] == weight.shape[3],
                      "Conv2D weight must be [O, I, k, k], got \(weight.shape)")
-        if let bias { precondition(bias.shape == [weight.shape[0]], "Conv2D bias \(bias.shape) for weight \(weight.shape)") }
-        precondition(stride >= 1 && padding >= 0, "Conv2D needs stride >= 1 and padding >= 0, got \(stride), \(padding)")
+        if let bias {
+            precondition(bias.shape == [weight.shape[0]], "Conv2D bias \(bias.shape) for weight \(weight.shape)")
+        }
+        precondition(
+            stride >= 1 && padding >= 0, "Conv2D needs stride >= 1 and padding >= 0, got \(stride), \(padding)")
         self.weight = Parameter(weight)
         self.bias = bias.map(Parameter.init)
         self.stride = stride
@@ -59,7 +62,8 @@ public final class Conv2D: Layer {
         let w = Tensor(zeros: [outputChannels, inputChannels, kernelSize, kernelSize])
         let b = bias ? Tensor(zeros: [outputChannels]) : nil
         let area = kernelSize * kernelSize
-        initializer.initialize(weight: w, bias: b, fanIn: inputChannels * area, fanOut: outputChannels * area, using: &rng)
+        initializer.initialize(
+            weight: w, bias: b, fanIn: inputChannels * area, fanOut: outputChannels * area, using: &rng)
         self.init(weight: w, bias: b, stride: stride, padding: padding)
     }
 
@@ -114,7 +118,8 @@ public final class Conv2D: Layer {
         precondition(x.rank == 4 && x.shape[1] == inputChannels, "\(spec.summary) got input \(x.shape)")
         let g = WindowGeometry(channels: inputChannels, height: x.shape[2], width: x.shape[3], kernelHeight: kernelSize,
                                kernelWidth: kernelSize, stride: stride, padding: padding)
-        let b = x.shape[0], k = g.patchSize, p = g.outputPlane, o = outputChannels, inSample = inputChannels * g.inputPlane
+        let b = x.shape[0], k = g.patchSize, p = g.outputPlane, o = outputChannels,
+            inSample = inputChannels * g.inputPlane
         geometry = g
         input = x
         output.resize([b, o, g.outputHeight, g.outputWidth])
@@ -129,7 +134,9 @@ public final class Conv2D: Layer {
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
             // product starts as the bias and takes beta = 1 (OpenBLAS's separate beta = 0 pass is slower than a fill)
             for oc in 0..<o { (prod + oc * n).update(repeating: bv?[oc] ?? 0, count: n) }
-            BLAS.gemm(transA: false, transB: false, m: o, n: n, k: k, a: wv, lda: k, b: cols, ldb: n, beta: 1, c: prod, ldc: n)
+            BLAS.gemm(
+                transA: false, transB: false, m: o, n: n, k: k, a: wv, lda: k, b: cols, ldb: n, beta: 1, c: prod, ldc: n
+            )
             // regroup (O, S, P) -> (S, O, P)
             let dst = ys + start * o * p
             for bi in 0..<count {
@@ -143,7 +150,8 @@ public final class Conv2D: Layer {
         // dy is (B, O, OH, OW); per chunk: dy' (O, S*P) = regroup(dy chunk); db (O) += row sums of dy';
         // cols = im2col(x chunk); dW (O, K) += dy' cols^T; dcols (K, S*P) = W^T dy'; dx chunk = col2im(dcols)
         guard let g = geometry, let x = input else { preconditionFailure("Conv2D.backward before forward") }
-        let b = x.shape[0], k = g.patchSize, p = g.outputPlane, o = outputChannels, inSample = inputChannels * g.inputPlane
+        let b = x.shape[0], k = g.patchSize, p = g.outputPlane, o = outputChannels,
+            inSample = inputChannels * g.inputPlane
         precondition(dy.count == b * o * p, "\(spec.summary) backward got \(dy.shape)")
         if needInputGradient { gradInput.resize([b, inputChannels, g.height, g.width]) }
         let (samples, chunks, workers) = plan(g, batch: b)
@@ -168,11 +176,15 @@ public final class Conv2D: Layer {
                 for oc in 0..<o { db[oc] += Kernels.sum(dyc + oc * n, count: n) }
             }
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
-            BLAS.gemm(transA: false, transB: true, m: o, n: k, k: n, a: dyc, lda: n, b: cols, ldb: n, beta: 1, c: dw, ldc: k)
+            BLAS.gemm(
+                transA: false, transB: true, m: o, n: k, k: n, a: dyc, lda: n, b: cols, ldb: n, beta: 1, c: dw, ldc: k)
             if needInputGradient {
                 cols.update(repeating: 0, count: k * n)
-                BLAS.gemm(transA: true, transB: false, m: k, n: n, k: o, a: wv, lda: k, b: dyc, ldb: n, beta: 1, c: cols, ldc: n)
-                Im2Col.unpack(cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dxs + start * inSample)
+                BLAS.gemm(
+                    transA: true, transB: false, m: k, n: n, k: o, a: wv, lda: k, b: dyc, ldb: n, beta: 1, c: cols,
+                    ldc: n)
+                Im2Col.unpack(
+                    cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dxs + start * inSample)
             }
         }
         if workers > 1 {

@@ -12,7 +12,9 @@ public final class Dense: Layer {
     /// A layer with the given tensors: weight `[out, in]`, bias `[out]`.
     public init(weight: Tensor, bias: Tensor?) {
         precondition(weight.rank == 2, "Dense weight must be [out, in], got \(weight.shape)")
-        if let bias { precondition(bias.shape == [weight.shape[0]], "Dense bias \(bias.shape) for weight \(weight.shape)") }
+        if let bias {
+            precondition(bias.shape == [weight.shape[0]], "Dense bias \(bias.shape) for weight \(weight.shape)")
+        }
         self.weight = Parameter(weight)
         self.bias = bias.map(Parameter.init)
     }
@@ -42,7 +44,9 @@ public final class Dense: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] {
         guard inputShape == [inputFeatures] else {
-            throw ShapeError.mismatch(layer: "Dense(\(inputFeatures) -> \(outputFeatures))", expected: "[\(inputFeatures)]", actual: inputShape)
+            throw ShapeError.mismatch(
+                layer: "Dense(\(inputFeatures) -> \(outputFeatures))", expected: "[\(inputFeatures)]",
+                actual: inputShape)
         }
         return [outputFeatures]
     }
@@ -77,7 +81,8 @@ public final class Dense: Layer {
                       a: g + units.lowerBound, lda: nOut, b: xs, ldb: nIn,
                       beta: 1, c: dw + units.lowerBound * nIn, ldc: nIn)
             if let db {
-                addColumnSums(of: g + units.lowerBound, rows: b, columns: units.count, stride: nOut, to: db + units.lowerBound)
+                addColumnSums(
+                    of: g + units.lowerBound, rows: b, columns: units.count, stride: nOut, to: db + units.lowerBound)
             }
         }
         guard needInputGradient else { return nil }

@@ -79,7 +79,9 @@ public enum Initializer: Codable, Equatable, Sendable {
             guard s > 0 else { throw bad("the standard deviation (\(parts[2])) must be positive") }
             return .normal(mean: m, std: s)
         default:
-            throw bad("unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:LOW:HIGH or normal:MEAN:STD")
+            throw bad(
+                "unknown initializer; use pytorch, glorot, glorot-normal, he, he-uniform, uniform:LOW:HIGH or normal:MEAN:STD"
+            )
         }
     }
 }

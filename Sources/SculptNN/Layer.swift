@@ -46,7 +46,8 @@ public enum ShapeError: Error, Equatable, CustomStringConvertible {
             return "layer \(layer) expects input \(expected) but receives \(actual)"
         case .invalidArchitecture(let why): return "invalid architecture: \(why)"
         case .branchMismatch(let layer, let body, let shortcut):
-            return "layer \(layer): the body gives \(body) but the shortcut gives \(shortcut); they must match to be added"
+            return
+                "layer \(layer): the body gives \(body) but the shortcut gives \(shortcut); they must match to be added"
         }
     }
 }

@@ -44,7 +44,8 @@ extension LayerSpec: Codable {
                                    "avgpool2d", "global_avgpool", "batchnorm", "dropout", "flatten", "residual"]
 
     private enum CodingKeys: String, CodingKey {
-        case type, inputs, outputs, bias, slope, kernel, stride, padding, features, momentum, epsilon, probability, body, projection
+        case type, inputs, outputs, bias, slope, kernel, stride, padding, features, momentum, epsilon, probability,
+            body, projection
     }
 
     public init(from decoder: Decoder) throws {
@@ -52,15 +53,18 @@ extension LayerSpec: Codable {
         let type = try c.decode(String.self, forKey: .type)
         switch type {
         case "dense":
-            self = .dense(inputs: try c.decode(Int.self, forKey: .inputs), outputs: try c.decode(Int.self, forKey: .outputs),
+            self = .dense(
+                inputs: try c.decode(Int.self, forKey: .inputs), outputs: try c.decode(Int.self, forKey: .outputs),
                           bias: try c.decodeIfPresent(Bool.self, forKey: .bias) ?? true)
         case "relu": self = .activation(.relu)
-        case "leaky_relu": self = .activation(.leakyRelu(slope: try c.decodeIfPresent(Float.self, forKey: .slope) ?? 0.01))
+        case "leaky_relu":
+            self = .activation(.leakyRelu(slope: try c.decodeIfPresent(Float.self, forKey: .slope) ?? 0.01))
         case "tanh": self = .activation(.tanh)
         case "sigmoid": self = .activation(.sigmoid)
         case "identity": self = .activation(.identity)
         case "conv2d":
-            self = .conv2d(inputs: try c.decode(Int.self, forKey: .inputs), outputs: try c.decode(Int.self, forKey: .outputs),
+            self = .conv2d(
+                inputs: try c.decode(Int.self, forKey: .inputs), outputs: try c.decode(Int.self, forKey: .outputs),
                            kernel: try c.decode(Int.self, forKey: .kernel),
                            stride: try c.decodeIfPresent(Int.self, forKey: .stride) ?? 1,
                            padding: try c.decodeIfPresent(Int.self, forKey: .padding) ?? 0,
@@ -69,7 +73,9 @@ extension LayerSpec: Codable {
             let k = try c.decode(Int.self, forKey: .kernel)
             let s = try c.decodeIfPresent(Int.self, forKey: .stride) ?? k
             let p = try c.decodeIfPresent(Int.self, forKey: .padding) ?? 0
-            self = type == "maxpool2d" ? .maxPool2d(kernel: k, stride: s, padding: p) : .avgPool2d(kernel: k, stride: s, padding: p)
+            self =
+                type == "maxpool2d"
+                ? .maxPool2d(kernel: k, stride: s, padding: p) : .avgPool2d(kernel: k, stride: s, padding: p)
         case "global_avgpool": self = .globalAvgPool
         case "batchnorm":
             self = .batchNorm(features: try c.decode(Int.self, forKey: .features),
@@ -105,7 +111,11 @@ extension LayerSpec: Codable {
             try c.encode(p, forKey: .padding)
             try c.encode(b, forKey: .bias)
         case .maxPool2d(let k, let s, let p), .avgPool2d(let k, let s, let p):
-            if case .maxPool2d = self { try c.encode("maxpool2d", forKey: .type) } else { try c.encode("avgpool2d", forKey: .type) }
+            if case .maxPool2d = self {
+                try c.encode("maxpool2d", forKey: .type)
+            } else {
+                try c.encode("avgpool2d", forKey: .type)
+            }
             try c.encode(k, forKey: .kernel)
             try c.encode(s, forKey: .stride)
             try c.encode(p, forKey: .padding)
@@ -142,7 +152,8 @@ extension Architecture {
         } catch let error as ArchitectureError {
             throw error
         } catch let DecodingError.keyNotFound(key, context) {
-            throw ArchitectureError.malformed("\(LayerSpec.render(context.codingPath)): missing field '\(key.stringValue)'")
+            throw ArchitectureError.malformed(
+                "\(LayerSpec.render(context.codingPath)): missing field '\(key.stringValue)'")
         } catch let DecodingError.typeMismatch(_, context), let DecodingError.valueNotFound(_, context) {
             throw ArchitectureError.malformed("\(LayerSpec.render(context.codingPath)): \(context.debugDescription)")
         } catch let DecodingError.dataCorrupted(context) {

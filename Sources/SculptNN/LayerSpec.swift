@@ -36,7 +36,8 @@ public enum LayerSpec: Equatable, Sendable {
         case .dropout(let p): return "dropout(\(p))"
         case .flatten: return "flatten"
         case .residual(let body, let projection):
-            return "residual(\(body.count) body layers, \(projection.map { "\($0.count)-layer projection" } ?? "identity shortcut"))"
+            return
+                "residual(\(body.count) body layers, \(projection.map { "\($0.count)-layer projection" } ?? "identity shortcut"))"
         }
     }
 
@@ -67,7 +68,9 @@ public enum LayerSpec: Equatable, Sendable {
         case .residual(let body, let projection):
             var bodyLayers: [Layer] = []
             for (i, spec) in body.enumerated() {
-                do { bodyLayers.append(try spec.makeLayer(initializer: initializer, rng: &rng)) } catch let e as ShapeError {
+                do { bodyLayers.append(try spec.makeLayer(initializer: initializer, rng: &rng)) } catch let e
+                    as ShapeError
+                {
                     throw e.at("body.\(i)")
                 }
             }
@@ -75,7 +78,9 @@ public enum LayerSpec: Equatable, Sendable {
             if let projection {
                 projectionLayers = []
                 for (i, spec) in projection.enumerated() {
-                    do { projectionLayers?.append(try spec.makeLayer(initializer: initializer, rng: &rng)) } catch let e as ShapeError {
+                    do { projectionLayers?.append(try spec.makeLayer(initializer: initializer, rng: &rng)) } catch let e
+                        as ShapeError
+                    {
                         throw e.at("projection.\(i)")
                     }
                 }
@@ -90,17 +95,23 @@ public enum LayerSpec: Equatable, Sendable {
         switch self {
         case .dense(let i, let o, _):
             guard i > 0, o > 0 else { throw fail("widths must be positive") }
-            for (what, v) in [("input width", i), ("output width", o)] { try SizeLimits.checkDimension(v, "\(summary): \(what)") }
+            for (what, v) in [("input width", i), ("output width", o)] {
+                try SizeLimits.checkDimension(v, "\(summary): \(what)")
+            }
         case .activation: break
         case .conv2d(let i, let o, let k, let s, let p, _):
             guard i > 0, o > 0, k > 0 else { throw fail("channels and kernel must be positive") }
             guard s > 0, p >= 0 else { throw fail("stride must be positive and padding non-negative") }
-            for (what, v) in [("input channels", i), ("output channels", o), ("kernel", k), ("stride", s), ("padding", p)] {
+            for (what, v) in [
+                ("input channels", i), ("output channels", o), ("kernel", k), ("stride", s), ("padding", p),
+            ] {
                 try SizeLimits.checkDimension(v, "\(summary): \(what)")
             }
         case .maxPool2d(let k, let s, let p), .avgPool2d(let k, let s, let p):
             guard k > 0, s > 0 else { throw fail("kernel and stride must be positive") }
-            guard p >= 0, p <= k / 2 else { throw fail("padding must be between 0 and half the kernel (as in PyTorch)") }
+            guard p >= 0, p <= k / 2 else {
+                throw fail("padding must be between 0 and half the kernel (as in PyTorch)")
+            }
             for (what, v) in [("kernel", k), ("stride", s)] { try SizeLimits.checkDimension(v, "\(summary): \(what)") }
         case .globalAvgPool, .flatten: break
         case .batchNorm(let f, let m, let e):
@@ -152,9 +163,13 @@ public enum LayerSpec: Equatable, Sendable {
             }
             var shortcut = shape
             for (i, spec) in (projection ?? []).enumerated() {
-                do { shortcut = try spec.outputShape(for: shortcut) } catch let e as ShapeError { throw e.at("projection.\(i)") }
+                do { shortcut = try spec.outputShape(for: shortcut) } catch let e as ShapeError {
+                    throw e.at("projection.\(i)")
+                }
             }
-            guard main == shortcut else { throw ShapeError.branchMismatch(layer: summary, body: main, shortcut: shortcut) }
+            guard main == shortcut else {
+                throw ShapeError.branchMismatch(layer: summary, body: main, shortcut: shortcut)
+            }
             return main
         }
     }

@@ -18,7 +18,9 @@ extension Network {
             data.fillBatch(indices: all[begin..<end], inputs: inputs, targets: targets)
             let y = forward(inputs, training: false)
             lossSum += Double(loss.compute(prediction: y, target: targets, gradient: nil)) * Double(end - begin)
-            if data.classCount != nil { correct += Double(classificationAccuracy(logits: y, labels: targets)) * Double(end - begin) }
+            if data.classCount != nil {
+                correct += Double(classificationAccuracy(logits: y, labels: targets)) * Double(end - begin)
+            }
             begin = end
         }
         let n = Double(Swift.max(data.count, 1))

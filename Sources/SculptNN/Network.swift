@@ -169,7 +169,9 @@ public final class Network: @unchecked Sendable {
     /// Restores values from `snapshot()` (same structure).
     public func restore(_ snapshot: [Tensor]) {
         let targets = parameters.map(\.value) + namedBuffers.map(\.buffer)
-        precondition(targets.count == snapshot.count, "snapshot of \(snapshot.count) tensors for \(targets.count) parameters and buffers")
+        precondition(
+            targets.count == snapshot.count,
+            "snapshot of \(snapshot.count) tensors for \(targets.count) parameters and buffers")
         for (t, v) in zip(targets, snapshot) {
             precondition(t.shape == v.shape, "snapshot shape \(v.shape) for tensor \(t.shape)")
             t.assign(v)

@@ -37,9 +37,11 @@ public final class BatchNorm: Layer {
     public init(weight: Tensor, bias: Tensor, runningMean: Tensor, runningVariance: Tensor,
                 momentum: Float = 0.1, epsilon: Float = 1e-5) {
         let c = weight.count
-        precondition(weight.shape == [c] && bias.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],
+        precondition(
+            weight.shape == [c] && bias.shape == [c] && runningMean.shape == [c] && runningVariance.shape == [c],
                      "BatchNorm tensors must all be [C]")
-        precondition(momentum >= 0 && momentum <= 1 && epsilon > 0, "BatchNorm needs 0 <= momentum <= 1 and epsilon > 0")
+        precondition(
+            momentum >= 0 && momentum <= 1 && epsilon > 0, "BatchNorm needs 0 <= momentum <= 1 and epsilon > 0")
         self.weight = Parameter(weight)
         self.bias = Parameter(bias)
         self.runningMean = runningMean
@@ -73,7 +75,9 @@ public final class BatchNorm: Layer {
         for ch in 0..<c {
             let mean: Float, invStd: Float
             if training {
-                precondition(n > 1, "\(spec.summary) in training mode needs more than one value per channel, got input \(x.shape)")
+                precondition(
+                    n > 1,
+                    "\(spec.summary) in training mode needs more than one value per channel, got input \(x.shape)")
                 var sum = 0.0
                 for bi in 0..<b {
                     let p = xs + (bi * c + ch) * s
@@ -113,7 +117,9 @@ public final class BatchNorm: Layer {
         // dgamma += sum(dy * xhat); dbeta += sum(dy);
         // training: dx = gamma * invStd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat));
         // evaluation: dx = gamma * invStd * dy
-        precondition(dy.count == normalized.count && normalized.rank >= 2, "BatchNorm.backward before forward or with \(dy.shape)")
+        precondition(
+            dy.count == normalized.count && normalized.rank >= 2,
+            "BatchNorm.backward before forward or with \(dy.shape)")
         let b = normalized.shape[0], c = features, s = normalized.count / Swift.max(b * c, 1), n = b * s
         if needInputGradient { gradInput.resize(normalized.shape) }
         let g = dy.data, xh = normalized.data, dx = gradInput.data

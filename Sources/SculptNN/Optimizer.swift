@@ -22,7 +22,9 @@ public final class SGD: Optimizer {
     @exclusivity(unchecked) private var momentumBuffers = StateCache()
     private static let stateNames = ["momentum"]
 
-    public init(learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false) {
+    public init(
+        learningRate: Float, momentum: Float = 0, dampening: Float = 0, weightDecay: Float = 0, nesterov: Bool = false
+    ) {
         precondition(learningRate > 0, "learning rate must be positive")
         precondition(!nesterov || (momentum > 0 && dampening == 0), "Nesterov needs momentum > 0 and no dampening")
         self.learningRate = learningRate

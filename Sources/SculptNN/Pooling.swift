@@ -84,7 +84,8 @@ public final class MaxPool2D: Layer {
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dx[plane, argmax] += dy[plane, r, q]
         guard needInputGradient else { return nil }
-        precondition(inputShape.count == 4 && dy.count == output.count, "MaxPool2D.backward before forward or with \(dy.shape)")
+        precondition(
+            inputShape.count == 4 && dy.count == output.count, "MaxPool2D.backward before forward or with \(dy.shape)")
         gradInput.resize(inputShape)
         let planes = inputShape[0] * inputShape[1], inPlane = inputShape[2] * inputShape[3]
         let outPlane = output.count / Swift.max(planes, 1)
@@ -152,7 +153,8 @@ public final class AvgPool2D: Layer {
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dx[i, j] += dy[r, q] / (k * k) for every window (r, q) covering (i, j)
         guard needInputGradient else { return nil }
-        precondition(inputShape.count == 4 && dy.count == output.count, "AvgPool2D.backward before forward or with \(dy.shape)")
+        precondition(
+            inputShape.count == 4 && dy.count == output.count, "AvgPool2D.backward before forward or with \(dy.shape)")
         gradInput.resize(inputShape)
         gradInput.fill(0)
         let planes = inputShape[0] * inputShape[1], h = inputShape[2], w = inputShape[3]
@@ -205,7 +207,9 @@ public final class GlobalAveragePool: Layer {
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dx[b, c, :, :] = dy[b, c] / (H * W)
         guard needInputGradient else { return nil }
-        precondition(inputShape.count == 4 && dy.count == output.count, "GlobalAveragePool.backward before forward or with \(dy.shape)")
+        precondition(
+            inputShape.count == 4 && dy.count == output.count,
+            "GlobalAveragePool.backward before forward or with \(dy.shape)")
         gradInput.resize(inputShape)
         let planes = inputShape[0] * inputShape[1], n = inputShape[2] * inputShape[3]
         let scale = 1 / Float(n)

@@ -31,7 +31,9 @@ public final class Residual: Layer {
 
     public var namedParameters: [(name: String, parameter: Parameter)] {
         var out: [(name: String, parameter: Parameter)] = []
-        for (i, layer) in body.enumerated() { for (n, p) in layer.namedParameters { out.append(("body.\(i).\(n)", p)) } }
+        for (i, layer) in body.enumerated() {
+            for (n, p) in layer.namedParameters { out.append(("body.\(i).\(n)", p)) }
+        }
         for (i, layer) in (projection ?? []).enumerated() {
             for (n, p) in layer.namedParameters { out.append(("projection.\(i).\(n)", p)) }
         }

@@ -20,7 +20,8 @@ public struct EarlyStopping: Codable, Sendable, Equatable {
     /// Restore the weights of the best epoch when training ends.
     public var restoreBestWeights: Bool
 
-    public init(patience: Int, minDelta: Float = 0, monitor: Monitor = .trainingLoss, restoreBestWeights: Bool = false) {
+    public init(patience: Int, minDelta: Float = 0, monitor: Monitor = .trainingLoss, restoreBestWeights: Bool = false)
+    {
         self.patience = patience
         self.minDelta = minDelta
         self.monitor = monitor
@@ -153,14 +154,20 @@ public final class Trainer {
     /// Trains on `train`, optionally evaluating `validation` after each epoch.
     @discardableResult
     public func fit(_ train: Dataset, validation: Dataset? = nil, rng: inout RandomSource) throws -> TrainingHistory {
-        guard batchSize > 0 else { throw TrainingError.invalidConfiguration("batch size must be positive, got \(batchSize)") }
-        guard maxEpochs >= 0 else { throw TrainingError.invalidConfiguration("max epochs must be >= 0, got \(maxEpochs)") }
+        guard batchSize > 0 else {
+            throw TrainingError.invalidConfiguration("batch size must be positive, got \(batchSize)")
+        }
+        guard maxEpochs >= 0 else {
+            throw TrainingError.invalidConfiguration("max epochs must be >= 0, got \(maxEpochs)")
+        }
         guard train.count > 0 else { throw TrainingError.emptyDataset }
         guard train.inputShape == network.inputShape else {
-            throw TrainingError.shapeMismatch("the data's samples have shape \(train.inputShape) but the network takes \(network.inputShape)")
+            throw TrainingError.shapeMismatch(
+                "the data's samples have shape \(train.inputShape) but the network takes \(network.inputShape)")
         }
         if let es = earlyStopping, es.monitor != .trainingLoss, validation == nil {
-            throw TrainingError.invalidConfiguration("early stopping monitors \(es.monitor.rawValue) but no validation set was given")
+            throw TrainingError.invalidConfiguration(
+                "early stopping monitors \(es.monitor.rawValue) but no validation set was given")
         }
         let start = Clock.now()
         var history = TrainingHistory()
@@ -181,7 +188,8 @@ public final class Trainer {
             // The mean of huge finite losses can overflow, and the last step can leave non-finite weights.
             if !report.loss.isFinite || parameters.contains(where: { !$0.value.isFinite }) {
                 // Non-finite weights make the next loss NaN: report that loss.
-                throw TrainingError.diverged(epoch: epoch, batch: batchIndex, loss: report.loss.isFinite ? .nan : report.loss,
+                throw TrainingError.diverged(
+                    epoch: epoch, batch: batchIndex, loss: report.loss.isFinite ? .nan : report.loss,
                                              layer: network.firstNonFiniteLayer(on: nil))
             }
             if let validation {
@@ -196,7 +204,11 @@ public final class Trainer {
             var stop = false
             if let es = earlyStopping, let value = report.value(of: es.monitor) {
                 let improved: Bool
-                if let b = best { improved = es.monitor.maximizes ? value > b + es.minDelta : value < b - es.minDelta } else { improved = true }
+                if let b = best {
+                    improved = es.monitor.maximizes ? value > b + es.minDelta : value < b - es.minDelta
+                } else {
+                    improved = true
+                }
                 if improved {
                     best = value
                     sinceBest = 0

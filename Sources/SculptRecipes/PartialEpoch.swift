@@ -36,7 +36,9 @@ struct EpochTally {
 
     init(epochStart: RandomSource, resuming partial: PartialEpoch? = nil) {
         self.epochStart = partial?.epochStart ?? epochStart
-        if let partial { (offset, lossSum, correct, batches) = (partial.batches, partial.lossSum, partial.correct, partial.batches) }
+        if let partial {
+            (offset, lossSum, correct, batches) = (partial.batches, partial.lossSum, partial.correct, partial.batches)
+        }
     }
 
     /// Adds batch `batch` (0-based over the epoch) of `size` samples, with its loss and accuracy.

@@ -127,7 +127,8 @@ public struct CheapEnsembleRunState: Codable {
         public var denseLayers: String?
 
         public init(mode: String, rest: String, selection: String, freezeBatchNorm: Bool, seed: UInt64, members: Int,
-                    baseEpochs: Int, settings: PartialTrainingSettings, denseLayers: String = DenseRule.whole.rawValue) {
+            baseEpochs: Int, settings: PartialTrainingSettings, denseLayers: String = DenseRule.whole.rawValue
+        ) {
             self.denseLayers = denseLayers
             self.mode = mode
             self.rest = rest

@@ -175,7 +175,8 @@ public final class ScheduledTraining {
         guard epochs >= 0 else { throw ScheduleError.invalidConfiguration("epochs must be >= 0, got \(epochs)") }
         guard probe.count > 0 else { throw ScheduleError.invalidConfiguration("the probe set is empty") }
         guard probe.inputShape == run.network.inputShape else {
-            throw ScheduleError.invalidConfiguration("the probe samples have shape \(probe.inputShape) but the network takes \(run.network.inputShape)")
+            throw ScheduleError.invalidConfiguration(
+                "the probe samples have shape \(probe.inputShape) but the network takes \(run.network.inputShape)")
         }
     }
 
@@ -197,7 +198,8 @@ public final class ScheduledTraining {
         var c = run.checkpoint()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         let state = State(schedule: schedule, epochs: epochs, appliedThrough: appliedThrough, events: events,
                           journalApplied: journalApplied, partialEpoch: partialEpoch)
         c.attachments.append((Self.attachmentName, Array(try encoder.encode(state))))
@@ -210,44 +212,60 @@ public final class ScheduledTraining {
     public static func load(from directory: String, probe: (Network) throws -> Dataset, adding: [ScheduleEntry] = [],
                             epochs: Int? = nil) throws -> ScheduledTraining {
         let checkpoint: Checkpoint
-        do { checkpoint = try Checkpoint.load(from: directory) } catch { throw ScheduleError.cannotResume("\(directory): \(error)") }
+        do { checkpoint = try Checkpoint.load(from: directory) } catch {
+            throw ScheduleError.cannotResume("\(directory): \(error)")
+        }
         let run: TrainingRun
-        do { run = try TrainingRun(resuming: checkpoint) } catch { throw ScheduleError.cannotResume("\(directory): \(error)") }
+        do { run = try TrainingRun(resuming: checkpoint) } catch {
+            throw ScheduleError.cannotResume("\(directory): \(error)")
+        }
         return try resume(run, savedIn: directory, probe: try probe(run.network), adding: adding, epochs: epochs)
     }
 
     /// Continues a scheduled run whose checkpoint in `directory` `run` was resumed from (see `load`).
-    public static func resume(_ run: TrainingRun, savedIn directory: String, probe: Dataset, adding: [ScheduleEntry] = [],
+    public static func resume(
+        _ run: TrainingRun, savedIn directory: String, probe: Dataset, adding: [ScheduleEntry] = [],
                               epochs: Int? = nil) throws -> ScheduledTraining {
         let bytes: [UInt8]?
         do { bytes = try Checkpoint.attachment(named: attachmentName, in: directory) } catch {
             throw ScheduleError.cannotResume("\(directory)/\(attachmentName): \(error)")
         }
-        guard let bytes else { throw ScheduleError.cannotResume("\(directory) holds no \(attachmentName): it is not a scheduled run") }
+        guard let bytes else {
+            throw ScheduleError.cannotResume("\(directory) holds no \(attachmentName): it is not a scheduled run")
+        }
         var state: State
         do {
             let decoder = JSONDecoder()
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             state = try decoder.decode(State.self, from: Data(bytes))
         } catch {
             throw ScheduleError.cannotResume("\(directory)/\(attachmentName) does not decode (\(error))")
         }
-        guard state.format == 1 else { throw ScheduleError.cannotResume("\(directory)/\(attachmentName) has format \(state.format), expected 1") }
+        guard state.format == 1 else {
+            throw ScheduleError.cannotResume("\(directory)/\(attachmentName) has format \(state.format), expected 1")
+        }
         if let partial = state.partialEpoch, partial.epoch != run.completedEpochs + 1 {
-            throw ScheduleError.cannotResume("\(directory): stopped within epoch \(partial.epoch), but the checkpoint holds \(run.completedEpochs) epochs")
+            throw ScheduleError.cannotResume(
+                "\(directory): stopped within epoch \(partial.epoch), but the checkpoint holds \(run.completedEpochs) epochs"
+            )
         }
         guard state.appliedThrough <= run.completedEpochs, state.appliedThrough >= run.completedEpochs - 1 else {
-            throw ScheduleError.cannotResume("\(directory): the schedule state (operations through epoch \(state.appliedThrough)) does not match the checkpoint's \(run.completedEpochs) epochs")
+            throw ScheduleError.cannotResume(
+                "\(directory): the schedule state (operations through epoch \(state.appliedThrough)) does not match the checkpoint's \(run.completedEpochs) epochs"
+            )
         }
         for entry in adding where entry.epoch <= state.appliedThrough {
-            throw ScheduleError.invalidConfiguration("entry \(entry): the operations of epoch \(state.appliedThrough) and earlier have already run")
+            throw ScheduleError.invalidConfiguration(
+                "entry \(entry): the operations of epoch \(state.appliedThrough) and earlier have already run")
         }
         state.schedule.entries += adding
         if let epochs { state.epochs = epochs }
         let scheduled = ScheduledTraining(run: run, state: state, probe: probe)
         try scheduled.check()
         guard scheduled.epochs >= run.completedEpochs else {
-            throw ScheduleError.invalidConfiguration("the run has already trained \(run.completedEpochs) epochs; \(scheduled.epochs) epochs is fewer")
+            throw ScheduleError.invalidConfiguration(
+                "the run has already trained \(run.completedEpochs) epochs; \(scheduled.epochs) epochs is fewer")
         }
         scheduled.pendingSteps = try scheduled.schedule.validate(against: run.network, epochs: scheduled.epochs,
                                                                  appliedThrough: state.appliedThrough)
@@ -262,7 +280,8 @@ public final class ScheduledTraining {
     public func train(_ train: Dataset, validation: Dataset? = nil, augmentation: BatchAugmentation? = nil,
                       saveTo directory: String? = nil, stoppingAfter limit: Int? = nil) throws {
         guard train.inputShape == run.network.inputShape else {
-            throw ScheduleError.invalidConfiguration("the training samples have shape \(train.inputShape) but the network takes \(run.network.inputShape)")
+            throw ScheduleError.invalidConfiguration(
+                "the training samples have shape \(train.inputShape) but the network takes \(run.network.inputShape)")
         }
         stopRequested = false
         publish(.state(.training))
@@ -294,7 +313,9 @@ public final class ScheduledTraining {
 
     /// Trains one epoch, or the rest of the one a stop between batches left (`partialEpoch`);
     /// nil when a `stop` ends it between batches (`partialEpoch` then says where).
-    private func trainEpoch(_ train: Dataset, validation: Dataset?, augmentation: BatchAugmentation?) throws -> EpochReport? {
+    private func trainEpoch(
+        _ train: Dataset, validation: Dataset?, augmentation: BatchAugmentation?
+    ) throws -> EpochReport? {
         let resuming = partialEpoch
         let shuffle = run.trainer.shuffle
         tally = EpochTally(epochStart: run.rng, resuming: resuming)
@@ -400,7 +421,8 @@ public final class ScheduledTraining {
         let epoch = run.completedEpochs
         var probeScore: (loss: Double, accuracy: Double?)? = nil
         for i in schedule.executionOrder where schedule.entries[i].epoch == epoch {
-            let (event, after) = try apply(schedule.entries[i].operation, source: .schedule, entry: i, before: probeScore)
+            let (event, after) = try apply(
+                schedule.entries[i].operation, source: .schedule, entry: i, before: probeScore)
             probeScore = after
             record(event)
         }
@@ -476,7 +498,8 @@ public final class ScheduledTraining {
         throws -> (ScheduleEvent, (loss: Double, accuracy: Double?)) {
         let network = run.network
         let epoch = run.completedEpochs
-        let plan = try operation.plan(for: network, defaultSeed: operation.seed ?? defaultSeed(entry: entry ?? events.count, source: source))
+        let plan = try operation.plan(
+            for: network, defaultSeed: operation.seed ?? defaultSeed(entry: entry ?? events.count, source: source))
         let path = try operation.layerPath(in: network)
         func width() -> Int? { path.flatMap { try? UnitGroup(network: network, layer: $0).count } }
         let widthBefore = width()
@@ -489,7 +512,8 @@ public final class ScheduledTraining {
         let seconds = Clock.now() - start
         run.initialWeights = initialWeights
         let after = evaluateProbe()
-        let event = ScheduleEvent(epoch: epoch, source: source, entry: entry, text: text ?? operation.description, plan: plan,
+        let event = ScheduleEvent(
+            epoch: epoch, source: source, entry: entry, text: text ?? operation.description, plan: plan,
                                   rejected: nil, widthBefore: widthBefore, widthAfter: width(),
                                   parametersBefore: parametersBefore, parametersAfter: network.parameterCount,
                                   lossBefore: before.loss, lossAfter: after.loss,

@@ -114,7 +114,9 @@ public enum DashboardAnalysis {
     static func carrying(_ old: [LayerSummary], into fresh: [LayerSummary]) -> [LayerSummary] {
         fresh.map { row in
             var row = row
-            let same = { (o: LayerSummary) in o.path == row.path && o.width == row.width && o.parameters == row.parameters }
+            let same = { (o: LayerSummary) in
+                o.path == row.path && o.width == row.width && o.parameters == row.parameters
+            }
             if let o = old.first(where: same) {
                 (row.spectrum, row.stableRank, row.alpha) = (o.spectrum, o.stableRank, o.alpha)
             }

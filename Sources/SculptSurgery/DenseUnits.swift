@@ -32,7 +32,8 @@ public struct DenseUnits {
         var j = layer + 1
         while j < layers.count, layers[j] is Activation { j += 1 }
         guard j < layers.count, let consumer = layers[j] as? Dense else {
-            throw SurgeryError.noConsumingLayer(layer: layer, found: j < layers.count ? describe(layers[j]) : "the network's end")
+            throw SurgeryError.noConsumingLayer(
+                layer: layer, found: j < layers.count ? describe(layers[j]) : "the network's end")
         }
         self.layerIndex = layer
         self.consumerIndex = j

@@ -54,7 +54,8 @@ public struct LayerPath: Hashable, Comparable, Codable, Sendable, CustomStringCo
 
     /// The layer list holding this layer.
     public var sequence: LayerSequence {
-        LayerSequence(owner: steps.count == 1 ? nil : LayerPath(steps: Array(steps.dropLast())), branch: steps.last!.branch)
+        LayerSequence(
+            owner: steps.count == 1 ? nil : LayerPath(steps: Array(steps.dropLast())), branch: steps.last!.branch)
     }
 
     /// The path of the layer at `index` in `sequence`.
@@ -98,7 +99,8 @@ extension Network {
     public func layer(at path: LayerPath) throws -> Layer {
         let list = try layers(of: path.sequence, asked: path)
         guard path.index < list.count else {
-            throw SurgeryError.unknownLayer(path: path.description, reason: "\(path.sequence) has \(list.count) layers (0..<\(list.count))")
+            throw SurgeryError.unknownLayer(
+                path: path.description, reason: "\(path.sequence) has \(list.count) layers (0..<\(list.count))")
         }
         return list[path.index]
     }
@@ -117,7 +119,8 @@ extension Network {
         case .body: return block.body
         case .projection:
             guard let projection = block.projection else {
-                throw SurgeryError.unknownLayer(path: asked.description, reason: "\(owner) has an identity shortcut, no projection")
+                throw SurgeryError.unknownLayer(
+                    path: asked.description, reason: "\(owner) has an identity shortcut, no projection")
             }
             return projection
         case .layers: preconditionFailure("a nested list is a body or a projection")

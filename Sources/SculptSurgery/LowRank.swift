@@ -71,14 +71,21 @@ public enum LowRank {
         if left {
             // T (count, n) = Q A; out (m, n) += sign * Q^T T
             let t = Tensor(zeros: [count, n])
-            BLAS.gemm(transA: false, transB: false, m: count, n: n, k: m, a: q.data, lda: m, b: a.data, ldb: n, c: t.data, ldc: n)
-            BLAS.gemm(transA: true, transB: false, m: m, n: n, k: count, alpha: sign, a: q.data, lda: m, b: t.data, ldb: n,
+            BLAS.gemm(
+                transA: false, transB: false, m: count, n: n, k: m, a: q.data, lda: m, b: a.data, ldb: n, c: t.data,
+                ldc: n)
+            BLAS.gemm(
+                transA: true, transB: false, m: m, n: n, k: count, alpha: sign, a: q.data, lda: m, b: t.data, ldb: n,
                       beta: beta, c: out.data, ldc: n)
         } else {
             // T (m, count) = A Q^T; out (m, n) += sign * T Q
             let t = Tensor(zeros: [m, count])
-            BLAS.gemm(transA: false, transB: true, m: m, n: count, k: n, a: a.data, lda: n, b: q.data, ldb: n, c: t.data, ldc: count)
-            BLAS.gemm(transA: false, transB: false, m: m, n: n, k: count, alpha: sign, a: t.data, lda: count, b: q.data, ldb: n,
+            BLAS.gemm(
+                transA: false, transB: true, m: m, n: count, k: n, a: a.data, lda: n, b: q.data, ldb: n, c: t.data,
+                ldc: count)
+            BLAS.gemm(
+                transA: false, transB: false, m: m, n: n, k: count, alpha: sign, a: t.data, lda: count, b: q.data,
+                ldb: n,
                       beta: beta, c: out.data, ldc: n)
         }
         return out
@@ -87,7 +94,9 @@ public enum LowRank {
     /// The `rank` leading left singular vectors of the matrix `a` [p, q], as columns of a [p, rank]
     /// matrix (descending singular values). `.gram` uses the Gram matrix of the smaller side; on
     /// the right side U = A V normalized column by column.
-    public static func leadingLeftSingularVectors(_ a: Tensor, rank r: Int, method: SubspaceMethod = .gram) throws -> Tensor {
+    public static func leadingLeftSingularVectors(
+        _ a: Tensor, rank r: Int, method: SubspaceMethod = .gram
+    ) throws -> Tensor {
         precondition(a.rank == 2, "leadingLeftSingularVectors needs a matrix, got \(a.shape)")
         let (p, q) = (a.shape[0], a.shape[1])
         precondition(r >= 1 && r <= Swift.min(p, q), "rank \(r) of a \(p)x\(q) matrix")
@@ -108,7 +117,8 @@ public enum LowRank {
             let v = try gram.symmetricEigen(lowest: q - r, count: r).vectors  // (r, q), ascending
             // U (p, r) = A V^T with columns in descending order, then normalized
             let av = Tensor(zeros: [p, r])
-            BLAS.gemm(transA: false, transB: true, m: p, n: r, k: q, a: a.data, lda: q, b: v.data, ldb: q, c: av.data, ldc: r)
+            BLAS.gemm(
+                transA: false, transB: true, m: p, n: r, k: q, a: a.data, lda: q, b: v.data, ldb: q, c: av.data, ldc: r)
             for j in 0..<r {
                 let src = r - 1 - j
                 var norm = 0.0
@@ -161,7 +171,9 @@ public struct RankReducer {
             let us = Tensor(zeros: [m, k])
             for i in 0..<m { for j in 0..<k { us.data[i * k + j] = svd.u.data[i * p + j] * svd.s.data[j] } }
             let out = Tensor(zeros: [m, n])
-            BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, a: us.data, lda: k, b: svd.vt.data, ldb: n, c: out.data, ldc: n)
+            BLAS.gemm(
+                transA: false, transB: false, m: m, n: n, k: k, a: us.data, lda: k, b: svd.vt.data, ldb: n, c: out.data,
+                ldc: n)
             return out
         }
         guard let vectors = eigenvectors else { preconditionFailure("RankReducer without a decomposition") }
@@ -169,6 +181,7 @@ public struct RankReducer {
         // leading k = the last k rows; complement = the first p - k rows
         let complement = 2 * k > p
         let rows = complement ? Array(0..<(p - k)) : Array((p - k)..<p)
-        return LowRank.project(matrix, basis: vectors.gathered(axis: 0, sources: rows), complement: complement, left: left)
+        return LowRank.project(
+            matrix, basis: vectors.gathered(axis: 0, sources: rows), complement: complement, left: left)
     }
 }

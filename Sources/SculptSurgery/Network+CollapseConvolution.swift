@@ -14,7 +14,8 @@ extension Network {
         let list = try layers(of: layer.sequence)
         let first = try self.layer(at: layer)
         guard first is UnitLayer else {
-            throw SurgeryError.notFoldable(path: layer.description, reason: "it is \(first.spec.summary), not a dense or conv2d layer")
+            throw SurgeryError.notFoldable(
+                path: layer.description, reason: "it is \(first.spec.summary), not a dense or conv2d layer")
         }
         var j = layer.index + 1
         while j < list.count, let a = list[j] as? Activation, a.kind == .identity { j += 1 }
@@ -24,18 +25,22 @@ extension Network {
             merged = fold(a, into: b)
         case (let a as Conv2D, let b as Conv2D):
             guard a.kernelSize == 1, a.stride == 1, a.padding == 0 else {
-                throw SurgeryError.notFoldable(path: layer.description, reason: "only a 1x1 convolution with stride 1 and no padding folds into the next (this is \(a.spec.summary))")
+                throw SurgeryError.notFoldable(
+                    path: layer.description,
+                    reason:
+                        "only a 1x1 convolution with stride 1 and no padding folds into the next (this is \(a.spec.summary))"
+                )
             }
             let biased = a.bias.map { p in (0..<p.count).contains { p.value.data[$0] != 0 } } ?? false
             guard b.padding == 0 || !biased else {
                 throw SurgeryError.notFoldable(path: layer.description,
-                                               reason: "its bias would meet the next convolution's zero padding (padding \(b.padding)); not exact")
+                    reason: "its bias would meet the next convolution's zero padding (padding \(b.padding)); not exact")
             }
             merged = fold(a, into: b)
         default:
             let found = j < list.count ? list[j].spec.summary : "the end of \(layer.sequence)"
             throw SurgeryError.notFoldable(path: layer.description,
-                                           reason: "it must be followed, over identity activations only, by a layer of its kind; found \(found)")
+                reason: "it must be followed, over identity activations only, by a layer of its kind; found \(found)")
         }
         var newList = list
         newList.replaceSubrange(layer.index...j, with: [merged])
@@ -49,7 +54,9 @@ extension Network {
     public func collapseAllLinearLayers() throws -> Int {
         var count = try collapseLinearLayers().layersFolded
         while let path = layerPaths.first(where: { entry in
-            guard let conv = entry.layer as? Conv2D, conv.kernelSize == 1, conv.stride == 1, conv.padding == 0 else { return false }
+            guard let conv = entry.layer as? Conv2D, conv.kernelSize == 1, conv.stride == 1, conv.padding == 0 else {
+                return false
+            }
             return (try? Network.canCollapse(self, at: entry.path)) == true
         })?.path {
             try collapse(at: path)
@@ -73,7 +80,8 @@ extension Network {
 /// The Conv2D computing `second(first(x))` for a 1x1, stride-1, unpadded `first`, in Double.
 func fold(_ first: Conv2D, into second: Conv2D) -> Conv2D {
     // W1 is (m, n, 1, 1), W2 is (p, m, k, k); W is (p, n, k, k): W[o, c, t] = sum_j W2[o, j, t] W1[j, c]
-    let n = first.inputChannels, m = first.outputChannels, p = second.outputChannels, area = second.kernelSize * second.kernelSize
+    let n = first.inputChannels, m = first.outputChannels, p = second.outputChannels,
+        area = second.kernelSize * second.kernelSize
     precondition(second.inputChannels == m && first.kernelSize == 1, "fold: \(first.spec) into \(second.spec)")
     let w1 = first.weight.value.data, w2 = second.weight.value.data
     let w = Tensor(zeros: [p, n, second.kernelSize, second.kernelSize])

@@ -89,7 +89,7 @@ extension Network {
     public func weakExpand(layer: Int, to width: Int, order: WeakExpandSplit.Order = .meanAbsoluteOutgoing,
                            noiseStandardDeviation: Float = 0, seed: UInt64 = 0) throws -> ExpansionReport {
         try applyExpand(planExpand(layer: layer, to: width,
-                                   method: .weak(order: order, noiseStandardDeviation: noiseStandardDeviation, seed: seed)))
+                method: .weak(order: order, noiseStandardDeviation: noiseStandardDeviation, seed: seed)))
     }
 
     /// ZeroExpand to `width` units: incoming weights and bias from `initializer`, zero outgoing weights.

@@ -35,7 +35,8 @@ extension Network {
         var count = 0
         while let path = layerPaths.first(where: { entry in
             guard entry.layer is BatchNorm, entry.path.index > 0,
-                  let previous = try? layer(at: LayerPath(entry.path.sequence, entry.path.index - 1)) else { return false }
+                let previous = try? layer(at: LayerPath(entry.path.sequence, entry.path.index - 1))
+            else { return false }
             return previous is UnitLayer
         })?.path {
             try foldBatchNorm(at: path)

@@ -40,7 +40,9 @@ extension Network {
             }
             for p in touched { p.ensureMask().fill(value) }
         }
-        for p in touched where p.mask.map({ m in (0..<m.count).allSatisfy { m.data[$0] == 1 } }) == true { p.mask = nil }
+        for p in touched where p.mask.map({ m in (0..<m.count).allSatisfy { m.data[$0] == 1 } }) == true {
+            p.mask = nil
+        }
     }
 
     /// Freezes `units` of the Dense layer at `layer` (see `DenseUnits`).
@@ -57,7 +59,8 @@ extension Network {
     /// Draws fresh incoming weights, bias and outgoing weights for `units` of the Dense layer at
     /// `layer` with `initializer` and zeroes their optimizer state entries (see
     /// `reinitializeUnits(_:of:scheme:zeroOutgoing:rng:)`).
-    public func reinitializeUnits(_ units: [Int], layer: Int, initializer: Initializer, rng: inout RandomSource) throws {
+    public func reinitializeUnits(_ units: [Int], layer: Int, initializer: Initializer, rng: inout RandomSource) throws
+    {
         _ = try DenseUnits(network: self, layer: layer)
         try reinitializeUnits(units, layer: LayerPath(layer), scheme: .initializer(initializer), rng: &rng)
     }

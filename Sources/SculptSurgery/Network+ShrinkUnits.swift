@@ -92,7 +92,8 @@ extension Network {
     /// Plans and applies a shrink in one step (EigenRemove reduces each weight once).
     @discardableResult
     public func shrinkUnits(layer: Int, to width: Int, method: ShrinkMethod,
-                            subspaceMethod: SubspaceMethod = .gram) throws -> (plan: ShrinkPlan, report: RemovalReport) {
+        subspaceMethod: SubspaceMethod = .gram
+    ) throws -> (plan: ShrinkPlan, report: RemovalReport) {
         let (plan, group, reducedOutgoing) = try prepareShrink(layer: layer, to: width, method: method,
                                                                subspaceMethod: subspaceMethod)
         let report = try reporting(plan) {
@@ -106,7 +107,8 @@ extension Network {
     @discardableResult
     public func eigenRemove(layer: Int, to width: Int, rankRatio: Double,
                             keptWeights: ShrinkMethod.KeptWeights = .reduced) throws -> RemovalReport {
-        try shrinkUnits(layer: layer, to: width, method: .eigenRemove(rankRatio: rankRatio, keptWeights: keptWeights)).report
+        try shrinkUnits(layer: layer, to: width, method: .eigenRemove(rankRatio: rankRatio, keptWeights: keptWeights))
+            .report
     }
 
     /// Minimum Weight Selection to `width` units.
@@ -134,6 +136,6 @@ extension Network {
         try body()
         let keptSet = Set(plan.keptUnits)
         return RemovalReport(layer: plan.layer, removedUnits: (0..<plan.originalWidth).filter { !keptSet.contains($0) },
-                             remainingUnits: plan.keptUnits.count, parametersBefore: before, parametersAfter: parameterCount)
+            remainingUnits: plan.keptUnits.count, parametersBefore: before, parametersAfter: parameterCount)
     }
 }

@@ -42,10 +42,14 @@ extension Redundancy {
 
     /// The connected components, of two or more units, of the relation similarity >= `threshold`
     /// among the units of `group` (see `similarity`), ordered by smallest member.
-    public static func groups(in group: UnitGroup, threshold: Float = defaultThreshold, circular: Bool = false) -> [[Int]] {
+    public static func groups(
+        in group: UnitGroup, threshold: Float = defaultThreshold, circular: Bool = false
+    ) -> [[Int]] {
         let n = group.count
         var parent = Array(0..<n)
-        func root(_ i: Int) -> Int { var i = i; while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }; return i }
+        func root(_ i: Int) -> Int {
+            var i = i; while parent[i] != i { parent[i] = parent[parent[i]]; i = parent[i] }; return i
+        }
         for a in 0..<n {
             for b in (a + 1)..<n where similarity(group, a, b, circular: circular) >= Double(threshold) {
                 let ra = root(a), rb = root(b)

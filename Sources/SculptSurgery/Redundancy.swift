@@ -34,9 +34,13 @@ public enum Redundancy {
 
     /// The connected components, of two or more units, of the relation cosine >= `threshold`
     /// among the units of the Dense layer at `layer`; ordered by smallest member.
-    public static func groups(network: Network, layer: Int, threshold: Float = defaultThreshold) throws -> [RedundantGroup] {
+    public static func groups(
+        network: Network, layer: Int, threshold: Float = defaultThreshold
+    ) throws -> [RedundantGroup] {
         _ = try DenseUnits(network: network, layer: layer)
-        return groups(in: try UnitGroup(network: network, layer: layer), threshold: threshold).map { RedundantGroup(layer: layer, units: $0) }
+        return groups(in: try UnitGroup(network: network, layer: layer), threshold: threshold).map {
+            RedundantGroup(layer: layer, units: $0)
+        }
     }
 
     /// The positive scale s with unit `duplicate`'s incoming vector ~= s times unit `kept`'s

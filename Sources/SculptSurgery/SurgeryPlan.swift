@@ -67,17 +67,28 @@ public enum SurgeryPlan: Codable, Equatable, Sendable {
             let list = try network.layers(of: layer.sequence)
             let bnIndex = target is BatchNorm ? layer.index : layer.index + 1
             guard bnIndex < list.count, list[bnIndex] is BatchNorm, bnIndex > 0, list[bnIndex - 1] is UnitLayer else {
-                throw SurgeryError.notFoldable(path: layer.description, reason: "it is not a BatchNorm directly after a dense or conv2d layer, nor such a layer followed by one")
+                throw SurgeryError.notFoldable(
+                    path: layer.description,
+                    reason:
+                        "it is not a BatchNorm directly after a dense or conv2d layer, nor such a layer followed by one"
+                )
             }
         case .collapse(let layer?):
             let first = try network.layer(at: layer)
             if first is Conv2D {
                 guard try Network.canCollapse(network, at: layer) else {
-                    throw SurgeryError.notFoldable(path: layer.description, reason: "not a 1x1 stride-1 unpadded conv2d followed, over identity activations, by a conv2d it can fold into exactly")
+                    throw SurgeryError.notFoldable(
+                        path: layer.description,
+                        reason:
+                            "not a 1x1 stride-1 unpadded conv2d followed, over identity activations, by a conv2d it can fold into exactly"
+                    )
                 }
             } else {
-                guard first is Dense, Network.isLinear(at: layer.index, in: try network.layers(of: layer.sequence)) else {
-                    throw SurgeryError.notFoldable(path: layer.description, reason: "not a dense layer followed, over identity activations only, by a dense layer")
+                guard first is Dense, Network.isLinear(at: layer.index, in: try network.layers(of: layer.sequence))
+                else {
+                    throw SurgeryError.notFoldable(
+                        path: layer.description,
+                        reason: "not a dense layer followed, over identity activations only, by a dense layer")
                 }
             }
         case .shrink(let layer, let width, let method):

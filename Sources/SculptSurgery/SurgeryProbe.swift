@@ -16,19 +16,22 @@ public struct SurgeryProbe {
     /// `SurgeryError.invalidValue` for fewer than one or more than `maximumSamples` samples, or when
     /// the probe's tensors would need more than `memoryLimit` bytes (`bytes(network:samples:)`),
     /// before allocating anything.
-    public init(network: Network, samples: Int, seed: UInt64, memoryLimit: Double = MemoryBudget.standard.limit) throws {
+    public init(network: Network, samples: Int, seed: UInt64, memoryLimit: Double = MemoryBudget.standard.limit) throws
+    {
         guard samples >= 1 else {
             throw SurgeryError.invalidValue(name: "probe samples", value: "\(samples)", reason: "must be positive")
         }
         let bytes = Self.bytes(network: network, samples: samples)
         guard samples <= Self.maximumSamples else {
             throw SurgeryError.invalidValue(name: "probe samples", value: "\(samples)",
-                                            reason: "at most \(Self.maximumSamples) (an estimated \(NumberFormatting.bytes(bytes)))")
+                reason: "at most \(Self.maximumSamples) (an estimated \(NumberFormatting.bytes(bytes)))")
         }
         guard bytes <= memoryLimit else {
             throw SurgeryError.invalidValue(
                 name: "probe samples", value: "\(samples)",
-                reason: "need an estimated \(NumberFormatting.bytes(bytes)), above the limit of \(NumberFormatting.bytes(memoryLimit))")
+                reason:
+                    "need an estimated \(NumberFormatting.bytes(bytes)), above the limit of \(NumberFormatting.bytes(memoryLimit))"
+            )
         }
         var rng = RandomSource(seed: seed)
         inputs = Tensor.uniform([samples] + network.inputShape, -1, 1, using: &rng)

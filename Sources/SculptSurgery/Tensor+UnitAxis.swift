@@ -6,7 +6,9 @@ struct UnitAxisView {
     let outer: Int, length: Int, inner: Int, span: Int
 
     init(shape: [Int], axis: Int, span: Int) {
-        precondition(axis < shape.count && span > 0 && shape[axis] % span == 0, "unit axis \(axis), span \(span) for shape \(shape)")
+        precondition(
+            axis < shape.count && span > 0 && shape[axis] % span == 0,
+            "unit axis \(axis), span \(span) for shape \(shape)")
         outer = shape[..<axis].reduce(1, *)
         length = shape[axis]
         inner = shape[(axis + 1)...].reduce(1, *)
@@ -72,7 +74,9 @@ extension Tensor {
     /// Sets every element of unit `u` along `axis` to `value`, skipping entries where `mask` is 0.
     func fillUnit(_ u: Int, axis: Int, span: Int, with value: Float, mask: Tensor? = nil) {
         let m = mask?.data
-        UnitAxisView(shape: shape, axis: axis, span: span).forEach(unit: u) { _, i in if m == nil || m![i] != 0 { data[i] = value } }
+        UnitAxisView(shape: shape, axis: axis, span: span).forEach(unit: u) { _, i in
+            if m == nil || m![i] != 0 { data[i] = value }
+        }
     }
 }
 

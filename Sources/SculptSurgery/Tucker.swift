@@ -37,7 +37,9 @@ public enum Tucker {
 
     /// The truncated higher-order SVD: factor j = the `ranks[j]` leading left singular vectors of
     /// the mode-`modes[j]` unfolding; core = X x_{m} U_m^T over the modes.
-    public static func hosvd(_ x: Tensor, modes: [Int], ranks: [Int], method: SubspaceMethod = .gram) throws -> TuckerDecomposition {
+    public static func hosvd(
+        _ x: Tensor, modes: [Int], ranks: [Int], method: SubspaceMethod = .gram
+    ) throws -> TuckerDecomposition {
         try checkModes(x, modes: modes, ranks: ranks)
         var factors: [Tensor] = []
         for (mode, r) in zip(modes, ranks) {
@@ -52,7 +54,8 @@ public enum Tucker {
     /// (from the core's norm) changes by less than `tolerance`, checked from the third sweep on,
     /// or after `maxIterations` sweeps. Returns the decomposition and the sweeps done.
     public static func hooi(_ x: Tensor, modes: [Int], ranks: [Int], maxIterations: Int = 100, tolerance: Double = 1e-4,
-                            method: SubspaceMethod = .gram) throws -> (decomposition: TuckerDecomposition, iterations: Int) {
+        method: SubspaceMethod = .gram
+    ) throws -> (decomposition: TuckerDecomposition, iterations: Int) {
         var d = try hosvd(x, modes: modes, ranks: ranks, method: method)
         let normSquared = Double(x.squaredNorm())
         var errors: [Double] = []
@@ -62,7 +65,8 @@ public enum Tucker {
                 for (k, (mode, factor)) in zip(modes, d.factors).enumerated() where k != j {
                     y = y.modeProduct(factor, mode: mode, transposeMatrix: true)
                 }
-                d.factors[j] = try LowRank.leadingLeftSingularVectors(y.unfolded(mode: modes[j]), rank: ranks[j], method: method)
+                d.factors[j] = try LowRank.leadingLeftSingularVectors(
+                    y.unfolded(mode: modes[j]), rank: ranks[j], method: method)
             }
             d.core = project(x, modes: modes, factors: d.factors)
             let error = (abs(normSquared - Double(d.core.squaredNorm()))).squareRoot() / normSquared.squareRoot()
@@ -75,7 +79,9 @@ public enum Tucker {
     /// The HOSVD approximation X x_m (U_m U_m^T) over `modes` without forming the core, using
     /// the cheaper of the leading subspace or its complement per mode (`LowRank.project`).
     /// Modes at full rank are left alone, so a full rank everywhere returns an exact copy.
-    public static func lowRankApproximation(_ x: Tensor, modes: [Int], ranks: [Int], method: SubspaceMethod = .gram) throws -> Tensor {
+    public static func lowRankApproximation(
+        _ x: Tensor, modes: [Int], ranks: [Int], method: SubspaceMethod = .gram
+    ) throws -> Tensor {
         try checkModes(x, modes: modes, ranks: ranks)
         if x.rank == 2, modes.sorted() == [0, 1], ranks[0] == ranks[1] {
             // A matrix: P_0 A P_1 = U_k U_k^T A V_k V_k^T = A_k, the truncated SVD, from one side only.

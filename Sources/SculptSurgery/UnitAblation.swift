@@ -10,7 +10,8 @@ public enum UnitAblation {
     /// saved floats written back, so the network ends bit-for-bit as it started. A zero
     /// baseline gives 1 (no change) or `Float.greatestFiniteMagnitude`.
     public static func lossRatios(network: Network, group: UnitGroup, units: [Int]? = nil, data: Dataset, loss: Loss,
-                                  baseline: Float? = nil, batchSize: Int = 4096) throws -> [(unit: Int, loss: Float, ratio: Float)] {
+        baseline: Float? = nil, batchSize: Int = 4096
+    ) throws -> [(unit: Int, loss: Float, ratio: Float)] {
         let chosen = units ?? Array(0..<group.count)
         try group.validate(chosen)
         let base = baseline ?? network.evaluate(on: data, loss: loss, batchSize: batchSize).loss

@@ -68,7 +68,8 @@ extension UnitActivity {
         let norm = taylor.reduce(0) { $0 + ($1 / samples) * ($1 / samples) }.squareRoot()
         return (0..<n).map { u in
             let t = taylor[u] / samples
-            return UnitActivity(unit: u, meanActivation: Float(sum[u] / samples), zeroFraction: Float(zeros[u] / samples),
+            return UnitActivity(
+                unit: u, meanActivation: Float(sum[u] / samples), zeroFraction: Float(zeros[u] / samples),
                                 taylor: Float(t), taylorNormalized: norm > 0 ? Float(t / norm) : 0)
         }
     }

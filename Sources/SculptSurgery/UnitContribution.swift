@@ -28,11 +28,15 @@ public enum UnitContributions {
     /// back, so the network ends bit-for-bit as it started. `baseline` defaults to the loss of
     /// the unchanged network.
     public static func measure(network: Network, layer: Int, data: Dataset, loss: Loss,
-                               threshold: Float = defaultThreshold, baseline: Float? = nil) throws -> [UnitContribution] {
+        threshold: Float = defaultThreshold, baseline: Float? = nil
+    ) throws -> [UnitContribution] {
         _ = try DenseUnits(network: network, layer: layer)
         let group = try UnitGroup(network: network, layer: layer)
-        return try UnitAblation.lossRatios(network: network, group: group, data: data, loss: loss, baseline: baseline).map {
-            UnitContribution(layer: layer, unit: $0.unit, lossWithoutUnit: $0.loss, lossRatio: $0.ratio, isActive: $0.ratio >= threshold)
+        return try UnitAblation.lossRatios(network: network, group: group, data: data, loss: loss, baseline: baseline)
+            .map {
+                UnitContribution(
+                    layer: layer, unit: $0.unit, lossWithoutUnit: $0.loss, lossRatio: $0.ratio,
+                    isActive: $0.ratio >= threshold)
         }
     }
 
@@ -42,7 +46,9 @@ public enum UnitContributions {
         let base = network.evaluate(on: data, loss: loss, batchSize: 4096).loss
         var count = 0
         for layer in layers ?? DenseUnits.reluLayers(in: network) {
-            count += try measure(network: network, layer: layer, data: data, loss: loss, threshold: threshold, baseline: base)
+            count += try measure(
+                network: network, layer: layer, data: data, loss: loss, threshold: threshold, baseline: base
+            )
                 .filter(\.isActive).count
         }
         return count

@@ -16,7 +16,9 @@ extension UnitGroup {
         try search.visit(Point(sequence: layer.sequence, index: layer.index + 1))
         try search.run()
         if search.reachesInput { throw SurgeryError.unitsAreInputs(path: layer.description) }
-        if search.reachesOutput || search.consumers.isEmpty { throw SurgeryError.unitsAreOutputs(path: layer.description) }
+        if search.reachesOutput || search.consumers.isEmpty {
+            throw SurgeryError.unitsAreOutputs(path: layer.description)
+        }
         // The activations: after the anchor and the BatchNorm / activation layers right behind it.
         let list = try network.layers(of: layer.sequence)
         var last = layer.index
@@ -101,7 +103,11 @@ private struct GroupSearch {
         let list = try network.layers(of: point.sequence)
         guard point.index < list.count else {
             // The list's end: a block's body or projection ends in the block's output.
-            if let owner = point.sequence.owner { try visit(Point(sequence: owner.sequence, index: owner.index + 1)) } else { reachesOutput = true }
+            if let owner = point.sequence.owner {
+                try visit(Point(sequence: owner.sequence, index: owner.index + 1))
+            } else {
+                reachesOutput = true
+            }
             return
         }
         let path = LayerPath(point.sequence, point.index)
@@ -123,7 +129,9 @@ private struct GroupSearch {
                 try visit(Point(sequence: point.sequence, index: point.index + 1))
             }
         case let other:
-            throw SurgeryError.unsupportedLayer(path: path.description, found: other.spec.summary, reason: "unit surgery cannot follow units through it")
+            throw SurgeryError.unsupportedLayer(
+                path: path.description, found: other.spec.summary, reason: "unit surgery cannot follow units through it"
+            )
         }
     }
 
@@ -141,7 +149,9 @@ private struct GroupSearch {
             case let layer as UnitPreservingLayer where type(of: layer).isElementwise: break
             case let other:
                 throw SurgeryError.unsupportedLayer(path: path.description, found: other.spec.summary,
-                                                    reason: "after a Flatten, units are followed only through activations, dropout and BatchNorm to a dense layer")
+                    reason:
+                        "after a Flatten, units are followed only through activations, dropout and BatchNorm to a dense layer"
+                )
             }
             i += 1
         }
@@ -155,7 +165,11 @@ private struct GroupSearch {
     mutating func backward(_ point: Point) throws {
         guard point.index > 0 else {
             // A list's start: a body or projection starts from the block's input.
-            if let owner = point.sequence.owner { try visit(Point(sequence: owner.sequence, index: owner.index)) } else { reachesInput = true }
+            if let owner = point.sequence.owner {
+                try visit(Point(sequence: owner.sequence, index: owner.index))
+            } else {
+                reachesInput = true
+            }
             return
         }
         let list = try network.layers(of: point.sequence)
@@ -175,7 +189,9 @@ private struct GroupSearch {
                 try visit(Point(sequence: point.sequence, index: point.index - 1))
             }
         case let other:
-            throw SurgeryError.unsupportedLayer(path: path.description, found: other.spec.summary, reason: "unit surgery cannot follow units back through it")
+            throw SurgeryError.unsupportedLayer(
+                path: path.description, found: other.spec.summary,
+                reason: "unit surgery cannot follow units back through it")
         }
     }
 }

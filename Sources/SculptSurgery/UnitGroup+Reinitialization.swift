@@ -49,12 +49,15 @@ extension Network {
                 let s = slices[k]
                 switch s.role {
                 case .incoming:
-                    let biasSlice = k + 1 < slices.count && slices[k + 1].role == .bias && slices[k + 1].layer == s.layer ? slices[k + 1] : nil
+                    let biasSlice =
+                        k + 1 < slices.count && slices[k + 1].role == .bias && slices[k + 1].layer == s.layer
+                        ? slices[k + 1] : nil
                     let shape = s.tensor.shape
                     let fanIn = s.elementsPerUnit, fanOut = shape[0] * (s.tensor.count / (shape[0] * shape[1]))
                     let row = Tensor(zeros: [1] + shape.dropFirst()), bias = biasSlice.map { _ in Tensor(zeros: [1]) }
                     draw(row, bias: bias, scheme: scheme, current: s.tensor.unitValues(u, axis: 0, span: 1),
-                         range: ranges[k], biasRange: biasSlice.map { _ in ranges[k + 1] }, fanIn: fanIn, fanOut: fanOut, rng: &rng)
+                        range: ranges[k], biasRange: biasSlice.map { _ in ranges[k + 1] }, fanIn: fanIn, fanOut: fanOut,
+                        rng: &rng)
                     s.tensor.setUnitValues(u, axis: 0, span: 1, row.scalars, mask: s.mask)
                     s.resetOptimizerState(unit: u)
                     if let biasSlice, let bias {
@@ -77,8 +80,11 @@ extension Network {
                         sliceShape[1] = s.span
                         let area = s.tensor.count / (shape[0] * shape[1])
                         let values = Tensor(zeros: sliceShape)
-                        draw(values, bias: nil, scheme: scheme, current: s.tensor.unitValues(u, axis: s.axis, span: s.span),
-                             range: ranges[k], biasRange: nil, fanIn: s.tensor.count / shape[0], fanOut: shape[0] * area, rng: &rng)
+                        draw(
+                            values, bias: nil, scheme: scheme,
+                            current: s.tensor.unitValues(u, axis: s.axis, span: s.span),
+                            range: ranges[k], biasRange: nil, fanIn: s.tensor.count / shape[0], fanOut: shape[0] * area,
+                            rng: &rng)
                         s.tensor.setUnitValues(u, axis: s.axis, span: s.span, values.scalars, mask: s.mask)
                     }
                     s.resetOptimizerState(unit: u)
@@ -97,7 +103,8 @@ extension Network {
 }
 
 /// Fills `weight` (one unit's slice) and `bias` with `scheme`.
-private func draw(_ weight: Tensor, bias: Tensor?, scheme: ReinitializationScheme, current: [Float], range: (Float, Float),
+private func draw(
+    _ weight: Tensor, bias: Tensor?, scheme: ReinitializationScheme, current: [Float], range: (Float, Float),
                   biasRange: (Float, Float)?, fanIn: Int, fanOut: Int, rng: inout RandomSource) {
     switch scheme {
     case .initializer(let initializer):

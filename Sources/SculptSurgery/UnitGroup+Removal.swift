@@ -14,7 +14,9 @@ extension Network {
     /// Removes `units` of `group` (found on this network).
     public func removeUnits(_ units: [Int], from group: UnitGroup) throws {
         try group.validate(units)
-        guard units.count < group.count else { throw SurgeryError.removesEveryUnit(path: group.anchor.description, unitCount: group.count) }
+        guard units.count < group.count else {
+            throw SurgeryError.removesEveryUnit(path: group.anchor.description, unitCount: group.count)
+        }
         guard !units.isEmpty else { return }
         let removed = Set(units)
         let kept = (0..<group.count).filter { !removed.contains($0) }

@@ -58,7 +58,9 @@ public enum GroupResize {
     /// EigenRemove's reduction of one slice's tensor (producer weight or consumer weight).
     static func reduced(_ slice: UnitSlice, rankRatio: Double, method: SubspaceMethod) throws -> Tensor {
         let t = slice.tensor
-        guard slice.span > 1, t.rank == 2 else { return try EigenRemove.reduced(t, rankRatio: rankRatio, method: method) }
+        guard slice.span > 1, t.rank == 2 else {
+            return try EigenRemove.reduced(t, rankRatio: rankRatio, method: method)
+        }
         // [out, units*span] seen as [out, units, span]
         let view = t.reshaped([t.shape[0], t.shape[1] / slice.span, slice.span])
         return try EigenRemove.reduced(view, rankRatio: rankRatio, method: method).reshaped(t.shape)
@@ -73,7 +75,9 @@ public enum GroupResize {
         case .minimumWeight:
             return (largestIndices(outgoingNorms(outgoing.map { ($0.tensor, $0) }), count: width), nil)
         case .eigenRemove(let ratio, _):
-            let reducedWeights = try outgoing.map { try GroupResize.reduced($0, rankRatio: ratio, method: subspaceMethod) }
+            let reducedWeights = try outgoing.map {
+                try GroupResize.reduced($0, rankRatio: ratio, method: subspaceMethod)
+            }
             return (largestIndices(outgoingNorms(Array(zip(reducedWeights, outgoing))), count: width), reducedWeights)
         case .random(let seed):
             var rng = RandomSource(seed: seed)
@@ -105,7 +109,8 @@ public enum GroupResize {
             throw SurgeryError.widthNotLarger(path: group.anchor.description, width: group.count, target: width)
         }
         if case .weak(_, let std, _) = method, !(std >= 0 && std.isFinite) {
-            throw SurgeryError.invalidValue(name: "noise standard deviation", value: "\(std)", reason: "must be finite and >= 0")
+            throw SurgeryError.invalidValue(
+                name: "noise standard deviation", value: "\(std)", reason: "must be finite and >= 0")
         }
         let bytes = expansionBytes(group, width: width)
         guard bytes <= memoryLimit else {
@@ -342,7 +347,11 @@ extension Tensor {
             }
             for i in 0..<k where index[i] >= 0 {
                 let from = src + index[i] * block, to = dst + i * block
-                if scale[i] == 1 { to.update(from: from, count: block) } else { for j in 0..<block { to[j] = from[j] * scale[i] } }
+                if scale[i] == 1 {
+                    to.update(from: from, count: block)
+                } else {
+                    for j in 0..<block { to[j] = from[j] * scale[i] }
+                }
             }
         }
         return t

@@ -78,18 +78,38 @@ public struct UnitGroup {
     public var slices: [UnitSlice] {
         var out: [UnitSlice] = []
         for p in producers {
-            out.append(UnitSlice(layer: p.path, name: "weight", role: .incoming, storage: .parameter(p.weight), axis: 0, span: 1))
-            if let b = p.bias { out.append(UnitSlice(layer: p.path, name: "bias", role: .bias, storage: .parameter(b), axis: 0, span: 1)) }
+            out.append(
+                UnitSlice(
+                    layer: p.path, name: "weight", role: .incoming, storage: .parameter(p.weight), axis: 0, span: 1))
+            if let b = p.bias {
+                out.append(
+                    UnitSlice(layer: p.path, name: "bias", role: .bias, storage: .parameter(b), axis: 0, span: 1))
+            }
         }
         for n in normalizations {
             let bn = n.layer
-            out.append(UnitSlice(layer: n.path, name: "weight", role: .normalization, storage: .parameter(bn.weight), axis: 0, span: n.span))
-            out.append(UnitSlice(layer: n.path, name: "bias", role: .normalization, storage: .parameter(bn.bias), axis: 0, span: n.span))
-            out.append(UnitSlice(layer: n.path, name: "running_mean", role: .normalization, storage: .buffer(bn.runningMean), axis: 0, span: n.span))
-            out.append(UnitSlice(layer: n.path, name: "running_var", role: .normalization, storage: .buffer(bn.runningVariance), axis: 0, span: n.span))
+            out.append(
+                UnitSlice(
+                    layer: n.path, name: "weight", role: .normalization, storage: .parameter(bn.weight), axis: 0,
+                    span: n.span))
+            out.append(
+                UnitSlice(
+                    layer: n.path, name: "bias", role: .normalization, storage: .parameter(bn.bias), axis: 0,
+                    span: n.span))
+            out.append(
+                UnitSlice(
+                    layer: n.path, name: "running_mean", role: .normalization, storage: .buffer(bn.runningMean),
+                    axis: 0, span: n.span))
+            out.append(
+                UnitSlice(
+                    layer: n.path, name: "running_var", role: .normalization, storage: .buffer(bn.runningVariance),
+                    axis: 0, span: n.span))
         }
         for c in consumers {
-            out.append(UnitSlice(layer: c.path, name: "weight", role: .outgoing, storage: .parameter(c.weight), axis: 1, span: c.span))
+            out.append(
+                UnitSlice(
+                    layer: c.path, name: "weight", role: .outgoing, storage: .parameter(c.weight), axis: 1, span: c.span
+                ))
         }
         return out
     }
@@ -107,7 +127,9 @@ public struct UnitGroup {
 func validateUnits(_ units: [Int], count: Int, path: LayerPath) throws {
     var seen = Set<Int>()
     for u in units {
-        guard u >= 0 && u < count else { throw SurgeryError.unitOutOfRange(path: path.description, unit: u, unitCount: count) }
+        guard u >= 0 && u < count else {
+            throw SurgeryError.unitOutOfRange(path: path.description, unit: u, unitCount: count)
+        }
         guard seen.insert(u).inserted else { throw SurgeryError.duplicateUnit(path: path.description, unit: u) }
     }
 }

@@ -35,7 +35,8 @@ extension UnitInspection {
             let scores = try UnitContributions.measure(network: network, layer: layer, data: data, loss: loss,
                                                        threshold: threshold, baseline: baseline)
             var groupOf: [Int: Int] = [:]
-            for (g, group) in try Redundancy.groups(network: network, layer: layer, threshold: redundancy).enumerated() {
+            for (g, group) in try Redundancy.groups(network: network, layer: layer, threshold: redundancy).enumerated()
+            {
                 for u in group.units { groupOf[u] = g }
             }
             let inputs = units.producer.inputFeatures, n = units.count, rows = units.consumer.outputFeatures

@@ -44,14 +44,15 @@ extension LayerMeasurement {
                                redundancy: Float = Redundancy.defaultThreshold, circular: Bool = true,
                                baseline: Float? = nil) throws -> LayerMeasurement {
         let norms = UnitWeightNorms.measure(group)
-        let ablation = try UnitAblation.lossRatios(network: network, group: group, data: data, loss: loss, baseline: baseline)
+        let ablation = try UnitAblation.lossRatios(
+            network: network, group: group, data: data, loss: loss, baseline: baseline)
         let activity = try UnitActivity.measure(network: network, group: group, data: data, loss: loss)
         let sets = Redundancy.groups(in: group, threshold: redundancy, circular: circular)
         var setOf: [Int: Int] = [:]
         for (k, set) in sets.enumerated() { for u in set { setOf[u] = k } }
         let units = (0..<group.count).map { u in
             UnitMeasurement(unit: u, incomingL1: norms[u].incomingL1, incomingL2: norms[u].incomingL2,
-                            outgoingL1: norms[u].outgoingL1, outgoingL2: norms[u].outgoingL2, lossRatio: ablation[u].ratio,
+                outgoingL1: norms[u].outgoingL1, outgoingL2: norms[u].outgoingL2, lossRatio: ablation[u].ratio,
                             taylor: activity[u].taylor, taylorNormalized: activity[u].taylorNormalized,
                             meanActivation: activity[u].meanActivation, zeroFraction: activity[u].zeroFraction,
                             redundancyGroup: setOf[u])
@@ -59,18 +60,23 @@ extension LayerMeasurement {
         func mean(_ f: (UnitMeasurement) -> Float) -> Float {
             Float(units.reduce(0.0) { $0 + Double(f($1)) } / Double(Swift.max(units.count, 1)))
         }
-        return LayerMeasurement(layer: group.anchor.description, producers: group.producers.map(\.path.description), units: units,
-                                redundantGroups: sets, meanIncomingL2: mean(\.incomingL2), meanOutgoingL2: mean(\.outgoingL2),
+        return LayerMeasurement(
+            layer: group.anchor.description, producers: group.producers.map(\.path.description), units: units,
+            redundantGroups: sets, meanIncomingL2: mean(\.incomingL2), meanOutgoingL2: mean(\.outgoingL2),
                                 meanLossRatio: mean(\.lossRatio), meanZeroFraction: mean(\.zeroFraction))
     }
 
     /// Measures the groups of `layers` (default: every group in the network, `UnitGroup.all`).
     public static func measure(network: Network, layers: [LayerPath]? = nil, data: Dataset, loss: Loss,
-                               redundancy: Float = Redundancy.defaultThreshold, circular: Bool = true) throws -> [LayerMeasurement] {
-        let groups = try layers.map { try $0.map { try UnitGroup(network: network, layer: $0) } } ?? UnitGroup.all(in: network)
+        redundancy: Float = Redundancy.defaultThreshold, circular: Bool = true
+    ) throws -> [LayerMeasurement] {
+        let groups =
+            try layers.map { try $0.map { try UnitGroup(network: network, layer: $0) } } ?? UnitGroup.all(in: network)
         let baseline = network.evaluate(on: data, loss: loss, batchSize: 4096).loss
         return try groups.map {
-            try measure(network: network, group: $0, data: data, loss: loss, redundancy: redundancy, circular: circular, baseline: baseline)
+            try measure(
+                network: network, group: $0, data: data, loss: loss, redundancy: redundancy, circular: circular,
+                baseline: baseline)
         }
     }
 }

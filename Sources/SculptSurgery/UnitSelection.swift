@@ -56,6 +56,7 @@ public enum WeakExpandSplit {
     /// strength, cycling (so every unit is split once before any is split twice), as Algorithm 3's
     /// `repeat(argsort(means))` cut to the new size. Strength ties go to the lower index.
     public static func sources(outgoingWeight: Tensor, newWidth: Int, order: Order) -> [Int] {
-        sources(strength: outgoingWeight.sliceMeans(axis: 1, absolute: order == .meanAbsoluteOutgoing), newWidth: newWidth)
+        sources(
+            strength: outgoingWeight.sliceMeans(axis: 1, absolute: order == .meanAbsoluteOutgoing), newWidth: newWidth)
     }
 }

@@ -67,7 +67,9 @@ public struct Canvas: Equatable, Sendable {
     /// Fills the rectangle with top-left (x, y), clipped to the canvas.
     public mutating func fillRectangle(x: Int, y: Int, width w: Int, height h: Int, _ color: RGBColor) {
         for yy in Swift.max(0, y)..<Swift.max(Swift.max(0, y), Swift.min(height, y + h)) {
-            for xx in Swift.max(0, x)..<Swift.max(Swift.max(0, x), Swift.min(width, x + w)) { setPixel(x: xx, y: yy, color) }
+            for xx in Swift.max(0, x)..<Swift.max(Swift.max(0, x), Swift.min(width, x + w)) {
+                setPixel(x: xx, y: yy, color)
+            }
         }
     }
 

@@ -50,7 +50,9 @@ public struct PaintingFigures: Sendable {
     /// The decision boundaries of the first layer's ReLU units; throws unless the network starts
     /// with Dense(2, n) followed by ReLU.
     public static func boundaries(of network: Network) throws -> [DecisionBoundary] {
-        guard network.inputShape == [2] else { throw FigureError.notAPaintingNetwork("input shape is \(network.inputShape), not [2]") }
+        guard network.inputShape == [2] else {
+            throw FigureError.notAPaintingNetwork("input shape is \(network.inputShape), not [2]")
+        }
         guard network.layers.count >= 2, let dense = network.layers[0] as? Dense,
               let activation = network.layers[1] as? Activation, activation.kind == .relu else {
             throw FigureError.notAPaintingNetwork("the first layers are not Dense(2, n) + ReLU")
@@ -112,11 +114,14 @@ public struct PaintingFigures: Sendable {
             let lo = values.min() ?? 0, hi = values.max() ?? 0
             for p in 0..<values.count { values[p] = hi > lo ? (values[p] - lo) / (hi - lo) : 0 }
             if values.count == n {
-                panels.append(Panel(Canvas(values: values, width: size, height: size).upscaled(by: scale), title: "SUM"))
+                panels.append(
+                    Panel(Canvas(values: values, width: size, height: size).upscaled(by: scale), title: "SUM"))
             }
         }
         panels.append(Panel(try prediction(of: network), title: "OUTPUT"))
-        return PanelGrid.compose(panels, columns: panels.count <= 5 ? panels.count : nil, margin: 2 * scale, titleScale: Swift.max(1, scale / 2))
+        return PanelGrid.compose(
+            panels, columns: panels.count <= 5 ? panels.count : nil, margin: 2 * scale,
+            titleScale: Swift.max(1, scale / 2))
     }
 
     /// Draws `boundary` in red on an upscaled canvas of this figure's size.

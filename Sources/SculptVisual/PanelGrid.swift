@@ -30,7 +30,8 @@ public enum PanelGrid {
             let top = margin + (i / cols) * (cellHeight + margin)
             if let title = panel.title, !title.isEmpty {
                 let textWidth = BitmapFont.width(of: title, scale: titleScale)
-                out.drawText(title, x: left + Swift.max(0, (panel.canvas.width - textWidth) / 2), y: top, scale: titleScale)
+                out.drawText(
+                    title, x: left + Swift.max(0, (panel.canvas.width - textWidth) / 2), y: top, scale: titleScale)
             }
             out.draw(panel.canvas, x: left, y: top + titleHeight)
         }

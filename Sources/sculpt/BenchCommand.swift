@@ -32,7 +32,10 @@ struct Bench: ParsableCommand {
     @Option(help: "Comma-separated BLAS thread counts.")
     var threads: String = "1,2"
 
-    @Option(help: "Painting, mlp, cnn: timed repetitions (the median is reported). Gemm always times 10 calls after 3 warm-up calls.")
+    @Option(
+        help:
+            "Painting, mlp, cnn: timed repetitions (the median is reported). Gemm always times 10 calls after 3 warm-up calls."
+    )
     var reps: Int = 3
 
     @Option(help: "Painting: epochs per timed repetition.")
@@ -69,24 +72,31 @@ struct Bench: ParsableCommand {
             let threadCounts = try parseThreads()
             guard reps > 0 else { throw UsageError("--reps \(reps): must be at least 1") }
             guard epochs > 0 else { throw UsageError("--epochs \(epochs): must be at least 1") }
-            guard gemmSize > 0, gemmSize <= 1 << 16 else { throw UsageError("--gemm-size \(gemmSize): must lie in [1, \(1 << 16)]") }
+            guard gemmSize > 0, gemmSize <= 1 << 16 else {
+                throw UsageError("--gemm-size \(gemmSize): must lie in [1, \(1 << 16)]")
+            }
             if chosen.contains(where: { $0.name == "gemm" }) {
                 let side = Double(gemmSize)
-                try memory.check(3 * side * side * 4, flag: "--gemm-size \(gemmSize)", what: "three \(gemmSize)x\(gemmSize) matrices")
+                try memory.check(
+                    3 * side * side * 4, flag: "--gemm-size \(gemmSize)", what: "three \(gemmSize)x\(gemmSize) matrices"
+                )
             }
             guard batches > 0 else { throw UsageError("--batches \(batches): must be at least 1") }
             guard warmupBatches >= 0 else { throw UsageError("--warmup-batches \(warmupBatches): must be at least 0") }
             if profile { return try runProfile(threadCounts) }
             if chosen.contains(where: { ["mlp", "cnn", "vgg"].contains($0.name) }) {
                 // Checked before any workload runs, so a bad folder fails at once.
-                do { _ = try MNISTFormat.load(directory: data, part: .test) } catch { throw UsageError("--data \(data): \(error)") }
+                do { _ = try MNISTFormat.load(directory: data, part: .test) } catch {
+                    throw UsageError("--data \(data): \(error)")
+                }
             }
             let options = BenchmarkOptions(repetitions: reps, paintingEpochs: epochs, gemmSize: gemmSize,
                                            fashionMNISTDirectory: data, warmupBatches: warmupBatches,
                                            cnnTimedBatches: batches, cnnFullEpoch: !noFullEpoch)
             var records: [BenchmarkRecord] = []
             for workload in chosen {
-                Output.progress("running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads...")
+                Output.progress(
+                    "running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads...")
                 records += try Benchmarks.run(workload, threads: threadCounts, options: options)
             }
             Output.endProgress()
@@ -104,7 +114,9 @@ struct Bench: ParsableCommand {
             throw UsageError("--profile-model \(profileModel): give one of mlp, cnn, vgg")
         }
         let train: ImageDataset
-        do { train = try MNISTFormat.load(directory: data, part: .train) } catch { throw UsageError("--data \(data): \(error)") }
+        do { train = try MNISTFormat.load(directory: data, part: .train) } catch {
+            throw UsageError("--data \(data): \(error)")
+        }
         let saved = BLAS.threads
         defer { BLAS.setThreads(saved) }
         var profiles: [ProfileReport] = []
@@ -113,7 +125,8 @@ struct Bench: ParsableCommand {
             var rng = RandomSource(seed: 0)
             let network = try Network(architecture, rng: &rng)
             _ = CNNBenchmark.profile(network, data: train, batches: warmupBatches)
-            profiles.append(ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))
+            profiles.append(
+                ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))
         }
         if json { try Output.printJSON(ProfileOutput(profiles: profiles)); return }
         for report in profiles {
@@ -123,19 +136,28 @@ struct Bench: ParsableCommand {
             let width = labels.map(\.count).max() ?? 0
             for (i, name) in labels.enumerated() {
                 let label = name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print("  " + label + String(format: " forward %7.2f  backward %7.2f", p.forwardMilliseconds[i], p.backwardMilliseconds[i]))
+                print(
+                    "  " + label
+                        + String(
+                            format: " forward %7.2f  backward %7.2f", p.forwardMilliseconds[i],
+                            p.backwardMilliseconds[i]))
             }
-            let total = p.forwardMilliseconds.reduce(0, +) + p.backwardMilliseconds.reduce(0, +) + p.optimizerMilliseconds
+            let total =
+                p.forwardMilliseconds.reduce(0, +) + p.backwardMilliseconds.reduce(0, +) + p.optimizerMilliseconds
             print(String(format: "  optimizer %.2f; total %.2f ms/batch", p.optimizerMilliseconds, total))
         }
     }
 
     private func parseWorkloads() throws -> [BenchmarkWorkload] {
         let names = workloads.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
-        guard !names.isEmpty else { throw UsageError("--workloads: give at least one of \(Benchmarks.all.map(\.name).joined(separator: ", "))") }
+        guard !names.isEmpty else {
+            throw UsageError("--workloads: give at least one of \(Benchmarks.all.map(\.name).joined(separator: ", "))")
+        }
         return try names.map { name in
             guard let w = Benchmarks.workload(named: name) else {
-                throw UsageError("--workloads \(workloads): unknown workload '\(name)'; known: \(Benchmarks.all.map(\.name).joined(separator: ", "))")
+                throw UsageError(
+                    "--workloads \(workloads): unknown workload '\(name)'; known: \(Benchmarks.all.map(\.name).joined(separator: ", "))"
+                )
             }
             return w
         }
@@ -157,15 +179,21 @@ struct Bench: ParsableCommand {
             var figure = "", detail = ""
             if let e = r.epochsPerSecond { figure = String(format: "%.1f epochs/s", e) }
             if let s = r.secondsPerEpoch { figure = String(format: "%.3f s/epoch", s) }
-            if let ms = r.batchMilliseconds { detail += String(format: "%.2f ms/batch over %d batches", ms, r.timedBatches ?? 0) }
+            if let ms = r.batchMilliseconds {
+                detail += String(format: "%.2f ms/batch over %d batches", ms, r.timedBatches ?? 0)
+            }
             if let once = r.measuredEpochSeconds { detail += String(format: ", real epoch %.2f s", once) }
             if let g = r.gflops { figure = String(format: "%.1f GFLOP/s", g) }
             if figure.isEmpty { figure = String(format: "%.1f ms", r.medianSeconds * 1e3) }
             if let sweeps = r.iterations { detail += "\(sweeps) sweeps" }
             if let us = r.stepMicroseconds { detail += String(format: "%.2f us/step", us) }
-            if let a = r.testAccuracy { detail += (detail.isEmpty ? "" : ", ") + String(format: "test accuracy %.4f", a) }
+            if let a = r.testAccuracy {
+                detail += (detail.isEmpty ? "" : ", ") + String(format: "test accuracy %.4f", a)
+            }
             if let mse = r.finalFullMSE { detail += String(format: ", final MSE %.4f", mse) }
-            if let best = r.gflopsBest { detail += String(format: "best %.1f GFLOP/s, %.1f ms/call", best, r.medianSeconds * 1e3) }
+            if let best = r.gflopsBest {
+                detail += String(format: "best %.1f GFLOP/s, %.1f ms/call", best, r.medianSeconds * 1e3)
+            }
             rows.append([r.workload, r.model, String(r.threads), figure, detail])
         }
         let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }

@@ -33,7 +33,7 @@ struct PartialCommand: ParsableCommand {
     var selection: String = "leading"
     @Option(name: .customLong("dense-layers"),
             help: ArgumentHelp("Hidden Dense layers in filters/count/slice modes: whole (the paper keeps fully "
-                               + "connected layers intact) or split (a fraction of their units learns; an MLP needs it)."))
+                + "connected layers intact) or split (a fraction of their units learns; an MLP needs it)."))
     var denseLayers: String = "whole"
     @Flag(name: .customLong("freeze-batchnorm"),
           help: "Keep BatchNorm scales and shifts fixed too (the paper learns them).")

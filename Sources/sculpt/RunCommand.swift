@@ -7,7 +7,8 @@ import SculptExperiments
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run an experiment spec's trials in parallel worker processes, resuming a previous run, then print its tables.",
+        abstract:
+            "Run an experiment spec's trials in parallel worker processes, resuming a previous run, then print its tables.",
         discussion: "Finished trials are never run again; failed ones are retried. Exit code 1 when a trial failed."
     )
 
@@ -69,14 +70,17 @@ struct RunCommand: ParsableCommand {
 
     /// "12/120 done, 1 failed, 0:42 elapsed, ETA 2:10".
     static func progressLine(_ p: RunProgress, runID: String) -> String {
-        var line = "run \(runID): \(p.skipped + p.done)/\(p.planned) done, \(p.failed) failed, \(duration(p.elapsed)) elapsed"
+        var line =
+            "run \(runID): \(p.skipped + p.done)/\(p.planned) done, \(p.failed) failed, \(duration(p.elapsed)) elapsed"
         if let eta = p.estimatedSecondsLeft { line += ", ETA \(duration(eta))" }
         return line
     }
 
     /// Seconds as m:ss (or h:mm:ss).
     static func duration(_ seconds: Double) -> String {
-        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else { return NumberFormatting.fixed(seconds, digits: 0) + " s" }
+        guard seconds.isFinite, seconds >= 0, seconds < 1e9 else {
+            return NumberFormatting.fixed(seconds, digits: 0) + " s"
+        }
         let s = Int(seconds.rounded())
         func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
         return s >= 3600 ? "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"

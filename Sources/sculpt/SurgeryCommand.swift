@@ -52,7 +52,7 @@ struct Surgery: ParsableCommand {
     @Option(name: .customLong("init"),
             help: ArgumentHelp("reinit scheme: uniform (U(-0.05, 0.05), the default), he, glorot, layer-range, "
                                + "fitted-normal, uniform:A:B, ...; zero-expand: zero (the thesis's Zero Weight "
-                               + "Expansion, the default) or an initializer (pytorch, he, ...) for random incoming weights"))
+                + "Expansion, the default) or an initializer (pytorch, he, ...) for random incoming weights"))
     var initialization: String?
     @Flag(help: "reinit: zero the units' outgoing weights (a function-preserving restart).")
     var zeroOutgoing = false

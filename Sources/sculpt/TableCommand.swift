@@ -6,7 +6,8 @@ import SculptExperiments
 struct TableCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "table",
-        abstract: "Print an experiment spec's tables (mean ± sample standard deviation, n per row) from the results database."
+        abstract:
+            "Print an experiment spec's tables (mean ± sample standard deviation, n per row) from the results database."
     )
 
     @Argument(help: "The experiment spec (JSON).")
@@ -30,10 +31,13 @@ struct TableCommand: ParsableCommand {
             let records = try store.trials(runID: experiment.runID)
             let tables = experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
             if json {
-                try Output.printJSON(TableReport(runId: experiment.runID, spec: experiment.name, trials: records.count, tables: tables))
+                try Output.printJSON(
+                    TableReport(runId: experiment.runID, spec: experiment.name, trials: records.count, tables: tables))
                 return
             }
-            if tables.isEmpty { print("\(experiment.name): the spec declares no tables (\(records.count) trials recorded)") }
+            if tables.isEmpty {
+                print("\(experiment.name): the spec declares no tables (\(records.count) trials recorded)")
+            }
             for (i, table) in tables.enumerated() {
                 print((i > 0 ? "\n" : "") + (markdown ? table.markdown : table.text), terminator: "")
             }

@@ -92,7 +92,8 @@ import Testing
         let (run, data) = try run()
         let before = try #require(run.initialWeights)
         let schedule = TrainingSchedule([
-            ScheduleEntry(epoch: 1, operation: ScheduleOperation(operation: .minweight, layer: "layers.0", fraction: 0.5))
+            ScheduleEntry(
+                epoch: 1, operation: ScheduleOperation(operation: .minweight, layer: "layers.0", fraction: 0.5))
         ])
         let scheduled = try ScheduledTraining(run: run, schedule: schedule, epochs: 2, probe: data)
         try scheduled.train(data)

@@ -14,7 +14,9 @@ import TestSupport
                 let label: Int = k / 784 % 10, position: Int = k % 784
                 return UInt8((label * 25 + position * 7) % 256)
             }
-            try IDX.write(IDXArray(dimensions: [n, 28, 28], values: pixels), to: dir + "/\(prefix)-images-idx3-ubyte.gz", compressed: true)
+            try IDX.write(
+                IDXArray(dimensions: [n, 28, 28], values: pixels), to: dir + "/\(prefix)-images-idx3-ubyte.gz",
+                compressed: true)
             try IDX.write(IDXArray(dimensions: [n], values: (0..<n).map { UInt8($0 % 10) }),
                           to: dir + "/\(prefix)-labels-idx1-ubyte.gz", compressed: true)
         }
@@ -25,12 +27,14 @@ import TestSupport
         #expect(architecture.inputShape == [1, 28, 28])
         #expect(architecture.layers == [
             .flatten, .dense(inputs: 784, outputs: 512, bias: true), .activation(.relu),
-            .dense(inputs: 512, outputs: 512, bias: true), .activation(.relu), .dense(inputs: 512, outputs: 10, bias: true),
+                .dense(inputs: 512, outputs: 512, bias: true), .activation(.relu),
+                .dense(inputs: 512, outputs: 10, bias: true),
         ])
         var rng = RandomSource(seed: 0)
         let parameters: Int = 784 * 512 + 512 + 512 * 512 + 512 + 512 * 10 + 10
         #expect(try Network(architecture, rng: &rng).parameterCount == parameters)
-        #expect(MLPBenchmark.learningRate == 0.05 && MLPBenchmark.momentum == 0.9 && ClassifierTraining.batchSize == 128)
+        #expect(
+            MLPBenchmark.learningRate == 0.05 && MLPBenchmark.momentum == 0.9 && ClassifierTraining.batchSize == 128)
     }
 
     @Test func cnnIsThePeerModel() throws {
@@ -41,7 +45,8 @@ import TestSupport
             .maxPool2d(kernel: 2, stride: 2, padding: 0),
             .conv2d(inputs: 32, outputs: 64, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
             .maxPool2d(kernel: 2, stride: 2, padding: 0),
-            .flatten, .dense(inputs: 3136, outputs: 128, bias: true), .activation(.relu), .dense(inputs: 128, outputs: 10, bias: true),
+                .flatten, .dense(inputs: 3136, outputs: 128, bias: true), .activation(.relu),
+                .dense(inputs: 128, outputs: 10, bias: true),
         ])
         var rng = RandomSource(seed: 0)
         let parameters: Int = (9 * 32 + 32) + (32 * 9 * 64 + 64) + (3136 * 128 + 128) + (128 * 10 + 10)
@@ -93,7 +98,8 @@ import TestSupport
         }
         func run(batches: Int) throws -> [Float] {
             let (network, _) = try ClassifierTraining.network(architecture, seed: 9)
-            ClassifierTraining.trainBatches(network, optimizer: SGD(learningRate: 0.1, momentum: 0.9), data: data, order: order,
+            ClassifierTraining.trainBatches(
+                network, optimizer: SGD(learningRate: 0.1, momentum: 0.9), data: data, order: order,
                                             batches: batches)
             return network.parameters.flatMap(\.value.scalars)
         }
@@ -108,7 +114,8 @@ import TestSupport
         defer { dir.remove() }
         try Self.writeFolder(dir.path, train: 200, test: 30)
         let options = BenchmarkOptions(threads: 1, repetitions: 2, fashionMNISTDirectory: dir.path, warmupBatches: 1)
-        let records = try Benchmarks.run(try #require(Benchmarks.workload(named: "mlp")), threads: [1], options: options)
+        let records = try Benchmarks.run(
+            try #require(Benchmarks.workload(named: "mlp")), threads: [1], options: options)
         let r = try #require(records.first)
         #expect(records.count == 1 && r.workload == "mlp" && r.model == "784-512-512-10" && r.threads == 1)
         #expect(r.timesSeconds.count == 2 && r.medianSeconds == median(r.timesSeconds))
@@ -126,8 +133,10 @@ import TestSupport
         let dir = TemporaryDirectory("w3")
         defer { dir.remove() }
         try Self.writeFolder(dir.path, train: 150, test: 20)
-        let options = BenchmarkOptions(repetitions: 1, fashionMNISTDirectory: dir.path, warmupBatches: 1, cnnTimedBatches: 1)
-        let records = try Benchmarks.run(try #require(Benchmarks.workload(named: "cnn")), threads: [1, 2], options: options)
+        let options = BenchmarkOptions(
+            repetitions: 1, fashionMNISTDirectory: dir.path, warmupBatches: 1, cnnTimedBatches: 1)
+        let records = try Benchmarks.run(
+            try #require(Benchmarks.workload(named: "cnn")), threads: [1, 2], options: options)
         #expect(records.map(\.threads) == [1, 2])
         for r in records {
             #expect(r.workload == "cnn" && r.timedBatches == 1 && r.timesSeconds.count == 1)

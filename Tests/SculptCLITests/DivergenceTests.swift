@@ -33,7 +33,9 @@ import Testing
         let r = try PaintCommandTests.sculpt(arguments, in: folder)
         #expect(r.status == 2, "\(r.stderr)")
         #expect(r.stderr.hasPrefix("sculpt: error: training diverged: loss is "), "\(r.stderr)")
-        #expect(r.stderr.contains(" at epoch ") && r.stderr.contains(", batch ") && r.stderr.contains("(first non-finite layer: "),
+        #expect(
+            r.stderr.contains(" at epoch ") && r.stderr.contains(", batch ")
+                && r.stderr.contains("(first non-finite layer: "),
                 "\(r.stderr)")
         #expect(r.stderr.dropLast().split(separator: "\n").count == 1, "\(r.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)

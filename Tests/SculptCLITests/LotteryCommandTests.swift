@@ -41,7 +41,7 @@ import Testing
         let folder = PaintCommandTests.temporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let r = try PaintCommandTests.sculpt(["lottery", "--model", "mlp:16", "--training-samples", "300",
-                                              "--test-samples", "200", "--rounds", "2", "--rate", "0.5", "--epochs", "1",
+            "--test-samples", "200", "--rounds", "2", "--rate", "0.5", "--epochs", "1",
                                               "--control", "--rewind", "3", "--out", folder, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         // The old names of the sample limits still work and say so, once each.

@@ -26,7 +26,7 @@ import Testing
 
     @Test(.enabled(if: hasFashionMNIST)) func tinyRunPrintsOneJSONObject() throws {
         let r = try PaintCommandTests.sculpt(["partial", "--model", "cnn-small", "--width", "0.125",
-                                              "--data", "fashion-mnist", "--mode", "count:2", "--rest", "zeroed", "--dense-layers", "split",
+            "--data", "fashion-mnist", "--mode", "count:2", "--rest", "zeroed", "--dense-layers", "split",
                                               "--epochs", "1", "--train-limit", "128", "--test-limit", "64", "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])

@@ -5,7 +5,8 @@ import Testing
 @Suite struct RestartCommandTests {
     static let hasFashionMNIST = FileManager.default.fileExists(
         atPath: "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz")
-    static let tiny = ["restart", "--model", "mininet", "--width", "0.25", "--train-limit", "200", "--test-limit", "100",
+    static let tiny = [
+        "restart", "--model", "mininet", "--width", "0.25", "--train-limit", "200", "--test-limit", "100",
                        "--epochs-high", "1", "--epochs-low", "0", "--restart-epochs-high", "1",
                        "--restart-epochs-low", "0", "--measure-samples", "50", "--batch", "50"]
 

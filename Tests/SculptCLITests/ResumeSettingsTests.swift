@@ -15,7 +15,8 @@ import Testing
         let data = "mnist:" + fixture.root + "/data", out = root + "/run"
         // --epochs 0 still writes the (untrained) checkpoint it names.
         let zero = try json(PaintCommandTests.sculpt(["train", "--model", fixture.root + "/dense.json", "--data", data,
-                                                      "--epochs", "0", "--train-limit", "16", "--batch", "8", "--out", out, "--json"]))
+                "--epochs", "0", "--train-limit", "16", "--batch", "8", "--out", out, "--json",
+            ]))
         #expect(zero["epochs"] as? Int == 0 && zero["checkpoint"] as? String == out)
         #expect(FileManager.default.fileExists(atPath: out + "/weights.safetensors"))
 

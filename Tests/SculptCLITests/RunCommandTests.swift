@@ -41,7 +41,9 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    @Test("sculpt run runs every trial in worker processes, a second run resumes without re-running, and sculpt table reads the database")
+    @Test(
+        "sculpt run runs every trial in worker processes, a second run resumes without re-running, and sculpt table reads the database"
+    )
     func runResumesAndTableReadsTheDatabase() throws {
         let (folder, spec) = try Self.specFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -66,7 +68,9 @@ import Testing
 
         let text = try PaintCommandTests.sculpt(["run", spec, "--db", db])
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.hasPrefix("cli-run-test (run \(runID)): 0 done, 0 failed, 4 already done, 4 planned"), "\(text.stdout)")
+        #expect(
+            text.stdout.hasPrefix("cli-run-test (run \(runID)): 0 done, 0 failed, 4 already done, 4 planned"),
+            "\(text.stdout)")
 
         let table = try PaintCommandTests.sculpt(["table", spec, "--db", db, "--json"])
         #expect(table.status == 0, "\(table.stderr)")
@@ -86,7 +90,9 @@ import Testing
         let markdown = try PaintCommandTests.sculpt(["table", spec, "--db", db, "--markdown"])
         #expect(markdown.status == 0, "\(markdown.stderr)")
         #expect(markdown.stdout.contains("**Tiny Table 1**"))
-        #expect(markdown.stdout.contains("| variant | n | # parameters trained | # parameters collapsed | epochs |"), "\(markdown.stdout)")
+        #expect(
+            markdown.stdout.contains("| variant | n | # parameters trained | # parameters collapsed | epochs |"),
+            "\(markdown.stdout)")
         #expect(markdown.stdout.contains("|---|---:|"))
         #expect(markdown.stdout.contains("| model 2 | 2 | 55 | 13 |"), "\(markdown.stdout)")
     }
@@ -99,7 +105,8 @@ import Testing
         let table = try PaintCommandTests.sculpt(["table", spec, "--db", db])
         #expect(table.status == 2 && table.stderr == "sculpt: error: --db: no database at \(db)\n", "\(table.stderr)")
         let run = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--workers", "0"])
-        #expect(run.status == 2 && run.stderr == "sculpt: error: --workers: must be at least 1, found 0\n", "\(run.stderr)")
+        #expect(
+            run.status == 2 && run.stderr == "sculpt: error: --workers: must be at least 1, found 0\n", "\(run.stderr)")
         #expect(!FileManager.default.fileExists(atPath: db))
     }
 }

@@ -24,17 +24,21 @@ import Testing
         let common = ["--data", data, "--batch", "8", "--lr", "0.05", "--momentum", "0.9", "--probe-samples", "16",
                       "--json"]
         let first = try json(try PaintCommandTests.sculpt(["schedule", "--model", model, "--epochs", "3", "--out", out,
-                                                           "--at", "1:zero-expand:c1:to=6", "--at", "2:minweight:c2:0.5"] + common))
+                    "--at", "1:zero-expand:c1:to=6", "--at", "2:minweight:c2:0.5",
+                ] + common))
         #expect(first["epochs"] as? Int == 3)
         #expect(first["operations"] as? Int == 2)
         let events = try #require(first["events"] as? [[String: Any]])
         #expect(events.map { $0["epoch"] as? Int } == [1, 2])
         #expect(events.map { $0["widthAfter"] as? Int } == [6, 3])
-        let before = try #require(events[0]["lossBefore"] as? Double), after = try #require(events[0]["lossAfter"] as? Double)
+        let before = try #require(events[0]["lossBefore"] as? Double),
+            after = try #require(events[0]["lossAfter"] as? Double)
         #expect(abs(after / before - 1) < 1e-5)  // ZeroExpand keeps the function (BN present, eval mode)
         #expect(first["parameters"] as? Int != first["parametersAtStart"] as? Int)
         #expect(FileManager.default.fileExists(atPath: out + "/schedule.json"))
-        let history = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/history.json"))) as? [[String: Any]])
+        let history = try #require(
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out + "/history.json")))
+                as? [[String: Any]])
         #expect(history.map { $0["operation"] as? String } == ["zero-expand", "minweight"])
 
         // Resume: two more epochs and an entry after epoch 4; one before the end is refused.
@@ -53,7 +57,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let r = try json(try PaintCommandTests.sculpt(["schedule", "--model", model, "--data", data, "--epochs", "4",
                                                        "--dry-run", "--out", dir + "/never",
-                                                       "--at", "1:eigenremove:c2:0.5:rank=0.5", "--at", "2:expand:c2:to=5", "--json"]))
+                "--at", "1:eigenremove:c2:0.5:rank=0.5", "--at", "2:expand:c2:to=5", "--json",
+            ]))
         let steps = try #require(r["steps"] as? [[String: Any]])
         #expect(steps.map { $0["widthBefore"] as? Int } == [6, 3])
         #expect(steps.map { $0["widthAfter"] as? Int } == [3, 5])
@@ -66,7 +71,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let out = dir + "/run"
         let file = dir + "/schedule.json"
-        try Data(#"{"entries": [{"epoch": 1, "operation": "minweight", "layer": "c2", "fractio": 0.5}]}"#.utf8).write(to: URL(fileURLWithPath: file))
+        try Data(#"{"entries": [{"epoch": 1, "operation": "minweight", "layer": "c2", "fractio": 0.5}]}"#.utf8).write(
+            to: URL(fileURLWithPath: file))
         let cases: [([String], String)] = [
             (["--at", "1:minweight:c3:0.5"], "the network has 2 Conv2D layers"),
             (["--at", "1:fold-bn:layers.1", "--at", "2:minweight:layers.4:0.5"], "schedule entry 2"),

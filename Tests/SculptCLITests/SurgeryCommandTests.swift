@@ -22,7 +22,11 @@ import Testing
     #expect(collapse.status == 0, "\(collapse.stderr)")
     let bad = try PaintCommandTests.sculpt(["surgery", model, "--op", "remove", "--layer", "layers.0", "--units",
                                             "0,1,2,3", "--out", folded])
-    #expect(bad.status == 2 && bad.stderr.hasPrefix("sculpt: error: --op remove --layer layers.0: removing these units would leave layer layers.0"))
+    #expect(
+        bad.status == 2
+            && bad.stderr.hasPrefix(
+                "sculpt: error: --op remove --layer layers.0: removing these units would leave layer layers.0")
+    )
     let unknown = try PaintCommandTests.sculpt(["surgery", model, "--op", "widen", "--out", folded])
     #expect(unknown.status == 2 && unknown.stderr.contains("--op widen"))
 }

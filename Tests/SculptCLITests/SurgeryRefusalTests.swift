@@ -93,8 +93,10 @@ import Testing
     static func poisonFirstTensor(_ path: String) throws -> String {
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
         let headerLength = (0..<8).reduce(0) { $0 | Int(bytes[$1]) << (8 * $1) }
-        let header = try #require(try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any])
-        let first = try #require(header.first { ($0.value as? [String: Any])?["data_offsets"].flatMap { $0 as? [Int] }?.first == 0 })
+        let header = try #require(
+            try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any])
+        let first = try #require(
+            header.first { ($0.value as? [String: Any])?["data_offsets"].flatMap { $0 as? [Int] }?.first == 0 })
         let nan = Float.nan.bitPattern
         for i in 0..<4 { bytes[8 + headerLength + i] = UInt8((nan >> (8 * UInt32(i))) & 0xFF) }
         try Data(bytes).write(to: URL(fileURLWithPath: path))

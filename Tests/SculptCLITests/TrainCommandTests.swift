@@ -26,10 +26,13 @@ import Testing
         }
     }
 
-    static let model = #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 10}]}"#
+    static let model =
+        #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 10}]}"#
     /// conv 3x3 (4) -> BN -> relu -> conv 3x3 (6) -> BN -> relu -> maxpool 2 -> flatten -> dense: 1252 parameters.
-    static let convModel = #"{"inputShape": [1, 8, 8], "layers": [{"type": "conv2d", "inputs": 1, "outputs": 4, "kernel": 3, "padding": 1}, {"type": "batchnorm", "features": 4}, {"type": "relu"}, {"type": "conv2d", "inputs": 4, "outputs": 6, "kernel": 3, "padding": 1}, {"type": "batchnorm", "features": 6}, {"type": "relu"}, {"type": "maxpool2d", "kernel": 2}, {"type": "flatten"}, {"type": "dense", "inputs": 96, "outputs": 10}]}"#
-    static let brokenModel = #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 10}, {"type": "dense", "inputs": 20, "outputs": 10}]}"#
+    static let convModel =
+        #"{"inputShape": [1, 8, 8], "layers": [{"type": "conv2d", "inputs": 1, "outputs": 4, "kernel": 3, "padding": 1}, {"type": "batchnorm", "features": 4}, {"type": "relu"}, {"type": "conv2d", "inputs": 4, "outputs": 6, "kernel": 3, "padding": 1}, {"type": "batchnorm", "features": 6}, {"type": "relu"}, {"type": "maxpool2d", "kernel": 2}, {"type": "flatten"}, {"type": "dense", "inputs": 96, "outputs": 10}]}"#
+    static let brokenModel =
+        #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 10}, {"type": "dense", "inputs": 20, "outputs": 10}]}"#
 
     func json(_ r: PaintCommandTests.Outcome) throws -> [String: Any] {
         #expect(r.status == 0, "\(r.stderr)")
@@ -99,7 +102,9 @@ import Testing
         Self.expectUsageError(missing, "--data mnist:\(root)/nowhere: ")
         let unchained = try PaintCommandTests.sculpt(["train", "--model", broken, "--out", out, "--overwrite"] + common)
         Self.expectUsageError(unchained, "--model ")
-        #expect(unchained.stderr.contains("[10]") && unchained.stderr.contains("[20]") && unchained.stderr.contains("layers.2"),
+        #expect(
+            unchained.stderr.contains("[10]") && unchained.stderr.contains("[20]")
+                && unchained.stderr.contains("layers.2"),
                 "\(unchained.stderr)")
         let badWidth = try PaintCommandTests.sculpt(["train", "--model", "mlp", "--width", "0", "--out",
                                                      fresh] + common)

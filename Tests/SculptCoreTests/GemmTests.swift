@@ -20,7 +20,9 @@ func naiveMatmul(_ a: Tensor, _ b: Tensor, ta: Bool, tb: Bool) -> Tensor {
     return c
 }
 
-@Test("sgemm matches a naive kernel for all four transpose combinations", arguments: [(false, false), (true, false), (false, true), (true, true)])
+@Test(
+    "sgemm matches a naive kernel for all four transpose combinations",
+    arguments: [(false, false), (true, false), (false, true), (true, true)])
 func gemmMatchesNaive(ta: Bool, tb: Bool) {
     var rng = RandomSource(seed: 1)
     let (m, k, n) = (7, 5, 3)
@@ -37,7 +39,9 @@ func gemmAccumulates() {
     let a = Tensor([1, 2, 3, 4], shape: [2, 2])
     let b = Tensor([1, 0, 0, 1], shape: [2, 2])
     let c = Tensor([10, 10, 10, 10], shape: [2, 2])
-    BLAS.gemm(transA: false, transB: false, m: 2, n: 2, k: 2, a: a.data, lda: 2, b: b.data, ldb: 2, beta: 1, c: c.data, ldc: 2)
+    BLAS.gemm(
+        transA: false, transB: false, m: 2, n: 2, k: 2, a: a.data, lda: 2, b: b.data, ldb: 2, beta: 1, c: c.data, ldc: 2
+    )
     #expect(c.scalars == [11, 12, 13, 14])
 }
 

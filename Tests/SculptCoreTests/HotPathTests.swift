@@ -34,7 +34,9 @@ func randomSourceStateRoundTrip() throws {
     #expect(text.hasPrefix("{\"state\":["))
     var c = try JSONDecoder().decode(RandomSource.self, from: data)
     #expect(c.next() == a.next())
-    #expect(throws: DecodingError.self) { try JSONDecoder().decode(RandomSource.self, from: Data("{\"state\":[1,2]}".utf8)) }
+    #expect(throws: DecodingError.self) {
+        try JSONDecoder().decode(RandomSource.self, from: Data("{\"state\":[1,2]}".utf8))
+    }
 }
 
 @Test("gemm with beta = 0 ignores what C held (NaN included), contiguous or strided")

@@ -7,7 +7,9 @@ import Testing
         #expect(NumberFormatting.fixed(Float.infinity, digits: 4) == "inf")
         #expect(NumberFormatting.fixed(-Double.infinity, digits: 2) == "-inf")
         // Int(3e38 * 10_000) traps; the helper falls back to the shortest form.
-        #expect(NumberFormatting.fixed(Float.greatestFiniteMagnitude, digits: 4) == "\(Double(Float.greatestFiniteMagnitude))")
+        #expect(
+            NumberFormatting.fixed(Float.greatestFiniteMagnitude, digits: 4)
+                == "\(Double(Float.greatestFiniteMagnitude))")
         #expect(NumberFormatting.fixed(1e300, digits: 15) == "1e+300")
     }
 
@@ -31,7 +33,9 @@ import Testing
         #expect(try MemoryBudget(parsing: "2GiB").limit == 2 * 1024 * 1024 * 1024)
         #expect(try MemoryBudget(parsing: "1048576").limit == 1_048_576)
         for bad in ["", "-1G", "lots", "0", "nanG", "infK"] {
-            #expect(throws: MemoryError.invalidLimit(text: bad, flag: "--max-memory")) { try MemoryBudget(parsing: bad) }
+            #expect(throws: MemoryError.invalidLimit(text: bad, flag: "--max-memory")) {
+                try MemoryBudget(parsing: bad)
+            }
         }
         #expect(MemoryBudget.machine.limit > 0)
     }
@@ -42,7 +46,10 @@ import Testing
         #expect(throws: MemoryError.self) { try budget.check(2e9, flag: "--width", what: "x") }
         #expect(throws: MemoryError.self) { try budget.check(.nan, flag: "--width", what: "x") }
         do { try budget.check(4e12, flag: "--width 1e9", what: "training the network") } catch {
-            #expect("\(error)" == "--width 1e9: training the network needs an estimated 3.6 TiB, more than the limit of 1.0 GiB (--max-memory)")
+            #expect(
+                "\(error)"
+                    == "--width 1e9: training the network needs an estimated 3.6 TiB, more than the limit of 1.0 GiB (--max-memory)"
+            )
         }
     }
 }

@@ -82,8 +82,12 @@ import Testing
         #expect(Set(a.train + a.validation) == Set(0..<100))
         #expect(try DatasetSplit.indices(count: 10, validationFraction: 0, seed: 1).validation.isEmpty)
         #expect(try DatasetSplit.indices(count: 10, validationFraction: 0.01, seed: 1).validation.count == 1)
-        #expect(throws: DataError.invalidFraction(1, sampleCount: 10)) { try DatasetSplit.indices(count: 10, validationFraction: 1, seed: 1) }
-        #expect(throws: DataError.invalidFraction(0.5, sampleCount: 1)) { try DatasetSplit.indices(count: 1, validationFraction: 0.5, seed: 1) }
+        #expect(throws: DataError.invalidFraction(1, sampleCount: 10)) {
+            try DatasetSplit.indices(count: 10, validationFraction: 1, seed: 1)
+        }
+        #expect(throws: DataError.invalidFraction(0.5, sampleCount: 1)) {
+            try DatasetSplit.indices(count: 1, validationFraction: 0.5, seed: 1)
+        }
     }
 
     @Test func imageDatasetSplitKeepsSamplesAndLabels() throws {
@@ -112,7 +116,8 @@ import Testing
     }
 
     @Test func reshapedDatasetFlattens() {
-        let data = ImageDataset(pixels: [1, 2, 3, 4, 5, 6, 7, 8], labels: [0, 1], channels: 1, height: 2, width: 2, classes: 2)
+        let data = ImageDataset(
+            pixels: [1, 2, 3, 4, 5, 6, 7, 8], labels: [0, 1], channels: 1, height: 2, width: 2, classes: 2)
         let flat = ReshapedDataset(data, inputShape: [4])
         let x = Tensor(zeros: [0]), y = Tensor(zeros: [0])
         flat.fillBatch(indices: [1], inputs: x, targets: y)
@@ -126,7 +131,9 @@ import Testing
         #expect(try DataSource(parsing: "cifar10:/c") == .cifar10(directory: "/c"))
         #expect(try DataSource(parsing: "cifar100:/c") == .cifar100(directory: "/c", labels: .fine))
         #expect(try DataSource(parsing: "cifar100-coarse:/c") == .cifar100(directory: "/c", labels: .coarse))
-        for text in ["fashion-mnist", "fashion-mnist:/f", "mnist:/d", "cifar10:/a:b", "cifar100:/c", "cifar100-coarse:/c"] {
+        for text in [
+            "fashion-mnist", "fashion-mnist:/f", "mnist:/d", "cifar10:/a:b", "cifar100:/c", "cifar100-coarse:/c",
+        ] {
             #expect(try DataSource(parsing: text).description == text)
         }
         #expect(throws: DataError.self) { try DataSource(parsing: "mnist") }

@@ -12,7 +12,9 @@ import TestSupport
     /// A CIFAR-10 folder with 2 images in each training batch and 3 test images.
     static func writeCIFAR10(_ dir: String) throws {
         for b in 1...5 {
-            try CIFAR.write(pixels: pixels(2, start: 2 * (b - 1)), labels: [[UInt8(b)], [UInt8(9 - b)]], to: dir + "/data_batch_\(b).bin")
+            try CIFAR.write(
+                pixels: pixels(2, start: 2 * (b - 1)), labels: [[UInt8(b)], [UInt8(9 - b)]],
+                to: dir + "/data_batch_\(b).bin")
         }
         try CIFAR.write(pixels: pixels(3), labels: [[0], [1], [2]], to: dir + "/test_batch.bin")
     }
@@ -55,12 +57,16 @@ import TestSupport
         var bytes = try readFileBytes(dir.file("data_batch_3.bin"))
         bytes.removeLast()
         try writeFileAtomically(bytes, to: dir.file("data_batch_3.bin"))
-        #expect(throws: DataError.wrongSize(path: dir.file("data_batch_3.bin"), expected: "a positive multiple of the 3073-byte record",
+        #expect(
+            throws: DataError.wrongSize(
+                path: dir.file("data_batch_3.bin"), expected: "a positive multiple of the 3073-byte record",
                                             actual: 2 * 3073 - 1)) {
             try CIFAR.load10(directory: dir.path, part: .train)
         }
         try CIFAR.write(pixels: Self.pixels(1), labels: [[10]], to: dir.file("test_batch.bin"))
-        #expect(throws: DataError.labelOutOfRange(path: dir.file("test_batch.bin"), sample: 0, label: 10, classCount: 10)) {
+        #expect(
+            throws: DataError.labelOutOfRange(path: dir.file("test_batch.bin"), sample: 0, label: 10, classCount: 10)
+        ) {
             try CIFAR.load10(directory: dir.path, part: .test)
         }
         removeTree(dir.file("data_batch_5.bin"))

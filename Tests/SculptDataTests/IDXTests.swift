@@ -98,7 +98,9 @@ import TestSupport
         defer { dir.remove() }
         try IDX.write(IDXArray(dimensions: [2, 1, 1], values: [0, 255]), to: dir.file("i"))
         try IDX.write(IDXArray(dimensions: [3], values: [0, 1, 2]), to: dir.file("l"))
-        #expect(throws: DataError.countMismatch(images: dir.file("i"), imageCount: 2, labels: dir.file("l"), labelCount: 3)) {
+        #expect(
+            throws: DataError.countMismatch(images: dir.file("i"), imageCount: 2, labels: dir.file("l"), labelCount: 3)
+        ) {
             try MNISTFormat.load(images: dir.file("i"), labels: dir.file("l"))
         }
         try IDX.write(IDXArray(dimensions: [2], values: [3, 10]), to: dir.file("l"))

@@ -13,7 +13,8 @@ private func temporaryPath(_ name: String) -> String { "/tmp/sculpt-imagefile-\(
         // Pixels: red, green, blue, white.
         let path = temporaryPath("rgb.png")
         defer { unlink(path) }
-        try writeFileAtomically(try PNG.encode(rgb: [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255], width: 2, height: 2), to: path)
+        try writeFileAtomically(
+            try PNG.encode(rgb: [255, 0, 0, 0, 255, 0, 0, 0, 255, 255, 255, 255], width: 2, height: 2), to: path)
         let image = try GrayscaleImage(contentsOf: path)
         #expect(image.width == 2 && image.height == 2)
         let expected: [Float] = [0.299, 0.587, 0.114, 1]

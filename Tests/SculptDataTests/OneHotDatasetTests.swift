@@ -6,7 +6,8 @@ import SculptNN
 @Test("one-hot targets are rows of classCount floats with a 1 at the label, in batch order")
 func oneHotTargets() {
     let labels: [Float] = [2, 0, 1, 2, 3]
-    let base = TensorDataset(inputs: Tensor((0..<10).map(Float.init), shape: [5, 2]), targets: Tensor(labels), classCount: 4)
+    let base = TensorDataset(
+        inputs: Tensor((0..<10).map(Float.init), shape: [5, 2]), targets: Tensor(labels), classCount: 4)
     let data = OneHotDataset(base)
     #expect(data.count == 5 && data.inputShape == [2] && data.targetShape == [4])
     #expect(data.classes == 4 && data.classCount == nil)
@@ -41,8 +42,13 @@ func mseTrainsOnOneHotTargets() throws {
         labels.data[i] = s < -0.5 ? 0 : s < 0.5 ? 1 : 2
     }
     let data = OneHotDataset(TensorDataset(inputs: inputs, targets: labels, classCount: 3))
-    let network = try Network(Architecture(inputShape: [2], layers: [.dense(inputs: 2, outputs: 16, bias: true), .activation(.relu),
-                                                                    .dense(inputs: 16, outputs: 3, bias: true)]), rng: &rng)
+    let network = try Network(
+        Architecture(
+            inputShape: [2],
+            layers: [
+                .dense(inputs: 2, outputs: 16, bias: true), .activation(.relu),
+                .dense(inputs: 16, outputs: 3, bias: true),
+            ]), rng: &rng)
     let trainer = Trainer(network: network, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1, momentum: 0.9),
                           batchSize: 16, maxEpochs: 150)
     let (initialLoss, initialAccuracy) = trainer.evaluate(data)

@@ -12,7 +12,9 @@ private func storedZlib(_ data: [UInt8]) -> [UInt8] {
         + [UInt8(b >> 8), UInt8(b & 0xFF), UInt8(a >> 8), UInt8(a & 0xFF)]
 }
 
-private func be32(_ v: Int) -> [UInt8] { [UInt8((v >> 24) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)] }
+private func be32(_ v: Int) -> [UInt8] {
+    [UInt8((v >> 24) & 0xFF), UInt8((v >> 16) & 0xFF), UInt8((v >> 8) & 0xFF), UInt8(v & 0xFF)]
+}
 
 private func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
     let body = Array(type.utf8) + data
@@ -73,7 +75,8 @@ private func handBuiltPNG(width: Int, height: Int, bitDepth: UInt8, colorType: U
     @Test(arguments: PNGTests.filteredByHand)
     func handBuiltGrayImageDecodesWithFilter(_ case: (filter: UInt8, row0: [UInt8], row1: [UInt8])) throws {
         let (filter, row0, row1) = `case`
-        let file = handBuiltPNG(width: 2, height: 2, bitDepth: 8, colorType: 0, scanlines: [filter] + row0 + [filter] + row1)
+        let file = handBuiltPNG(
+            width: 2, height: 2, bitDepth: 8, colorType: 0, scanlines: [filter] + row0 + [filter] + row1)
         let image = try PNG.decode(file)
         #expect(image.width == 2 && image.height == 2 && image.channels == 1)
         #expect(image.samples == [10, 20, 30, 25])
@@ -95,17 +98,21 @@ private func handBuiltPNG(width: Int, height: Int, bitDepth: UInt8, colorType: U
                                   palette: [255, 0, 0, 255, 255, 255])
         #expect(try PNG.decode(packed).samples == p.samples)
         // Gray at 1 bit: 10 pixels 1011001110 -> bytes 0xB3, 0x80.
-        let bits = try PNG.decode(handBuiltPNG(width: 10, height: 1, bitDepth: 1, colorType: 0, scanlines: [0, 0xB3, 0x80]))
+        let bits = try PNG.decode(
+            handBuiltPNG(width: 10, height: 1, bitDepth: 1, colorType: 0, scanlines: [0, 0xB3, 0x80]))
         #expect(bits.maximumValue == 1 && bits.samples == [1, 0, 1, 1, 0, 0, 1, 1, 1, 0])
         // Gray at 16 bits, big-endian.
-        let deep = try PNG.decode(handBuiltPNG(width: 2, height: 1, bitDepth: 16, colorType: 0, scanlines: [0, 0x12, 0x34, 0xFF, 0xFF]))
+        let deep = try PNG.decode(
+            handBuiltPNG(width: 2, height: 1, bitDepth: 16, colorType: 0, scanlines: [0, 0x12, 0x34, 0xFF, 0xFF]))
         #expect(deep.maximumValue == 65535 && deep.samples == [0x1234, 0xFFFF])
         #expect(deep.luminance == [Float(0x1234) / 65535, 1])
         // Gray + alpha: the second pixel is half transparent.
-        let ga = try PNG.decode(handBuiltPNG(width: 2, height: 1, bitDepth: 8, colorType: 4, scanlines: [0, 255, 255, 200, 0]))
+        let ga = try PNG.decode(
+            handBuiltPNG(width: 2, height: 1, bitDepth: 8, colorType: 4, scanlines: [0, 255, 255, 200, 0]))
         #expect(ga.channels == 2 && ga.luminance == [1, 0])
         // RGBA: opaque pure green.
-        let rgba = try PNG.decode(handBuiltPNG(width: 1, height: 1, bitDepth: 8, colorType: 6, scanlines: [0, 0, 255, 0, 255]))
+        let rgba = try PNG.decode(
+            handBuiltPNG(width: 1, height: 1, bitDepth: 8, colorType: 6, scanlines: [0, 0, 255, 0, 255]))
         #expect(rgba.channels == 4 && abs(rgba.luminance[0] - 0.587) < 1e-6)
     }
 
@@ -150,7 +157,8 @@ private func handBuiltPNG(width: Int, height: Int, bitDepth: UInt8, colorType: U
         #expect(throws: PNGError.invalid("row 0 has filter type 5")) { try PNG.decode(badFilter) }
         let noPalette = handBuiltPNG(width: 1, height: 1, bitDepth: 8, colorType: 3, scanlines: [0, 0])
         #expect(throws: PNGError.self) { try PNG.decode(noPalette) }
-        let badIndex = handBuiltPNG(width: 1, height: 1, bitDepth: 8, colorType: 3, scanlines: [0, 7], palette: [1, 2, 3])
+        let badIndex = handBuiltPNG(
+            width: 1, height: 1, bitDepth: 8, colorType: 3, scanlines: [0, 7], palette: [1, 2, 3])
         #expect(throws: PNGError.invalid("palette index 7 with 1 colors")) { try PNG.decode(badIndex) }
         var huge = PNG.signature
         huge += chunk("IHDR", be32(1 << 20) + be32(1 << 20) + [8, 0, 0, 0, 0])
@@ -161,12 +169,16 @@ private func handBuiltPNG(width: Int, height: Int, bitDepth: UInt8, colorType: U
     @Test func randomCorruptionNeverCrashes() throws {
         let original = try PNG.encode(rgb: (0..<(9 * 6 * 3)).map { UInt8(($0 * 37) % 256) }, width: 9, height: 6)
         var state: UInt64 = 99
-        func next(_ n: Int) -> Int { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Int(state >> 33) % n }
+        func next(_ n: Int) -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Int(state >> 33) % n
+        }
         for trial in 0..<400 {
             var file = original
             for _ in 0..<(1 + next(3)) { file[8 + next(file.count - 8)] ^= UInt8(1 + next(255)) }
             if trial % 2 == 1 { file = recomputeCRCs(file) }
-            do { _ = try PNG.decode(file) } catch is PNGError {} catch { Issue.record("unexpected error type \(error)") }
+            do { _ = try PNG.decode(file) } catch is PNGError {} catch {
+                Issue.record("unexpected error type \(error)")
+            }
         }
     }
 

@@ -19,7 +19,9 @@ func square() throws {
     #expect(d.inputs[0, 0] == -0.5 && d.inputs[4095, 1] == 0.5)
 }
 
-@Test("shapes contain their centre and not the corners", arguments: ["square", "triangle", "circle", "polygon:5", "star", "star:7", "rectangle"])
+@Test(
+    "shapes contain their centre and not the corners",
+    arguments: ["square", "triangle", "circle", "polygon:5", "star", "star:7", "rectangle"])
 func shapes(text: String) throws {
     let shape = try PaintingShape(parsing: text)
     #expect(shape.contains(x: 0, y: 0.01))

@@ -31,7 +31,8 @@ struct Fixture {
             options.pollSeconds = 0.2
             options.reconnectSeconds = 60
             let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
-            let worker = FleetWorker(location: try PostgresLocation(url: arguments[1]), catalog: ArithmeticTrial.catalog,
+            let worker = FleetWorker(
+                location: try PostgresLocation(url: arguments[1]), catalog: ArithmeticTrial.catalog,
                                      executor: executor, options: options) { print($0) }
             let summary = try worker.run()
             print("worker done \(summary.done) failed \(summary.failed) lost \(summary.leasesLost)")
@@ -40,7 +41,8 @@ struct Fixture {
             #endif
         case "bench" where arguments.count == 5:
             #if Fleet
-            try FleetBench.run(url: arguments[1], trials: Int(arguments[2]) ?? 1000, sleep: Double(arguments[3]) ?? 0.05,
+            try FleetBench.run(
+                url: arguments[1], trials: Int(arguments[2]) ?? 1000, sleep: Double(arguments[3]) ?? 0.05,
                                processes: Int(arguments[4]) ?? 16)
             #else
             print("built without the Fleet trait")
@@ -72,7 +74,8 @@ enum FleetBench {
         options.pollSeconds = 0.05
         let start = Date()
         let summary = try FleetWorker(location: location, catalog: ArithmeticTrial.catalog,
-                                      executor: InProcessExecutor(catalog: ArithmeticTrial.catalog), options: options).run()
+            executor: InProcessExecutor(catalog: ArithmeticTrial.catalog), options: options
+        ).run()
         let wall = Date().timeIntervalSince(start)
         let rows = try store.trials(runID: spec.runID)
         let distinct = Set(rows.map { TrialKey(variant: $0.variant, index: $0.index) }).count

@@ -24,7 +24,7 @@ public struct ArithmeticTrial: TrialKind {
         let r = try ConfigReader(config)
         let c = Config(a: try r.double("a"), b: try r.double("b", default: 0),
                        sleepSeconds: try r.double("sleepSeconds", default: 0, range: 0...10),
-                       failUnlessFileExists: r.contains("failUnlessFileExists") ? try r.string("failUnlessFileExists") : nil,
+            failUnlessFileExists: r.contains("failUnlessFileExists") ? try r.string("failUnlessFileExists") : nil,
                        crash: try r.bool("crash", default: false))
         try r.finish()
         return c

@@ -53,7 +53,8 @@ import Testing
 
     /// scipy.stats.ttest_ind(a, b, equal_var=False): Welch df 4.635; we round down to 4, t(0.975, 4) = 2.776.
     @Test func differenceInMeansUsesWelchsIntervalWithDfRoundedDown() throws {
-        let e = try #require(EffectInterval.differenceInMeans([1.0, 2.5, 3.1, 4.8, 2.2], [0.5, 0.9, 1.4, 0.2, 1.1, 0.7]))
+        let e = try #require(
+            EffectInterval.differenceInMeans([1.0, 2.5, 3.1, 4.8, 2.2], [0.5, 0.9, 1.4, 0.2, 1.1, 0.7]))
         #expect(abs(e.estimate - 1.92) < 1e-12)
         #expect(abs(e.lower - 0.1250918371496923) < 1e-9 && abs(e.upper - 3.714908162850308) < 1e-9)
         // scipy's interval at the fractional df is narrower: 0.2178 to 3.6222.
@@ -70,10 +71,11 @@ import Testing
         #expect(spec.tables[0].comparisons[0].test == .fisher)
         let twoByTwo = ExperimentTable.comparison(spec.tables[0].comparisons[0],
                                                   first: Array(repeating: 1, count: 25) + Array(repeating: 0, count: 5),
-                                                  second: Array(repeating: 1, count: 10) + Array(repeating: 0, count: 20))
+            second: Array(repeating: 1, count: 10) + Array(repeating: 0, count: 20))
         #expect(twoByTwo.test == "fisher" && twoByTwo.u == nil && twoByTwo.n1 == 30 && twoByTwo.n2 == 30)
         #expect(abs(twoByTwo.p! - 0.0001810000624445966) < 1e-12)
-        #expect(twoByTwo.text == "Fisher exact, three nodes: small 25/30 vs large 10/30: odds ratio 10.00, p = 1.81e-04; "
+        #expect(
+            twoByTwo.text == "Fisher exact, three nodes: small 25/30 vs large 10/30: odds ratio 10.00, p = 1.81e-04; "
             + "difference in proportions 0.500 (95% CI 0.254 to 0.669)")
         // The table pools finished trials passing the filter: small has 3, 3, 5 nodes, large 3, 4.
         let pooled = ExperimentTable(spec.tables[0], experiment: spec, records: TableTests().records(runID: spec.runID))

@@ -43,11 +43,16 @@ func weakExpandIsolationTrial() throws {
 
 @Test("isolation configs are checked: target width must shrink or grow the hidden layer, ratios in (0, 1]")
 func isolationConfigErrors() {
-    #expect(throws: ConfigError.self) { try EigenRemoveIsolationTrial().validate(config: config(["targetWidth": .number(20)])) }
     #expect(throws: ConfigError.self) {
-        try EigenRemoveIsolationTrial().validate(config: config(["targetWidth": .number(10), "rankRatios": .array([.number(0)])]))
+        try EigenRemoveIsolationTrial().validate(config: config(["targetWidth": .number(20)]))
     }
-    #expect(throws: ConfigError.self) { try WeakExpandIsolationTrial().validate(config: config(["targetWidth": .number(20)])) }
+    #expect(throws: ConfigError.self) {
+        try EigenRemoveIsolationTrial().validate(
+            config: config(["targetWidth": .number(10), "rankRatios": .array([.number(0)])]))
+    }
+    #expect(throws: ConfigError.self) {
+        try WeakExpandIsolationTrial().validate(config: config(["targetWidth": .number(20)]))
+    }
 }
 
 @Test("the isolation spec files load with the standard catalog", arguments: [

@@ -20,10 +20,13 @@ import Testing
         #expect(try reason(#"{"rate": 1.5}"#).hasPrefix("rate: 1.5 is out of range"))
         #expect(try reason(#"{"rounds": 2, "rewind": 3}"#).hasPrefix("rewind: unknown key"))
         #expect(try reason(#"{"scope": "everywhere"}"#).hasPrefix("scope: unknown value"))
-        #expect(try reason(#"{"model": "resnet20", "data": "cifar10:/nowhere", "structured": true}"#).contains("structured pruning handles sequential"))
+        #expect(
+            try reason(#"{"model": "resnet20", "data": "cifar10:/nowhere", "structured": true}"#).contains(
+                "structured pruning handles sequential"))
         #expect(try reason(#"{"model": "mlp:300,x"}"#).hasPrefix("model:"))
         #expect(try reason(#"{"optimizer": "adam", "momentum": 0.9}"#).hasPrefix("momentum:"))
-        try kind.validate(config: try config(#"{"model": "cnn-small", "structured": true, "norm": "l2", "scope": "global"}"#))
+        try kind.validate(
+            config: try config(#"{"model": "cnn-small", "structured": true, "norm": "l2", "scope": "global"}"#))
     }
 
     /// The words `sculpt lottery` and `sculpt restart` print for the same bad values
@@ -56,7 +59,8 @@ import Testing
     }
 
     @Test func shippedSpecsParseWithTheStandardCatalog() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
         let full = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/lottery.json").path,
                                            catalog: catalog)
         #expect(full.variants.count == 4 && full.tables.count == 4)
@@ -66,7 +70,9 @@ import Testing
         #expect(quick.variants.map { $0.config["structured"] } == [.bool(false), .bool(true)])
     }
 
-    @Test(.enabled(if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz")))
+    @Test(
+        .enabled(
+            if: FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz")))
     func tinySearchReportsEveryRound() throws {
         let kind = try catalog.kind(named: "lottery")
         let c = try config(#"""
@@ -85,7 +91,9 @@ import Testing
             #expect((0.3...1).contains(m[key] ?? -1), "\(key) = \(m[key] ?? .nan)")
         }
         #expect(m["control0"] == nil)
-        #expect(m["denseAccuracy"] == m["accuracy0"] && m["finalAccuracy"] == m["accuracy2"] && m["finalControl"] == m["control2"])
+        #expect(
+            m["denseAccuracy"] == m["accuracy0"] && m["finalAccuracy"] == m["accuracy2"]
+                && m["finalControl"] == m["control2"])
         let again = try kind.run(config: c, seed: 5).metrics
         for key in m.keys where key != "seconds" { #expect(again[key] == m[key], "\(key)") }
     }

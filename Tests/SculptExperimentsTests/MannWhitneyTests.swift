@@ -17,14 +17,16 @@ import Testing
 
     @Test func exactSmallSamplesWithoutTies() throws {
         // mannwhitneyu([1.1, 2.3, 3.7, 4.2, 8.5], [5.1, 6.2, 7.3, 9.9, 10.4, 11.0]) -> U 3.0, p 0.030303030303030304
-        try expectMatchesSciPy([1.1, 2.3, 3.7, 4.2, 8.5], [5.1, 6.2, 7.3, 9.9, 10.4, 11.0], u: 3, p: 0.030303030303030304, method: .exact)
+        try expectMatchesSciPy(
+            [1.1, 2.3, 3.7, 4.2, 8.5], [5.1, 6.2, 7.3, 9.9, 10.4, 11.0], u: 3, p: 0.030303030303030304, method: .exact)
         // Fully separated: p = 2 / C(11, 5). mannwhitneyu([1,2,3,4,5], [6,7,8,9,10,11]) -> U 0.0, p 0.004329004329004329
         try expectMatchesSciPy([1, 2, 3, 4, 5], [6, 7, 8, 9, 10, 11], u: 0, p: 0.004329004329004329, method: .exact)
         // The other way round U is n1 n2 - U and p is the same.
         try expectMatchesSciPy([6, 7, 8, 9, 10, 11], [1, 2, 3, 4, 5], u: 30, p: 0.004329004329004329, method: .exact)
         // One sample of at most 8 values is enough for the exact method (scipy's "auto" rule).
         // mannwhitneyu([4.5, 12.5, 0.25], [1,2,3,5,6,7,8,9,10,11,13,14]) -> U 13.0, p 0.5362637362637362
-        try expectMatchesSciPy([4.5, 12.5, 0.25], [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 13, 14], u: 13, p: 0.5362637362637362, method: .exact)
+        try expectMatchesSciPy(
+            [4.5, 12.5, 0.25], [1, 2, 3, 5, 6, 7, 8, 9, 10, 11, 13, 14], u: 13, p: 0.5362637362637362, method: .exact)
         // mannwhitneyu([i*3.1 for i in range(8)], [i*1.7+0.05 for i in range(30)]) -> U 54.0, p 0.016813400564524104
         try expectMatchesSciPy((0..<8).map { Double($0) * 3.1 }, (0..<30).map { Double($0) * 1.7 + 0.05 },
                                u: 54, p: 0.016813400564524104, method: .exact)
@@ -36,7 +38,8 @@ import Testing
 
     @Test func tiesUseTheNormalApproximationWithMidRanks() throws {
         // mannwhitneyu([1,2,2,3,5,5,7], [2,3,4,5,6,6,8,9]) -> U 15.5, p 0.16112494928905186
-        try expectMatchesSciPy([1, 2, 2, 3, 5, 5, 7], [2, 3, 4, 5, 6, 6, 8, 9], u: 15.5, p: 0.16112494928905186, method: .normal)
+        try expectMatchesSciPy(
+            [1, 2, 2, 3, 5, 5, 7], [2, 3, 4, 5, 6, 6, 8, 9], u: 15.5, p: 0.16112494928905186, method: .normal)
         let (ranks, ties) = MannWhitneyU.midRanks([5, 1, 5, 2, 5])
         #expect(ranks == [4, 1, 4, 2, 4])
         #expect(ties == [1, 1, 3])
@@ -77,7 +80,8 @@ import Testing
         #expect(MannWhitneyU.exactCumulativeProbability(-1, 3, 4) == 0)
         // Symmetry: P(U <= k) + P(U <= n1 n2 - k - 1) = 1.
         for k in 0..<40 {
-            let sum = MannWhitneyU.exactCumulativeProbability(k, 5, 8) + MannWhitneyU.exactCumulativeProbability(39 - k, 5, 8)
+            let sum =
+                MannWhitneyU.exactCumulativeProbability(k, 5, 8) + MannWhitneyU.exactCumulativeProbability(39 - k, 5, 8)
             #expect(abs(sum - 1) < 1e-12)
         }
     }

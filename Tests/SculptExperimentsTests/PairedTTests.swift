@@ -16,7 +16,8 @@ import Testing
             #expect(r.degreesOfFreedom == a.count - 1)
             #expect(r.effect.lower < r.effect.estimate && r.effect.estimate < r.effect.upper)
         }
-        for (t, df, p) in [(2.5, 7, 0.04099221858575289), (0.3, 1, 0.8144528418445154), (12.0, 30, 5.580185415199261e-13),
+        for (t, df, p) in [
+            (2.5, 7, 0.04099221858575289), (0.3, 1, 0.8144528418445154), (12.0, 30, 5.580185415199261e-13),
                            (1.7, 100, 0.09223932700301926)] {
             #expect(abs(PairedT.twoSidedP(t: t, degreesOfFreedom: df) - p) <= 1e-9 * p, "t=\(t) df=\(df)")
         }
@@ -39,7 +40,8 @@ import Testing
     func tableComparison() throws {
         let spec = try parseSpec(Self.spec(paired: true))
         func r(_ variant: String, _ index: Int, _ sum: Double) -> TrialRecord {
-            TrialRecord(runID: spec.runID, specName: spec.name, kind: "arithmetic", variant: variant, index: index, seed: 1,
+            TrialRecord(
+                runID: spec.runID, specName: spec.name, kind: "arithmetic", variant: variant, index: index, seed: 1,
                         config: [:], metrics: ["sum": sum], details: nil, status: .done, error: nil,
                         startedAt: "", finishedAt: "", seconds: 0, host: "h")
         }
@@ -49,7 +51,9 @@ import Testing
         #expect(c.n1 == 2 && c.n2 == 2)
         #expect(abs(c.p! - 0.20483276469913345) < 1e-9)
         #expect(abs(c.effect!.estimate + 13.5) < 1e-12)
-        #expect(c.text.hasPrefix("paired t, sum: small vs large (n=2 pairs): t = -3.00, df = 1, p = 0.205; mean paired difference"))
+        #expect(
+            c.text.hasPrefix(
+                "paired t, sum: small vs large (n=2 pairs): t = -3.00, df = 1, p = 0.205; mean paired difference"))
         #expect(throws: SpecError.self) { try parseSpec(Self.spec(paired: false)) }
         do { _ = try parseSpec(Self.spec(paired: false)) } catch { #expect("\(error)".contains("pairedSeeds")) }
     }

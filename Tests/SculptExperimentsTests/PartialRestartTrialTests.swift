@@ -26,14 +26,20 @@ import Testing
         #expect(try reason(#"{"outgoing": "drop"}"#).hasPrefix("outgoing: unknown value"))
         #expect(try reason(#"{"restart": 3}"#).hasPrefix("restart: unknown key"))
         #expect(try reason(#"{"model": "nonet"}"#).hasPrefix("model:"))
-        try kind.validate(config: try config(#"{"model": "alexnet", "widthMultiplier": 0.25, "resets": ["he", "fitted"], "uselessCount": 2, "layers": ["layers.0", 3]}"#))
+        try kind.validate(
+            config: try config(
+                #"{"model": "alexnet", "widthMultiplier": 0.25, "resets": ["he", "fitted"], "uselessCount": 2, "layers": ["layers.0", 3]}"#
+            ))
     }
 
     @Test func shippedSpecsParseWithTheStandardCatalog() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let full = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/partial-restart.json").path, catalog: catalog)
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let full = try ExperimentSpec.load(
+            path: root.appendingPathComponent("experiments/partial-restart.json").path, catalog: catalog)
         #expect(full.variants.map(\.name) == ["MiniNet", "AlexNet x0.5"] && full.tables.count == 6)
-        let quick = try ExperimentSpec.load(path: root.appendingPathComponent("experiments/partial-restart-quick.json").path, catalog: catalog)
+        let quick = try ExperimentSpec.load(
+            path: root.appendingPathComponent("experiments/partial-restart-quick.json").path, catalog: catalog)
         #expect(quick.kind == "partial-restart" && quick.variants.count == 2)
     }
 }

@@ -7,14 +7,16 @@ import Testing
 /// Fashion-MNIST (skipped where the dataset is not installed), and the figure's fit.
 @Suite struct PartialTrainingTrialTests {
     let catalog = TrialKindCatalog.standard
-    static let hasFashionMNIST = FileManager.default.fileExists(atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
+    static let hasFashionMNIST = FileManager.default.fileExists(
+        atPath: "/usr/share/datasets/fashion-mnist/t10k-labels-idx1-ubyte.gz")
 
     func config(_ text: String) throws -> JSONValue { try JSONValue.parse(text) }
 
     @Test func badModesFailValidationNamingTheKey() throws {
         let kind = try catalog.kind(named: "partial-training")
-        for (text, fragment) in [(#"{"mode": "filters:1.5"}"#, "(0, 1]"), (#"{"mode": "count:64"}"#, "layer layers.0 has only 32"),
-                                 (#"{"mode": "block:layers.40"}"#, "unknown block"), (#"{"mode": "filters:0.1", "rest": "gone"}"#, "rest"),
+        for (text, fragment) in [
+            (#"{"mode": "filters:1.5"}"#, "(0, 1]"), (#"{"mode": "count:64"}"#, "layer layers.0 has only 32"),
+            (#"{"mode": "block:layers.40"}"#, "unknown block"), (#"{"mode": "filters:0.1", "rest": "gone"}"#, "rest"),
                                  (#"{"mode": "all", "epoch": 3}"#, "unknown key")] {
             #expect(throws: ConfigError.self) { try kind.validate(config: try config(text)) }
             do { try kind.validate(config: try config(text)) } catch {
@@ -23,7 +25,9 @@ import Testing
         }
         try kind.validate(config: try config(#"{"mode": "count:10", "rest": "zeroed", "batchNorm": true}"#))
         let ensembles = try catalog.kind(named: "cheap-ensembles")
-        #expect(throws: ConfigError.self) { try ensembles.validate(config: try config(#"{"mode": "filters:0.1", "rest": "zeroed"}"#)) }
+        #expect(throws: ConfigError.self) {
+            try ensembles.validate(config: try config(#"{"mode": "filters:0.1", "rest": "zeroed"}"#))
+        }
         #expect(throws: ConfigError.self) { try ensembles.validate(config: try config(#"{"members": 3}"#)) }
     }
 
@@ -67,8 +71,11 @@ import Testing
     }
 
     func record(_ variant: String, _ metrics: [String: Double]) -> TrialRecord {
-        TrialRecord(runID: "r", specName: "s", kind: "partial-training", variant: variant, index: 0, seed: 0, config: .object([:]),
-                    metrics: metrics, details: nil, status: .done, error: nil, startedAt: "", finishedAt: "", seconds: 0, host: "")
+        TrialRecord(
+            runID: "r", specName: "s", kind: "partial-training", variant: variant, index: 0, seed: 0,
+            config: .object([:]),
+            metrics: metrics, details: nil, status: .done, error: nil, startedAt: "", finishedAt: "", seconds: 0,
+            host: "")
     }
 
     @Test func figurePairsFixedWithZeroedAndFitsEach() throws {

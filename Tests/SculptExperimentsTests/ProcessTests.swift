@@ -32,7 +32,8 @@ import SculptExperimentsTestKinds
         guard case .failure(let failure) = crash else { Issue.record("a crash must fail"); return }
         #expect(failure.message.hasPrefix("worker killed by signal \(SIGABRT)"))
         let missing = ProcessExecutor(executable: "/nonexistent/sculpt", arguments: ["trial-worker"])
-        guard case .failure(let notStarted) = missing.execute(TrialJob(kind: "arithmetic", config: ["a": 1], seed: 1)) else {
+        guard case .failure(let notStarted) = missing.execute(TrialJob(kind: "arithmetic", config: ["a": 1], seed: 1))
+        else {
             Issue.record("a missing executable must fail"); return
         }
         #expect(notStarted.message.contains("/nonexistent/sculpt"))
@@ -72,7 +73,8 @@ import SculptExperimentsTestKinds
         let check = try DatabaseQueue(path: db).read { try String.fetchOne($0, sql: "PRAGMA integrity_check") }
         #expect(check == "ok")
 
-        let resumed = try ExperimentRunner(spec: spec, store: store, executor: InProcessExecutor(catalog: ArithmeticTrial.catalog),
+        let resumed = try ExperimentRunner(
+            spec: spec, store: store, executor: InProcessExecutor(catalog: ArithmeticTrial.catalog),
                                            workers: 4).run()
         #expect(resumed.progress.skipped == survivors.count)
         #expect(resumed.progress.done == 12 - survivors.count)

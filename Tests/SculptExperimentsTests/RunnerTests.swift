@@ -20,7 +20,9 @@ import SculptExperimentsTestKinds
         let runner = ExperimentRunner(spec: spec, store: try ResultStore(path: db),
                                       executor: InProcessExecutor(catalog: ArithmeticTrial.catalog), workers: 3)
         let summary = try runner.run { reports.append($0) }
-        #expect(summary.progress == RunProgress(planned: 6, skipped: 0, done: 6, failed: 0, elapsed: summary.progress.elapsed))
+        #expect(
+            summary.progress
+                == RunProgress(planned: 6, skipped: 0, done: 6, failed: 0, elapsed: summary.progress.elapsed))
         #expect(reports.all.map { $0.done } == [1, 2, 3, 4, 5, 6])
         #expect(reports.all.last?.estimatedSecondsLeft == 0)
 
@@ -72,7 +74,8 @@ import SculptExperimentsTestKinds
         #expect(first.progress.failed == 4 && first.progress.done == 0)
         #expect(first.failures.first?.error == "marker file \(marker) is missing")
         let failed = try ResultStore(path: db).trials(runID: spec.runID)
-        #expect(failed.count == 4 && failed.allSatisfy { $0.status == .failed && $0.metrics.isEmpty && $0.attempts == 1 })
+        #expect(
+            failed.count == 4 && failed.allSatisfy { $0.status == .failed && $0.metrics.isEmpty && $0.attempts == 1 })
 
         #expect(FileManager.default.createFile(atPath: marker, contents: Data()))
         let second = try run(spec, db: db)
@@ -86,8 +89,9 @@ import SculptExperimentsTestKinds
         let store = try ResultStore(path: folder + "/results.db")
         let spec = try parseSpec(arithmeticSpec(trials: 1))
         try store.registerRun(spec)
-        var record = TrialRecord(runID: spec.runID, specName: spec.name, kind: spec.kind, variant: "small", index: 0, seed: 5,
-                                 config: ["a": 1], metrics: ["sum": 2, "loss": .nan, "big": .infinity], details: nil, status: .done,
+        var record = TrialRecord(
+            runID: spec.runID, specName: spec.name, kind: spec.kind, variant: "small", index: 0, seed: 5,
+            config: ["a": 1], metrics: ["sum": 2, "loss": .nan, "big": .infinity], details: nil, status: .done,
                                  error: nil, startedAt: "t0", finishedAt: "t1", seconds: 1, host: "h")
         try store.record(record)
         record.metrics = ["sum": 99]
@@ -104,13 +108,16 @@ import SculptExperimentsTestKinds
         #expect(try TrialJob(json: JSONValue.parse(job.json.canonicalText)) == job)
         let jobPath = try writeFile(job.json.canonicalText, named: "job.json", in: folder)
         try TrialWorker.run(jobPath: jobPath, resultPath: folder + "/result.json", catalog: ArithmeticTrial.catalog)
-        let outcome = try TrialWorker.outcome(fromResultJSON: JSONValue.parse(String(contentsOfFile: folder + "/result.json", encoding: .utf8)))
+        let outcome = try TrialWorker.outcome(
+            fromResultJSON: JSONValue.parse(String(contentsOfFile: folder + "/result.json", encoding: .utf8)))
         let result = try outcome.get()
         #expect(result.metrics["sum"] == 5 && result.metrics["seedLow"] == 234)
 
-        let bad = try writeFile(TrialJob(kind: "arithmetic", config: ["b": 3], seed: 1).json.canonicalText, named: "bad.json", in: folder)
+        let bad = try writeFile(
+            TrialJob(kind: "arithmetic", config: ["b": 3], seed: 1).json.canonicalText, named: "bad.json", in: folder)
         try TrialWorker.run(jobPath: bad, resultPath: folder + "/bad-result.json", catalog: ArithmeticTrial.catalog)
-        let failure = try TrialWorker.outcome(fromResultJSON: JSONValue.parse(String(contentsOfFile: folder + "/bad-result.json", encoding: .utf8)))
+        let failure = try TrialWorker.outcome(
+            fromResultJSON: JSONValue.parse(String(contentsOfFile: folder + "/bad-result.json", encoding: .utf8)))
         #expect(throws: TrialFailure("a: missing required key")) { try failure.get() }
     }
 }

@@ -36,7 +36,8 @@ import Testing
     /// Validation builds the network a config describes: one past the memory limit is refused first
     /// (VGG16 at 64 times its width would need terabytes).
     @Test func validationRefusesNetworksPastTheMemoryLimit() throws {
-        let text = #"{"name": "i", "kind": "interruptible", "trials": 1, "config": {"model": "vgg16", "widthMultiplier": 64, "#
+        let text =
+            #"{"name": "i", "kind": "interruptible", "trials": 1, "config": {"model": "vgg16", "widthMultiplier": 64, "#
             + #""method": "none", "epochs": 2}}"#
         do {
             _ = try parseStandard(text)
@@ -71,7 +72,9 @@ import Testing
             .deletingLastPathComponent().appendingPathComponent("experiments")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
         #expect(!files.isEmpty)
-        for file in files { _ = try ExperimentSpec.load(path: folder.appendingPathComponent(file).path, catalog: .standard) }
+        for file in files {
+            _ = try ExperimentSpec.load(path: folder.appendingPathComponent(file).path, catalog: .standard)
+        }
     }
 
     /// A reader opens the database read-only: the file's bytes stay as they were, and a read-only

@@ -23,26 +23,40 @@ import SculptExperimentsTestKinds
         #expect(e.reason.hasPrefix("unknown key"))
         #expect(e.description.hasPrefix("experiments/bad.json: sead: unknown key (expected one of: "))
 
-        let nested = try #require(specError(arithmeticSpec(tables: #"[{"title": "T", "columns": [{"title": "s", "metric": "sum", "aggregate": "mean", "digitz": 2}]}]"#)))
+        let nested = try #require(
+            specError(
+                arithmeticSpec(
+                    tables:
+                        #"[{"title": "T", "columns": [{"title": "s", "metric": "sum", "aggregate": "mean", "digitz": 2}]}]"#
+                )))
         #expect(nested.keyPath == "tables[0].columns[0].digitz")
     }
 
     @Test func missingFieldNamesFileKeyAndReason() throws {
-        let e = try #require(specError(arithmeticSpec().replacingOccurrences(of: "\"kind\": \"arithmetic\",", with: "")))
+        let e = try #require(
+            specError(arithmeticSpec().replacingOccurrences(of: "\"kind\": \"arithmetic\",", with: "")))
         #expect(e.description == "experiments/bad.json: kind: missing required key")
         // The kind's own validation: "a" is required by the arithmetic config.
-        let a = try #require(specError(arithmeticSpec().replacingOccurrences(of: "\"config\": {\"a\": 1}", with: "\"config\": {}")))
+        let a = try #require(
+            specError(arithmeticSpec().replacingOccurrences(of: "\"config\": {\"a\": 1}", with: "\"config\": {}")))
         #expect(a.keyPath == "variants[0].config.a")
         #expect(a.reason.hasPrefix("missing required key"))
-        let metric = try #require(specError(arithmeticSpec(tables: #"[{"title": "T", "columns": [{"title": "s", "aggregate": "mean"}]}]"#)))
+        let metric = try #require(
+            specError(arithmeticSpec(tables: #"[{"title": "T", "columns": [{"title": "s", "aggregate": "mean"}]}]"#)))
         #expect(metric.keyPath == "tables[0].columns[0].metric")
     }
 
     @Test(arguments: [
         ("\"trials\": 3", "\"trials\": 0", "trials", "must be at least 1, found 0"),
         ("\"trials\": 3", "\"trials\": 2.5", "trials", "expected an integer, found 2.5"),
-        ("\"kind\": \"arithmetic\"", "\"kind\": \"arithmetik\"", "kind", "unknown trial kind \"arithmetik\" (expected one of: arithmetic)"),
-        ("{\"b\": 10}", "{\"b\": 10, \"c\": 1}", "variants[1].config.c", "unknown key (expected one of: a, b, crash, failUnlessFileExists, sleepSeconds) (variant \"large\", kind \"arithmetic\")"),
+        (
+            "\"kind\": \"arithmetic\"", "\"kind\": \"arithmetik\"", "kind",
+            "unknown trial kind \"arithmetik\" (expected one of: arithmetic)"
+        ),
+        (
+            "{\"b\": 10}", "{\"b\": 10, \"c\": 1}", "variants[1].config.c",
+            "unknown key (expected one of: a, b, crash, failUnlessFileExists, sleepSeconds) (variant \"large\", kind \"arithmetic\")"
+        ),
         ("\"name\": \"large\"", "\"name\": \"small\"", "variants[1].name", "duplicate variant name \"small\""),
         ("\"seed\": 7", "\"seed\": -1", "seed", "-1 is out of range 0...9007199254740991"),
     ])
@@ -57,7 +71,9 @@ import SculptExperimentsTestKinds
 
     @Test(arguments: [
         (#"{"title": "T", "columns": [{"title": "s", "metric": "sum", "aggregate": "mode"}]}"#,
-         "tables[0].columns[0].aggregate", "unknown value \"mode\" (expected one of: mean, meanStd, meanVariance, count, sum, fraction, min, max, median)"),
+            "tables[0].columns[0].aggregate",
+            "unknown value \"mode\" (expected one of: mean, meanStd, meanVariance, count, sum, fraction, min, max, median)"
+        ),
         (#"{"title": "T", "columns": [{"title": "s", "aggregate": "count", "where": "sum = 3"}]}"#,
          "tables[0].columns[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
         (#"{"title": "T", "columns": [{"title": "s", "aggregate": "count", "where": ["sum == 3", "sum >"]}]}"#,
@@ -79,7 +95,10 @@ import SculptExperimentsTestKinds
          "tables[0].rows.groups[1].variants[0]", "unknown variant \"x\" (expected one of: small, large)"),
         (#"{"groups": [{"label": "A", "variants": ["small"]}, {"label": "A", "variants": ["large"]}]}"#,
          "tables[0].rows.groups[1].label", "duplicate group label \"A\""),
-        (#"{"groups": [{"label": "A", "variants": []}]}"#, "tables[0].rows.groups[0].variants", "must name at least one variant"),
+        (
+            #"{"groups": [{"label": "A", "variants": []}]}"#, "tables[0].rows.groups[0].variants",
+            "must name at least one variant"
+        ),
         (#"{"groups": []}"#, "tables[0].rows.groups", "must list at least one group"),
         (#"{"groups": [{"label": "A", "variants": ["small", "small"]}]}"#,
          "tables[0].rows.groups[0].variants[1]", "variant \"small\" listed twice"),
@@ -104,22 +123,34 @@ import SculptExperimentsTestKinds
          "tables[0].comparisons[0].rows[1]", "unknown row \"medium\" (expected one of: small, large)"),
         (#"{"title": "c", "metric": "sum", "metrics": ["sum"], "rows": ["small", "large"]}"#,
          "tables[0].comparisons[0].metrics", "cannot be combined with \"metric\" (use one of them)"),
-        (#"{"title": "c", "rows": ["small", "large"]}"#, "tables[0].comparisons[0].metric", "missing required key (or \"metrics\")"),
-        (#"{"title": "c", "metrics": [], "rows": ["small", "large"]}"#, "tables[0].comparisons[0].metrics", "must name at least one metric"),
+        (
+            #"{"title": "c", "rows": ["small", "large"]}"#, "tables[0].comparisons[0].metric",
+            "missing required key (or \"metrics\")"
+        ),
+        (
+            #"{"title": "c", "metrics": [], "rows": ["small", "large"]}"#, "tables[0].comparisons[0].metrics",
+            "must name at least one metric"
+        ),
         (#"{"title": "c", "metrics": ["sum", 3], "rows": ["small", "large"]}"#,
          "tables[0].comparisons[0].metrics[1]", "expected a metric name, found a number"),
         (#"{"title": "c", "metric": "sum", "rows": ["small", "large", "small"]}"#,
          "tables[0].comparisons[0].rows", "must name exactly two rows, found 3"),
-        (#"{"title": "c", "metric": "sum", "rows": ["small"]}"#, "tables[0].comparisons[0].rows", "must name exactly two rows, found 1"),
+        (
+            #"{"title": "c", "metric": "sum", "rows": ["small"]}"#, "tables[0].comparisons[0].rows",
+            "must name exactly two rows, found 1"
+        ),
         (#"{"title": "c", "metric": "sum", "rows": ["small", "small"]}"#,
          "tables[0].comparisons[0].rows[1]", "compares row \"small\" with itself"),
         (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "where": "sum = 3"}"#,
          "tables[0].comparisons[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
         (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "alternative": "less"}"#,
-         "tables[0].comparisons[0].alternative", "unknown key (expected one of: metric, metrics, rows, test, title, where)"),
+            "tables[0].comparisons[0].alternative",
+            "unknown key (expected one of: metric, metrics, rows, test, title, where)"
+        ),
     ])
     func impossibleComparisonsAreRejected(comparison: String, keyPath: String, reason: String) throws {
-        let table = #"{"title": "T", "columns": [{"title": "c", "aggregate": "count"}], "comparisons": [\#(comparison)]}"#
+        let table =
+            #"{"title": "T", "columns": [{"title": "c", "aggregate": "count"}], "comparisons": [\#(comparison)]}"#
         let e = try #require(specError(arithmeticSpec(tables: "[\(table)]")))
         #expect(e.keyPath == keyPath)
         #expect(e.reason == reason)
@@ -130,17 +161,26 @@ import SculptExperimentsTestKinds
             #"[{"title": "T", "rows": \#(rows), "columns": [{"title": "c", "aggregate": "count"}], "comparisons": [{"title": "c", "metric": "sum", "rows": \#(compared)}]}]"#
         }
         // Group labels, not variant names, once there are groups.
-        let grouped = #"{"groups": [{"label": "A", "variants": ["small"]}, {"label": "B", "variants": ["large", "small"]}]}"#
+        let grouped =
+            #"{"groups": [{"label": "A", "variants": ["small"]}, {"label": "B", "variants": ["large", "small"]}]}"#
         let spec = try parseSpec(arithmeticSpec(tables: table(grouped, #"["B", "A"]"#)))
-        #expect(spec.tables[0].rows.groups == [RowGroup(label: "A", variants: ["small"]), RowGroup(label: "B", variants: ["large", "small"])])
+        #expect(
+            spec.tables[0].rows.groups == [
+                RowGroup(label: "A", variants: ["small"]), RowGroup(label: "B", variants: ["large", "small"]),
+            ])
         #expect(spec.tables[0].comparisons == [ComparisonSpec(title: "c", metrics: ["sum"], rows: ["B", "A"])])
         let e = try #require(specError(arithmeticSpec(tables: table(grouped, #"["A", "small"]"#))))
-        #expect(e.description == #"experiments/bad.json: tables[0].comparisons[0].rows[1]: unknown row "small" (expected one of: A, B)"#)
+        #expect(
+            e.description
+                == #"experiments/bad.json: tables[0].comparisons[0].rows[1]: unknown row "small" (expected one of: A, B)"#
+        )
         // Only the listed variants are rows.
-        let only = try #require(specError(arithmeticSpec(tables: table(#"{"variants": ["large"]}"#, #"["large", "small"]"#))))
+        let only = try #require(
+            specError(arithmeticSpec(tables: table(#"{"variants": ["large"]}"#, #"["large", "small"]"#))))
         #expect(only.reason == #"unknown row "small" (expected one of: large)"#)
         // Metric rows are labelled by values: not checked before the trials run.
-        let byNodes = try parseSpec(arithmeticSpec(tables: table(#"{"metric": "activeNodes"}"#, #"["activeNodes = 3", "anything"]"#)))
+        let byNodes = try parseSpec(
+            arithmeticSpec(tables: table(#"{"metric": "activeNodes"}"#, #"["activeNodes = 3", "anything"]"#)))
         #expect(byNodes.tables[0].comparisons[0].rows == ["activeNodes = 3", "anything"])
     }
 
@@ -159,7 +199,8 @@ import SculptExperimentsTestKinds
             """)
         #expect(a.runID.count == 16)
         #expect(a.runID == reordered.runID)
-        let moreTrials = try parseSpec(arithmeticSpec(trials: 5, tables: #"[{"title": "T", "columns": [{"title": "n", "aggregate": "count"}]}]"#))
+        let moreTrials = try parseSpec(
+            arithmeticSpec(trials: 5, tables: #"[{"title": "T", "columns": [{"title": "n", "aggregate": "count"}]}]"#))
         #expect(moreTrials.runID == a.runID)
         let otherConfig = try parseSpec(arithmeticSpec(extraConfig: ", \"sleepSeconds\": 0"))
         #expect(otherConfig.runID != a.runID)
@@ -170,8 +211,10 @@ import SculptExperimentsTestKinds
     @Test("paired seeds give trial i of every variant the same seed, and only then change the run id")
     func pairedSeedsShareSeedsAcrossVariants() throws {
         let plain = try parseSpec(arithmeticSpec())
-        let paired = try parseSpec(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": true"))
-        let unpaired = try parseSpec(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": false"))
+        let paired = try parseSpec(
+            arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": true"))
+        let unpaired = try parseSpec(
+            arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": false"))
         #expect(paired.pairedSeeds && !plain.pairedSeeds)
         #expect(unpaired.runID == plain.runID)
         #expect(paired.runID != plain.runID)
@@ -180,7 +223,9 @@ import SculptExperimentsTestKinds
         #expect(Set(seeds.values.map { $0.first! }).count == seeds.count)  // different trials, different seeds
         let plainSeeds = Dictionary(grouping: plain.plan(), by: \.index).mapValues { Set($0.map(\.seed)) }
         #expect(plainSeeds.values.allSatisfy { $0.count == 2 })
-        #expect(specError(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": 1")) != nil)
+        #expect(
+            specError(arithmeticSpec().replacingOccurrences(of: "\"seed\": 7", with: "\"seed\": 7, \"pairedSeeds\": 1"))
+                != nil)
     }
 
     @Test func variantsMergeOverridesIntoTheBaseConfig() throws {
@@ -200,7 +245,9 @@ import SculptExperimentsTestKinds
         #expect(Set(plan.map(\.seed)).count == plan.count)
         #expect(plan.allSatisfy { $0.seed < (1 << 63) })
         #expect(plan[0].seed == ExperimentSpec.trialSeed(base: 7, variant: "small", index: 0))
-        #expect(ExperimentSpec.trialSeed(base: 7, variant: "small", index: 0) != ExperimentSpec.trialSeed(base: 8, variant: "small", index: 0))
+        #expect(
+            ExperimentSpec.trialSeed(base: 7, variant: "small", index: 0)
+                != ExperimentSpec.trialSeed(base: 8, variant: "small", index: 0))
         #expect(try parseSpec(text).plan() == plan)
     }
 

@@ -7,8 +7,10 @@ import Testing
     /// "large" has sums 10, 20 (active nodes 3, 4) and one trial outside the plan (index 5).
     func records(runID: String) -> [TrialRecord] {
         func r(_ variant: String, _ index: Int, _ metrics: [String: Double], failed: Bool = false) -> TrialRecord {
-            TrialRecord(runID: runID, specName: "arithmetic-test", kind: "arithmetic", variant: variant, index: index, seed: 1,
-                        config: [:], metrics: metrics, details: nil, status: failed ? .failed : .done, error: failed ? "boom" : nil,
+            TrialRecord(
+                runID: runID, specName: "arithmetic-test", kind: "arithmetic", variant: variant, index: index, seed: 1,
+                config: [:], metrics: metrics, details: nil, status: failed ? .failed : .done,
+                error: failed ? "boom" : nil,
                         startedAt: "", finishedAt: "", seconds: 0, host: "h")
         }
         return [
@@ -49,7 +51,8 @@ import Testing
         // Deviations -4/3, -1/3, 5/3 of 7/3: squares sum to 14/3, over n - 1 = 2 -> 7/3.
         #expect(abs(Statistics.sampleVariance([1, 2, 4])! - 7.0 / 3) < 1e-12)
         #expect(Statistics.sampleVariance([7]) == nil)
-        let t = try table(#"{"title": "T", "columns": [{"title": "sum", "metric": "sum", "aggregate": "meanVariance"}]}"#)
+        let t = try table(
+            #"{"title": "T", "columns": [{"title": "sum", "metric": "sum", "aggregate": "meanVariance"}]}"#)
         #expect(t.rows[0].cells[0].text == "2.333 ± 2.333")
         #expect(t.rows[1].cells[0].text == "15.000 ± 50.000")
     }
@@ -121,7 +124,8 @@ import Testing
         #expect(Statistics.median([4, 1, 3, 2]) == 2.5)
         #expect(Statistics.median([7]) == 7)
         #expect(Statistics.median([]) == nil)
-        let t = try table(#"{"title": "T", "columns": [{"title": "median", "metric": "sum", "aggregate": "median", "digits": 1}]}"#)
+        let t = try table(
+            #"{"title": "T", "columns": [{"title": "median", "metric": "sum", "aggregate": "median", "digits": 1}]}"#)
         // small: 1, 2, 4 (the failure never counts); large: 10, 20 (index 5 is outside the plan).
         #expect(t.rows.map { $0.cells[0].value } == [2, 15])
         #expect(t.rows.map { $0.cells[0].text } == ["2.0", "15.0"])
@@ -161,14 +165,20 @@ import Testing
         #expect(plain.n1 == 3 && plain.n2 == 2)
         #expect(plain.u == 0 && plain.method == "exact")
         #expect(abs(plain.p! - 0.2) < 1e-12)
-        #expect(plain.text == "Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact); difference in means -12.7 (95% CI -77.2 to 51.8)")
+        #expect(
+            plain.text
+                == "Mann-Whitney U, sum: small (n=3) vs large (n=2): U = 0.0, p = 0.200 (exact); difference in means -12.7 (95% CI -77.2 to 51.8)"
+        )
         // mannwhitneyu([1, 3, 2, 3, 4, 5], [10, 3, 20, 4]) -> U 4.5, p 0.12963458087901283 (ties: normal)
         let pooled = t.comparisons[1]
         #expect(pooled.metrics == ["sum", "activeNodes"])
         #expect(pooled.n1 == 6 && pooled.n2 == 4)
         #expect(pooled.u == 4.5 && pooled.method == "normal")
         #expect(abs(pooled.p! - 0.12963458087901283) < 1e-9)
-        #expect(pooled.text == "Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation); difference in means -6.3 (95% CI -18.8 to 6.3)")
+        #expect(
+            pooled.text
+                == "Mann-Whitney U, sum and nodes: small (n=6) vs large (n=4): U = 4.5, p = 0.130 (normal approximation); difference in means -6.3 (95% CI -18.8 to 6.3)"
+        )
         // mannwhitneyu([10], [1, 2]) -> U 2.0, p 0.6666666666666666
         let filtered = t.comparisons[2]
         #expect(filtered.filters == ["activeNodes == 3"])
@@ -202,19 +212,24 @@ import Testing
 
     @Test func aColumnCanReadTheRatioOfTwoMetrics() throws {
         // small: 1/3, 2/3, 4/5; large: 10/3, 20/4. A zero denominator gives NaN, left out of the mean.
-        let t = try table(#"{"title": "T", "columns": [{"title": "r", "metric": "sum / activeNodes", "aggregate": "mean", "digits": 4}]}"#)
+        let t = try table(
+            #"{"title": "T", "columns": [{"title": "r", "metric": "sum / activeNodes", "aggregate": "mean", "digits": 4}]}"#
+        )
         #expect(t.rows.map { $0.cells[0].text } == ["0.6000", "4.1667"])
         #expect(ExperimentTable.metricValue("a / b", in: ["a": 1, "b": 0])!.isNaN)
         #expect(ExperimentTable.metricValue("a / c", in: ["a": 1, "b": 0]) == nil)
     }
 
     @Test func aProtocolNoteIsPrintedAboveTheNumbers() throws {
-        let t = try table(#"{"title": "T", "protocol": "64 x 64 image, not the paper's", "columns": [{"title": "n", "aggregate": "count"}]}"#)
+        let t = try table(
+            #"{"title": "T", "protocol": "64 x 64 image, not the paper's", "columns": [{"title": "n", "aggregate": "count"}]}"#
+        )
         #expect(t.protocolNote == "64 x 64 image, not the paper's")
         #expect(t.text.hasPrefix("T\nProtocol: 64 x 64 image, not the paper's\nvariant"))
         #expect(t.markdown.hasPrefix("**T**\n\nProtocol: 64 x 64 image, not the paper's\n\n| variant"))
         #expect(ReportPage.tableHTML(t, paper: nil).hasPrefix(
-            "<h3 class=\"table-title\">T</h3>\n<p class=\"protocol\">Protocol: 64 x 64 image, not the paper&#39;s</p>\n<div"))
+                "<h3 class=\"table-title\">T</h3>\n<p class=\"protocol\">Protocol: 64 x 64 image, not the paper&#39;s</p>\n<div"
+            ))
         #expect(try table(#"{"title": "T", "columns": [{"title": "n", "aggregate": "count"}]}"#).protocolNote == nil)
     }
 
@@ -260,7 +275,9 @@ import Testing
     @Test func numberFormats() {
         #expect(NumberFormat(style: .fixed, digits: 3).format(2.0005) == "2.001")
         #expect(NumberFormat(style: .fixed, digits: 0).format(-0.4) == "0")
-        #expect(NumberFormat(style: .fixed, digits: 2).format(-1.005) == "-1.00" || NumberFormat(style: .fixed, digits: 2).format(-1.005) == "-1.01")
+        #expect(
+            NumberFormat(style: .fixed, digits: 2).format(-1.005) == "-1.00"
+                || NumberFormat(style: .fixed, digits: 2).format(-1.005) == "-1.01")
         #expect(NumberFormat(style: .fixed, digits: 1).format(-12.34) == "-12.3")
         #expect(NumberFormat(style: .percent, digits: 0).format(0.125) == "13%")
         #expect(NumberFormat(style: .scientific, digits: 2).format(0.000123) == "1.23e-04")

@@ -67,7 +67,8 @@ extension FleetServerSuites {
             #expect((rerunReport["run"] as? [String: Any])?["done"] as? Int == 4)
 
             let text = try TestServer.sculpt(["status", "cli-fleet-test", "--db", url])
-            #expect(text.status == 0 && text.stdout.contains("0 pending, 0 running, 4 done, 0 failed"), "\(text.stdout)")
+            #expect(
+                text.status == 0 && text.stdout.contains("0 pending, 0 running, 4 done, 0 failed"), "\(text.stdout)")
             #expect(text.stdout.contains("workers: 0 alive"), "\(text.stdout)")
 
             let sqlite = folder + "/results.db"
@@ -89,14 +90,17 @@ extension FleetServerSuites {
                 #expect(r.status == 2 && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
             }
             let status = try TestServer.sculpt(["status", "--db", old.description])
-            #expect(status.stderr == "sculpt: error: --db \(old): the database's schema is version 2, this sculpt needs 3; "
+            #expect(
+                status.stderr == "sculpt: error: --db \(old): the database's schema is version 2, this sculpt needs 3; "
                 + "upgrade it with `sculpt db migrate --db URL`\n")
             let wrong = "postgres://sculpt:hunter2@\(old.host):\(old.port)/\(old.database)"
             let login = try TestServer.sculpt(["status", "--db", wrong])
-            #expect(login.status == 2 && login.stderr.contains("refused the login") && !login.stderr.contains("hunter2"),
+            #expect(
+                login.status == 2 && login.stderr.contains("refused the login") && !login.stderr.contains("hunter2"),
                     "\(login.stderr)")
             let closed = try TestServer.sculpt(["worker", "--db", "postgres://sculpt@127.0.0.1:1/x"])
-            #expect(closed.stderr == "sculpt: error: --db postgres://sculpt@127.0.0.1:1/x: no PostgreSQL server reachable "
+            #expect(
+                closed.stderr == "sculpt: error: --db postgres://sculpt@127.0.0.1:1/x: no PostgreSQL server reachable "
                 + "(connection refused)\n")
             let folder = try TestServer.folder()
             let sqlite = try TestServer.sculpt(["worker", "--db", folder + "/x.db"])

@@ -97,7 +97,8 @@ extension FleetServerSuites {
             #expect(rows.count == 200 && rows.allSatisfy { $0.status == .done && $0.attempts == 1 })
             #expect(Set(rows.map { TrialKey(variant: $0.variant, index: $0.index) }).count == 200)
             let reclaimed = try store.session.query("SELECT count(*) AS n FROM queue WHERE attempts > 1")
-            #expect(try reclaimed.rows[0].value("n", as: Int.self) >= 2, "the killed workers' trials were claimed again")
+            #expect(
+                try reclaimed.rows[0].value("n", as: Int.self) >= 2, "the killed workers' trials were claimed again")
 
             let sqlite = try ResultStore(path: folder + "/results.db")
             let executor = InProcessExecutor(catalog: ArithmeticTrial.catalog)

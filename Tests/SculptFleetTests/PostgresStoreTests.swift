@@ -62,7 +62,8 @@ extension FleetServerSuites {
             let result: Result<TrialResult, TrialFailure> = failing
                 ? .failure(TrialFailure("boom"))
                 : .success(TrialResult(metrics: ["sum": 2], series: [TrialSeries(name: "loss", x: [1], y: [2])]))
-            return TrialRecord(runID: spec.runID, specName: spec.name, kind: spec.kind, trial: claim.trial, outcome: result,
+            return TrialRecord(
+                runID: spec.runID, specName: spec.name, kind: spec.kind, trial: claim.trial, outcome: result,
                                startedAt: TrialRowText.now(), seconds: 0.1)
         }
 
@@ -73,7 +74,8 @@ extension FleetServerSuites {
             Thread.sleep(forTimeInterval: 0.6)
             var second: FleetClaim?
             for _ in 0..<2 {  // the other trial first (plan order), then the expired one
-                let c = try #require(try store.claim(workerID: "b", runIDs: [spec.runID], leaseSeconds: 30, maxAttempts: 3))
+                let c = try #require(
+                    try store.claim(workerID: "b", runIDs: [spec.runID], leaseSeconds: 30, maxAttempts: 3))
                 if c.trial == first.trial { second = c }
             }
             let reclaimed = try #require(second)
@@ -92,14 +94,16 @@ extension FleetServerSuites {
                 let claim = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 30,
                                                          maxAttempts: 2))
                 #expect(claim.trial.variant == "small" && claim.attempt == attempt)
-                #expect(try store.complete(claim, record: outcome(claim, spec, failing: true), maxAttempts: 2) == .recorded)
+                #expect(
+                    try store.complete(claim, record: outcome(claim, spec, failing: true), maxAttempts: 2) == .recorded)
             }
             let run = try #require(try store.status().runs.first)
             #expect(run.failed == 1 && run.pending == 1 && run.failures == ["small #0: boom"])
             let row = try #require(try store.trials(runID: spec.runID).first)
             #expect(row.status == .failed && row.error == "boom" && row.attempts == 2)
             // A lost worker counts too: an expired lease at the last attempt is marked failed, not claimed again.
-            let last = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 0.2, maxAttempts: 1))
+            let last = try #require(
+                try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 0.2, maxAttempts: 1))
             Thread.sleep(forTimeInterval: 0.4)
             #expect(try store.claim(workerID: "b", runIDs: [spec.runID], leaseSeconds: 30, maxAttempts: 1) == nil)
             #expect(try store.failExhausted(runIDs: [spec.runID], maxAttempts: 1) == 1)
@@ -112,7 +116,8 @@ extension FleetServerSuites {
         @Test func workersRefuseAnotherKindVersionOrSpecHash() throws {
             let text = TestServer.specText(trials: 1)
             let spec = try TestServer.spec(text)
-            let run = FleetRun(runID: spec.runID, specName: spec.name, kind: "arithmetic", kindVersion: 1, specText: text)
+            let run = FleetRun(
+                runID: spec.runID, specName: spec.name, kind: "arithmetic", kindVersion: 1, specText: text)
             let same = FleetAcceptance(catalog: ArithmeticTrial.catalog, specs: [])
             #expect(try same.accepted(from: [run]) == [run] && same.reasons.isEmpty)
             let newer = FleetAcceptance(catalog: TrialKindCatalog([VersionTwoArithmetic()]), specs: [])
@@ -122,7 +127,8 @@ extension FleetServerSuites {
                 + "this worker's build has version 2: run workers of one build"])
             var edited = run
             edited.runID = "0123456789abcdef"  // as if this build's parser read the text to another identity
-            #expect(same.refusal(of: edited)?.contains("content hash under this worker's build is \(spec.runID)") == true)
+            #expect(
+                same.refusal(of: edited)?.contains("content hash under this worker's build is \(spec.runID)") == true)
             let folder = try TestServer.folder()
             let other = folder + "/spec.json"
             try TestServer.specText(trials: 1, sleep: 0.5).write(toFile: other, atomically: true, encoding: .utf8)
@@ -179,9 +185,11 @@ extension FleetServerSuites {
             #expect(PostgresLocation.masked("postgres://ann:s3cret@h/d") == "postgres://ann:***@h/d")
             #expect(try PostgresLocation(url: "postgres://ann@h/d", environment: ["PGPASSWORD": "p"]).password == "p")
             let folder = try TestServer.folder()
-            try "# comment\nother:*:*:*:no\nh:5432:d:ann:from\\:file\n".write(toFile: folder + "/pgpass", atomically: true,
+            try "# comment\nother:*:*:*:no\nh:5432:d:ann:from\\:file\n".write(
+                toFile: folder + "/pgpass", atomically: true,
                                                                                encoding: .utf8)
-            let fromFile = try PostgresLocation(url: "postgres://ann@h/d", environment: ["PGPASSFILE": folder + "/pgpass"])
+            let fromFile = try PostgresLocation(
+                url: "postgres://ann@h/d", environment: ["PGPASSFILE": folder + "/pgpass"])
             #expect(fromFile.password == "from:file")
             #expect(throws: FleetError.self) { try PostgresLocation(url: "postgres://ann@h/d?sslmode=sometimes") }
             #expect(throws: FleetError.self) { try PostgresLocation(url: "postgres://ann:pw@h") }

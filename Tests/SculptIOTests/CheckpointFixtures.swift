@@ -31,13 +31,17 @@ enum Fixtures {
             w.mask = Tensor(repeating: 1, shape: w.value.shape)
             for j in 0..<6 { w.mask!.data[j] = 0 }  // freeze the first unit's weights
         }
-        let run = try TrainingRun(network: network, configuration: TrainingConfiguration(optimizer: optimizer, batchSize: 8, seed: 1), rng: rng)
+        let run = try TrainingRun(
+            network: network, configuration: TrainingConfiguration(optimizer: optimizer, batchSize: 8, seed: 1),
+            rng: rng)
         for _ in 0..<epochs { try run.runEpoch(train: data()) }
         return run
     }
 
-    static let sgd = OptimizerConfiguration.sgd(learningRate: 0.1, momentum: 0.9, dampening: 0, weightDecay: 1e-3, nesterov: false)
-    static let adam = OptimizerConfiguration.adam(learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4,
+    static let sgd = OptimizerConfiguration.sgd(
+        learningRate: 0.1, momentum: 0.9, dampening: 0, weightDecay: 1e-3, nesterov: false)
+    static let adam = OptimizerConfiguration.adam(
+        learningRate: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4,
                                                   decoupledWeightDecay: false)
 }
 
@@ -46,7 +50,8 @@ func sameState(_ a: Network, _ b: Network) -> Bool {
     let pa = a.namedParameters, pb = b.namedParameters
     guard pa.map(\.name) == pb.map(\.name) else { return false }
     for ((_, x), (_, y)) in zip(pa, pb) {
-        guard x.value == y.value, x.step == y.step, x.mask == y.mask, x.state.keys.sorted() == y.state.keys.sorted() else { return false }
+        guard x.value == y.value, x.step == y.step, x.mask == y.mask, x.state.keys.sorted() == y.state.keys.sorted()
+        else { return false }
         for (k, t) in x.state where y.state[k]! != t { return false }
     }
     return true

@@ -30,13 +30,16 @@ import TestSupport
                              .batchNorm(features: 6, momentum: 0.1, epsilon: 1e-5)],
                       projection: [.conv2d(inputs: 4, outputs: 6, kernel: 1, stride: 2, padding: 0, bias: false),
                                    .batchNorm(features: 6, momentum: 0.1, epsilon: 1e-5)]),
-            .activation(.relu), .maxPool2d(kernel: 3, stride: 3, padding: 1), .flatten, .dense(inputs: 6, outputs: 3, bias: true),
+                .activation(.relu), .maxPool2d(kernel: 3, stride: 3, padding: 1), .flatten,
+                .dense(inputs: 6, outputs: 3, bias: true),
         ])
         var rng = RandomSource(seed: 5)
         let network = try Network(architecture, rng: &rng)
         let x = Tensor.uniform([12, 2, 6, 6], -1, 1, using: &rng)
         let y = Tensor((0..<12).map { Float($0 % 3) })
-        let run = try TrainingRun(network: network, configuration: TrainingConfiguration(optimizer: Fixtures.sgd, batchSize: 4, seed: 1), rng: rng)
+        let run = try TrainingRun(
+            network: network, configuration: TrainingConfiguration(optimizer: Fixtures.sgd, batchSize: 4, seed: 1),
+            rng: rng)
         try run.runEpoch(train: TensorDataset(inputs: x, targets: y, classCount: 3))
         #expect(network.namedBuffers.contains { $0.name == "layers.5.projection.1.running_var" })
         let (loaded, rejected) = try fuzz(run.checkpoint(), seed: 77, rounds: 400)
@@ -64,7 +67,9 @@ import TestSupport
                     switch rng.index(below: 4) {
                     case 0: bytes = Array(bytes.prefix(rng.index(below: bytes.count)))  // truncate
                     case 1:  // overwrite 1-4 bytes with random values
-                        for _ in 0...rng.index(below: 4) { bytes[rng.index(below: bytes.count)] = UInt8(rng.index(below: 256)) }
+                        for _ in 0...rng.index(below: 4) {
+                            bytes[rng.index(below: bytes.count)] = UInt8(rng.index(below: 256))
+                        }
                     case 2:  // replace one byte by a digit (numbers in headers and JSON)
                         bytes[rng.index(below: bytes.count)] = UInt8(ascii: "0") + UInt8(rng.index(below: 10))
                     default:  // corrupt inside the first 64 bytes (headers)
@@ -80,7 +85,9 @@ import TestSupport
                 var rebuildRNG = RandomSource(seed: 0)
                 let rebuilt = try Network(c.network.architecture, rng: &rebuildRNG)
                 #expect(rebuilt.namedParameters.map(\.name) == c.network.namedParameters.map(\.name))
-                #expect(rebuilt.namedParameters.map(\.parameter.value.shape) == c.network.namedParameters.map(\.parameter.value.shape))
+                #expect(
+                    rebuilt.namedParameters.map(\.parameter.value.shape)
+                        == c.network.namedParameters.map(\.parameter.value.shape))
                 #expect(rebuilt.namedBuffers.map(\.name) == c.network.namedBuffers.map(\.name))
                 #expect(rebuilt.namedBuffers.map(\.buffer.shape) == c.network.namedBuffers.map(\.buffer.shape))
                 for (_, p) in c.network.namedParameters {

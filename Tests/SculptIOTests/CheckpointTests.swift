@@ -11,9 +11,13 @@ import TestSupport
         defer { dir.remove() }
         let run = try Fixtures.trainedRun(Fixtures.adam, epochs: 2, mask: true)
         var checkpoint = run.checkpoint()
-        checkpoint.history = [HistoryRecord(operation: "test", epoch: 2, details: .object(["units": .array([.number(1), .number(3)])]))]
+        checkpoint.history = [
+            HistoryRecord(operation: "test", epoch: 2, details: .object(["units": .array([.number(1), .number(3)])]))
+        ]
         try checkpoint.save(to: dir.file("c"))
-        #expect(directoryEntries(dir.file("c")) == ["architecture.json", "history.json", "init.safetensors", "optimizer.safetensors",
+        #expect(
+            directoryEntries(dir.file("c")) == [
+                "architecture.json", "history.json", "init.safetensors", "optimizer.safetensors",
                                                   "training.json", "weights.safetensors"])
         let back = try Checkpoint.load(from: dir.file("c"))
         #expect(back.network.architecture == run.network.architecture)
@@ -63,34 +67,52 @@ import TestSupport
         defer { dir.remove() }
         var rng = RandomSource(seed: 4)
         try Checkpoint(network: try Network(Fixtures.mlp(hidden: 5), rng: &rng)).save(to: dir.path)
-        let wider = Architecture(inputShape: [6], layers: [.dense(inputs: 6, outputs: 4, bias: true), .activation(.relu),
+        let wider = Architecture(
+            inputShape: [6],
+            layers: [
+                .dense(inputs: 6, outputs: 4, bias: true), .activation(.relu),
                                                           .dense(inputs: 4, outputs: 3, bias: true)])
         try wider.write(to: dir.file("architecture.json"))
         #expect(throws: CheckpointError.shapeMismatch(path: dir.file("weights.safetensors"), tensor: "layers.0.weight",
                                                       expected: [4, 6], actual: [5, 6])) {
             try Checkpoint.load(from: dir.path)
         }
-        let noBias = Architecture(inputShape: [6], layers: [.dense(inputs: 6, outputs: 5, bias: false), .activation(.relu),
+        let noBias = Architecture(
+            inputShape: [6],
+            layers: [
+                .dense(inputs: 6, outputs: 5, bias: false), .activation(.relu),
                                                            .dense(inputs: 5, outputs: 3, bias: true)])
         try noBias.write(to: dir.file("architecture.json"))
-        #expect(throws: CheckpointError.unexpectedTensors(path: dir.file("weights.safetensors"), names: ["layers.0.bias"])) {
+        #expect(
+            throws: CheckpointError.unexpectedTensors(path: dir.file("weights.safetensors"), names: ["layers.0.bias"])
+        ) {
             try Checkpoint.load(from: dir.path)
         }
-        let deeper = Architecture(inputShape: [6], layers: Fixtures.mlp().layers + [.activation(.relu), .dense(inputs: 3, outputs: 3, bias: true)])
+        let deeper = Architecture(
+            inputShape: [6],
+            layers: Fixtures.mlp().layers + [.activation(.relu), .dense(inputs: 3, outputs: 3, bias: true)])
         try deeper.write(to: dir.file("architecture.json"))
-        #expect(throws: CheckpointError.missingTensors(path: dir.file("weights.safetensors"), names: ["layers.4.weight", "layers.4.bias"])) {
+        #expect(
+            throws: CheckpointError.missingTensors(
+                path: dir.file("weights.safetensors"), names: ["layers.4.weight", "layers.4.bias"])
+        ) {
             try Checkpoint.load(from: dir.path)
         }
-        let broken = Architecture(inputShape: [6], layers: [.dense(inputs: 6, outputs: 5, bias: true), .dense(inputs: 4, outputs: 3, bias: true)])
+        let broken = Architecture(
+            inputShape: [6],
+            layers: [.dense(inputs: 6, outputs: 5, bias: true), .dense(inputs: 4, outputs: 3, bias: true)])
         try broken.write(to: dir.file("architecture.json"))
         #expect(throws: CheckpointError.invalidArchitecture(
             path: dir.file("architecture.json"),
             reason: "layer layers.1 Dense(4 -> 3) expects input [4] but receives [5]")) {
             try Checkpoint.load(from: dir.path)
         }
-        try writeFileAtomically(Array(#"{"inputShape":[6],"layers":[{"type":"conv9"}]}"#.utf8), to: dir.file("architecture.json"))
+        try writeFileAtomically(
+            Array(#"{"inputShape":[6],"layers":[{"type":"conv9"}]}"#.utf8), to: dir.file("architecture.json"))
         #expect(throws: CheckpointError.self) { try Checkpoint.load(from: dir.path) }
-        #expect(throws: CheckpointError.notFound(path: dir.file("nothing"))) { try Checkpoint.load(from: dir.file("nothing")) }
+        #expect(throws: CheckpointError.notFound(path: dir.file("nothing"))) {
+            try Checkpoint.load(from: dir.file("nothing"))
+        }
     }
 
     @Test func hugeWidthIsRejectedBeforeAllocating() throws {
@@ -98,7 +120,8 @@ import TestSupport
         defer { dir.remove() }
         var rng = RandomSource(seed: 4)
         try Checkpoint(network: try Network(Fixtures.mlp(), rng: &rng)).save(to: dir.path)
-        try writeFileAtomically(Array(#"{"inputShape":[6],"layers":[{"type":"dense","inputs":6,"outputs":4000000000000}]}"#.utf8),
+        try writeFileAtomically(
+            Array(#"{"inputShape":[6],"layers":[{"type":"dense","inputs":6,"outputs":4000000000000}]}"#.utf8),
                                 to: dir.file("architecture.json"))
         #expect(throws: CheckpointError.self) { try Checkpoint.load(from: dir.path) }
     }
@@ -117,7 +140,10 @@ import TestSupport
         // a folder holding something else is never replaced
         #expect(mkdir(dir.file("mine"), 0o755) == 0)
         try writeFileAtomically([1, 2, 3], to: dir.file("mine/notes.txt"))
-        #expect(throws: CheckpointError.refusingToReplace(path: dir.file("mine"), reason: "the folder is not empty and holds no architecture.json")) {
+        #expect(
+            throws: CheckpointError.refusingToReplace(
+                path: dir.file("mine"), reason: "the folder is not empty and holds no architecture.json")
+        ) {
             try first.checkpoint().save(to: dir.file("mine"))
         }
         #expect(directoryEntries(dir.file("mine")) == ["notes.txt"])
@@ -138,7 +164,9 @@ import TestSupport
         var tensors = full.tensors
         tensors[0].tensor = Tensor(zeros: [2, 2])
         try Safetensors(tensors: tensors).write(to: optimizerPath)
-        #expect(throws: CheckpointError.shapeMismatch(path: optimizerPath, tensor: full.tensors[0].name, expected: full.tensors[0].tensor.shape,
+        #expect(
+            throws: CheckpointError.shapeMismatch(
+                path: optimizerPath, tensor: full.tensors[0].name, expected: full.tensors[0].tensor.shape,
                                                       actual: [2, 2])) {
             try Checkpoint.load(from: dir.path)
         }
@@ -146,8 +174,11 @@ import TestSupport
         try Safetensors(tensors: Array(full.tensors.dropFirst())).write(to: optimizerPath)
         #expect(throws: CheckpointError.self) { try Checkpoint.load(from: dir.path) }
         // a stray tensor
-        try Safetensors(tensors: full.tensors + [("state/layers.9.weight/exp_avg", Tensor([1]))]).write(to: optimizerPath)
-        #expect(throws: CheckpointError.unexpectedTensors(path: optimizerPath, names: ["state/layers.9.weight/exp_avg"])) {
+        try Safetensors(tensors: full.tensors + [("state/layers.9.weight/exp_avg", Tensor([1]))]).write(
+            to: optimizerPath)
+        #expect(
+            throws: CheckpointError.unexpectedTensors(path: optimizerPath, names: ["state/layers.9.weight/exp_avg"])
+        ) {
             try Checkpoint.load(from: dir.path)
         }
         // training.json without optimizer.safetensors

@@ -67,7 +67,10 @@ import TestSupport
         #expect(kept.configuration == saved && kept.overrides.isEmpty)
         let changed = try saved.resumed(with: TrainingOverrides(epochs: 5, learningRate: 0.5))
         #expect(changed.configuration.epochs == 5 && changed.configuration.trainLimit == 512)
-        #expect(changed.overrides.map { $0.description } == ["--epochs 5 overrides the saved 2", "--lr 0.5 overrides the saved 0.1"])
+        #expect(
+            changed.overrides.map { $0.description } == [
+                "--epochs 5 overrides the saved 2", "--lr 0.5 overrides the saved 0.1",
+            ])
         #expect(throws: ResumeConflict.self) { try saved.resumed(with: TrainingOverrides(seed: 5)) }
         #expect(throws: ResumeConflict.self) { try saved.resumed(with: TrainingOverrides(optimizerKind: "adam")) }
         #expect(throws: CheckpointError.self) { try saved.resumed(with: TrainingOverrides(batchSize: 0)) }

@@ -46,11 +46,16 @@ import TestSupport
             if let start { r = start } else {
                 var rng = RandomSource(seed: 8)
                 let network = try Network(architecture, rng: &rng)
-                r = try TrainingRun(network: network, configuration: TrainingConfiguration(optimizer: Fixtures.sgd, batchSize: 5, seed: 8,
-                                                                                            validationFraction: 0.25, augmentation: true), rng: rng)
+                r = try TrainingRun(
+                    network: network,
+                    configuration: TrainingConfiguration(
+                        optimizer: Fixtures.sgd, batchSize: 5, seed: 8,
+                        validationFraction: 0.25, augmentation: true), rng: rng)
             }
             for _ in 0..<epochs {
-                try r.runEpoch(train: ReshapedDataset(train, inputShape: [192]), validation: ReshapedDataset(validation, inputShape: [192]),
+                try r.runEpoch(
+                    train: ReshapedDataset(train, inputShape: [192]),
+                    validation: ReshapedDataset(validation, inputShape: [192]),
                                augmentation: RandomCropFlip(padding: 2, imageShape: [3, 8, 8]))
             }
             return r

@@ -44,16 +44,19 @@ import Testing
     /// The bytes `safetensors.numpy.save_file({"a": arange(6).reshape(2, 3), "b": [1.5]}, metadata={"x": "y"})`
     /// wrote (safetensors 0.x, float32): Sculpt reads them and writes the same bytes.
     @Test func matchesTheOfficialLibrary() throws {
-        let header = #"{"__metadata__":{"x":"y"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}}"#
+        let header =
+            #"{"__metadata__":{"x":"y"},"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,24]},"b":{"dtype":"F32","shape":[1],"data_offsets":[24,28]}}"#
             + "       "
-        let data: [UInt8] = [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x40,
+        let data: [UInt8] = [
+            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x80, 0x3F, 0x00, 0x00, 0x00, 0x40, 0x00, 0x00, 0x40, 0x40,
                              0x00, 0x00, 0x80, 0x40, 0x00, 0x00, 0xA0, 0x40, 0x00, 0x00, 0xC0, 0x3F]
         let official: [UInt8] = [0x90, 0, 0, 0, 0, 0, 0, 0] + Array(header.utf8) + data
         let file = try Safetensors.decode(official, path: "official")
         #expect(file["a"] == Tensor([0, 1, 2, 3, 4, 5], shape: [2, 3]))
         #expect(file["b"] == Tensor([1.5]))
         #expect(file.metadata == ["x": "y"])
-        #expect(Safetensors(tensors: [("a", file["a"]!), ("b", file["b"]!)], metadata: ["x": "y"]).encoded() == official)
+        #expect(
+            Safetensors(tensors: [("a", file["a"]!), ("b", file["b"]!)], metadata: ["x": "y"]).encoded() == official)
     }
 
     /// A file with a hand-written header and `dataSize` data bytes.
@@ -78,29 +81,39 @@ import Testing
         #expect(throws: SafetensorsError.self) { try Safetensors.decode(Self.file("[1]", dataSize: 0), path: p) }
         #expect(throws: SafetensorsError.self) { try Safetensors.decode(Self.file("{\"a\":", dataSize: 0), path: p) }
         #expect(throws: SafetensorsError.unsupportedDType(path: p, tensor: "a", dtype: "F16")) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, dataSize: 4), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}}"#, dataSize: 4), path: p)
         }
         #expect(throws: SafetensorsError.invalidShape(path: p, tensor: "a", shape: [-1])) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, dataSize: 4), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}"#, dataSize: 4), path: p)
         }
         #expect(throws: SafetensorsError.offsetsOutOfRange(path: p, tensor: "a", offsets: [0, 8], dataSize: 4)) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataSize: 4), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#, dataSize: 4), path: p)
         }
         #expect(throws: SafetensorsError.sizeMismatch(path: p, tensor: "a", shape: [3], bytes: 8)) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataSize: 8), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}"#, dataSize: 8), path: p)
         }
         #expect(throws: SafetensorsError.overlapping(path: p, first: "a", second: "b")) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
+            try Safetensors.decode(
+                Self.file(
+                    #"{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}"#,
                                              dataSize: 8), path: p)
         }
         #expect(throws: SafetensorsError.uncoveredBytes(path: p, from: 4, to: 8)) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataSize: 8), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}"#, dataSize: 8), path: p)
         }
         #expect(throws: SafetensorsError.self) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#, dataSize: 4), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F32","shape":[1],"data_offsets":[0]}}"#, dataSize: 4), path: p)
         }
         #expect(throws: SafetensorsError.invalidShape(path: p, tensor: "a", shape: [4_611_686_018_427_387_904, 4])) {
-            try Safetensors.decode(Self.file(#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#, dataSize: 0), path: p)
+            try Safetensors.decode(
+                Self.file(#"{"a":{"dtype":"F32","shape":[4611686018427387904,4],"data_offsets":[0,0]}}"#, dataSize: 0),
+                path: p)
         }
     }
 }

@@ -5,7 +5,8 @@ import SculptNN
 
 @Suite("Architectures as data")
 struct ArchitectureTests {
-    static let builtins: [(String, Double)] = [("mlp", 1), ("cnn-small", 1), ("cnn-gap", 1), ("vgg16", 0.25), ("alexnet", 0.25), ("mininet", 1),
+    static let builtins: [(String, Double)] = [
+        ("mlp", 1), ("cnn-small", 1), ("cnn-gap", 1), ("vgg16", 0.25), ("alexnet", 0.25), ("mininet", 1),
                                                ("resnet20", 1), ("wrn-16-2", 0.5), ("resnet-32", 0.5)]
 
     @Test("builtins build, chain and classify into 10 outputs", arguments: builtins)
@@ -28,7 +29,9 @@ struct ArchitectureTests {
         var rng = RandomSource(seed: 0)
         let network = try Network(gap, rng: &rng)
         #expect(network.parameterCount == 320 + 18_496 + 73_856 + 1_290)
-        let conv = network.layers.compactMap { $0 as? Conv2D }.reduce(0) { $0 + $1.weight.count + ($1.bias?.count ?? 0) }
+        let conv = network.layers.compactMap { $0 as? Conv2D }.reduce(0) {
+            $0 + $1.weight.count + ($1.bias?.count ?? 0)
+        }
         #expect(Double(conv) / Double(network.parameterCount) > 0.98)
     }
 
@@ -41,13 +44,16 @@ struct ArchitectureTests {
             .maxPool2d(kernel: 2, stride: 2, padding: 0),
             .conv2d(inputs: 32, outputs: 64, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
             .maxPool2d(kernel: 2, stride: 2, padding: 0), .flatten,
-            .dense(inputs: 3136, outputs: 128, bias: true), .activation(.relu), .dense(inputs: 128, outputs: 10, bias: true),
+                .dense(inputs: 3136, outputs: 128, bias: true), .activation(.relu),
+                .dense(inputs: 128, outputs: 10, bias: true),
         ])
         var rng = RandomSource(seed: 0)
         #expect(try Network(cnn, rng: &rng).parameterCount == 421_642)  // torch: sum(p.numel()) for W3
         let mlp = try Architecture.builtin(named: "mlp")
         #expect(try Network(mlp, rng: &rng).parameterCount == 669_706)
-        #expect(try Architecture.builtin(named: "mlp", inputShape: [784]).layers.first == .dense(inputs: 784, outputs: 512, bias: true))
+        #expect(
+            try Architecture.builtin(named: "mlp", inputShape: [784]).layers.first
+                == .dense(inputs: 784, outputs: 512, bias: true))
         // CIFAR-shaped input and 100 classes
         let cifar = try Architecture.builtin(named: "cnn-small", inputShape: [3, 32, 32], classes: 100)
         #expect(cifar.layers[7] == .dense(inputs: 4096, outputs: 128, bias: true))
@@ -58,7 +64,9 @@ struct ArchitectureTests {
     func vggLayout() throws {
         let vgg = try Architecture.builtin(named: "vgg16")
         let convs = vgg.layers.filter { if case .conv2d = $0 { return true }; return false }
-        let denses = vgg.layers.compactMap { spec -> Int? in if case .dense(let i, _, _) = spec { return i }; return nil }
+        let denses = vgg.layers.compactMap { spec -> Int? in
+            if case .dense(let i, _, _) = spec { return i }; return nil
+        }
         let norms = vgg.layers.filter { if case .batchNorm = $0 { return true }; return false }
         #expect(convs.count == 11)
         #expect(denses == [2048, 1024, 512, 256])
@@ -142,7 +150,8 @@ struct ArchitectureTests {
 
     @Test("an unknown layer type is reported with its path")
     func unknownType() {
-        let text = #"{"inputShape": [4], "layers": [{"type": "dense", "inputs": 4, "outputs": 4}, {"type": "residual", "body": [{"type": "gelu"}]}]}"#
+        let text =
+            #"{"inputShape": [4], "layers": [{"type": "dense", "inputs": 4, "outputs": 4}, {"type": "residual", "body": [{"type": "gelu"}]}]}"#
         #expect(throws: ArchitectureError.unknownLayerType(path: "layers.1.body.0", type: "gelu")) {
             try Architecture(json: Data(text.utf8))
         }
@@ -156,21 +165,33 @@ struct ArchitectureTests {
     func shapeErrors() throws {
         let bad = Architecture(inputShape: [1, 28, 28], layers: [
             .conv2d(inputs: 1, outputs: 8, kernel: 3, stride: 1, padding: 1, bias: true), .flatten,
-            .dense(inputs: 6272, outputs: 10, bias: true), .conv2d(inputs: 3, outputs: 4, kernel: 3, stride: 1, padding: 0, bias: true),
+                .dense(inputs: 6272, outputs: 10, bias: true),
+                .conv2d(inputs: 3, outputs: 4, kernel: 3, stride: 1, padding: 0, bias: true),
         ])
-        #expect(throws: ShapeError.mismatch(layer: "layers.3 conv2d(3 -> 4, kernel 3, stride 1, padding 0)", expected: "[3, H, W]", actual: [10])) {
+        #expect(
+            throws: ShapeError.mismatch(
+                layer: "layers.3 conv2d(3 -> 4, kernel 3, stride 1, padding 0)", expected: "[3, H, W]", actual: [10])
+        ) {
             try bad.outputShapes()
         }
         var rng = RandomSource(seed: 0)
         do { _ = try Network(bad, rng: &rng); Issue.record("expected an error") } catch {
-            #expect("\(error)" == "layer layers.3 conv2d(3 -> 4, kernel 3, stride 1, padding 0) expects input [3, H, W] but receives [10]")
+            #expect(
+                "\(error)"
+                    == "layer layers.3 conv2d(3 -> 4, kernel 3, stride 1, padding 0) expects input [3, H, W] but receives [10]"
+            )
         }
         let dense = Architecture(inputShape: [1, 4, 4], layers: [.flatten, .dense(inputs: 15, outputs: 2, bias: true)])
-        #expect(throws: ShapeError.mismatch(layer: "layers.1 dense(15 -> 2)", expected: "[15]", actual: [16])) { try dense.outputShapes() }
+        #expect(throws: ShapeError.mismatch(layer: "layers.1 dense(15 -> 2)", expected: "[15]", actual: [16])) {
+            try dense.outputShapes()
+        }
         let nested = Architecture(inputShape: [2, 4, 4], layers: [
             .residual(body: [.batchNorm(features: 3, momentum: 0.1, epsilon: 1e-5)], projection: nil),
         ])
-        #expect(throws: ShapeError.mismatch(layer: "layers.0 body.0 batchnorm(3)", expected: "[3] or [3, H, W]", actual: [2, 4, 4])) {
+        #expect(
+            throws: ShapeError.mismatch(
+                layer: "layers.0 body.0 batchnorm(3)", expected: "[3] or [3, H, W]", actual: [2, 4, 4])
+        ) {
             try nested.outputShapes()
         }
         let badPool = Architecture(inputShape: [1, 4, 4], layers: [.maxPool2d(kernel: 2, stride: 2, padding: 2)])
@@ -180,10 +201,12 @@ struct ArchitectureTests {
     @Test("a few W3 steps lower the loss on a fixed batch")
     func benchmarkStepLearns() throws {
         let (network, inputs, labels) = try cnnSmallBatch(batchSize: 16, seed: 1)
-        let optimizer = SGD(learningRate: 0.01, momentum: 0.9), loss = SoftmaxCrossEntropy(), gradient = Tensor(zeros: [0])
+        let optimizer = SGD(learningRate: 0.01, momentum: 0.9), loss = SoftmaxCrossEntropy(),
+            gradient = Tensor(zeros: [0])
         func step() -> Float {
             network.zeroGradients()
-            let value = loss.compute(prediction: network.forward(inputs, training: true), target: labels, gradient: gradient)
+            let value = loss.compute(
+                prediction: network.forward(inputs, training: true), target: labels, gradient: gradient)
             network.backward(gradient)
             optimizer.step(network.parameters)
             return value

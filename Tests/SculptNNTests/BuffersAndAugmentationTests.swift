@@ -34,7 +34,8 @@ private final class AddOne: BatchAugmentation {
         let dense = Dense(weight: Tensor([0, 0], shape: [1, 2]), bias: Tensor([0]))
         let network = try Network(inputShape: [2], layers: [dense])
         let data = TensorDataset(inputs: Tensor(zeros: [10, 2]), targets: Tensor(repeating: 1, shape: [10, 1]))
-        let trainer = Trainer(network: network, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 4, maxEpochs: 1)
+        let trainer = Trainer(
+            network: network, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 4, maxEpochs: 1)
         let augmentation = AddOne()
         trainer.augmentation = augmentation
         try trainer.fit(data, rng: &rng)

@@ -22,10 +22,13 @@ private func naiveConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride 
 
 @Suite("Conv2D")
 struct ConvolutionTests {
-    @Test("finite-difference gradients of input, weight and bias", arguments: [(1, 1, true), (2, 1, true), (1, 0, false), (2, 2, true)])
+    @Test(
+        "finite-difference gradients of input, weight and bias",
+        arguments: [(1, 1, true), (2, 1, true), (1, 0, false), (2, 2, true)])
     func gradients(stride: Int, padding: Int, bias: Bool) {
         var rng = RandomSource(seed: 11)
-        let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: stride, padding: padding, bias: bias, rng: &rng)
+        let conv = Conv2D(
+            inputChannels: 2, outputChannels: 3, kernelSize: 3, stride: stride, padding: padding, bias: bias, rng: &rng)
         let x = Tensor.uniform([2, 2, 5, 6], -1, 1, using: &rng)
         let e = GradientCheck.maxRelativeError(layer: conv, input: x)
         #expect(e.input < 2e-3)
@@ -54,7 +57,9 @@ struct ConvolutionTests {
         let cases = try ReferenceFixtures.load()
         for name in ["conv_s1_p1", "conv_s2_p1", "conv_s1_p0_k1_nobias", "conv_s2_p2_k5"] {
             let c = try #require(cases[name])
-            let conv = Conv2D(weight: c["weight"]!.tensor, bias: c["bias"]?.tensor, stride: c["stride"]!.int, padding: c["padding"]!.int)
+            let conv = Conv2D(
+                weight: c["weight"]!.tensor, bias: c["bias"]?.tensor, stride: c["stride"]!.int,
+                padding: c["padding"]!.int)
             let y = conv.forward(c["x"]!.tensor, training: true)
             #expect(y.shape == c["y"]!.tensor.shape, "\(name)")
             #expect(maxScaledDifference(y, c["y"]!.tensor) < 1e-5, "\(name) forward")

@@ -5,7 +5,8 @@ import SculptCore
 
 @Test("architecture JSON round-trips unchanged")
 func roundTrip() throws {
-    let json = #"{"inputShape":[2],"layers":[{"bias":true,"inputs":2,"outputs":3,"type":"dense"},{"type":"relu"},{"bias":false,"inputs":3,"outputs":9,"type":"dense"},{"type":"identity"},{"slope":0.2,"type":"leaky_relu"},{"type":"tanh"},{"type":"sigmoid"}]}"#
+    let json =
+        #"{"inputShape":[2],"layers":[{"bias":true,"inputs":2,"outputs":3,"type":"dense"},{"type":"relu"},{"bias":false,"inputs":3,"outputs":9,"type":"dense"},{"type":"identity"},{"slope":0.2,"type":"leaky_relu"},{"type":"tanh"},{"type":"sigmoid"}]}"#
     let arch = try JSONDecoder().decode(Architecture.self, from: Data(json.utf8))
     let encoder = JSONEncoder()
     encoder.outputFormatting = .sortedKeys
@@ -21,7 +22,8 @@ func errors() throws {
         "\(error)".contains("layers.0") && "\(error)".contains("frobnicate")
     }
     var rng = RandomSource(seed: 1)
-    let arch = Architecture(inputShape: [2], layers: [.dense(inputs: 2, outputs: 3, bias: true), .dense(inputs: 4, outputs: 1, bias: true)])
+    let arch = Architecture(
+        inputShape: [2], layers: [.dense(inputs: 2, outputs: 3, bias: true), .dense(inputs: 4, outputs: 1, bias: true)])
     #expect {
         _ = try Network(arch, rng: &rng)
     } throws: { error in
@@ -32,12 +34,20 @@ func errors() throws {
 @Test("parameters are named as PyTorch's Sequential names them")
 func names() throws {
     var rng = RandomSource(seed: 1)
-    let net = try Network(Architecture(inputShape: [2], layers: [.dense(inputs: 2, outputs: 3, bias: true), .activation(.relu), .dense(inputs: 3, outputs: 1, bias: true)]), rng: &rng)
+    let net = try Network(
+        Architecture(
+            inputShape: [2],
+            layers: [
+                .dense(inputs: 2, outputs: 3, bias: true), .activation(.relu),
+                .dense(inputs: 3, outputs: 1, bias: true),
+            ]), rng: &rng)
     #expect(net.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.2.weight", "layers.2.bias"])
     #expect(net.parameterCount == 2 * 3 + 3 + 3 + 1)
 }
 
-@Test("initializers respect their bounds", arguments: [Initializer.pytorchDefault, .heUniform, .glorotUniform, .uniform(low: -0.05, high: 0.05)])
+@Test(
+    "initializers respect their bounds",
+    arguments: [Initializer.pytorchDefault, .heUniform, .glorotUniform, .uniform(low: -0.05, high: 0.05)])
 func initializerBounds(initializer: Initializer) {
     var rng = RandomSource(seed: 3)
     let w = Tensor(zeros: [50, 40]), b = Tensor(zeros: [50])

@@ -25,7 +25,8 @@ struct EvaluationTests {
     @Test("classification: accuracy is the share of rows whose largest logit is the label; the trainer agrees")
     func classificationByHand() throws {
         // Identity Dense(2 -> 2): logits are the inputs.
-        let network = try Network(inputShape: [2], layers: [Dense(weight: Tensor([1, 0, 0, 1], shape: [2, 2]), bias: nil)])
+        let network = try Network(
+            inputShape: [2], layers: [Dense(weight: Tensor([1, 0, 0, 1], shape: [2, 2]), bias: nil)])
         let data = TensorDataset(inputs: Tensor([2, 0, 0, 2, 1, 0, 0, 0], shape: [4, 2]),
                                  targets: Tensor([0, 1, 1, 0], shape: [4]), classCount: 2)
         let r = network.evaluate(on: data, loss: SoftmaxCrossEntropy(), batchSize: 3)
@@ -41,7 +42,10 @@ struct EvaluationTests {
 
 @Test("the first parameter or buffer holding NaN or an infinity is named; none when all are finite")
 func firstNonFiniteTensor() throws {
-    let network = try Network(inputShape: [2], layers: [Dense(weight: Tensor([1, 0, 0, 1], shape: [2, 2]), bias: Tensor([0, 0])),
+    let network = try Network(
+        inputShape: [2],
+        layers: [
+            Dense(weight: Tensor([1, 0, 0, 1], shape: [2, 2]), bias: Tensor([0, 0])),
                                                         BatchNorm(features: 2)])
     #expect(network.firstNonFiniteTensor == nil)
     network.namedBuffers.first { $0.name == "layers.1.running_var" }!.buffer.data[1] = .infinity

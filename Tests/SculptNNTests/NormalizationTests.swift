@@ -10,7 +10,8 @@ struct NormalizationTests {
     func gradients(shape: [Int], training: Bool) {
         var rng = RandomSource(seed: 21)
         let c = shape[1]
-        let bn = BatchNorm(weight: Tensor.uniform([c], 0.5, 1.5, using: &rng), bias: Tensor.uniform([c], -1, 1, using: &rng),
+        let bn = BatchNorm(
+            weight: Tensor.uniform([c], 0.5, 1.5, using: &rng), bias: Tensor.uniform([c], -1, 1, using: &rng),
                            runningMean: Tensor.uniform([c], -0.5, 0.5, using: &rng),
                            runningVariance: Tensor.uniform([c], 0.5, 2, using: &rng))
         let x = Tensor.uniform(shape, -2, 2, using: &rng)
@@ -64,10 +65,14 @@ struct NormalizationTests {
     func buffers() throws {
         var rng = RandomSource(seed: 1)
         let network = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 2, bias: true),
-                                                                        .batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5)]),
+                    .batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5),
+                ]),
                                   rng: &rng)
         #expect(network.namedBuffers.map(\.name) == ["layers.1.running_mean", "layers.1.running_var"])
-        #expect(network.namedParameters.map(\.name) == ["layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias"])
+        #expect(
+            network.namedParameters.map(\.name) == [
+                "layers.0.weight", "layers.0.bias", "layers.1.weight", "layers.1.bias",
+            ])
     }
 }
 
@@ -76,7 +81,8 @@ struct SnapshotTests {
     @Test("snapshot and restore include BatchNorm running statistics")
     func snapshotIncludesBuffers() throws {
         var rng = RandomSource(seed: 2)
-        let network = try Network(Architecture(inputShape: [2], layers: [.batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5)]), rng: &rng)
+        let network = try Network(
+            Architecture(inputShape: [2], layers: [.batchNorm(features: 2, momentum: 0.1, epsilon: 1e-5)]), rng: &rng)
         let saved = network.snapshot()
         #expect(saved.count == 4)
         _ = network.forward(Tensor([1, 2, 3, 5], shape: [2, 2]), training: true)

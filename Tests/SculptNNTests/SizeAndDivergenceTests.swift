@@ -55,15 +55,20 @@ import TestSupport
         ]), rng: &rng)
         network.layers[2].parameters[0].value.data[0] = .nan
         let data = TensorDataset(inputs: Tensor([1, 2, 3, 4], shape: [2, 2]), targets: Tensor([1, 0], shape: [2, 1]))
-        let trainer = Trainer(network: network, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 2, maxEpochs: 1)
+        let trainer = Trainer(
+            network: network, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 2, maxEpochs: 1)
         #expect {
             try trainer.fit(data, rng: &rng)
         } throws: { error in
-            guard case TrainingError.diverged(1, 1, let loss, "layers.2")? = error as? TrainingError else { return false }
+            guard case TrainingError.diverged(1, 1, let loss, "layers.2")? = error as? TrainingError else {
+                return false
+            }
             return loss.isNaN
         }
         do { try trainer.fit(data, rng: &rng) } catch {
-            #expect("\(error)".hasPrefix("training diverged: loss is nan at epoch 1, batch 1 (first non-finite layer: layers.2)"))
+            #expect(
+                "\(error)".hasPrefix(
+                    "training diverged: loss is nan at epoch 1, batch 1 (first non-finite layer: layers.2)"))
         }
     }
 }

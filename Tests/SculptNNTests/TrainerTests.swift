@@ -19,7 +19,8 @@ private func linearNetwork(seed: UInt64) throws -> Network {
 @Test("training lowers the loss of a linear regression to near zero")
 func trainsLinearRegression() throws {
     let net = try linearNetwork(seed: 1)
-    let trainer = Trainer(network: net, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 16, maxEpochs: 200)
+    let trainer = Trainer(
+        network: net, loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 16, maxEpochs: 200)
     var rng = RandomSource(seed: 2)
     let history = try trainer.fit(regressionData(64, seed: 3), rng: &rng)
     #expect(history.epochs.count == 200)
@@ -31,7 +32,8 @@ func deterministic() throws {
     BLAS.setThreads(1)
     func run() throws -> [Float] {
         let net = try linearNetwork(seed: 1)
-        let t = Trainer(network: net, loss: MeanSquaredError(), optimizer: Adam(learningRate: 0.01), batchSize: 8, maxEpochs: 5)
+        let t = Trainer(
+            network: net, loss: MeanSquaredError(), optimizer: Adam(learningRate: 0.01), batchSize: 8, maxEpochs: 5)
         var rng = RandomSource(seed: 7)
         try t.fit(regressionData(40, seed: 3), rng: &rng)
         return net.parameters.flatMap { $0.value.scalars }
@@ -57,7 +59,8 @@ func earlyStopping() throws {
 func earlyStoppingMinDelta() throws {
     // Full-batch gradient descent with a tiny step on a convex problem: the loss falls every epoch, by about 1e-4.
     func run(minDelta: Float) throws -> TrainingHistory {
-        let t = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 1e-3),
+        let t = Trainer(
+            network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 1e-3),
                         batchSize: 40, maxEpochs: 12, earlyStopping: EarlyStopping(patience: 3, minDelta: minDelta))
         t.shuffle = false
         var rng = RandomSource(seed: 7)
@@ -82,7 +85,9 @@ func earlyStoppingMinDelta() throws {
 
 @Test("a callback can stop training")
 func callbackStops() throws {
-    let t = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.01), batchSize: 8, maxEpochs: 50)
+    let t = Trainer(
+        network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.01), batchSize: 8,
+        maxEpochs: 50)
     t.callbacks.append { report, _ in report.epoch == 2 ? .stop : .proceed }
     var rng = RandomSource(seed: 7)
     let h = try t.fit(regressionData(16, seed: 3), rng: &rng)
@@ -91,7 +96,9 @@ func callbackStops() throws {
 
 @Test("divergence is reported with epoch and batch")
 func nanDetection() throws {
-    let t = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 1e6), batchSize: 8, maxEpochs: 50)
+    let t = Trainer(
+        network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 1e6), batchSize: 8,
+        maxEpochs: 50)
     var rng = RandomSource(seed: 7)
     #expect {
         try t.fit(regressionData(64, seed: 3), rng: &rng)
@@ -103,7 +110,8 @@ func nanDetection() throws {
 
 @Test("bad configurations are rejected before training")
 func badConfiguration() throws {
-    let t = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 0)
+    let t = Trainer(
+        network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1), batchSize: 0)
     var rng = RandomSource(seed: 1)
     #expect(throws: TrainingError.self) { try t.fit(regressionData(8, seed: 1), rng: &rng) }
     let t2 = Trainer(network: try linearNetwork(seed: 1), loss: MeanSquaredError(), optimizer: SGD(learningRate: 0.1))
@@ -119,8 +127,15 @@ func classification() throws {
     let y = Tensor(zeros: [n])
     for i in 0..<n { y[i] = x[i, 0] > 0 ? 1 : 0 }
     let data = TensorDataset(inputs: x, targets: y, classCount: 2)
-    let net = try Network(Architecture(inputShape: [2], layers: [.dense(inputs: 2, outputs: 8, bias: true), .activation(.relu), .dense(inputs: 8, outputs: 2, bias: true)]), rng: &rng)
-    let t = Trainer(network: net, loss: SoftmaxCrossEntropy(), optimizer: Adam(learningRate: 0.02), batchSize: 32, maxEpochs: 40)
+    let net = try Network(
+        Architecture(
+            inputShape: [2],
+            layers: [
+                .dense(inputs: 2, outputs: 8, bias: true), .activation(.relu),
+                .dense(inputs: 8, outputs: 2, bias: true),
+            ]), rng: &rng)
+    let t = Trainer(
+        network: net, loss: SoftmaxCrossEntropy(), optimizer: Adam(learningRate: 0.02), batchSize: 32, maxEpochs: 40)
     let h = try t.fit(data, validation: data, rng: &rng)
     #expect(h.epochs.last!.accuracy! > 0.95)
     #expect(h.epochs.last!.validationAccuracy! > 0.95)

@@ -76,7 +76,9 @@ import Testing
             ensemble.withMember(m) { member in
                 let w = hidden.value
                 var rows = Set<Int>()
-                for r in 0..<8 where (0..<6).contains(where: { w.data[r * 6 + $0] != backbone[0][r * 6 + $0] }) { rows.insert(r) }
+                for r in 0..<8 where (0..<6).contains(where: { w.data[r * 6 + $0] != backbone[0][r * 6 + $0] }) {
+                    rows.insert(r)
+                }
                 changedRows.append(rows)
                 #expect(rows.count == 2, "member \(m) changed rows \(rows)")
             }

@@ -128,7 +128,9 @@ private func smallConfiguration() -> LotteryTicketConfiguration {
     return c
 }
 
-@Test("tickets rewind exactly to θ0 on their survivors, pruned weights stay zero through training, the control shares the mask only")
+@Test(
+    "tickets rewind exactly to θ0 on their survivors, pruned weights stay zero through training, the control shares the mask only"
+)
 func searchRewindsAndControls() throws {
     BLAS.setThreads(1)
     var search = LotteryTicketSearch(configuration: smallConfiguration())
@@ -191,7 +193,9 @@ func searchRewindsToIterationK() throws {
     var current: Network?
     search.beforeTraining = { round, _, network in
         current = network
-        if round == 1 { ticket = network.parameters.map(\.value.scalars); ticketMask = network.parameters.map { $0.mask?.scalars } }
+        if round == 1 {
+            ticket = network.parameters.map(\.value.scalars); ticketMask = network.parameters.map { $0.mask?.scalars }
+        }
     }
     search.epochProgress = { round, _, report in
         if round == 0 && report.epoch == 1 { afterFirstEpoch = current!.parameters.map(\.value.scalars) }

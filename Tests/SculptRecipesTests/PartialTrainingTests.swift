@@ -43,7 +43,8 @@ import Testing
 
     @Test func filtersFractionLearnsLeadingRowsAndTheirBiasesAndTheWholeClassifier() throws {
         let net = try Self.smallNet()
-        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5), denseLayers: .split), to: net)
+        let summary = try PartialTraining.apply(
+            PartialTrainingPlan(mode: .filters(fraction: 0.5), denseLayers: .split), to: net)
         let conv = net.layers[0] as! Conv2D, hidden = net.layers[3] as! Dense, classifier = net.layers[5] as! Dense
         #expect(values(conv.weight.mask) == expected([4, 2, 3, 3]) { $0[0] < 2 })   // floor(0.5 * 4) = 2 filters
         #expect(values(conv.bias?.mask) == [1, 1, 0, 0])
@@ -57,7 +58,9 @@ import Testing
         #expect(summary.layers.map(\.indices) == [[0, 1], [0, 1], []])
     }
 
-    @Test("by default hidden Dense layers learn whole in the filter, count and slice modes (the paper's rule); an MLP is refused")
+    @Test(
+        "by default hidden Dense layers learn whole in the filter, count and slice modes (the paper's rule); an MLP is refused"
+    )
     func denseLayersLearnWholeByDefault() throws {
         for mode in [PartialTrainingMode.filters(fraction: 0.5), .count(1), .slice(dimension: 2, fraction: 0.5)] {
             let net = try Self.smallNet()
@@ -68,9 +71,16 @@ import Testing
             #expect(summary.layers[1].learnedParameters == 85 && summary.layers[1].dimension == 0, "\(mode)")
         }
         var rng = RandomSource(seed: 1)
-        let mlp = try Network(Architecture(inputShape: [3], layers: [.dense(inputs: 3, outputs: 8, bias: true), .activation(.relu),
-                                                                     .dense(inputs: 8, outputs: 2, bias: true)]), rng: &rng)
-        #expect(throws: PartialTrainingError.self) { try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5)), to: mlp) }
+        let mlp = try Network(
+            Architecture(
+                inputShape: [3],
+                layers: [
+                    .dense(inputs: 3, outputs: 8, bias: true), .activation(.relu),
+                    .dense(inputs: 8, outputs: 2, bias: true),
+                ]), rng: &rng)
+        #expect(throws: PartialTrainingError.self) {
+            try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.5)), to: mlp)
+        }
         #expect(mlp.parameters.allSatisfy { $0.mask == nil })
         do { try PartialTraining.apply(PartialTrainingPlan(mode: .count(2)), to: mlp) } catch {
             #expect("\(error)".contains("no convolution") && "\(error)".contains("split"))
@@ -88,7 +98,8 @@ import Testing
             .activation(.relu),
                                                                        .dense(inputs: 100, outputs: 2,
                                                                            bias: true)]), rng: &rng)
-        let summary = try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: 0.29), denseLayers: .split), to: dense)
+        let summary = try PartialTraining.apply(
+            PartialTrainingPlan(mode: .filters(fraction: 0.29), denseLayers: .split), to: dense)
         #expect(summary.layers[0].indices == Array(0..<29))
     }
 
@@ -105,7 +116,9 @@ import Testing
         // Validation comes first: nothing was masked or zeroed.
         #expect(fresh.parameters.allSatisfy { $0.mask == nil })
         #expect(fresh.snapshot().map { values($0)! } == (try Self.smallNet()).snapshot().map { values($0)! })
-        #expect(throws: PartialTrainingError.countNotPositive(0)) { try PartialTraining.apply(PartialTrainingPlan(mode: .count(0)), to: fresh) }
+        #expect(throws: PartialTrainingError.countNotPositive(0)) {
+            try PartialTraining.apply(PartialTrainingPlan(mode: .count(0)), to: fresh)
+        }
     }
 
     @Test func slicesAlongEachDimensionOfAConvWeight() throws {
@@ -115,7 +128,8 @@ import Testing
         ]
         for (dimension, p, keep) in cases {
             let net = try Self.smallNet()
-            try PartialTraining.apply(PartialTrainingPlan(mode: .slice(dimension: dimension, fraction: p), denseLayers: .split), to: net)
+            try PartialTraining.apply(
+                PartialTrainingPlan(mode: .slice(dimension: dimension, fraction: p), denseLayers: .split), to: net)
             let conv = net.layers[0] as! Conv2D, hidden = net.layers[3] as! Dense
             #expect(values(conv.weight.mask) == expected(shape, keep), "dimension \(dimension)")
             // Biases split along the output dimension only.
@@ -138,7 +152,9 @@ import Testing
                 try PartialTraining.apply(PartialTrainingPlan(mode: .filters(fraction: p)), to: try Self.smallNet())
             }
         }
-        #expect(throws: PartialTrainingError.fractionOutOfRange(1.5)) { try PartialTrainingMode.filters(fraction: 1.5).validate() }
+        #expect(throws: PartialTrainingError.fractionOutOfRange(1.5)) {
+            try PartialTrainingMode.filters(fraction: 1.5).validate()
+        }
         #expect(throws: PartialTrainingError.fractionOutOfRange(0)) { try PartialTrainingMode.slice(dimension: 2,
             fraction: 0).validate() }
     }
@@ -163,7 +179,9 @@ import Testing
         #expect(try PartialTraining.apply(PartialTrainingPlan(mode: .batchNorm),
                                           to: net).learnedParameters == 2 * 4 + 2 * 6)
         for name in ["layers.9", "layers.2", "layers.4-3", "stage7"] {
-            #expect(throws: PartialTrainingError.self) { try PartialTraining.apply(PartialTrainingPlan(mode: .block(name)), to: net) }
+            #expect(throws: PartialTrainingError.self) {
+                try PartialTraining.apply(PartialTrainingPlan(mode: .block(name)), to: net)
+            }
         }
     }
 

@@ -160,7 +160,9 @@ import TestSupport
     }
 }
 
-@Test("an ensemble folder written before the Dense rule existed (no denseLayers key) resumes with hidden Dense layers split")
+@Test(
+    "an ensemble folder written before the Dense rule existed (no denseLayers key) resumes with hidden Dense layers split"
+)
 func ensembleFolderWithoutDenseRuleSplitsDenseLayers() throws {
     let json = #"""
         {"mode": "filters:0.5", "rest": "fixed", "selection": "leading", "freezeBatchNorm": false, "seed": 2,

@@ -49,7 +49,8 @@ func scheduleEntriesParse() throws {
     #expect(e.description == "5:eigenremove:conv10:0.75:rank=0.125")
     let r = try ScheduleEntry(parsing: "3:reinit:layers.4:units=1,4:init=he:zero-outgoing:seed=9")
     #expect(r.operation.units == [1,
-                                  4] && r.operation.initialization == "he" && r.operation.zeroOutgoing == true && r.operation.seed == 9)
+            4,
+        ] && r.operation.initialization == "he" && r.operation.zeroOutgoing == true && r.operation.seed == 9)
     #expect(try ScheduleEntry(parsing: r.description) == r)
     #expect(try ScheduleEntry(parsing: "0:fold-bn").operation.layer == nil)
     for (text, fragment) in [("x:expand:fc1:0.5", "EPOCH"), ("-1:expand:fc1:0.5", "EPOCH"), ("2:shrink:fc1:0.5",
@@ -64,12 +65,14 @@ func scheduleEntriesParse() throws {
 
 @Test("schedule files are read strictly: objects or text entries, unknown keys rejected")
 func scheduleFilesAreStrict() throws {
-    let good = #"{"entries": [{"epoch": 2, "operation": "minweight", "layer": "c2", "fraction": 0.5}, "3:zero-expand:fc1:to=12"]}"#
+    let good =
+        #"{"entries": [{"epoch": 2, "operation": "minweight", "layer": "c2", "fraction": 0.5}, "3:zero-expand:fc1:to=12"]}"#
     let s = try TrainingSchedule(json: Array(good.utf8), file: "s.json")
     #expect(s.entries.count == 2)
     #expect(s.entries[0].operation.operation == .minweight && s.entries[0].operation.layer == "c2")
     #expect(s.entries[1].operation.to == 12)
-    for (text, fragment) in [(#"{"entries": [{"epoch": 2, "operation": "minweight", "layr": "c2"}]}"#, "entries[0].layr: unknown key"),
+    for (text, fragment) in [
+        (#"{"entries": [{"epoch": 2, "operation": "minweight", "layr": "c2"}]}"#, "entries[0].layr: unknown key"),
                              (#"{"entries": [{"operation": "minweight"}]}"#, "missing key epoch"),
                              (#"{"entries": [{"epoch": 1, "operation": "grow"}]}"#, "entries[0]"),
                              (#"{"steps": []}"#, "expected {\"entries\""), ("[1", "not valid JSON")] {
@@ -98,7 +101,9 @@ func countedLayerNames() throws {
     #expect(throws: ScheduleError.self) { try path("x1") }
 }
 
-@Test("validation runs the whole schedule on a copy of the evolving network; the first entry that cannot run is named and the network is unchanged")
+@Test(
+    "validation runs the whole schedule on a copy of the evolving network; the first entry that cannot run is named and the network is unchanged"
+)
 func validationFollowsTheEvolvingNetwork() throws {
     let run = try makeRun()
     let network = run.network
@@ -134,7 +139,9 @@ func validationFollowsTheEvolvingNetwork() throws {
     #expect(network.architecture == scheduleCNN)
 }
 
-@Test("a scheduled run applies each entry after its epoch, records it with its loss factors, and function-preserving operations measure a factor of 1")
+@Test(
+    "a scheduled run applies each entry after its epoch, records it with its loss factors, and function-preserving operations measure a factor of 1"
+)
 func scheduledRunAppliesAndMeasures() throws {
     let data = brightThirdImages(96, seed: 2)
     let run = try makeRun()
@@ -163,7 +170,9 @@ func scheduledRunAppliesAndMeasures() throws {
         3]) == 2.5 && ScheduledTraining.median([]) == nil)
 }
 
-@Test("a scheduled run saved after any epoch and resumed ends bit for bit as the uninterrupted run, and can extend its schedule")
+@Test(
+    "a scheduled run saved after any epoch and resumed ends bit for bit as the uninterrupted run, and can extend its schedule"
+)
 func scheduledRunResumesExactly() throws {
     BLAS.setThreads(1)
     let data = brightThirdImages(64, seed: 3)
@@ -195,9 +204,11 @@ func scheduledRunResumesExactly() throws {
         count: 32))
         .train(data, saveTo: dir, stoppingAfter: 2)
     #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data },
-                                                                     adding: [try ScheduleEntry(parsing: "1:expand:c1:0.5")], epochs: 4) }
+            adding: [try ScheduleEntry(parsing: "1:expand:c1:0.5")], epochs: 4)
+    }
     #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data },
-                                                                     adding: [try ScheduleEntry(parsing: "3:expand:c7:0.5")], epochs: 4) }
+            adding: [try ScheduleEntry(parsing: "3:expand:c7:0.5")], epochs: 4)
+    }
     #expect(throws: ScheduleError.self) { try ScheduledTraining.load(from: dir, probe: { _ in data }, epochs: 1) }
     let extended = try ScheduledTraining.load(from: dir, probe: { _ in data },
                                               adding: [try ScheduleEntry(parsing: "4:minweight:f1:to=3")], epochs: 5)
@@ -205,7 +216,9 @@ func scheduledRunResumesExactly() throws {
     #expect(extended.events.count == 5 && extended.events.last?.widthAfter == 3)
 }
 
-@Test("requests written while the run trains are applied after the epoch; bad ones are rejected with a reason; stop ends the run resumably")
+@Test(
+    "requests written while the run trains are applied after the epoch; bad ones are rejected with a reason; stop ends the run resumably"
+)
 func requestsAreAppliedAfterTheEpoch() throws {
     let folder = TemporaryDirectory("sculpt-requests")
     defer { folder.remove() }
@@ -265,11 +278,14 @@ func planBuilderValidatesAndNamesFields() throws {
                             memoryLimit: 1024 * 1024); Issue.record("accepted") } catch let e as ScheduleError {
         guard case .invalidField(_, let field, _) = e else { Issue.record("\(e)"); return }
         #expect(field == .to)
-        #expect(e.reason.contains("at 1000000 units needs an estimated") && e.reason.contains("above the limit of 1.0 MiB"),
+        #expect(
+            e.reason.contains("at 1000000 units needs an estimated") && e.reason.contains("above the limit of 1.0 MiB"),
                 "\(e)")
     }
     do { _ = try ScheduleOperation(operation: .expand,
-                                   layer: "c1").plan(for: network); Issue.record("accepted") } catch let e as ScheduleError {
+            layer: "c1"
+        ).plan(for: network); Issue.record("accepted")
+    } catch let e as ScheduleError {
         #expect(e.reason == "expand needs to=N or a fraction")
         #expect(e.reason(naming: { "--" + $0.rawValue }) == "expand needs --to or --fraction")
         #expect(e.description == "expand:c1: expand needs to=N or a fraction")
@@ -280,13 +296,17 @@ func planBuilderValidatesAndNamesFields() throws {
     #expect(throws: ScheduleError.self) { try ScheduleOperation(operation: .collapse, layer: "c1").plan(for: network) }
     let frozen = try ScheduleOperation(parsing: "freeze:parameters=layers.0.weight").plan(for: network)
     #expect(frozen == .freeze(.parameters(["layers.0.weight"])))
-    #expect(throws: ScheduleError.self) { try ScheduleOperation(parsing: "minweight:c1:0.5:parameters=layers.0.weight").plan(for: network) }
+    #expect(throws: ScheduleError.self) {
+        try ScheduleOperation(parsing: "minweight:c1:0.5:parameters=layers.0.weight").plan(for: network)
+    }
     // Fractions round down with a 1e-3 tolerance: 0.6666 of 3 units keeps 2 (2/3 written short).
     #expect(UnitCount.share(0.6666, of: 3) == 2)
     #expect(values(network) == before)
 }
 
-@Test("zero-expand follows the thesis by default (zero incoming weights and bias: the new units stay dead through training); init=NAME gives them random incoming weights that learn")
+@Test(
+    "zero-expand follows the thesis by default (zero incoming weights and bias: the new units stay dead through training); init=NAME gives them random incoming weights that learn"
+)
 func zeroExpandVariants() throws {
     let data = brightThirdImages(64, seed: 4)
     func newUnitValues(_ scheme: String?) throws -> (incoming: [Float], outgoing: [Float], factor: Double) {

@@ -37,6 +37,8 @@ func starMeasurement() throws {
             let y = net.predict(painting.dataset.inputs)
             for i in 0..<size { print(String((0..<size).map { y.data[i * size + $0] > 0.5 ? "#" : "." })) }
         }
-        print("MEASURE width=\(width) R=\(reinitializations) seed=\(seed) loss=\(result.finalLoss) active=\(result.activeUnits) remaining=\(result.remainingUnits) sides=\(sides.sides) lines=\(sides.lines) explained=\(String(format: "%.2f", sides.explainedFraction)) agreement=\(String(format: "%.4f", assessment.pixelAgreement)) epochs=\(result.totalEpochs) reverted=\(result.rounds.map(\.reverted)) reinit=\(result.rounds.map { $0.reinitializedUnits.reduce(0) { $0 + $1.units.count } }) params=\(result.parametersTrained)->\(result.parametersFinal) seconds=\(String(format: "%.1f", result.seconds))")
+        print(
+            "MEASURE width=\(width) R=\(reinitializations) seed=\(seed) loss=\(result.finalLoss) active=\(result.activeUnits) remaining=\(result.remainingUnits) sides=\(sides.sides) lines=\(sides.lines) explained=\(String(format: "%.2f", sides.explainedFraction)) agreement=\(String(format: "%.4f", assessment.pixelAgreement)) epochs=\(result.totalEpochs) reverted=\(result.rounds.map(\.reverted)) reinit=\(result.rounds.map { $0.reinitializedUnits.reduce(0) { $0 + $1.units.count } }) params=\(result.parametersTrained)->\(result.parametersFinal) seconds=\(String(format: "%.1f", result.seconds))"
+        )
     }
 }

@@ -34,7 +34,8 @@ func paperModelCounts() throws {
     #expect(net.parameterCount == 55)
     let report = try net.collapseLinearLayers()
     #expect(report == CollapseReport(parametersBefore: 55, parametersAfter: 13, layersFolded: 1))
-    let model3 = try makeNetwork(inputs: 2, [(3, .relu), (3, .identity), (3, .identity), (3, .identity), (1, .sigmoid)], seed: 3)
+    let model3 = try makeNetwork(
+        inputs: 2, [(3, .relu), (3, .identity), (3, .identity), (3, .identity), (1, .sigmoid)], seed: 3)
     #expect(model3.parameterCount == 49)
     #expect(try model3.collapseLinearLayers().parametersAfter == 13)
 }
@@ -56,10 +57,13 @@ private func unbiasedConv(_ i: Int, _ o: Int, _ k: Int) -> LayerSpec {
 }
 private let identity = LayerSpec.activation(.identity)
 
-@Test("collapse keeps eval outputs with BatchNorm elsewhere: conv-BN-ReLU, 1x1 identity conv, conv-BN, and the dense analogue")
+@Test(
+    "collapse keeps eval outputs with BatchNorm elsewhere: conv-BN-ReLU, 1x1 identity conv, conv-BN, and the dense analogue"
+)
 func collapseBesideBatchNorm() throws {
     // [3, 6, 6] -> conv 3x3 pad 1 (4) -> BN -> relu -> 1x1 (6) -> identity -> 3x3 (5) -> BN -> relu -> [80] -> 3
-    let specs: [LayerSpec] = [conv(3, 4, 3, padding: 1), bn(4), relu, conv(4, 6, 1), identity, conv(6, 5, 3), bn(5), relu,
+    let specs: [LayerSpec] = [
+        conv(3, 4, 3, padding: 1), bn(4), relu, conv(4, 6, 1), identity, conv(6, 5, 3), bn(5), relu,
                               .flatten, .dense(inputs: 80, outputs: 3, bias: true)]
     let net = try makeUnitNetwork([3, 6, 6], specs, seed: 21)
     let x = randomBatch(8, [3, 6, 6], seed: 3)
@@ -88,7 +92,10 @@ func collapseBesideBatchNorm() throws {
     let denseBefore = dense.predict(xd), normalization = dense.layers[1]
     let report = try dense.collapseLinearLayers()
     let p = 4 * 6 + 6 + 2 * 6
-    #expect(report == CollapseReport(parametersBefore: p + 6 * 8 + 8 + 8 * 3 + 3, parametersAfter: p + 6 * 3 + 3, layersFolded: 1))
+    #expect(
+        report
+            == CollapseReport(
+                parametersBefore: p + 6 * 8 + 8 + 8 * 3 + 3, parametersAfter: p + 6 * 3 + 3, layersFolded: 1))
     #expect(dense.layers.count == 4 && dense.layers[1] === normalization)
     #expect(relativeDifference(denseBefore, dense.predict(xd)) <= 1e-5)
 }
@@ -119,8 +126,14 @@ func collapseRefusesBatchNormInBetween() throws {
 private func residualCollapseNetwork(seed: UInt64) throws -> Network {
     try makeUnitNetwork([3, 6, 6], [
         conv(3, 4, 3, padding: 1), bn(4), relu,
-        .residual(body: [conv(4, 4, 3, padding: 1), bn(4), relu, conv(4, 6, 1), identity, conv(6, 4, 1), bn(4)], projection: nil), relu,
-        .residual(body: [conv(4, 5, 3, padding: 1), bn(5), relu, unbiasedConv(5, 7, 1), identity, conv(7, 5, 3, padding: 1), bn(5)],
+            .residual(
+                body: [conv(4, 4, 3, padding: 1), bn(4), relu, conv(4, 6, 1), identity, conv(6, 4, 1), bn(4)],
+                projection: nil), relu,
+            .residual(
+                body: [
+                    conv(4, 5, 3, padding: 1), bn(5), relu, unbiasedConv(5, 7, 1), identity, conv(7, 5, 3, padding: 1),
+                    bn(5),
+                ],
                   projection: [conv(4, 6, 1), identity, conv(6, 5, 1), bn(5)]), relu,
         .globalAvgPool, .dense(inputs: 5, outputs: 3, bias: true),
     ], seed: seed)
@@ -153,7 +166,8 @@ func collapseInsideResidualBlocks() throws {
     // A dense residual body: dense -> identity -> dense collapses by its path.
     let dense = try makeUnitNetwork([4], [.dense(inputs: 4, outputs: 6, bias: true), bn(6), relu,
                                           .residual(body: [.dense(inputs: 6, outputs: 8, bias: true), identity,
-                                                           .dense(inputs: 8, outputs: 6, bias: true), bn(6)], projection: nil), relu,
+                    .dense(inputs: 8, outputs: 6, bias: true), bn(6),
+                ], projection: nil), relu,
                                           .dense(inputs: 6, outputs: 3, bias: true)], seed: 29)
     let xd = randomBatch(16, [4], seed: 8)
     let denseBefore = dense.predict(xd), denseParameters = dense.parameterCount
@@ -163,10 +177,12 @@ func collapseInsideResidualBlocks() throws {
     #expect(relativeDifference(denseBefore, dense.predict(xd)) <= 1e-5)
 }
 
-@Test("collapse refuses a biased 1x1 before a padded conv, or a 1x1 ending a body, in a residual block, changing nothing")
+@Test(
+    "collapse refuses a biased 1x1 before a padded conv, or a 1x1 ending a body, in a residual block, changing nothing")
 func collapseRefusalsInsideResidualBlocks() throws {
     let net = try makeUnitNetwork([4, 5, 5], [
-        .residual(body: [conv(4, 6, 1), identity, conv(6, 4, 3, padding: 1), relu, conv(4, 4, 1)], projection: nil), relu,
+            .residual(
+                body: [conv(4, 6, 1), identity, conv(6, 4, 3, padding: 1), relu, conv(4, 4, 1)], projection: nil), relu,
         .globalAvgPool, .dense(inputs: 4, outputs: 2, bias: true),
     ], seed: 26)
     let state = fullState(net), architecture = net.architecture
@@ -184,7 +200,9 @@ func collapseRefusalsInsideResidualBlocks() throws {
     #expect(sameState(state, fullState(net)) && net.architecture == architecture)
 }
 
-@Test("fold-bn then collapse: BatchNorms between linear layers fold away, the linear runs then collapse, eval outputs kept")
+@Test(
+    "fold-bn then collapse: BatchNorms between linear layers fold away, the linear runs then collapse, eval outputs kept"
+)
 func foldThenCollapse() throws {
     // conv -> BN -> relu -> 1x1 -> BN -> identity -> 3x3 -> BN -> relu -> dense
     let specs: [LayerSpec] = [conv(3, 4, 3, padding: 1), bn(4), relu, conv(4, 6, 1), bn(6), identity,
@@ -209,13 +227,19 @@ func foldThenCollapse() throws {
     #expect(replayed.predict(x) == net.predict(x))
 
     // Dense: a BatchNorm directly between two Dense layers folds, leaving a linear Dense that collapses.
-    let dense = try makeUnitNetwork([4], [.dense(inputs: 4, outputs: 6, bias: true), bn(6), relu, .dense(inputs: 6, outputs: 8, bias: true),
+    let dense = try makeUnitNetwork(
+        [4],
+        [
+            .dense(inputs: 4, outputs: 6, bias: true), bn(6), relu, .dense(inputs: 6, outputs: 8, bias: true),
                                           bn(8), .dense(inputs: 8, outputs: 3, bias: true)], seed: 28)
     let xd = randomBatch(16, [4], seed: 7)
     let denseBefore = dense.predict(xd)
     #expect(try dense.collapseLinearLayers().layersFolded == 0)
     #expect(try dense.foldBatchNorms() == 2)
-    #expect(try dense.collapseLinearLayers() == CollapseReport(parametersBefore: (4 * 6 + 6) + (6 * 8 + 8) + (8 * 3 + 3),
-                                                                 parametersAfter: (4 * 6 + 6) + (6 * 3 + 3), layersFolded: 1))
+    #expect(
+        try dense.collapseLinearLayers()
+            == CollapseReport(
+                parametersBefore: (4 * 6 + 6) + (6 * 8 + 8) + (8 * 3 + 3),
+                parametersAfter: (4 * 6 + 6) + (6 * 3 + 3), layersFolded: 1))
     #expect(relativeDifference(denseBefore, dense.predict(xd)) <= 1e-5)
 }

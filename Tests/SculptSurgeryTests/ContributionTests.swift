@@ -28,7 +28,8 @@ func handRatios() throws {
     #expect(scores[1].lossRatio == 0)
     #expect(scores[2].lossRatio == 1)
     #expect(scores.map(\.isActive) == [false, false, false])
-    let strict = try UnitContributions.measure(network: net, layer: 0, data: data, loss: MeanSquaredError(), threshold: 1.1)
+    let strict = try UnitContributions.measure(
+        network: net, layer: 0, data: data, loss: MeanSquaredError(), threshold: 1.1)
     #expect(strict.map(\.isActive) == [true, false, false])
 }
 
@@ -54,12 +55,14 @@ func redundancyGroups() throws {
     }
     let rows = [vector(0, 1), [1, 0.3, -0.5], vector(7, 2), vector(40, 1), vector(14, 0.5), [0, 0, 0]]
     let hidden = Dense(weight: Tensor(rows.flatMap { $0.prefix(2) }, shape: [6, 2]), bias: Tensor(rows.map { $0[2] }))
-    let net = try Network(inputShape: [2], layers: [hidden, Activation(.relu), Dense(weight: Tensor(zeros: [1, 6]), bias: nil)])
+    let net = try Network(
+        inputShape: [2], layers: [hidden, Activation(.relu), Dense(weight: Tensor(zeros: [1, 6]), bias: nil)])
     #expect(Redundancy.cosine(hidden, 0, 4) < 0.99)  // grouped only through unit 2
     #expect(Redundancy.cosine(hidden, 0, 1) < 0.99)  // same weights, different bias
     #expect(try Redundancy.groups(network: net, layer: 0) == [RedundantGroup(layer: 0, units: [0, 2, 4])])
     #expect(try Redundancy.groups(network: net, layer: 0, threshold: 0.995).isEmpty)
-    #expect(try Redundancy.groups(network: net, layer: 0, threshold: 0.97) == [RedundantGroup(layer: 0, units: [0, 2, 4])])
+    #expect(
+        try Redundancy.groups(network: net, layer: 0, threshold: 0.97) == [RedundantGroup(layer: 0, units: [0, 2, 4])])
 }
 
 #if canImport(Glibc)

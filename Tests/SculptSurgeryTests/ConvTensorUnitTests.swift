@@ -40,7 +40,9 @@ func convWeakExpandTensorMath() {
 @Test("on conv-shaped weights, minimum weight selects input channels by norm and full-rank EigenRemove agrees")
 func convSelection() throws {
     let q = gaussian([5, 6, 3, 3], seed: 4)
-    for ch in 0..<6 { for o in 0..<5 { for t in 0..<9 { q.data[(o * 6 + ch) * 9 + t] *= Float(ch == 3 ? 10 : ch + 1) / 10 } } }
+    for ch in 0..<6 {
+        for o in 0..<5 { for t in 0..<9 { q.data[(o * 6 + ch) * 9 + t] *= Float(ch == 3 ? 10 : ch + 1) / 10 } }
+    }
     let kept = UnitSelection.minimumWeight(consumerWeight: q, keep: 2)
     #expect(kept == [3, 5])
     let reduced = try EigenRemove.reduced(q, rankRatio: 1)

@@ -45,7 +45,8 @@ func weakExpandByHand() throws {
     #expect(producer.bias!.value.scalars == [0.1, 0.2, 0.3, 0.2, 0.3])
     #expect(consumer.weight.value.scalars == [1, -2, 1, -2, 1, 1, 1, 1, 1, 1])
     // the thesis's literal order (signed mean): unit 2 (mean 2) before unit 0 (1) before unit 1 (-1)
-    let plan = try net.planExpand(layer: 0, to: 7, method: .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0))
+    let plan = try net.planExpand(
+        layer: 0, to: 7, method: .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0))
     #expect(plan.sources.count == 2)
 }
 
@@ -58,7 +59,9 @@ func weakExpandNoise() throws {
     #expect(relativeDifference(before, net.predict(x)) <= 1e-5)
     let consumer = net.layers[2] as! Dense
     let source = report.sources[0]!
-    #expect(consumer.weight.value.gathered(axis: 1, sources: [source]) != consumer.weight.value.gathered(axis: 1, sources: [8]))
+    #expect(
+        consumer.weight.value.gathered(axis: 1, sources: [source])
+            != consumer.weight.value.gathered(axis: 1, sources: [8]))
 }
 
 @Test("expansion: existing units keep gradients and state, new units start at zero, copies inherit masks")
@@ -68,7 +71,8 @@ func expandRemapsState() throws {
         for i in 0..<p.count { p.grad.data[i] = Float(i + 1) }
         p.state["exp_avg"] = p.grad.map { $0 + 100 }
     }
-    let plan = try net.planExpand(layer: 0, to: 10, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0))
+    let plan = try net.planExpand(
+        layer: 0, to: 10, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0))
     try net.freezeUnits([plan.sources[0]!], layer: 0)
     try net.applyExpand(plan)
     let producer = net.layers[0] as! Dense, consumer = net.layers[2] as! Dense
@@ -84,9 +88,17 @@ func badExpandRequests() throws {
     let net = try network(seed: 15)
     let before = parameterState(net)
     var rng = RandomSource(seed: 1)
-    #expect(throws: SurgeryError.widthNotLarger(path: "layers.0", width: 8, target: 8)) { try net.weakExpand(layer: 0, to: 8) }
-    #expect(throws: SurgeryError.widthNotLarger(path: "layers.0", width: 8, target: 3)) { try net.zeroExpand(layer: 0, to: 3, rng: &rng) }
-    #expect(throws: SurgeryError.unknownLayer(path: "layers.7", reason: "the network has 5 layers (0..<5)")) { try net.weakExpand(layer: 7, to: 20) }
-    #expect(throws: SurgeryError.noConsumingLayer(layer: 4, found: "the network's end")) { try net.weakExpand(layer: 4, to: 20) }
+    #expect(throws: SurgeryError.widthNotLarger(path: "layers.0", width: 8, target: 8)) {
+        try net.weakExpand(layer: 0, to: 8)
+    }
+    #expect(throws: SurgeryError.widthNotLarger(path: "layers.0", width: 8, target: 3)) {
+        try net.zeroExpand(layer: 0, to: 3, rng: &rng)
+    }
+    #expect(throws: SurgeryError.unknownLayer(path: "layers.7", reason: "the network has 5 layers (0..<5)")) {
+        try net.weakExpand(layer: 7, to: 20)
+    }
+    #expect(throws: SurgeryError.noConsumingLayer(layer: 4, found: "the network's end")) {
+        try net.weakExpand(layer: 4, to: 20)
+    }
     #expect(sameState(before, parameterState(net)))
 }

@@ -3,7 +3,8 @@ import SculptCore
 import SculptNN
 @testable import SculptSurgery
 
-@Test("folding BatchNorm into the preceding conv/dense keeps eval outputs (dense, conv, residual bodies and projections)")
+@Test(
+    "folding BatchNorm into the preceding conv/dense keeps eval outputs (dense, conv, residual bodies and projections)")
 func foldBatchNormIsExact() throws {
     for (net, shape, expectedFolds) in [(try denseBatchNormNetwork(), [4], 1), (try convFlattenNetwork(), [2, 6, 6], 1),
                                         (try residualNetwork(), [3, 6, 6], 6)] {
@@ -14,7 +15,10 @@ func foldBatchNormIsExact() throws {
         #expect(relativeDifference(before, net.predict(x)) <= 1e-5)
     }
     // One fold by the producer's path or the BatchNorm's path; a conv without bias gains one.
-    let net = try makeUnitNetwork([2, 5, 5], [.conv2d(inputs: 2, outputs: 3, kernel: 3, stride: 1, padding: 1, bias: false), bn(3), relu,
+    let net = try makeUnitNetwork(
+        [2, 5, 5],
+        [
+            .conv2d(inputs: 2, outputs: 3, kernel: 3, stride: 1, padding: 1, bias: false), bn(3), relu,
                                               .flatten, .dense(inputs: 75, outputs: 2, bias: true)], seed: 6)
     let x = randomBatch(4, [2, 5, 5], seed: 1)
     let before = net.predict(x)

@@ -13,7 +13,9 @@ private let resizeCases: [(name: String, build: @Sendable () throws -> Network, 
     ("dense+bn", { try denseBatchNormNetwork(seed: 23) }, [4], ["layers.0", "layers.3"]),
 ]
 
-@Test("WeakExpand and ZeroExpand keep the outputs (eval mode, biases, BatchNorm) on conv+BN, conv->flatten->dense and residual streams")
+@Test(
+    "WeakExpand and ZeroExpand keep the outputs (eval mode, biases, BatchNorm) on conv+BN, conv->flatten->dense and residual streams"
+)
 func groupExpansionIsExact() throws {
     for c in resizeCases {
         for anchor in c.anchors {
@@ -34,12 +36,15 @@ func groupExpansionIsExact() throws {
     }
 }
 
-@Test("WeakExpand copies the split unit's BatchNorm entries; ZeroExpand gives new units scale 1, shift 0, mean 0, variance 1 and zero outgoing weights")
+@Test(
+    "WeakExpand copies the split unit's BatchNorm entries; ZeroExpand gives new units scale 1, shift 0, mean 0, variance 1 and zero outgoing weights"
+)
 func expansionBatchNormEntries() throws {
     let net = try convFlattenNetwork(seed: 24)
     let bnLayer = try #require(try net.layer(at: path("layers.1")) as? BatchNorm)
     let oldScale = bnLayer.weight.value.scalars, oldMean = bnLayer.runningMean.scalars
-    let sources = try net.expandUnits(layer: path("layers.0"), to: 6, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0))
+    let sources = try net.expandUnits(
+        layer: path("layers.0"), to: 6, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0))
     let bnAfter = try #require(try net.layer(at: path("layers.1")) as? BatchNorm)
     for (i, s) in sources.enumerated() {
         let s = try #require(s)
@@ -60,13 +65,16 @@ func expansionBatchNormEntries() throws {
     }
 }
 
-@Test("EigenRemove at rank ratio 1 selects (and keeps) the same units as Minimum Weight Selection on conv, flatten spans and residual streams")
+@Test(
+    "EigenRemove at rank ratio 1 selects (and keeps) the same units as Minimum Weight Selection on conv, flatten spans and residual streams"
+)
 func eigenRemoveRatioOneIsMinimumWeight() throws {
     for c in resizeCases {
         for anchor in c.anchors {
             let a = try c.build(), b = try c.build()
             let n = try UnitGroup(network: a, layer: path(anchor)).count
-            let keptA = try a.shrinkUnits(layer: path(anchor), to: n - 2, method: .eigenRemove(rankRatio: 1, keptWeights: .original))
+            let keptA = try a.shrinkUnits(
+                layer: path(anchor), to: n - 2, method: .eigenRemove(rankRatio: 1, keptWeights: .original))
             let keptB = try b.shrinkUnits(layer: path(anchor), to: n - 2, method: .minimumWeight)
             #expect(keptA == keptB, "\(c.name) \(anchor)")
             #expect(a.snapshot() == b.snapshot(), "\(c.name) \(anchor)")
@@ -83,7 +91,10 @@ func coupledMinimumWeightScore() throws {
     let outgoing = group.slices.filter { $0.role == .outgoing }
     #expect(outgoing.count >= 2)
     let expected = (0..<group.count).map { u -> Float in
-        Float(outgoing.flatMap { $0.tensor.unitValues(u, axis: $0.axis, span: $0.span) }.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot())
+        Float(
+            outgoing.flatMap { $0.tensor.unitValues(u, axis: $0.axis, span: $0.span) }.reduce(0.0) {
+                $0 + Double($1) * Double($1)
+            }.squareRoot())
     }
     let scores = GroupResize.outgoingNorms(outgoing.map { ($0.tensor, $0) })
     for (s, e) in zip(scores, expected) { #expect(abs(s - e) <= 1e-6 * max(1, e)) }
@@ -126,15 +137,24 @@ func failedResizeLeavesModelUnchanged() throws {
     _ = net.predict(x)
     let state = fullState(net)
     let cases: [(SurgeryPlan, SurgeryError)] = [
-        (.shrink(layer: path("layers.0"), to: 4, method: .minimumWeight), .widthNotSmaller(path: "layers.0", width: 4, target: 4)),
-        (.shrink(layer: path("layers.0"), to: 0, method: .minimumWeight), .removesEveryUnit(path: "layers.0", unitCount: 4)),
+        (
+            .shrink(layer: path("layers.0"), to: 4, method: .minimumWeight),
+            .widthNotSmaller(path: "layers.0", width: 4, target: 4)
+        ),
+        (
+            .shrink(layer: path("layers.0"), to: 0, method: .minimumWeight),
+            .removesEveryUnit(path: "layers.0", unitCount: 4)
+        ),
         (.shrink(layer: path("layers.0"), to: 2, method: .eigenRemove(rankRatio: 0, keptWeights: .reduced)),
          .rankRatioOutOfRange(path: "layers.0", rankRatio: 0)),
         (.shrink(layer: path("layers.0"), to: 2, method: .eigenRemove(rankRatio: 1.5, keptWeights: .reduced)),
          .rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5)),
         (.expand(layer: path("layers.5.body.3"), to: 6, method: .zero(initializer: .pytorchDefault, seed: 0)),
          .widthNotLarger(path: "layers.5.body.3", width: 6, target: 6)),
-        (.expand(layer: path("layers.5.body.3"), to: 2, method: .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0)),
+        (
+            .expand(
+                layer: path("layers.5.body.3"), to: 2,
+                method: .weak(order: .meanOutgoing, noiseStandardDeviation: 0, seed: 0)),
          .widthNotLarger(path: "layers.5.body.3", width: 6, target: 2)),
     ]
     for (plan, error) in cases {
@@ -144,8 +164,13 @@ func failedResizeLeavesModelUnchanged() throws {
         #expect(history.isEmpty)
         #expect(sameState(state, fullState(net)))
     }
-    #expect(throws: SurgeryError.self) { try SurgeryPlan.shrink(layer: path("layers.40"), to: 1, method: .minimumWeight).apply(to: net) }
-    #expect(throws: SurgeryError.self) { try SurgeryPlan.expand(layer: path("layers.2"), to: 9, method: .zero(initializer: .heNormal, seed: 0)).apply(to: net) }
+    #expect(throws: SurgeryError.self) {
+        try SurgeryPlan.shrink(layer: path("layers.40"), to: 1, method: .minimumWeight).apply(to: net)
+    }
+    #expect(throws: SurgeryError.self) {
+        try SurgeryPlan.expand(layer: path("layers.2"), to: 9, method: .zero(initializer: .heNormal, seed: 0)).apply(
+            to: net)
+    }
     #expect(sameState(state, fullState(net)))
 }
 
@@ -153,7 +178,9 @@ func failedResizeLeavesModelUnchanged() throws {
 func resizePlanReplay() throws {
     let net = try residualNetwork(seed: 28)
     let plans: [SurgeryPlan] = [
-        .expand(layer: path("layers.0"), to: 7, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0.05, seed: 3)),
+        .expand(
+            layer: path("layers.0"), to: 7,
+            method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0.05, seed: 3)),
         .shrink(layer: path("layers.5.body.3"), to: 4, method: .eigenRemove(rankRatio: 0.5, keptWeights: .reduced)),
         .expand(layer: path("layers.3.body.0"), to: 6, method: .zero(initializer: .heNormal, seed: 8)),
         .shrink(layer: path("layers.0"), to: 5, method: .minimumWeight),
@@ -176,14 +203,17 @@ func absurdExpansionIsRefused() throws {
     let group = try UnitGroup(network: net, layer: 0)
     // Dense(5, 8) + Dense(8, 3): 5 + 1 + 3 floats per unit, value and gradient, old and new copies.
     #expect(GroupResize.expansionBytes(group, width: 10) == 2 * 10 * 9 * 2 * 4)
-    let plan = SurgeryPlan.expand(layer: LayerPath(0), to: 1_000_000_000_000, method: .zero(initializer: .heNormal, seed: 1))
+    let plan = SurgeryPlan.expand(
+        layer: LayerPath(0), to: 1_000_000_000_000, method: .zero(initializer: .heNormal, seed: 1))
     #expect(throws: SurgeryError.tooLarge(path: "layers.0", width: 1_000_000_000_000,
                                           bytes: GroupResize.expansionBytes(group, width: 1_000_000_000_000),
                                           limit: MemoryBudget.standard.limit)) { try plan.apply(to: net) }
     #expect(throws: SurgeryError.self) { try net.weakExpand(layer: 0, to: 1_000_000_000) }
     #expect(throws: SurgeryError.self) { try plan.validate(on: net, memoryLimit: 1000) }
-    try SurgeryPlan.expand(layer: LayerPath(0), to: 10, method: .zero(initializer: .heNormal, seed: 1)).validate(on: net)
+    try SurgeryPlan.expand(layer: LayerPath(0), to: 10, method: .zero(initializer: .heNormal, seed: 1)).validate(
+        on: net)
     #expect(fullState(net) == state)
-    let message = SurgeryError.tooLarge(path: "layers.0", width: 7, bytes: 3 * 1024 * 1024 * 1024, limit: 1024).description
+    let message = SurgeryError.tooLarge(path: "layers.0", width: 7, bytes: 3 * 1024 * 1024 * 1024, limit: 1024)
+        .description
     #expect(message == "layer layers.0 at 7 units needs an estimated 3.0 GiB, above the limit of 1.0 KiB")
 }

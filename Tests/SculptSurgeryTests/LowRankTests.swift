@@ -9,14 +9,19 @@ private func gaussian(_ shape: [Int], seed: UInt64) -> Tensor {
 
 @Test("rank from ratio: the thesis's int(min(m, n) * ratio), at least 1")
 func rankFromRatio() {
-    #expect([1, 0.75, 0.5, 0.25, 0.2, 0.125].map { LowRank.rank(ratio: $0, dimension: 2048) } == [2048, 1536, 1024, 512, 409, 256])
+    #expect(
+        [1, 0.75, 0.5, 0.25, 0.2, 0.125].map { LowRank.rank(ratio: $0, dimension: 2048) } == [
+            2048, 1536, 1024, 512, 409, 256,
+        ])
     #expect(LowRank.rank(ratio: 0.7, dimension: 10) == 7)
     #expect(LowRank.rank(ratio: 0.01, dimension: 10) == 1)
     #expect(Tucker.ranks(ratio: 1, shape: [64, 3, 3, 3], modes: [0, 1]) == [27, 3])
     #expect(Tucker.ranks(ratio: 0.125, shape: [512, 512, 3, 3], modes: [0, 1]) == [64, 64])
 }
 
-@Test("full rank returns the weights bit for bit; rank 1 of a rank-1 matrix recovers it", arguments: SubspaceMethod.allCases)
+@Test(
+    "full rank returns the weights bit for bit; rank 1 of a rank-1 matrix recovers it",
+    arguments: SubspaceMethod.allCases)
 func lowRankEdgeCases(method: SubspaceMethod) throws {
     let a = gaussian([7, 5], seed: 1)
     #expect(try LowRank.approximation(a, rank: 5, method: method) == a)
@@ -52,7 +57,9 @@ func gramAgreesWithGesdd() throws {
     }
 }
 
-@Test("leading left singular vectors are orthonormal and span the same space by both methods", arguments: [[20, 50], [50, 20]])
+@Test(
+    "leading left singular vectors are orthonormal and span the same space by both methods",
+    arguments: [[20, 50], [50, 20]])
 func leadingVectors(shape: [Int]) throws {
     let a = gaussian(shape, seed: 6)
     let ug = try LowRank.leadingLeftSingularVectors(a, rank: 6, method: .gram)

@@ -20,9 +20,12 @@ func taylorHandComputed() throws {
     let group = try UnitGroup(network: net, layer: 0)
     #expect(group.measurementPoint == path("layers.1"))
     for batchSize in [1, 2] {
-        let a = try UnitActivity.measure(network: net, group: group, data: data, loss: MeanSquaredError(), batchSize: batchSize)
+        let a = try UnitActivity.measure(
+            network: net, group: group, data: data, loss: MeanSquaredError(), batchSize: batchSize)
         #expect(a.map(\.taylor) == [3, 2])
-        #expect(abs(a[0].taylorNormalized - 3 / Float(13).squareRoot()) < 1e-6 && abs(a[1].taylorNormalized - 2 / Float(13).squareRoot()) < 1e-6)
+        #expect(
+            abs(a[0].taylorNormalized - 3 / Float(13).squareRoot()) < 1e-6
+                && abs(a[1].taylorNormalized - 2 / Float(13).squareRoot()) < 1e-6)
         #expect(a.map(\.meanActivation) == [0.5, 1] && a.map(\.zeroFraction) == [0.5, 0.5])
     }
     #expect(sameState(state, fullState(net)))
@@ -33,7 +36,10 @@ func taylorHandComputed() throws {
 func taylorOverFeatureMap() throws {
     // One 1x1 filter (weight 1) on a [1, 1, 2] input, Flatten, Dense with weights (1, -1), MSE to 0.
     // Input (2, 1): a = (2, 1), y = 1, dL/dy = 2, g = (2, -2), mean(a*g) = (4 - 2) / 2 = 1.
-    let net = try Network(inputShape: [1, 1, 2], layers: [Conv2D(weight: Tensor([1], shape: [1, 1, 1, 1]), bias: nil), Flatten(),
+    let net = try Network(
+        inputShape: [1, 1, 2],
+        layers: [
+            Conv2D(weight: Tensor([1], shape: [1, 1, 1, 1]), bias: nil), Flatten(),
                                                           Dense(weight: Tensor([1, -1], shape: [1, 2]), bias: nil)])
     let data = TensorDataset(inputs: Tensor([2, 1], shape: [1, 1, 1, 2]), targets: Tensor([0], shape: [1, 1]))
     let group = try UnitGroup(network: net, layer: 0)
@@ -70,7 +76,9 @@ func circularRedundancy() throws {
     // Unit 1 is unit 0 with rows shifted by 1 and columns by 2 on both input channels, same bias.
     let k0 = w.unitValues(0, axis: 0, span: 1)
     var k1 = k0
-    for c in 0..<2 { for r in 0..<3 { for q in 0..<3 { k1[(c * 3 + (r + 1) % 3) * 3 + (q + 2) % 3] = k0[(c * 3 + r) * 3 + q] } } }
+    for c in 0..<2 {
+        for r in 0..<3 { for q in 0..<3 { k1[(c * 3 + (r + 1) % 3) * 3 + (q + 2) % 3] = k0[(c * 3 + r) * 3 + q] } }
+    }
     w.setUnitValues(1, axis: 0, span: 1, k1)
     b.data[1] = b.data[0]
     #expect(Redundancy.groups(in: group, threshold: 0.99, circular: false).isEmpty)

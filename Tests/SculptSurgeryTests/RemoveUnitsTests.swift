@@ -53,7 +53,9 @@ func removalErrors() throws {
         #expect(throws: expected) { try net.removeUnits(units, layer: layer) }
         #expect(sameState(state, parameterState(net)))
     }
-    #expect(SurgeryError.unitOutOfRange(path: "layers.0", unit: 3, unitCount: 3).description.contains("unit 3 of layer layers.0"))
+    #expect(
+        SurgeryError.unitOutOfRange(path: "layers.0", unit: 3, unitCount: 3).description.contains(
+            "unit 3 of layer layers.0"))
 }
 
 @Test("merging a positively scaled duplicate unit is exact")

@@ -13,7 +13,11 @@ func minimumWeightByHand() throws {
     let net = try network(seed: 1)
     let consumer = net.layers[2] as! Dense
     // outgoing column norms: unit u gets scale (u + 1) except units 2 and 5, made tiny
-    for r in 0..<6 { for u in 0..<8 { consumer.weight.value[r, u] = Float(u + 1) * (u == 2 || u == 5 ? 0.001 : 1) * (r % 2 == 0 ? 1 : -1) } }
+    for r in 0..<6 {
+        for u in 0..<8 {
+            consumer.weight.value[r, u] = Float(u + 1) * (u == 2 || u == 5 ? 0.001 : 1) * (r % 2 == 0 ? 1 : -1)
+        }
+    }
     let report = try net.minimumWeightSelection(layer: 0, to: 5)
     #expect(report.removedUnits == [0, 2, 5])
     #expect((net.layers[0] as! Dense).outputFeatures == 5 && consumer.inputFeatures == 5)
@@ -32,7 +36,9 @@ func fullRankEqualsMinimumWeight() throws {
     }
 }
 
-@Test("EigenRemove selects on the reduced outgoing weights; .reduced keeps reduced rows and columns, .original the originals")
+@Test(
+    "EigenRemove selects on the reduced outgoing weights; .reduced keeps reduced rows and columns, .original the originals"
+)
 func eigenRemoveKeptWeights() throws {
     let ratio = 0.5
     let reference = try network(seed: 7)
@@ -46,7 +52,9 @@ func eigenRemoveKeptWeights() throws {
     #expect(plan.keptUnits == expectedKept)
     #expect((r.layers[0] as! Dense).weight.value == reducedProducer.gathered(axis: 0, sources: expectedKept))
     #expect((r.layers[2] as! Dense).weight.value == reducedConsumer.gathered(axis: 1, sources: expectedKept))
-    #expect((r.layers[0] as! Dense).bias!.value == (reference.layers[0] as! Dense).bias!.value.gathered(axis: 0, sources: expectedKept))
+    #expect(
+        (r.layers[0] as! Dense).bias!.value
+            == (reference.layers[0] as! Dense).bias!.value.gathered(axis: 0, sources: expectedKept))
 
     let o = try network(seed: 7)
     try o.eigenRemove(layer: 0, to: 5, rankRatio: ratio, keptWeights: .original)
@@ -97,12 +105,24 @@ func badShrinkRequests() throws {
     net.parameters.forEach { $0.state["momentum"] = $0.value.map { $0 * 2 } }
     let before = parameterState(net)
     let cases: [(SurgeryError, () throws -> Void)] = [
-        (.unknownLayer(path: "layers.9", reason: "the network has 5 layers (0..<5)"), { try net.minimumWeightSelection(layer: 9, to: 2) }),
-        (.notDense(layer: 1, found: String(describing: LayerSpec.activation(.tanh))), { try net.minimumWeightSelection(layer: 1, to: 2) }),
-        (.widthNotSmaller(path: "layers.0", width: 8, target: 8), { try net.eigenRemove(layer: 0, to: 8, rankRatio: 0.5) }),
+        (
+            .unknownLayer(path: "layers.9", reason: "the network has 5 layers (0..<5)"),
+            { try net.minimumWeightSelection(layer: 9, to: 2) }
+        ),
+        (
+            .notDense(layer: 1, found: String(describing: LayerSpec.activation(.tanh))),
+            { try net.minimumWeightSelection(layer: 1, to: 2) }
+        ),
+        (
+            .widthNotSmaller(path: "layers.0", width: 8, target: 8),
+            { try net.eigenRemove(layer: 0, to: 8, rankRatio: 0.5) }
+        ),
         (.removesEveryUnit(path: "layers.0", unitCount: 8), { try net.eigenRemove(layer: 0, to: 0, rankRatio: 0.5) }),
         (.rankRatioOutOfRange(path: "layers.0", rankRatio: 0), { try net.eigenRemove(layer: 0, to: 4, rankRatio: 0) }),
-        (.rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5), { try net.eigenRemove(layer: 0, to: 4, rankRatio: 1.5) }),
+        (
+            .rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5),
+            { try net.eigenRemove(layer: 0, to: 4, rankRatio: 1.5) }
+        ),
     ]
     for (expected, body) in cases {
         #expect(throws: expected) { try body() }
@@ -114,5 +134,7 @@ func badShrinkRequests() throws {
     plan.keptUnits = [0, 9]
     #expect(throws: SurgeryError.unitOutOfRange(path: "layers.0", unit: 9, unitCount: 8)) { try net.applyShrink(plan) }
     #expect(sameState(before, parameterState(net)))
-    #expect(SurgeryError.rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5).description == "rank ratio 1.5 for layer layers.0 is outside (0, 1]")
+    #expect(
+        SurgeryError.rankRatioOutOfRange(path: "layers.0", rankRatio: 1.5).description
+            == "rank ratio 1.5 for layer layers.0 is outside (0, 1]")
 }

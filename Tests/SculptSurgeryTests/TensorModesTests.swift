@@ -55,7 +55,9 @@ func modeProductMatchesNaive() {
 func sliceStatistics() {
     let w = Tensor([3, -4, 0, 1, 2, 2], shape: [2, 3])  // rows (3,-4,0), (1,2,2)
     #expect(w.sliceNorms(axis: 0) == [5, 3])
-    #expect(w.sliceNorms(axis: 1).map { ($0 * 1000).rounded() } == [Float(10.0).squareRoot(), Float(20.0).squareRoot(), 2].map { ($0 * 1000).rounded() })
+    #expect(
+        w.sliceNorms(axis: 1).map { ($0 * 1000).rounded() }
+            == [Float(10.0).squareRoot(), Float(20.0).squareRoot(), 2].map { ($0 * 1000).rounded() })
     #expect(w.sliceMeans(axis: 1, absolute: false) == [2, -1, 1])
     #expect(w.sliceMeans(axis: 1, absolute: true) == [2, 3, 1])
     let g = w.gathered(axis: 1, sources: [2, nil, 0], scales: [1, 1, 0.5])

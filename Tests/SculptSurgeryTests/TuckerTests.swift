@@ -36,7 +36,9 @@ func rankOneRecovered() throws {
     // X = a (x) b (x) K: mode-0 and mode-1 ranks 1
     let a = gaussian([5], seed: 3), b = gaussian([4], seed: 4), k = gaussian([3, 3], seed: 5)
     let x = Tensor(zeros: [5, 4, 3, 3])
-    for i in 0..<5 { for j in 0..<4 { for t in 0..<9 { x.data[(i * 4 + j) * 9 + t] = a.data[i] * b.data[j] * k.data[t] } } }
+    for i in 0..<5 {
+        for j in 0..<4 { for t in 0..<9 { x.data[(i * 4 + j) * 9 + t] = a.data[i] * b.data[j] * k.data[t] } }
+    }
     let d = try Tucker.hosvd(x, modes: [0, 1], ranks: [1, 1])
     #expect(relativeDifference(x, d.reconstruct()) < 1e-5)
     let (h, _) = try Tucker.hooi(x, modes: [0, 1], ranks: [1, 1])

@@ -27,13 +27,15 @@ let relu = LayerSpec.activation(.relu)
 /// Dense with BatchNorm: 4 -> 6 (BN, relu) -> 5 (relu) -> 3.
 func denseBatchNormNetwork(seed: UInt64 = 1) throws -> Network {
     try makeUnitNetwork([4], [.dense(inputs: 4, outputs: 6, bias: true), bn(6), relu,
-                              .dense(inputs: 6, outputs: 5, bias: true), relu, .dense(inputs: 5, outputs: 3, bias: true)], seed: seed)
+            .dense(inputs: 6, outputs: 5, bias: true), relu, .dense(inputs: 5, outputs: 3, bias: true),
+        ], seed: seed)
 }
 
 /// Conv -> BN -> relu -> conv -> relu -> maxpool -> flatten -> dense, on [2, 6, 6].
 func convFlattenNetwork(seed: UInt64 = 2) throws -> Network {
     try makeUnitNetwork([2, 6, 6], [conv(2, 4, 3, padding: 1), bn(4), relu, conv(4, 5, 3, padding: 1), relu,
-                                    .maxPool2d(kernel: 2, stride: 2, padding: 0), .flatten, .dense(inputs: 45, outputs: 3, bias: true)], seed: seed)
+            .maxPool2d(kernel: 2, stride: 2, padding: 0), .flatten, .dense(inputs: 45, outputs: 3, bias: true),
+        ], seed: seed)
 }
 
 /// A small ResNet on [3, 6, 6]: stem conv+BN, an identity-shortcut block, a projection block,
@@ -41,8 +43,12 @@ func convFlattenNetwork(seed: UInt64 = 2) throws -> Network {
 func residualNetwork(seed: UInt64 = 3) throws -> Network {
     try makeUnitNetwork([3, 6, 6], [
         conv(3, 4, 3, padding: 1), bn(4), relu,
-        .residual(body: [conv(4, 4, 3, padding: 1), bn(4), relu, conv(4, 4, 3, padding: 1), bn(4)], projection: nil), relu,
-        .residual(body: [conv(4, 6, 3, padding: 1), bn(6), relu, conv(6, 6, 3, padding: 1), bn(6)], projection: [conv(4, 6, 1), bn(6)]), relu,
+            .residual(
+                body: [conv(4, 4, 3, padding: 1), bn(4), relu, conv(4, 4, 3, padding: 1), bn(4)], projection: nil),
+            relu,
+            .residual(
+                body: [conv(4, 6, 3, padding: 1), bn(6), relu, conv(6, 6, 3, padding: 1), bn(6)],
+                projection: [conv(4, 6, 1), bn(6)]), relu,
         .globalAvgPool, .dense(inputs: 6, outputs: 3, bias: true),
     ], seed: seed)
 }

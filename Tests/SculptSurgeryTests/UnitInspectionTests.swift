@@ -13,7 +13,8 @@ func handInspection() throws {
     let x = Tensor([1, 0, 0, 1, -1, 0, 0.5, 0.5], shape: [4, 2])
     let y = net.predict(x)
     let t = Tensor((0..<4).map { y.data[$0] + 1 }, shape: [4, 1])  // every prediction off by exactly -1: baseline 1
-    let units = try UnitInspection.inspect(network: net, data: TensorDataset(inputs: x, targets: t), loss: MeanSquaredError())
+    let units = try UnitInspection.inspect(
+        network: net, data: TensorDataset(inputs: x, targets: t), loss: MeanSquaredError())
     #expect(units.map(\.unit) == [0, 1, 2] && units.allSatisfy { $0.layer == 0 })
     #expect(units.map(\.redundancyGroup) == [0, 0, nil])
     #expect(units.map(\.incomingNorm) == [5, 10, 1])
@@ -23,7 +24,8 @@ func handInspection() throws {
     #expect(abs(units[0].lossRatio - (16 + 25 + 1 + 20.25) / 4) < 1e-5)
     #expect(units[2].lossRatio == 1 && !units[2].active)
     #expect(units[0].active && units[1].active)
-    let strict = try UnitInspection.inspect(network: net, data: TensorDataset(inputs: x, targets: t), loss: MeanSquaredError(),
+    let strict = try UnitInspection.inspect(
+        network: net, data: TensorDataset(inputs: x, targets: t), loss: MeanSquaredError(),
                                             threshold: 1e9, redundancy: 1.0000001)
     #expect(strict.allSatisfy { !$0.active && $0.redundancyGroup == nil })
 }

@@ -41,7 +41,8 @@ func newLayerTypeNeedsOneConformance() throws {
     let group = try UnitGroup(network: net, layer: 0)
     #expect(group.producers.count == 1 && group.normalizations.count == 1 && group.consumers.count == 1)
     let before = net.predict(x)
-    try net.expandUnits(layer: LayerPath(0), to: 8, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0))
+    try net.expandUnits(
+        layer: LayerPath(0), to: 8, method: .weak(order: .meanAbsoluteOutgoing, noiseStandardDeviation: 0, seed: 0))
     #expect(relativeDifference(before, net.predict(x)) <= 1e-5)
     // Zero the outgoing weights of units 1 and 6, then remove them: the function is kept.
     let consumer = try #require(net.layers[3] as? CountingDense)

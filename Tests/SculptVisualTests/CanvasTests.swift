@@ -8,7 +8,9 @@ import SculptData
         #expect(map.color(0) == RGBColor(red: 68, green: 1, blue: 84))
         #expect(map.color(1) == RGBColor(red: 253, green: 231, blue: 37))
         #expect(map.color(-3) == map.color(0) && map.color(7) == map.color(1) && map.color(.nan) == map.color(0))
-        func brightness(_ c: RGBColor) -> Double { 0.299 * Double(c.red) + 0.587 * Double(c.green) + 0.114 * Double(c.blue) }
+        func brightness(_ c: RGBColor) -> Double {
+            0.299 * Double(c.red) + 0.587 * Double(c.green) + 0.114 * Double(c.blue)
+        }
         var previous = -1.0
         for k in 0...40 {
             let b = brightness(map.color(Float(k) / 40))
@@ -43,7 +45,10 @@ import SculptData
         }
         var thick = Canvas(width: 6, height: 6)
         thick.drawLine(a: 0, b: 1, c: -2.5, thickness: 2, .red)  // y = 2.5, two rows: 2 and 3
-        for x in 0..<6 { #expect(thick.pixel(x: x, y: 2) == .red && thick.pixel(x: x, y: 3) == .red && thick.pixel(x: x, y: 4) == .white) }
+        for x in 0..<6 {
+            #expect(
+                thick.pixel(x: x, y: 2) == .red && thick.pixel(x: x, y: 3) == .red && thick.pixel(x: x, y: 4) == .white)
+        }
         var none = Canvas(width: 3, height: 3)
         none.drawLine(a: 0, b: 0, c: 1, .red)
         none.drawLine(a: 1, b: 0, c: 50, .red)  // x = -50

@@ -18,9 +18,15 @@ private func handMadeNetwork() throws -> Network {
 @Suite struct PaintingFiguresTests {
     @Test func boundariesComeFromTheFirstLayer() throws {
         let b = try PaintingFigures.boundaries(of: try handMadeNetwork())
-        #expect(b == [DecisionBoundary(weightX: 1, weightY: 0, bias: 0), DecisionBoundary(weightX: 0, weightY: 1, bias: -0.25)])
+        #expect(
+            b == [
+                DecisionBoundary(weightX: 1, weightY: 0, bias: 0),
+                DecisionBoundary(weightX: 0, weightY: 1, bias: -0.25),
+            ])
         var rng = RandomSource(seed: 1)
-        let wrong = try Network(Architecture(inputShape: [2], layers: [.dense(inputs: 2, outputs: 3, bias: true), .activation(.tanh)]), rng: &rng)
+        let wrong = try Network(
+            Architecture(inputShape: [2], layers: [.dense(inputs: 2, outputs: 3, bias: true), .activation(.tanh)]),
+            rng: &rng)
         #expect(throws: FigureError.self) { try PaintingFigures.boundaries(of: wrong) }
     }
 

@@ -11,7 +11,8 @@ public enum GradientCheck {
     /// `beforeForward` runs before every forward pass (e.g. to reseed a Dropout layer so each
     /// evaluation uses the same mask).
     public static func maxRelativeError(layer: Layer, input x: Tensor, training: Bool = true, h: Float = 1e-2,
-                                        seed: UInt64 = 7, beforeForward: () -> Void = {}) -> (input: Float, parameters: [String: Float]) {
+        seed: UInt64 = 7, beforeForward: () -> Void = {}
+    ) -> (input: Float, parameters: [String: Float]) {
         var rng = RandomSource(seed: seed)
         beforeForward()
         let y0 = layer.forward(x, training: training)

@@ -32,7 +32,8 @@ enum FuzzTargets {
     /// running one sample forward.
     static func architecture(_ bytes: [UInt8]) {
         let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf",
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf",
                                                                         nan: "nan")
         guard let architecture = try? decoder.decode(Architecture.self, from: Data(bytes)),
               let estimate = try? MemoryEstimate.training(architecture, batchSize: 1) else { return }
