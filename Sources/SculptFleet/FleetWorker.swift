@@ -100,7 +100,8 @@ public final class FleetWorker: Sendable {
         group.wait()
         state.finish()
         heartbeat.wait()
-        try? store.heartbeat(workerID: workerID, tokens: [], leaseSeconds: options.leaseSeconds, state: "stopped")
+        try? store.heartbeat(workerID: workerID, tokens: [], leaseSeconds: options.leaseSeconds, state: "stopped",
+                             counts: state.counts)
         if let error = state.error { throw error }
         return state.summary(workerID: workerID, refused: acceptance.reasons, seconds: Clock.now() - start)
     }
@@ -157,7 +158,7 @@ public final class FleetWorker: Sendable {
             while !state.waitForFinish(seconds: interval) {
                 do {
                     try store.heartbeat(workerID: workerID, tokens: state.tokens, leaseSeconds: options.leaseSeconds,
-                                        state: Self.stopRequested ? "stopping" : "running")
+                                        state: Self.stopRequested ? "stopping" : "running", counts: state.counts)
                 } catch {
                     log("heartbeat: \(error)")
                 }
@@ -187,6 +188,8 @@ private final class WorkerState: @unchecked Sendable {
     }
 
     var tokens: [String] { locked { Array(held) } }
+    /// The trials recorded done and failed so far (the worker's row shows them after each heartbeat).
+    var counts: (done: Int, failed: Int) { locked { (done, failed) } }
     func hold(_ token: String) { locked { _ = held.insert(token) } }
     func update(runs new: [FleetRun]) { locked { runs = Dictionary(uniqueKeysWithValues: new.map { ($0.runID, $0) }) } }
     func fail(_ e: any Error) { locked { if error == nil { error = e } } }

@@ -125,33 +125,29 @@ extension PostgresResultStore {
     /// failed attempt, pending again, or failed with its error after `maxAttempts` attempts. Only the lease's
     /// holder records: a result whose lease was lost is dropped.
     public func complete(_ claim: FleetClaim, record: TrialRecord, maxAttempts: Int) throws -> FleetCompletion {
-        try session.transaction { c in
-            let rows = try session.run("""
-                SELECT state, lease_token, attempts FROM queue
+        // One statement both checks the lease and moves the trial on (the row stays locked until the commit), so a
+        // result costs BEGIN, this, the trial's rows and COMMIT. The worker's own counts travel with its heartbeat:
+        // a counter row updated here would serialize every slot of a worker on that one row.
+        let done = record.status == .done
+        return try session.transaction { c in
+            let moved = try session.run("""
+                UPDATE queue SET finished_at = now(), lease_expires = NULL, last_error = \(record.error),
+                    state = CASE WHEN \(done) THEN 'done' WHEN attempts >= \(maxAttempts) THEN 'failed'
+                                 ELSE 'pending' END
                 WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
-                  AND trial_index = \(claim.trial.index)
-                FOR UPDATE
+                  AND trial_index = \(claim.trial.index) AND state = 'running' AND lease_token = \(claim.token)
                 """, on: c)
-            guard let row = rows.rows.first else { return .leaseLost }
-            let state: String = try row.value("state"), token: String? = try row.value("lease_token")
-            guard state == "running", token == claim.token else {
+            guard (moved.metadata.rows ?? 0) > 0 else {
+                let rows = try session.run("""
+                    SELECT state, lease_token FROM queue
+                    WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
+                      AND trial_index = \(claim.trial.index)
+                    """, on: c)
+                guard let row = rows.rows.first else { return .leaseLost }
+                let state: String = try row.value("state"), token: String? = try row.value("lease_token")
                 return state == "done" && token == claim.token ? .alreadyRecorded : .leaseLost
             }
-            try write(record, on: c)
-            let done = record.status == .done
-            let attempts: Int = try row.value("attempts")
-            let next = done ? "done" : (attempts >= maxAttempts ? "failed" : "pending")
-            try session.run("""
-                UPDATE queue SET state = \(next), finished_at = now(), lease_expires = NULL,
-                    last_error = \(record.error)
-                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
-                  AND trial_index = \(claim.trial.index)
-                """, on: c)
-            try session.run("""
-                UPDATE workers SET trials_done = trials_done + \(done ? 1 : 0),
-                    trials_failed = trials_failed + \(done ? 0 : 1)
-                WHERE worker_id = \(String(claim.token.prefix { $0 != "/" }))
-                """, on: c)
+            _ = try write(record, on: c)
             return .recorded
         }
     }
@@ -195,8 +191,10 @@ extension PostgresResultStore {
             """)
     }
 
-    /// Renews the leases of `tokens` and the worker's heartbeat; sets its state ("running", "stopping", "stopped").
-    public func heartbeat(workerID: String, tokens: [String], leaseSeconds: Double, state: String = "running") throws {
+    /// Renews the leases of `tokens` and the worker's heartbeat; sets its state ("running", "stopping", "stopped")
+    /// and, when given, the trials it has recorded done and failed so far.
+    public func heartbeat(workerID: String, tokens: [String], leaseSeconds: Double, state: String = "running",
+                          counts: (done: Int, failed: Int)? = nil) throws {
         try session.transaction { c in
             if !tokens.isEmpty {
                 try session.run("""
@@ -204,9 +202,17 @@ extension PostgresResultStore {
                     WHERE lease_token = ANY(\(tokens)::text[]) AND state = 'running'
                     """, on: c)
             }
-            try session.run("""
-                UPDATE workers SET heartbeat_at = now(), state = \(state) WHERE worker_id = \(workerID)
-                """, on: c)
+            if let counts {
+                try session.run("""
+                    UPDATE workers SET heartbeat_at = now(), state = \(state), trials_done = \(counts.done),
+                        trials_failed = \(counts.failed)
+                    WHERE worker_id = \(workerID)
+                    """, on: c)
+            } else {
+                try session.run("""
+                    UPDATE workers SET heartbeat_at = now(), state = \(state) WHERE worker_id = \(workerID)
+                    """, on: c)
+            }
         }
     }
 }
