@@ -3,7 +3,8 @@ import SculptNN
 /// An optimizer's kind and hyperparameters as data (saved in `training.json`).
 public enum OptimizerConfiguration: Equatable, Sendable {
     case sgd(learningRate: Float, momentum: Float, dampening: Float, weightDecay: Float, nesterov: Bool)
-    case adam(learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool)
+    case adam(
+        learningRate: Float, beta1: Float, beta2: Float, epsilon: Float, weightDecay: Float, decoupledWeightDecay: Bool)
 
     /// The configuration of an SGD or Adam optimizer; throws for other optimizer types.
     public init(_ optimizer: Optimizer) throws {
@@ -26,7 +27,9 @@ public enum OptimizerConfiguration: Equatable, Sendable {
         switch self {
         case .sgd(let lr, let mu, let damp, let wd, let nesterov):
             try check(lr.isFinite && lr > 0, "learning rate must be positive, got \(lr)")
-            try check(mu.isFinite && mu >= 0, "momentum must be >= 0, got \(mu)")
+            // PyTorch checks only momentum >= 0; at 1 or above the velocity never decays and training diverges, so
+            // refuse it here, as the trial kinds' readers do (their range is 0...0.999999).
+            try check(mu.isFinite && mu >= 0 && mu < 1, "momentum must lie in [0, 1), got \(mu)")
             try check(damp.isFinite && damp >= 0 && damp <= 1, "dampening must lie in [0, 1], got \(damp)")
             try check(wd.isFinite && wd >= 0, "weight decay must be >= 0, got \(wd)")
             try check(!nesterov || (mu > 0 && damp == 0), "Nesterov needs momentum > 0 and no dampening")
@@ -46,7 +49,8 @@ public enum OptimizerConfiguration: Equatable, Sendable {
         case .sgd(let lr, let mu, let damp, let wd, let nesterov):
             return SGD(learningRate: lr, momentum: mu, dampening: damp, weightDecay: wd, nesterov: nesterov)
         case .adam(let lr, let b1, let b2, let eps, let wd, let decoupled):
-            return Adam(learningRate: lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: wd, decoupledWeightDecay: decoupled)
+            return Adam(
+                learningRate: lr, beta1: b1, beta2: b2, epsilon: eps, weightDecay: wd, decoupledWeightDecay: decoupled)
         }
     }
 
@@ -82,7 +86,8 @@ extension OptimizerConfiguration: Codable {
                          weightDecay: try c.decode(Float.self, forKey: .weightDecay),
                          decoupledWeightDecay: try c.decode(Bool.self, forKey: .decoupledWeightDecay))
         default:
-            throw DecodingError.dataCorruptedError(forKey: .kind, in: c, debugDescription: "unknown optimizer '\(kind)' (use sgd or adam)")
+            throw DecodingError.dataCorruptedError(
+                forKey: .kind, in: c, debugDescription: "unknown optimizer '\(kind)' (use sgd or adam)")
         }
     }
 

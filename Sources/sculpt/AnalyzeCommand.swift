@@ -65,7 +65,9 @@ struct Analyze: ParsableCommand {
         guard correlation > 0, correlation <= 1 else {
             throw UsageError("--correlation \(correlation): must lie in (0, 1]")
         }
-        guard tolerance >= 0 else { throw UsageError("--tolerance \(tolerance): must be >= 0") }
+        guard tolerance.isFinite, tolerance >= 0 else {
+            throw UsageError("--tolerance \(tolerance): must be a finite number >= 0")
+        }
         if let out, FilePaths.exists(out) { throw UsageError("--out \(out) already exists; choose a new folder") }
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: runDirectory) } catch {

@@ -27,10 +27,12 @@ import Testing
             try? TrainCommandTests.writeData(root + "/data")
             try? TrainCommandTests.model.write(toFile: root + "/dense.json", atomically: true, encoding: .utf8)
             try? TrainCommandTests.convModel.write(toFile: root + "/conv.json", atomically: true, encoding: .utf8)
-            let mlp = #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 16}, "#
+            let mlp =
+                #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 16}, "#
                 + #"{"type": "relu"}, {"type": "dense", "inputs": 16, "outputs": 10}]}"#
             try? mlp.write(toFile: root + "/mlp.json", atomically: true, encoding: .utf8)
-            let huge = #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 1000000000}]}"#
+            let huge =
+                #"{"inputShape": [1, 8, 8], "layers": [{"type": "flatten"}, {"type": "dense", "inputs": 64, "outputs": 1000000000}]}"#
             try? huge.write(toFile: root + "/huge.json", atomically: true, encoding: .utf8)
             try? "not a folder".write(toFile: root + "/file", atomically: true, encoding: .utf8)
             let spec = { (trials: String, metric: String) in
@@ -67,6 +69,7 @@ import Testing
         Case("train --model {dense.json} --data {data} --max-memory lots --out {out}", "--max-memory lots"),
         Case("train --model {dense.json} --data {data} --batch -5 --out {out}", "--batch", "-5"),
         Case("train --model {dense.json} --data {data} --epochs -1 --out {out}", "--epochs"),
+        Case("train --model {dense.json} --data {data} --momentum 1e30 --out {out}", "--momentum", "[0, 1)"),
         Case("train --model {dense.json} --data mnist:{file} --out {out}", "--data", "is a file, not a data directory"),
         Case("train --data {data} --resume {file}", "--resume", "is a file, not a checkpoint folder"),
         Case("train --data {data} --resume {checkpoint} --seed 3", "--seed 3 differs"),
@@ -107,6 +110,8 @@ import Testing
         // eval
         Case("eval {file} --data {data}", "is a file, not a checkpoint folder"),
         Case("eval {checkpoint} --data mnist:{nowhere}", "--data", "does not exist"),
+        // analyze
+        Case("analyze {checkpoint} --data {data} --tolerance inf --out {out}", "--tolerance inf", "finite"),
         // run and table
         Case("run {absurd-trials.json} --db {out}", "trials"),
         Case("table {bad-metric.json} --db {out}", "unknown metric \"nope\""),
