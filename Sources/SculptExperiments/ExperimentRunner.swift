@@ -115,7 +115,8 @@ public struct ExperimentRunner: Sendable {
         let outcome: Result<TrialResult, TrialFailure>
         do {
             if let folder { try TrialFolder.create(folder) }
-            outcome = executor.execute(TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed, folder: folder))
+            let job = TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed, folder: folder)
+            outcome = executor.execute(job)
         } catch {
             outcome = .failure(TrialFailure("\(error)"))
         }

@@ -99,7 +99,7 @@ public enum TrialFolder {
 
     /// Removes a trial's folder (only one holding `trial.json`, or an empty one), then its run's
     /// folder when that is left empty.
-    static func remove(_ folder: String) {
+    public static func remove(_ folder: String) {
         let fm = FileManager.default
         guard FilePaths.isFile(FilePaths.join(folder, identityFile)) || FilePaths.isEmptyDirectory(folder) else {
             return
