@@ -100,6 +100,7 @@ public struct ExperimentRunner: Sendable {
             thread.start()
         }
         group.wait()
+        if let root = trialFolders { TrialFolder.removeRootIfEmpty(root) }
         if let error = state.storeError { throw error }
         var final = state.progress
         final.elapsed = Clock.now() - start

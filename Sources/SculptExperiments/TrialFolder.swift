@@ -1,4 +1,9 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import SculptCore
 import SculptData
 
@@ -105,7 +110,14 @@ public enum TrialFolder {
             return
         }
         try? fm.removeItem(atPath: folder)
+        // rmdir, not removeItem: it removes only an empty folder, so a trial folder another
+        // runner thread (or another run sharing the root) creates meanwhile is never removed.
         let parent = (folder as NSString).deletingLastPathComponent
-        if !parent.isEmpty, FilePaths.isEmptyDirectory(parent) { try? fm.removeItem(atPath: parent) }
+        if !parent.isEmpty { rmdir(parent) }
+    }
+
+    /// Removes the root of the trials' folders when no trial folder is left in it.
+    static func removeRootIfEmpty(_ root: String) {
+        rmdir(root)
     }
 }
