@@ -45,14 +45,14 @@ struct RunCommand: ParsableCommand {
             if enqueueOnly { throw UsageError("--enqueue-only: needs a PostgreSQL --db (postgres://USER@HOST/DB)") }
             if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
-            let store: ResultStore
-            do { store = try ResultStore(path: db) } catch { throw UsageError("--db \(db): \(error)") }
-            let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
             let folders = trialFolders ?? db + ".trials"
             if trialFolders?.isEmpty == true { throw UsageError("--trial-folders: expected a folder path") }
             if FileManager.default.fileExists(atPath: folders) && !FilePaths.isDirectory(folders) {
                 throw UsageError("--trial-folders \(folders): is a file, not a folder")
             }
+            let store: ResultStore
+            do { store = try ResultStore(path: db) } catch { throw UsageError("--db \(db): \(error)") }
+            let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
             let runner = ExperimentRunner(spec: experiment, store: store, executor: executor,
                                           workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
                                           trialFolders: folders)
