@@ -62,7 +62,8 @@ public protocol TrialExecutor: Sendable {
 
 /// Runs trials on the calling thread with the kinds of `catalog` (tests, library users). A job
 /// with a folder gets it prepared (`TrialFolder.prepare`: kept for the same job, else wiped) and
-/// its recipe's run folder passed to the kind; what happened to the folder goes to `log`.
+/// its recipe's run folder passed to the kind; what happened to the folder goes to `log` and to
+/// the folder's `trial.log`.
 public struct InProcessExecutor: TrialExecutor {
     public let catalog: TrialKindCatalog
     /// Where the trial's log lines go (by default standard error: a worker's log file).
@@ -84,7 +85,10 @@ public struct InProcessExecutor: TrialExecutor {
             let kind = try catalog.kind(named: job.kind)
             guard let folder = job.folder else { return .success(try kind.run(config: job.config, seed: job.seed)) }
             let prepared = try TrialFolder.prepare(folder, for: job, version: kind.version)
-            if let note = prepared.note { log(note) }
+            if let note = prepared.note {
+                log(note)
+                TrialFolder.log(note, in: folder)
+            }
             return .success(try kind.run(config: job.config, seed: job.seed, folder: prepared.run))
         } catch {
             return .failure(TrialFailure("\(error)"))

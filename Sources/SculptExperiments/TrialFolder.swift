@@ -30,6 +30,7 @@ public enum TrialFolderError: Error, Equatable, CustomStringConvertible, Localiz
 /// (`RecipeRunFolder`'s layout) so that a trial killed part-way resumes on its next attempt:
 ///
 /// - `trial.json`: the job it belongs to (`kind`, the kind's `version`, `config`, `seed`);
+/// - `trial.log`: a line for each attempt that resumed the folder or wiped another job's;
 /// - `run/`: the recipe's run folder, given to `TrialKind.run(config:seed:folder:)`.
 ///
 /// `ExperimentRunner` gives each planned trial the folder `path(root:runID:variant:index:)`,
@@ -41,6 +42,8 @@ public enum TrialFolder {
     public static let identityFile = "trial.json"
     /// The recipe's run folder inside the trial's folder.
     public static let runFolder = "run"
+    /// What happened to the folder at each attempt (resumed, wiped), one timestamped line each.
+    public static let logFile = "trial.log"
 
     /// `root/<runID>/<variant>-<index>`, each name made safe for any file system (`safeName`).
     public static func path(root: String, runID: String, variant: String, index: Int) -> String {
@@ -93,6 +96,16 @@ public enum TrialFolder {
             throw TrialFolderError.cannotPrepare(path: folder, reason: "\(error)")
         }
         return (run, note)
+    }
+
+    /// Appends `line` to the folder's `trial.log` (best effort: the log is for people).
+    static func log(_ line: String, in folder: String) {
+        let path = FilePaths.join(folder, logFile)
+        if !FilePaths.exists(path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        guard let handle = FileHandle(forWritingAtPath: path) else { return }
+        defer { try? handle.close() }
+        _ = try? handle.seekToEnd()
+        try? handle.write(contentsOf: Data((Timestamp.now() + " " + line + "\n").utf8))
     }
 
     /// Creates `folder` (and its parents) if missing.

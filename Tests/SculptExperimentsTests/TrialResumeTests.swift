@@ -164,6 +164,8 @@ import SculptExperimentsTestKinds
         let lines = Lines()
         let wiped = try InProcessExecutor(catalog: .standard, log: lines.append).execute(other).get().metrics
         #expect(lines.all.contains { $0.contains("wiped, starting fresh") }, "\(lines.all)")
+        let log = try String(contentsOfFile: folder + "/" + TrialFolder.logFile, encoding: .utf8)
+        #expect(log.contains("wiped, starting fresh") && !log.contains("resuming"), "\(log)")
         var fresh = other
         fresh.folder = nil
         let expected = try InProcessExecutor(catalog: .standard).execute(fresh).get().metrics
