@@ -64,12 +64,11 @@ public struct CheapEnsembleTrial: TrialKind {
             freezeBatchNorm: !plan.learnBatchNorm, seed: seed, members: ensemble.members,
             baseEpochs: ensemble.baseEpochs, settings: ensemble.settings, denseLayers: plan.denseLayers.rawValue))
         var saved: CheapEnsembleProgress? = nil
-        if let folder, Checkpoint.exists(at: folder) {
+        if let folder, Checkpoint.exists(at: folder), let found = TrialFolder.earlierProgress(in: folder, {
             let checkpoint = try RecipeRunFolder.checkpoint(in: folder)
-            if let loaded = try CheapEnsembleRunState.load(from: folder, network: checkpoint.network),
-               loaded.state.ensemble == state.ensemble {
-                (network, initialWeights, saved) = (checkpoint.network, checkpoint.initialWeights, loaded.progress)
-            }
+            return try CheapEnsembleRunState.load(from: folder, network: checkpoint.network).map { (checkpoint, $0) }
+        }), found.1.state.ensemble == state.ensemble {
+            (network, initialWeights, saved) = (found.0.network, found.0.initialWeights, found.1.progress)
         }
         let r = try CheapEnsemble.run(
             ensemble, network: network, train: train, test: test, rng: &rng, resumingFrom: saved,

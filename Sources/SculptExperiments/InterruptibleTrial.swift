@@ -186,8 +186,10 @@ public struct InterruptibleTrial: TrialKind {
         let parametersStart = fresh.parameterCount
         let probe = PrefixDataset(train, count: s.probeSamples)
         let scheduled: ScheduledTraining
-        if let folder, Checkpoint.exists(at: folder) {
-            scheduled = try ScheduledTraining.load(from: folder, probe: { _ in probe })
+        if let folder, Checkpoint.exists(at: folder), let saved = TrialFolder.earlierProgress(in: folder, {
+            try ScheduledTraining.load(from: folder, probe: { _ in probe })
+        }) {
+            scheduled = saved
         } else {
             let run = try TrainingRun(network: fresh, configuration: s.configuration, rng: rng)
             scheduled = try ScheduledTraining(run: run, schedule: s.schedule(), epochs: s.epochs, probe: probe)

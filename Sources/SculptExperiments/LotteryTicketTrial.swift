@@ -68,9 +68,10 @@ public struct LotteryTicketTrial: TrialKind {
         var saved: LotteryTicketProgress? = nil
         if let folder {
             let state = LotteryTicketRunState(settings: s, seed: seed)
-            if Checkpoint.exists(at: folder) {
-                let loaded = try LotteryTicketRunState.load(from: folder)
-                if loaded.state.settings == s && loaded.state.seed == seed { saved = loaded.progress }
+            if Checkpoint.exists(at: folder),
+               let loaded = TrialFolder.earlierProgress(in: folder, { try LotteryTicketRunState.load(from: folder) }),
+               loaded.state.settings == s && loaded.state.seed == seed {
+                saved = loaded.progress
             }
             search.afterRound = { try state.save($0, architecture: architecture, to: folder) }
         }

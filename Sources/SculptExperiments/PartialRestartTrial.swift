@@ -118,7 +118,8 @@ public struct PartialRestartTrial: TrialKind {
             c.reset = method
             let store = folder.map { PartialRestartStore(directory: FilePaths.join($0, method.rawValue)) }
             var branch = base
-            if let saved = try store?.savedOutcome(), saved.result.configuration == c, saved.result.seed == seed {
+            if let store, let saved = TrialFolder.earlierProgress(in: store.directory, { try store.savedOutcome() }),
+               saved.result.configuration == c, saved.result.seed == seed {
                 branch = saved
             } else {
                 branch.network = try base.network.copied()
@@ -151,7 +152,8 @@ public struct PartialRestartTrial: TrialKind {
     private func baseOutcome(_ recipe: PartialRestart, architecture: Architecture, train: Dataset, test: Dataset,
                              seed: UInt64, folder: String?) throws -> PartialRestartOutcome {
         let store = folder.map { PartialRestartStore(directory: FilePaths.join($0, "base")) }
-        if let saved = try store?.savedOutcome(), saved.result.rounds.count == 1, saved.result.seed == seed,
+        if let store, let saved = TrialFolder.earlierProgress(in: store.directory, { try store.savedOutcome() }),
+           saved.result.rounds.count == 1, saved.result.seed == seed,
            saved.result.configuration == recipe.configuration {
             return saved
         }

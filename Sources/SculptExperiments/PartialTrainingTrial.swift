@@ -56,7 +56,9 @@ public struct PartialTrainingTrial: TrialKind {
         try c.settings.validate()
         let (train, test) = try c.loadData()
         let state: PartialTrainingRunState, run: TrainingRun
-        if let folder, let saved = try PartialTrainingRunState.load(from: folder), saved.state.settings == c.settings {
+        if let folder, let saved = TrialFolder.earlierProgress(in: folder, {
+            try PartialTrainingRunState.load(from: folder)
+        }), saved.state.settings == c.settings {
             (state, run) = saved
         } else {
             var rng = RandomSource(seed: seed)

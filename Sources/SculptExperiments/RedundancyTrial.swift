@@ -94,8 +94,10 @@ public struct RedundancyTrial: TrialKind {
         let (train, test) = try s.source.load(trainLimit: s.trainLimit, testLimit: s.testLimit)
         let start = Clock.now()
         let run: TrainingRun
-        if let folder, Checkpoint.exists(at: folder) {
-            run = try TrainingRun(resuming: Checkpoint.load(from: folder))
+        if let folder, Checkpoint.exists(at: folder), let saved = TrialFolder.earlierProgress(in: folder, {
+            try TrainingRun(resuming: Checkpoint.load(from: folder))
+        }) {
+            run = saved
         } else {
             var rng = RandomSource(seed: seed)
             run = try TrainingRun(network: try Network(try s.architecture(), rng: &rng), configuration: s.configuration,

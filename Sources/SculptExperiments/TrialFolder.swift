@@ -98,6 +98,17 @@ public enum TrialFolder {
         return (run, note)
     }
 
+    /// What `load` reads of an earlier attempt's progress in a kind's run folder: nil when there is
+    /// none, or when it does not read (said on standard error): the trial then starts afresh and its
+    /// saves replace it, instead of failing the same way at every retry.
+    static func earlierProgress<T>(in folder: String, _ load: () throws -> T?) -> T? {
+        do { return try load() } catch {
+            InProcessExecutor.standardError("trial folder \(folder): the saved progress does not read (\(error)); "
+                + "starting afresh")
+            return nil
+        }
+    }
+
     /// Appends `line` to the folder's `trial.log` (best effort: the log is for people).
     static func log(_ line: String, in folder: String) {
         let path = FilePaths.join(folder, logFile)

@@ -80,6 +80,7 @@ import SculptExperimentsTestKinds
 
     @Test func theRunnerRemovesDoneTrialsFoldersAndKeepsFailedOnes() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let marker = folder + "/marker", root = folder + "/trials"
         let spec = try parseSpec(arithmeticSpec(trials: 2, extraConfig: ", \"failUnlessFileExists\": \"\(marker)\""))
         let runner = ExperimentRunner(spec: spec, store: try ResultStore(path: folder + "/results.db"),
@@ -105,10 +106,16 @@ import SculptExperimentsTestKinds
 
     // MARK: - Killed part-way, then resumed
 
+    /// Removes the temporary folder holding a trial folder.
+    func removeTemporary(_ trialFolder: String) {
+        try? FileManager.default.removeItem(atPath: (trialFolder as NSString).deletingLastPathComponent)
+    }
+
     /// Runs `job` in a worker process (`sculpt trial-worker` with the standard kinds) and kills it
     /// with SIGKILL once `ready(run folder)` holds; true when it died before writing a result.
     func killWorker(_ job: TrialJob, when ready: (String) -> Bool) throws -> Bool {
         let scratch = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
         let jobPath = try writeFile(job.json.canonicalText, named: "job.json", in: scratch)
         let worker = Process()
         worker.executableURL = URL(fileURLWithPath: fixtureExecutable())
@@ -159,6 +166,7 @@ import SculptExperimentsTestKinds
         let folder = try expectResumesExactly("partial-training", config) { run in
             ((try? PartialTrainingRunState.load(from: run))?.run.completedEpochs ?? 0) >= 1
         }
+        defer { removeTemporary(folder) }
         // The folder holds seed 3's run: seed 4 wipes it and ends as a fresh seed-4 trial.
         let other = TrialJob(kind: "partial-training", config: try JSONValue.parse(config), seed: 4, folder: folder)
         let lines = Lines()
@@ -184,46 +192,54 @@ import SculptExperimentsTestKinds
             killedRounds.append("\(rounds[0].seconds.bitPattern)")
             return true
         }
+        defer { removeTemporary(folder) }
         // The killed attempt's round 0 was kept, not run again: its measured time is the one saved.
         let saved = try LotteryTicketRunState.load(from: folder + "/" + TrialFolder.runFolder).state.rounds
         #expect(saved.count == 4 && killedRounds.all.first == "\(saved[0].seconds.bitPattern)")
     }
 
     @Test(.enabled(if: hasFashionMNIST)) func cheapEnsemblesResumeAfterTheLastMember() throws {
-        try expectResumesExactly("cheap-ensembles", #"""
+        removeTemporary(try expectResumesExactly("cheap-ensembles", #"""
             {"model": "cnn-small", "widthMultiplier": 0.125, "trainLimit": 256, "testLimit": 100, "members": 4,
              "batchSize": 32, "mode": "filters:0.5"}
             """#) { run in
             Checkpoint.exists(at: run)
-        }
+        })
     }
 
     @Test(.enabled(if: hasFashionMNIST)) func partialRestartResumesAfterTheLastRound() throws {
-        try expectResumesExactly("partial-restart", #"""
+        removeTemporary(try expectResumesExactly("partial-restart", #"""
             {"model": "mininet", "widthMultiplier": 0.25, "trainLimit": 160, "testLimit": 100,
              "resets": ["uniform", "he"], "restarts": 2, "epochsHigh": 1, "epochsLow": 0, "restartEpochsHigh": 1,
              "restartEpochsLow": 0, "stopWhenUnchanged": false, "batchSize": 32, "measureSamples": 32}
             """#) { run in
             Checkpoint.exists(at: run + "/uniform/round-1")
-        }
+        })
     }
 
-    @Test(.enabled(if: hasFashionMNIST)) func redundancyResumesAfterTheLastEpoch() throws {
-        try expectResumesExactly("redundancy", #"""
+    @Test(.enabled(if: hasFashionMNIST)) func redundancyResumesAfterTheLastEpochAndRestartsFromADamagedOne() throws {
+        let config = try JSONValue.parse(#"""
             {"model": "mlp", "width": 32, "trainLimit": 512, "testLimit": 200, "epochs": 4, "batchSize": 32,
              "samples": 64}
-            """#) { run in
-            Checkpoint.exists(at: run)
-        }
+            """#)
+        let folder = try expectResumesExactly("redundancy", config.canonicalText) { run in Checkpoint.exists(at: run) }
+        defer { removeTemporary(folder) }
+        // Saved progress that does not read (here: truncated weights) is replaced, not a failure at every retry.
+        let weights = folder + "/" + TrialFolder.runFolder + "/weights.safetensors"
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: weights))
+        let again = try InProcessExecutor(catalog: .standard, log: { _ in })
+            .execute(TrialJob(kind: "redundancy", config: config, seed: 3, folder: folder)).get().metrics
+        let straight = try RedundancyTrial().run(config: config, seed: 3).metrics
+        #expect(again["testAccuracy"] == straight["testAccuracy"] && again["trainLoss"] == straight["trainLoss"])
     }
 
     @Test(.enabled(if: hasFashionMNIST)) func interruptibleResumesAfterTheLastEpoch() throws {
-        try expectResumesExactly("interruptible", #"""
+        removeTemporary(try expectResumesExactly("interruptible", #"""
             {"model": "cnn-small", "widthMultiplier": 0.125, "trainLimit": 512, "testLimit": 200, "epochs": 4,
              "batchSize": 32, "method": "minweight", "ratio": 0.5, "layers": ["layers.0"], "firstEpoch": 1,
              "every": 1, "probeSamples": 64}
             """#) { run in
             Checkpoint.exists(at: run)
-        }
+        })
     }
 }
