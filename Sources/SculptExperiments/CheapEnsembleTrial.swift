@@ -1,5 +1,6 @@
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptRecipes
 
@@ -45,12 +46,37 @@ public struct CheapEnsembleTrial: TrialKind {
     }
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try run(config: config, seed: seed, folder: nil)
+    }
+
+    /// With a folder, the ensemble is saved there after the base model and after every member
+    /// (`CheapEnsembleRunState`) and resumes after the last step an earlier attempt of the same job saved.
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var (c, ensemble) = try read(config)
         ensemble.plan.seed = seed
         var rng = RandomSource(seed: seed)
-        let network = try c.makeNetwork(rng: &rng)
+        var network = try c.makeNetwork(rng: &rng)
+        var initialWeights: InitialWeights? = InitialWeights(of: network)
         let (train, test) = try c.loadData()
-        let r = try CheapEnsemble.run(ensemble, network: network, train: train, test: test, rng: &rng)
+        let plan = ensemble.plan
+        let state = CheapEnsembleRunState(source: c.source, ensemble: .init(
+            mode: plan.mode.description, rest: plan.rest.rawValue, selection: plan.selection.rawValue,
+            freezeBatchNorm: !plan.learnBatchNorm, seed: seed, members: ensemble.members,
+            baseEpochs: ensemble.baseEpochs, settings: ensemble.settings, denseLayers: plan.denseLayers.rawValue))
+        var saved: CheapEnsembleProgress? = nil
+        if let folder, Checkpoint.exists(at: folder), let found = TrialFolder.earlierProgress(in: folder, {
+            let checkpoint = try RecipeRunFolder.checkpoint(in: folder)
+            return try CheapEnsembleRunState.load(from: folder, network: checkpoint.network).map { (checkpoint, $0) }
+        }), found.1.state.ensemble == state.ensemble {
+            (network, initialWeights, saved) = (found.0.network, found.0.initialWeights, found.1.progress)
+        }
+        let r = try CheapEnsemble.run(
+            ensemble, network: network, train: train, test: test, rng: &rng, resumingFrom: saved,
+            afterStep: folder.map { folder in
+                { [network, initialWeights] in
+                    try state.save($0, network: network, initialWeights: initialWeights, to: folder)
+                }
+            })
         return TrialResult(metrics: [
             "ensembleAccuracy": r.ensembleAccuracy,
             "meanMemberAccuracy": r.meanMemberAccuracy,

@@ -43,19 +43,33 @@ public struct TrialFailureRecord: Sendable, Equatable {
 
 /// Runs a spec's pending trials on parallel workers and records each outcome as soon as it
 /// ends. Trials already done in the store are skipped; failed ones run again.
+///
+/// With `trialFolders`, each trial gets a stable working folder under it
+/// (`TrialFolder.path(root:runID:variant:index:)`), created before the trial runs and removed
+/// once its row is recorded done; a failed (or killed) trial's folder stays, so a resumable
+/// kind's retry continues where the attempt stopped.
 public struct ExperimentRunner: Sendable {
     public var spec: ExperimentSpec
     public var store: any ResultStoring
     public var executor: any TrialExecutor
     /// Trials running at once (each on its own thread; with `ProcessExecutor`, its own process).
     public var workers: Int
+    /// The root of the trials' working folders (nil: trials run without one and cannot resume).
+    public var trialFolders: String?
 
-    public init(spec: ExperimentSpec, store: any ResultStoring, executor: any TrialExecutor, workers: Int) {
+    public init(spec: ExperimentSpec, store: any ResultStoring, executor: any TrialExecutor, workers: Int,
+                trialFolders: String? = nil) {
         precondition(workers >= 1, "workers must be at least 1")
         self.spec = spec
         self.store = store
         self.executor = executor
         self.workers = workers
+        self.trialFolders = trialFolders
+    }
+
+    /// The working folder of `trial` (nil without `trialFolders`).
+    public func folder(of trial: PlannedTrial) -> String? {
+        trialFolders.map { TrialFolder.path(root: $0, runID: spec.runID, variant: trial.variant, index: trial.index) }
     }
 
     /// The planned trials not yet done in the store, in plan order.
@@ -86,6 +100,7 @@ public struct ExperimentRunner: Sendable {
             thread.start()
         }
         group.wait()
+        if let root = trialFolders { TrialFolder.removeRootIfEmpty(root) }
         if let error = state.storeError { throw error }
         var final = state.progress
         final.elapsed = Clock.now() - start
@@ -97,7 +112,15 @@ public struct ExperimentRunner: Sendable {
     {
         let startedAt = Timestamp.now()
         let t0 = Clock.now()
-        let outcome = executor.execute(TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed))
+        let folder = folder(of: trial)
+        let outcome: Result<TrialResult, TrialFailure>
+        do {
+            if let folder { try TrialFolder.create(folder) }
+            let job = TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed, folder: folder)
+            outcome = executor.execute(job)
+        } catch {
+            outcome = .failure(TrialFailure("\(error)"))
+        }
         let seconds = Clock.now() - t0
         let record = TrialRecord(
             runID: spec.runID, specName: spec.name, kind: spec.kind, trial: trial, outcome: outcome,
@@ -106,6 +129,7 @@ public struct ExperimentRunner: Sendable {
             state.fail(with: error)
             return
         }
+        if let folder, record.status == .done { TrialFolder.remove(folder) }
         state.finished(record, elapsed: Clock.now() - start, report: report)
     }
 }

@@ -171,17 +171,32 @@ public struct InterruptibleTrial: TrialKind {
     }
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try run(config: config, seed: seed, folder: nil)
+    }
+
+    /// With a folder, the scheduled run saves its checkpoint there after every epoch and resumes
+    /// (`ScheduledTraining.load`) after the last epoch an earlier attempt of the same job saved.
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var s = try read(config)
         s.configuration.seed = seed
         let (train, test) = try s.source.load(trainLimit: s.trainLimit, testLimit: s.testLimit)
         let start = Clock.now()
         var rng = RandomSource(seed: seed)
-        let network = try Network(try s.architecture(), rng: &rng)
-        let run = try TrainingRun(network: network, configuration: s.configuration, rng: rng)
-        let parametersStart = network.parameterCount
-        let scheduled = try ScheduledTraining(run: run, schedule: s.schedule(), epochs: s.epochs,
-                                              probe: PrefixDataset(train, count: s.probeSamples))
-        try scheduled.train(train, augmentation: s.configuration.augmentation ? s.source.defaultAugmentation() : nil)
+        let fresh = try Network(try s.architecture(), rng: &rng)
+        let parametersStart = fresh.parameterCount
+        let probe = PrefixDataset(train, count: s.probeSamples)
+        let scheduled: ScheduledTraining
+        if let folder, Checkpoint.exists(at: folder), let saved = TrialFolder.earlierProgress(in: folder, {
+            try ScheduledTraining.load(from: folder, probe: { _ in probe })
+        }) {
+            scheduled = saved
+        } else {
+            let run = try TrainingRun(network: fresh, configuration: s.configuration, rng: rng)
+            scheduled = try ScheduledTraining(run: run, schedule: s.schedule(), epochs: s.epochs, probe: probe)
+        }
+        let run = scheduled.run, network = run.network
+        try scheduled.train(train, augmentation: s.configuration.augmentation ? s.source.defaultAugmentation() : nil,
+                            saveTo: folder)
         let score = network.evaluate(on: test, loss: SoftmaxCrossEntropy(), batchSize: 128)
 
         var metrics: [String: Double] = [

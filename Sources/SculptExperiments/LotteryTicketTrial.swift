@@ -1,5 +1,6 @@
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptRecipes
 
@@ -53,12 +54,29 @@ public struct LotteryTicketTrial: TrialKind {
     }
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try run(config: config, seed: seed, folder: nil)
+    }
+
+    /// With a folder, the search saves its run folder there after every round (`LotteryTicketRunState`)
+    /// and resumes after the last round saved by an earlier attempt of the same settings and seed.
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         let (s, source) = try read(config)
         let (train, test) = try source.load(trainLimit: s.trainingSamples ?? 0, testLimit: s.testSamples ?? 0)
         let architecture = try Architecture.builtin(named: s.model, inputShape: train.inputShape,
                                                     classes: train.classes)
-        let result = try LotteryTicketSearch(configuration: s.configuration)
-            .run(architecture: architecture, train: train, test: test, seed: seed)
+        var search = LotteryTicketSearch(configuration: s.configuration)
+        var saved: LotteryTicketProgress? = nil
+        if let folder {
+            let state = LotteryTicketRunState(settings: s, seed: seed)
+            if Checkpoint.exists(at: folder),
+               let loaded = TrialFolder.earlierProgress(in: folder, { try LotteryTicketRunState.load(from: folder) }),
+               loaded.state.settings == s && loaded.state.seed == seed {
+                saved = loaded.progress
+            }
+            search.afterRound = { try state.save($0, architecture: architecture, to: folder) }
+        }
+        let result = try search.run(architecture: architecture, train: train, test: test, seed: seed,
+                                    resumingFrom: saved)
         var metrics: [String: Double] = ["epochs": Double(s.configuration.epochs), "seconds": result.seconds]
         for round in result.rounds {
             metrics["remaining\(round.round)"] = 100 * round.weightFraction

@@ -1,3 +1,4 @@
+import Foundation
 import SculptCore
 import SculptData
 import SculptNN
@@ -91,14 +92,23 @@ public struct PartialRestartTrial: TrialKind {
     }
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try run(config: config, seed: seed, folder: nil)
+    }
+
+    /// With a folder, each phase is kept there as it finishes and an earlier attempt of the same
+    /// job resumes after its last finished phase: the base training (`base/`, a `PartialRestartStore`),
+    /// the control's scores (`control.json`, all control rounds at once) and each reset method's
+    /// restart rounds (`<method>/`, a `PartialRestartStore`: saved after every round).
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         let s = try read(config)
         let (train, test) = try s.source.load(trainLimit: s.settings.trainLimit, testLimit: s.settings.testLimit)
         let start = Clock.now()
         let recipe = PartialRestart(configuration: s.configuration)
-        let base = try recipe.trainBase(architecture: try s.architecture(), train: train, test: test, seed: seed)
+        let base = try baseOutcome(recipe, architecture: try s.architecture(), train: train, test: test, seed: seed,
+                                   folder: folder)
         let baseline = base.result.baselineAccuracy
         var metrics: [String: Double] = ["baseline": baseline, "baseSeconds": base.seconds]
-        let control = try recipe.controlRounds(try base.network.copied(), after: base, train: train, test: test)
+        let control = try controlScores(recipe, base: base, train: train, test: test, folder: folder)
         for (k, score) in control.enumerated() { metrics["control\(k + 1)"] = score.accuracy }
         metrics["control"] = control.last?.accuracy ?? baseline
         var details: [String: JSONValue] = ["baseline": .number(baseline),
@@ -106,9 +116,16 @@ public struct PartialRestartTrial: TrialKind {
         for method in s.resets {
             var c = s.configuration
             c.reset = method
+            let store = folder.map { PartialRestartStore(directory: FilePaths.join($0, method.rawValue)) }
             var branch = base
-            branch.network = try base.network.copied()
-            let outcome = try PartialRestart(configuration: c).continueRestarts(branch, train: train, test: test)
+            if let store, let saved = TrialFolder.earlierProgress(in: store.directory, { try store.savedOutcome() }),
+               saved.result.configuration == c, saved.result.seed == seed {
+                branch = saved
+            } else {
+                branch.network = try base.network.copied()
+            }
+            let outcome = try PartialRestart(configuration: c).continueRestarts(branch, train: train, test: test,
+                                                                                 store: store)
             let m = method.rawValue, rounds = outcome.result.rounds.dropFirst()
             for round in rounds { metrics["\(m)\(round.round)"] = round.testAccuracy }
             let final = outcome.result.finalAccuracy
@@ -129,5 +146,47 @@ public struct PartialRestartTrial: TrialKind {
         }
         metrics["seconds"] = Clock.now() - start
         return TrialResult(metrics: metrics, details: .object(details))
+    }
+
+    /// The base training: saved in `folder/base` by an earlier attempt of the same job, else trained (and saved).
+    private func baseOutcome(_ recipe: PartialRestart, architecture: Architecture, train: Dataset, test: Dataset,
+                             seed: UInt64, folder: String?) throws -> PartialRestartOutcome {
+        let store = folder.map { PartialRestartStore(directory: FilePaths.join($0, "base")) }
+        if let store, let saved = TrialFolder.earlierProgress(in: store.directory, { try store.savedOutcome() }),
+           saved.result.rounds.count == 1, saved.result.seed == seed,
+           saved.result.configuration == recipe.configuration {
+            return saved
+        }
+        let base = try recipe.trainBase(architecture: architecture, train: train, test: test, seed: seed)
+        try store?.save(base)
+        return base
+    }
+
+    /// One control round's test scores, as `control.json` keeps them.
+    private struct ControlScore: Codable {
+        var loss: Double
+        var accuracy: Double
+    }
+
+    /// The control's scores after each round: kept in `folder/control.json` by an earlier attempt
+    /// of the same job, else computed on a copy of the base network (and kept).
+    private func controlScores(_ recipe: PartialRestart, base: PartialRestartOutcome, train: Dataset, test: Dataset,
+                               folder: String?) throws -> [(loss: Double, accuracy: Double)] {
+        let path = folder.map { FilePaths.join($0, "control.json") }
+        let encoder = JSONEncoder(), decoder = JSONDecoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
+            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        if let path, FilePaths.isFile(path),
+           let saved = try? decoder.decode([ControlScore].self, from: Data(readFileBytes(path))) {
+            return saved.map { ($0.loss, $0.accuracy) }
+        }
+        let scores = try recipe.controlRounds(try base.network.copied(), after: base, train: train, test: test)
+        if let path {
+            let bytes = try encoder.encode(scores.map { ControlScore(loss: $0.loss, accuracy: $0.accuracy) })
+            try writeFileAtomically([UInt8](bytes), to: path)
+        }
+        return scores
     }
 }

@@ -1,5 +1,6 @@
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptRecipes
 
@@ -39,14 +40,34 @@ public struct PartialTrainingTrial: TrialKind {
         }
     }
 
+    /// Version 2: training runs epoch by epoch as a `TrainingRun` (its own per-epoch shuffle), so
+    /// that a trial with a folder resumes exactly; version 1 shuffled through `Trainer.fit`.
+    public var version: Int { 2 }
+
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try run(config: config, seed: seed, folder: nil)
+    }
+
+    /// With a folder, the run is saved there after every epoch (`PartialTrainingRunState`) and
+    /// resumes after the last epoch an earlier attempt of the same job saved.
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var c = try read(config)
         c.plan.seed = seed
-        var rng = RandomSource(seed: seed)
-        let network = try c.makeNetwork(rng: &rng)
+        try c.settings.validate()
         let (train, test) = try c.loadData()
-        let outcome = try PartialTraining.train(
-            network, plan: c.plan, settings: c.settings, train: train, test: test, rng: &rng)
+        let state: PartialTrainingRunState, run: TrainingRun
+        if let folder, let saved = TrialFolder.earlierProgress(in: folder, {
+            try PartialTrainingRunState.load(from: folder)
+        }), saved.state.settings == c.settings {
+            (state, run) = saved
+        } else {
+            var rng = RandomSource(seed: seed)
+            let network = try c.makeNetwork(rng: &rng)
+            let summary = try PartialTraining.apply(c.plan, to: network)
+            state = PartialTrainingRunState(source: c.source, summary: summary, settings: c.settings)
+            run = try TrainingRun(network: network, configuration: state.trainingConfiguration(seed: seed), rng: rng)
+        }
+        let outcome = try state.train(run, train: train, test: test, folder: folder)
         let fraction: Double
         switch c.plan.mode {
         case .filters(let p), .slice(_, let p): fraction = p

@@ -83,6 +83,12 @@ struct PartialTrialConfig {
         try data.load(trainLimit: trainLimit, testLimit: testLimit)
     }
 
+    /// Where the data comes from, as a partial-training run folder keeps it.
+    var source: PartialTrainingSource {
+        PartialTrainingSource(model: model, data: data.description, width: widthMultiplier, trainLimit: trainLimit,
+                              testLimit: testLimit)
+    }
+
     /// A fresh network for `seed`; its masks are validated against the plan before any training.
     func makeNetwork(rng: inout RandomSource) throws -> Network {
         try checkedNetwork(architecture(""), batchSize: settings.batchSize, keyPath: "model", rng: &rng)

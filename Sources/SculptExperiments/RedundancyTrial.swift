@@ -83,16 +83,33 @@ public struct RedundancyTrial: TrialKind {
     }
 
     public func run(config: JSONValue, seed: UInt64) throws -> TrialResult {
+        try run(config: config, seed: seed, folder: nil)
+    }
+
+    /// With a folder, the training run's checkpoint is saved there after every epoch and resumes
+    /// after the last epoch an earlier attempt of the same job saved.
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var s = try read(config)
         s.configuration.seed = seed
         let (train, test) = try s.source.load(trainLimit: s.trainLimit, testLimit: s.testLimit)
         let start = Clock.now()
-        var rng = RandomSource(seed: seed)
-        let network = try Network(try s.architecture(), rng: &rng)
+        let run: TrainingRun
+        if let folder, Checkpoint.exists(at: folder), let saved = TrialFolder.earlierProgress(in: folder, {
+            try TrainingRun(resuming: Checkpoint.load(from: folder))
+        }) {
+            run = saved
+        } else {
+            var rng = RandomSource(seed: seed)
+            run = try TrainingRun(network: try Network(try s.architecture(), rng: &rng), configuration: s.configuration,
+                                  rng: rng)
+        }
+        let network = run.network
         let trainData = ReshapedDataset(train, inputShape: network.inputShape)
         let testData = ReshapedDataset(test, inputShape: network.inputShape)
-        let run = try TrainingRun(network: network, configuration: s.configuration, rng: rng)
-        for _ in 0..<s.epochs { try run.runEpoch(train: trainData) }
+        while run.completedEpochs < s.epochs {
+            try run.runEpoch(train: trainData)
+            if let folder { try run.checkpoint().save(to: folder) }
+        }
         let evaluator = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: SGD(learningRate: 1))
         let trainScore = evaluator.evaluate(trainData, batchSize: 128)
         let testScore = evaluator.evaluate(testData, batchSize: 128)

@@ -17,6 +17,12 @@ public protocol TrialKind: Sendable {
     /// the next run of the spec.
     func run(config: JSONValue, seed: UInt64) throws -> TrialResult
 
+    /// Runs one trial keeping its recipe's run folder (`RecipeRunFolder`'s layout) in `folder`:
+    /// a kind that can resume saves its progress there and, finding progress from an earlier
+    /// attempt of the same job (the executor wipes any other job's), continues from it, ending
+    /// with the metrics an uninterrupted run gives. By default `folder` is ignored.
+    func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult
+
     /// The metrics `run` records, against which specs' tables are checked (nil: not declared).
     var metricNames: MetricNames? { get }
 
@@ -29,6 +35,11 @@ public protocol TrialKind: Sendable {
 extension TrialKind {
     /// Version 1 unless a kind says otherwise.
     public var version: Int { 1 }
+
+    /// Runs from scratch: a kind that does not resume ignores its folder.
+    public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
+        try run(config: config, seed: seed)
+    }
 }
 
 /// What one trial measured.

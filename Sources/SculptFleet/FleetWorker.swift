@@ -119,7 +119,10 @@ public final class FleetWorker: Sendable {
                 let claimSeconds = Clock.now() - c0
                 state.hold(claim.token)
                 let startedAt = TrialRowText.now(), t0 = Clock.now()
-                let job = TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed)
+                // A local working folder: this machine's next attempt of the trial resumes from it.
+                let folder = TrialFolder.path(root: NSTemporaryDirectory() + "sculpt-trials", runID: run.runID,
+                                              variant: claim.trial.variant, index: claim.trial.index)
+                let job = TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed, folder: folder)
                 let outcome = executor.execute(job)
                 if Self.stopRequested, case .failure = outcome {  // likely killed by the same stop signal
                     try store.abandon(claim)
@@ -132,6 +135,7 @@ public final class FleetWorker: Sendable {
                 let completion = try store.complete(claim, record: record, maxAttempts: options.maxAttempts)
                 state.release(claim.token, completion: completion, status: record.status,
                               overhead: claimSeconds + Clock.now() - r0)
+                if record.status == .done { TrialFolder.remove(folder) }
                 if completion == .leaseLost {
                     log("\(run.specName) \(claim.trial.variant) #\(claim.trial.index): lease expired meanwhile; "
                         + "another worker has the trial, this result is dropped")

@@ -110,28 +110,23 @@ public struct PartialRestart {
         try check(data: train, name: "training", network: shapeCheck)
         try check(data: test, name: "test", network: shapeCheck)
         var outcome: PartialRestartOutcome
-        if let store, let saved = try store.load() {
+        if let store, let saved = try store.savedOutcome() {
             guard resume else {
                 throw PartialRestartError.cannotResume("\(store.directory) already holds a partial restart (rounds " +
-                                                       "0...\(saved.state.result.rounds.count - 1)); resume it or " +
+                                                       "0...\(saved.result.rounds.count - 1)); resume it or " +
                                                        "choose another folder")
             }
-            guard saved.state.result.configuration == configuration, saved.state.result.seed == seed else {
+            guard saved.result.configuration == configuration, saved.result.seed == seed else {
                 throw PartialRestartError.cannotResume("\(store.directory) holds a run with another configuration or " +
-                                                       "seed (seed \(saved.state.result.seed))")
+                                                       "seed (seed \(saved.result.seed))")
             }
             guard saved.network.architecture == architecture else {
                 throw PartialRestartError.cannotResume("\(store.directory) holds a run of another architecture")
             }
-            outcome = PartialRestartOutcome(result: saved.state.result, network: saved.network, control: saved.control,
-                                            generator: saved.state.rng, seconds: 0,
-                                            resumedAfterRound: saved.state.result.rounds.count - 1,
-                                            initialWeights: saved.initialWeights)
+            outcome = saved
         } else {
             outcome = try trainBase(architecture: architecture, train: train, test: test, seed: seed)
-            try store?.save(.init(state: .init(result: outcome.result, rng: outcome.generator),
-                                  network: outcome.network,
-                                  control: outcome.control, initialWeights: outcome.initialWeights))
+            try store?.save(outcome)
         }
         outcome = try continueRestarts(outcome, train: train, test: test, store: store)
         outcome.seconds = Clock.now() - start

@@ -91,6 +91,23 @@ public struct PartialRestartStore: Sendable {
         try load()?.state.result
     }
 
+    /// The run as its newest finished round left it, ready for `PartialRestart.continueRestarts`
+    /// (nil when the folder holds no finished round).
+    public func savedOutcome() throws -> PartialRestartOutcome? {
+        guard let saved = try load() else { return nil }
+        return PartialRestartOutcome(result: saved.state.result, network: saved.network, control: saved.control,
+                                     generator: saved.state.rng, seconds: 0,
+                                     resumedAfterRound: saved.state.result.rounds.count - 1,
+                                     initialWeights: saved.initialWeights)
+    }
+
+    /// Saves `outcome`'s newest round (as `run` does after every round), so that a run of several
+    /// phases (the `partial-restart` trial's shared base) can keep each in a store of its own.
+    public func save(_ outcome: PartialRestartOutcome) throws {
+        try save(Saved(state: .init(result: outcome.result, rng: outcome.generator), network: outcome.network,
+                       control: outcome.control, initialWeights: outcome.initialWeights))
+    }
+
     func save(_ saved: Saved) throws {
         let k = saved.state.result.rounds.count - 1
         if let control = saved.control {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SculptCore
+import SculptData
 import SculptExperiments
 
 /// `sculpt run SPEC`: runs (or resumes) an experiment's trials in worker processes, then prints its tables.
@@ -22,6 +23,11 @@ struct RunCommand: ParsableCommand {
         + "(default: $SCULPT_DB, else sculpt.db)."))
     var db: String?
 
+    @Option(help: ArgumentHelp("Where trials keep their working folders (default: the database's path + .trials): "
+        + "a trial killed part-way resumes from its folder on the next run; a done trial's folder is removed.",
+        valueName: "dir"))
+    var trialFolders: String?
+
     @Flag(help: "With a PostgreSQL --db: only enqueue the trials (for `sculpt worker`s elsewhere), run none.")
     var enqueueOnly = false
 
@@ -39,11 +45,17 @@ struct RunCommand: ParsableCommand {
             if enqueueOnly { throw UsageError("--enqueue-only: needs a PostgreSQL --db (postgres://USER@HOST/DB)") }
             if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
+            let folders = trialFolders ?? db + ".trials"
+            if trialFolders?.isEmpty == true { throw UsageError("--trial-folders: expected a folder path") }
+            if FileManager.default.fileExists(atPath: folders) && !FilePaths.isDirectory(folders) {
+                throw UsageError("--trial-folders \(folders): is a file, not a folder")
+            }
             let store: ResultStore
             do { store = try ResultStore(path: db) } catch { throw UsageError("--db \(db): \(error)") }
             let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
             let runner = ExperimentRunner(spec: experiment, store: store, executor: executor,
-                                          workers: workers ?? ProcessInfo.processInfo.activeProcessorCount)
+                                          workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
+                                          trialFolders: folders)
             let runID = experiment.runID
             let summary = try runner.run { progress in
                 Output.progress(Self.progressLine(progress, runID: runID))
@@ -53,7 +65,7 @@ struct RunCommand: ParsableCommand {
             let tables = experiment.tables.map { ExperimentTable($0, experiment: experiment, records: records) }
             anyFailed = summary.progress.failed > 0
             if json {
-                try Output.printJSON(RunReport(summary, tables: tables))
+                try Output.printJSON(RunReport(summary, tables: tables, trialFolders: folders))
                 return
             }
             let p = summary.progress
@@ -104,8 +116,11 @@ struct RunReport: Encodable {
     var seconds: Double
     var failures: [Failure]
     var tables: [ExperimentTable]
+    /// The root of the trials' working folders (failed trials' folders stay there for the retry).
+    var trialFolders: String
 
-    init(_ summary: RunSummary, tables: [ExperimentTable]) {
+    init(_ summary: RunSummary, tables: [ExperimentTable], trialFolders: String) {
+        self.trialFolders = trialFolders
         runId = summary.runID
         spec = summary.specName
         planned = summary.progress.planned

@@ -9,7 +9,7 @@ struct TrialWorkerCommand: ParsableCommand {
         shouldDisplay: false
     )
 
-    @Option(help: "The job file (JSON: kind, config, seed).")
+    @Option(help: "The job file (JSON: kind, config, seed, and the trial's working folder when it has one).")
     var job: String
 
     @Option(help: "Where to write the result file (JSON).")

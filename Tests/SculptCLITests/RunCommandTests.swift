@@ -41,6 +41,16 @@ import Testing
         try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
+    @Test func trialFoldersThatIsAFileIsRefusedNamingTheFlag() throws {
+        let (folder, spec) = try Self.specFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let db = folder + "/results.db"
+        let result = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--trial-folders", spec])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("--trial-folders \(spec): is a file, not a folder"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: db), "a refused run leaves no database")
+    }
+
     @Test(
         "sculpt run runs every trial in worker processes, a second run resumes without re-running, and sculpt table reads the database"
     )
@@ -58,6 +68,9 @@ import Testing
         #expect((run1["failures"] as? [Any])?.isEmpty == true)
         let runID = try #require(run1["runId"] as? String)
         #expect(FileManager.default.fileExists(atPath: db))
+        // Every trial was done: the trials' working folders, and their root, are gone.
+        #expect(run1["trialFolders"] as? String == db + ".trials")
+        #expect(!FileManager.default.fileExists(atPath: db + ".trials"))
 
         let second = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--workers", "2", "--json"])
         #expect(second.status == 0, "\(second.stderr)")

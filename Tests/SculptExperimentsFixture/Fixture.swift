@@ -17,6 +17,9 @@ struct Fixture {
         switch arguments.first {
         case "trial-worker" where arguments.count == 5 && arguments[1] == "--job" && arguments[3] == "--result":
             try TrialWorker.run(jobPath: arguments[2], resultPath: arguments[4], catalog: ArithmeticTrial.catalog)
+        case "standard-worker" where arguments.count == 5 && arguments[1] == "--job" && arguments[3] == "--result":
+            // `sculpt trial-worker` with the standard kinds (the resume tests kill it part-way).
+            try TrialWorker.run(jobPath: arguments[2], resultPath: arguments[4], catalog: .standard)
         case "run" where arguments.count == 4:
             let spec = try ExperimentSpec.load(path: arguments[1], catalog: ArithmeticTrial.catalog)
             let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
