@@ -112,7 +112,7 @@ public enum TrialFolder {
     /// Appends `line` to the folder's `trial.log` (best effort: the log is for people).
     static func log(_ line: String, in folder: String) {
         let path = FilePaths.join(folder, logFile)
-        if !FilePaths.exists(path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FilePaths.exists(path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         guard let handle = FileHandle(forWritingAtPath: path) else { return }
         defer { try? handle.close() }
         _ = try? handle.seekToEnd()
