@@ -148,7 +148,9 @@ public final class FleetWorker: Sendable {
                 state.update(runs: try acceptance.accepted(from: store.fleetRuns()))
                 lastRefresh = Clock.now()
             }
-            Thread.sleep(forTimeInterval: options.pollSeconds)
+            // Nothing to claim now: wait for the next poll, or less, until a slot of this worker hands its trial
+            // back, so that the worker ends as soon as its last trial is recorded (the poll cost up to a second).
+            state.waitForRelease(seconds: options.pollSeconds)
         }
     }
 
@@ -182,6 +184,8 @@ private final class WorkerState: @unchecked Sendable {
     private(set) var error: (any Error)?
     private var done = 0, failed = 0, lost = 0, trials = 0
     private var overhead = 0.0
+    /// Counts the trials this worker's slots have handed back (recorded or not).
+    private var releases = 0
 
     init(runs: [FleetRun]) { self.runs = Dictionary(uniqueKeysWithValues: runs.map { ($0.runID, $0) }) }
 
@@ -198,11 +202,19 @@ private final class WorkerState: @unchecked Sendable {
     func update(runs new: [FleetRun]) { locked { runs = Dictionary(uniqueKeysWithValues: new.map { ($0.runID, $0) }) } }
     func fail(_ e: any Error) { locked { if error == nil { error = e } } }
 
-    func release(_ token: String) { locked { _ = held.remove(token) } }
+    func release(_ token: String) {
+        locked {
+            held.remove(token)
+            releases += 1
+            condition.broadcast()
+        }
+    }
 
     func release(_ token: String, completion: FleetCompletion, status: TrialStatus, overhead seconds: Double) {
         locked {
             held.remove(token)
+            releases += 1
+            condition.broadcast()
             trials += 1
             overhead += seconds
             switch (completion, status) {
@@ -217,6 +229,14 @@ private final class WorkerState: @unchecked Sendable {
         locked {
             finished = true
             condition.broadcast()
+        }
+    }
+
+    /// Waits up to `seconds`, or until a slot hands a trial back or the slots finish.
+    func waitForRelease(seconds: Double) {
+        locked {
+            let deadline = Date().addingTimeInterval(seconds), seen = releases
+            while !finished, releases == seen, condition.wait(until: deadline) {}
         }
     }
 
