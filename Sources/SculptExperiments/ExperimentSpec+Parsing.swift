@@ -43,34 +43,7 @@ extension ExperimentSpec {
             throw ConfigError(keyPath: "config", reason: "expected an object, found \(config.typeName)")
         }
 
-        var variants: [Variant] = []
-        if top.contains("variants") {
-            let items = try top.array("variants")
-            guard !items.isEmpty else {
-                throw ConfigError(keyPath: "variants", reason: "must list at least one variant")
-            }
-            for (path, item) in items {
-                let r = try ConfigReader(item, path: path)
-                let variantName = try r.string("name")
-                guard !variantName.isEmpty else {
-                    throw ConfigError(keyPath: r.keyPath("name"), reason: "must not be empty")
-                }
-                if variants.contains(where: { $0.name == variantName }) {
-                    throw ConfigError(keyPath: r.keyPath("name"), reason: "duplicate variant name \"\(variantName)\"")
-                }
-                let overrides = r.value("config") ?? .object([:])
-                guard case .object = overrides else {
-                    throw ConfigError(
-                        keyPath: r.keyPath("config"), reason: "expected an object, found \(overrides.typeName)")
-                }
-                let count = try r.int("trials", default: trials, minimum: 1, maximum: Self.maxTrials)
-                try r.finish()
-                variants.append(
-                    Variant(name: variantName, overrides: overrides, config: config.merging(overrides), trials: count))
-            }
-        } else {
-            variants = [Variant(name: "default", overrides: .object([:]), config: config, trials: trials)]
-        }
+        let variants = try parseVariants(top, config: config, trials: trials)
 
         var tables: [TableSpec] = []
         if top.contains("tables") {
@@ -111,6 +84,39 @@ extension ExperimentSpec {
         spec.figures = figures
         spec.findings = findings
         return spec
+    }
+
+    /// The spec's variants (one "default" variant when it lists none), each with its resolved config.
+    private static func parseVariants(_ top: ConfigReader, config: JSONValue, trials: Int) throws -> [Variant] {
+        var variants: [Variant] = []
+        if top.contains("variants") {
+            let items = try top.array("variants")
+            guard !items.isEmpty else {
+                throw ConfigError(keyPath: "variants", reason: "must list at least one variant")
+            }
+            for (path, item) in items {
+                let r = try ConfigReader(item, path: path)
+                let variantName = try r.string("name")
+                guard !variantName.isEmpty else {
+                    throw ConfigError(keyPath: r.keyPath("name"), reason: "must not be empty")
+                }
+                if variants.contains(where: { $0.name == variantName }) {
+                    throw ConfigError(keyPath: r.keyPath("name"), reason: "duplicate variant name \"\(variantName)\"")
+                }
+                let overrides = r.value("config") ?? .object([:])
+                guard case .object = overrides else {
+                    throw ConfigError(
+                        keyPath: r.keyPath("config"), reason: "expected an object, found \(overrides.typeName)")
+                }
+                let count = try r.int("trials", default: trials, minimum: 1, maximum: Self.maxTrials)
+                try r.finish()
+                variants.append(
+                    Variant(name: variantName, overrides: overrides, config: config.merging(overrides), trials: count))
+            }
+        } else {
+            variants = [Variant(name: "default", overrides: .object([:]), config: config, trials: trials)]
+        }
+        return variants
     }
 
     /// The most trials a spec may hold (over all variants).
