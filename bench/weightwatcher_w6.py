@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """W6 peer timing: WeightWatcher's analyze() on the weights Sculpt's W6 analyses.
 
-Usage (a venv with torch, weightwatcher and safetensors; Sculpt built in release):
+Usage (the peers venv of bench/setup-peers, which has torch, weightwatcher and safetensors; Sculpt built in release):
     python3 bench/weightwatcher_w6.py [--sculpt .build-release/release/sculpt] [--reps 3] [--threads 1]
 
 1. Runs `sculpt bench --workloads analysis --threads T --reps R --json` with SCULPT_W6_EXPORT set,
