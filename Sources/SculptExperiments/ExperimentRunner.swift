@@ -112,10 +112,17 @@ public struct ExperimentRunner: Sendable {
     {
         let startedAt = Timestamp.now()
         let t0 = Clock.now()
-        let folder = folder(of: trial)
+        var folder = folder(of: trial)
+        var lock: TrialFolderLock? = nil
+        defer { lock?.release() }
         let outcome: Result<TrialResult, TrialFailure>
         do {
-            if let folder { try TrialFolder.create(folder) }
+            if let path = folder {
+                // Another process on this machine (a second run on the same database) works in the folder: this
+                // attempt runs without one rather than share it.
+                lock = try TrialFolder.lock(path)
+                if lock == nil { folder = nil } else { try TrialFolder.create(path) }
+            }
             let job = TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed, folder: folder)
             outcome = executor.execute(job)
         } catch {
@@ -130,6 +137,7 @@ public struct ExperimentRunner: Sendable {
             return
         }
         if let folder, record.status == .done { TrialFolder.remove(folder) }
+        lock?.release()
         state.finished(record, elapsed: Clock.now() - start, report: report)
     }
 }

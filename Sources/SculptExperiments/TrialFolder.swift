@@ -140,8 +140,64 @@ public enum TrialFolder {
         if !parent.isEmpty { rmdir(parent) }
     }
 
+    /// Takes the folder for this attempt: an exclusive advisory lock (`flock`) on `<folder>.lock`
+    /// beside it, held until `TrialFolderLock.release()` or the process's end (a killed worker's
+    /// lock goes with it). Nil when another attempt on this machine holds it: a fleet worker whose
+    /// lease expired while its trial still ran, or a second `sculpt run` on the same database. That
+    /// attempt runs without a folder (it cannot resume, and it never touches the holder's files).
+    public static func lock(_ folder: String) throws -> TrialFolderLock? {
+        let path = folder + ".lock", parent = (folder as NSString).deletingLastPathComponent
+        while true {
+            try create(parent)
+            let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+            if fd < 0, errno == ENOENT { continue }  // another attempt's release removed the emptied parent
+            guard fd >= 0 else {
+                throw TrialFolderError.cannotPrepare(
+                    path: folder, reason: "cannot open its lock file (\(String(cString: strerror(errno))))")
+            }
+            guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+                close(fd)
+                if errno == EWOULDBLOCK || errno == EINTR { return nil }
+                throw TrialFolderError.cannotPrepare(
+                    path: folder, reason: "cannot lock \(path) (\(String(cString: strerror(errno))))")
+            }
+            // The holder before us may have unlinked the file between our open and our flock: then the
+            // lock is on a file nobody else can find, and the path (if any) is another's. Try again.
+            var held = stat(), named = stat()
+            if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
+                return TrialFolderLock(fd: fd, path: path)
+            }
+            close(fd)
+        }
+    }
+
     /// Removes the root of the trials' folders when no trial folder is left in it.
     static func removeRootIfEmpty(_ root: String) {
         rmdir(root)
     }
+}
+
+/// A trial folder held by this attempt (`TrialFolder.lock`).
+public final class TrialFolderLock: @unchecked Sendable {
+    private var fd: Int32
+    /// The lock file, `<folder>.lock`.
+    public let path: String
+
+    init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// Removes the lock file and lets the lock go (idempotent). The file goes first, while still
+    /// locked, so an attempt that opens the path afterwards makes a fresh file and locks that. The
+    /// run's folder goes too when nothing is left in it.
+    public func release() {
+        guard fd >= 0 else { return }
+        unlink(path)
+        close(fd)
+        fd = -1
+        rmdir((path as NSString).deletingLastPathComponent)
+    }
+
+    deinit { release() }
 }

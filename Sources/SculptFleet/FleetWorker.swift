@@ -119,9 +119,8 @@ public final class FleetWorker: Sendable {
                 let claimSeconds = Clock.now() - c0
                 state.hold(claim.token)
                 let startedAt = TrialRowText.now(), t0 = Clock.now()
-                // A local working folder: this machine's next attempt of the trial resumes from it.
-                let folder = TrialFolder.path(root: NSTemporaryDirectory() + "sculpt-trials", runID: run.runID,
-                                              variant: claim.trial.variant, index: claim.trial.index)
+                let (folder, lock) = trialFolder(run: run, trial: claim.trial)
+                defer { lock?.release() }
                 let job = TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed, folder: folder)
                 let outcome = executor.execute(job)
                 if Self.stopRequested, case .failure = outcome {  // likely killed by the same stop signal
@@ -135,7 +134,8 @@ public final class FleetWorker: Sendable {
                 let completion = try store.complete(claim, record: record, maxAttempts: options.maxAttempts)
                 state.release(claim.token, completion: completion, status: record.status,
                               overhead: claimSeconds + Clock.now() - r0)
-                if record.status == .done { TrialFolder.remove(folder) }
+                if let folder, record.status == .done { TrialFolder.remove(folder) }
+                lock?.release()
                 if completion == .leaseLost {
                     log("\(run.specName) \(claim.trial.variant) #\(claim.trial.index): lease expired meanwhile; "
                         + "another worker has the trial, this result is dropped")
@@ -152,6 +152,23 @@ public final class FleetWorker: Sendable {
             // back, so that the worker ends as soon as its last trial is recorded (the poll cost up to a second).
             state.waitForRelease(seconds: options.pollSeconds)
         }
+    }
+
+    /// The trial's local working folder, where this machine's next attempt of it resumes, and its lock, held while
+    /// the trial runs and is recorded. No folder when a worker on this machine whose lease on the trial expired is
+    /// still running it there (or the folder cannot be locked): this attempt then runs without one rather than
+    /// share it.
+    private func trialFolder(run: FleetRun, trial: PlannedTrial) -> (folder: String?, lock: TrialFolderLock?) {
+        let path = TrialFolder.path(root: NSTemporaryDirectory() + "sculpt-trials", runID: run.runID,
+                                    variant: trial.variant, index: trial.index)
+        let name = "\(run.specName) \(trial.variant) #\(trial.index)"
+        do {
+            if let lock = try TrialFolder.lock(path) { return (path, lock) }
+            log("\(name): its trial folder \(path) is in use by another worker on this machine; running without it")
+        } catch {
+            log("\(name): \(error); running without a trial folder")
+        }
+        return (nil, nil)
     }
 
     /// Renews the held leases and the heartbeat every third of a lease until the slots finish.

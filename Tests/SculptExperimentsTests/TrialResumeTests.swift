@@ -104,6 +104,45 @@ import SculptExperimentsTestKinds
         #expect(!FileManager.default.fileExists(atPath: root), "an empty root is removed too")
     }
 
+    @Test func aFolderIsHeldByOneAttemptAtATime() throws {
+        let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/run/trial-0"
+        let first = try #require(try TrialFolder.lock(path))
+        #expect(first.path == path + ".lock" && FileManager.default.fileExists(atPath: first.path))
+        #expect(try TrialFolder.lock(path) == nil, "a second open file description is refused while the first holds")
+        first.release()
+        first.release()
+        #expect(!FileManager.default.fileExists(atPath: first.path))
+        #expect(!FileManager.default.fileExists(atPath: folder + "/run"), "the emptied run folder goes too")
+        let second = try #require(try TrialFolder.lock(path))
+        second.release()
+    }
+
+    /// A lease that expired while its trial still ran lets a second attempt start on the same machine; the runner
+    /// (and the fleet worker) then runs it without the folder, so the first attempt's files are never touched.
+    @Test func theRunnerLeavesAFolderAnotherAttemptHoldsAlone() throws {
+        let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let root = folder + "/trials"
+        let spec = try parseSpec(arithmeticSpec(trials: 2))
+        let runner = ExperimentRunner(spec: spec, store: try ResultStore(path: folder + "/results.db"),
+                                      executor: InProcessExecutor(catalog: ArithmeticTrial.catalog), workers: 2,
+                                      trialFolders: root)
+        let held = try #require(runner.folder(of: spec.plan()[0]))
+        let lock = try #require(try TrialFolder.lock(held))
+        let other = TrialJob(kind: "arithmetic", config: ["other": 1], seed: 99, folder: held)
+        let prepared = try TrialFolder.prepare(held, for: other, version: 1)
+        try FileManager.default.createDirectory(atPath: prepared.run, withIntermediateDirectories: true)
+        _ = try writeFile("saved", named: "state.json", in: prepared.run)
+        #expect(try runner.run().progress.done == 4)
+        #expect(FileManager.default.fileExists(atPath: prepared.run + "/state.json"), "the holder's files stay")
+        for trial in spec.plan().dropFirst() {
+            #expect(!FileManager.default.fileExists(atPath: try #require(runner.folder(of: trial))))
+        }
+        lock.release()
+    }
+
     // MARK: - Killed part-way, then resumed
 
     /// Removes the temporary folder holding a trial folder.
