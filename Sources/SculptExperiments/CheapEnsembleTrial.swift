@@ -51,6 +51,8 @@ public struct CheapEnsembleTrial: TrialKind {
 
     /// With a folder, the ensemble is saved there after the base model and after every member
     /// (`CheapEnsembleRunState`) and resumes after the last step an earlier attempt of the same job saved.
+    public var resumes: Bool { true }
+
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var (c, ensemble) = try read(config)
         ensemble.plan.seed = seed

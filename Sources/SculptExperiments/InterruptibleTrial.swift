@@ -176,6 +176,8 @@ public struct InterruptibleTrial: TrialKind {
 
     /// With a folder, the scheduled run saves its checkpoint there after every epoch and resumes
     /// (`ScheduledTraining.load`) after the last epoch an earlier attempt of the same job saved.
+    public var resumes: Bool { true }
+
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var s = try read(config)
         s.configuration.seed = seed

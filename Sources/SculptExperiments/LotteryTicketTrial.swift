@@ -59,6 +59,8 @@ public struct LotteryTicketTrial: TrialKind {
 
     /// With a folder, the search saves its run folder there after every round (`LotteryTicketRunState`)
     /// and resumes after the last round saved by an earlier attempt of the same settings and seed.
+    public var resumes: Bool { true }
+
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         let (s, source) = try read(config)
         let (train, test) = try source.load(trainLimit: s.trainingSamples ?? 0, testLimit: s.testSamples ?? 0)

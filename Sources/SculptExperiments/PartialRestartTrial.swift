@@ -99,6 +99,8 @@ public struct PartialRestartTrial: TrialKind {
     /// job resumes after its last finished phase: the base training (`base/`, a `PartialRestartStore`),
     /// the control's scores (`control.json`, all control rounds at once) and each reset method's
     /// restart rounds (`<method>/`, a `PartialRestartStore`: saved after every round).
+    public var resumes: Bool { true }
+
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         let s = try read(config)
         let (train, test) = try s.source.load(trainLimit: s.settings.trainLimit, testLimit: s.settings.testLimit)

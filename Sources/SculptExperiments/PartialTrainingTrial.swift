@@ -50,6 +50,8 @@ public struct PartialTrainingTrial: TrialKind {
 
     /// With a folder, the run is saved there after every epoch (`PartialTrainingRunState`) and
     /// resumes after the last epoch an earlier attempt of the same job saved.
+    public var resumes: Bool { true }
+
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var c = try read(config)
         c.plan.seed = seed

@@ -88,6 +88,8 @@ public struct RedundancyTrial: TrialKind {
 
     /// With a folder, the training run's checkpoint is saved there after every epoch and resumes
     /// after the last epoch an earlier attempt of the same job saved.
+    public var resumes: Bool { true }
+
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         var s = try read(config)
         s.configuration.seed = seed

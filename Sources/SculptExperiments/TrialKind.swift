@@ -23,6 +23,10 @@ public protocol TrialKind: Sendable {
     /// with the metrics an uninterrupted run gives. By default `folder` is ignored.
     func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult
 
+    /// Whether `run(config:seed:folder:)` keeps progress in its folder and resumes from it. Only such kinds get a
+    /// working folder from `sculpt run` and `sculpt worker` (for any other kind it would be disk work for nothing).
+    var resumes: Bool { get }
+
     /// The metrics `run` records, against which specs' tables are checked (nil: not declared).
     var metricNames: MetricNames? { get }
 
@@ -35,6 +39,9 @@ public protocol TrialKind: Sendable {
 extension TrialKind {
     /// Version 1 unless a kind says otherwise.
     public var version: Int { 1 }
+
+    /// A kind does not resume unless it says so.
+    public var resumes: Bool { false }
 
     /// Runs from scratch: a kind that does not resume ignores its folder.
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {

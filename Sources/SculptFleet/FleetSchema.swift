@@ -9,7 +9,7 @@ import SculptExperiments
 /// (`sculpt db migrate`), every other command refuses a schema that is not the current one.
 enum FleetSchema {
     /// This build's schema version.
-    static let current = 3
+    static let current = 4
 
     /// The statements that take a database from version `n - 1` to `n` (index 0: version 1).
     static let steps: [String] = ResultStoreSchema.steps.map(ResultStoreSchema.postgres) + [
@@ -52,6 +52,11 @@ enum FleetSchema {
             trials_done BIGINT NOT NULL DEFAULT 0,
             trials_failed BIGINT NOT NULL DEFAULT 0
         );
+        """,
+        // Version 4: claims walk the open trials in plan order and stop at the first free one (`queue_open` leads
+        // with run_id, so a claim sorted every open row: a third of the server's time with 1,000 trials queued).
+        """
+        CREATE INDEX queue_claim ON queue (plan_order, run_id) WHERE state IN ('pending', 'running');
         """,
     ]
 

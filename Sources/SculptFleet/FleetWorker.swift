@@ -154,11 +154,12 @@ public final class FleetWorker: Sendable {
         }
     }
 
-    /// The trial's local working folder, where this machine's next attempt of it resumes, and its lock, held while
-    /// the trial runs and is recorded. No folder when a worker on this machine whose lease on the trial expired is
-    /// still running it there (or the folder cannot be locked): this attempt then runs without one rather than
-    /// share it.
+    /// The trial's local working folder (for a kind that resumes), where this machine's next attempt of it
+    /// resumes, and its lock, held while the trial runs and is recorded. No folder when a worker on this machine
+    /// whose lease on the trial expired is still running it there (or the folder cannot be locked): this attempt
+    /// then runs without one rather than share it.
     private func trialFolder(run: FleetRun, trial: PlannedTrial) -> (folder: String?, lock: TrialFolderLock?) {
+        guard (try? catalog.kind(named: run.kind))?.resumes == true else { return (nil, nil) }
         let path = TrialFolder.path(root: NSTemporaryDirectory() + "sculpt-trials", runID: run.runID,
                                     variant: trial.variant, index: trial.index)
         let name = "\(run.specName) \(trial.variant) #\(trial.index)"

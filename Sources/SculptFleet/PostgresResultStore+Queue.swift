@@ -77,6 +77,8 @@ extension PostgresResultStore {
                 UPDATE queue SET state = 'pending', attempts = 0, lease_token = NULL, lease_expires = NULL
                 WHERE run_id = \(spec.runID) AND state = 'failed'
                 """, on: c).metadata.rows ?? 0
+            // Fresh statistics, so that claims walk `queue_claim` from the first open trial.
+            if added > 0 { try session.run("ANALYZE queue", on: c) }
             return EnqueueSummary(runId: spec.runID, spec: spec.name, planned: plan.count, added: added,
                                   requeued: requeued)
         }
@@ -99,58 +101,58 @@ extension PostgresResultStore {
     public func claim(workerID: String, runIDs: [String], leaseSeconds: Double,
                       maxAttempts: Int) throws -> FleetClaim? {
         let token = workerID + "/" + randomHex()
-        let rows = try session.query("""
-            WITH c AS (
-                SELECT run_id, variant, trial_index FROM queue
-                WHERE run_id = ANY(\(runIDs)::text[])
-                  AND (state = 'pending' OR (state = 'running' AND lease_expires < now() AND attempts < \(maxAttempts)))
-                ORDER BY plan_order, run_id
-                LIMIT 1
-                FOR UPDATE SKIP LOCKED)
-            UPDATE queue q SET state = 'running', worker_id = \(workerID), lease_token = \(token),
-                lease_expires = now() + make_interval(secs => \(leaseSeconds)), claimed_at = now(),
-                attempts = q.attempts + 1
-            FROM c WHERE q.run_id = c.run_id AND q.variant = c.variant AND q.trial_index = c.trial_index
-            RETURNING q.run_id, q.variant, q.trial_index, q.seed, q.config, q.attempts
-            """)
-        guard let row = rows.rows.first else { return nil }
-        let trial = PlannedTrial(variant: try row.value("variant"), index: try row.value("trial_index"),
-                                 seed: UInt64(bitPattern: try row.value("seed", as: Int64.self)),
-                                 config: try JSONValue.parse(try row.value("config", as: String.self)))
-        return FleetClaim(runID: try row.value("run_id"), trial: trial, token: token,
-                          attempt: try row.value("attempts"))
+        let statement = ClaimStatement(runIDs: runIDs, maxAttempts: maxAttempts, workerID: workerID, token: token,
+                                       leaseSeconds: leaseSeconds)
+        guard let row = try session.withConnection({ try session.runPrepared(statement, on: $0) }).first else {
+            return nil
+        }
+        let trial = PlannedTrial(variant: row.variant, index: row.index, seed: UInt64(bitPattern: row.seed),
+                                 config: try JSONValue.parse(row.config))
+        return FleetClaim(runID: row.runID, trial: trial, token: token, attempt: row.attempts)
     }
 
-    /// Records `record`, the outcome of `claim`, and moves the trial on, in one transaction: done; or, for a
-    /// failed attempt, pending again, or failed with its error after `maxAttempts` attempts. Only the lease's
-    /// holder records: a result whose lease was lost is dropped.
+    /// Records `record`, the outcome of `claim`, and moves the trial on, in one statement (so one round trip and
+    /// one transaction): done; or, for a failed attempt, pending again, or failed with its error after
+    /// `maxAttempts` attempts. Only the lease's holder records: a result whose lease was lost is dropped.
     public func complete(_ claim: FleetClaim, record: TrialRecord, maxAttempts: Int) throws -> FleetCompletion {
-        // One statement both checks the lease and moves the trial on (the row stays locked until the commit), so a
-        // result costs BEGIN, this, the trial's rows and COMMIT. The worker's own counts travel with its heartbeat:
-        // a counter row updated here would serialize every slot of a worker on that one row.
-        let done = record.status == .done
-        return try session.transaction { c in
-            let moved = try session.run("""
-                UPDATE queue SET finished_at = now(), lease_expires = NULL, last_error = \(record.error),
-                    state = CASE WHEN \(done) THEN 'done' WHEN attempts >= \(maxAttempts) THEN 'failed'
-                                 ELSE 'pending' END
-                WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
-                  AND trial_index = \(claim.trial.index) AND state = 'running' AND lease_token = \(claim.token)
-                """, on: c)
-            guard (moved.metadata.rows ?? 0) > 0 else {
-                let rows = try session.run("""
-                    SELECT state, lease_token FROM queue
-                    WHERE run_id = \(claim.runID) AND variant = \(claim.trial.variant)
-                      AND trial_index = \(claim.trial.index)
-                    """, on: c)
-                guard let row = rows.rows.first else { return .leaseLost }
-                let state: String = try row.value("state"), token: String? = try row.value("lease_token")
-                return state == "done" && token == claim.token ? .alreadyRecorded : .leaseLost
-            }
-            _ = try write(record, on: c)
-            return .recorded
-        }
+        // The worker's own counts travel with its heartbeat: a counter row updated here would serialize every slot
+        // of a worker on that one row.
+        let statement = CompleteStatement(claim: claim, record: record, maxAttempts: maxAttempts)
+        let rows = try session.withConnection { try session.runPrepared(statement, on: $0) }
+        // The outer SELECT reads the queue row as it was before the statement.
+        guard let row = rows.first else { return .leaseLost }
+        if row.moved > 0 { return .recorded }
+        return row.state == "done" && row.token == claim.token ? .alreadyRecorded : .leaseLost
     }
+
+    /// `complete`'s statement. `moved` checks the lease and moves the queue row on; only when it did, `written`
+    /// upserts the trial row (the statement the SQLite store runs: a done row is never replaced) and, when that
+    /// changed the row, the trial's series are replaced by the record's (`dropped` removes those it no longer has,
+    /// `added` upserts its own: two sub-statements of one statement must not touch the same row).
+    static let completeSQL: String = {
+        let values = "VALUES (" + Array(repeating: "?", count: 16).joined(separator: ", ") + ")"
+        let upsert = ResultStoreSchema.upsertTrial.replacingOccurrences(
+            of: values, with: "SELECT " + Array(repeating: "?", count: 16).joined(separator: ", ") + " FROM moved")
+        precondition(upsert != ResultStoreSchema.upsertTrial, "upsertTrial no longer reads VALUES (16 parameters)")
+        return ResultStoreSchema.postgres("""
+            WITH moved AS (
+                UPDATE queue SET finished_at = now(), lease_expires = NULL, last_error = ?,
+                    state = CASE WHEN ? THEN 'done' WHEN attempts >= ? THEN 'failed' ELSE 'pending' END
+                WHERE run_id = ? AND variant = ? AND trial_index = ? AND state = 'running' AND lease_token = ?
+                RETURNING 1),
+            written AS (\(upsert) RETURNING 1),
+            dropped AS (
+                DELETE FROM series WHERE run_id = ? AND variant = ? AND trial_index = ? AND name <> ALL(?::text[])
+                  AND EXISTS (SELECT 1 FROM written)),
+            added AS (
+                INSERT INTO series (run_id, variant, trial_index, name, x, y)
+                SELECT ?, ?, ?, u.name, u.x, u.y FROM unnest(?::text[], ?::text[], ?::text[]) AS u(name, x, y)
+                WHERE EXISTS (SELECT 1 FROM written)
+                ON CONFLICT (run_id, variant, trial_index, name) DO UPDATE SET x = excluded.x, y = excluded.y)
+            SELECT (SELECT count(*) FROM moved) AS moved, q.state, q.lease_token FROM queue q
+            WHERE q.run_id = ? AND q.variant = ? AND q.trial_index = ?
+            """)
+    }()
 
     /// Hands `claim` back unrecorded, as if never claimed (a worker stopping while its trial failed: SIGTERM to a
     /// whole job reaches the trial's process too, and that failure is not the trial's).
@@ -223,5 +225,95 @@ func randomHex() -> String {
     let n = generator.next() as UInt64
     let text = String(n, radix: 16)
     return String(repeating: "0", count: 16 - text.count) + text
+}
+/// `claim`'s statement, prepared once per connection: the first open trial of the runs in plan order, a pending
+/// one or one whose lease expired with attempts left, taken under a new lease. Concurrent claims skip each other's
+/// rows (`FOR UPDATE SKIP LOCKED`), so no two workers get the same trial.
+struct ClaimStatement: PostgresPreparedStatement {
+    static let name = "sculpt_claim_v1"
+    static let sql = """
+        WITH c AS (
+            SELECT run_id, variant, trial_index FROM queue
+            WHERE run_id = ANY($1::text[])
+              AND (state = 'pending' OR (state = 'running' AND lease_expires < now() AND attempts < $2))
+            ORDER BY plan_order, run_id
+            LIMIT 1
+            FOR UPDATE SKIP LOCKED)
+        UPDATE queue q SET state = 'running', worker_id = $3, lease_token = $4,
+            lease_expires = now() + make_interval(secs => $5), claimed_at = now(), attempts = q.attempts + 1
+        FROM c WHERE q.run_id = c.run_id AND q.variant = c.variant AND q.trial_index = c.trial_index
+        RETURNING q.run_id, q.variant, q.trial_index, q.seed, q.config, q.attempts
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.textArray, .int8, .text, .text, .float8]
+
+    var runIDs: [String]
+    var maxAttempts: Int
+    var workerID: String
+    var token: String
+    var leaseSeconds: Double
+
+    struct Row: Sendable {
+        var runID: String, variant: String, index: Int, seed: Int64, config: String, attempts: Int
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(runIDs)
+        binds.append(maxAttempts)
+        binds.append(workerID)
+        binds.append(token)
+        binds.append(leaseSeconds)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (runID, variant, index, seed, config, attempts) = try row.decode(
+            (String, String, Int, Int64, String, Int).self)
+        return Row(runID: runID, variant: variant, index: index, seed: seed, config: config, attempts: attempts)
+    }
+}
+
+/// `complete`'s statement (`PostgresResultStore.completeSQL`), prepared once per connection.
+struct CompleteStatement: PostgresPreparedStatement {
+    static let name = "sculpt_complete_v1"
+    static var sql: String { PostgresResultStore.completeSQL }
+    static let bindingDataTypes: [PostgresDataType] = {
+        let key: [PostgresDataType] = [.text, .text, .int8]
+        let trialRow: [PostgresDataType] = [.text, .text, .text, .text, .int8, .int8, .text, .text, .text, .text,
+                                            .text, .text, .text, .float8, .text, .int8]
+        return [.text, .bool, .int8] + key + [.text] + trialRow + key + [.textArray] + key
+            + [.textArray, .textArray, .textArray] + key
+    }()
+
+    var claim: FleetClaim
+    var record: TrialRecord
+    var maxAttempts: Int
+
+    struct Row: Sendable {
+        var moved: Int, state: String, token: String?
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        var binds = PostgresBindings()
+        binds.append(record.error)
+        binds.append(record.status == .done)
+        binds.append(maxAttempts)
+        PostgresResultStore.appendKey(claim.runID, claim.trial.variant, claim.trial.index, to: &binds)
+        binds.append(claim.token)
+        PostgresResultStore.appendRow(record, to: &binds)
+        PostgresResultStore.appendKey(record.runID, record.variant, record.index, to: &binds)
+        binds.append(record.series.map(\.name))
+        PostgresResultStore.appendKey(record.runID, record.variant, record.index, to: &binds)
+        binds.append(record.series.map(\.name))
+        binds.append(record.series.map { TrialRowText.numbers($0.x) })
+        binds.append(record.series.map { TrialRowText.numbers($0.y) })
+        PostgresResultStore.appendKey(claim.runID, claim.trial.variant, claim.trial.index, to: &binds)
+        return binds
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row {
+        let (moved, state, token) = try row.decode((Int, String, String?).self)
+        return Row(moved: moved, state: state, token: token)
+    }
 }
 #endif

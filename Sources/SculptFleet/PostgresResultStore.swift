@@ -46,17 +46,7 @@ public final class PostgresResultStore: ResultStoring {
     @discardableResult
     func write(_ r: TrialRecord, on connection: PostgresConnection) throws -> Bool {
         var row = PostgresBindings()
-        for text in [r.runID, r.specName, r.kind, r.variant] { row.append(text) }
-        row.append(r.index)
-        row.append(Int64(bitPattern: r.seed))
-        for text in [r.config.canonicalText, TrialRowText.metrics(r.metrics)] { row.append(text) }
-        row.append(r.details?.canonicalText)
-        row.append(r.status.rawValue)
-        row.append(r.error)
-        for text in [r.startedAt, r.finishedAt] { row.append(text) }
-        row.append(r.seconds)
-        row.append(r.host)
-        row.append(r.attempts)
+        Self.appendRow(r, to: &row)
         let upsert = try session.run(Self.shared(ResultStoreSchema.upsertTrial, row), on: connection)
         let changed = upsert.metadata.rows ?? 0
         guard changed > 0 else { return false }  // a finished row stays, and so do its series
@@ -70,6 +60,21 @@ public final class PostgresResultStore: ResultStoring {
         return true
     }
 
+    /// Appends the 16 values of `r`'s trial row, in `ResultStoreSchema.upsertTrial`'s column order.
+    static func appendRow(_ r: TrialRecord, to row: inout PostgresBindings) {
+        for text in [r.runID, r.specName, r.kind, r.variant] { row.append(text) }
+        row.append(r.index)
+        row.append(Int64(bitPattern: r.seed))
+        for text in [r.config.canonicalText, TrialRowText.metrics(r.metrics)] { row.append(text) }
+        row.append(r.details?.canonicalText)
+        row.append(r.status.rawValue)
+        row.append(r.error)
+        for text in [r.startedAt, r.finishedAt] { row.append(text) }
+        row.append(r.seconds)
+        row.append(r.host)
+        row.append(r.attempts)
+    }
+
     /// A statement shared with the SQLite store, in PostgreSQL's form, with its parameters.
     static func shared(_ sql: String, _ binds: PostgresBindings) -> PostgresQuery {
         PostgresQuery(unsafeSQL: ResultStoreSchema.postgres(sql), binds: binds)
@@ -78,10 +83,15 @@ public final class PostgresResultStore: ResultStoring {
     /// A trial's key as parameters (run_id, variant, trial_index).
     static func key(_ runID: String, _ variant: String, _ index: Int) -> PostgresBindings {
         var binds = PostgresBindings()
+        appendKey(runID, variant, index, to: &binds)
+        return binds
+    }
+
+    /// Appends a trial's key (run_id, variant, trial_index) to `binds`.
+    static func appendKey(_ runID: String, _ variant: String, _ index: Int, to binds: inout PostgresBindings) {
         binds.append(runID)
         binds.append(variant)
         binds.append(index)
-        return binds
     }
 
     public func finishedTrials(runID: String) throws -> Set<TrialKey> {

@@ -95,6 +95,31 @@ final class PostgresSession: @unchecked Sendable {
         return try promise.futureResult.wait()
     }
 
+    /// Runs `statement` on `connection` (inside `withConnection` or `transaction`) as a named prepared statement:
+    /// the server parses and plans it once per connection (postgres-nio prepares it on first use, and again on a
+    /// new connection), then only binds and executes it. The same deadline as `run`.
+    func runPrepared<S: PostgresPreparedStatement>(_ statement: S, on connection: PostgresConnection) throws -> [S.Row]
+    where S.Row: Sendable {
+        guard !connection.isClosed else { throw ChannelError.alreadyClosed }
+        let outcome = PreparedOutcome<S.Row>()
+        let logger = self.logger
+        Task {
+            do {
+                var rows: [S.Row] = []
+                for try await row in try await connection.execute(statement, logger: logger) { rows.append(row) }
+                outcome.finish(.success(rows))
+            } catch {
+                outcome.finish(.failure(error))
+            }
+        }
+        guard let result = outcome.wait(seconds: Double(Self.statementSeconds)) else {
+            let _: EventLoopFuture<Void> = connection.close()
+            _ = outcome.wait(seconds: 5)  // the closed connection fails the statement; its task then ends
+            throw ChannelError.connectTimeout(.seconds(Self.statementSeconds))
+        }
+        return try result.get()
+    }
+
     private func open() throws -> PostgresConnection {
         let configuration: PostgresConnection.Configuration
         do { configuration = try location.configuration() } catch {
@@ -176,6 +201,27 @@ extension PostgresRow {
     /// The value of column `name`, decoded as `T` (a missing or mistyped column is a server error).
     func value<T: PostgresDecodable>(_ name: String, as type: T.Type = T.self) throws -> T {
         try makeRandomAccess()[name].decode(T.self)
+    }
+}
+/// The rows of a prepared statement run on a task, handed to the thread that waits for them.
+private final class PreparedOutcome<Row: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var result: Result<[Row], any Error>?
+
+    func finish(_ result: Result<[Row], any Error>) {
+        condition.lock()
+        self.result = result
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The result, or nil when `seconds` passed without one.
+    func wait(seconds: Double) -> Result<[Row], any Error>? {
+        let deadline = Date().addingTimeInterval(seconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while result == nil, condition.wait(until: deadline) {}
+        return result
     }
 }
 #endif

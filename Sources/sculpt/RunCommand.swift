@@ -53,9 +53,10 @@ struct RunCommand: ParsableCommand {
             let store: ResultStore
             do { store = try ResultStore(path: db) } catch { throw UsageError("--db \(db): \(error)") }
             let executor = ProcessExecutor(executable: ProcessExecutor.currentExecutable(), arguments: ["trial-worker"])
+            let resumes = try TrialKindCatalog.standard.kind(named: experiment.kind).resumes
             let runner = ExperimentRunner(spec: experiment, store: store, executor: executor,
                                           workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
-                                          trialFolders: folders)
+                                          trialFolders: resumes ? folders : nil)
             let runID = experiment.runID
             let summary = try runner.run { progress in
                 Output.progress(Self.progressLine(progress, runID: runID))

@@ -46,9 +46,9 @@ extension FleetServerSuites {
 
             let migrate = try TestServer.sculpt(["db", "migrate", "--db", url, "--json"])
             #expect(migrate.status == 0, "\(migrate.stderr)")
-            #expect(try Self.object(migrate.stdout)["to"] as? Int == 3)
+            #expect(try Self.object(migrate.stdout)["to"] as? Int == FleetSchema.current)
             let again = try TestServer.sculpt(["db", "migrate", "--db", url])
-            #expect(again.stdout == "\(url): schema already at version 3\n")
+            #expect(again.stdout == "\(url): schema already at version \(FleetSchema.current)\n")
 
             let enqueue = try TestServer.sculpt(["run", spec, "--db", url, "--enqueue-only", "--json"])
             #expect(enqueue.status == 0, "\(enqueue.stderr)")
@@ -91,7 +91,7 @@ extension FleetServerSuites {
             }
             let status = try TestServer.sculpt(["status", "--db", old.description])
             #expect(
-                status.stderr == "sculpt: error: --db \(old): the database's schema is version 2, this sculpt needs 3; "
+                status.stderr == "sculpt: error: --db \(old): the database's schema is version 2, this sculpt needs \(FleetSchema.current); "
                 + "upgrade it with `sculpt db migrate --db URL`\n")
             let wrong = "postgres://sculpt:hunter2@\(old.host):\(old.port)/\(old.database)"
             let login = try TestServer.sculpt(["status", "--db", wrong])
@@ -107,7 +107,7 @@ extension FleetServerSuites {
             #expect(sqlite.status == 2 && sqlite.stderr.contains("needs a PostgreSQL store"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
             let stale = try PostgresResultStore.migrate(old)
-            #expect(stale.from == 2 && stale.to == 3)
+            #expect(stale.from == 2 && stale.to == FleetSchema.current)
         }
     }
 }

@@ -88,6 +88,25 @@ extension FleetServerSuites {
             #expect(try store.series(runID: spec.runID).count == 1)
         }
 
+        @Test func aDoneResultReplacesTheSeriesAFailedAttemptLeft() throws {
+            let (store, spec, _) = try enqueued(trials: 1)
+            let first = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 30,
+                                                     maxAttempts: 3))
+            var failed = outcome(first, spec, failing: true)
+            failed.series = [TrialSeries(name: "loss", x: [1, 2], y: [9, 8]), TrialSeries(name: "acc", x: [1], y: [0])]
+            #expect(try store.complete(first, record: failed, maxAttempts: 3) == .recorded)
+            let key = TrialKey(variant: first.trial.variant, index: first.trial.index)
+            #expect(try store.series(runID: spec.runID)[key]?.map(\.name) == ["acc", "loss"])
+            let second = try #require(try store.claim(workerID: "a", runIDs: [spec.runID], leaseSeconds: 30,
+                                                      maxAttempts: 3))
+            #expect(second.trial == first.trial && second.attempt == 2)
+            #expect(try store.complete(second, record: outcome(second, spec), maxAttempts: 3) == .recorded)
+            let series = try #require(try store.series(runID: spec.runID)[key])
+            #expect(series.count == 1 && series[0].name == "loss" && series[0].x == [1] && series[0].y == [2])
+            let row = try #require(try store.trials(runID: spec.runID).first { $0.variant == first.trial.variant })
+            #expect(row.status == .done && row.attempts == 2 && row.metrics == ["sum": 2])
+        }
+
         @Test func aTrialThatFailsNTimesIsMarkedFailedWithItsError() throws {
             let (store, spec, _) = try enqueued(trials: 1)
             for attempt in 1...2 {
@@ -143,13 +162,13 @@ extension FleetServerSuites {
             let empty = try TestServer.freshDatabase(schema: 0)
             #expect(throws: FleetError.noSchema(empty.description)) { try PostgresResultStore(location: empty) }
             let old = try TestServer.freshDatabase(schema: 2)
-            #expect(throws: FleetError.olderSchema(old.description, found: 2, current: 3)) {
+            #expect(throws: FleetError.olderSchema(old.description, found: 2, current: FleetSchema.current)) {
                 try PostgresResultStore(location: old)
             }
             let upgrade = try PostgresResultStore.migrate(old)
-            #expect(upgrade.from == 2 && upgrade.to == 3)
+            #expect(upgrade.from == 2 && upgrade.to == FleetSchema.current)
             let again = try PostgresResultStore.migrate(old)
-            #expect(again.from == 3 && again.to == 3)
+            #expect(again.from == FleetSchema.current && again.to == FleetSchema.current)
             _ = try PostgresResultStore(location: old)
         }
 

@@ -45,7 +45,7 @@ import SculptServe
                     #expect(p.widthAfter != nil)
                 }
             }
-            try time("layer table + spectra") {
+            time("layer table + spectra") {
                 _ = DashboardAnalysis.spectra(of: DashboardAnalysis.weights(of: copy.network))
             }
         }
