@@ -224,7 +224,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
 
     /// "difference in means 0.12 (95% CI -0.02 to 0.26)", three significant digits.
     static func effectText(_ effect: EffectInterval) -> String {
-        let biggest = Swift.max(abs(effect.estimate), abs(effect.lower), abs(effect.upper))
+        // Non-finite bounds (a metric with an infinite value in a sample) print as "nan" / "inf" and do not set
+        // the scale.
+        let biggest = [effect.estimate, effect.lower, effect.upper].filter(\.isFinite).map(abs).max() ?? 0
         let format = biggest != 0 && (biggest < 0.01 || biggest >= 1e5)
             ? NumberFormat(style: .scientific, digits: 2)
             : NumberFormat(style: .fixed, digits: Swift.max(0, 2 - Int(floor(log10(Swift.max(biggest, 1e-300))))))

@@ -241,8 +241,9 @@ public struct NumberFormat: Sendable, Equatable {
         }
     }
 
-    /// Fixed-point text with `digits` decimals, rounding half away from zero.
-    static func fixed(_ value: Double, digits: Int) -> String {
+    /// Fixed-point text with `digits` decimals (at most 15: a Double has no more), rounding half away from zero.
+    static func fixed(_ value: Double, digits requested: Int) -> String {
+        let digits = Swift.min(Swift.max(requested, 0), 15)
         let scale = pow(10, Double(digits))
         let scaled = (abs(value) * scale).rounded(.toNearestOrAwayFromZero)
         guard scaled < 9e15 else { return "\(value)" }

@@ -283,5 +283,25 @@ import Testing
         #expect(NumberFormat(style: .scientific, digits: 2).format(0.000123) == "1.23e-04")
         #expect(NumberFormat(style: .scientific, digits: 1).format(9.96) == "1.0e+01")
         #expect(NumberFormat(style: .fixed, digits: 2).format(.nan) == "nan")
+        // More decimals than a Double holds are cut to 15 (302 once trapped converting 1e302 to Int64).
+        #expect(NumberFormat(style: .fixed, digits: 302).format(0) == "0." + String(repeating: "0", count: 15))
+        #expect(NumberFormat(style: .fixed, digits: -3).format(2.5) == "3")
+    }
+
+    /// A comparison whose samples hold an infinite metric (an interruptible run's loss factor) gave a NaN effect,
+    /// and the table trapped formatting it: now the effect prints as nan.
+    @Test func nonFiniteEffectsPrint() {
+        for effect in [EffectInterval(name: "difference in means", estimate: .nan, lower: .nan, upper: .nan),
+                       EffectInterval(name: "difference in means", estimate: .infinity, lower: 1, upper: .infinity),
+                       EffectInterval(name: "difference in means", estimate: 0, lower: 0, upper: 0)] {
+            let text = ExperimentTable.effectText(effect)
+            #expect(text.hasPrefix("difference in means "), "\(text)")
+        }
+        let nan = EffectInterval(name: "difference in means", estimate: .nan, lower: .nan, upper: .nan)
+        #expect(ExperimentTable.effectText(nan) == "difference in means nan (95% CI nan to nan)")
+        let text = ExperimentTable.mannWhitneyOutcome(
+            ComparisonSpec(title: "t", metrics: ["m"], rows: ["a", "b"]),
+            first: [1, .infinity, 2], second: [0.5, 1, .infinity]).text
+        #expect(text.contains("Mann-Whitney U"), "\(text)")
     }
 }
