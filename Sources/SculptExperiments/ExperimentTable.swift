@@ -229,7 +229,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         let biggest = [effect.estimate, effect.lower, effect.upper].filter(\.isFinite).map(abs).max() ?? 0
         let format = biggest != 0 && (biggest < 0.01 || biggest >= 1e5)
             ? NumberFormat(style: .scientific, digits: 2)
-            : NumberFormat(style: .fixed, digits: Swift.max(0, 2 - Int(floor(log10(Swift.max(biggest, 1e-300))))))
+            : NumberFormat(style: .fixed, digits: biggest == 0 ? 3 : Swift.max(0, 2 - Int(floor(log10(biggest)))))
         let estimate = format.format(effect.estimate), lower = format.format(effect.lower)
         let upper = format.format(effect.upper)
         return "\(effect.name) \(estimate) (95% CI \(lower) to \(upper))"

@@ -288,8 +288,8 @@ import Testing
         #expect(NumberFormat(style: .fixed, digits: -3).format(2.5) == "3")
     }
 
-    /// A comparison whose samples hold an infinite metric (an interruptible run's loss factor) gave a NaN effect,
-    /// and the table trapped formatting it: now the effect prints as nan.
+    /// A comparison with no difference (interruptible-vgg-quick's exact expansions) asked for 302 decimals and the
+    /// table trapped; non-finite effects must print too.
     @Test func nonFiniteEffectsPrint() {
         for effect in [EffectInterval(name: "difference in means", estimate: .nan, lower: .nan, upper: .nan),
                        EffectInterval(name: "difference in means", estimate: .infinity, lower: 1, upper: .infinity),
@@ -297,6 +297,9 @@ import Testing
             let text = ExperimentTable.effectText(effect)
             #expect(text.hasPrefix("difference in means "), "\(text)")
         }
+        // No difference at all (two expansions that both preserve the function exactly): three decimals.
+        let zero = EffectInterval(name: "difference in means", estimate: 0, lower: 0, upper: 0)
+        #expect(ExperimentTable.effectText(zero) == "difference in means 0.000 (95% CI 0.000 to 0.000)")
         let nan = EffectInterval(name: "difference in means", estimate: .nan, lower: .nan, upper: .nan)
         #expect(ExperimentTable.effectText(nan) == "difference in means nan (95% CI nan to nan)")
         let text = ExperimentTable.mannWhitneyOutcome(
