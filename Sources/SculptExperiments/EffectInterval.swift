@@ -44,7 +44,11 @@ public struct EffectInterval: Sendable, Equatable, Encodable {
         let d = m1 - m2
         guard s1 + s2 > 0 else { return EffectInterval(name: "difference in means", estimate: d, lower: d, upper: d) }
         let df = (s1 + s2) * (s1 + s2) / (s1 * s1 / Double(x.count - 1) + s2 * s2 / Double(y.count - 1))
-        let t = SampleSummary.studentT975(degreesOfFreedom: Swift.max(1, Int(df.rounded(.down))))
+        // An infinite value in a sample leaves no interval (the estimate itself is then infinite or NaN).
+        guard df.isFinite, (s1 + s2).isFinite else {
+            return EffectInterval(name: "difference in means", estimate: d, lower: .nan, upper: .nan)
+        }
+        let t = SampleSummary.studentT975(degreesOfFreedom: Swift.max(1, Int(Swift.min(df, 1e9).rounded(.down))))
         let half = t * (s1 + s2).squareRoot()
         return EffectInterval(name: "difference in means", estimate: d, lower: d - half, upper: d + half)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SculptCore
 @testable import SculptExperiments
 
 @Suite struct TableTests {
@@ -270,6 +271,46 @@ import Testing
         #expect(text.contains(#""test":"mann-whitney""#))
         #expect(text.contains(#""rows":["small","large"]"#))
         #expect(text.contains(#""u":0"#))
+    }
+
+    /// Tables read whatever metrics trials recorded: infinite, NaN, huge, subnormal or all-equal values give text
+    /// for every aggregate, format and test, never a trap (a zero effect once asked for 302 decimals).
+    @Test func extremeMetricValuesNeverTrap() throws {
+        let aggregates = ["mean", "meanStd", "meanVariance", "count", "sum", "fraction", "min", "max", "median"]
+        var columns: [String] = []
+        for aggregate in aggregates {
+            for format in ["fixed", "percent", "scientific"] {
+                for digits in [0, 3, 12] {
+                    columns.append(#"{"title": "\#(aggregate)", "metric": "m", "aggregate": "\#(aggregate)", "#
+                        + #""format": "\#(format)", "digits": \#(digits)}"#)
+                }
+            }
+        }
+        let text = arithmeticSpec(trials: 4, tables: #"""
+            [{"title": "T", "columns": [\#(columns.joined(separator: ", "))],
+              "comparisons": [{"title": "u", "metric": "m", "rows": ["small", "large"]},
+                              {"title": "t", "metric": "m", "rows": ["small", "large"], "test": "paired-t"},
+                              {"title": "f", "metric": "m", "rows": ["small", "large"], "test": "fisher"}]}]
+            """#)
+        let spec = try parseSpec(text.replacingOccurrences(of: #""seed": 7,"#, with: #""seed": 7, "pairedSeeds": true,"#))
+        let values: [Double] = [.nan, .infinity, -.infinity, 0, 1, 1e308, -1e308, .leastNonzeroMagnitude, 9.3e15, -2.5]
+        var generator = RandomSource(seed: 7)
+        for round in 0..<200 {
+            var records: [TrialRecord] = []
+            for variant in ["small", "large"] {
+                for index in 0..<4 {
+                    // Round 0: every value equal (no difference at all); then random picks.
+                    let m = round == 0 ? 1 : values[Int(generator.next() % UInt64(values.count))]
+                    records.append(TrialRecord(
+                        runID: spec.runID, specName: spec.name, kind: "arithmetic", variant: variant, index: index,
+                        seed: 1, config: [:], metrics: ["m": m], details: nil, status: .done, error: nil,
+                        startedAt: "", finishedAt: "", seconds: 0, host: "h"))
+                }
+            }
+            let table = ExperimentTable(spec.tables[0], experiment: spec, records: records)
+            #expect(!table.text.isEmpty && !table.markdown.isEmpty)
+            #expect(table.comparisons.count == 3)
+        }
     }
 
     @Test func numberFormats() {
