@@ -112,18 +112,15 @@ public struct ExperimentRunner: Sendable {
     {
         let startedAt = Timestamp.now()
         let t0 = Clock.now()
-        var folder = folder(of: trial)
-        var lock: TrialFolderLock? = nil
-        defer { lock?.release() }
+        var held: TrialFolderLock? = nil
+        defer { held?.release() }
         let outcome: Result<TrialResult, TrialFailure>
         do {
-            if let path = folder {
-                // Another process on this machine (a second run on the same database) works in the folder: this
-                // attempt runs without one rather than share it.
-                lock = try TrialFolder.lock(path)
-                if lock == nil { folder = nil } else { try TrialFolder.create(path) }
-            }
-            let job = TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed, folder: folder)
+            // Nil when another process on this machine (a second run on the same database) works in the folder:
+            // this attempt then runs without one rather than share it.
+            held = try folder(of: trial).flatMap { try TrialFolder.lock($0) }
+            if let held { try TrialFolder.create(held.folder) }
+            let job = TrialJob(kind: spec.kind, config: trial.config, seed: trial.seed, folder: held?.folder)
             outcome = executor.execute(job)
         } catch {
             outcome = .failure(TrialFailure("\(error)"))
@@ -136,8 +133,7 @@ public struct ExperimentRunner: Sendable {
             state.fail(with: error)
             return
         }
-        if let folder, record.status == .done { TrialFolder.remove(folder) }
-        lock?.release()
+        held?.finish(trialDone: record.status == .done)
         state.finished(record, elapsed: Clock.now() - start, report: report)
     }
 }

@@ -165,7 +165,7 @@ public enum TrialFolder {
             // lock is on a file nobody else can find, and the path (if any) is another's. Try again.
             var held = stat(), named = stat()
             if fstat(fd, &held) == 0, stat(path, &named) == 0, held.st_ino == named.st_ino, held.st_dev == named.st_dev {
-                return TrialFolderLock(fd: fd, path: path)
+                return TrialFolderLock(fd: fd, folder: folder, path: path)
             }
             close(fd)
         }
@@ -180,12 +180,22 @@ public enum TrialFolder {
 /// A trial folder held by this attempt (`TrialFolder.lock`).
 public final class TrialFolderLock: @unchecked Sendable {
     private var fd: Int32
+    /// The trial folder held.
+    public let folder: String
     /// The lock file, `<folder>.lock`.
     public let path: String
 
-    init(fd: Int32, path: String) {
+    init(fd: Int32, folder: String, path: String) {
         self.fd = fd
+        self.folder = folder
         self.path = path
+    }
+
+    /// Ends the attempt once its row is recorded: the folder goes when the trial is done (a failed or killed
+    /// attempt's stays, so the retry resumes from it), then the lock.
+    public func finish(trialDone: Bool) {
+        if trialDone { TrialFolder.remove(folder) }
+        release()
     }
 
     /// Removes the lock file and lets the lock go (idempotent). The file goes first, while still

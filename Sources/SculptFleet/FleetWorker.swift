@@ -119,9 +119,10 @@ public final class FleetWorker: Sendable {
                 let claimSeconds = Clock.now() - c0
                 state.hold(claim.token)
                 let startedAt = TrialRowText.now(), t0 = Clock.now()
-                let (folder, lock) = trialFolder(run: run, trial: claim.trial)
-                defer { lock?.release() }
-                let job = TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed, folder: folder)
+                let held = trialFolder(run: run, trial: claim.trial)
+                defer { held?.release() }
+                let job = TrialJob(kind: run.kind, config: claim.trial.config, seed: claim.trial.seed,
+                                   folder: held?.folder)
                 let outcome = executor.execute(job)
                 if Self.stopRequested, case .failure = outcome {  // likely killed by the same stop signal
                     try store.abandon(claim)
@@ -134,8 +135,7 @@ public final class FleetWorker: Sendable {
                 let completion = try store.complete(claim, record: record, maxAttempts: options.maxAttempts)
                 state.release(claim.token, completion: completion, status: record.status,
                               overhead: claimSeconds + Clock.now() - r0)
-                if let folder, record.status == .done { TrialFolder.remove(folder) }
-                lock?.release()
+                held?.finish(trialDone: record.status == .done)
                 if completion == .leaseLost {
                     log("\(run.specName) \(claim.trial.variant) #\(claim.trial.index): lease expired meanwhile; "
                         + "another worker has the trial, this result is dropped")
@@ -155,21 +155,21 @@ public final class FleetWorker: Sendable {
     }
 
     /// The trial's local working folder (for a kind that resumes), where this machine's next attempt of it
-    /// resumes, and its lock, held while the trial runs and is recorded. No folder when a worker on this machine
+    /// resumes, held (locked) while the trial runs and is recorded. No folder when a worker on this machine
     /// whose lease on the trial expired is still running it there (or the folder cannot be locked): this attempt
     /// then runs without one rather than share it.
-    private func trialFolder(run: FleetRun, trial: PlannedTrial) -> (folder: String?, lock: TrialFolderLock?) {
-        guard (try? catalog.kind(named: run.kind))?.resumes == true else { return (nil, nil) }
+    private func trialFolder(run: FleetRun, trial: PlannedTrial) -> TrialFolderLock? {
+        guard (try? catalog.kind(named: run.kind))?.resumes == true else { return nil }
         let path = TrialFolder.path(root: NSTemporaryDirectory() + "sculpt-trials", runID: run.runID,
                                     variant: trial.variant, index: trial.index)
         let name = "\(run.specName) \(trial.variant) #\(trial.index)"
         do {
-            if let lock = try TrialFolder.lock(path) { return (path, lock) }
+            if let held = try TrialFolder.lock(path) { return held }
             log("\(name): its trial folder \(path) is in use by another worker on this machine; running without it")
         } catch {
             log("\(name): \(error); running without a trial folder")
         }
-        return (nil, nil)
+        return nil
     }
 
     /// Renews the held leases and the heartbeat every third of a lease until the slots finish.
