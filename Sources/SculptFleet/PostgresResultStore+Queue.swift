@@ -130,9 +130,9 @@ extension PostgresResultStore {
     /// changed the row, the trial's series are replaced by the record's (`dropped` removes those it no longer has,
     /// `added` upserts its own: two sub-statements of one statement must not touch the same row).
     static let completeSQL: String = {
-        let values = "VALUES (" + Array(repeating: "?", count: 16).joined(separator: ", ") + ")"
+        let row = Array(repeating: "?", count: 16).joined(separator: ", ")
         let upsert = ResultStoreSchema.upsertTrial.replacingOccurrences(
-            of: values, with: "SELECT " + Array(repeating: "?", count: 16).joined(separator: ", ") + " FROM moved")
+            of: "VALUES (\(row))", with: "SELECT \(row) FROM moved")
         precondition(upsert != ResultStoreSchema.upsertTrial, "upsertTrial no longer reads VALUES (16 parameters)")
         return ResultStoreSchema.postgres("""
             WITH moved AS (
