@@ -16,13 +16,16 @@ import SculptRecipes
 /// or `uselessCount` (per layer), `layers` (Conv2D layer paths; all when absent), `outgoing`
 /// ("keep" / "zero" / "redraw"), `stopWhenUnchanged` (true), `epochsHigh` / `epochsLow` (base
 /// training), `restartEpochsHigh` / `restartEpochsLow` (each restart), `learningRate`,
-/// `lowLearningRate`, `momentum`, `weightDecay`, `batchSize`, `measureSamples`, `initializer`.
+/// `lowLearningRate`, `momentum`, `weightDecay`, `batchSize`, `measureSamples`, `initializer`,
+/// `validationFraction` (held out of the training samples, split by the seed) and `patience` (the
+/// base training stops on the validation loss and keeps its best weights: "train to convergence").
 ///
 /// Metrics: `baseline` (test accuracy after the base training), `control{r}` and `control`
 /// (control after r rounds / all rounds), and for each reset method M (its name): `M{r}` (after
 /// restart r; absent once the method stopped), `M` (after its last restart), `MRounds` (restarts
 /// run), `MGain` (M minus the control after as many rounds), `MVsBaseline` (M minus baseline),
-/// `MReset` (filters reset per round, mean); `seconds`, `baseSeconds`.
+/// `MReset` (filters reset per round, mean); `seconds`, `baseSeconds`, `baseEpochs` (epochs the
+/// base trained), `baseValidation` (its validation accuracy, with a validation part).
 public struct PartialRestartTrial: TrialKind {
     public init() {}
 
@@ -31,7 +34,8 @@ public struct PartialRestartTrial: TrialKind {
     /// The metrics `run` records.
     public var metricNames: MetricNames? {
         let methods: [String] = PartialRestartReset.allCases.map(\.rawValue)
-        var fixed: [String] = ["baseline", "baseSeconds", "control", "seconds"] + methods
+        var fixed: [String] = ["baseline", "baseSeconds", "baseEpochs", "baseValidation", "control", "seconds"]
+            + methods
         for m in methods { fixed += [m + "Rounds", m + "VsBaseline", m + "Gain", m + "Reset"] }
         return MetricNames(fixed: fixed, numbered: ["control"] + methods)
     }
@@ -103,13 +107,16 @@ public struct PartialRestartTrial: TrialKind {
 
     public func run(config: JSONValue, seed: UInt64, folder: String?) throws -> TrialResult {
         let s = try read(config)
-        let (train, test) = try s.source.load(trainLimit: s.settings.trainLimit, testLimit: s.settings.testLimit)
+        let (loaded, test) = try s.source.load(trainLimit: s.settings.trainLimit, testLimit: s.settings.testLimit)
         let start = Clock.now()
         let recipe = PartialRestart(configuration: s.configuration)
-        let base = try baseOutcome(recipe, architecture: try s.architecture(), train: train, test: test, seed: seed,
-                                   folder: folder)
+        let (train, validation) = try recipe.split(loaded, seed: seed)
+        let base = try baseOutcome(recipe, architecture: try s.architecture(), train: train, validation: validation,
+                                   test: test, seed: seed, folder: folder)
         let baseline = base.result.baselineAccuracy
-        var metrics: [String: Double] = ["baseline": baseline, "baseSeconds": base.seconds]
+        var metrics: [String: Double] = ["baseline": baseline, "baseSeconds": base.seconds,
+                                         "baseEpochs": Double(base.result.rounds[0].epochs)]
+        metrics["baseValidation"] = base.result.rounds[0].validationAccuracy
         let control = try controlScores(recipe, base: base, train: train, test: test, folder: folder)
         for (k, score) in control.enumerated() { metrics["control\(k + 1)"] = score.accuracy }
         metrics["control"] = control.last?.accuracy ?? baseline
@@ -151,15 +158,17 @@ public struct PartialRestartTrial: TrialKind {
     }
 
     /// The base training: saved in `folder/base` by an earlier attempt of the same job, else trained (and saved).
-    private func baseOutcome(_ recipe: PartialRestart, architecture: Architecture, train: Dataset, test: Dataset,
-                             seed: UInt64, folder: String?) throws -> PartialRestartOutcome {
+    private func baseOutcome(_ recipe: PartialRestart, architecture: Architecture, train: Dataset,
+                             validation: Dataset?, test: Dataset, seed: UInt64,
+                             folder: String?) throws -> PartialRestartOutcome {
         let store = folder.map { PartialRestartStore(directory: FilePaths.join($0, "base")) }
         if let store, let saved = TrialFolder.earlierProgress(in: store.directory, { try store.savedOutcome() }),
            saved.result.rounds.count == 1, saved.result.seed == seed,
            saved.result.configuration == recipe.configuration {
             return saved
         }
-        let base = try recipe.trainBase(architecture: architecture, train: train, test: test, seed: seed)
+        let base = try recipe.trainBase(architecture: architecture, train: train, validation: validation, test: test,
+                                        seed: seed)
         try store?.save(base)
         return base
     }

@@ -118,6 +118,21 @@ extension PartialRestartSettings {
         c.epochsLow = try epochs("epochsLow", c.epochsLow)
         c.restartEpochsHigh = try epochs("restartEpochsHigh", c.restartEpochsHigh)
         c.restartEpochsLow = try epochs("restartEpochsLow", c.restartEpochsLow)
+        if r.value("validationFraction") != nil {
+            let f = try r.double("validationFraction", default: 0)
+            guard f > 0, f < 1 else {
+                throw ConfigError(keyPath: r.keyPath("validationFraction"),
+                                  reason: "must lie in (0, 1), found \(JSONValue.numberText(f))")
+            }
+            c.validationFraction = f
+        }
+        if r.value("patience") != nil {
+            c.patience = try r.int("patience", default: 1, minimum: 1, maximum: 1_000_000)
+            guard c.validationFraction != nil else {
+                throw ConfigError(keyPath: r.keyPath("patience"), reason: "the base stops on the validation loss: " +
+                                  "patience needs a validation fraction")
+            }
+        }
         let positive = LotteryTicketSettings.positive
         c.learningRate = Float(try r.double("learningRate", default: Double(c.learningRate), range: positive))
         c.lowLearningRate = Float(try r.double("lowLearningRate", default: Double(c.lowLearningRate), range: positive))

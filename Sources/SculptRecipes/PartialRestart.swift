@@ -10,7 +10,9 @@ import SculptSurgery
 /// repeats or the restart count is reached.
 ///
 /// Round 0 trains the network from its initialization: `epochsHigh` epochs of SGD at
-/// `learningRate`, then `epochsLow` at `lowLearningRate`, momentum kept across the switch. Each
+/// `learningRate`, then `epochsLow` at `lowLearningRate`, momentum kept across the switch; with
+/// `patience`, each phase stops early on a held-out validation part (`validationFraction`) and
+/// keeps its best epoch's weights, so the base network has converged before any restart. Each
 /// restart round r >= 1 scores the filters of the chosen Conv2D layers on the first
 /// `measureSamples` training samples (eval mode), takes each layer's lowest scores
 /// (`UselessFilterRule`), stops when that set equals the previous round's (from round 2 on),
@@ -109,6 +111,7 @@ public struct PartialRestart {
         _ = try check(shapeCheck)
         try check(data: train, name: "training", network: shapeCheck)
         try check(data: test, name: "test", network: shapeCheck)
+        let (train, validation) = try split(train, seed: seed)
         var outcome: PartialRestartOutcome
         if let store, let saved = try store.savedOutcome() {
             guard resume else {
@@ -125,7 +128,8 @@ public struct PartialRestart {
             }
             outcome = saved
         } else {
-            outcome = try trainBase(architecture: architecture, train: train, test: test, seed: seed)
+            outcome = try trainBase(architecture: architecture, train: train, validation: validation, test: test,
+                                    seed: seed)
             try store?.save(outcome)
         }
         outcome = try continueRestarts(outcome, train: train, test: test, store: store)
@@ -133,9 +137,24 @@ public struct PartialRestart {
         return outcome
     }
 
+    /// The part of `train` that trains and the held-out validation part the base training stops
+    /// on (the configuration's `validationFraction`, split by `seed`); without a fraction, all of
+    /// `train` and nil. `run` splits; callers of `trainBase` and `continueRestarts` split first.
+    public func split(_ train: Dataset, seed: UInt64) throws -> (train: Dataset, validation: Dataset?) {
+        guard let fraction = configuration.validationFraction else { return (train, nil) }
+        do {
+            let (t, v) = try train.splitViews(validationFraction: fraction, seed: seed)
+            return (t, v)
+        } catch {
+            throw PartialRestartError.dataMismatch("cannot hold out \(fraction) of \(train.count) training samples " +
+                                                   "for validation: \(error)")
+        }
+    }
+
     /// Round 0 alone: builds the network from `architecture` with the seed's initialization and
-    /// trains it. Several restarts (other reset methods) can continue from copies of the result.
-    public func trainBase(architecture: Architecture, train: Dataset, test: Dataset,
+    /// trains it (stopping on `validation` when the configuration has a patience). Several
+    /// restarts (other reset methods) can continue from copies of the result.
+    public func trainBase(architecture: Architecture, train: Dataset, validation: Dataset? = nil, test: Dataset,
                           seed: UInt64) throws -> PartialRestartOutcome {
         let c = configuration
         let start = Clock.now()
@@ -147,12 +166,18 @@ public struct PartialRestart {
         _ = try check(network)
         try check(data: train, name: "training", network: network)
         try check(data: test, name: "test", network: network)
+        guard c.patience == nil || validation != nil else {
+            throw PartialRestartError.invalidConfiguration("patience needs a validation part: split the training " +
+                                                           "set with PartialRestart.split first")
+        }
+        if let validation { try check(data: validation, name: "validation", network: network) }
         let trained = try fit(network, on: train, order: order, high: c.epochsHigh, low: c.epochsLow, round: 0,
-                              control: false)
+                              control: false, validation: validation)
         let score = Self.evaluate(network, on: test)
-        let round = PartialRestartRound(round: 0, useless: [], testAccuracy: score.accuracy, testLoss: score.loss,
+        var round = PartialRestartRound(round: 0, useless: [], testAccuracy: score.accuracy, testLoss: score.loss,
                                         trainingLoss: trained.lastLoss, controlAccuracy: nil, controlLoss: nil,
                                         epochs: trained.epochs, seconds: Clock.now() - start)
+        if let validation { round.validationAccuracy = Self.evaluate(network, on: validation).accuracy }
         roundProgress?(round)
         let result = PartialRestartResult(configuration: c, seed: seed, rounds: [round], stop: nil, finalUseless: nil)
         return PartialRestartOutcome(result: result, network: network, control: c.control ? try network.copied() : nil,
@@ -266,14 +291,18 @@ public struct PartialRestart {
     }
 
     /// Trains `high` epochs at the higher learning rate, then `low` at the lower one, with a
-    /// fresh SGD (momentum carried from the first phase into the second).
+    /// fresh SGD (momentum carried from the first phase into the second). With a `validation`
+    /// part and the configuration's patience, each phase stops early and keeps its best weights.
     private func fit(_ network: Network, on data: Dataset, order: RandomSource, high: Int, low: Int, round: Int,
-                     control: Bool) throws -> (epochs: Int, lastLoss: Double) {
+                     control: Bool, validation: Dataset? = nil) throws -> (epochs: Int, lastLoss: Double) {
         let c = configuration
         for p in network.parameters { p.resetState() }
         let sgd = SGD(learningRate: c.learningRate, momentum: c.momentum, weightDecay: c.weightDecay)
+        let stopping = validation == nil ? nil : c.patience.map {
+            EarlyStopping(patience: $0, monitor: .validationLoss, restoreBestWeights: true)
+        }
         let trainer = Trainer(network: network, loss: SoftmaxCrossEntropy(), optimizer: sgd, batchSize: c.batchSize,
-                              maxEpochs: high)
+                              maxEpochs: high, earlyStopping: stopping)
         var done = 0
         if let epochProgress {
             trainer.progress = { report in
@@ -285,14 +314,14 @@ public struct PartialRestart {
         var rng = order
         var last = Double.nan
         if high > 0 {
-            let history = try trainer.fit(data, rng: &rng)
+            let history = try trainer.fit(data, validation: stopping == nil ? nil : validation, rng: &rng)
             done = history.epochs.count
             last = Double(history.epochs.last?.loss ?? .nan)
         }
         if low > 0 {
             sgd.learningRate = c.lowLearningRate
             trainer.maxEpochs = low
-            let history = try trainer.fit(data, rng: &rng)
+            let history = try trainer.fit(data, validation: stopping == nil ? nil : validation, rng: &rng)
             done += history.epochs.count
             last = Double(history.epochs.last?.loss ?? .nan)
         }

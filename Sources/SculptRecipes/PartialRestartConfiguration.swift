@@ -96,8 +96,20 @@ public struct PartialRestartConfiguration: Codable, Sendable, Equatable {
     /// order (the equal-budget control).
     public var control = true
     /// Base training: epochs at the higher learning rate, then at the lower one (chosen: 30 + 10).
+    /// With `patience`, each phase is trained until the validation loss stops improving, these
+    /// counts being the most it trains.
     public var epochsHigh = 30
     public var epochsLow = 10
+    /// Held out of the training set, by a split seeded with the run's seed (as `sculpt train
+    /// --validation-fraction` splits): the validation part the base training stops on. Nothing
+    /// trains on it, the restarts and the control included. Nil: no validation part.
+    public var validationFraction: Double? = nil
+    /// The paper's step 1, "train the network until convergence", as early stopping: each base
+    /// phase ends once the validation loss has not improved for this many epochs, and the weights
+    /// of its best epoch are restored (Keras's `EarlyStopping(monitor="val_loss",
+    /// restore_best_weights=True)`). Needs `validationFraction`. Nil: the base trains
+    /// `epochsHigh` + `epochsLow` epochs.
+    public var patience: Int? = nil
     /// Fine-tuning after each restart: epochs at the higher, then the lower learning rate (the
     /// paper: 40 in all; chosen split 30 + 10).
     public var restartEpochsHigh = 30
@@ -134,6 +146,14 @@ public struct PartialRestartConfiguration: Codable, Sendable, Equatable {
             throw bad("\(name) must be >= 0, got \(e)")
         }
         guard epochsHigh + epochsLow >= 1 else { throw bad("the base training needs at least one epoch") }
+        if let f = validationFraction {
+            guard f.isFinite, f > 0, f < 1 else { throw bad("validation fraction must lie in (0, 1), got \(f)") }
+        }
+        if let p = patience {
+            guard p >= 1 else { throw bad("patience must be >= 1 epoch, got \(p)") }
+            guard validationFraction != nil else { throw bad("patience stops on the validation loss: it needs a " +
+                                                             "validation fraction") }
+        }
         guard restarts == 0 || restartEpochsHigh + restartEpochsLow >= 1 else { throw bad("each restart needs at " +
             "least one epoch of fine-tuning") }
         for (name, lr) in [("learning rate", learningRate), ("low learning rate", lowLearningRate)] {

@@ -32,6 +32,8 @@ public struct PartialRestartRound: Codable, Sendable, Equatable {
     public var controlLoss: Double?
     /// Epochs the round trained (the control trains as many).
     public var epochs: Int
+    /// Round 0 with a validation part: the base network's accuracy on it (nil otherwise).
+    public var validationAccuracy: Double? = nil
     /// Wall-clock seconds of the round (measurement, reset, training, control, evaluation).
     public var seconds: Double
 

@@ -46,6 +46,13 @@ struct Restart: ParsableCommand {
     var epochsHigh: Int = 30
     @Option(name: .customLong("epochs-low"), help: "Base training epochs at the lower learning rate.")
     var epochsLow: Int = 10
+    @Option(name: .customLong("validation-fraction"),
+            help: "Fraction of the training samples held out (split by --seed); nothing trains on them.")
+    var validationFraction: Double?
+    @Option(help: ArgumentHelp("Train the base to convergence: each phase stops once the validation loss has not "
+                + "improved for this many epochs and keeps its best weights (--epochs-high/--epochs-low are then "
+                + "the most it trains; needs --validation-fraction)."))
+    var patience: Int?
     @Option(name: .customLong("restart-epochs-high"),
             help: "Fine-tuning epochs per restart at the higher learning rate.")
     var restartEpochsHigh: Int = 30
@@ -81,6 +88,7 @@ struct Restart: ParsableCommand {
         "restartEpochsLow": "--restart-epochs-low", "learningRate": "--lr", "lowLearningRate": "--low-lr",
         "momentum": "--momentum", "weightDecay": "--weight-decay", "batchSize": "--batch",
         "measureSamples": "--measure-samples", "initializer": "--init",
+        "validationFraction": "--validation-fraction", "patience": "--patience",
     ]
 
     /// The settings the flags describe, read as a partial-restart trial config, with `--reset`
@@ -105,6 +113,8 @@ struct Restart: ParsableCommand {
             "measureSamples": .number(Double(measureSamples)), "initializer": .string(initializer),
         ]
         config["widthMultiplier"] = width.map { .number($0) }
+        config["validationFraction"] = validationFraction.map { .number($0) }
+        config["patience"] = patience.map { .number(Double($0)) }
         config["uselessFraction"] = fraction.map { .number($0) }
         config["uselessCount"] = count.map { .number(Double($0)) }
         config["layers"] = layers.map { text in
@@ -198,14 +208,17 @@ struct Restart: ParsableCommand {
         let epochsBase = epochsHigh + epochsLow, epochsRestart = restartEpochsHigh + restartEpochsLow
         recipe.epochProgress = { round, control, report in
             try? log.record(report, series: round == 0 ? "base" : "round \(round) \(control ? "control" : "restart")")
-            let of = round == 0 ? epochsBase : epochsRestart
+            let of = round == 0 ? (configuration.patience == nil ? "\(epochsBase)" : "at most \(epochsBase)")
+                                : "\(epochsRestart)"
+            let validation = report.validationLoss.map { ", validation loss \(format4($0))" } ?? ""
             Output.progress("round \(round)/\(totalRestarts) \(control ? "control" : "restart") epoch "
-                            + "\(report.epoch)/\(of): loss \(format4(report.loss))")
+                            + "\(report.epoch)/\(of): loss \(format4(report.loss))" + validation)
         }
         recipe.roundProgress = { r in
             Output.endProgress()
-            var line = r.round == 0 ? "base training" : "restart \(r.round)/\(totalRestarts): reset \(r.resetCount) " +
-                                                        "filters,"
+            var line = r.round == 0 ? "base training (\(r.epochs) epochs)" : "restart \(r.round)/\(totalRestarts): "
+                + "reset \(r.resetCount) filters,"
+            if let v = r.validationAccuracy { line += " validation accuracy \(format4(Float(v)))," }
             line += " test accuracy \(format4(Float(r.testAccuracy)))"
             if let c = r.controlAccuracy { line += ", control \(format4(Float(c)))" }
             Output.stepLine(line + ", \(format2(r.seconds)) s", json: json)

@@ -89,6 +89,10 @@ import Testing
         Case("lottery --model {dense.json} --data {data} --batch -5 --out {out}", "--batch"),
         // restart
         Case("restart --model cnn-small --width 1e9 --data {data} --out {out}", "--width"),
+        Case("restart --model {conv.json} --data {data} --patience 3 --out {out}", "--patience",
+             "validation fraction"),
+        Case("restart --model {conv.json} --data {data} --validation-fraction 1 --out {out}",
+             "--validation-fraction", "(0, 1)"),
         Case("restart --model {conv.json} --data {data} --resume --out {out}", "--resume", "holds no partial restart"),
         Case("restart --model {conv.json} --data {data} --resume --out " +
              "{checkpoint}", "--resume", "holds no partial restart"),

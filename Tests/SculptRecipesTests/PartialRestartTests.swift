@@ -195,3 +195,65 @@ private func copyTree(_ source: String, to target: String) throws {
     try? fm.removeItem(atPath: target)
     try fm.copyItem(atPath: source, toPath: target)
 }
+
+@Test("with a patience the base trains to convergence on a held-out part: it stops early and keeps its best epoch")
+func baseStopsOnTheValidationLoss() throws {
+    let train = brightThirdImages(120, seed: 2), test = brightThirdImages(48, seed: 3)
+    var c = tinyConfiguration()
+    c.restarts = 1
+    c.epochsHigh = 40
+    c.epochsLow = 0  // one phase, so that the losses below are that phase's
+    c.validationFraction = 0.25
+    c.patience = 2
+    var recipe = PartialRestart(configuration: c)
+    var high: [Float] = []
+    recipe.epochProgress = { round, control, report in
+        guard round == 0, !control else { return }
+        high.append(report.validationLoss ?? .nan)
+    }
+    let outcome = try recipe.run(architecture: tinyCNN, train: train, test: test, seed: 5)
+    let base = outcome.result.rounds[0]
+    // It stopped before the 40 epochs allowed, `patience` epochs after its best (the first minimum).
+    #expect(base.epochs < 40 && base.epochs == high.count)
+    let best = try #require(high.indices.min { high[$0] < high[$1] })
+    #expect(high.count == best + 1 + c.patience!)
+    #expect(high.allSatisfy { $0.isFinite })
+    // The held-out part: 30 of the 120 samples, the split `sculpt train --validation-fraction` makes.
+    let (part, validation) = try recipe.split(train, seed: 5)
+    #expect(part.count == 90 && validation?.count == 30)
+    let (t, v) = try DatasetSplit.indices(count: 120, validationFraction: 0.25, seed: 5)
+    #expect((part as? IndexedDataset)?.indices == t && (validation as? IndexedDataset)?.indices == v)
+    #expect(base.validationAccuracy != nil)
+
+    // The same run again gives the same numbers; a run without patience trains every epoch.
+    let again = try PartialRestart(configuration: c).run(architecture: tinyCNN, train: train, test: test, seed: 5)
+    #expect(again.result.rounds.map(\.testAccuracy) == outcome.result.rounds.map(\.testAccuracy))
+    var fixed = c
+    fixed.patience = nil  // and both phases train
+    fixed.epochsHigh = 3
+    fixed.epochsLow = 1
+    let plain = try PartialRestart(configuration: fixed).run(architecture: tinyCNN, train: train, test: test, seed: 5)
+    #expect(plain.result.rounds[0].epochs == 4)
+}
+
+@Test("patience needs a validation part, and the part is a proper fraction")
+func patienceNeedsAValidationPart() throws {
+    var c = tinyConfiguration()
+    c.patience = 3
+    #expect(throws: PartialRestartError.invalidConfiguration("patience stops on the validation loss: it needs a "
+                                                             + "validation fraction")) { try c.validate() }
+    for f in [0.0, 1, -0.1, .nan, .infinity] {
+        c.validationFraction = f
+        #expect(throws: PartialRestartError.self, "\(f)") { try c.validate() }
+    }
+    c.validationFraction = 0.1
+    try c.validate()
+    c.patience = 0
+    #expect(throws: PartialRestartError.self) { try c.validate() }
+    // A split that would leave no training sample names the problem.
+    c.patience = 1
+    c.validationFraction = 0.99
+    #expect(throws: PartialRestartError.self) {
+        _ = try PartialRestart(configuration: c).split(brightThirdImages(1, seed: 1), seed: 1)
+    }
+}
