@@ -216,7 +216,7 @@ struct Restart: ParsableCommand {
         }
         recipe.roundProgress = { r in
             Output.endProgress()
-            var line = r.round == 0 ? "base training (\(r.epochs) epochs)" : "restart \(r.round)/\(totalRestarts): "
+            var line = r.round == 0 ? "base training, \(r.epochs) epochs:" : "restart \(r.round)/\(totalRestarts): "
                 + "reset \(r.resetCount) filters,"
             if let v = r.validationAccuracy { line += " validation accuracy \(format4(Float(v)))," }
             line += " test accuracy \(format4(Float(r.testAccuracy)))"
