@@ -2,6 +2,7 @@ import SculptCore
 import Foundation
 import Testing
 @testable import SculptExperiments
+import SculptRecipes
 
 /// The `partial-restart` trial kind: strict config reading and the shipped specs.
 @Suite struct PartialRestartTrialTests {
@@ -37,9 +38,16 @@ import Testing
             .deletingLastPathComponent()
         let full = try ExperimentSpec.load(
             path: root.appendingPathComponent("experiments/partial-restart.json").path, catalog: catalog)
-        #expect(full.variants.map(\.name) == ["MiniNet", "AlexNet x0.5"] && full.tables.count == 6)
+        #expect(full.variants.map(\.name) == ["MiniNet", "AlexNet x0.5"] && full.tables.count == 7)
         let quick = try ExperimentSpec.load(
             path: root.appendingPathComponent("experiments/partial-restart-quick.json").path, catalog: catalog)
         #expect(quick.kind == "partial-restart" && quick.variants.count == 2)
+        // Both follow the paper's step 1: the base trains until the validation loss stops improving.
+        for spec in [full, quick] {
+            guard case .object(var members) = spec.config else { Issue.record("config"); continue }
+            members["resets"] = nil  // the trial kind's own key
+            let settings = try PartialRestartSettings(config: .object(members))
+            #expect(settings.configuration.patience != nil && settings.configuration.validationFraction != nil)
+        }
     }
 }
