@@ -24,8 +24,9 @@ import SculptRecipes
 /// (control after r rounds / all rounds), and for each reset method M (its name): `M{r}` (after
 /// restart r; absent once the method stopped), `M` (after its last restart), `MRounds` (restarts
 /// run), `MGain` (M minus the control after as many rounds), `MVsBaseline` (M minus baseline),
-/// `MReset` (filters reset per round, mean); `seconds`, `baseSeconds`, `baseEpochs` (epochs the
-/// base trained), `baseValidation` (its validation accuracy, with a validation part).
+/// `MReset` (filters reset per round, mean); `seconds`, `baseSeconds` (the base training as first
+/// trained: a resumed base keeps its time), `baseEpochs` (epochs the base trained), `baseValidation`
+/// (its validation accuracy, with a validation part).
 public struct PartialRestartTrial: TrialKind {
     public init() {}
 
@@ -114,7 +115,7 @@ public struct PartialRestartTrial: TrialKind {
         let base = try baseOutcome(recipe, architecture: try s.architecture(), train: train, validation: validation,
                                    test: test, seed: seed, folder: folder)
         let baseline = base.result.baselineAccuracy
-        var metrics: [String: Double] = ["baseline": baseline, "baseSeconds": base.seconds,
+        var metrics: [String: Double] = ["baseline": baseline, "baseSeconds": base.result.rounds[0].seconds,
                                          "baseEpochs": Double(base.result.rounds[0].epochs)]
         metrics["baseValidation"] = base.result.rounds[0].validationAccuracy
         let control = try controlScores(recipe, base: base, train: train, test: test, folder: folder)
