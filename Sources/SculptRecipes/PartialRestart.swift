@@ -311,17 +311,13 @@ public struct PartialRestart {
                 epochProgress(round, control, r)
             }
         }
+        let monitored = stopping == nil ? nil : validation  // evaluated per epoch only when it can stop the phase
         var rng = order
         var last = Double.nan
-        if high > 0 {
-            let history = try trainer.fit(data, validation: stopping == nil ? nil : validation, rng: &rng)
-            done = history.epochs.count
-            last = Double(history.epochs.last?.loss ?? .nan)
-        }
-        if low > 0 {
-            sgd.learningRate = c.lowLearningRate
-            trainer.maxEpochs = low
-            let history = try trainer.fit(data, validation: stopping == nil ? nil : validation, rng: &rng)
+        for (epochs, learningRate) in [(high, c.learningRate), (low, c.lowLearningRate)] where epochs > 0 {
+            sgd.learningRate = learningRate
+            trainer.maxEpochs = epochs
+            let history = try trainer.fit(data, validation: monitored, rng: &rng)
             done += history.epochs.count
             last = Double(history.epochs.last?.loss ?? .nan)
         }
