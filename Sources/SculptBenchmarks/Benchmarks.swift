@@ -27,6 +27,8 @@ public struct BenchmarkOptions: Sendable {
     public var cnnTimedBatches: Int
     /// W3: also time one real epoch from a fresh model, and its test accuracy, at the largest thread count.
     public var cnnFullEpoch: Bool
+    /// W3, W7 and `--profile`: how every convolution computes its forward pass and input gradient.
+    public var convolutionAlgorithm = Conv2D.Algorithm.automatic
     /// The largest thread count of the run (`Benchmarks.run` sets it); nil: this one.
     public var largestThreadCount: Int?
 

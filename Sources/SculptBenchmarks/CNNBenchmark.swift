@@ -37,7 +37,8 @@ public enum CNNBenchmark {
         let batch = ClassifierTraining.batchSize, timed = Swift.max(options.cnnTimedBatches, 1)
         var record: BenchmarkRecord
         do {
-            let (network, seeded) = try ClassifierTraining.network(architecture, seed: 1)
+            let (network, seeded) = try ClassifierTraining.network(
+                architecture, seed: 1, convolution: options.convolutionAlgorithm)
             var rng = seeded
             let sgd = optimizer()
             ClassifierTraining.trainBatches(network, optimizer: sgd, data: train,
@@ -63,7 +64,8 @@ public enum CNNBenchmark {
         record.batchSize = batch
         record.optimizer = optimizerName
         if options.cnnFullEpoch && options.threads >= (options.largestThreadCount ?? options.threads) {
-            var (network, rng) = try ClassifierTraining.network(architecture, seed: 0)
+            var (network, rng) = try ClassifierTraining.network(
+                architecture, seed: 0, convolution: options.convolutionAlgorithm)
             record.measuredEpochSeconds = try ClassifierTraining.timedEpoch(
                 network, optimizer: optimizer(), data: train, rng: &rng)
             record.testAccuracy = ClassifierTraining.accuracy(network, on: test)

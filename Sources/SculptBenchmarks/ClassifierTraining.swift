@@ -16,11 +16,13 @@ public enum ClassifierTraining {
         )
     }
 
-    /// A fresh network of `architecture` with PyTorch's default init from `seed`, and the
-    /// generator after the initialization (it goes on to shuffle).
-    public static func network(_ architecture: Architecture, seed: UInt64) throws -> (Network, RandomSource) {
+    /// A fresh network of `architecture` with PyTorch's default init from `seed`, its convolutions
+    /// set to `convolution`, and the generator after the initialization (it goes on to shuffle).
+    public static func network(_ architecture: Architecture, seed: UInt64,
+                               convolution: Conv2D.Algorithm = .automatic) throws -> (Network, RandomSource) {
         var rng = RandomSource(seed: seed)
         let network = try Network(architecture, initializer: .pytorchDefault, rng: &rng)
+        network.setConvolutionAlgorithm(convolution)
         return (network, rng)
     }
 

@@ -5,10 +5,12 @@ import SculptCore
 ///
 /// Lowered to sgemm over chunks of samples: a chunk's column matrix `(I*k*k, S*OH*OW)` is small
 /// enough to stay in cache between im2col and the product, and backward recomputes it (cheaper
-/// than keeping the whole batch's columns, 29 MB for W3's second layer). With
-/// `Parallel.threads > 1` the chunks are spread over workers, each running single-threaded
-/// sgemm on its own buffers; weight gradients are summed over workers in a fixed order, so a
-/// run is reproducible for a given thread count.
+/// than keeping the whole batch's columns, 29 MB for W3's second layer). 3x3 stride-1 layers
+/// with at least 16 input and output channels take Winograd's F(2x2, 3x3) instead for the
+/// forward pass and the input gradient (`Winograd`, 2.25x fewer multiplies; see `algorithm`);
+/// their weight gradient stays im2col + sgemm. With `Parallel.threads > 1` the chunks are
+/// spread over workers, each running single-threaded sgemm on its own buffers; weight gradients
+/// are summed over workers in a fixed order, so a run is reproducible for a given thread count.
 public final class Conv2D: Layer {
     public let weight: Parameter
     public let bias: Parameter?
@@ -25,19 +27,68 @@ public final class Conv2D: Layer {
         didSet { precondition(chunkElements >= 1, "chunkElements must be >= 1, got \(chunkElements)") }
     }
 
+    /// How the layer's products are computed.
+    public enum Algorithm: String, Sendable, CaseIterable {
+        /// Winograd where it pays: 3x3 kernel, stride 1, padding at most 2, at least
+        /// `winogradMinimumChannels` input and output channels, and an output whose 2x2 tiles
+        /// waste little (`Winograd.pays`); im2col otherwise.
+        case automatic
+        /// im2col + sgemm always.
+        case im2col
+        /// Winograd F(2x2, 3x3) wherever the geometry allows it (3x3, stride 1, padding <= 2).
+        case winograd
+    }
+
+    /// The fewest input and output channels for which `.automatic` takes Winograd: its 16
+    /// products have the channel counts as their sizes, and below 16 sgemm runs too far from
+    /// its peak to win back the transforms.
+    public static let winogradMinimumChannels = 16
+
+    /// The algorithm of this layer's passes (a runtime choice, not part of the architecture; the
+    /// results agree to rounding, see `WinogradTests`).
+    public var algorithm = Algorithm.automatic
+
+    /// The default of `winogradChunkElements`: 1 MB of transformed input per chunk.
+    public static let defaultWinogradChunkElements = 1 << 18
+
+    /// Floats per chunk's transformed tiles `(16, max(I, O), S*tiles)` on the Winograd path.
+    public var winogradChunkElements = Conv2D.defaultWinogradChunkElements {
+        didSet {
+            precondition(winogradChunkElements >= 1, "winogradChunkElements must be >= 1, got \(winogradChunkElements)")
+        }
+    }
+
+    /// Whether an input of `height x width` takes the Winograd path (forward, input and weight
+    /// gradients).
+    public func usesWinograd(height: Int, width: Int) -> Bool {
+        guard kernelSize == 3 && stride == 1 && padding <= 2 else { return false }
+        switch algorithm {
+        case .im2col: return false
+        case .winograd: return true
+        case .automatic:
+            return Swift.min(inputChannels, outputChannels) >= Conv2D.winogradMinimumChannels
+                && Winograd.pays(outputHeight: height + 2 * padding - 2, outputWidth: width + 2 * padding - 2)
+        }
+    }
+
     /// One worker's buffers.
     private final class Workspace {
         let columns = Tensor(zeros: [0])     // (K, S*P), K = I*k*k, P = OH*OW
         let product = Tensor(zeros: [0])     // (O, S*P): W columns, or dy regrouped by channel
         let weightGrad = Tensor(zeros: [0])  // (O, K), this worker's share of dW
         let biasGrad = Tensor(zeros: [0])    // (O)
+        let tiles = Tensor(zeros: [0])       // Winograd V (16, I, T) of x; backward also M (16, I, T') of dx
+        let tileProduct = Tensor(zeros: [0]) // Winograd M (16, O, T); backward Ŷ (16, O, T), then V (16, O, T') of dy
+        let filterGrad = Tensor(zeros: [0])  // Winograd dU (16, O, I), this worker's share
     }
 
     private var workspaces: [Workspace] = []
+    private let filters = Tensor(zeros: [0])     // Winograd U (16, O, I), or (16, I, O) flipped for dx
     private let output = Tensor(zeros: [0])      // y (B, O, OH, OW)
     private let gradInput = Tensor(zeros: [0])   // dx (B, I, H, W)
     private var input: Tensor?                   // x (B, I, H, W), kept for backward
     private var geometry: WindowGeometry?
+    private var winogradPass = false             // whether the last forward took Winograd (backward follows it)
 
     /// A layer with the given tensors: weight `[O, I, k, k]`, bias `[O]`.
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -87,9 +138,15 @@ public final class Conv2D: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try spec.outputShape(for: inputShape) }
 
-    /// Samples per chunk, chunk count and worker count for a batch.
+    /// Samples per chunk, chunk count and worker count for a batch on the im2col path.
     private func plan(_ g: WindowGeometry, batch: Int) -> (samples: Int, chunks: Int, workers: Int) {
-        let samples = Swift.max(1, Swift.min(batch, chunkElements / Swift.max(g.patchSize * g.outputPlane, 1)))
+        plan(perSample: g.patchSize * g.outputPlane, budget: chunkElements, batch: batch)
+    }
+
+    /// Samples per chunk (as many as fit `budget` floats at `perSample` each), chunk count and
+    /// worker count for a batch.
+    private func plan(perSample: Int, budget: Int, batch: Int) -> (samples: Int, chunks: Int, workers: Int) {
+        let samples = Swift.max(1, Swift.min(batch, budget / Swift.max(perSample, 1)))
         let chunks = (batch + samples - 1) / samples
         let workers = Swift.max(1, Swift.min(Parallel.threads, chunks))
         while workspaces.count < workers { workspaces.append(Workspace()) }
@@ -123,6 +180,11 @@ public final class Conv2D: Layer {
         geometry = g
         input = x
         output.resize([b, o, g.outputHeight, g.outputWidth])
+        winogradPass = usesWinograd(height: g.height, width: g.width)
+        if winogradPass {
+            winogradForward(x, g)
+            return output
+        }
         let (samples, chunks, workers) = plan(g, batch: b)
         for w in workspaces.prefix(workers) {
             w.columns.resize([k, samples * p])
@@ -146,6 +208,38 @@ public final class Conv2D: Layer {
         return output
     }
 
+    /// y = conv(x) + bias by F(2x2, 3x3), per chunk: V = transform(x chunk); M[ξ] = U[ξ] V[ξ]; y chunk = Aᵀ M A + bias.
+    private func winogradForward(_ x: Tensor, _ g: WindowGeometry) {
+        let b = x.shape[0], c = inputChannels, o = outputChannels, oh = g.outputHeight, ow = g.outputWidth
+        let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow)
+        let perSample = th * tw, inSample = c * g.inputPlane, outSample = o * g.outputPlane
+        let (samples, chunks, workers) = plan(
+            perSample: 16 * Swift.max(c, o) * perSample, budget: winogradChunkElements, batch: b)
+        for w in workspaces.prefix(workers) {
+            let ld = Winograd.leadingDimension(tiles: samples * perSample)
+            w.tiles.resize([16, c, ld])
+            w.tileProduct.resize([16, o, ld])
+        }
+        filters.resize([16, o, c])
+        Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: false, into: filters.data)
+        let xs = x.data, ys = output.data, u = filters.data, bv = bias?.value.data
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+            let t = count * perSample, ld = Winograd.leadingDimension(tiles: t)
+            let v = space.tiles.data, m = space.tileProduct.data
+            Winograd.transformInput(
+                xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
+                padding: padding, into: v, tiles: ld)
+            for xi in 0..<16 {
+                BLAS.gemm(
+                    transA: false, transB: false, m: o, n: t, k: c, a: u + xi * o * c, lda: c, b: v + xi * c * ld,
+                    ldb: ld, c: m + xi * o * ld, ldc: ld)
+            }
+            Winograd.transformOutput(
+                m, tiles: ld, samples: count, channels: o, outputHeight: oh, outputWidth: ow, bias: bv,
+                into: ys + start * outSample)
+        }
+    }
+
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // dy is (B, O, OH, OW); per chunk: dy' (O, S*P) = regroup(dy chunk); db (O) += row sums of dy';
         // cols = im2col(x chunk); dW (O, K) += dy' cols^T; dcols (K, S*P) = W^T dy'; dx chunk = col2im(dcols)
@@ -154,6 +248,10 @@ public final class Conv2D: Layer {
             inSample = inputChannels * g.inputPlane
         precondition(dy.count == b * o * p, "\(spec.summary) backward got \(dy.shape)")
         if needInputGradient { gradInput.resize([b, inputChannels, g.height, g.width]) }
+        if winogradPass {
+            winogradBackward(x, dy, g, needInputGradient: needInputGradient)
+            return needInputGradient ? gradInput : nil
+        }
         let (samples, chunks, workers) = plan(g, batch: b)
         for w in workspaces.prefix(workers) {
             w.columns.resize([k, samples * p])
@@ -194,5 +292,88 @@ public final class Conv2D: Layer {
             }
         }
         return needInputGradient ? gradInput : nil
+    }
+
+    /// The Winograd backward pass, per chunk: db += sums of dy; dU[ξ] += Ŷ[ξ] V[ξ]ᵀ with V of the
+    /// x chunk and Ŷ = A dY Aᵀ of its dy tiles (dW = Gᵀ dU G once at the end); and dx as the 3x3
+    /// convolution of dy (padding 2 - p) with the flipped, transposed filters, by F(2x2, 3x3).
+    private func winogradBackward(_ x: Tensor, _ dy: Tensor, _ g: WindowGeometry, needInputGradient: Bool) {
+        let b = x.shape[0], c = inputChannels, o = outputChannels, oh = g.outputHeight, ow = g.outputWidth
+        let p = g.outputPlane, inSample = c * g.inputPlane
+        let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow)
+        let (dxHigh, dxWide) = Winograd.tiles(outputHeight: g.height, outputWidth: g.width)
+        let perSample = th * tw, dxPerSample = needInputGradient ? dxHigh * dxWide : 0
+        let (samples, chunks, workers) = plan(
+            perSample: 16 * Swift.max(c, o) * Swift.max(perSample, dxPerSample), budget: winogradChunkElements,
+            batch: b)
+        let ld = Winograd.leadingDimension(tiles: samples * Swift.max(perSample, dxPerSample))
+        for w in workspaces.prefix(workers) {
+            w.tiles.resize([16, c, ld])
+            w.tileProduct.resize([16, o, ld])
+            w.filterGrad.resize([16, o, c]); w.filterGrad.fill(0)
+            if workers > 1 { w.biasGrad.resize([o]); w.biasGrad.fill(0) }
+        }
+        if needInputGradient {
+            filters.resize([16, c, o])
+            Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: true, into: filters.data)
+        }
+        let xs = x.data, gs = dy.data, dxs = gradInput.data, u = filters.data
+        let hasBias = bias != nil
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+            let vx = space.tiles.data, gy = space.tileProduct.data, du = space.filterGrad.data
+            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+                for bi in 0..<count {
+                    for oc in 0..<o { db[oc] += Kernels.sum(gs + ((start + bi) * o + oc) * p, count: p) }
+                }
+            }
+            let t = count * perSample, ldt = Winograd.leadingDimension(tiles: t)
+            Winograd.transformInput(
+                xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
+                padding: padding, into: vx, tiles: ldt)
+            Winograd.transformGradient(
+                gs + start * o * p, samples: count, channels: o, outputHeight: oh, outputWidth: ow, into: gy,
+                tiles: ldt)
+            for xi in 0..<16 {
+                BLAS.gemm(
+                    transA: false, transB: true, m: o, n: c, k: t, a: gy + xi * o * ldt, lda: ldt,
+                    b: vx + xi * c * ldt, ldb: ldt, beta: 1, c: du + xi * o * c, ldc: c)
+            }
+            guard needInputGradient else { return }
+            let t2 = count * dxPerSample, ld2 = Winograd.leadingDimension(tiles: t2)
+            let vdy = space.tileProduct.data, m = space.tiles.data
+            Winograd.transformInput(
+                gs + start * o * p, samples: count, channels: o, height: oh, width: ow, padding: 2 - padding,
+                into: vdy, tiles: ld2)
+            for xi in 0..<16 {
+                BLAS.gemm(
+                    transA: false, transB: false, m: c, n: t2, k: o, a: u + xi * c * o, lda: o, b: vdy + xi * o * ld2,
+                    ldb: ld2, c: m + xi * c * ld2, ldc: ld2)
+            }
+            Winograd.transformOutput(
+                m, tiles: ld2, samples: count, channels: c, outputHeight: g.height, outputWidth: g.width, bias: nil,
+                into: dxs + start * inSample)
+        }
+        // the workers' dU and db summed in a fixed order, then dW += Gᵀ dU G
+        let du = workspaces[0].filterGrad
+        for space in workspaces.prefix(workers).dropFirst() {
+            BLAS.axpy(n: 16 * o * c, alpha: 1, x: space.filterGrad.data, y: du.data)
+        }
+        if workers > 1, let bias {
+            for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
+        }
+        Winograd.accumulateFilterGradient(du.data, outputs: o, inputs: c, into: weight.grad.data)
+    }
+}
+
+extension Network {
+    /// Sets `algorithm` on every `Conv2D`, inside residual blocks too (benchmarks compare the paths).
+    public func setConvolutionAlgorithm(_ algorithm: Conv2D.Algorithm) {
+        func visit(_ layers: [Layer]) {
+            for layer in layers {
+                if let conv = layer as? Conv2D { conv.algorithm = algorithm }
+                if let block = layer as? Residual { visit(block.body); visit(block.projection ?? []) }
+            }
+        }
+        visit(layers)
     }
 }

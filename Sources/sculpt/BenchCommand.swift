@@ -62,6 +62,11 @@ struct Bench: ParsableCommand {
     @Option(name: .customLong("profile-model"), help: "With --profile: the model of mlp, cnn or vgg.")
     var profileModel = "cnn"
 
+    @Option(
+        name: .customLong("conv-algorithm"),
+        help: "Cnn, vgg, --profile: how convolutions run: automatic (Winograd for 3x3 stride-1 layers of >= 16 channels), im2col or winograd.")
+    var convAlgorithm = "automatic"
+
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
     @OptionGroup var memory: MemoryOptions
@@ -83,16 +88,21 @@ struct Bench: ParsableCommand {
             }
             guard batches > 0 else { throw UsageError("--batches \(batches): must be at least 1") }
             guard warmupBatches >= 0 else { throw UsageError("--warmup-batches \(warmupBatches): must be at least 0") }
-            if profile { return try runProfile(threadCounts) }
+            guard let convolution = Conv2D.Algorithm(rawValue: convAlgorithm) else {
+                throw UsageError(
+                    "--conv-algorithm \(convAlgorithm): give one of \(Conv2D.Algorithm.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            if profile { return try runProfile(threadCounts, convolution: convolution) }
             if chosen.contains(where: { ["mlp", "cnn", "vgg"].contains($0.name) }) {
                 // Checked before any workload runs, so a bad folder fails at once.
                 do { _ = try MNISTFormat.load(directory: data, part: .test) } catch {
                     throw UsageError("--data \(data): \(error)")
                 }
             }
-            let options = BenchmarkOptions(repetitions: reps, paintingEpochs: epochs, gemmSize: gemmSize,
+            var options = BenchmarkOptions(repetitions: reps, paintingEpochs: epochs, gemmSize: gemmSize,
                                            fashionMNISTDirectory: data, warmupBatches: warmupBatches,
                                            cnnTimedBatches: batches, cnnFullEpoch: !noFullEpoch)
+            options.convolutionAlgorithm = convolution
             var records: [BenchmarkRecord] = []
             for workload in chosen {
                 Output.progress(
@@ -109,7 +119,7 @@ struct Bench: ParsableCommand {
     }
 
     /// `--profile`: the per-layer times of `--profile-model`'s training step at each thread count.
-    private func runProfile(_ threadCounts: [Int]) throws {
+    private func runProfile(_ threadCounts: [Int], convolution: Conv2D.Algorithm) throws {
         guard let architecture = try Benchmarks.classifierArchitecture(named: profileModel) else {
             throw UsageError("--profile-model \(profileModel): give one of mlp, cnn, vgg")
         }
@@ -124,6 +134,7 @@ struct Bench: ParsableCommand {
             BLAS.setThreads(t)
             var rng = RandomSource(seed: 0)
             let network = try Network(architecture, rng: &rng)
+            network.setConvolutionAlgorithm(convolution)
             _ = CNNBenchmark.profile(network, data: train, batches: warmupBatches)
             profiles.append(
                 ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))

@@ -134,3 +134,120 @@ func cnnSmallBatch(batchSize: Int, seed: UInt64) throws -> (network: Network, in
     for i in 0..<batchSize { labels.data[i] = Float(rng.index(below: 10)) }
     return (network, inputs, labels)
 }
+
+@Suite("Conv2D by Winograd F(2x2, 3x3)")
+struct WinogradTests {
+    /// A layer forced onto `algorithm`, with the given weights.
+    private func layer(_ w: Tensor, _ b: Tensor?, padding: Int, _ algorithm: Conv2D.Algorithm) -> Conv2D {
+        let conv = Conv2D(weight: w.copy(), bias: b?.copy(), stride: 1, padding: padding)
+        conv.algorithm = algorithm
+        return conv
+    }
+
+    @Test("the forward pass equals the direct convolution: odd and even sizes, padding 0-2, several chunks")
+    func forwardMatchesNaive() {
+        var rng = RandomSource(seed: 21)
+        for (h, w) in [(9, 7), (8, 8), (3, 3), (5, 12), (17, 6)] {
+            for p in 0...2 where h + 2 * p >= 3 && w + 2 * p >= 3 {
+                for chunk in [Conv2D.defaultWinogradChunkElements, 1] {  // 1: one sample per chunk
+                    let wt = Tensor.uniform([5, 3, 3, 3], -1, 1, using: &rng)
+                    let bias: Tensor? = p == 1 ? nil : Tensor.uniform([5], -1, 1, using: &rng)
+                    let conv = layer(wt, bias, padding: p, .winograd)
+                    conv.winogradChunkElements = chunk
+                    #expect(conv.usesWinograd(height: h, width: w))
+                    let x = Tensor.uniform([3, 3, h, w], -1, 1, using: &rng)
+                    let y = conv.forward(x, training: true)
+                    let expected = naiveConvolution(x, wt, bias, stride: 1, padding: p)
+                    #expect(y.shape == expected.shape)
+                    #expect(y.maxAbsDifference(expected) < 2e-6 * 27, "\(h)x\(w) p\(p) chunk \(chunk)")
+                }
+            }
+        }
+    }
+
+    @Test("the input, weight and bias gradients equal the im2col path's, at one and two workers, with and without dx")
+    func backwardMatchesIm2col() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var rng = RandomSource(seed: 22)
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            for (h, w, p) in [(14, 14, 1), (7, 7, 1), (9, 6, 0), (6, 9, 2)] {
+                let wt = Tensor.uniform([20, 17, 3, 3], -0.2, 0.2, using: &rng)
+                let bias = Tensor.uniform([20], -1, 1, using: &rng)
+                let x = Tensor.uniform([7, 17, h, w], -1, 1, using: &rng)
+                var results: [[Tensor]] = []
+                for algorithm in [Conv2D.Algorithm.im2col, .winograd] {
+                    let conv = layer(wt, bias, padding: p, algorithm)
+                    conv.winogradChunkElements = 16 * 20 * 40  // several chunks
+                    let y = conv.forward(x, training: true).copy()
+                    let dy = Tensor(zeros: y.shape)
+                    for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
+                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                    var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
+                    conv.weight.zeroGrad(); conv.bias!.zeroGrad()
+                    #expect(conv.backward(dy, needInputGradient: false) == nil)
+                    r.append(conv.weight.grad.copy())
+                    results.append(r)
+                }
+                // dW and db are sums of up to 1,372 terms taken in other chunks: rounding of 1e-5 and more
+                for (name, (a, b)) in zip(["y", "dx", "dW", "db", "dW alone"], zip(results[0], results[1])) {
+                    #expect(a.shape == b.shape)
+                    #expect(maxScaledDifference(a, b) < 3e-5, "\(name) \(h)x\(w) p\(p) threads \(threads)")
+                }
+            }
+        }
+    }
+
+    @Test("finite-difference gradients of input, weight and bias on the Winograd path", arguments: [0, 1, 2])
+    func gradients(padding: Int) {
+        var rng = RandomSource(seed: 23)
+        let conv = Conv2D(inputChannels: 2, outputChannels: 3, kernelSize: 3, padding: padding, rng: &rng)
+        conv.algorithm = .winograd
+        let x = Tensor.uniform([2, 2, 5, 6], -1, 1, using: &rng)
+        let e = GradientCheck.maxRelativeError(layer: conv, input: x)
+        #expect(e.input < 2e-3)
+        #expect(e.parameters["weight"]! < 2e-3)
+        #expect(e.parameters["bias"]! < 2e-3)
+    }
+
+    @Test("automatic takes Winograd only for 3x3 stride-1 layers with padding <= 2, >= 16 channels each way and 6x6 outputs or more")
+    func automaticChoice() {
+        var rng = RandomSource(seed: 24)
+        func uses(_ i: Int, _ o: Int, k: Int = 3, s: Int = 1, p: Int = 1, size: Int = 14,
+                  _ a: Conv2D.Algorithm = .automatic) -> Bool {
+            let conv = Conv2D(inputChannels: i, outputChannels: o, kernelSize: k, stride: s, padding: p, rng: &rng)
+            conv.algorithm = a
+            return conv.usesWinograd(height: size, width: size)
+        }
+        #expect(uses(32, 64))
+        #expect(uses(16, 16, p: 0))
+        #expect(uses(64, 64, size: 7))  // 16 tiles x 16 against 49 x 9 multiplies
+        #expect(uses(16, 16, size: 28))
+        #expect(!uses(128, 128, size: 3))  // VGG16's fourth block on Fashion-MNIST: tiles waste too much
+        #expect(!uses(128, 128, size: 1))
+        #expect(!uses(32, 32, size: 5))
+        #expect(!uses(1, 32))  // W3's first layer: im2col
+        #expect(!uses(15, 64))
+        #expect(!uses(32, 64, k: 5))
+        #expect(!uses(32, 64, s: 2))
+        #expect(!uses(32, 64, p: 3))
+        #expect(!uses(32, 64, .im2col))
+        #expect(uses(1, 2, size: 1, .winograd))
+        #expect(!uses(1, 2, s: 2, .winograd))  // the geometry still rules
+        #expect(Winograd.pays(outputHeight: 6, outputWidth: 6) && !Winograd.pays(outputHeight: 0, outputWidth: 4))
+    }
+
+    @Test("rounding error against float64: Winograd within 4x of im2col's on a 48-channel layer")
+    func roundingError() {
+        var rng = RandomSource(seed: 25)
+        let wt = Tensor.uniform([24, 48, 3, 3], -0.07, 0.07, using: &rng)
+        let x = Tensor.uniform([2, 48, 8, 8], -1, 1, using: &rng)
+        let exact = naiveConvolution(x, wt, nil, stride: 1, padding: 1)
+        let viaGemm = layer(wt, nil, padding: 1, .im2col).forward(x, training: false)
+        let viaWinograd = layer(wt, nil, padding: 1, .winograd).forward(x, training: false)
+        let gemmError = viaGemm.maxAbsDifference(exact), winogradError = viaWinograd.maxAbsDifference(exact)
+        #expect(winogradError < max(4 * gemmError, 1e-6), "Winograd \(winogradError), im2col \(gemmError)")
+        #expect(winogradError < 1e-5)
+    }
+}

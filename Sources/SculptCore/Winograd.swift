@@ -1,0 +1,292 @@
+/// Winograd's minimal filtering algorithm F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray,
+/// "Fast Algorithms for Convolutional Neural Networks", 2015, arXiv:1509.09308).
+///
+/// The output is cut into 2x2 tiles; each reads a 4x4 input patch `d` (zero outside the image).
+/// With `U = G g Gᵀ` (4x4) for every 3x3 filter `g` and `V = Bᵀ d B` for every patch, a tile's
+/// output is `Aᵀ [Σ_c U(o, c) ⊙ V(c, tile)] A`: the 16 element-wise sums are 16 matrix products
+/// `M[ξ] (O, T) = U[ξ] (O, C) x V[ξ] (C, T)` over all T tiles at once, with 16 multiplies per tile
+/// and channel pair instead of im2col's 36 (2.25x fewer).
+///
+/// Layouts: `U` is `(16, O, C)` (or `(16, C, O)` for the flipped filters of the input gradient),
+/// `V` is `(16, C, T)` and `M` is `(16, O, T)`, tile `t = (b * tilesHigh + ty) * tilesWide + tx`.
+///
+/// The transforms only add, subtract and halve, so the result differs from the direct sum by
+/// rounding only (a few ulps of the inputs' magnitudes; `WinogradTests` bounds it).
+public enum Winograd {
+    /// The tile grid for an output of `outputHeight x outputWidth`: ceil(OH / 2) x ceil(OW / 2).
+    @inline(__always)
+    public static func tiles(outputHeight: Int, outputWidth: Int) -> (high: Int, wide: Int) {
+        ((outputHeight + 1) / 2, (outputWidth + 1) / 2)
+    }
+
+    /// Whether F(2x2, 3x3) does clearly fewer multiplies than im2col for an `outputHeight x
+    /// outputWidth` output: its 16 per tile against 9 per output pixel, counting the pixels that
+    /// cropped tiles waste, at most 0.6 of them (28x28, 14x14 and 7x7 qualify; 5x5, 3x3 and 1x1 do not).
+    public static func pays(outputHeight: Int, outputWidth: Int) -> Bool {
+        guard outputHeight >= 1 && outputWidth >= 1 else { return false }
+        let (th, tw) = tiles(outputHeight: outputHeight, outputWidth: outputWidth)
+        return 16 * th * tw * 5 <= 9 * outputHeight * outputWidth * 3
+    }
+
+    /// Writes `U = G g Gᵀ` for every filter of `w` (O, C, 3, 3) into `u`: `(16, O, C)`, or with
+    /// `flipped`, the filters of the input gradient, `g'(c, o)[i][j] = g(o, c)[2 - i][2 - j]`, as
+    /// `(16, C, O)`.
+    public static func transformFilters(_ w: UnsafePointer<Float>, outputs o: Int, inputs c: Int, flipped: Bool,
+                                        into u: UnsafeMutablePointer<Float>) {
+        let plane = o * c
+        for oc in 0..<o {
+            for ic in 0..<c {
+                let g = w + (oc * c + ic) * 9
+                // rows of g (flipped: rows and columns reversed)
+                var r = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())
+                if flipped {
+                    r.0 = SIMD4(g[8], g[7], g[6], 0)
+                    r.1 = SIMD4(g[5], g[4], g[3], 0)
+                    r.2 = SIMD4(g[2], g[1], g[0], 0)
+                } else {
+                    r.0 = SIMD4(g[0], g[1], g[2], 0)
+                    r.1 = SIMD4(g[3], g[4], g[5], 0)
+                    r.2 = SIMD4(g[6], g[7], g[8], 0)
+                }
+                // G g: 4 rows of 3
+                let t0 = r.0, t1 = 0.5 * (r.0 + r.1 + r.2), t2 = 0.5 * (r.0 - r.1 + r.2), t3 = r.2
+                let offset = flipped ? ic * o + oc : oc * c + ic
+                for (i, t) in [t0, t1, t2, t3].enumerated() {
+                    // (G g) Gᵀ: each row (a, b, c) -> (a, (a + b + c) / 2, (a - b + c) / 2, c)
+                    let a = t[0], b = t[1], cc = t[2]
+                    u[(4 * i + 0) * plane + offset] = a
+                    u[(4 * i + 1) * plane + offset] = 0.5 * (a + b + cc)
+                    u[(4 * i + 2) * plane + offset] = 0.5 * (a - b + cc)
+                    u[(4 * i + 3) * plane + offset] = cc
+                }
+            }
+        }
+    }
+
+    /// The leading dimension of `V` and `M` for `tiles` tiles: the transforms run over rows of
+    /// tiles eight at a time and may write or read up to 7 entries past the last tile.
+    @inline(__always)
+    public static func leadingDimension(tiles: Int) -> Int { tiles + 8 }
+
+    /// Writes `V = Bᵀ d B` for every 4x4 input patch of samples `x` (S, C, H, W) into `v`
+    /// `(16, C, ld)`, for a 3x3 stride-1 convolution with zero `padding`; `ld` is at least
+    /// `leadingDimension(tiles: S * tilesHigh * tilesWide)`.
+    ///
+    /// Each plane is split into its even and odd columns (zero-padded): a patch's columns are
+    /// then `even[tx]`, `odd[tx]`, `even[tx + 1]`, `odd[tx + 1]`, so eight neighbouring tiles are
+    /// one 8-wide vector per row and column, and `V` is written eight tiles at a time.
+    public static func transformInput(_ x: UnsafePointer<Float>, samples: Int, channels: Int, height h: Int,
+                                      width w: Int, padding p: Int, into v: UnsafeMutablePointer<Float>,
+                                      tiles ld: Int) {
+        let oh = h + 2 * p - 2, ow = w + 2 * p - 2
+        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow)
+        precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd V too small")
+        let ph = 2 * th + 2, rw = tw + 1 + 8  // padded rows; row stride of the even / odd planes
+        let plane = channels * ld, perSample = th * tw
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ph * rw) { buffer in
+            let even = buffer.baseAddress!, odd = even + ph * rw
+            even.initialize(repeating: 0, count: 2 * ph * rw)  // the borders stay zero
+            let e = UnsafeRawPointer(even), o = UnsafeRawPointer(odd)
+            for c in 0..<channels {
+                for b in 0..<samples {
+                    splitColumns(x + (b * channels + c) * h * w, height: h, width: w, padding: p, even: even, odd: odd,
+                                 rowStride: rw)
+                    let out = UnsafeMutableRawPointer(v + c * ld + b * perSample)
+                    for ty in 0..<th {
+                        var tx = 0
+                        while tx < tw {
+                            @inline(__always) func row(_ base: UnsafeRawPointer, _ r: Int, _ shift: Int) -> SIMD8<Float> {
+                                base.loadUnaligned(fromByteOffset: ((2 * ty + r) * rw + tx + shift) * 4, as: SIMD8<Float>.self)
+                            }
+                            // Bᵀ d on the four rows, for the even and odd columns at tx and tx + 1
+                            let (ea, eb) = rowsTransform(row(e, 0, 0), row(e, 1, 0), row(e, 2, 0), row(e, 3, 0))
+                            let (ec, ed) = rowsTransform(row(e, 0, 1), row(e, 1, 1), row(e, 2, 1), row(e, 3, 1))
+                            let (oa, ob) = rowsTransform(row(o, 0, 0), row(o, 1, 0), row(o, 2, 0), row(o, 3, 0))
+                            let (oc, od) = rowsTransform(row(o, 0, 1), row(o, 1, 1), row(o, 2, 1), row(o, 3, 1))
+                            let at = out + (ty * tw + tx) * 4
+                            // (Bᵀ d) B on each row k: columns (d0, d1, d2, d3) = (even, odd, even + 1, odd + 1)
+                            columnsTransform(ea.0, oa.0, ec.0, oc.0, at, 0, plane)
+                            columnsTransform(ea.1, oa.1, ec.1, oc.1, at, 4, plane)
+                            columnsTransform(eb.0, ob.0, ed.0, od.0, at, 8, plane)
+                            columnsTransform(eb.1, ob.1, ed.1, od.1, at, 12, plane)
+                            tx += 8
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Copies the `h x w` plane `x` into zero-padded planes of its even and odd columns: image
+    /// pixel (i, q) is padded pixel (i + p, q + p), which lands in `even` (`odd` when q + p is odd)
+    /// at row i + p, column (q + p) / 2. Only the image area is written: the borders keep what the
+    /// caller put there (zeros).
+    @inline(__always)
+    private static func splitColumns(_ x: UnsafePointer<Float>, height h: Int, width w: Int, padding p: Int,
+                                     even: UnsafeMutablePointer<Float>, odd: UnsafeMutablePointer<Float>,
+                                     rowStride rw: Int) {
+        let evenColumns = p & 1 == 0 ? even : odd, oddColumns = p & 1 == 0 ? odd : even
+        let evenShift = p >> 1, oddShift = (p + 1) >> 1
+        for i in 0..<h {
+            // 16, then 8 columns at a time, then one by one
+            let src = x + i * w, raw = UnsafeRawPointer(src)
+            let re = evenColumns + (i + p) * rw + evenShift, ro = oddColumns + (i + p) * rw + oddShift
+            var q = 0
+            while q + 16 <= w {
+                let v = raw.loadUnaligned(fromByteOffset: q * 4, as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(re + q / 2).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(ro + q / 2).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                q += 16
+            }
+            if q + 8 <= w {
+                let v = raw.loadUnaligned(fromByteOffset: q * 4, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(re + q / 2).storeBytes(of: v.evenHalf, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(ro + q / 2).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
+                q += 8
+            }
+            while q < w {
+                re[q / 2] = src[q]
+                if q + 1 < w { ro[q / 2] = src[q + 1] }
+                q += 2
+            }
+        }
+    }
+
+    /// Bᵀ applied to four rows: (d0 - d2, d1 + d2) and (d2 - d1, d1 - d3).
+    @inline(__always)
+    private static func rowsTransform(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>)
+        -> ((SIMD8<Float>, SIMD8<Float>), (SIMD8<Float>, SIMD8<Float>))
+    {
+        ((d0 - d2, d1 + d2), (d2 - d1, d1 - d3))
+    }
+
+    /// `t B` of one transformed row `(t0, t1, t2, t3)` for eight tiles, stored at planes `first ..< first + 4`.
+    @inline(__always)
+    private static func columnsTransform(_ t0: SIMD8<Float>, _ t1: SIMD8<Float>, _ t2: SIMD8<Float>,
+                                         _ t3: SIMD8<Float>, _ at: UnsafeMutableRawPointer, _ first: Int,
+                                         _ plane: Int) {
+        at.storeBytes(of: t0 - t2, toByteOffset: first * plane * 4, as: SIMD8<Float>.self)
+        at.storeBytes(of: t1 + t2, toByteOffset: (first + 1) * plane * 4, as: SIMD8<Float>.self)
+        at.storeBytes(of: t2 - t1, toByteOffset: (first + 2) * plane * 4, as: SIMD8<Float>.self)
+        at.storeBytes(of: t1 - t3, toByteOffset: (first + 3) * plane * 4, as: SIMD8<Float>.self)
+    }
+
+    /// Writes `Ŷ = A dY Aᵀ` for every 2x2 output-gradient tile of `dy` (S, O, OH, OW) into `g`
+    /// `(16, O, ld)`, tiles as in `transformInput` (the missing row or column of a cropped tile is
+    /// zero); `ld` as for `transformInput`. With `V` of the layer's input, the filter gradient
+    /// is `dW = Gᵀ [Σ_tiles Ŷ ⊙ V] G` (see `accumulateFilterGradient`).
+    public static func transformGradient(_ dy: UnsafePointer<Float>, samples: Int, channels: Int, outputHeight oh: Int,
+                                         outputWidth ow: Int, into g: UnsafeMutablePointer<Float>, tiles ld: Int) {
+        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow)
+        precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd gradient tiles too small")
+        let ph = 2 * th, rw = tw + 8
+        let plane = channels * ld, perSample = th * tw
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ph * rw) { buffer in
+            let even = buffer.baseAddress!, odd = even + ph * rw
+            even.initialize(repeating: 0, count: 2 * ph * rw)  // a cropped tile's missing pixels stay zero
+            let e = UnsafeRawPointer(even), o = UnsafeRawPointer(odd)
+            for c in 0..<channels {
+                for b in 0..<samples {
+                    splitColumns(dy + (b * channels + c) * oh * ow, height: oh, width: ow, padding: 0, even: even,
+                                 odd: odd, rowStride: rw)
+                    let out = UnsafeMutableRawPointer(g + c * ld + b * perSample)
+                    for ty in 0..<th {
+                        var tx = 0
+                        while tx < tw {
+                            @inline(__always) func row(_ base: UnsafeRawPointer, _ r: Int) -> SIMD8<Float> {
+                                base.loadUnaligned(fromByteOffset: ((2 * ty + r) * rw + tx) * 4, as: SIMD8<Float>.self)
+                            }
+                            // A dY: rows (g0, g0 + g1, g0 - g1, -g1), for the even (a) and odd (b) columns
+                            let a0 = row(e, 0), a1 = row(e, 1), b0 = row(o, 0), b1 = row(o, 1)
+                            let at = out + (ty * tw + tx) * 4
+                            // (A dY) Aᵀ on each row (a, b): (a, a + b, a - b, -b)
+                            expand(a0, b0, at, 0, plane)
+                            expand(a0 + a1, b0 + b1, at, 4, plane)
+                            expand(a0 - a1, b0 - b1, at, 8, plane)
+                            expand(-a1, -b1, at, 12, plane)
+                            tx += 8
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// `(a, b) Aᵀ = (a, a + b, a - b, -b)` for eight tiles, stored at planes `first ..< first + 4`.
+    @inline(__always)
+    private static func expand(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ at: UnsafeMutableRawPointer, _ first: Int,
+                               _ plane: Int) {
+        at.storeBytes(of: a, toByteOffset: first * plane * 4, as: SIMD8<Float>.self)
+        at.storeBytes(of: a + b, toByteOffset: (first + 1) * plane * 4, as: SIMD8<Float>.self)
+        at.storeBytes(of: a - b, toByteOffset: (first + 2) * plane * 4, as: SIMD8<Float>.self)
+        at.storeBytes(of: -b, toByteOffset: (first + 3) * plane * 4, as: SIMD8<Float>.self)
+    }
+
+    /// Adds `Gᵀ dU G` (3x3) for every filter to `dw` (O, C, 3, 3), from `du` `(16, O, C)`: the
+    /// filter gradient summed over tiles in the transformed domain.
+    public static func accumulateFilterGradient(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int,
+                                                into dw: UnsafeMutablePointer<Float>) {
+        let plane = o * c
+        for f in 0..<plane {
+            let m0 = SIMD4(du[f], du[plane + f], du[2 * plane + f], du[3 * plane + f])
+            let m1 = SIMD4(du[4 * plane + f], du[5 * plane + f], du[6 * plane + f], du[7 * plane + f])
+            let m2 = SIMD4(du[8 * plane + f], du[9 * plane + f], du[10 * plane + f], du[11 * plane + f])
+            let m3 = SIMD4(du[12 * plane + f], du[13 * plane + f], du[14 * plane + f], du[15 * plane + f])
+            // Gᵀ M: rows (m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3); then the same on columns
+            let q0 = m0 + 0.5 * (m1 + m2), q1 = 0.5 * (m1 - m2), q2 = 0.5 * (m1 + m2) + m3
+            let g = dw + f * 9
+            for (i, q) in [q0, q1, q2].enumerated() {
+                g[3 * i] += q[0] + 0.5 * (q[1] + q[2])
+                g[3 * i + 1] += 0.5 * (q[1] - q[2])
+                g[3 * i + 2] += 0.5 * (q[1] + q[2]) + q[3]
+            }
+        }
+    }
+
+    /// Writes `y = Aᵀ M A` (+ `bias`) for every tile of `m` `(16, O, ld)` into `y` (S, O, OH, OW),
+    /// cropping the last row and column of tiles when OH or OW is odd; `ld` as for `transformInput`.
+    ///
+    /// Eight tiles of a row at a time: their 2x2 outputs are interleaved into two 16-wide rows
+    /// of a scratch plane, whose image part is then copied out.
+    public static func transformOutput(_ m: UnsafePointer<Float>, tiles ld: Int, samples: Int, channels o: Int,
+                                       outputHeight oh: Int, outputWidth ow: Int, bias: UnsafePointer<Float>?,
+                                       into y: UnsafeMutablePointer<Float>) {
+        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow)
+        precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd M too small")
+        let plane = o * ld, perSample = th * tw, sw = 2 * tw + 16  // scratch row stride
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * th * sw) { buffer in
+            let scratch = buffer.baseAddress!, out = UnsafeMutableRawPointer(scratch)
+            for oc in 0..<o {
+                let beta = SIMD8<Float>(repeating: bias?[oc] ?? 0)
+                for b in 0..<samples {
+                    let src = UnsafeRawPointer(m + oc * ld + b * perSample)
+                    for ty in 0..<th {
+                        var tx = 0
+                        while tx < tw {
+                            let at = src + (ty * tw + tx) * 4
+                            @inline(__always) func mm(_ xi: Int) -> SIMD8<Float> {
+                                at.loadUnaligned(fromByteOffset: xi * plane * 4, as: SIMD8<Float>.self)
+                            }
+                            // Aᵀ M: s0 = rows 0 + 1 + 2, s1 = rows 1 - 2 - 3; then the same on columns
+                            let s00 = mm(0) + mm(4) + mm(8), s01 = mm(1) + mm(5) + mm(9)
+                            let s02 = mm(2) + mm(6) + mm(10), s03 = mm(3) + mm(7) + mm(11)
+                            let s10 = mm(4) - mm(8) - mm(12), s11 = mm(5) - mm(9) - mm(13)
+                            let s12 = mm(6) - mm(10) - mm(14), s13 = mm(7) - mm(11) - mm(15)
+                            var top = SIMD16<Float>(), bottom = SIMD16<Float>()
+                            top.evenHalf = s00 + s01 + s02 + beta
+                            top.oddHalf = s01 - s02 - s03 + beta
+                            bottom.evenHalf = s10 + s11 + s12 + beta
+                            bottom.oddHalf = s11 - s12 - s13 + beta
+                            out.storeBytes(of: top, toByteOffset: (2 * ty * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
+                            out.storeBytes(
+                                of: bottom, toByteOffset: ((2 * ty + 1) * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
+                            tx += 8
+                        }
+                    }
+                    let dst = y + (b * o + oc) * oh * ow
+                    for r in 0..<oh { copyShort(from: scratch + r * sw, to: dst + r * ow, count: ow) }
+                }
+            }
+        }
+    }
+}
