@@ -63,50 +63,72 @@ public final class BatchNorm: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try spec.outputShape(for: inputShape) }
 
+    /// Runs `body` on ranges of channels, split over `Parallel.threads` workers when the tensor
+    /// has at least 2^15 elements. Each channel is computed by one worker the same way at any
+    /// thread count, so results do not depend on it.
+    private func forChannelRanges(elements: Int, _ body: (Range<Int>) -> Void) {
+        let c = features, workers = elements >= 1 << 15 ? Swift.min(Parallel.threads, c) : 1
+        if workers <= 1 { body(0..<c); return }
+        Parallel.forEach(workers: workers) { w in body(c * w / workers ..< c * (w + 1) / workers) }
+    }
+
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        // x is (B, C, S) with S = H*W (1 for dense input); statistics per channel over (B, S)
+        // x is (B, C, S) with S = H*W (1 for dense input); statistics per channel over (B, S):
+        // each plane's sums in float with vector accumulators, the planes' sums added in double
         precondition(x.rank >= 2 && x.shape[1] == features, "\(spec.summary) got input \(x.shape)")
         let b = x.shape[0], c = features, s = x.count / Swift.max(b * c, 1), n = b * s
+        if training {
+            precondition(
+                n > 1, "\(spec.summary) in training mode needs more than one value per channel, got input \(x.shape)")
+        }
         output.resize(x.shape)
         normalized.resize(x.shape)
         inverseStd.resize([c])
         trainedLast = training
         let xs = x.data, ys = output.data, xh = normalized.data, gamma = weight.value.data, beta = bias.value.data
-        for ch in 0..<c {
-            let mean: Float, invStd: Float
-            if training {
-                precondition(
-                    n > 1,
-                    "\(spec.summary) in training mode needs more than one value per channel, got input \(x.shape)")
-                var sum = 0.0
-                for bi in 0..<b {
-                    let p = xs + (bi * c + ch) * s
-                    for i in 0..<s { sum += Double(p[i]) }
+        let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data
+        let mo = momentum, eps = epsilon
+        forChannelRanges(elements: x.count) { channels in
+            for ch in channels {
+                let mean: Float, invStd: Float
+                if training {
+                    var sum = 0.0
+                    for bi in 0..<b { sum += Double(Kernels.sum(xs + (bi * c + ch) * s, count: s)) }
+                    let m = sum / Double(n)
+                    var squares = 0.0
+                    for bi in 0..<b {
+                        squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m)))
+                    }
+                    let biased = squares / Double(n), unbiased = squares / Double(n - 1)
+                    mean = Float(m)
+                    invStd = Float(1 / (biased + Double(eps)).squareRoot())
+                    runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
+                    runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(unbiased)
+                } else {
+                    mean = runMean[ch]
+                    invStd = 1 / (runVar[ch] + eps).squareRoot()
                 }
-                let m = sum / Double(n)
-                var squares = 0.0
+                inv[ch] = invStd
+                let g = gamma[ch], bt = beta[ch]
+                let m8 = SIMD8<Float>(repeating: mean), k8 = SIMD8<Float>(repeating: invStd)
+                let g8 = SIMD8<Float>(repeating: g), b8 = SIMD8<Float>(repeating: bt)
                 for bi in 0..<b {
-                    let p = xs + (bi * c + ch) * s
-                    for i in 0..<s { let d = Double(p[i]) - m; squares += d * d }
-                }
-                let biased = squares / Double(n), unbiased = squares / Double(n - 1)
-                mean = Float(m)
-                invStd = Float(1 / (biased + Double(epsilon)).squareRoot())
-                let mo = momentum
-                runningMean.data[ch] = (1 - mo) * runningMean.data[ch] + mo * Float(m)
-                runningVariance.data[ch] = (1 - mo) * runningVariance.data[ch] + mo * Float(unbiased)
-            } else {
-                mean = runningMean.data[ch]
-                invStd = 1 / (runningVariance.data[ch] + epsilon).squareRoot()
-            }
-            inverseStd.data[ch] = invStd
-            let g = gamma[ch], bt = beta[ch]
-            for bi in 0..<b {
-                let o = (bi * c + ch) * s
-                for i in 0..<s {
-                    let v = (xs[o + i] - mean) * invStd
-                    xh[o + i] = v
-                    ys[o + i] = g * v + bt
+                    let o = (bi * c + ch) * s
+                    let src = UnsafeRawPointer(xs + o), nh = UnsafeMutableRawPointer(xh + o)
+                    let out = UnsafeMutableRawPointer(ys + o)
+                    var i = 0
+                    while i + 8 <= s {
+                        let v = (src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * k8
+                        nh.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                        out.storeBytes(of: g8 * v + b8, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < s {
+                        let v = (xs[o + i] - mean) * invStd
+                        xh[o + i] = v
+                        ys[o + i] = g * v + bt
+                        i += 1
+                    }
                 }
             }
         }
@@ -123,26 +145,36 @@ public final class BatchNorm: Layer {
         let b = normalized.shape[0], c = features, s = normalized.count / Swift.max(b * c, 1), n = b * s
         if needInputGradient { gradInput.resize(normalized.shape) }
         let g = dy.data, xh = normalized.data, dx = gradInput.data
-        for ch in 0..<c {
-            var sumDy: Float = 0, sumDyXhat: Float = 0
-            for bi in 0..<b {
-                let o = (bi * c + ch) * s
-                for i in 0..<s { sumDy += g[o + i]; sumDyXhat += g[o + i] * xh[o + i] }
-            }
-            weight.grad.data[ch] += sumDyXhat
-            bias.grad.data[ch] += sumDy
-            guard needInputGradient else { continue }
-            let k = weight.value.data[ch] * inverseStd.data[ch]
-            if trainedLast {
-                let meanDy = sumDy / Float(n), meanDyXhat = sumDyXhat / Float(n)
+        let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
+        let trained = trainedLast
+        forChannelRanges(elements: dy.count) { channels in
+            for ch in channels {
+                var sumDy: Float = 0, sumDyXhat: Float = 0
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    for i in 0..<s { dx[o + i] = k * (g[o + i] - meanDy - xh[o + i] * meanDyXhat) }
+                    sumDy += Kernels.sum(g + o, count: s)
+                    sumDyXhat += Kernels.dot(g + o, xh + o, count: s)
                 }
-            } else {
+                dgamma[ch] += sumDyXhat
+                dbeta[ch] += sumDy
+                guard needInputGradient else { continue }
+                let k = gamma[ch] * inv[ch]
+                // training: dx = k * (dy - meanDy - xhat * meanDyXhat); evaluation: dx = k * dy
+                let meanDy = trained ? sumDy / Float(n) : 0, meanDyXhat = trained ? sumDyXhat / Float(n) : 0
+                let k8 = SIMD8<Float>(repeating: k), md8 = SIMD8<Float>(repeating: meanDy)
+                let mx8 = SIMD8<Float>(repeating: meanDyXhat)
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    for i in 0..<s { dx[o + i] = k * g[o + i] }
+                    let gr = UnsafeRawPointer(g + o), hr = UnsafeRawPointer(xh + o)
+                    let out = UnsafeMutableRawPointer(dx + o)
+                    var i = 0
+                    while i + 8 <= s {
+                        let gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        let hv = hr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        out.storeBytes(of: k8 * (gv - md8 - hv * mx8), toByteOffset: i * 4, as: SIMD8<Float>.self)
+                        i += 8
+                    }
+                    while i < s { dx[o + i] = k * (g[o + i] - meanDy - xh[o + i] * meanDyXhat); i += 1 }
                 }
             }
         }

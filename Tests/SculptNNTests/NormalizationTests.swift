@@ -61,6 +61,30 @@ struct NormalizationTests {
         }
     }
 
+    @Test("channels split over two workers give bit-identical outputs, gradients and statistics, close to float64")
+    func workersAgree() {
+        let saved = Parallel.threads
+        defer { Parallel.threads = saved }
+        var rng = RandomSource(seed: 31)
+        let x = Tensor.uniform([16, 12, 15, 15], -2, 3, using: &rng)  // 43,200 elements: split at 2 threads
+        let dy = Tensor.uniform([16, 12, 15, 15], -1, 1, using: &rng)
+        var runs: [[Tensor]] = []
+        for threads in [1, 2] {
+            Parallel.threads = threads
+            let bn = BatchNorm(features: 12)
+            let y = bn.forward(x, training: true).copy()
+            let dx = bn.backward(dy, needInputGradient: true)!.copy()
+            runs.append([y, dx, bn.weight.grad.copy(), bn.bias.grad.copy(), bn.runningMean.copy(),
+                         bn.runningVariance.copy()])
+        }
+        for (a, b) in zip(runs[0], runs[1]) { #expect(a == b) }
+        // the batch mean of channel 5 against a float64 sum
+        var sum = 0.0
+        for b in 0..<16 { for i in 0..<225 { sum += Double(x.data[(b * 12 + 5) * 225 + i]) } }
+        let expected = 0.1 * sum / 3600  // running mean after one step from 0, momentum 0.1
+        #expect(abs(Double(runs[0][4].data[5]) - expected) < 1e-6)
+    }
+
     @Test("running statistics are buffers named like PyTorch's")
     func buffers() throws {
         var rng = RandomSource(seed: 1)
