@@ -7,6 +7,10 @@ import SculptCore
 ///   `running = (1 - momentum) * running + momentum * batchValue`, using the *unbiased*
 ///   variance for `running_var`;
 /// - evaluation: normalize with the running statistics.
+///
+/// The statistics sum each `(sample, channel)` plane in float with vector accumulators and add
+/// the planes' sums in double (two passes: mean, then squared deviations). Channels are split
+/// over the `Parallel` workers; each channel is computed the same way at any thread count.
 public final class BatchNorm: Layer {
     /// Scale (gamma), `[C]`, initialized to 1.
     public let weight: Parameter
