@@ -56,15 +56,25 @@ public struct ExperimentRunner: Sendable {
     public var workers: Int
     /// The root of the trials' working folders (nil: trials run without one and cannot resume).
     public var trialFolders: String?
+    /// Only these variants' trials run (nil: all). The run stays the spec's run (same id), so a
+    /// later run without the filter resumes the rest.
+    public var variants: Set<String>?
 
     public init(spec: ExperimentSpec, store: any ResultStoring, executor: any TrialExecutor, workers: Int,
-                trialFolders: String? = nil) {
+                trialFolders: String? = nil, variants: Set<String>? = nil) {
         precondition(workers >= 1, "workers must be at least 1")
         self.spec = spec
         self.store = store
         self.executor = executor
         self.workers = workers
         self.trialFolders = trialFolders
+        self.variants = variants
+    }
+
+    /// The spec's plan, restricted to `variants`.
+    public func selectedPlan() -> [PlannedTrial] {
+        guard let variants else { return spec.plan() }
+        return spec.plan().filter { variants.contains($0.variant) }
     }
 
     /// The working folder of `trial` (nil without `trialFolders`).
@@ -75,13 +85,13 @@ public struct ExperimentRunner: Sendable {
     /// The planned trials not yet done in the store, in plan order.
     public func pendingTrials() throws -> [PlannedTrial] {
         let finished = try store.finishedTrials(runID: spec.runID)
-        return spec.plan().filter { !finished.contains(TrialKey(variant: $0.variant, index: $0.index)) }
+        return selectedPlan().filter { !finished.contains(TrialKey(variant: $0.variant, index: $0.index)) }
     }
 
     /// Runs every pending trial; `progress` is called (serialized) after each one.
     public func run(progress report: @escaping @Sendable (RunProgress) -> Void = { _ in }) throws -> RunSummary {
         try store.registerRun(spec)
-        let planned = spec.plan().count
+        let planned = selectedPlan().count
         let pending = try pendingTrials()
         let state = RunState(
             progress: RunProgress(planned: planned, skipped: planned - pending.count, done: 0, failed: 0, elapsed: 0))

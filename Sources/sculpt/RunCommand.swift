@@ -28,6 +28,12 @@ struct RunCommand: ParsableCommand {
         valueName: "dir"))
     var trialFolders: String?
 
+    @Option(help: ArgumentHelp(
+        "Only these variants' trials (comma-separated names): the cells a verdict needs first. The tables still show "
+            + "every finished trial; a later run without it resumes the rest. SQLite --db only.",
+        valueName: "names"))
+    var variants: String?
+
     @Flag(help: "With a PostgreSQL --db: only enqueue the trials (for `sculpt worker`s elsewhere), run none.")
     var enqueueOnly = false
 
@@ -37,6 +43,11 @@ struct RunCommand: ParsableCommand {
     func run() throws {
         let db = ResultsDatabase.resolve(self.db)
         if ResultsDatabase.isServer(db) {
+            if variants != nil {
+                try Output.guarded {
+                    throw UsageError("--variants: works with an SQLite --db; a fleet enqueues every trial of the spec")
+                }
+            }
             try runOnServer(db)
             return
         }
@@ -45,6 +56,7 @@ struct RunCommand: ParsableCommand {
             if enqueueOnly { throw UsageError("--enqueue-only: needs a PostgreSQL --db (postgres://USER@HOST/DB)") }
             if let workers, workers < 1 { throw UsageError("--workers: must be at least 1, found \(workers)") }
             let experiment = try ExperimentSpec.load(path: spec, catalog: .standard)
+            let selected = try Self.selectedVariants(variants, of: experiment)
             let folders = trialFolders ?? db + ".trials"
             if trialFolders?.isEmpty == true { throw UsageError("--trial-folders: expected a folder path") }
             if FileManager.default.fileExists(atPath: folders) && !FilePaths.isDirectory(folders) {
@@ -56,7 +68,7 @@ struct RunCommand: ParsableCommand {
             let resumes = try TrialKindCatalog.standard.kind(named: experiment.kind).resumes
             let runner = ExperimentRunner(spec: experiment, store: store, executor: executor,
                                           workers: workers ?? ProcessInfo.processInfo.activeProcessorCount,
-                                          trialFolders: resumes ? folders : nil)
+                                          trialFolders: resumes ? folders : nil, variants: selected)
             let runID = experiment.runID
             let summary = try runner.run { progress in
                 Output.progress(Self.progressLine(progress, runID: runID))
@@ -79,6 +91,21 @@ struct RunCommand: ParsableCommand {
             for table in tables { print("\n" + table.text, terminator: "") }
         }
         if anyFailed { throw ExitCode(1) }
+    }
+
+    /// The variant names of `--variants` (nil without it); unknown or empty names are refused, naming the known ones.
+    static func selectedVariants(_ text: String?, of experiment: ExperimentSpec) throws -> Set<String>? {
+        guard let text else { return nil }
+        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let known = experiment.variants.map(\.name)
+        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
+            throw UsageError("--variants \"\(text)\": expected comma-separated variant names (\(known.joined(separator: ", ")))")
+        }
+        if let unknown = names.first(where: { !known.contains($0) }) {
+            throw UsageError(
+                "--variants: \"\(unknown)\" is not a variant of \(experiment.name) (variants: \(known.joined(separator: ", ")))")
+        }
+        return Set(names)
     }
 
     /// "12/120 done, 1 failed, 0:42 elapsed, ETA 2:10".

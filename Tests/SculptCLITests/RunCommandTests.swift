@@ -110,6 +110,27 @@ import Testing
         #expect(markdown.stdout.contains("| model 2 | 2 | 55 | 13 |"), "\(markdown.stdout)")
     }
 
+    @Test("sculpt run --variants runs only the named variants' trials; a run without it resumes the rest")
+    func variantsFilter() throws {
+        let (folder, spec) = try Self.specFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let db = folder + "/results.db"
+        let first = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--variants", "model 2", "--json"])
+        #expect(first.status == 0, "\(first.stderr)")
+        let report = try Self.object(first.stdout)
+        #expect(report["planned"] as? Int == 2 && report["done"] as? Int == 2, "\(report)")
+        let rest = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--json"])
+        let second = try Self.object(rest.stdout)
+        #expect(second["planned"] as? Int == 4 && second["skipped"] as? Int == 2 && second["done"] as? Int == 2,
+                "\(second)")
+        for bad in ["model 3", "model 1,,model 2", ""] {
+            let refused = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--variants", bad])
+            #expect(refused.status == 2, "\(bad)")
+            #expect(refused.stderr.contains("--variants") && refused.stderr.contains("model 1, model 2"),
+                    "\(refused.stderr)")
+        }
+    }
+
     @Test("sculpt table without a database and sculpt run with no workers are one-line usage errors")
     func badInvocationsAreUsageErrors() throws {
         let (folder, spec) = try Self.specFolder()
