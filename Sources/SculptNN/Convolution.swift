@@ -6,9 +6,9 @@ import SculptCore
 /// Lowered to sgemm over chunks of samples: a chunk's column matrix `(I*k*k, S*OH*OW)` is small
 /// enough to stay in cache between im2col and the product, and backward recomputes it (cheaper
 /// than keeping the whole batch's columns, 29 MB for W3's second layer). 3x3 stride-1 layers
-/// with at least 16 input and output channels take Winograd's F(2x2, 3x3) instead for the
-/// forward pass and the input gradient (`Winograd`, 2.25x fewer multiplies; see `algorithm`);
-/// their weight gradient stays im2col + sgemm. With `Parallel.threads > 1` the chunks are
+/// with at least 16 input and output channels and outputs of 6x6 or more take Winograd's
+/// F(2x2, 3x3) instead for the forward pass and both gradients (`Winograd`, 2.25x fewer
+/// multiplies; see `algorithm`). With `Parallel.threads > 1` the chunks are
 /// spread over workers, each running single-threaded sgemm on its own buffers; weight gradients
 /// are summed over workers in a fixed order, so a run is reproducible for a given thread count.
 public final class Conv2D: Layer {
