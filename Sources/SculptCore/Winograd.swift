@@ -50,15 +50,15 @@ public enum Winograd {
                 }
                 // G g: 4 rows of 3
                 let t0 = r.0, t1 = 0.5 * (r.0 + r.1 + r.2), t2 = 0.5 * (r.0 - r.1 + r.2), t3 = r.2
-                let offset = flipped ? ic * o + oc : oc * c + ic
-                for (i, t) in [t0, t1, t2, t3].enumerated() {
-                    // (G g) Gᵀ: each row (a, b, c) -> (a, (a + b + c) / 2, (a - b + c) / 2, c)
-                    let a = t[0], b = t[1], cc = t[2]
-                    u[(4 * i + 0) * plane + offset] = a
-                    u[(4 * i + 1) * plane + offset] = 0.5 * (a + b + cc)
-                    u[(4 * i + 2) * plane + offset] = 0.5 * (a - b + cc)
-                    u[(4 * i + 3) * plane + offset] = cc
+                let at = u + (flipped ? ic * o + oc : oc * c + ic)
+                // (G g) Gᵀ: each row (a, b, c) -> (a, (a + b + c) / 2, (a - b + c) / 2, c)
+                @inline(__always) func store(_ t: SIMD4<Float>, _ first: Int) {
+                    at[first * plane] = t[0]
+                    at[(first + 1) * plane] = 0.5 * (t[0] + t[1] + t[2])
+                    at[(first + 2) * plane] = 0.5 * (t[0] - t[1] + t[2])
+                    at[(first + 3) * plane] = t[2]
                 }
+                store(t0, 0); store(t1, 4); store(t2, 8); store(t3, 12)
             }
         }
     }
@@ -235,11 +235,12 @@ public enum Winograd {
             // Gᵀ M: rows (m0 + (m1 + m2) / 2, (m1 - m2) / 2, (m1 + m2) / 2 + m3); then the same on columns
             let q0 = m0 + 0.5 * (m1 + m2), q1 = 0.5 * (m1 - m2), q2 = 0.5 * (m1 + m2) + m3
             let g = dw + f * 9
-            for (i, q) in [q0, q1, q2].enumerated() {
-                g[3 * i] += q[0] + 0.5 * (q[1] + q[2])
-                g[3 * i + 1] += 0.5 * (q[1] - q[2])
-                g[3 * i + 2] += 0.5 * (q[1] + q[2]) + q[3]
+            @inline(__always) func add(_ q: SIMD4<Float>, _ row: Int) {
+                g[3 * row] += q[0] + 0.5 * (q[1] + q[2])
+                g[3 * row + 1] += 0.5 * (q[1] - q[2])
+                g[3 * row + 2] += 0.5 * (q[1] + q[2]) + q[3]
             }
+            add(q0, 0); add(q1, 1); add(q2, 2)
         }
     }
 
