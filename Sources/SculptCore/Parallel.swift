@@ -31,9 +31,11 @@ public enum Parallel {
     }
 
     /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each in parallel.
-    /// Serial below `minimumCount` elements (threads cost ~10 us to wake).
-    public static func forRanges(count: Int, minimumCount: Int = 1 << 15, _ body: (Range<Int>) -> Void) {
-        let workers = count >= minimumCount ? Swift.min(threads, count) : 1
+    /// Serial below `minimumCount` elements of work (threads cost ~10 us to wake); the work is
+    /// `count` unless `work` says otherwise (e.g. channels as the ranges, elements as the work).
+    public static func forRanges(count: Int, work: Int? = nil, minimumCount: Int = 1 << 15,
+                                 _ body: (Range<Int>) -> Void) {
+        let workers = (work ?? count) >= minimumCount ? Swift.min(threads, count) : 1
         if workers <= 1 { body(0..<count); return }
         forEach(workers: workers) { w in
             body(count * w / workers ..< count * (w + 1) / workers)

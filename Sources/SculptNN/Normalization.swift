@@ -67,15 +67,6 @@ public final class BatchNorm: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try spec.outputShape(for: inputShape) }
 
-    /// Runs `body` on ranges of channels, split over `Parallel.threads` workers when the tensor
-    /// has at least 2^15 elements. Each channel is computed by one worker the same way at any
-    /// thread count, so results do not depend on it.
-    private func forChannelRanges(elements: Int, _ body: (Range<Int>) -> Void) {
-        let c = features, workers = elements >= 1 << 15 ? Swift.min(Parallel.threads, c) : 1
-        if workers <= 1 { body(0..<c); return }
-        Parallel.forEach(workers: workers) { w in body(c * w / workers ..< c * (w + 1) / workers) }
-    }
-
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         // x is (B, C, S) with S = H*W (1 for dense input); statistics per channel over (B, S):
         // each plane's sums in float with vector accumulators, the planes' sums added in double
@@ -92,7 +83,8 @@ public final class BatchNorm: Layer {
         let xs = x.data, ys = output.data, xh = normalized.data, gamma = weight.value.data, beta = bias.value.data
         let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data
         let mo = momentum, eps = epsilon
-        forChannelRanges(elements: x.count) { channels in
+        // channels split over the workers when the tensor is large; each is computed the same way at any thread count
+        Parallel.forRanges(count: c, work: x.count) { channels in
             for ch in channels {
                 let mean: Float, invStd: Float
                 if training {
@@ -151,7 +143,7 @@ public final class BatchNorm: Layer {
         let g = dy.data, xh = normalized.data, dx = gradInput.data
         let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
         let trained = trainedLast
-        forChannelRanges(elements: dy.count) { channels in
+        Parallel.forRanges(count: c, work: dy.count) { channels in
             for ch in channels {
                 var sumDy: Float = 0, sumDyXhat: Float = 0
                 for bi in 0..<b {
