@@ -13,12 +13,25 @@ public enum Parallel {
     /// Workers used by `forEach`; 1 runs everything on the calling thread. Read and written under a
     /// lock: one thread may set it (`BLAS.setThreads`) while another's kernels read it (ThreadSanitizer
     /// found that race when tests ran side by side).
+    /// Inside `withThreads` (the calling task and its children), that count instead.
     public static var threads: Int {
-        get { threadsLock.lock(); defer { threadsLock.unlock() }; return storedThreads }
+        get {
+            if let count = taskThreads { return count }
+            threadsLock.lock(); defer { threadsLock.unlock() }; return storedThreads
+        }
         set { threadsLock.lock(); storedThreads = newValue; threadsLock.unlock() }
     }
     private static let threadsLock = NSLock()
     nonisolated(unsafe) private static var storedThreads = 1
+    @TaskLocal private static var taskThreads: Int?
+
+    /// Runs `body` with `threads` workers for this task only (tests running side by side each
+    /// pick their own count without racing on the process-wide setting). OpenBLAS's own thread
+    /// count is process-wide and unchanged: the kernels that split work by `threads` call BLAS
+    /// single-threaded from their workers.
+    public static func withThreads<T>(_ count: Int, _ body: () throws -> T) rethrows -> T {
+        try $taskThreads.withValue(Swift.max(1, count)) { try body() }
+    }
 
     /// Runs `body(worker)` for worker in 0..<workers on up to `workers` threads and waits.
     /// With one worker, runs inline.

@@ -63,19 +63,18 @@ struct NormalizationTests {
 
     @Test("channels split over two workers give bit-identical outputs, gradients and statistics, close to float64")
     func workersAgree() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         var rng = RandomSource(seed: 31)
         let x = Tensor.uniform([16, 12, 15, 15], -2, 3, using: &rng)  // 43,200 elements: split at 2 threads
         let dy = Tensor.uniform([16, 12, 15, 15], -1, 1, using: &rng)
         var runs: [[Tensor]] = []
         for threads in [1, 2] {
-            Parallel.threads = threads
-            let bn = BatchNorm(features: 12)
-            let y = bn.forward(x, training: true).copy()
-            let dx = bn.backward(dy, needInputGradient: true)!.copy()
-            runs.append([y, dx, bn.weight.grad.copy(), bn.bias.grad.copy(), bn.runningMean.copy(),
-                         bn.runningVariance.copy()])
+            Parallel.withThreads(threads) {
+                let bn = BatchNorm(features: 12)
+                let y = bn.forward(x, training: true).copy()
+                let dx = bn.backward(dy, needInputGradient: true)!.copy()
+                runs.append([y, dx, bn.weight.grad.copy(), bn.bias.grad.copy(), bn.runningMean.copy(),
+                             bn.runningVariance.copy()])
+            }
         }
         for (a, b) in zip(runs[0], runs[1]) { #expect(a == b) }
         // the batch mean of channel 5 against a float64 sum

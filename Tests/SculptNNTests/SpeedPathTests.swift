@@ -110,30 +110,26 @@ import TestSupport
     @Test("SGD and Adam split over two workers update bit for bit as on one",
           arguments: ["sgd", "nesterov", "adam", "adamw"])
     func parallelOptimizerMatchesOneWorker(kind: String) {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         func run(threads: Int, masked: Bool) -> [Float] {
-            Parallel.threads = threads
-            var rng = RandomSource(seed: 12)
-            let p = Parameter(Tensor.uniform([70_001], -1, 1, using: &rng))  // above the split threshold, odd
-            if masked { p.mask = Tensor.uniform([70_001], 0, 1, using: &rng).map { $0 < 0.3 ? 0 : 1 } }
-            let optimizer = testOptimizer(kind)
-            for _ in 0..<3 {
-                p.grad.fillUniform(-1, 1, using: &rng)
-                optimizer.step([p])
+            Parallel.withThreads(threads) {
+                var rng = RandomSource(seed: 12)
+                let p = Parameter(Tensor.uniform([70_001], -1, 1, using: &rng))  // above the split threshold, odd
+                if masked { p.mask = Tensor.uniform([70_001], 0, 1, using: &rng).map { $0 < 0.3 ? 0 : 1 } }
+                let optimizer = testOptimizer(kind)
+                for _ in 0..<3 {
+                    p.grad.fillUniform(-1, 1, using: &rng)
+                    optimizer.step([p])
+                }
+                return p.value.scalars + p.state.keys.sorted().flatMap { p.state[$0]!.scalars }
             }
-            return p.value.scalars + p.state.keys.sorted().flatMap { p.state[$0]!.scalars }
         }
         for masked in [false, true] { #expect(run(threads: 2, masked: masked) == run(threads: 1, masked: masked)) }
     }
 
     @Test("a large fill over two workers sets every element")
     func parallelFill() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
-        Parallel.threads = 2
         let t = Tensor(repeating: 1, shape: [100_003])
-        t.fill(-2.5)
+        Parallel.withThreads(2) { t.fill(-2.5) }
         #expect(t.scalars.allSatisfy { $0 == -2.5 })
     }
 }
