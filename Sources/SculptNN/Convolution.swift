@@ -39,6 +39,19 @@ public final class Conv2D: Layer {
         case winograd
     }
 
+    /// The default of `samplewiseMinimumPlane`: W3's first layer (28x28 outputs) gains 15-20%.
+    public static let defaultSamplewiseMinimumPlane = 256
+
+    /// The smallest output plane (OH*OW) for which the im2col path multiplies sample by sample,
+    /// reading dy and writing y in place, instead of once per chunk with dy and y regrouped
+    /// through a buffer (below it the per-sample products are too short for sgemm); a layer's
+    /// own setting (tests compare both ways), at least 1.
+    public var samplewiseMinimumPlane = Conv2D.defaultSamplewiseMinimumPlane {
+        didSet {
+            precondition(samplewiseMinimumPlane >= 1, "samplewiseMinimumPlane must be >= 1, got \(samplewiseMinimumPlane)")
+        }
+    }
+
     /// The fewest input and output channels for which `.automatic` takes Winograd: its 16
     /// products have the channel counts as their sizes, and below 16 sgemm runs too far from
     /// its peak to win back the transforms.
@@ -84,6 +97,8 @@ public final class Conv2D: Layer {
 
     private var workspaces: [Workspace] = []
     private let filters = Tensor(zeros: [0])     // Winograd U (16, O, I), or (16, I, O) flipped for dx
+    private let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (16, I, ld)
+    private var inputTilesChunk = 0              // samples per chunk of `inputTiles`; 0 when it is not current
     private let output = Tensor(zeros: [0])      // y (B, O, OH, OW)
     private let gradInput = Tensor(zeros: [0])   // dx (B, I, H, W)
     private var input: Tensor?                   // x (B, I, H, W), kept for backward
@@ -181,8 +196,9 @@ public final class Conv2D: Layer {
         input = x
         output.resize([b, o, g.outputHeight, g.outputWidth])
         winogradPass = usesWinograd(height: g.height, width: g.width)
+        inputTilesChunk = 0
         if winogradPass {
-            winogradForward(x, g)
+            winogradForward(x, g, keepTiles: training)
             return output
         }
         let (samples, chunks, workers) = plan(g, batch: b)
@@ -191,9 +207,21 @@ public final class Conv2D: Layer {
             w.product.resize([o, samples * p])
         }
         let xs = x.data, ys = output.data, wv = weight.value.data, bv = bias?.value.data
+        let samplewise = p >= samplewiseMinimumPlane
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let n = count * p, cols = space.columns.data, prod = space.product.data
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
+            if samplewise {
+                // one product per sample, straight into y (starting as the bias, beta = 1): no regrouping
+                for bi in 0..<count {
+                    let yb = ys + (start + bi) * o * p
+                    for oc in 0..<o { (yb + oc * p).update(repeating: bv?[oc] ?? 0, count: p) }
+                    BLAS.gemm(
+                        transA: false, transB: false, m: o, n: p, k: k, a: wv, lda: k, b: cols + bi * p, ldb: n,
+                        beta: 1, c: yb, ldc: p)
+                }
+                return
+            }
             // product starts as the bias and takes beta = 1 (OpenBLAS's separate beta = 0 pass is slower than a fill)
             for oc in 0..<o { (prod + oc * n).update(repeating: bv?[oc] ?? 0, count: n) }
             BLAS.gemm(
@@ -209,23 +237,30 @@ public final class Conv2D: Layer {
     }
 
     /// y = conv(x) + bias by F(2x2, 3x3), per chunk: V = transform(x chunk); M[ξ] = U[ξ] V[ξ]; y chunk = Aᵀ M A + bias.
-    private func winogradForward(_ x: Tensor, _ g: WindowGeometry) {
+    /// With `keepTiles` (a training pass) every chunk's V is kept in `inputTiles` for the weight
+    /// gradient, which then need not transform x again (4x x's size: 13 MB for W3's second layer).
+    private func winogradForward(_ x: Tensor, _ g: WindowGeometry, keepTiles: Bool) {
         let b = x.shape[0], c = inputChannels, o = outputChannels, oh = g.outputHeight, ow = g.outputWidth
         let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow)
         let perSample = th * tw, inSample = c * g.inputPlane, outSample = o * g.outputPlane
         let (samples, chunks, workers) = plan(
             perSample: 16 * Swift.max(c, o) * perSample, budget: winogradChunkElements, batch: b)
+        let chunkTiles = 16 * c * Winograd.leadingDimension(tiles: samples * perSample)
         for w in workspaces.prefix(workers) {
             let ld = Winograd.leadingDimension(tiles: samples * perSample)
-            w.tiles.resize([16, c, ld])
+            if !keepTiles { w.tiles.resize([16, c, ld]) }
             w.tileProduct.resize([16, o, ld])
+        }
+        if keepTiles {
+            inputTiles.resize([chunks * chunkTiles])
+            inputTilesChunk = samples
         }
         filters.resize([16, o, c])
         Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: false, into: filters.data)
-        let xs = x.data, ys = output.data, u = filters.data, bv = bias?.value.data
+        let xs = x.data, ys = output.data, u = filters.data, bv = bias?.value.data, kept = inputTiles.data
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let t = count * perSample, ld = Winograd.leadingDimension(tiles: t)
-            let v = space.tiles.data, m = space.tileProduct.data
+            let v = keepTiles ? kept + start / samples * chunkTiles : space.tiles.data, m = space.tileProduct.data
             Winograd.transformInput(
                 xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
                 padding: padding, into: v, tiles: ld)
@@ -263,10 +298,35 @@ public final class Conv2D: Layer {
         }
         let xs = x.data, gs = dy.data, dxs = gradInput.data, wv = weight.value.data
         let hasBias = bias != nil
+        let samplewise = p >= samplewiseMinimumPlane
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let n = count * p, cols = space.columns.data, dyc = space.product.data
             let dw = workers > 1 ? space.weightGrad.data : weight.grad.data
             let src = gs + start * o * p
+            if samplewise {
+                // one product per sample, straight from dy (no regrouping)
+                if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+                    for bi in 0..<count {
+                        for oc in 0..<o { db[oc] += Kernels.sum(src + (bi * o + oc) * p, count: p) }
+                    }
+                }
+                Im2Col.pack(
+                    xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
+                for bi in 0..<count {
+                    BLAS.gemm(
+                        transA: false, transB: true, m: o, n: k, k: p, a: src + bi * o * p, lda: p, b: cols + bi * p,
+                        ldb: n, beta: 1, c: dw, ldc: k)
+                }
+                guard needInputGradient else { return }
+                for bi in 0..<count {
+                    BLAS.gemm(
+                        transA: true, transB: false, m: k, n: p, k: o, a: wv, lda: k, b: src + bi * o * p, ldb: p,
+                        c: cols + bi * p, ldc: n)
+                }
+                Im2Col.unpack(
+                    cols, leadingDimension: n, geometry: g, batchRange: 0..<count, into: dxs + start * inSample)
+                return
+            }
             for bi in 0..<count {
                 for oc in 0..<o { (dyc + oc * n + bi * p).update(from: src + (bi * o + oc) * p, count: p) }
             }
@@ -319,17 +379,24 @@ public final class Conv2D: Layer {
         }
         let xs = x.data, gs = dy.data, dxs = gradInput.data, u = filters.data
         let hasBias = bias != nil
+        // the forward's V of x when it was kept with the same chunks (always at padding 1, where dx
+        // has as many tiles as y)
+        let keptTiles = inputTilesChunk == samples
+        let chunkTiles = 16 * c * Winograd.leadingDimension(tiles: samples * perSample), kept = inputTiles.data
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
-            let vx = space.tiles.data, gy = space.tileProduct.data, du = space.filterGrad.data
+            let vx = keptTiles ? kept + start / samples * chunkTiles : space.tiles.data
+            let gy = space.tileProduct.data, du = space.filterGrad.data
             if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
                 for bi in 0..<count {
                     for oc in 0..<o { db[oc] += Kernels.sum(gs + ((start + bi) * o + oc) * p, count: p) }
                 }
             }
             let t = count * perSample, ldt = Winograd.leadingDimension(tiles: t)
-            Winograd.transformInput(
-                xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
-                padding: padding, into: vx, tiles: ldt)
+            if !keptTiles {
+                Winograd.transformInput(
+                    xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
+                    padding: padding, into: vx, tiles: ldt)
+            }
             Winograd.transformGradient(
                 gs + start * o * p, samples: count, channels: o, outputHeight: oh, outputWidth: ow, into: gy,
                 tiles: ldt)

@@ -2,7 +2,8 @@ import SculptCore
 
 /// The memory training (or evaluating) a network needs, estimated from its architecture alone,
 /// before any tensor is allocated: parameters with their gradients and optimizer state, and the
-/// activations, gradients and im2col workspaces of one batch.
+/// activations, gradients and im2col workspaces of one batch, and the transformed inputs
+/// Winograd layers keep for backward.
 ///
 /// Computed in `Double`, so an absurd architecture gives a large estimate instead of an
 /// overflow; check it against a `MemoryBudget` before building the network.
@@ -32,7 +33,8 @@ public struct MemoryEstimate: Equatable, Sendable {
         let activations = (tally.activations + Double(architecture.inputShape.reduce(1, *))) * batch * floatBytes * 2
         return MemoryEstimate(parameters: tally.parameters,
                               parameterBytes: tally.parameters * floatBytes * Double(2 + Swift.max(optimizerSlots, 0)),
-                              activationBytes: activations + tally.workspace * batch * floatBytes * 2,
+                              activationBytes: activations + tally.workspace * batch * floatBytes * 2
+                                  + tally.keptTiles * batch * floatBytes,
                               batchSize: batchSize)
     }
 
@@ -48,6 +50,8 @@ public struct MemoryEstimate: Equatable, Sendable {
         var activations = 0.0
         /// The largest per-sample im2col buffer.
         var workspace = 0.0
+        /// Winograd layers' transformed inputs, kept from forward to backward.
+        var keptTiles = 0.0
 
         mutating func add(_ spec: LayerSpec, input: [Int]) throws -> [Int] {
             let output = try spec.outputShape(for: input)
@@ -55,10 +59,14 @@ public struct MemoryEstimate: Equatable, Sendable {
             switch spec {
             case .dense(let i, let o, let bias):
                 parameters += Double(i) * Double(o) + (bias ? Double(o) : 0)
-            case .conv2d(let i, let o, let k, _, _, let bias):
+            case .conv2d(let i, let o, let k, let stride, _, let bias):
                 parameters += Double(o) * Double(i) * Double(k) * Double(k) + (bias ? Double(o) : 0)
                 let positions = output.dropFirst().reduce(1.0) { $0 * Double($1) }
                 workspace = Swift.max(workspace, Double(i) * Double(k) * Double(k) * positions)
+                if k == 3 && stride == 1 && Swift.min(i, o) >= Conv2D.winogradMinimumChannels {
+                    // a Winograd layer keeps its input's transformed tiles for backward: 16 per 2x2 output tile
+                    keptTiles += 16 * Double(i) * Double((output[1] + 1) / 2) * Double((output[2] + 1) / 2)
+                }
             case .batchNorm(let f, _, _):
                 parameters += 2 * Double(f)
                 activations += outputCount  // the normalized values kept for backward

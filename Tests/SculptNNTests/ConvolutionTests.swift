@@ -52,6 +52,45 @@ struct ConvolutionTests {
         }
     }
 
+    @Test("sample-by-sample products (large planes) give the chunked path's output and gradients, at one and two workers")
+    func samplewiseMatchesChunked() {
+        var rng = RandomSource(seed: 4)
+        for threads in [1, 2] {
+            Parallel.withThreads(threads) {
+                for (s, p, k, bias) in [(1, 1, 3, true), (2, 1, 3, false), (1, 0, 5, true)] {
+                    let wt = Tensor.uniform([4, 3, k, k], -1, 1, using: &rng)
+                    let b: Tensor? = bias ? Tensor.uniform([4], -1, 1, using: &rng) : nil
+                    let x = Tensor.uniform([5, 3, 36, 34], -1, 1, using: &rng)
+                    var results: [[Tensor]] = []
+                    for minimum in [Int.max, 1] {  // never, always sample by sample
+                        let conv = Conv2D(weight: wt.copy(), bias: b?.copy(), stride: s, padding: p)
+                        conv.algorithm = .im2col
+                        conv.chunkElements = 3 * k * k * 600  // several chunks of several samples
+                        conv.samplewiseMinimumPlane = minimum
+                        let y = conv.forward(x, training: true).copy()
+                        let dy = Tensor(zeros: y.shape)
+                        for i in 0..<dy.count { dy.data[i] = Float(i % 11) / 5 - 1 }
+                        let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                        var r = [y, dx, conv.weight.grad.copy()]
+                        if let bias = conv.bias { r.append(bias.grad.copy()) }
+                        conv.weight.zeroGrad()
+                        #expect(conv.backward(dy, needInputGradient: false) == nil)
+                        r.append(conv.weight.grad.copy())
+                        results.append(r)
+                    }
+                    let expected = naiveConvolution(x, wt, b, stride: s, padding: p)
+                    #expect(results[1][0].maxAbsDifference(expected) < 1e-5)
+                    // the same sums; dW and db add the samples in another order
+                    let names = bias ? ["y", "dx", "dW", "db", "dW alone"] : ["y", "dx", "dW", "dW alone"]
+                    for (name, (a, c)) in zip(names, zip(results[0], results[1])) {
+                        #expect(a.shape == c.shape)
+                        #expect(maxScaledDifference(a, c) < 1e-5, "\(name) s\(s) p\(p) k\(k) threads \(threads)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("forward and backward match the numpy reference")
     func matchesReference() throws {
         let cases = try ReferenceFixtures.load()
@@ -91,18 +130,17 @@ struct ConvolutionTests {
 struct ParallelTests {
     @Test("two workers give the same forward and gradients as one (W3 layers, several chunks)")
     func twoWorkersAgree() throws {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         func run(threads: Int) throws -> [Tensor] {
-            Parallel.threads = threads
-            let (network, inputs, labels) = try cnnSmallBatch(batchSize: 40, seed: 4)
-            for case let conv as Conv2D in network.layers { conv.chunkElements = 4096 }  // several chunks per worker
-            network.zeroGradients()
-            let y = network.forward(inputs, training: true).copy()
-            let g = Tensor(zeros: [0])
-            _ = SoftmaxCrossEntropy().compute(prediction: y, target: labels, gradient: g)
-            network.backward(g)
-            return [y] + network.parameters.map { $0.grad.copy() }
+            try Parallel.withThreads(threads) {
+                let (network, inputs, labels) = try cnnSmallBatch(batchSize: 40, seed: 4)
+                for case let conv as Conv2D in network.layers { conv.chunkElements = 4096 }  // several chunks per worker
+                network.zeroGradients()
+                let y = network.forward(inputs, training: true).copy()
+                let g = Tensor(zeros: [0])
+                _ = SoftmaxCrossEntropy().compute(prediction: y, target: labels, gradient: g)
+                network.backward(g)
+                return [y] + network.parameters.map { $0.grad.copy() }
+            }
         }
         let one = try run(threads: 1), two = try run(threads: 2)
         for (a, b) in zip(one, two) { #expect(maxScaledDifference(a, b) < 1e-5) }
@@ -112,12 +150,13 @@ struct ParallelTests {
         let dy = Tensor.uniform([8, 16, 16, 16], -1, 1, using: &rng)
         var outputs: [[Tensor]] = []
         for threads in [1, 2] {
-            Parallel.threads = threads
-            let relu = Activation(.relu), pool = MaxPool2D(kernelSize: 2)
-            let h = relu.forward(x, training: true)
-            let y = pool.forward(h, training: true).copy()
-            let dx = relu.backward(pool.backward(dy, needInputGradient: true)!, needInputGradient: true)!.copy()
-            outputs.append([y, dx])
+            Parallel.withThreads(threads) {
+                let relu = Activation(.relu), pool = MaxPool2D(kernelSize: 2)
+                let h = relu.forward(x, training: true)
+                let y = pool.forward(h, training: true).copy()
+                let dx = relu.backward(pool.backward(dy, needInputGradient: true)!, needInputGradient: true)!.copy()
+                outputs.append([y, dx])
+            }
         }
         #expect(outputs[0][0] == outputs[1][0])
         #expect(outputs[0][1] == outputs[1][1])
@@ -167,33 +206,65 @@ struct WinogradTests {
 
     @Test("the input, weight and bias gradients equal the im2col path's, at one and two workers, with and without dx")
     func backwardMatchesIm2col() {
-        let saved = Parallel.threads
-        defer { Parallel.threads = saved }
         var rng = RandomSource(seed: 22)
         for threads in [1, 2] {
-            Parallel.threads = threads
-            for (h, w, p) in [(14, 14, 1), (7, 7, 1), (9, 6, 0), (6, 9, 2)] {
-                let wt = Tensor.uniform([20, 17, 3, 3], -0.2, 0.2, using: &rng)
-                let bias = Tensor.uniform([20], -1, 1, using: &rng)
-                let x = Tensor.uniform([7, 17, h, w], -1, 1, using: &rng)
-                var results: [[Tensor]] = []
-                for algorithm in [Conv2D.Algorithm.im2col, .winograd] {
-                    let conv = layer(wt, bias, padding: p, algorithm)
-                    conv.winogradChunkElements = 16 * 20 * 40  // several chunks
-                    let y = conv.forward(x, training: true).copy()
-                    let dy = Tensor(zeros: y.shape)
-                    for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
-                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
-                    var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
-                    conv.weight.zeroGrad(); conv.bias!.zeroGrad()
-                    #expect(conv.backward(dy, needInputGradient: false) == nil)
-                    r.append(conv.weight.grad.copy())
-                    results.append(r)
+            Parallel.withThreads(threads) {
+                for (h, w, p) in [(14, 14, 1), (7, 7, 1), (9, 6, 0), (6, 9, 2)] {
+                    let wt = Tensor.uniform([20, 17, 3, 3], -0.2, 0.2, using: &rng)
+                    let bias = Tensor.uniform([20], -1, 1, using: &rng)
+                    let x = Tensor.uniform([7, 17, h, w], -1, 1, using: &rng)
+                    var results: [[Tensor]] = []
+                    for algorithm in [Conv2D.Algorithm.im2col, .winograd] {
+                        let conv = layer(wt, bias, padding: p, algorithm)
+                        conv.winogradChunkElements = 16 * 20 * 40  // several chunks
+                        let y = conv.forward(x, training: true).copy()
+                        let dy = Tensor(zeros: y.shape)
+                        for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
+                        let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                        var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
+                        conv.weight.zeroGrad(); conv.bias!.zeroGrad()
+                        #expect(conv.backward(dy, needInputGradient: false) == nil)
+                        r.append(conv.weight.grad.copy())
+                        results.append(r)
+                    }
+                    // dW and db are sums of up to 1,372 terms taken in other chunks: rounding of 1e-5 and more
+                    for (name, (a, b)) in zip(["y", "dx", "dW", "db", "dW alone"], zip(results[0], results[1])) {
+                        #expect(a.shape == b.shape)
+                        #expect(maxScaledDifference(a, b) < 3e-5, "\(name) \(h)x\(w) p\(p) threads \(threads)")
+                    }
                 }
-                // dW and db are sums of up to 1,372 terms taken in other chunks: rounding of 1e-5 and more
-                for (name, (a, b)) in zip(["y", "dx", "dW", "db", "dW alone"], zip(results[0], results[1])) {
-                    #expect(a.shape == b.shape)
-                    #expect(maxScaledDifference(a, b) < 3e-5, "\(name) \(h)x\(w) p\(p) threads \(threads)")
+            }
+        }
+    }
+
+    @Test("a training forward's kept tiles give the same gradients, bit for bit, as transforming x again; an evaluation forward drops them")
+    func keptTilesMatchRecomputed() {
+        var rng = RandomSource(seed: 24)
+        for threads in [1, 2] {
+            Parallel.withThreads(threads) {
+                for (h, w, p) in [(14, 14, 1), (9, 6, 0), (6, 9, 2)] {
+                    let wt = Tensor.uniform([18, 16, 3, 3], -0.2, 0.2, using: &rng)
+                    let bias = Tensor.uniform([18], -1, 1, using: &rng)
+                    let x = Tensor.uniform([6, 16, h, w], -1, 1, using: &rng)
+                    let other = Tensor.uniform([6, 16, h, w], -1, 1, using: &rng)
+                    var results: [[Tensor]] = []
+                    // kept from a training forward; transformed again after an evaluation forward; a training
+                    // forward of another input, then an evaluation forward of x (the kept tiles are stale)
+                    for run in 0..<3 {
+                        let conv = layer(wt, bias, padding: p, .winograd)
+                        conv.winogradChunkElements = 16 * 18 * 30  // several chunks
+                        if run == 2 { _ = conv.forward(other, training: true) }
+                        let y = conv.forward(x, training: run == 0).copy()
+                        let dy = Tensor(zeros: y.shape)
+                        for i in 0..<dy.count { dy.data[i] = Float(i % 7) / 3 - 1 }
+                        let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                        results.append([y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()])
+                    }
+                    for run in 1..<3 {
+                        for (name, (a, b)) in zip(["y", "dx", "dW", "db"], zip(results[0], results[run])) {
+                            #expect(a == b, "\(name) \(h)x\(w) p\(p) threads \(threads) run \(run)")
+                        }
+                    }
                 }
             }
         }

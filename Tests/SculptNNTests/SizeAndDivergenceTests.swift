@@ -26,6 +26,17 @@ import TestSupport
         #expect(e.activationBytes == (Double(50 + 27) + 2 * 3 * 3 * 9) * 4 * 2)
     }
 
+    /// A 3x3 stride-1 layer of >= 16 channels (Winograd) also keeps its input's transformed tiles:
+    /// 16 * I * ceil(OH / 2) * ceil(OW / 2) per sample.
+    @Test func winogradTilesAreCounted() throws {
+        let architecture = Architecture(inputShape: [16, 5, 5], layers: [
+            .conv2d(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: false),
+        ])
+        let e = try MemoryEstimate.training(architecture, batchSize: 2, optimizerSlots: 0)
+        let activations = Double(400 + 400) * 2 * 4 * 2, workspace = Double(16 * 9 * 25) * 2 * 4 * 2
+        #expect(e.activationBytes == activations + workspace + Double(16 * 16 * 3 * 3) * 2 * 4)
+    }
+
     @Test func absurdSizesAreRefusedNotTrapped() throws {
         let wide = Architecture(inputShape: [4], layers: [.dense(inputs: 4, outputs: 1_000_000_000, bias: true)])
         #expect(throws: ShapeError.self) { try wide.outputShapes() }
