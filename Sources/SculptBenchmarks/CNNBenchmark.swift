@@ -73,11 +73,22 @@ public enum CNNBenchmark {
         return [record]
     }
 
-    /// Milliseconds per batch spent in each layer's forward and backward pass and in the
+    /// Milliseconds per batch spent in each stage's forward and backward pass and in the
     /// optimizer, averaged over `batches` training steps of `network` on `data` (for profiling).
+    /// A stage is a layer, or a ReLU and the max pooling after it where `Network` runs them as one
+    /// pass (`Network.fusedReluPooling(at:)`); the steps are `Network.forward` and `backward`'s.
     public static func profile(_ network: Network, data: Dataset, batches: Int, seed: UInt64 = 0) -> LayerProfile {
         let layers = network.layers
-        var forward = [Double](repeating: 0, count: layers.count), backward = forward
+        var stages: [(range: ClosedRange<Int>, pool: MaxPool2D?)] = []
+        var index = 0
+        while index < layers.count {
+            if let pool = network.fusedReluPooling(at: index) {
+                stages.append((index...index + 1, pool)); index += 2
+            } else {
+                stages.append((index...index, nil)); index += 1
+            }
+        }
+        var forward = [Double](repeating: 0, count: stages.count), backward = forward
         var optimizerTime = 0.0
         let optimizer = SGD(learningRate: learningRate, momentum: momentum), loss = SoftmaxCrossEntropy()
         let inputs = Tensor(zeros: [0]), targets = Tensor(zeros: [0]), gradient = Tensor(zeros: [0])
@@ -85,6 +96,7 @@ public enum CNNBenchmark {
         var rng = RandomSource(seed: seed)
         let order = ClassifierTraining.permutation(data.count, rng: &rng)
         let steps = Swift.max(batches, 1)
+        let first = network.firstLayerWithParameters ?? layers.count  // where Network.backward stops
         var begin = 0
         for _ in 0..<steps {
             if begin >= order.count { begin = 0 }
@@ -93,32 +105,42 @@ public enum CNNBenchmark {
             begin = end
             for p in parameters { p.zeroGrad() }
             var h = inputs
-            for (i, layer) in layers.enumerated() {
+            for (s, stage) in stages.enumerated() {
                 let t = Clock.now()
-                h = layer.forward(h, training: true)
-                forward[i] += Clock.now() - t
+                if let pool = stage.pool {
+                    h = pool.forward(h, rectifying: true)
+                } else {
+                    h = layers[stage.range.lowerBound].forward(h, training: true)
+                }
+                forward[s] += Clock.now() - t
             }
             _ = loss.compute(prediction: h, target: targets, gradient: gradient)
             var d = gradient
-            let first = network.firstLayerWithParameters ?? layers.count  // where Network.backward stops
-            for i in stride(from: layers.count - 1, through: first, by: -1) {
+            for (s, stage) in stages.enumerated().reversed() where stage.range.upperBound >= first {
                 let t = Clock.now()
-                if let g = layers[i].backward(d, needInputGradient: i > first) { d = g }
-                backward[i] += Clock.now() - t
+                if let g = layers[stage.range.upperBound].backward(d, needInputGradient: stage.range.lowerBound > first) {
+                    d = g
+                }
+                backward[s] += Clock.now() - t
             }
             let t = Clock.now()
             optimizer.step(parameters)
             optimizerTime += Clock.now() - t
         }
         let scale = 1000 / Double(steps)
-        return LayerProfile(layers: layers.map(\.spec.summary), forwardMilliseconds: forward.map { $0 * scale },
+        return LayerProfile(
+            names: stages.map { $0.range.count == 1 ? "layers.\($0.range.lowerBound)" : "layers.\($0.range.lowerBound)-\($0.range.upperBound)" },
+            layers: stages.map { $0.range.map { layers[$0].spec.summary }.joined(separator: " + ") },
+            forwardMilliseconds: forward.map { $0 * scale },
             backwardMilliseconds: backward.map { $0 * scale }, optimizerMilliseconds: optimizerTime * scale)
     }
 }
 
-/// Per-layer milliseconds of one training step (`CNNBenchmark.profile`).
+/// Per-stage milliseconds of one training step (`CNNBenchmark.profile`).
 public struct LayerProfile: Codable, Sendable {
-    /// Each layer's summary ("conv2d(1->32, 3x3, pad 1)").
+    /// Each stage's layers: "layers.3", or "layers.1-2" for a ReLU and max pooling run as one pass.
+    public var names: [String]
+    /// Each stage's summary ("conv2d(1->32, 3x3, pad 1)"; "relu + maxpool2d(...)" for a fused pair).
     public var layers: [String]
     /// Forward milliseconds per step, by layer.
     public var forwardMilliseconds: [Double]

@@ -92,6 +92,21 @@ public final class Network: @unchecked Sendable {
     @exclusivity(unchecked) private var smallStack: SmallDenseStack?
     @exclusivity(unchecked) private var lastForwardFused = false
 
+    /// Whether a ReLU followed by a `MaxPool2D` runs as one pass (`MaxPool2D.forward(_:rectifying:)`:
+    /// the same numbers bit for bit, without writing the ReLU's output or reading it back); true by
+    /// default (tests turn it off to compare both paths). The ReLU layer itself is then not run:
+    /// code that needs its output runs the layers one by one.
+    @exclusivity(unchecked) public var fusesReluPooling = true
+
+    /// The pooling layer that runs layer `index` (a ReLU) and itself as one pass, or nil when
+    /// layer `index` runs alone.
+    public func fusedReluPooling(at index: Int) -> MaxPool2D? {
+        guard fusesReluPooling, index + 1 < layers.count,
+              let relu = layers[index] as? Activation, case .relu = relu.kind,
+              let pool = layers[index + 1] as? MaxPool2D else { return nil }
+        return pool
+    }
+
     /// The fused pass for the current layers, rebuilt when they changed; nil when they do not qualify.
     private func currentSmallStack() -> SmallDenseStack? {
         if let stack = smallStack, stack.matches(layers) { return stack }
@@ -107,8 +122,16 @@ public final class Network: @unchecked Sendable {
             return stack.forward(x)
         }
         lastForwardFused = false
-        var h = x
-        for layer in layers { h = layer.forward(h, training: training) }
+        var h = x, i = 0
+        while i < layers.count {
+            if let pool = fusedReluPooling(at: i) {
+                h = pool.forward(h, rectifying: true)
+                i += 2
+            } else {
+                h = layers[i].forward(h, training: training)
+                i += 1
+            }
+        }
         return h
     }
 
@@ -119,10 +142,14 @@ public final class Network: @unchecked Sendable {
     public func backward(_ gradOutput: Tensor) {
         if lastForwardFused, let stack = smallStack { stack.backward(gradOutput); return }
         guard let first = firstLayerWithParameters else { return }
-        var g = gradOutput
-        for i in stride(from: layers.count - 1, through: first, by: -1) {
-            guard let gi = layers[i].backward(g, needInputGradient: i > first) else { break }
+        var g = gradOutput, i = layers.count - 1
+        while i >= first {
+            // a pool run with the ReLU before it returns the gradient with respect to the ReLU's input
+            let fused = i > first && (layers[i] as? MaxPool2D)?.rectifiedLastForward == true
+            let start = fused ? i - 1 : i
+            guard let gi = layers[i].backward(g, needInputGradient: start > first) else { break }
             g = gi
+            i = start - 1
         }
     }
 

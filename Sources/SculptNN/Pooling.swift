@@ -11,6 +11,7 @@ public final class MaxPool2D: Layer {
     private let gradInput = Tensor(zeros: [0])   // dx (B, C, H, W)
     private var argmax = IndexBuffer()           // (B, C, OH, OW): offset of the maximum in its input plane
     private var inputShape: [Int] = []
+    private var rectifiedInput: Tensor?          // x of a forward that applied ReLU first (its backward masks by x > 0)
 
     /// A pooling layer; `stride` defaults to `kernelSize` as in PyTorch.
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0) {
@@ -25,15 +26,40 @@ public final class MaxPool2D: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try spec.outputShape(for: inputShape) }
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, rectifying: false) }
+
+    /// Whether the last forward pooled `relu(x)` (`forward(_:rectifying:)`).
+    public var rectifiedLastForward: Bool { rectifiedInput != nil }
+
+    /// The pooling of `relu(x)` in one pass, bit for bit what `Activation(.relu)` followed by this
+    /// layer computes (the same values compared in the same order, NaN mapped to 0 as the ReLU
+    /// does), without writing `relu(x)` out; `backward` then returns the gradient with respect to
+    /// `x`, masked by `x > 0` as the ReLU's backward does. `Network` runs a ReLU and the max
+    /// pooling after it this way (`Network.fusesReluPooling`).
+    public func forward(_ x: Tensor, rectifying: Bool) -> Tensor {
         // x is (B, C, H, W), y is (B, C, OH, OW)
         precondition(x.rank == 4, "\(spec.summary) got input \(x.shape)")
         let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3], kernelHeight: kernelSize,
                                kernelWidth: kernelSize, stride: stride, padding: padding)
-        let planes = x.shape[0] * x.shape[1], oh = g.outputHeight, ow = g.outputWidth, h = g.height, w = g.width
         inputShape = x.shape
-        output.resize([x.shape[0], x.shape[1], oh, ow])
-        argmax.reserve(planes * oh * ow)
+        rectifiedInput = rectifying ? x : nil
+        output.resize([x.shape[0], x.shape[1], g.outputHeight, g.outputWidth])
+        argmax.reserve(x.shape[0] * x.shape[1] * g.outputHeight * g.outputWidth)
+        if rectifying { pool(x, g, Rectified.self) } else { pool(x, g, Unchanged.self) }
+        return output
+    }
+
+    /// The values windows compare: the input itself, or its ReLU.
+    private protocol PoolInput { static func value(_ v: Float) -> Float }
+    private enum Unchanged: PoolInput {
+        @inline(__always) static func value(_ v: Float) -> Float { v }
+    }
+    private enum Rectified: PoolInput {
+        @inline(__always) static func value(_ v: Float) -> Float { v > 0 ? v : 0 }  // as Activation's ReLU
+    }
+
+    private func pool<Input: PoolInput>(_ x: Tensor, _ g: WindowGeometry, _: Input.Type) {
+        let planes = x.shape[0] * x.shape[1], oh = g.outputHeight, ow = g.outputWidth, h = g.height, w = g.width
         let xs = x.data, ys = output.data, idx = argmax.data
         let k = kernelSize, s = stride, p = padding
         if k == 2 && s == 2 && p == 0 {
@@ -47,7 +73,8 @@ public final class MaxPool2D: Layer {
                         let base = Int32(2 * r * w)
                         for q in 0..<ow {
                             let j = q &* 2
-                            let a = top[j], b = top[j &+ 1], c = bottom[j], d = bottom[j &+ 1]
+                            let a = Input.value(top[j]), b = Input.value(top[j &+ 1])
+                            let c = Input.value(bottom[j]), d = Input.value(bottom[j &+ 1])
                             // comparisons as 0/1 integers, so nothing branches on the data
                             let upperAt = Int32(unsafeBitCast(b > a, to: UInt8.self))
                             let lowerAt = w32 &+ Int32(unsafeBitCast(d > c, to: UInt8.self))
@@ -59,7 +86,7 @@ public final class MaxPool2D: Layer {
                     }
                 }
             }
-            return output
+            return
         }
         for plane in 0..<planes {
             let xp = xs + plane * h * w, yp = ys + plane * oh * ow, ip = idx + plane * oh * ow
@@ -69,8 +96,9 @@ public final class MaxPool2D: Layer {
                     let j0 = Swift.max(q * s - p, 0), j1 = Swift.min(q * s - p + k, w)
                     var best = -Float.infinity, at = i0 * w + j0
                     for i in i0..<i1 {
-                        for j in j0..<j1 where xp[i * w + j] > best || xp[i * w + j].isNaN {
-                            best = xp[i * w + j]; at = i * w + j
+                        for j in j0..<j1 {
+                            let v = Input.value(xp[i * w + j])
+                            if v > best || v.isNaN { best = v; at = i * w + j }
                         }
                     }
                     yp[r * ow + q] = best
@@ -78,23 +106,28 @@ public final class MaxPool2D: Layer {
                 }
             }
         }
-        return output
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
-        // dx[plane, argmax] += dy[plane, r, q]
+        // dx[plane, argmax] += dy[plane, r, q] (times x[plane, argmax] > 0 after a rectifying forward)
         guard needInputGradient else { return nil }
         precondition(
             inputShape.count == 4 && dy.count == output.count, "MaxPool2D.backward before forward or with \(dy.shape)")
         gradInput.resize(inputShape)
         let planes = inputShape[0] * inputShape[1], inPlane = inputShape[2] * inputShape[3]
         let outPlane = output.count / Swift.max(planes, 1)
-        let g = dy.data, dx = gradInput.data, idx = argmax.data
+        let g = dy.data, dx = gradInput.data, idx = argmax.data, xs = rectifiedInput?.data
         Parallel.forRanges(count: planes, minimumCount: 64) { range in
             for plane in range {
                 let gp = g + plane * outPlane, ip = idx + plane * outPlane, dp = dx + plane * inPlane
                 dp.update(repeating: 0, count: inPlane)
-                for i in 0..<outPlane { dp[Int(ip[i])] += gp[i] }
+                if let xs {
+                    let xp = xs + plane * inPlane
+                    // both loads unconditional, so the select does not branch on the data
+                    for i in 0..<outPlane { let at = Int(ip[i]), gi = gp[i]; dp[at] += xp[at] > 0 ? gi : 0 }
+                } else {
+                    for i in 0..<outPlane { dp[Int(ip[i])] += gp[i] }
+                }
             }
         }
         return gradInput

@@ -143,7 +143,7 @@ struct Bench: ParsableCommand {
         for report in profiles {
             let p = report.profile
             print("\(profileModel) step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
-            let labels = p.layers.enumerated().map { "layers.\($0.offset) \($0.element)" }
+            let labels = zip(p.names, p.layers).map { "\($0) \($1)" }
             let width = labels.map(\.count).max() ?? 0
             for (i, name) in labels.enumerated() {
                 let label = name.padding(toLength: width, withPad: " ", startingAt: 0)

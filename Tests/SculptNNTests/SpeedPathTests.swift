@@ -126,6 +126,57 @@ import TestSupport
         for masked in [false, true] { #expect(run(threads: 2, masked: masked) == run(threads: 1, masked: masked)) }
     }
 
+    @Test("max pooling of relu(x) in one pass equals ReLU then pooling bit for bit (ties, all-negative windows, NaN), at one and two workers",
+          arguments: [(2, 2, 0), (3, 2, 1), (2, 1, 0)])
+    func rectifyingPoolMatchesReluThenPool(kernel: Int, step: Int, padding: Int) {
+        var rng = RandomSource(seed: 41)
+        for (h, w) in [(8, 8), (7, 9), (28, 28)] {
+            let x = Tensor.uniform([3, 40, h, w], -1, 1, using: &rng)  // 40 * 3 planes: split over two workers
+            for i in stride(from: 0, to: x.count, by: 7) { x.data[i] = 0.25 }       // ties
+            for i in stride(from: 3, to: x.count, by: 11) { x.data[i] = -x.data[i].magnitude }  // more negative windows
+            x.data[5] = .nan; x.data[x.count - 2] = .nan
+            for threads in [1, 2] {
+                Parallel.withThreads(threads) {
+                    let relu = Activation(.relu), plain = MaxPool2D(kernelSize: kernel, stride: step, padding: padding)
+                    let y = plain.forward(relu.forward(x, training: true), training: true).copy()
+                    let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+                    let dx = relu.backward(plain.backward(dy, needInputGradient: true)!, needInputGradient: true)!.copy()
+                    let fused = MaxPool2D(kernelSize: kernel, stride: step, padding: padding)
+                    let yFused = fused.forward(x, rectifying: true)
+                    #expect(fused.rectifiedLastForward)
+                    #expect(yFused == y, "y \(h)x\(w) threads \(threads)")
+                    #expect(fused.backward(dy, needInputGradient: true)! == dx, "dx \(h)x\(w) threads \(threads)")
+                    _ = fused.forward(x, training: true)  // an ordinary forward again: no ReLU
+                    #expect(!fused.rectifiedLastForward)
+                }
+            }
+        }
+    }
+
+    @Test("a network runs each ReLU + max pooling pair as one pass with the layer-by-layer path's outputs and gradients, bit for bit")
+    func networkFusesReluPooling() throws {
+        let architecture = Architecture(inputShape: [2, 12, 12], layers: [
+            .conv2d(inputs: 2, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+            .maxPool2d(kernel: 2, stride: 2, padding: 0),
+            .conv2d(inputs: 4, outputs: 5, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+            .maxPool2d(kernel: 3, stride: 2, padding: 1), .activation(.tanh), .maxPool2d(kernel: 2, stride: 1, padding: 0),
+            .flatten, .dense(inputs: 5 * 2 * 2, outputs: 3, bias: true),
+        ])
+        var rngA = RandomSource(seed: 8), rngB = RandomSource(seed: 8)
+        let fused = try Network(architecture, rng: &rngA), plain = try Network(architecture, rng: &rngB)
+        plain.fusesReluPooling = false
+        #expect(fused.fusedReluPooling(at: 1) != nil && fused.fusedReluPooling(at: 4) != nil)
+        #expect(fused.fusedReluPooling(at: 6) == nil && fused.fusedReluPooling(at: 0) == nil)
+        #expect(plain.fusedReluPooling(at: 1) == nil)
+        var rng = RandomSource(seed: 9)
+        let x = Tensor.uniform([6, 2, 12, 12], -1, 1, using: &rng)
+        let y = fused.forward(x, training: true).copy()
+        #expect(y == plain.forward(x, training: true))
+        let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+        fused.backward(dy); plain.backward(dy)
+        for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
+    }
+
     @Test("a large fill over two workers sets every element")
     func parallelFill() {
         let t = Tensor(repeating: 1, shape: [100_003])
