@@ -10,10 +10,10 @@ public struct UncheckedSendable<Value>: @unchecked Sendable {
 /// Data-parallel loops for the memory-bound kernels around sgemm, using as many workers as
 /// BLAS has threads (`BLAS.setThreads` sets both).
 public enum Parallel {
-    /// Workers used by `forEach`; 1 runs everything on the calling thread. Read and written under a
-    /// lock: one thread may set it (`BLAS.setThreads`) while another's kernels read it (ThreadSanitizer
-    /// found that race when tests ran side by side).
-    /// Inside `withThreads` (the calling task and its children), that count instead.
+    /// Workers used by `forEach`; 1 runs everything on the calling thread; inside `withThreads`
+    /// (the calling task and its children), that call's count. The process-wide value is read and
+    /// written under a lock: one thread may set it (`BLAS.setThreads`) while another's kernels read
+    /// it (ThreadSanitizer found that race when tests ran side by side).
     public static var threads: Int {
         get {
             if let count = taskThreads { return count }

@@ -202,12 +202,12 @@ public final class Conv2D: Layer {
             return output
         }
         let (samples, chunks, workers) = plan(g, batch: b)
+        let samplewise = p >= samplewiseMinimumPlane
         for w in workspaces.prefix(workers) {
             w.columns.resize([k, samples * p])
-            w.product.resize([o, samples * p])
+            if !samplewise { w.product.resize([o, samples * p]) }
         }
         let xs = x.data, ys = output.data, wv = weight.value.data, bv = bias?.value.data
-        let samplewise = p >= samplewiseMinimumPlane
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let n = count * p, cols = space.columns.data, prod = space.product.data
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
@@ -288,9 +288,10 @@ public final class Conv2D: Layer {
             return needInputGradient ? gradInput : nil
         }
         let (samples, chunks, workers) = plan(g, batch: b)
+        let samplewise = p >= samplewiseMinimumPlane
         for w in workspaces.prefix(workers) {
             w.columns.resize([k, samples * p])
-            w.product.resize([o, samples * p])
+            if !samplewise { w.product.resize([o, samples * p]) }
             if workers > 1 {
                 w.weightGrad.resize([o, k]); w.weightGrad.fill(0)
                 w.biasGrad.resize([o]); w.biasGrad.fill(0)
@@ -298,7 +299,6 @@ public final class Conv2D: Layer {
         }
         let xs = x.data, gs = dy.data, dxs = gradInput.data, wv = weight.value.data
         let hasBias = bias != nil
-        let samplewise = p >= samplewiseMinimumPlane
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let n = count * p, cols = space.columns.data, dyc = space.product.data
             let dw = workers > 1 ? space.weightGrad.data : weight.grad.data

@@ -171,14 +171,21 @@ import TestSupport
         #expect(r.measuredEpochSeconds == nil)
     }
 
+    /// cnn-small's 10 layers are 8 stages: its two ReLU + max pooling pairs run as one pass each.
     @Test func profileCoversEveryLayer() throws {
         var rng = RandomSource(seed: 0)
         let data = TensorDataset(inputs: Tensor.uniform([20, 1, 28, 28], 0, 1, using: &rng),
                                  targets: Tensor((0..<20).map { Float($0 % 10) }, shape: [20]), classCount: 10)
         let network = try Network(CNNBenchmark.architecture(), rng: &rng)
         let p = CNNBenchmark.profile(network, data: data, batches: 2)
-        #expect(p.layers.count == 10 && p.forwardMilliseconds.count == 10 && p.backwardMilliseconds.count == 10)
-        #expect(p.layers[0].hasPrefix("conv2d"))
+        #expect(p.names == ["layers.0", "layers.1-2", "layers.3", "layers.4-5", "layers.6", "layers.7", "layers.8",
+                            "layers.9"])
+        #expect(p.layers.count == 8 && p.forwardMilliseconds.count == 8 && p.backwardMilliseconds.count == 8)
+        #expect(p.layers[0].hasPrefix("conv2d") && p.layers[1].hasPrefix("relu + maxpool2d"))
         #expect(p.forwardMilliseconds.allSatisfy { $0 >= 0 } && p.optimizerMilliseconds >= 0)
+        // without the fusion, one stage per layer
+        network.fusesReluPooling = false
+        let plain = CNNBenchmark.profile(network, data: data, batches: 1)
+        #expect(plain.names == (0..<10).map { "layers.\($0)" } && plain.backwardMilliseconds.count == 10)
     }
 }
