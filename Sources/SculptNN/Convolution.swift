@@ -74,12 +74,22 @@ public final class Conv2D: Layer {
     /// Whether an input of `height x width` takes the Winograd path (forward, input and weight
     /// gradients).
     public func usesWinograd(height: Int, width: Int) -> Bool {
-        guard kernelSize == 3 && stride == 1 && padding <= 2 else { return false }
+        Conv2D.usesWinograd(
+            inputs: inputChannels, outputs: outputChannels, kernel: kernelSize, stride: stride, padding: padding,
+            height: height, width: width, algorithm: algorithm)
+    }
+
+    /// Whether a layer of these sizes, on an input of `height x width`, takes the Winograd path
+    /// under `algorithm` (the rule `usesWinograd(height:width:)` applies, for callers that have
+    /// only an architecture, as `MemoryEstimate`).
+    public static func usesWinograd(inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int, height: Int,
+                                    width: Int, algorithm: Algorithm = .automatic) -> Bool {
+        guard kernel == 3 && stride == 1 && padding <= 2 else { return false }
         switch algorithm {
         case .im2col: return false
         case .winograd: return true
         case .automatic:
-            return Swift.min(inputChannels, outputChannels) >= Conv2D.winogradMinimumChannels
+            return Swift.min(inputs, outputs) >= Conv2D.winogradMinimumChannels
                 && Winograd.pays(outputHeight: height + 2 * padding - 2, outputWidth: width + 2 * padding - 2)
         }
     }
@@ -236,6 +246,12 @@ public final class Conv2D: Layer {
         return output
     }
 
+    /// Floats per chunk in `inputTiles`: one chunk's V `(16, I, ld)` at `samples` samples of
+    /// `perSample` tiles; chunk `j` starts at `j` times this.
+    private func keptTilesPerChunk(samples: Int, perSample: Int) -> Int {
+        16 * inputChannels * Winograd.leadingDimension(tiles: samples * perSample)
+    }
+
     /// y = conv(x) + bias by F(2x2, 3x3), per chunk: V = transform(x chunk); M[ξ] = U[ξ] V[ξ]; y chunk = Aᵀ M A + bias.
     /// With `keepTiles` (a training pass) every chunk's V is kept in `inputTiles` for the weight
     /// gradient, which then need not transform x again (4x x's size: 13 MB for W3's second layer).
@@ -245,7 +261,7 @@ public final class Conv2D: Layer {
         let perSample = th * tw, inSample = c * g.inputPlane, outSample = o * g.outputPlane
         let (samples, chunks, workers) = plan(
             perSample: 16 * Swift.max(c, o) * perSample, budget: winogradChunkElements, batch: b)
-        let chunkTiles = 16 * c * Winograd.leadingDimension(tiles: samples * perSample)
+        let chunkTiles = keptTilesPerChunk(samples: samples, perSample: perSample)
         for w in workspaces.prefix(workers) {
             let ld = Winograd.leadingDimension(tiles: samples * perSample)
             if !keepTiles { w.tiles.resize([16, c, ld]) }
@@ -382,7 +398,7 @@ public final class Conv2D: Layer {
         // the forward's V of x when it was kept with the same chunks (always at padding 1, where dx
         // has as many tiles as y)
         let keptTiles = inputTilesChunk == samples
-        let chunkTiles = 16 * c * Winograd.leadingDimension(tiles: samples * perSample), kept = inputTiles.data
+        let chunkTiles = keptTilesPerChunk(samples: samples, perSample: perSample), kept = inputTiles.data
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let vx = keptTiles ? kept + start / samples * chunkTiles : space.tiles.data
             let gy = space.tileProduct.data, du = space.filterGrad.data

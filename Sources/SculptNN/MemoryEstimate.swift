@@ -59,11 +59,12 @@ public struct MemoryEstimate: Equatable, Sendable {
             switch spec {
             case .dense(let i, let o, let bias):
                 parameters += Double(i) * Double(o) + (bias ? Double(o) : 0)
-            case .conv2d(let i, let o, let k, let stride, _, let bias):
+            case .conv2d(let i, let o, let k, let stride, let padding, let bias):
                 parameters += Double(o) * Double(i) * Double(k) * Double(k) + (bias ? Double(o) : 0)
                 let positions = output.dropFirst().reduce(1.0) { $0 * Double($1) }
                 workspace = Swift.max(workspace, Double(i) * Double(k) * Double(k) * positions)
-                if k == 3 && stride == 1 && Swift.min(i, o) >= Conv2D.winogradMinimumChannels {
+                if Conv2D.usesWinograd(inputs: i, outputs: o, kernel: k, stride: stride, padding: padding,
+                                       height: input[1], width: input[2]) {
                     // a Winograd layer keeps its input's transformed tiles for backward: 16 per 2x2 output tile
                     keptTiles += 16 * Double(i) * Double((output[1] + 1) / 2) * Double((output[2] + 1) / 2)
                 }

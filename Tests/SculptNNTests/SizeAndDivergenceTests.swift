@@ -26,15 +26,21 @@ import TestSupport
         #expect(e.activationBytes == (Double(50 + 27) + 2 * 3 * 3 * 9) * 4 * 2)
     }
 
-    /// A 3x3 stride-1 layer of >= 16 channels (Winograd) also keeps its input's transformed tiles:
-    /// 16 * I * ceil(OH / 2) * ceil(OW / 2) per sample.
+    /// A layer that takes Winograd (3x3, stride 1, >= 16 channels, an output of 6x6 or more) also
+    /// keeps its input's transformed tiles: 16 * I * ceil(OH / 2) * ceil(OW / 2) per sample; one
+    /// whose 5x5 output keeps im2col does not.
     @Test func winogradTilesAreCounted() throws {
-        let architecture = Architecture(inputShape: [16, 5, 5], layers: [
+        let architecture = Architecture(inputShape: [16, 8, 8], layers: [
             .conv2d(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: false),
         ])
         let e = try MemoryEstimate.training(architecture, batchSize: 2, optimizerSlots: 0)
-        let activations = Double(400 + 400) * 2 * 4 * 2, workspace = Double(16 * 9 * 25) * 2 * 4 * 2
-        #expect(e.activationBytes == activations + workspace + Double(16 * 16 * 3 * 3) * 2 * 4)
+        let activations = Double(1024 + 1024) * 2 * 4 * 2, workspace = Double(16 * 9 * 64) * 2 * 4 * 2
+        #expect(e.activationBytes == activations + workspace + Double(16 * 16 * 4 * 4) * 2 * 4)
+        let small = Architecture(inputShape: [16, 5, 5], layers: [
+            .conv2d(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: false),
+        ])
+        let s = try MemoryEstimate.training(small, batchSize: 2, optimizerSlots: 0)
+        #expect(s.activationBytes == Double(400 + 400) * 2 * 4 * 2 + Double(16 * 9 * 25) * 2 * 4 * 2)
     }
 
     @Test func absurdSizesAreRefusedNotTrapped() throws {
