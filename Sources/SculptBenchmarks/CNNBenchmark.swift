@@ -75,19 +75,10 @@ public enum CNNBenchmark {
 
     /// Milliseconds per batch spent in each stage's forward and backward pass and in the
     /// optimizer, averaged over `batches` training steps of `network` on `data` (for profiling).
-    /// A stage is a layer, or a ReLU and the max pooling after it where `Network` runs them as one
-    /// pass (`Network.fusedReluPooling(at:)`); the steps are `Network.forward` and `backward`'s.
+    /// The stages are `Network.stages`, run as `Network.forward` and `backward` run them: a layer,
+    /// or a ReLU and the max pooling after it as one pass.
     public static func profile(_ network: Network, data: Dataset, batches: Int, seed: UInt64 = 0) -> LayerProfile {
-        let layers = network.layers
-        var stages: [(range: ClosedRange<Int>, pool: MaxPool2D?)] = []
-        var index = 0
-        while index < layers.count {
-            if let pool = network.fusedReluPooling(at: index) {
-                stages.append((index...index + 1, pool)); index += 2
-            } else {
-                stages.append((index...index, nil)); index += 1
-            }
-        }
+        let layers = network.layers, stages = network.stages
         var forward = [Double](repeating: 0, count: stages.count), backward = forward
         var optimizerTime = 0.0
         let optimizer = SGD(learningRate: learningRate, momentum: momentum), loss = SoftmaxCrossEntropy()
@@ -107,20 +98,14 @@ public enum CNNBenchmark {
             var h = inputs
             for (s, stage) in stages.enumerated() {
                 let t = Clock.now()
-                if let pool = stage.pool {
-                    h = pool.forward(h, rectifying: true)
-                } else {
-                    h = layers[stage.range.lowerBound].forward(h, training: true)
-                }
+                h = network.forward(stage, h, training: true)
                 forward[s] += Clock.now() - t
             }
             _ = loss.compute(prediction: h, target: targets, gradient: gradient)
             var d = gradient
-            for (s, stage) in stages.enumerated().reversed() where stage.range.upperBound >= first {
+            for (s, stage) in stages.enumerated().reversed() where stage.layers.upperBound >= first {
                 let t = Clock.now()
-                if let g = layers[stage.range.upperBound].backward(d, needInputGradient: stage.range.lowerBound > first) {
-                    d = g
-                }
+                if let g = network.backward(stage, d, first: first) { d = g }
                 backward[s] += Clock.now() - t
             }
             let t = Clock.now()
@@ -129,8 +114,8 @@ public enum CNNBenchmark {
         }
         let scale = 1000 / Double(steps)
         return LayerProfile(
-            names: stages.map { $0.range.count == 1 ? "layers.\($0.range.lowerBound)" : "layers.\($0.range.lowerBound)-\($0.range.upperBound)" },
-            layers: stages.map { $0.range.map { layers[$0].spec.summary }.joined(separator: " + ") },
+            names: stages.map(\.name),
+            layers: stages.map { $0.layers.map { layers[$0].spec.summary }.joined(separator: " + ") },
             forwardMilliseconds: forward.map { $0 * scale },
             backwardMilliseconds: backward.map { $0 * scale }, optimizerMilliseconds: optimizerTime * scale)
     }

@@ -91,6 +91,7 @@ public final class Network: @unchecked Sendable {
     @exclusivity(unchecked) public var fusesSmallDenseLayers = true
     @exclusivity(unchecked) private var smallStack: SmallDenseStack?
     @exclusivity(unchecked) private var lastForwardFused = false
+    @exclusivity(unchecked) private var lastStages: [Stage] = []  // the last layer-by-layer forward's steps
 
     /// Whether a ReLU followed by a `MaxPool2D` runs as one pass (`MaxPool2D.forward(_:rectifying:)`:
     /// the same numbers bit for bit, without writing the ReLU's output or reading it back); true by
@@ -105,6 +106,43 @@ public final class Network: @unchecked Sendable {
               let relu = layers[index] as? Activation, case .relu = relu.kind,
               let pool = layers[index + 1] as? MaxPool2D else { return nil }
         return pool
+    }
+
+    /// One step of the layer-by-layer pass: a layer, or a ReLU and the max pooling after it run
+    /// as one pass (`fusedReluPooling(at:)`).
+    public struct Stage: Equatable, Sendable {
+        /// The layers the stage runs, by index.
+        public let layers: ClosedRange<Int>
+        /// "layers.3", or "layers.1-2" for a fused pair.
+        public var name: String {
+            layers.count == 1 ? "layers.\(layers.lowerBound)" : "layers.\(layers.lowerBound)-\(layers.upperBound)"
+        }
+    }
+
+    /// The steps `forward` and `backward` take, in order.
+    public var stages: [Stage] {
+        var out: [Stage] = [], index = 0
+        while index < layers.count {
+            let end = fusedReluPooling(at: index) == nil ? index : index + 1
+            out.append(Stage(layers: index...end))
+            index = end + 1
+        }
+        return out
+    }
+
+    /// Runs one stage of the forward pass (`forward` runs them all).
+    public func forward(_ stage: Stage, _ x: Tensor, training: Bool) -> Tensor {
+        if stage.layers.count == 2, let pool = layers[stage.layers.upperBound] as? MaxPool2D {
+            return pool.forward(x, rectifying: true)
+        }
+        return layers[stage.layers.lowerBound].forward(x, training: training)
+    }
+
+    /// Runs one stage of the backward pass (`backward` runs them all): the gradient with respect
+    /// to the stage's input, or nil when the stage starts at or before `firstLayerWithParameters`
+    /// (`first`), whose input needs none.
+    public func backward(_ stage: Stage, _ gradOutput: Tensor, first: Int) -> Tensor? {
+        layers[stage.layers.upperBound].backward(gradOutput, needInputGradient: stage.layers.lowerBound > first)
     }
 
     /// The fused pass for the current layers, rebuilt when they changed; nil when they do not qualify.
@@ -122,16 +160,9 @@ public final class Network: @unchecked Sendable {
             return stack.forward(x)
         }
         lastForwardFused = false
-        var h = x, i = 0
-        while i < layers.count {
-            if let pool = fusedReluPooling(at: i) {
-                h = pool.forward(h, rectifying: true)
-                i += 2
-            } else {
-                h = layers[i].forward(h, training: training)
-                i += 1
-            }
-        }
+        lastStages = stages
+        var h = x
+        for stage in lastStages { h = forward(stage, h, training: training) }
         return h
     }
 
@@ -142,14 +173,11 @@ public final class Network: @unchecked Sendable {
     public func backward(_ gradOutput: Tensor) {
         if lastForwardFused, let stack = smallStack { stack.backward(gradOutput); return }
         guard let first = firstLayerWithParameters else { return }
-        var g = gradOutput, i = layers.count - 1
-        while i >= first {
-            // a pool run with the ReLU before it returns the gradient with respect to the ReLU's input
-            let fused = i > first && (layers[i] as? MaxPool2D)?.rectifiedLastForward == true
-            let start = fused ? i - 1 : i
-            guard let gi = layers[i].backward(g, needInputGradient: start > first) else { break }
+        var g = gradOutput
+        // before any forward there are no recorded steps: the layers' own checks then refuse the call
+        for stage in (lastStages.isEmpty ? stages : lastStages).reversed() where stage.layers.upperBound >= first {
+            guard let gi = backward(stage, g, first: first) else { break }
             g = gi
-            i = start - 1
         }
     }
 
