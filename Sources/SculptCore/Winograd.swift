@@ -1,37 +1,147 @@
-/// Winograd's minimal filtering algorithm F(2x2, 3x3) for 3x3 stride-1 convolutions (Lavin & Gray,
-/// "Fast Algorithms for Convolutional Neural Networks", 2015, arXiv:1509.09308).
+/// Winograd's minimal filtering algorithms F(2x2, 3x3) and F(4x4, 3x3) for 3x3 stride-1
+/// convolutions (Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks", 2015,
+/// arXiv:1509.09308).
 ///
-/// The output is cut into 2x2 tiles; each reads a 4x4 input patch `d` (zero outside the image).
-/// With `U = G g Gᵀ` (4x4) for every 3x3 filter `g` and `V = Bᵀ d B` for every patch, a tile's
-/// output is `Aᵀ [Σ_c U(o, c) ⊙ V(c, tile)] A`: the 16 element-wise sums are 16 matrix products
-/// `M[ξ] (O, T) = U[ξ] (O, C) x V[ξ] (C, T)` over all T tiles at once, with 16 multiplies per tile
-/// and channel pair instead of im2col's 36 (2.25x fewer).
+/// The output is cut into m x m tiles (m = 2 or 4); each reads an (m+2) x (m+2) input patch `d`
+/// (zero outside the image). With `U = G g Gᵀ` for every 3x3 filter `g` and `V = Bᵀ d B` for
+/// every patch, a tile's output is `Aᵀ [Σ_c U(o, c) ⊙ V(c, tile)] A`: the (m+2)² element-wise sums
+/// are (m+2)² matrix products `M[ξ] (O, T) = U[ξ] (O, C) x V[ξ] (C, T)` over all T tiles at once.
+/// F(2x2, 3x3) does 16 multiplies per tile and channel pair instead of im2col's 36 (2.25x fewer),
+/// F(4x4, 3x3) 36 instead of 144 (4x fewer).
 ///
-/// Layouts: `U` is `(16, O, C)` (or `(16, C, O)` for the flipped filters of the input gradient),
-/// `V` is `(16, C, T)` and `M` is `(16, O, T)`, tile `t = (b * tilesHigh + ty) * tilesWide + tx`.
+/// Layouts: `U` is `(points, O, C)` (or `(points, C, O)` for the flipped filters of the input
+/// gradient), `V` is `(points, C, T)` and `M` is `(points, O, T)`, tile
+/// `t = (b * tilesHigh + ty) * tilesWide + tx`, `points` = (m+2)².
 ///
-/// The transforms only add, subtract and halve, so the result differs from the direct sum by
-/// rounding only (a few ulps of the inputs' magnitudes; `WinogradTests` bounds it).
+/// F(2x2, 3x3)'s transforms only add, subtract and halve, so its result differs from the direct
+/// sum by a few ulps of the inputs' magnitudes; F(4x4, 3x3)'s by about 14 times more
+/// (`WinogradTests` bound both against float64).
 public enum Winograd {
-    /// The tile grid for an output of `outputHeight x outputWidth`: ceil(OH / 2) x ceil(OW / 2).
-    @inline(__always)
-    public static func tiles(outputHeight: Int, outputWidth: Int) -> (high: Int, wide: Int) {
-        ((outputHeight + 1) / 2, (outputWidth + 1) / 2)
+    /// The output tile: F(2x2, 3x3) (4x4 patches, 16 products) or F(4x4, 3x3) (6x6 patches, 36
+    /// products, 1.78x fewer multiplies per output than F(2x2, 3x3), about 14 times its rounding
+    /// error; `Winograd+F4x4.swift`).
+    ///
+    /// `Conv2D`'s automatic choice takes F(2x2, 3x3) only. F(4x4, 3x3)'s transforms take about
+    /// 1.5x the work per output with 128-bit vectors (Swift's x86-64 baseline): measured per layer
+    /// (`sculpt bench --profile --profile-model cnn|vgg --conv-algorithm winograd|winograd4x4`, one
+    /// thread), it was 10-35% slower than F(2x2, 3x3) on the 16- to 64-channel layers of 28x28 and
+    /// 14x14 outputs, level on 7x7 ones, and level with im2col on VGG16's 3x3 outputs of 128
+    /// channels, where F(2x2, 3x3) does not pay. It is there to be chosen (`.winograd4x4`) and
+    /// measured on machines with wider vectors.
+    public enum Tile: Int, Sendable, CaseIterable {
+        case f2x2 = 2
+        case f4x4 = 4
+
+        /// Outputs per tile side (m).
+        public var outputSize: Int { rawValue }
+        /// Input patch side, m + 2.
+        public var patchSize: Int { rawValue + 2 }
+        /// Products per tile and channel pair: the number of planes of `U`, `V` and `M`.
+        public var points: Int { patchSize * patchSize }
     }
 
-    /// Whether F(2x2, 3x3) does clearly fewer multiplies than im2col for an `outputHeight x
-    /// outputWidth` output: its 16 per tile against 9 per output pixel, counting the pixels that
-    /// cropped tiles waste, at most 0.6 of them (28x28, 14x14 and 7x7 qualify; 5x5, 3x3 and 1x1 do not).
-    public static func pays(outputHeight: Int, outputWidth: Int) -> Bool {
-        guard outputHeight >= 1 && outputWidth >= 1 else { return false }
-        let (th, tw) = tiles(outputHeight: outputHeight, outputWidth: outputWidth)
-        return 16 * th * tw * 5 <= 9 * outputHeight * outputWidth * 3
+    /// The tile grid for an output of `outputHeight x outputWidth`: ceil(OH / m) x ceil(OW / m).
+    @inline(__always)
+    public static func tiles(outputHeight: Int, outputWidth: Int, tile: Tile) -> (high: Int, wide: Int) {
+        let m = tile.outputSize
+        return ((outputHeight + m - 1) / m, (outputWidth + m - 1) / m)
     }
+
+    /// Multiplies per channel pair for an `outputHeight x outputWidth` output, counting the
+    /// outputs that cropped tiles compute and drop.
+    public static func multiplies(outputHeight: Int, outputWidth: Int, tile: Tile) -> Int {
+        let (th, tw) = tiles(outputHeight: outputHeight, outputWidth: outputWidth, tile: tile)
+        return tile.points * th * tw
+    }
+
+    /// Whether Winograd with `tile` does clearly fewer multiplies than im2col for an
+    /// `outputHeight x outputWidth` output: at most 0.6 of im2col's 9 per output pixel, counting
+    /// the pixels that cropped tiles waste.
+    public static func pays(outputHeight: Int, outputWidth: Int, tile: Tile) -> Bool {
+        guard outputHeight >= 1 && outputWidth >= 1 else { return false }
+        return multiplies(outputHeight: outputHeight, outputWidth: outputWidth, tile: tile) * 5
+            <= 9 * outputHeight * outputWidth * 3
+    }
+
+    /// The leading dimension of `V` and `M` for `tiles` tiles: the transforms run over rows of
+    /// tiles eight at a time and may write or read up to 7 entries past the last tile.
+    @inline(__always)
+    public static func leadingDimension(tiles: Int) -> Int { tiles + 8 }
+
+    /// Writes `U = G g Gᵀ` for every filter of `w` (O, C, 3, 3) into `u`: `(points, O, C)`, or
+    /// with `flipped`, the filters of the input gradient, `g'(c, o)[i][j] = g(o, c)[2 - i][2 - j]`,
+    /// as `(points, C, O)`.
+    public static func transformFilters(_ w: UnsafePointer<Float>, outputs o: Int, inputs c: Int, flipped: Bool,
+                                        tile: Tile, into u: UnsafeMutablePointer<Float>) {
+        switch tile {
+        case .f2x2: transformFilters2(w, outputs: o, inputs: c, flipped: flipped, into: u)
+        case .f4x4: transformFilters4(w, outputs: o, inputs: c, flipped: flipped, into: u)
+        }
+    }
+
+    /// Writes `V = Bᵀ d B` for every input patch of samples `x` (S, C, H, W) into `v`
+    /// `(points, C, ld)`, for a 3x3 stride-1 convolution with zero `padding`; `ld` is at least
+    /// `leadingDimension(tiles: S * tilesHigh * tilesWide)`.
+    public static func transformInput(_ x: UnsafePointer<Float>, samples: Int, channels: Int, height h: Int,
+                                      width w: Int, padding p: Int, tile: Tile, into v: UnsafeMutablePointer<Float>,
+                                      tiles ld: Int) {
+        switch tile {
+        case .f2x2:
+            transformInput2(x, samples: samples, channels: channels, height: h, width: w, padding: p, into: v, tiles: ld)
+        case .f4x4:
+            transformInput4(x, samples: samples, channels: channels, height: h, width: w, padding: p, into: v, tiles: ld)
+        }
+    }
+
+    /// Writes `Ŷ = A dY Aᵀ` for every output-gradient tile of `dy` (S, O, OH, OW) into `g`
+    /// `(points, O, ld)`, tiles as in `transformInput` (the missing rows or columns of a cropped
+    /// tile are zero). With `V` of the layer's input, the filter gradient is
+    /// `dW = Gᵀ [Σ_tiles Ŷ ⊙ V] G` (see `accumulateFilterGradient`).
+    public static func transformGradient(_ dy: UnsafePointer<Float>, samples: Int, channels: Int, outputHeight oh: Int,
+                                         outputWidth ow: Int, tile: Tile, into g: UnsafeMutablePointer<Float>,
+                                         tiles ld: Int) {
+        switch tile {
+        case .f2x2:
+            transformGradient2(dy, samples: samples, channels: channels, outputHeight: oh, outputWidth: ow, into: g,
+                               tiles: ld)
+        case .f4x4:
+            transformGradient4(dy, samples: samples, channels: channels, outputHeight: oh, outputWidth: ow, into: g,
+                               tiles: ld)
+        }
+    }
+
+    /// Adds `Gᵀ dU G` (3x3) for every filter to `dw` (O, C, 3, 3), from `du` `(points, O, C)`: the
+    /// filter gradient summed over tiles in the transformed domain.
+    public static func accumulateFilterGradient(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int, tile: Tile,
+                                                into dw: UnsafeMutablePointer<Float>) {
+        switch tile {
+        case .f2x2: accumulateFilterGradient2(du, outputs: o, inputs: c, into: dw)
+        case .f4x4: accumulateFilterGradient4(du, outputs: o, inputs: c, into: dw)
+        }
+    }
+
+    /// Writes `y = Aᵀ M A` (+ `bias`) for every tile of `m` `(points, O, ld)` into `y`
+    /// (S, O, OH, OW), cropping the last row and column of tiles where OH or OW is not a multiple
+    /// of the tile; `ld` as for `transformInput`.
+    public static func transformOutput(_ m: UnsafePointer<Float>, tiles ld: Int, samples: Int, channels o: Int,
+                                       outputHeight oh: Int, outputWidth ow: Int, tile: Tile,
+                                       bias: UnsafePointer<Float>?, into y: UnsafeMutablePointer<Float>) {
+        switch tile {
+        case .f2x2:
+            transformOutput2(m, tiles: ld, samples: samples, channels: o, outputHeight: oh, outputWidth: ow,
+                             bias: bias, into: y)
+        case .f4x4:
+            transformOutput4(m, tiles: ld, samples: samples, channels: o, outputHeight: oh, outputWidth: ow,
+                             bias: bias, into: y)
+        }
+    }
+
+    // F(2x2, 3x3)
 
     /// Writes `U = G g Gᵀ` for every filter of `w` (O, C, 3, 3) into `u`: `(16, O, C)`, or with
     /// `flipped`, the filters of the input gradient, `g'(c, o)[i][j] = g(o, c)[2 - i][2 - j]`, as
     /// `(16, C, O)`.
-    public static func transformFilters(_ w: UnsafePointer<Float>, outputs o: Int, inputs c: Int, flipped: Bool,
+    static func transformFilters2(_ w: UnsafePointer<Float>, outputs o: Int, inputs c: Int, flipped: Bool,
                                         into u: UnsafeMutablePointer<Float>) {
         let plane = o * c
         for oc in 0..<o {
@@ -63,11 +173,6 @@ public enum Winograd {
         }
     }
 
-    /// The leading dimension of `V` and `M` for `tiles` tiles: the transforms run over rows of
-    /// tiles eight at a time and may write or read up to 7 entries past the last tile.
-    @inline(__always)
-    public static func leadingDimension(tiles: Int) -> Int { tiles + 8 }
-
     /// Writes `V = Bᵀ d B` for every 4x4 input patch of samples `x` (S, C, H, W) into `v`
     /// `(16, C, ld)`, for a 3x3 stride-1 convolution with zero `padding`; `ld` is at least
     /// `leadingDimension(tiles: S * tilesHigh * tilesWide)`.
@@ -75,11 +180,11 @@ public enum Winograd {
     /// Each plane is split into its even and odd columns (zero-padded): a patch's columns are
     /// then `even[tx]`, `odd[tx]`, `even[tx + 1]`, `odd[tx + 1]`, so eight neighbouring tiles are
     /// one 8-wide vector per row and column, and `V` is written eight tiles at a time.
-    public static func transformInput(_ x: UnsafePointer<Float>, samples: Int, channels: Int, height h: Int,
+    static func transformInput2(_ x: UnsafePointer<Float>, samples: Int, channels: Int, height h: Int,
                                       width w: Int, padding p: Int, into v: UnsafeMutablePointer<Float>,
                                       tiles ld: Int) {
         let oh = h + 2 * p - 2, ow = w + 2 * p - 2
-        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow)
+        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd V too small")
         let ph = 2 * th + 2, rw = tw + 1 + 8  // padded rows; row stride of the even / odd planes
         let plane = channels * ld, perSample = th * tw
@@ -175,9 +280,9 @@ public enum Winograd {
     /// `(16, O, ld)`, tiles as in `transformInput` (the missing row or column of a cropped tile is
     /// zero); `ld` as for `transformInput`. With `V` of the layer's input, the filter gradient
     /// is `dW = Gᵀ [Σ_tiles Ŷ ⊙ V] G` (see `accumulateFilterGradient`).
-    public static func transformGradient(_ dy: UnsafePointer<Float>, samples: Int, channels: Int, outputHeight oh: Int,
+    static func transformGradient2(_ dy: UnsafePointer<Float>, samples: Int, channels: Int, outputHeight oh: Int,
                                          outputWidth ow: Int, into g: UnsafeMutablePointer<Float>, tiles ld: Int) {
-        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow)
+        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd gradient tiles too small")
         let ph = 2 * th, rw = tw + 8
         let plane = channels * ld, perSample = th * tw
@@ -224,7 +329,7 @@ public enum Winograd {
 
     /// Adds `Gᵀ dU G` (3x3) for every filter to `dw` (O, C, 3, 3), from `du` `(16, O, C)`: the
     /// filter gradient summed over tiles in the transformed domain.
-    public static func accumulateFilterGradient(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int,
+    static func accumulateFilterGradient2(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int,
                                                 into dw: UnsafeMutablePointer<Float>) {
         let plane = o * c
         for f in 0..<plane {
@@ -249,10 +354,10 @@ public enum Winograd {
     ///
     /// Eight tiles of a row at a time: their 2x2 outputs are interleaved into two 16-wide rows
     /// of a scratch plane, whose image part is then copied out.
-    public static func transformOutput(_ m: UnsafePointer<Float>, tiles ld: Int, samples: Int, channels o: Int,
+    static func transformOutput2(_ m: UnsafePointer<Float>, tiles ld: Int, samples: Int, channels o: Int,
                                        outputHeight oh: Int, outputWidth ow: Int, bias: UnsafePointer<Float>?,
                                        into y: UnsafeMutablePointer<Float>) {
-        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow)
+        let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd M too small")
         let plane = o * ld, perSample = th * tw, sw = 2 * tw + 16  // scratch row stride
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * th * sw) { buffer in

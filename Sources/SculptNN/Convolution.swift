@@ -8,7 +8,7 @@ import SculptCore
 /// than keeping the whole batch's columns, 29 MB for W3's second layer). 3x3 stride-1 layers
 /// with at least 16 input and output channels and outputs of 6x6 or more take Winograd's
 /// F(2x2, 3x3) instead for the forward pass and both gradients (`Winograd`, 2.25x fewer
-/// multiplies; see `algorithm`). With `Parallel.threads > 1` the chunks are
+/// multiplies; see `algorithm`; F(4x4, 3x3) on request). With `Parallel.threads > 1` the chunks are
 /// spread over workers, each running single-threaded sgemm on its own buffers; weight gradients
 /// are summed over workers in a fixed order, so a run is reproducible for a given thread count.
 public final class Conv2D: Layer {
@@ -29,14 +29,18 @@ public final class Conv2D: Layer {
 
     /// How the layer's products are computed.
     public enum Algorithm: String, Sendable, CaseIterable {
-        /// Winograd where it pays: 3x3 kernel, stride 1, padding at most 2, at least
+        /// Winograd F(2x2, 3x3) where it pays: 3x3 kernel, stride 1, padding at most 2, at least
         /// `winogradMinimumChannels` input and output channels, and an output whose 2x2 tiles
-        /// waste little (`Winograd.pays`); im2col otherwise.
+        /// waste little (`Winograd.pays`); im2col otherwise. F(4x4, 3x3) is never chosen
+        /// automatically (see `Winograd.Tile`).
         case automatic
         /// im2col + sgemm always.
         case im2col
         /// Winograd F(2x2, 3x3) wherever the geometry allows it (3x3, stride 1, padding <= 2).
         case winograd
+        /// Winograd F(4x4, 3x3) wherever the geometry allows it (fewer multiplies, more rounding
+        /// and, measured here, no faster: see `Winograd.Tile`).
+        case winograd4x4
     }
 
     /// The default of `samplewiseMinimumPlane`: W3's first layer (28x28 outputs) gains 15-20%.
@@ -64,34 +68,48 @@ public final class Conv2D: Layer {
     /// The default of `winogradChunkElements`: 1 MB of transformed input per chunk.
     public static let defaultWinogradChunkElements = 1 << 18
 
-    /// Floats per chunk's transformed tiles `(16, max(I, O), S*tiles)` on the Winograd path.
+    /// Floats per chunk's transformed tiles `(points, max(I, O), S*tiles)` on the Winograd path.
     public var winogradChunkElements = Conv2D.defaultWinogradChunkElements {
         didSet {
             precondition(winogradChunkElements >= 1, "winogradChunkElements must be >= 1, got \(winogradChunkElements)")
         }
     }
 
-    /// Whether an input of `height x width` takes the Winograd path (forward, input and weight
-    /// gradients).
-    public func usesWinograd(height: Int, width: Int) -> Bool {
-        Conv2D.usesWinograd(
+    /// The Winograd tile an input of `height x width` takes (forward, input and weight
+    /// gradients), or nil for im2col.
+    public func winogradTile(height: Int, width: Int) -> Winograd.Tile? {
+        Conv2D.winogradTile(
             inputs: inputChannels, outputs: outputChannels, kernel: kernelSize, stride: stride, padding: padding,
             height: height, width: width, algorithm: algorithm)
     }
 
-    /// Whether a layer of these sizes, on an input of `height x width`, takes the Winograd path
-    /// under `algorithm` (the rule `usesWinograd(height:width:)` applies, for callers that have
-    /// only an architecture, as `MemoryEstimate`).
+    /// Whether an input of `height x width` takes the Winograd path.
+    public func usesWinograd(height: Int, width: Int) -> Bool { winogradTile(height: height, width: width) != nil }
+
+    /// The Winograd tile a layer of these sizes takes on an input of `height x width` under
+    /// `algorithm`, or nil for im2col (the rule `winogradTile(height:width:)` applies, for callers
+    /// that have only an architecture, as `MemoryEstimate`).
+    public static func winogradTile(inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int, height: Int,
+                                    width: Int, algorithm: Algorithm = .automatic) -> Winograd.Tile? {
+        guard kernel == 3 && stride == 1 && padding <= 2 else { return nil }
+        let oh = height + 2 * padding - 2, ow = width + 2 * padding - 2
+        switch algorithm {
+        case .im2col: return nil
+        case .winograd: return .f2x2
+        case .winograd4x4: return .f4x4
+        case .automatic:
+            guard Swift.min(inputs, outputs) >= Conv2D.winogradMinimumChannels
+                && Winograd.pays(outputHeight: oh, outputWidth: ow, tile: .f2x2)
+            else { return nil }
+            return .f2x2
+        }
+    }
+
+    /// Whether a layer of these sizes takes the Winograd path (`winogradTile` is not nil).
     public static func usesWinograd(inputs: Int, outputs: Int, kernel: Int, stride: Int, padding: Int, height: Int,
                                     width: Int, algorithm: Algorithm = .automatic) -> Bool {
-        guard kernel == 3 && stride == 1 && padding <= 2 else { return false }
-        switch algorithm {
-        case .im2col: return false
-        case .winograd: return true
-        case .automatic:
-            return Swift.min(inputs, outputs) >= Conv2D.winogradMinimumChannels
-                && Winograd.pays(outputHeight: height + 2 * padding - 2, outputWidth: width + 2 * padding - 2)
-        }
+        winogradTile(inputs: inputs, outputs: outputs, kernel: kernel, stride: stride, padding: padding,
+                     height: height, width: width, algorithm: algorithm) != nil
     }
 
     /// One worker's buffers.
@@ -100,20 +118,20 @@ public final class Conv2D: Layer {
         let product = Tensor(zeros: [0])     // (O, S*P): W columns, or dy regrouped by channel
         let weightGrad = Tensor(zeros: [0])  // (O, K), this worker's share of dW
         let biasGrad = Tensor(zeros: [0])    // (O)
-        let tiles = Tensor(zeros: [0])       // Winograd V (16, I, T) of x; backward also M (16, I, T') of dx
-        let tileProduct = Tensor(zeros: [0]) // Winograd M (16, O, T); backward Ŷ (16, O, T), then V (16, O, T') of dy
-        let filterGrad = Tensor(zeros: [0])  // Winograd dU (16, O, I), this worker's share
+        let tiles = Tensor(zeros: [0])       // Winograd V (points, I, T) of x; backward also M (points, I, T') of dx
+        let tileProduct = Tensor(zeros: [0]) // Winograd M (points, O, T); backward Ŷ, then V (points, O, T') of dy
+        let filterGrad = Tensor(zeros: [0])  // Winograd dU (points, O, I), this worker's share
     }
 
     private var workspaces: [Workspace] = []
-    private let filters = Tensor(zeros: [0])     // Winograd U (16, O, I), or (16, I, O) flipped for dx
-    private let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (16, I, ld)
+    private let filters = Tensor(zeros: [0])     // Winograd U (points, O, I), or (points, I, O) flipped for dx
+    private let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (points, I, ld)
     private var inputTilesChunk = 0              // samples per chunk of `inputTiles`; 0 when it is not current
     private let output = Tensor(zeros: [0])      // y (B, O, OH, OW)
     private let gradInput = Tensor(zeros: [0])   // dx (B, I, H, W)
     private var input: Tensor?                   // x (B, I, H, W), kept for backward
     private var geometry: WindowGeometry?
-    private var winogradPass = false             // whether the last forward took Winograd (backward follows it)
+    private var passTile: Winograd.Tile?         // the last forward's Winograd tile, nil for im2col (backward follows it)
 
     /// A layer with the given tensors: weight `[O, I, k, k]`, bias `[O]`.
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -205,10 +223,10 @@ public final class Conv2D: Layer {
         geometry = g
         input = x
         output.resize([b, o, g.outputHeight, g.outputWidth])
-        winogradPass = usesWinograd(height: g.height, width: g.width)
+        passTile = winogradTile(height: g.height, width: g.width)
         inputTilesChunk = 0
-        if winogradPass {
-            winogradForward(x, g, keepTiles: training)
+        if let tile = passTile {
+            winogradForward(x, g, tile: tile, keepTiles: training)
             return output
         }
         let (samples, chunks, workers) = plan(g, batch: b)
@@ -246,47 +264,47 @@ public final class Conv2D: Layer {
         return output
     }
 
-    /// Floats per chunk in `inputTiles`: one chunk's V `(16, I, ld)` at `samples` samples of
+    /// Floats per chunk in `inputTiles`: one chunk's V `(points, I, ld)` at `samples` samples of
     /// `perSample` tiles; chunk `j` starts at `j` times this.
-    private func keptTilesPerChunk(samples: Int, perSample: Int) -> Int {
-        16 * inputChannels * Winograd.leadingDimension(tiles: samples * perSample)
+    private func keptTilesPerChunk(samples: Int, perSample: Int, tile: Winograd.Tile) -> Int {
+        tile.points * inputChannels * Winograd.leadingDimension(tiles: samples * perSample)
     }
 
-    /// y = conv(x) + bias by F(2x2, 3x3), per chunk: V = transform(x chunk); M[ξ] = U[ξ] V[ξ]; y chunk = Aᵀ M A + bias.
+    /// y = conv(x) + bias by Winograd with `tile`, per chunk: V = transform(x chunk); M[ξ] = U[ξ] V[ξ]; y chunk = Aᵀ M A + bias.
     /// With `keepTiles` (a training pass) every chunk's V is kept in `inputTiles` for the weight
     /// gradient, which then need not transform x again (4x x's size: 13 MB for W3's second layer).
-    private func winogradForward(_ x: Tensor, _ g: WindowGeometry, keepTiles: Bool) {
+    private func winogradForward(_ x: Tensor, _ g: WindowGeometry, tile: Winograd.Tile, keepTiles: Bool) {
         let b = x.shape[0], c = inputChannels, o = outputChannels, oh = g.outputHeight, ow = g.outputWidth
-        let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow)
-        let perSample = th * tw, inSample = c * g.inputPlane, outSample = o * g.outputPlane
+        let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow, tile: tile)
+        let n = tile.points, perSample = th * tw, inSample = c * g.inputPlane, outSample = o * g.outputPlane
         let (samples, chunks, workers) = plan(
-            perSample: 16 * Swift.max(c, o) * perSample, budget: winogradChunkElements, batch: b)
-        let chunkTiles = keptTilesPerChunk(samples: samples, perSample: perSample)
+            perSample: n * Swift.max(c, o) * perSample, budget: winogradChunkElements, batch: b)
+        let chunkTiles = keptTilesPerChunk(samples: samples, perSample: perSample, tile: tile)
         for w in workspaces.prefix(workers) {
             let ld = Winograd.leadingDimension(tiles: samples * perSample)
-            if !keepTiles { w.tiles.resize([16, c, ld]) }
-            w.tileProduct.resize([16, o, ld])
+            if !keepTiles { w.tiles.resize([n, c, ld]) }
+            w.tileProduct.resize([n, o, ld])
         }
         if keepTiles {
             inputTiles.resize([chunks * chunkTiles])
             inputTilesChunk = samples
         }
-        filters.resize([16, o, c])
-        Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: false, into: filters.data)
+        filters.resize([n, o, c])
+        Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: false, tile: tile, into: filters.data)
         let xs = x.data, ys = output.data, u = filters.data, bv = bias?.value.data, kept = inputTiles.data
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let t = count * perSample, ld = Winograd.leadingDimension(tiles: t)
             let v = keepTiles ? kept + start / samples * chunkTiles : space.tiles.data, m = space.tileProduct.data
             Winograd.transformInput(
                 xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
-                padding: padding, into: v, tiles: ld)
-            for xi in 0..<16 {
+                padding: padding, tile: tile, into: v, tiles: ld)
+            for xi in 0..<n {
                 BLAS.gemm(
                     transA: false, transB: false, m: o, n: t, k: c, a: u + xi * o * c, lda: c, b: v + xi * c * ld,
                     ldb: ld, c: m + xi * o * ld, ldc: ld)
             }
             Winograd.transformOutput(
-                m, tiles: ld, samples: count, channels: o, outputHeight: oh, outputWidth: ow, bias: bv,
+                m, tiles: ld, samples: count, channels: o, outputHeight: oh, outputWidth: ow, tile: tile, bias: bv,
                 into: ys + start * outSample)
         }
     }
@@ -299,8 +317,8 @@ public final class Conv2D: Layer {
             inSample = inputChannels * g.inputPlane
         precondition(dy.count == b * o * p, "\(spec.summary) backward got \(dy.shape)")
         if needInputGradient { gradInput.resize([b, inputChannels, g.height, g.width]) }
-        if winogradPass {
-            winogradBackward(x, dy, g, needInputGradient: needInputGradient)
+        if let tile = passTile {
+            winogradBackward(x, dy, g, tile: tile, needInputGradient: needInputGradient)
             return needInputGradient ? gradInput : nil
         }
         let (samples, chunks, workers) = plan(g, batch: b)
@@ -372,33 +390,34 @@ public final class Conv2D: Layer {
 
     /// The Winograd backward pass, per chunk: db += sums of dy; dU[ξ] += Ŷ[ξ] V[ξ]ᵀ with V of the
     /// x chunk and Ŷ = A dY Aᵀ of its dy tiles (dW = Gᵀ dU G once at the end); and dx as the 3x3
-    /// convolution of dy (padding 2 - p) with the flipped, transposed filters, by F(2x2, 3x3).
-    private func winogradBackward(_ x: Tensor, _ dy: Tensor, _ g: WindowGeometry, needInputGradient: Bool) {
+    /// convolution of dy (padding 2 - p) with the flipped, transposed filters, by the same tile.
+    private func winogradBackward(_ x: Tensor, _ dy: Tensor, _ g: WindowGeometry, tile: Winograd.Tile,
+                                  needInputGradient: Bool) {
         let b = x.shape[0], c = inputChannels, o = outputChannels, oh = g.outputHeight, ow = g.outputWidth
-        let p = g.outputPlane, inSample = c * g.inputPlane
-        let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow)
-        let (dxHigh, dxWide) = Winograd.tiles(outputHeight: g.height, outputWidth: g.width)
+        let p = g.outputPlane, inSample = c * g.inputPlane, n = tile.points
+        let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow, tile: tile)
+        let (dxHigh, dxWide) = Winograd.tiles(outputHeight: g.height, outputWidth: g.width, tile: tile)
         let perSample = th * tw, dxPerSample = needInputGradient ? dxHigh * dxWide : 0
         let (samples, chunks, workers) = plan(
-            perSample: 16 * Swift.max(c, o) * Swift.max(perSample, dxPerSample), budget: winogradChunkElements,
+            perSample: n * Swift.max(c, o) * Swift.max(perSample, dxPerSample), budget: winogradChunkElements,
             batch: b)
         let ld = Winograd.leadingDimension(tiles: samples * Swift.max(perSample, dxPerSample))
         for w in workspaces.prefix(workers) {
-            w.tiles.resize([16, c, ld])
-            w.tileProduct.resize([16, o, ld])
-            w.filterGrad.resize([16, o, c]); w.filterGrad.fill(0)
+            w.tiles.resize([n, c, ld])
+            w.tileProduct.resize([n, o, ld])
+            w.filterGrad.resize([n, o, c]); w.filterGrad.fill(0)
             if workers > 1 { w.biasGrad.resize([o]); w.biasGrad.fill(0) }
         }
         if needInputGradient {
-            filters.resize([16, c, o])
-            Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: true, into: filters.data)
+            filters.resize([n, c, o])
+            Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: true, tile: tile, into: filters.data)
         }
         let xs = x.data, gs = dy.data, dxs = gradInput.data, u = filters.data
         let hasBias = bias != nil
         // the forward's V of x when it was kept with the same chunks (always at padding 1, where dx
         // has as many tiles as y)
         let keptTiles = inputTilesChunk == samples
-        let chunkTiles = keptTilesPerChunk(samples: samples, perSample: perSample), kept = inputTiles.data
+        let chunkTiles = keptTilesPerChunk(samples: samples, perSample: perSample, tile: tile), kept = inputTiles.data
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let vx = keptTiles ? kept + start / samples * chunkTiles : space.tiles.data
             let gy = space.tileProduct.data, du = space.filterGrad.data
@@ -411,12 +430,12 @@ public final class Conv2D: Layer {
             if !keptTiles {
                 Winograd.transformInput(
                     xs + start * inSample, samples: count, channels: c, height: g.height, width: g.width,
-                    padding: padding, into: vx, tiles: ldt)
+                    padding: padding, tile: tile, into: vx, tiles: ldt)
             }
             Winograd.transformGradient(
-                gs + start * o * p, samples: count, channels: o, outputHeight: oh, outputWidth: ow, into: gy,
-                tiles: ldt)
-            for xi in 0..<16 {
+                gs + start * o * p, samples: count, channels: o, outputHeight: oh, outputWidth: ow, tile: tile,
+                into: gy, tiles: ldt)
+            for xi in 0..<n {
                 BLAS.gemm(
                     transA: false, transB: true, m: o, n: c, k: t, a: gy + xi * o * ldt, lda: ldt,
                     b: vx + xi * c * ldt, ldb: ldt, beta: 1, c: du + xi * o * c, ldc: c)
@@ -426,25 +445,25 @@ public final class Conv2D: Layer {
             let vdy = space.tileProduct.data, m = space.tiles.data
             Winograd.transformInput(
                 gs + start * o * p, samples: count, channels: o, height: oh, width: ow, padding: 2 - padding,
-                into: vdy, tiles: ld2)
-            for xi in 0..<16 {
+                tile: tile, into: vdy, tiles: ld2)
+            for xi in 0..<n {
                 BLAS.gemm(
                     transA: false, transB: false, m: c, n: t2, k: o, a: u + xi * c * o, lda: o, b: vdy + xi * o * ld2,
                     ldb: ld2, c: m + xi * c * ld2, ldc: ld2)
             }
             Winograd.transformOutput(
-                m, tiles: ld2, samples: count, channels: c, outputHeight: g.height, outputWidth: g.width, bias: nil,
-                into: dxs + start * inSample)
+                m, tiles: ld2, samples: count, channels: c, outputHeight: g.height, outputWidth: g.width, tile: tile,
+                bias: nil, into: dxs + start * inSample)
         }
         // the workers' dU and db summed in a fixed order, then dW += Gᵀ dU G
         let du = workspaces[0].filterGrad
         for space in workspaces.prefix(workers).dropFirst() {
-            BLAS.axpy(n: 16 * o * c, alpha: 1, x: space.filterGrad.data, y: du.data)
+            BLAS.axpy(n: n * o * c, alpha: 1, x: space.filterGrad.data, y: du.data)
         }
         if workers > 1, let bias {
             for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
         }
-        Winograd.accumulateFilterGradient(du.data, outputs: o, inputs: c, into: weight.grad.data)
+        Winograd.accumulateFilterGradient(du.data, outputs: o, inputs: c, tile: tile, into: weight.grad.data)
     }
 }
 

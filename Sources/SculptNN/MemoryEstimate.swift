@@ -63,10 +63,11 @@ public struct MemoryEstimate: Equatable, Sendable {
                 parameters += Double(o) * Double(i) * Double(k) * Double(k) + (bias ? Double(o) : 0)
                 let positions = output.dropFirst().reduce(1.0) { $0 * Double($1) }
                 workspace = Swift.max(workspace, Double(i) * Double(k) * Double(k) * positions)
-                if Conv2D.usesWinograd(inputs: i, outputs: o, kernel: k, stride: stride, padding: padding,
-                                       height: input[1], width: input[2]) {
-                    // a Winograd layer keeps its input's transformed tiles for backward: 16 per 2x2 output tile
-                    keptTiles += 16 * Double(i) * Double((output[1] + 1) / 2) * Double((output[2] + 1) / 2)
+                if let tile = Conv2D.winogradTile(inputs: i, outputs: o, kernel: k, stride: stride, padding: padding,
+                                                  height: input[1], width: input[2]) {
+                    // a Winograd layer keeps its input's transformed tiles for backward: `points` per output tile
+                    let (th, tw) = Winograd.tiles(outputHeight: output[1], outputWidth: output[2], tile: tile)
+                    keptTiles += Double(tile.points) * Double(i) * Double(th) * Double(tw)
                 }
             case .batchNorm(let f, _, _):
                 parameters += 2 * Double(f)
