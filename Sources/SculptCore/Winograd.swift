@@ -24,9 +24,10 @@ public enum Winograd {
     /// `Conv2D`'s automatic choice takes F(2x2, 3x3) only. F(4x4, 3x3)'s transforms take about
     /// 1.5x the work per output with 128-bit vectors (Swift's x86-64 baseline): measured per layer
     /// (`sculpt bench --profile --profile-model cnn|vgg --conv-algorithm winograd|winograd4x4`, one
-    /// thread), it was 10-35% slower than F(2x2, 3x3) on the 16- to 64-channel layers of 28x28 and
-    /// 14x14 outputs, level on 7x7 ones, and level with im2col on VGG16's 3x3 outputs of 128
-    /// channels, where F(2x2, 3x3) does not pay. It is there to be chosen (`.winograd4x4`) and
+    /// thread, forward + backward), it was 3% faster to 24% slower than F(2x2, 3x3) on the 16- to
+    /// 64-channel layers of 28x28 and 14x14 outputs (median 12% slower over seven pairs), level
+    /// (-5% to +1%) on 7x7 ones, and level with im2col on VGG16's 3x3 outputs of 128 channels,
+    /// where F(2x2, 3x3) does not pay. It is there to be chosen (`.winograd4x4`) and
     /// measured on machines with wider vectors.
     public enum Tile: Int, Sendable, CaseIterable {
         case f2x2 = 2
