@@ -55,6 +55,17 @@ extension Winograd {
         return (m.0 / 4 - s1 / 6 + s2 / 24, (m.2 - m.1) / 6 + (m.3 - m.4) / 12, (s2 - s1) / 6 + m.5)
     }
 
+    /// Stores six vectors of eight tiles at `byteOffset`, `byteOffset + stride`, ... of `base`.
+    @inline(__always)
+    static func storeSix(_ s: Six, to base: UnsafeMutableRawPointer, byteOffset: Int, stride: Int) {
+        base.storeBytes(of: s.0, toByteOffset: byteOffset, as: Lanes.self)
+        base.storeBytes(of: s.1, toByteOffset: byteOffset + stride, as: Lanes.self)
+        base.storeBytes(of: s.2, toByteOffset: byteOffset + 2 * stride, as: Lanes.self)
+        base.storeBytes(of: s.3, toByteOffset: byteOffset + 3 * stride, as: Lanes.self)
+        base.storeBytes(of: s.4, toByteOffset: byteOffset + 4 * stride, as: Lanes.self)
+        base.storeBytes(of: s.5, toByteOffset: byteOffset + 5 * stride, as: Lanes.self)
+    }
+
     /// Gathers the tile columns of one `h x w` plane for a chunk laid out tile row by tile row:
     /// array `j` (of `columns`, `arrayStride` floats apart) at row `r < rows` and position
     /// `offset + tx` holds pixel (r, 4 tx + j) of the plane zero-padded by `p` on the top and
@@ -149,14 +160,10 @@ extension Winograd {
                             source.loadUnaligned(fromByteOffset: (j * arrayStride + (4 * ty + i) * rs + f) * 4,
                                                  as: Lanes.self)
                         }
-                        @inline(__always) func put(_ value: Lanes, _ r: Int, _ j: Int) {
-                            columns.storeBytes(of: value, toByteOffset: (6 * r + j) * 32, as: Lanes.self)
-                        }
-                        // Bᵀ d, column by column
+                        // Bᵀ d, column by column: vector 6 r + j holds row r, column j
                         for j in 0..<6 {
                             let t = inputTransform6((d(0, j), d(1, j), d(2, j), d(3, j), d(4, j), d(5, j)))
-                            put(t.0, 0, j); put(t.1, 1, j); put(t.2, 2, j); put(t.3, 3, j); put(t.4, 4, j)
-                            put(t.5, 5, j)
+                            storeSix(t, to: columns, byteOffset: j * 32, stride: 6 * 32)
                         }
                         // (Bᵀ d) B, row by row, into planes 6 r ..< 6 r + 6
                         let at = out + (ty * rowTiles + f) * 4
@@ -165,13 +172,7 @@ extension Winograd {
                                 columns.load(fromByteOffset: (6 * r + j) * 32, as: Lanes.self)
                             }
                             let s = inputTransform6((t(0), t(1), t(2), t(3), t(4), t(5)))
-                            let first = 6 * r * plane * 4
-                            at.storeBytes(of: s.0, toByteOffset: first, as: Lanes.self)
-                            at.storeBytes(of: s.1, toByteOffset: first + plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.2, toByteOffset: first + 2 * plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.3, toByteOffset: first + 3 * plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.4, toByteOffset: first + 4 * plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.5, toByteOffset: first + 5 * plane * 4, as: Lanes.self)
+                            storeSix(s, to: at, byteOffset: 6 * r * plane * 4, stride: plane * 4)
                         }
                         f += 8
                     }
@@ -208,15 +209,10 @@ extension Winograd {
                             source.loadUnaligned(fromByteOffset: (j * arrayStride + (4 * ty + i) * rs + f) * 4,
                                                  as: Lanes.self)
                         }
-                        // A dY, column by column: six rows of four
+                        // A dY, column by column: six rows of four, vector 4 r + j holding row r, column j
                         for j in 0..<4 {
                             let t = gradientTransform6(y(0, j), y(1, j), y(2, j), y(3, j))
-                            columns.storeBytes(of: t.0, toByteOffset: j * 32, as: Lanes.self)
-                            columns.storeBytes(of: t.1, toByteOffset: (4 + j) * 32, as: Lanes.self)
-                            columns.storeBytes(of: t.2, toByteOffset: (8 + j) * 32, as: Lanes.self)
-                            columns.storeBytes(of: t.3, toByteOffset: (12 + j) * 32, as: Lanes.self)
-                            columns.storeBytes(of: t.4, toByteOffset: (16 + j) * 32, as: Lanes.self)
-                            columns.storeBytes(of: t.5, toByteOffset: (20 + j) * 32, as: Lanes.self)
+                            storeSix(t, to: columns, byteOffset: j * 32, stride: 4 * 32)
                         }
                         // (A dY) Aᵀ, row by row, into planes 6 r ..< 6 r + 6
                         let at = out + (ty * rowTiles + f) * 4
@@ -225,13 +221,7 @@ extension Winograd {
                                 columns.load(fromByteOffset: (4 * r + j) * 32, as: Lanes.self)
                             }
                             let s = gradientTransform6(t(0), t(1), t(2), t(3))
-                            let first = 6 * r * plane * 4
-                            at.storeBytes(of: s.0, toByteOffset: first, as: Lanes.self)
-                            at.storeBytes(of: s.1, toByteOffset: first + plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.2, toByteOffset: first + 2 * plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.3, toByteOffset: first + 3 * plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.4, toByteOffset: first + 4 * plane * 4, as: Lanes.self)
-                            at.storeBytes(of: s.5, toByteOffset: first + 5 * plane * 4, as: Lanes.self)
+                            storeSix(s, to: at, byteOffset: 6 * r * plane * 4, stride: plane * 4)
                         }
                         f += 8
                     }
