@@ -29,7 +29,8 @@ struct RunCommand: ParsableCommand {
     var trialFolders: String?
 
     @Option(help: ArgumentHelp(
-        "Only these variants' trials (comma-separated names): the cells a verdict needs first. The tables still show "
+        "Only these variants' trials (comma-separated names; a name holding a comma is matched whole): the cells a "
+            + "verdict needs first. The tables still show "
             + "every finished trial; a later run without it resumes the rest. SQLite --db only.",
         valueName: "names"))
     var variants: String?
@@ -94,18 +95,35 @@ struct RunCommand: ParsableCommand {
     }
 
     /// The variant names of `--variants` (nil without it); unknown or empty names are refused, naming the known ones.
+    /// A name may itself hold commas ("p=0.1 fixed, no BN"): adjacent pieces are joined when together they name a
+    /// variant, the longest such run first, with the spaces around each comma ignored.
     static func selectedVariants(_ text: String?, of experiment: ExperimentSpec) throws -> Set<String>? {
         guard let text else { return nil }
-        let names = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        let pieces = text.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
         let known = experiment.variants.map(\.name)
-        guard !names.isEmpty, !names.contains(where: \.isEmpty) else {
-            throw UsageError("--variants \"\(text)\": expected comma-separated variant names (\(known.joined(separator: ", ")))")
+        guard !pieces.isEmpty, !pieces.contains(where: \.isEmpty) else {
+            throw UsageError("--variants \"\(text)\": expected comma-separated variant names (\(known.joined(separator: "; ")))")
         }
-        if let unknown = names.first(where: { !known.contains($0) }) {
-            throw UsageError(
-                "--variants: \"\(unknown)\" is not a variant of \(experiment.name) (variants: \(known.joined(separator: ", ")))")
+        func normalized(_ name: String) -> String {
+            name.split(separator: ",", omittingEmptySubsequences: false)
+                .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
         }
-        return Set(names)
+        let byNormalized = Dictionary(known.map { (normalized($0), $0) }, uniquingKeysWith: { first, _ in first })
+        var names: Set<String> = []
+        var i = 0
+        while i < pieces.count {
+            guard let end = stride(from: pieces.count, to: i, by: -1).first(where: {
+                byNormalized[pieces[i..<$0].joined(separator: ", ")] != nil
+            }) else {
+                throw UsageError(
+                    "--variants: \"\(pieces[i])\" is not a variant of \(experiment.name) (variants: \(known.joined(separator: "; ")))")
+            }
+            names.insert(byNormalized[pieces[i..<end].joined(separator: ", ")]!)
+            i = end
+        }
+        return names
     }
 
     /// "12/120 done, 1 failed, 0:42 elapsed, ETA 2:10".

@@ -126,9 +126,33 @@ import Testing
         for bad in ["model 3", "model 1,,model 2", ""] {
             let refused = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--variants", bad])
             #expect(refused.status == 2, "\(bad)")
-            #expect(refused.stderr.contains("--variants") && refused.stderr.contains("model 1, model 2"),
+            #expect(refused.stderr.contains("--variants") && refused.stderr.contains("model 1; model 2"),
                     "\(refused.stderr)")
         }
+    }
+
+    @Test("sculpt run --variants takes a name that holds a comma whole, whatever the spaces around its comma")
+    func variantNamesWithCommas() throws {
+        let (folder, spec) = try Self.specFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let text = try String(contentsOfFile: spec, encoding: .utf8)
+        try Data(text.replacingOccurrences(of: "\"model 2\"", with: "\"model 2, deep\"").utf8)
+            .write(to: URL(fileURLWithPath: spec))
+        let db = folder + "/results.db"
+        for bad in ["model 2", "deep", "model 2, deep, deep"] {
+            let refused = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--variants", bad])
+            #expect(refused.status == 2 && refused.stderr.contains("is not a variant of cli-run-test"), "\(bad)")
+            #expect(refused.stderr.contains("(variants: model 1; model 2, deep)"), "\(refused.stderr)")
+        }
+        let run = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--variants", "model 2,deep", "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let report = try Self.object(run.stdout)
+        #expect(report["planned"] as? Int == 2 && report["done"] as? Int == 2, "\(report)")
+        let both = try PaintCommandTests.sculpt(["run", spec, "--db", db, "--variants", " model 1 ,model 2 , deep",
+                                                 "--json"])
+        let second = try Self.object(both.stdout)
+        #expect(second["planned"] as? Int == 4 && second["skipped"] as? Int == 2 && second["done"] as? Int == 2,
+                "\(second)")
     }
 
     @Test("sculpt table without a database and sculpt run with no workers are one-line usage errors")
