@@ -32,6 +32,8 @@ public struct RunSummary: Sendable, Equatable {
     public var progress: RunProgress
     /// The trials that failed in this run, with their errors.
     public var failures: [TrialFailureRecord]
+    /// Trials copied from an earlier run of the spec before this one started (counted in `skipped`).
+    public var adopted: Int = 0
 }
 
 /// A failed trial of a run.
@@ -88,9 +90,46 @@ public struct ExperimentRunner: Sendable {
         return selectedPlan().filter { !finished.contains(TrialKey(variant: $0.variant, index: $0.index)) }
     }
 
-    /// Runs every pending trial; `progress` is called (serialized) after each one.
+    /// Copies into this run every finished trial of an earlier run of the spec (same name and trial kind, other
+    /// variants, so another run id) that computed exactly what one of this plan's trials computes: the same
+    /// variant name, index, seed and resolved config. Adding a variant to a spec, or removing one, so keeps
+    /// the trials of the others; a variant whose config changed runs again. The copy keeps the trial's
+    /// metrics, details, series, host and times. Returns how many were copied (the newest run's row first).
+    public func adoptEarlierTrials() throws -> Int {
+        let earlier = try store.runIDs(specName: spec.name, kind: spec.kind).filter { $0 != spec.runID }
+        guard !earlier.isEmpty else { return 0 }
+        let finished = try store.finishedTrials(runID: spec.runID)
+        var wanted: [TrialKey: PlannedTrial] = [:]
+        for trial in spec.plan() where !finished.contains(TrialKey(variant: trial.variant, index: trial.index)) {
+            wanted[TrialKey(variant: trial.variant, index: trial.index)] = trial
+        }
+        var adopted = 0
+        for runID in earlier.reversed() where !wanted.isEmpty {
+            let matches = try store.trials(runID: runID).filter { row in
+                guard row.status == .done, let trial = wanted[TrialKey(variant: row.variant, index: row.index)] else {
+                    return false
+                }
+                return row.seed == trial.seed && row.config.canonicalText == trial.config.canonicalText
+            }
+            guard !matches.isEmpty else { continue }
+            let series = try store.series(runID: runID)
+            for var row in matches {
+                let key = TrialKey(variant: row.variant, index: row.index)
+                row.runID = spec.runID
+                row.series = series[key] ?? []
+                try store.record(row)
+                wanted[key] = nil
+                adopted += 1
+            }
+        }
+        return adopted
+    }
+
+    /// Runs every pending trial, after adopting an earlier run's matching ones (`adoptEarlierTrials`);
+    /// `progress` is called (serialized) after each one.
     public func run(progress report: @escaping @Sendable (RunProgress) -> Void = { _ in }) throws -> RunSummary {
         try store.registerRun(spec)
+        let adopted = try adoptEarlierTrials()
         let planned = selectedPlan().count
         let pending = try pendingTrials()
         let state = RunState(
@@ -115,7 +154,8 @@ public struct ExperimentRunner: Sendable {
         var final = state.progress
         final.elapsed = Clock.now() - start
         return RunSummary(runID: spec.runID, specName: spec.name, progress: final,
-                          failures: state.failures.sorted { ($0.variant, $0.index) < ($1.variant, $1.index) })
+                          failures: state.failures.sorted { ($0.variant, $0.index) < ($1.variant, $1.index) },
+                          adopted: adopted)
     }
 
     private func runOne(_ trial: PlannedTrial, state: RunState, start: Double, report: @Sendable (RunProgress) -> Void)

@@ -190,6 +190,13 @@ public final class ResultStore: ResultStoring {
         }
     }
 
+    public func runIDs(specName: String, kind: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: ResultStoreSchema.sqlite(ResultStoreSchema.selectRunsOfSpec),
+                                arguments: [specName, kind])
+        }
+    }
+
     /// The (variant, index) pairs of `runID` that finished.
     public func finishedTrials(runID: String) throws -> Set<TrialKey> {
         try pool.read { db in

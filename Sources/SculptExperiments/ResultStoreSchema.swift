@@ -78,6 +78,11 @@ public enum ResultStoreSchema {
     /// A run's rows, in bytewise variant order, then index.
     public static let selectTrials = "SELECT * FROM trials WHERE run_id = ? ORDER BY variant COLLATE \"C\", trial_index"
 
+    /// The runs of a spec (its name and trial kind), oldest first.
+    public static let selectRunsOfSpec = """
+        SELECT run_id FROM runs WHERE spec_name = ? AND kind = ? ORDER BY created_at, run_id COLLATE "C"
+        """
+
     /// A run's series, by trial, then bytewise name.
     public static let selectSeries = """
         SELECT * FROM series WHERE run_id = ? ORDER BY variant COLLATE "C", trial_index, name COLLATE "C"

@@ -25,6 +25,10 @@ public protocol ResultStoring: Sendable {
 
     /// Every stored series of `runID`'s trials, by trial, each trial's in name order.
     func series(runID: String) throws -> [TrialKey: [TrialSeries]]
+
+    /// The ids of the runs registered for a spec named `specName` of trial kind `kind`, oldest first: the
+    /// spec's earlier versions (another set of variants gives another run id).
+    func runIDs(specName: String, kind: String) throws -> [String]
 }
 
 /// How trial rows are written as text, the same in every store: metrics and series as canonical JSON

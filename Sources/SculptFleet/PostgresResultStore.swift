@@ -94,6 +94,15 @@ public final class PostgresResultStore: ResultStoring {
         binds.append(index)
     }
 
+    public func runIDs(specName: String, kind: String) throws -> [String] {
+        var binds = PostgresBindings()
+        binds.append(specName)
+        binds.append(kind)
+        return try session.query(Self.shared(ResultStoreSchema.selectRunsOfSpec, binds)).rows.map {
+            try $0.value("run_id")
+        }
+    }
+
     public func finishedTrials(runID: String) throws -> Set<TrialKey> {
         let rows = try session.query("""
             SELECT variant, trial_index FROM trials WHERE run_id = \(runID) AND status = 'done'

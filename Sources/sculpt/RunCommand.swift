@@ -83,8 +83,9 @@ struct RunCommand: ParsableCommand {
                 return
             }
             let p = summary.progress
-            print("\(experiment.name) (run \(runID)): \(p.done) done, \(p.failed) failed, \(p.skipped) already done, "
-                + "\(p.planned) planned, \(Self.duration(p.elapsed))")
+            let adopted = summary.adopted > 0 ? " (\(summary.adopted) of them copied from an earlier run of the spec)" : ""
+            print("\(experiment.name) (run \(runID)): \(p.done) done, \(p.failed) failed, \(p.skipped) already done"
+                + "\(adopted), \(p.planned) planned, \(Self.duration(p.elapsed))")
             for failure in summary.failures.prefix(10) {
                 print("  failed: \(failure.variant) #\(failure.index): \(failure.error)")
             }
@@ -159,6 +160,8 @@ struct RunReport: Encodable {
     var skipped: Int
     var done: Int
     var failed: Int
+    /// Trials copied from an earlier run of the spec (another set of variants), counted in `skipped`.
+    var adopted: Int
     var seconds: Double
     var failures: [Failure]
     var tables: [ExperimentTable]
@@ -173,6 +176,7 @@ struct RunReport: Encodable {
         skipped = summary.progress.skipped
         done = summary.progress.done
         failed = summary.progress.failed
+        adopted = summary.adopted
         seconds = summary.progress.elapsed
         failures = summary.failures.map { Failure(variant: $0.variant, index: $0.index, error: $0.error) }
         self.tables = tables

@@ -1,3 +1,4 @@
+import Foundation
 import SculptCore
 import SculptExperiments
 
@@ -23,6 +24,7 @@ public enum StoreContract {
         "a record reads back field for field": recordsReadBack,
         "a done row is never replaced; a failed one is, attempts counting": doneRowsStay,
         "rows and series come back in variant, index and name order": ordering,
+        "a spec's runs are listed by its name and kind, oldest first": runsOfASpec,
     ]
 
     static func expect<T: Equatable>(_ got: T, _ expected: T, _ what: String) throws {
@@ -103,5 +105,18 @@ public enum StoreContract {
         try expect(keys, ["B0", "B1", "a0", "a1", "b0", "b1"], "row order (bytewise variant, then index)")
         let names = try store.series(runID: spec.runID)[TrialKey(variant: "a", index: 0)]?.map(\.name)
         try expect(names, ["A", "z"], "series order")
+    }
+
+    static func runsOfASpec(_ store: any ResultStoring) throws {
+        try expect(try store.runIDs(specName: "contract", kind: "arithmetic"), [], "runs of an empty store")
+        let first = try spec(variants: ["small"]), second = try spec(variants: ["small", "large"])
+        try store.registerRun(first)
+        Thread.sleep(forTimeInterval: 0.005)  // registration times are kept to the millisecond
+        try store.registerRun(second)
+        try store.registerRun(first)  // idempotent: neither a second row nor a newer date
+        try expect(try store.runIDs(specName: "contract", kind: "arithmetic"), [first.runID, second.runID],
+                   "runs of the spec")
+        try expect(try store.runIDs(specName: "contract", kind: "painting-linear-layers"), [], "another kind's runs")
+        try expect(try store.runIDs(specName: "Contract", kind: "arithmetic"), [], "another name's runs")
     }
 }

@@ -65,6 +65,68 @@ import SculptExperimentsTestKinds
         }
     }
 
+    @Test("a spec given another variant keeps the finished trials of its unchanged variants; a changed variant runs again")
+    func addingAVariantAdoptsTheEarlierRunsTrials() throws {
+        let folder = try makeTemporaryFolder()
+        let db = folder + "/results.db"
+        let before = try parseSpec(arithmeticSpec(trials: 2))
+        #expect(try run(before, db: db).progress.done == 4)
+        let store = try ResultStore(path: db)
+        // A done row of an index the new plan does not hold.
+        let extra = try #require(try store.trials(runID: before.runID).first { $0.variant == "small" })
+        try store.record(TrialRecord(
+            runID: before.runID, specName: before.name, kind: before.kind, variant: "small", index: 5,
+            seed: 1, config: extra.config, metrics: ["sum": 2], details: nil, status: .done, error: nil,
+            startedAt: extra.startedAt, finishedAt: extra.finishedAt, seconds: 0, host: "h"))
+
+        // "large" changes its config, "huge" is new, "small" is as it was.
+        let text = arithmeticSpec(trials: 2)
+            .replacingOccurrences(of: "{\"name\": \"large\", \"config\": {\"b\": 10}}",
+                                  with: "{\"name\": \"large\", \"config\": {\"b\": 12}}, "
+                                      + "{\"name\": \"huge\", \"config\": {\"b\": 100}}")
+        let after = try parseSpec(text)
+        #expect(after.runID != before.runID && after.variants.count == 3)
+        let summary = try run(after, db: db)
+        #expect(summary.adopted == 2)
+        #expect(summary.progress.skipped == 2 && summary.progress.done == 4 && summary.progress.planned == 6)
+        let rows = try store.trials(runID: after.runID)
+        let old = try store.trials(runID: before.runID)
+        for index in 0..<2 {
+            let copied = try #require(rows.first { $0.variant == "small" && $0.index == index })
+            var original = try #require(old.first { $0.variant == "small" && $0.index == index })
+            original.runID = after.runID
+            #expect(copied == original, "the copy is the earlier row, field for field, under the new run")
+            let large = try #require(rows.first { $0.variant == "large" && $0.index == index })
+            #expect(large.metrics["sum"] == 13 && large.startedAt > original.finishedAt)
+        }
+        #expect(!rows.contains { $0.index == 5 }, "a trial the plan does not hold is not copied")
+        #expect(old.count == 5, "the earlier run keeps its rows")
+
+        // Run again: nothing is adopted or run.
+        let again = try run(after, db: db)
+        #expect(again.adopted == 0 && again.progress.skipped == 6 && again.progress.done == 0)
+    }
+
+    @Test("an adopted trial brings its series")
+    func adoptedTrialsBringTheirSeries() throws {
+        let folder = try makeTemporaryFolder()
+        let db = folder + "/results.db"
+        let store = try ResultStore(path: db)
+        let before = try parseSpec(arithmeticSpec(trials: 1))
+        try store.registerRun(before)
+        let curve = TrialSeries(name: "loss", x: [1, 2], y: [3, 4])
+        let planned = try #require(before.plan().first { $0.variant == "small" })
+        try store.record(TrialRecord(
+            runID: before.runID, specName: before.name, kind: before.kind, variant: "small", index: 0,
+            seed: planned.seed, config: planned.config, metrics: ["sum": 2], details: nil, status: .done, error: nil,
+            startedAt: "2026-12-04T10:00:00.000Z", finishedAt: "2026-12-04T10:00:01.000Z", seconds: 1, host: "h",
+            series: [curve]))
+        let after = try parseSpec(arithmeticSpec(trials: 1).replacingOccurrences(of: "\"b\": 10", with: "\"b\": 11"))
+        let summary = try run(after, db: db)
+        #expect(summary.adopted == 1 && summary.progress.done == 1)
+        #expect(try store.series(runID: after.runID)[TrialKey(variant: "small", index: 0)] == [curve])
+    }
+
     @Test func failedTrialsAreRecordedWithTheirErrorAndRetriedNextRun() throws {
         let folder = try makeTemporaryFolder()
         let db = folder + "/results.db"
