@@ -32,7 +32,8 @@ public struct RunSummary: Sendable, Equatable {
     public var progress: RunProgress
     /// The trials that failed in this run, with their errors.
     public var failures: [TrialFailureRecord]
-    /// Trials copied from an earlier run of the spec before this one started (counted in `skipped`).
+    /// Trials copied from an earlier run of the spec before this one started, over the whole plan (those of
+    /// selected variants count in `skipped` too).
     public var adopted: Int = 0
 }
 

@@ -83,9 +83,11 @@ struct RunCommand: ParsableCommand {
                 return
             }
             let p = summary.progress
-            let adopted = summary.adopted > 0 ? " (\(summary.adopted) of them copied from an earlier run of the spec)" : ""
-            print("\(experiment.name) (run \(runID)): \(p.done) done, \(p.failed) failed, \(p.skipped) already done"
-                + "\(adopted), \(p.planned) planned, \(Self.duration(p.elapsed))")
+            print("\(experiment.name) (run \(runID)): \(p.done) done, \(p.failed) failed, \(p.skipped) already done, "
+                + "\(p.planned) planned, \(Self.duration(p.elapsed))")
+            if summary.adopted > 0 {
+                print("  \(summary.adopted) finished trials copied from an earlier run of the spec (other variants)")
+            }
             for failure in summary.failures.prefix(10) {
                 print("  failed: \(failure.variant) #\(failure.index): \(failure.error)")
             }
@@ -160,7 +162,7 @@ struct RunReport: Encodable {
     var skipped: Int
     var done: Int
     var failed: Int
-    /// Trials copied from an earlier run of the spec (another set of variants), counted in `skipped`.
+    /// Trials copied from an earlier run of the spec (another set of variants), over the whole plan.
     var adopted: Int
     var seconds: Double
     var failures: [Failure]
