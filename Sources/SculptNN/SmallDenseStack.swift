@@ -31,12 +31,12 @@ final class SmallDenseStack {
     private var batch = -1  // no layout yet
     private var groups = 0
     // One buffer of registers holds, per stage s, (at offsets): z (groups, out) and a = act(z)
-    // (groups, out) of the last forward, the backward scratch dLoss/dz (out), dW (out, in) and db
-    // (out) summed over groups lane by lane; and x transposed (groups, in) and dy transposed (groups, out).
+    // (groups, out) of the last forward, and the backward's dLoss/da, then dLoss/dz, (groups, out);
+    // x transposed (groups, in); and the backward's per-lane sums of one stage's dW (out, in) and db (out).
     private var buffer = UnsafeMutablePointer<Lanes>.allocate(capacity: 1)
     private var capacity = 1
-    private var z: [Int] = [], a: [Int] = [], delta: [Int] = [], weightSum: [Int] = [], biasSum: [Int] = []
-    private var inputOffset = 0, topOffset = 0
+    private var z: [Int] = [], a: [Int] = [], delta: [Int] = []
+    private var inputOffset = 0, sumsOffset = 0
     /// The network's output (B, out), owned here as the last layer's output is on the other path.
     let output = Tensor(zeros: [0])
 
@@ -81,11 +81,9 @@ final class SmallDenseStack {
         func take(_ n: Int) -> Int { defer { end += n }; return end }
         z = stages.map { take(groups * $0.outputs) }
         a = stages.map { take(groups * $0.outputs) }
-        delta = stages.map { take($0.outputs) }
-        weightSum = stages.map { take($0.outputs * $0.inputs) }
-        biasSum = stages.map { take($0.outputs) }
+        delta = stages.map { take(groups * $0.outputs) }
         inputOffset = take(groups * stages[0].inputs)
-        topOffset = take(groups * stages[stages.count - 1].outputs)
+        sumsOffset = take(stages.map { $0.outputs * ($0.inputs + 1) }.max() ?? 0)
         if end > capacity {
             buffer.deallocate()
             buffer = .allocate(capacity: end)
@@ -121,48 +119,94 @@ final class SmallDenseStack {
     }
 
     /// Accumulates (+=) every weight and bias gradient from dLoss/dOutput `dy` (B, out) of the last forward.
+    /// Stage by stage over all groups, so each weight's and bias's sum over the groups stays in a register;
+    /// the sums run over the groups in order, lane by lane, then across the lanes: the same order (and
+    /// numbers) as summing group by group into memory.
     func backward(_ dy: Tensor) {
         let last = stages.count - 1, nOut = stages[last].outputs
         precondition(dy.count == batch * nOut, "fused backward got \(dy.shape) for a batch of \(batch)")
-        for (s, stage) in stages.enumerated() {
-            (buffer + weightSum[s]).update(repeating: Lanes(), count: stage.outputs * stage.inputs)
-            (buffer + biasSum[s]).update(repeating: Lanes(), count: stage.outputs)
+        transpose(dy.data, rows: batch, columns: nOut, into: buffer + delta[last])  // padded lanes get 0
+        for s in stride(from: last, through: 0, by: -1) { backwardStage(s) }
+    }
+
+    /// Stage `s` over every group: its delta holds dLoss/da on entry and dLoss/dz on exit; adds the dW
+    /// and db sums to the gradients and, above the first stage, writes dLoss/da of the stage beneath.
+    private func backwardStage(_ s: Int) {
+        let stage = stages[s], (n, m) = (stage.inputs, stage.outputs), kind = stage.activation, groups = self.groups
+        let d = buffer + delta[s], zs = buffer + z[s], outs = buffer + a[s]
+        let h = s == 0 ? buffer + inputOffset : buffer + a[s - 1]
+        if kind != .identity {
+            for k in 0..<(groups * m) { d[k] = Self.derivative(d[k], z: zs[k], a: outs[k], kind) }
         }
-        let top = buffer + topOffset
-        transpose(dy.data, rows: batch, columns: nOut, into: top)  // padded lanes get 0: they add nothing
+        // Per-lane sums over the groups, two weights at a time (two independent chains), then across the
+        // lanes four weights at a time (`addLaneSums`).
+        let sums = buffer + sumsOffset
+        for o in 0..<m {
+            let row = sums + o * n
+            var i = 0
+            while i + 1 < n {
+                var first = Lanes(), second = Lanes()
+                for g in 0..<groups {
+                    let dz = d[g * m + o], hg = h + g * n
+                    first += dz * hg[i]
+                    second += dz * hg[i + 1]
+                }
+                row[i] = first
+                row[i + 1] = second
+                i += 2
+            }
+            if i < n {
+                var acc = Lanes()
+                for g in 0..<groups { acc += d[g * m + o] * h[g * n + i] }
+                row[i] = acc
+            }
+        }
+        Self.addLaneSums(sums, count: m * n, to: stage.dense.weight.grad.data)
+        if let db = stage.dense.bias?.grad.data {
+            for o in 0..<m {
+                var acc = Lanes()
+                for g in 0..<groups { acc += d[g * m + o] }
+                sums[o] = acc
+            }
+            Self.addLaneSums(sums, count: m, to: db)
+        }
+        guard s > 0 else { return }
+        let w = stage.dense.weight.value.data, below = buffer + delta[s - 1]
         for g in 0..<groups {
-            (buffer + delta[last]).update(from: top + g * nOut, count: nOut)
-            for s in stride(from: last, through: 0, by: -1) { backwardStage(s, group: g) }
-        }
-        for (s, stage) in stages.enumerated() {
-            let dw = stage.dense.weight.grad.data, sums = buffer + weightSum[s], biasSums = buffer + biasSum[s]
-            for k in 0..<(stage.outputs * stage.inputs) { dw[k] += sums[k].sum() }
-            if let db = stage.dense.bias?.grad.data {
-                for o in 0..<stage.outputs { db[o] += biasSums[o].sum() }
+            let dg = d + g * m, bg = below + g * n
+            for i in 0..<n {
+                var acc = Lanes()
+                for o in 0..<m { acc += dg[o] * w[o * n + i] }
+                bg[i] = acc
             }
         }
     }
 
-    /// Stage `s` of group `g`: its delta holds dLoss/da on entry; turns it into dLoss/dz, adds the
-    /// dW and db terms and, above the first stage, writes dLoss/da of the stage beneath.
+    /// out[k] += lanes[k].sum() for k < count, bit for bit: `sum()` adds the sixteen lanes in order onto -0,
+    /// one dependent add after another; here four of those chains run side by side in the lanes of a SIMD4,
+    /// each in the same order, so four sums cost about what one did.
     @inline(__always)
-    private func backwardStage(_ s: Int, group g: Int) {
-        let stage = stages[s], (n, m) = (stage.inputs, stage.outputs), kind = stage.activation
-        let d = buffer + delta[s], zg = buffer + z[s] + g * m, ag = buffer + a[s] + g * m
-        let h = (s == 0 ? buffer + inputOffset : buffer + a[s - 1]) + g * n
-        let dw = buffer + weightSum[s], db = buffer + biasSum[s]
-        for o in 0..<m {
-            let dz = Self.derivative(d[o], z: zg[o], a: ag[o], kind)
-            d[o] = dz
-            db[o] += dz
-            for i in 0..<n { dw[o * n + i] += dz * h[i] }
+    static func addLaneSums(_ lanes: UnsafePointer<Lanes>, count: Int, to out: UnsafeMutablePointer<Float>) {
+        let raw = UnsafeRawPointer(lanes), stride = MemoryLayout<Lanes>.stride
+        var k = 0
+        while k + 4 <= count {
+            let row = raw + k * stride
+            var total = SIMD4<Float>(repeating: -0.0)
+            for l in 0..<laneCount {
+                total += SIMD4(row.load(fromByteOffset: 4 * l, as: Float.self),
+                               row.load(fromByteOffset: stride + 4 * l, as: Float.self),
+                               row.load(fromByteOffset: 2 * stride + 4 * l, as: Float.self),
+                               row.load(fromByteOffset: 3 * stride + 4 * l, as: Float.self))
+            }
+            out[k] += total[0]
+            out[k + 1] += total[1]
+            out[k + 2] += total[2]
+            out[k + 3] += total[3]
+            k += 4
         }
-        guard s > 0 else { return }
-        let w = stage.dense.weight.value.data, below = buffer + delta[s - 1]
-        for i in 0..<n {
-            var acc = Lanes()
-            for o in 0..<m { acc += d[o] * w[o * n + i] }
-            below[i] = acc
+        while k < count {
+            out[k] += lanes[k].sum()
+            k += 1
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import SculptCore
 import SculptData
 import Testing
@@ -41,6 +42,29 @@ import TestSupport
             plain.backward(dy)
         }
         for (a, b) in zip(fused.parameters, plain.parameters) { #expect(maxScaledDifference(a.grad, b.grad) < 1e-5) }
+    }
+
+    @Test("the fused backward's four-at-a-time lane sums are SIMD sum() bit for bit", arguments: [1, 3, 4, 7, 9, 16])
+    func laneSumsMatchSum(count: Int) {
+        var rng = RandomSource(seed: UInt64(count))
+        // Magnitudes from 1e-8 to 1e8 so the order of the adds shows in the last bits; -0 and infinities too.
+        let lanes = (0..<count).map { k -> SmallDenseStack.Lanes in
+            var v = SmallDenseStack.Lanes()
+            for l in 0..<16 {
+                let magnitude = Float(pow(10, Double(rng.uniform(-8, 8))))
+                v[l] = (rng.uniform(0, 1) < 0.5 ? -1 : 1) * magnitude
+            }
+            if k == 1 { v = SmallDenseStack.Lanes(repeating: -0.0) }
+            if k == 2 { v[5] = .infinity }
+            return v
+        }
+        let start = (0..<count).map { Float($0) * 0.1 }
+        var got = start, expected = start
+        lanes.withUnsafeBufferPointer { p in
+            got.withUnsafeMutableBufferPointer { SmallDenseStack.addLaneSums(p.baseAddress!, count: count, to: $0.baseAddress!) }
+        }
+        for k in 0..<count { expected[k] += lanes[k].sum() }
+        #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
     @Test("networks wider than 16 units or with other layers take the plain path, bit for bit")
