@@ -163,12 +163,13 @@ final class SmallDenseStack {
         }
         Self.addLaneSums(sums, count: m * n, to: stage.dense.weight.grad.data)
         if let db = stage.dense.bias?.grad.data {
+            let biasSums = sums + m * n  // after dW's, as the buffer lays them out
             for o in 0..<m {
                 var acc = Lanes()
                 for g in 0..<groups { acc += d[g * m + o] }
-                sums[o] = acc
+                biasSums[o] = acc
             }
-            Self.addLaneSums(sums, count: m, to: db)
+            Self.addLaneSums(biasSums, count: m, to: db)
         }
         guard s > 0 else { return }
         let w = stage.dense.weight.value.data, below = buffer + delta[s - 1]

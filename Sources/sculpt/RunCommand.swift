@@ -105,9 +105,9 @@ struct RunCommand: ParsableCommand {
         let pieces = text.split(separator: ",", omittingEmptySubsequences: false).map {
             $0.trimmingCharacters(in: .whitespaces)
         }
-        let known = experiment.variants.map(\.name)
+        let known = experiment.variants.map(\.name), list = known.joined(separator: "; ")  // names may hold commas
         guard !pieces.isEmpty, !pieces.contains(where: \.isEmpty) else {
-            throw UsageError("--variants \"\(text)\": expected comma-separated variant names (\(known.joined(separator: "; ")))")
+            throw UsageError("--variants \"\(text)\": expected comma-separated variant names (\(list))")
         }
         func normalized(_ name: String) -> String {
             name.split(separator: ",", omittingEmptySubsequences: false)
@@ -120,8 +120,7 @@ struct RunCommand: ParsableCommand {
             guard let end = stride(from: pieces.count, to: i, by: -1).first(where: {
                 byNormalized[pieces[i..<$0].joined(separator: ", ")] != nil
             }) else {
-                throw UsageError(
-                    "--variants: \"\(pieces[i])\" is not a variant of \(experiment.name) (variants: \(known.joined(separator: "; ")))")
+                throw UsageError("--variants: \"\(pieces[i])\" is not a variant of \(experiment.name) (variants: \(list))")
             }
             names.insert(byNormalized[pieces[i..<end].joined(separator: ", ")]!)
             i = end
