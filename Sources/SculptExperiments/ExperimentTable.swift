@@ -79,22 +79,25 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         let inPlan = records.filter { record in planned[record.variant].map { record.index < $0 } ?? false }
         let variants = table.rows.variants ?? experiment.variants.map(\.name)
 
-        var groups: [(label: String, records: [TrialRecord])] = []
+        // `variants`: the row's variants in the order listed (a paired test pairs them by position).
+        var groups: [(label: String, variants: [String], records: [TrialRecord])] = []
         if let metric = table.rows.metric {
             let chosen = inPlan.filter { variants.contains($0.variant) && $0.status == .done }
             let keyed = chosen.compactMap { r in r.metrics[metric].flatMap { $0.isNaN ? nil : ($0, r) } }
             for value in Set(keyed.map(\.0)).sorted() {
                 let valueText = JSONValue.numberText(value)
                 let label = (table.rows.label ?? "\(metric) = {}").replacingOccurrences(of: "{}", with: valueText)
-                groups.append((label, keyed.filter { $0.0 == value }.map(\.1)))
+                let records = keyed.filter { $0.0 == value }.map(\.1)
+                groups.append((label, Array(Set(records.map(\.variant))).sorted(), records))
             }
         } else if let rowGroups = table.rows.groups {
             for group in rowGroups {
-                groups.append((group.label, group.variants.flatMap { name in inPlan.filter { $0.variant == name } }))
+                groups.append((group.label, group.variants,
+                               group.variants.flatMap { name in inPlan.filter { $0.variant == name } }))
             }
         } else {
             for name in variants {
-                groups.append((name, inPlan.filter { $0.variant == name }))
+                groups.append((name, [name], inPlan.filter { $0.variant == name }))
             }
         }
 
@@ -106,16 +109,18 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
                 title: $0.title, metric: $0.metric, aggregate: $0.aggregate.rawValue,
                 filters: $0.filters.map(\.description))
         }
-        rows = groups.map { label, records in
+        rows = groups.map { label, _, records in
             let done = records.filter { $0.status == .done }.map(\.metrics)
             return Row(label: label, n: done.count, failed: records.count - done.count,
                        cells: table.columns.map { Self.cell($0, rowMetrics: done) })
         }
         comparisons = table.comparisons.map { comparison in
-            let done = comparison.rows.map { label in
-                groups.first { $0.label == label }?.records.filter { $0.status == .done } ?? []
+            let chosen = comparison.rows.map { label in groups.first { $0.label == label } }
+            let done = chosen.map { $0?.records.filter { $0.status == .done } ?? [] }
+            if comparison.test == .pairedT {
+                return Self.pairedComparison(comparison, first: done[0], second: done[1],
+                                             variants: (chosen[0]?.variants ?? [], chosen[1]?.variants ?? []))
             }
-            if comparison.test == .pairedT { return Self.pairedComparison(comparison, first: done[0], second: done[1]) }
             let samples = done.map { Self.pooledValues(comparison, rowMetrics: $0.map(\.metrics)) }
             return Self.comparison(comparison, first: samples[0], second: samples[1])
         }
@@ -178,23 +183,39 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         return (nil, result?.p, result.map { _ in "exact" }, effect, text)
     }
 
-    /// The paired t-test over the trial indices both rows finished, one value per trial (a row
-    /// pooling several variants, or several metrics, has no pairing: the line says so).
+    /// The paired t-test over the trials both rows finished, one value per trial. A trial pairs
+    /// with the trial of the same index in the other row; where rows pool several variants, the
+    /// k-th variant listed in one row pairs with the k-th in the other (e.g. the same ratio of two
+    /// methods), so rows must list as many variants. A row with several values per trial (several
+    /// metrics) or rows of unequal length have no pairing: the line says so.
     static func pairedComparison(
-        _ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord]
+        _ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord],
+        variants: (first: [String], second: [String])
     ) -> Comparison {
-        func byIndex(_ records: [TrialRecord]) -> [Int: Double]? {
-            var values: [Int: Double] = [:]
+        struct Key: Hashable, Comparable {
+            var position: Int, index: Int
+            static func < (a: Key, b: Key) -> Bool { (a.position, a.index) < (b.position, b.index) }
+        }
+        func byKey(_ records: [TrialRecord], _ names: [String]) -> [Key: Double]? {
+            var values: [Key: Double] = [:]
             for record in records {
+                guard let position = names.firstIndex(of: record.variant) else { return nil }
+                let key = Key(position: position, index: record.index)
                 let v = pooledValues(comparison, rowMetrics: [record.metrics])
-                guard v.count <= 1, values[record.index] == nil else { return nil }
-                if let value = v.first { values[record.index] = value }
+                guard v.count <= 1, values[key] == nil else { return nil }
+                if let value = v.first { values[key] = value }
             }
             return values
         }
         var text = "paired t, \(comparison.title): \(comparison.rows[0]) vs \(comparison.rows[1]) "
-        guard let a = byIndex(first), let b = byIndex(second) else {
-            text += "- (a row has several values per trial index, so its trials cannot be paired)"
+        guard variants.first.count == variants.second.count else {
+            text += "- (the rows pool \(variants.first.count) and \(variants.second.count) variants, so their trials cannot be paired)"
+            return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
+                              filters: comparison.filters.map(\.description), rows: comparison.rows, n1: 0, n2: 0,
+                              u: nil, p: nil, method: nil, effect: nil, text: text)
+        }
+        guard let a = byKey(first, variants.first), let b = byKey(second, variants.second) else {
+            text += "- (a row has several values per trial, so its trials cannot be paired)"
             return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
                               filters: comparison.filters.map(\.description), rows: comparison.rows, n1: 0, n2: 0,
                               u: nil, p: nil, method: nil, effect: nil, text: text)

@@ -62,7 +62,8 @@ import Testing
         let full = try ExperimentSpec.load(
             path: root.appendingPathComponent("experiments/interruptible-vgg.json").path, catalog: catalog)
         #expect(full.variants.count == 26 && full.pairedSeeds)
-        #expect(full.tables.first?.comparisons.count == 1)
+        // Every test compares one value per run: Mann-Whitney (declared first) and the paired t by ratio and seed.
+        #expect(full.tables.first?.comparisons.map(\.test) == [.mannWhitney, .pairedT])
         let quick = try ExperimentSpec.load(
             path: root.appendingPathComponent("experiments/interruptible-vgg-quick.json").path, catalog: catalog)
         #expect(quick.kind == "interruptible" && quick.variants.count == 11)

@@ -57,4 +57,50 @@ import Testing
         #expect(throws: SpecError.self) { try parseSpec(Self.spec(paired: false)) }
         do { _ = try parseSpec(Self.spec(paired: false)) } catch { #expect("\(error)".contains("pairedSeeds")) }
     }
+
+    static func groupedSpec(second: String) -> String {
+        """
+        {"name": "arithmetic-test", "kind": "arithmetic", "seed": 7, "trials": 2, "pairedSeeds": true,
+         "config": {"a": 1},
+         "variants": [{"name": "a1", "config": {"b": 1}}, {"name": "a2", "config": {"b": 2}},
+                      {"name": "b1", "config": {"b": 3}}, {"name": "b2", "config": {"b": 4}},
+                      {"name": "b3", "config": {"b": 5}}],
+         "tables": [{"title": "T", "rows": {"groups": [{"label": "A", "variants": ["a1", "a2"]},
+                                                     {"label": "B", "variants": \(second)}]},
+                     "columns": [{"title": "sum", "metric": "sum", "aggregate": "mean"}],
+                     "comparisons": [{"title": "sum", "metric": "sum", "rows": ["A", "B"], "test": "paired-t"}]}]}
+        """
+    }
+
+    @Test("a paired-t comparison of rows pooling variants pairs the k-th variant listed in each row at the same trial index")
+    func groupedRows() throws {
+        func records(_ spec: ExperimentSpec) -> [TrialRecord] {
+            let values: [(String, Int, Double)] = [
+                ("a1", 0, 1), ("a1", 1, 2), ("a2", 0, 10), ("a2", 1, 14),
+                ("b1", 0, 0), ("b1", 1, 0.5), ("b2", 0, 9), ("b2", 1, 12), ("b3", 0, 100), ("b3", 1, 100),
+            ]
+            return values.map { variant, index, sum in
+                TrialRecord(
+                    runID: spec.runID, specName: spec.name, kind: "arithmetic", variant: variant, index: index,
+                    seed: 1, config: [:], metrics: ["sum": sum], details: nil, status: .done, error: nil,
+                    startedAt: "", finishedAt: "", seconds: 0, host: "h")
+            }
+        }
+        // a1-b1 and a2-b2 at indices 0 and 1: differences 1, 1.5, 1, 2 (scipy ttest_rel: t = 5.7446, p = 0.010477).
+        let spec = try parseSpec(Self.groupedSpec(second: #"["b1", "b2"]"#))
+        let c = ExperimentTable(spec.tables[0], experiment: spec, records: records(spec)).comparisons[0]
+        #expect(c.n1 == 4 && c.n2 == 4)
+        #expect(abs(c.p! - 0.01047708875527632) < 1e-9)
+        #expect(abs(c.effect!.estimate - 1.375) < 1e-12)
+        #expect(c.text.contains("(n=4 pairs): t = 5.74, df = 3"))
+        // Listed the other way round, a1 pairs with b2 and a2 with b1: differences -8, -10, 10, 13.5.
+        let swapped = try parseSpec(Self.groupedSpec(second: #"["b2", "b1"]"#))
+        let s = ExperimentTable(swapped.tables[0], experiment: swapped, records: records(swapped)).comparisons[0]
+        #expect(abs(s.effect!.estimate - 1.375) < 1e-12 && s.p! > 0.5)
+        // Rows of unequal length cannot be paired: the line says so and gives no p.
+        let uneven = try parseSpec(Self.groupedSpec(second: #"["b1", "b2", "b3"]"#))
+        let u = ExperimentTable(uneven.tables[0], experiment: uneven, records: records(uneven)).comparisons[0]
+        #expect(u.p == nil && u.n1 == 0)
+        #expect(u.text.contains("the rows pool 2 and 3 variants, so their trials cannot be paired"))
+    }
 }
