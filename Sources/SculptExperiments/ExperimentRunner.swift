@@ -13,6 +13,8 @@ public struct RunProgress: Sendable, Equatable {
     public var failed: Int
     /// Seconds since this run started.
     public var elapsed: Double
+    /// The trial whose end this report marks (nil in a run's summary).
+    public var last: FinishedTrial? = nil
 
     /// Trials left to run.
     public var remaining: Int { planned - skipped - done - failed }
@@ -22,6 +24,16 @@ public struct RunProgress: Sendable, Equatable {
         let finished = done + failed
         return finished == 0 ? nil : elapsed / Double(finished) * Double(remaining)
     }
+}
+
+/// A trial as it ended, for progress reports.
+public struct FinishedTrial: Sendable, Equatable {
+    public var variant: String
+    public var index: Int
+    /// Whether it finished (false: recorded as failed).
+    public var done: Bool
+    /// Its wall-clock seconds.
+    public var seconds: Double
 }
 
 /// What a run did.
@@ -237,7 +249,10 @@ private final class RunState: @unchecked Sendable {
             failures.append(TrialFailureRecord(variant: record.variant, index: record.index, error: record.error ?? ""))
         }
         progress.elapsed = elapsed
-        report(progress)
+        var reported = progress
+        reported.last = FinishedTrial(variant: record.variant, index: record.index, done: record.status == .done,
+                                      seconds: record.seconds)
+        report(reported)
     }
 
     func fail(with error: any Error) {

@@ -22,6 +22,14 @@ enum Output {
         FileHandle.standardError.write(Data("\r\u{1B}[K\(line)".utf8))
     }
 
+    /// Writes `line` as a line of its own on stderr, stamped with the UTC time, where stderr is not a
+    /// terminal (a log file, CI, a service's journal): long work reports its milestones there, where the
+    /// overwritten progress line of a terminal would print nothing.
+    static func logLine(_ line: String) {
+        guard !isTerminal else { return }
+        FileHandle.standardError.write(Data("[\(ISO8601DateFormatter().string(from: Date()))] \(line)\n".utf8))
+    }
+
     /// Ends a progress line.
     static func endProgress() {
         guard isTerminal else { return }

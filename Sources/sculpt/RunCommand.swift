@@ -72,7 +72,9 @@ struct RunCommand: ParsableCommand {
                                           trialFolders: resumes ? folders : nil, variants: selected)
             let runID = experiment.runID
             let summary = try runner.run { progress in
-                Output.progress(Self.progressLine(progress, runID: runID))
+                let line = Self.progressLine(progress, runID: runID)
+                Output.progress(line)
+                Output.logLine(line + (progress.last.map { "; " + Self.finishedText($0) } ?? ""))
             }
             Output.endProgress()
             let records = try store.trials(runID: runID)
@@ -134,6 +136,11 @@ struct RunCommand: ParsableCommand {
             "run \(runID): \(p.skipped + p.done)/\(p.planned) done, \(p.failed) failed, \(duration(p.elapsed)) elapsed"
         if let eta = p.estimatedSecondsLeft { line += ", ETA \(duration(eta))" }
         return line
+    }
+
+    /// "eigenremove 1/2 #1 done in 3:12" (or "failed after").
+    static func finishedText(_ trial: FinishedTrial) -> String {
+        "\(trial.variant) #\(trial.index) \(trial.done ? "done in" : "failed after") \(duration(trial.seconds))"
     }
 
     /// Seconds as m:ss (or h:mm:ss).

@@ -67,6 +67,11 @@ import Testing
         #expect(run1["skipped"] as? Int == 0 && run1["failed"] as? Int == 0)
         #expect((run1["failures"] as? [Any])?.isEmpty == true)
         let runID = try #require(run1["runId"] as? String)
+        // stderr is a pipe, not a terminal: one time-stamped line per finished trial, naming it (stdout stays one object).
+        let logged = first.stderr.split(separator: "\n")
+        #expect(logged.count == 4, "\(first.stderr)")
+        #expect(logged.allSatisfy { $0.hasPrefix("[20") && $0.contains("Z] run \(runID): ") && $0.contains(" done in ") })
+        #expect(logged.last?.contains("4/4 done, 0 failed") == true, "\(first.stderr)")
         #expect(FileManager.default.fileExists(atPath: db))
         // Every trial was done: the trials' working folders, and their root, are gone.
         #expect(run1["trialFolders"] as? String == db + ".trials")
