@@ -18,11 +18,15 @@ import Testing
     }
 
     /// The shared inputs, written once.
+    nonisolated(unsafe) static var fixtureRoot: String?
     struct Fixture: Sendable {
         let root: String
 
         init() {
             root = PaintCommandTests.temporaryFolder()
+            // Shared by every case of the run, so removed when the test process exits.
+            BadInputTests.fixtureRoot = root
+            atexit { if let root = BadInputTests.fixtureRoot { try? FileManager.default.removeItem(atPath: root) } }
             let fm = FileManager.default
             try? TrainCommandTests.writeData(root + "/data")
             try? TrainCommandTests.model.write(toFile: root + "/dense.json", atomically: true, encoding: .utf8)

@@ -9,6 +9,7 @@ import SculptExperimentsTestKinds
 @Suite struct ProcessTests {
     @Test func multiProcessRunUsesOneBLASThreadPerWorker() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let spec = try parseSpec(arithmeticSpec(trials: 2))
         let executor = ProcessExecutor(executable: fixtureExecutable(), arguments: ["trial-worker"])
         let store = try ResultStore(path: folder + "/results.db")
@@ -41,6 +42,7 @@ import SculptExperimentsTestKinds
 
     @Test func aRunKilledMidwayResumesToExactlyThePlannedRows() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let db = folder + "/results.db"
         let text = arithmeticSpec(trials: 6, extraConfig: ", \"sleepSeconds\": 0.15")
         let specPath = try writeFile(text, named: "spec.json", in: folder)

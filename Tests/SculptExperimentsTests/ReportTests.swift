@@ -91,6 +91,7 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
 
     @Test func seriesAreStoredByTrialAndSurviveTheWorkerFile() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let experiment = try spec()
         let store = try ResultStore(path: folder + "/results.db")
         _ = try ExperimentRunner(
@@ -116,6 +117,7 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
 
     @Test func aReportPageSetsThePapersValuesBesideOursAndInlinesEveryFigure() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let experiment = try spec()
         #expect(experiment.figures.count == 4 && experiment.findings.count == 1)
         #expect(experiment.tables[0].paper?.values["all"]?["accuracy"] == "0.51")
@@ -139,6 +141,7 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
 
     @Test func aSpecWithoutFinishedTrialsSaysSoInEveryFigure() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try ResultStore(path: folder + "/results.db")
         let page = try ReportPage(experiment: try spec(), store: store)
         let html = page.html
@@ -170,7 +173,9 @@ func isWellFormedXML(_ text: String) -> Bool { XMLParser(data: Data(text.utf8)).
     }
 
     @Test func theRunLogAppendsPerEpochAndCheckpointsKeepIt() throws {
-        let folder = try makeTemporaryFolder() + "/run"
+        let root = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folder = root + "/run"
         let log = RunLog(folder: folder)
         try log.record(RunLogEntry(series: "train", epoch: 1, loss: 2, accuracy: 0.3))
         #expect(!FileManager.default.fileExists(atPath: folder))  // waits until the run's folder exists

@@ -14,6 +14,7 @@ import SculptExperimentsTestKinds
 
     @Test func inProcessRunRecordsEveryTrialWithItsSeedConfigAndMetrics() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let db = folder + "/results.db"
         let spec = try parseSpec(arithmeticSpec(trials: 3))
         let reports = ProgressLog()
@@ -43,6 +44,7 @@ import SculptExperimentsTestKinds
 
     @Test func resumeNeverDuplicatesFinishedTrials() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let db = folder + "/results.db"
         let first = try run(try parseSpec(arithmeticSpec(trials: 2)), db: db)
         #expect(first.progress.done == 4)
@@ -68,6 +70,7 @@ import SculptExperimentsTestKinds
     @Test("a spec given another variant keeps the finished trials of its unchanged variants; a changed variant runs again")
     func addingAVariantAdoptsTheEarlierRunsTrials() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let db = folder + "/results.db"
         let before = try parseSpec(arithmeticSpec(trials: 2))
         #expect(try run(before, db: db).progress.done == 4)
@@ -110,6 +113,7 @@ import SculptExperimentsTestKinds
     @Test("an adopted trial brings its series")
     func adoptedTrialsBringTheirSeries() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let db = folder + "/results.db"
         let store = try ResultStore(path: db)
         let before = try parseSpec(arithmeticSpec(trials: 1))
@@ -129,6 +133,7 @@ import SculptExperimentsTestKinds
 
     @Test func failedTrialsAreRecordedWithTheirErrorAndRetriedNextRun() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let db = folder + "/results.db"
         let marker = folder + "/marker"
         let spec = try parseSpec(arithmeticSpec(trials: 2, extraConfig: ", \"failUnlessFileExists\": \"\(marker)\""))
@@ -148,6 +153,7 @@ import SculptExperimentsTestKinds
 
     @Test func aDoneRowIsNeverOverwritten() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let store = try ResultStore(path: folder + "/results.db")
         let spec = try parseSpec(arithmeticSpec(trials: 1))
         try store.registerRun(spec)
@@ -166,6 +172,7 @@ import SculptExperimentsTestKinds
 
     @Test func workerProtocolRoundTripsThroughFiles() throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         let job = TrialJob(kind: "arithmetic", config: ["a": 2, "b": 3], seed: 1234)
         #expect(try TrialJob(json: JSONValue.parse(job.json.canonicalText)) == job)
         let jobPath = try writeFile(job.json.canonicalText, named: "job.json", in: folder)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import SculptExperiments
 import SculptExperimentsTestKinds
@@ -8,6 +9,7 @@ import SculptExperimentsTestKinds
     @Test(arguments: StoreContract.names)
     func sqliteKeepsTheContract(_ check: String) throws {
         let folder = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
         try StoreContract.check(check, store: try ResultStore(path: folder + "/results.db"))
     }
 }

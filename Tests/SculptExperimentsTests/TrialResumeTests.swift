@@ -49,7 +49,9 @@ import SculptExperimentsTestKinds
     }
 
     @Test func aFolderOfAnotherJobIsWipedAndOneOfTheSameJobKept() throws {
-        let folder = try makeTemporaryFolder() + "/trial"
+        let root = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let folder = root + "/trial"
         let job = TrialJob(kind: "arithmetic", config: ["a": 1], seed: 7, folder: folder)
         let first = try TrialFolder.prepare(folder, for: job, version: 1)
         #expect(first.run == folder + "/run" && first.note == nil)
@@ -71,6 +73,7 @@ import SculptExperimentsTestKinds
         #expect(try TrialFolder.prepare(folder, for: job, version: 2).note?.contains("wiped") == true)
         // A folder holding files but no trial.json is not a trial's: left alone.
         let foreign = try makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: foreign) }
         _ = try writeFile("mine", named: "notes.txt", in: foreign)
         #expect(throws: TrialFolderError.notATrialFolder(foreign)) {
             try TrialFolder.prepare(foreign, for: job, version: 1)

@@ -103,6 +103,7 @@ extension FleetServerSuites {
                 closed.stderr == "sculpt: error: --db postgres://sculpt@127.0.0.1:1/x: no PostgreSQL server reachable "
                 + "(connection refused)\n")
             let folder = try TestServer.folder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
             let sqlite = try TestServer.sculpt(["worker", "--db", folder + "/x.db"])
             #expect(sqlite.status == 2 && sqlite.stderr.contains("needs a PostgreSQL store"))
             #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)

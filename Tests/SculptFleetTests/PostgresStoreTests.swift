@@ -149,6 +149,7 @@ extension FleetServerSuites {
             #expect(
                 same.refusal(of: edited)?.contains("content hash under this worker's build is \(spec.runID)") == true)
             let folder = try TestServer.folder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
             let other = folder + "/spec.json"
             try TestServer.specText(trials: 1, sleep: 0.5).write(toFile: other, atomically: true, encoding: .utf8)
             let byFile = FleetAcceptance(catalog: ArithmeticTrial.catalog, specs: [other])
@@ -204,6 +205,7 @@ extension FleetServerSuites {
             #expect(PostgresLocation.masked("postgres://ann:s3cret@h/d") == "postgres://ann:***@h/d")
             #expect(try PostgresLocation(url: "postgres://ann@h/d", environment: ["PGPASSWORD": "p"]).password == "p")
             let folder = try TestServer.folder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
             try "# comment\nother:*:*:*:no\nh:5432:d:ann:from\\:file\n".write(
                 toFile: folder + "/pgpass", atomically: true,
                                                                                encoding: .utf8)
