@@ -76,7 +76,7 @@ public enum CNNBenchmark {
     /// Milliseconds per batch spent in each stage's forward and backward pass and in the
     /// optimizer, averaged over `batches` training steps of `network` on `data` (for profiling).
     /// The stages are `Network.stages`, run as `Network.forward` and `backward` run them: a layer,
-    /// or a ReLU and the max pooling after it as one pass.
+    /// a ReLU and the max pooling after it as one pass, or a flatten and the dense layer after it as the dense layer.
     public static func profile(_ network: Network, data: Dataset, batches: Int, seed: UInt64 = 0) -> LayerProfile {
         let layers = network.layers, stages = network.stages
         var forward = [Double](repeating: 0, count: stages.count), backward = forward

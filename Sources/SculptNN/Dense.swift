@@ -52,7 +52,8 @@ public final class Dense: Layer {
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
-        // x is (B, in), W is (out, in), y is (B, out)
+        // x is (B, in), W is (out, in), y is (B, out); an x of (B, d1, d2, ...) with d1 * d2 * ... = in
+        // is read as (B, in), each sample one row (`Network.fusesFlattenDense`)
         let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
@@ -86,7 +87,7 @@ public final class Dense: Layer {
             }
         }
         guard needInputGradient else { return nil }
-        gradInput.resize(rows: b, columns: nIn)
+        gradInput.resize(rows: b, rowShapeOf: x)  // x's shape: (B, in), or a sample's shape when run unflattened
         let dx = gradInput.data, w = weight.value.data
         splitRows(b) { rows in
             guard !rows.isEmpty else { return }

@@ -99,6 +99,19 @@ public final class Network: @unchecked Sendable {
     /// code that needs its output runs the layers one by one.
     @exclusivity(unchecked) public var fusesReluPooling = true
 
+    /// Whether a `Flatten` followed by a `Dense` runs as the dense layer alone, on the unflattened
+    /// input: `Dense` reads each sample as one row whatever its shape, and its input gradient takes
+    /// the input's shape, so the copy in and the copy back out are skipped (the same numbers bit for
+    /// bit); true by default (tests turn it off to compare both paths). The `Flatten` layer itself
+    /// is then not run.
+    @exclusivity(unchecked) public var fusesFlattenDense = true
+
+    /// The dense layer that runs layer `index` (a `Flatten`) and itself as one pass, or nil.
+    public func fusedFlattenDense(at index: Int) -> Dense? {
+        guard fusesFlattenDense, index + 1 < layers.count, layers[index] is Flatten else { return nil }
+        return layers[index + 1] as? Dense
+    }
+
     /// The pooling layer that runs layer `index` (a ReLU) and itself as one pass, or nil when
     /// layer `index` runs alone.
     public func fusedReluPooling(at index: Int) -> MaxPool2D? {
@@ -108,8 +121,9 @@ public final class Network: @unchecked Sendable {
         return pool
     }
 
-    /// One step of the layer-by-layer pass: a layer, or a ReLU and the max pooling after it run
-    /// as one pass (`fusedReluPooling(at:)`).
+    /// One step of the layer-by-layer pass: a layer, a ReLU and the max pooling after it run as
+    /// one pass (`fusedReluPooling(at:)`), or a flatten and the dense layer after it run as the
+    /// dense layer (`fusedFlattenDense(at:)`).
     public struct Stage: Equatable, Sendable {
         /// The layers the stage runs, by index.
         public let layers: ClosedRange<Int>
@@ -123,7 +137,8 @@ public final class Network: @unchecked Sendable {
     public var stages: [Stage] {
         var out: [Stage] = [], index = 0
         while index < layers.count {
-            let end = fusedReluPooling(at: index) == nil ? index : index + 1
+            let fused = fusedReluPooling(at: index) != nil || fusedFlattenDense(at: index) != nil
+            let end = fused ? index + 1 : index
             out.append(Stage(layers: index...end))
             index = end + 1
         }
@@ -132,8 +147,9 @@ public final class Network: @unchecked Sendable {
 
     /// Runs one stage of the forward pass (`forward` runs them all).
     public func forward(_ stage: Stage, _ x: Tensor, training: Bool) -> Tensor {
-        if stage.layers.count == 2, let pool = layers[stage.layers.upperBound] as? MaxPool2D {
-            return pool.forward(x, rectifying: true)
+        if stage.layers.count == 2 {
+            if let pool = layers[stage.layers.upperBound] as? MaxPool2D { return pool.forward(x, rectifying: true) }
+            return layers[stage.layers.upperBound].forward(x, training: training)  // Flatten + Dense: Dense alone
         }
         return layers[stage.layers.lowerBound].forward(x, training: training)
     }

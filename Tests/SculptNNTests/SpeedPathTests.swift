@@ -118,6 +118,7 @@ import TestSupport
         ])
         var rngA = RandomSource(seed: 6), rngB = RandomSource(seed: 6)
         let a = try Network(architecture, rng: &rngA), b = try Network(architecture, rng: &rngB)
+        b.fusesFlattenDense = false  // b's layers are run backward one by one below, Flatten too
         #expect(a.firstLayerWithParameters == 1)
         var rng = RandomSource(seed: 1)
         let x = Tensor.uniform([7, 1, 4, 5], -1, 1, using: &rng)
@@ -199,6 +200,49 @@ import TestSupport
         let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
         fused.backward(dy); plain.backward(dy)
         for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
+    }
+
+    @Test("a network runs each flatten + dense pair as the dense layer on the unflattened input, with the layer-by-layer path's outputs and gradients bit for bit")
+    func networkFusesFlattenDense() throws {
+        // cnn-like (conv, pool, flatten, dense) and MLP-like (flatten first: no input gradient is needed)
+        let convolutional = Architecture(inputShape: [2, 8, 8], layers: [
+            .conv2d(inputs: 2, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu),
+            .maxPool2d(kernel: 2, stride: 2, padding: 0), .flatten, .dense(inputs: 4 * 4 * 4, outputs: 6, bias: true),
+            .activation(.relu), .dense(inputs: 6, outputs: 3, bias: true),
+        ])
+        let dense = Architecture(inputShape: [1, 5, 5], layers: [
+            .flatten, .dense(inputs: 25, outputs: 40, bias: true), .activation(.tanh), .dense(inputs: 40, outputs: 20, bias: false),
+        ])
+        for (architecture, flattenAt) in [(convolutional, 3), (dense, 0)] {
+            var rngA = RandomSource(seed: 4), rngB = RandomSource(seed: 4)
+            let fused = try Network(architecture, rng: &rngA), plain = try Network(architecture, rng: &rngB)
+            plain.fusesFlattenDense = false
+            fused.fusesSmallDenseLayers = false; plain.fusesSmallDenseLayers = false
+            #expect(fused.fusedFlattenDense(at: flattenAt) != nil && plain.fusedFlattenDense(at: flattenAt) == nil)
+            #expect(fused.stages.contains { $0.layers == flattenAt...(flattenAt + 1) })
+            var rng = RandomSource(seed: 5)
+            for batch in [7, 3] {  // a smaller second batch reuses the buffers
+                let x = Tensor.uniform([batch] + architecture.inputShape, -1, 1, using: &rng)
+                for p in fused.parameters + plain.parameters { p.zeroGrad() }
+                let y = fused.forward(x, training: true).copy()
+                #expect(y == plain.forward(x, training: true))
+                let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+                fused.backward(dy); plain.backward(dy)
+                for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
+            }
+        }
+        // Dense alone: an input of (B, C, H, W) is read as (B, C * H * W); its gradient has the input's shape.
+        var rng = RandomSource(seed: 6)
+        let layer = Dense(inputs: 12, outputs: 5, rng: &rng)
+        let x4 = Tensor.uniform([3, 3, 2, 2], -1, 1, using: &rng)
+        let y4 = layer.forward(x4, training: true).copy()
+        let x2 = x4.reshaped([3, 12])
+        #expect(y4 == layer.forward(x2, training: true))
+        let dy = Tensor.uniform([3, 5], -1, 1, using: &rng)
+        let dx2 = layer.backward(dy, needInputGradient: true)!.copy()
+        _ = layer.forward(x4, training: true)
+        let dx4 = layer.backward(dy, needInputGradient: true)!
+        #expect(dx4.shape == [3, 3, 2, 2] && dx2.shape == [3, 12] && dx4.scalars == dx2.scalars)
     }
 
     @Test("a large fill over two workers sets every element")
