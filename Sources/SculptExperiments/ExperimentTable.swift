@@ -79,7 +79,8 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         let inPlan = records.filter { record in planned[record.variant].map { record.index < $0 } ?? false }
         let variants = table.rows.variants ?? experiment.variants.map(\.name)
 
-        // `variants`: the row's variants in the order listed (a paired test pairs them by position).
+        // `variants`: the row's variants in the order listed (a paired test pairs them by position); empty for
+        // rows keyed by a metric's value, whose trials pair by index alone.
         var groups: [(label: String, variants: [String], records: [TrialRecord])] = []
         if let metric = table.rows.metric {
             let chosen = inPlan.filter { variants.contains($0.variant) && $0.status == .done }
@@ -87,8 +88,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             for value in Set(keyed.map(\.0)).sorted() {
                 let valueText = JSONValue.numberText(value)
                 let label = (table.rows.label ?? "\(metric) = {}").replacingOccurrences(of: "{}", with: valueText)
-                let records = keyed.filter { $0.0 == value }.map(\.1)
-                groups.append((label, Array(Set(records.map(\.variant))).sorted(), records))
+                groups.append((label, [], keyed.filter { $0.0 == value }.map(\.1)))  // paired by trial index alone
             }
         } else if let rowGroups = table.rows.groups {
             for group in rowGroups {
@@ -186,8 +186,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// The paired t-test over the trials both rows finished, one value per trial. A trial pairs
     /// with the trial of the same index in the other row; where rows pool several variants, the
     /// k-th variant listed in one row pairs with the k-th in the other (e.g. the same ratio of two
-    /// methods), so rows must list as many variants. A row with several values per trial (several
-    /// metrics) or rows of unequal length have no pairing: the line says so.
+    /// methods), so rows must list as many variants; rows keyed by a metric's value pair by trial
+    /// index alone. A row with several values per trial (several metrics, or several variants at
+    /// one index in a metric-keyed row) or rows of unequal length have no pairing: the line says so.
     static func pairedComparison(
         _ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord],
         variants: (first: [String], second: [String])
@@ -199,7 +200,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         func byKey(_ records: [TrialRecord], _ names: [String]) -> [Key: Double]? {
             var values: [Key: Double] = [:]
             for record in records {
-                guard let position = names.firstIndex(of: record.variant) else { return nil }
+                guard let position = names.isEmpty ? 0 : names.firstIndex(of: record.variant) else { return nil }
                 let key = Key(position: position, index: record.index)
                 let v = pooledValues(comparison, rowMetrics: [record.metrics])
                 guard v.count <= 1, values[key] == nil else { return nil }
@@ -209,7 +210,8 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         }
         var text = "paired t, \(comparison.title): \(comparison.rows[0]) vs \(comparison.rows[1]) "
         guard variants.first.count == variants.second.count else {
-            text += "- (the rows pool \(variants.first.count) and \(variants.second.count) variants, so their trials cannot be paired)"
+            let counts = "\(variants.first.count) and \(variants.second.count)"
+            text += "- (the rows pool \(counts) variants, so their trials cannot be paired)"
             return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
                               filters: comparison.filters.map(\.description), rows: comparison.rows, n1: 0, n2: 0,
                               u: nil, p: nil, method: nil, effect: nil, text: text)
