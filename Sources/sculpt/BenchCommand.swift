@@ -105,8 +105,9 @@ struct Bench: ParsableCommand {
             options.convolutionAlgorithm = convolution
             var records: [BenchmarkRecord] = []
             for workload in chosen {
-                Output.progress(
-                    "running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads...")
+                let line = "running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads..."
+                Output.progress(line)
+                Output.logLine(line)
                 records += try Benchmarks.run(workload, threads: threadCounts, options: options)
             }
             Output.endProgress()

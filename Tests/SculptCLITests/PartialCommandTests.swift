@@ -34,6 +34,9 @@ import Testing
         // count:2 at width 0.125: 2 of 4 filters (9+1), 2 of 8 (36+1), 2 of 16 units (392+1), classifier 170.
         #expect(summary["learnedParameters"] as? Int == 20 + 74 + 786 + 170)
         #expect(summary["rest"] as? String == "zeroed")
+        // stderr is a pipe: the epoch is logged as a time-stamped line (stdout stays one JSON object).
+        #expect(r.stderr.split(separator: "\n").contains { $0.hasPrefix("[20") && $0.contains("Z] epoch 1/1: loss ") },
+                "\(r.stderr)")
     }
 
     @Test(.enabled(if: hasFashionMNIST)) func savedRunsResumeExactly() throws {
