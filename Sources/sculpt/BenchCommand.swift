@@ -105,9 +105,8 @@ struct Bench: ParsableCommand {
             options.convolutionAlgorithm = convolution
             var records: [BenchmarkRecord] = []
             for workload in chosen {
-                let line = "running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads..."
-                Output.progress(line)
-                Output.logLine(line)
+                Output.milestone(
+                    "running \(workload.name) at \(threadCounts.map(String.init).joined(separator: ",")) threads...")
                 records += try Benchmarks.run(workload, threads: threadCounts, options: options)
             }
             Output.endProgress()

@@ -30,6 +30,12 @@ enum Output {
         FileHandle.standardError.write(Data("[\(ISO8601DateFormatter().string(from: Date()))] \(line)\n".utf8))
     }
 
+    /// A milestone of long work: the progress line on a terminal, a time-stamped `logLine` elsewhere.
+    static func milestone(_ line: String) {
+        progress(line)
+        logLine(line)
+    }
+
     /// Ends a progress line.
     static func endProgress() {
         guard isTerminal else { return }

@@ -141,8 +141,7 @@ struct PartialCommand: ParsableCommand {
                        folder: String?) throws -> PartialTrainingOutcome {
         let log = RunLog(folder: folder), epochs = state.settings.epochs
         let outcome = try state.train(run, train: train, test: test, folder: folder) { report in
-            Output.progress("epoch \(report.epoch)/\(epochs): loss \(report.loss)")
-            Output.logLine("epoch \(report.epoch)/\(epochs): loss \(report.loss)")
+            Output.milestone("epoch \(report.epoch)/\(epochs): loss \(report.loss)")
             try log.record(report, network: run.network)
         }
         Output.endProgress()
@@ -158,7 +157,7 @@ struct PartialCommand: ParsableCommand {
         let log = RunLog(folder: folder)
         let result = try CheapEnsemble.run(
             configuration, network: network, train: train, test: test, rng: &rng,
-            progress: { Output.progress($0); Output.logLine($0) },
+            progress: { Output.milestone($0) },
             resumingFrom: saved, epochDone: { series, report in try? log.record(report, series: series) },
             afterStep: { progress in
                 guard let folder else { return }
