@@ -118,10 +118,16 @@ public enum BLAS {
     /// Outputs up to this many elements are cleared before a beta = 0 product (see `gemm`).
     static let smallProductElements = 1 << 16
 
-    /// y = alpha * x + y over `n` elements.
+    /// y = alpha * x + y over `n` elements, on the calling thread. OpenBLAS would split an axpy
+    /// of more than 10,000 elements over its threads; on two cores that gains nothing on a
+    /// memory-bound loop, and each such call leaves OpenBLAS's idle thread spinning on
+    /// `sched_yield` for about 2^28 cycles (its thread timeout), taking turns on the cores with
+    /// the training's own workers: the per-worker gradient sums of every convolution's backward
+    /// kept it spinning through the whole step (13.8% of W7's profile samples at 2 threads).
+    /// Elementwise, so the result does not depend on the thread count.
     @inline(__always)
     public static func axpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        cblas_saxpy(Int32(n), alpha, x, 1, y, 1)
+        singleThreaded { cblas_saxpy(Int32(n), alpha, x, 1, y, 1) }
     }
 
     /// Dot product of two vectors of `n` elements.

@@ -100,11 +100,13 @@ public final class Dense: Layer {
 
     /// Runs `body` on blocks of 0..<count, one per `Parallel` worker with single-threaded BLAS
     /// when the product is large (about a million multiply-adds or more), else once on
-    /// 0..<count with BLAS's own threading. Workers own disjoint rows, so nothing is shared.
+    /// 0..<count on the calling thread (single-threaded BLAS too: OpenBLAS would thread products
+    /// from 2^18 multiply-adds on, and wake its idle thread to spin, see `BLAS.axpy`). Workers
+    /// own disjoint rows, so nothing is shared.
     private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
         let size = work ?? count * inputFeatures * outputFeatures
         let workers = size >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
-        if workers <= 1 { body(0..<count); return }
+        if workers <= 1 { BLAS.singleThreaded { body(0..<count) }; return }
         BLAS.singleThreaded {
             Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
         }
