@@ -161,6 +161,56 @@ struct ParallelTests {
         #expect(outputs[0][0] == outputs[1][0])
         #expect(outputs[0][1] == outputs[1][1])
     }
+
+    @Test("the chunks of a batch are even across workers, within the budget; one thread keeps full chunks")
+    func chunkPlanIsEven() {
+        // W7's layers at batch 128: 1x1 inputs (perSample 1,152), 3x3 outputs (10,368 and 5,184)
+        #expect(Conv2D.chunkPlan(perSample: 1152, budget: 1 << 17, batch: 128, threads: 1) == (113, 2, 1))
+        #expect(Conv2D.chunkPlan(perSample: 1152, budget: 1 << 17, batch: 128, threads: 2) == (64, 2, 2))
+        #expect(Conv2D.chunkPlan(perSample: 10368, budget: 1 << 17, batch: 128, threads: 2) == (11, 12, 2))
+        #expect(Conv2D.chunkPlan(perSample: 1, budget: 1 << 17, batch: 128, threads: 2) == (64, 2, 2))
+        #expect(Conv2D.chunkPlan(perSample: 1 << 20, budget: 1 << 17, batch: 3, threads: 2) == (1, 3, 2))
+        #expect(Conv2D.chunkPlan(perSample: 10, budget: 100, batch: 1, threads: 4) == (1, 1, 1))
+        for batch in [1, 2, 5, 40, 127, 128, 129] {
+            for perSample in [1, 7, 600, 1152, 5184, 10368, 50176, 1 << 18] {
+                for threads in [1, 2, 3, 4] {
+                    let (samples, chunks, workers) = Conv2D.chunkPlan(
+                        perSample: perSample, budget: 1 << 17, batch: batch, threads: threads)
+                    let label = "batch \(batch), perSample \(perSample), threads \(threads)"
+                    #expect(samples >= 1 && (chunks - 1) * samples < batch && chunks * samples >= batch, "\(label)")
+                    #expect(samples == 1 || samples * perSample <= 1 << 17, "\(label): over the budget")
+                    #expect(workers == min(threads, chunks), "\(label)")
+                    // samples per worker: worker w takes chunks w, w + workers, ...; the last chunk may be short
+                    var load = [Int](repeating: 0, count: workers)
+                    for c in 0..<chunks { load[c % workers] += min(samples, batch - c * samples) }
+                    #expect(load.reduce(0, +) == batch && load.max()! - load.min()! <= samples, "\(label): \(load)")
+                    if threads == 2 && batch >= 2 { #expect(workers == 2, "\(label): a worker idle") }
+                }
+            }
+        }
+    }
+
+    @Test("two workers agree with one on layers whose whole batch fits one chunk (W7's 1x1 and 3x3 layers)")
+    func twoWorkersAgreeOnSmallPlanes() {
+        var rng = RandomSource(seed: 8)
+        for (size, padding) in [(1, 1), (3, 1)] {
+            let wt = Tensor.uniform([24, 20, 3, 3], -1, 1, using: &rng), b = Tensor.uniform([24], -1, 1, using: &rng)
+            let x = Tensor.uniform([37, 20, size, size], -1, 1, using: &rng)
+            var results: [[Tensor]] = []
+            for threads in [1, 2] {
+                Parallel.withThreads(threads) {
+                    let conv = Conv2D(weight: wt.copy(), bias: b.copy(), stride: 1, padding: padding)
+                    let y = conv.forward(x, training: true).copy()
+                    let dy = Tensor(zeros: y.shape)
+                    for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
+                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                    results.append([y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()])
+                }
+            }
+            #expect(results[0][0].maxAbsDifference(naiveConvolution(x, wt, b, stride: 1, padding: padding)) < 1e-5)
+            for (one, two) in zip(results[0], results[1]) { #expect(maxScaledDifference(one, two) < 1e-5, "\(size)x\(size)") }
+        }
+    }
 }
 
 /// A fresh `cnn-small` (seeded PyTorch-default init) and one synthetic batch: uniform pixels
