@@ -29,6 +29,19 @@ public enum BLAS {
         #endif
     }
 
+    /// Runs `body` on blocks of 0..<count, one per `Parallel` worker with single-threaded BLAS,
+    /// when the product is large (`work` about a million multiply-adds or more), else once on
+    /// 0..<count on the calling thread, BLAS single-threaded too: OpenBLAS would thread products
+    /// from 2^18 multiply-adds on and wake its idle thread to spin (see `axpy`). The caller gives
+    /// each block its own rows, so nothing is shared.
+    public static func forRowBlocks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+        let workers = work >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
+        singleThreaded {
+            if workers <= 1 { body(0..<count); return }
+            Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
+        }
+    }
+
     /// The number of BLAS threads in use.
     public static var threads: Int {
         #if canImport(Accelerate)

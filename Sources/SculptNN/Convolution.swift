@@ -8,7 +8,9 @@ import SculptCore
 /// than keeping the whole batch's columns, 29 MB for W3's second layer). 3x3 stride-1 layers
 /// with at least 16 input and output channels and outputs of 6x6 or more take Winograd's
 /// F(2x2, 3x3) instead for the forward pass and both gradients (`Winograd`, 2.25x fewer
-/// multiplies; see `algorithm`; F(4x4, 3x3) on request). With `Parallel.threads > 1` the chunks are
+/// multiplies; see `algorithm`; F(4x4, 3x3) on request). A 1x1 input with a 1x1 output, which
+/// reads only the kernel's center tap, runs as a dense layer on that tap (`usesCenterTap`).
+/// With `Parallel.threads > 1` the chunks are
 /// spread over workers, each running single-threaded sgemm on its own buffers; weight gradients
 /// are summed over workers in a fixed order, so a run is reproducible for a given thread count.
 public final class Conv2D: Layer {
@@ -132,6 +134,9 @@ public final class Conv2D: Layer {
     private var input: Tensor?                   // x (B, I, H, W), kept for backward
     private var geometry: WindowGeometry?
     private var passTile: Winograd.Tile?         // the last forward's Winograd tile, nil for im2col (backward follows it)
+    private var passCenterTap = false            // the last forward took the center-tap path (backward follows it)
+    private let centerWeights = Tensor(zeros: [0])  // W[:, :, p, p] (O, I) of the last center-tap forward
+    private let centerGrad = Tensor(zeros: [0])     // its gradient (O, I)
 
     /// A layer with the given tensors: weight `[O, I, k, k]`, bias `[O]`.
     public init(weight: Tensor, bias: Tensor?, stride: Int = 1, padding: Int = 0) {
@@ -242,8 +247,13 @@ public final class Conv2D: Layer {
         geometry = g
         input = x
         output.resize([b, o, g.outputHeight, g.outputWidth])
-        passTile = winogradTile(height: g.height, width: g.width)
+        passCenterTap = usesCenterTap(g)
+        passTile = passCenterTap ? nil : winogradTile(height: g.height, width: g.width)
         inputTilesChunk = 0
+        if passCenterTap {
+            centerTapForward(x)
+            return output
+        }
         if let tile = passTile {
             winogradForward(x, g, tile: tile, keepTiles: training)
             return output
@@ -336,6 +346,10 @@ public final class Conv2D: Layer {
             inSample = inputChannels * g.inputPlane
         precondition(dy.count == b * o * p, "\(spec.summary) backward got \(dy.shape)")
         if needInputGradient { gradInput.resize([b, inputChannels, g.height, g.width]) }
+        if passCenterTap {
+            centerTapBackward(x, dy, needInputGradient: needInputGradient)
+            return needInputGradient ? gradInput : nil
+        }
         if let tile = passTile {
             winogradBackward(x, dy, g, tile: tile, needInputGradient: needInputGradient)
             return needInputGradient ? gradInput : nil
@@ -405,6 +419,61 @@ public final class Conv2D: Layer {
             }
         }
         return needInputGradient ? gradInput : nil
+    }
+
+    /// Whether an input of this geometry takes the center-tap path: a 1x1 input with a 1x1 output
+    /// (VGG's last layers on 28x28 images, 3x3 kernels with padding 1) reads the input only
+    /// through tap (padding, padding); the other taps see padding. The layer is then a dense
+    /// layer with weights W[:, :, p, p]: 1/k² of im2col's multiply-adds, the same sums but for
+    /// the zero terms and their order. Under `.automatic` only.
+    public func usesCenterTap(_ g: WindowGeometry) -> Bool {
+        algorithm == .automatic && g.height == 1 && g.width == 1 && g.outputPlane == 1 && padding < kernelSize
+    }
+
+    /// y (B, O) = x (B, I) W[:, :, p, p]ᵀ + bias.
+    private func centerTapForward(_ x: Tensor) {
+        let b = x.shape[0], c = inputChannels, o = outputChannels, area = kernelSize * kernelSize
+        let tap = padding * kernelSize + padding
+        centerWeights.resize([o, c])
+        let wc = centerWeights.data, wv = weight.value.data
+        for oc in 0..<o { for ic in 0..<c { wc[oc * c + ic] = wv[(oc * c + ic) * area + tap] } }
+        let xs = x.data, ys = output.data, bv = bias?.value.data
+        BLAS.forRowBlocks(b, work: b * c * o) { rows in
+            guard !rows.isEmpty else { return }
+            let yr = ys + rows.lowerBound * o
+            if let bv { fillRows(yr, rows: rows.count, with: bv, count: o) }
+            BLAS.gemm(transA: false, transB: true, m: rows.count, n: o, k: c, a: xs + rows.lowerBound * c, lda: c,
+                      b: wc, ldb: c, beta: bv == nil ? 0 : 1, c: yr, ldc: o)
+        }
+    }
+
+    /// dW[:, :, p, p] += dyᵀ x; db += column sums of dy; dx (B, I) = dy W[:, :, p, p] (the forward's
+    /// copy). The other taps' gradients are 0: they multiply padding.
+    private func centerTapBackward(_ x: Tensor, _ dy: Tensor, needInputGradient: Bool) {
+        let b = x.shape[0], c = inputChannels, o = outputChannels, area = kernelSize * kernelSize
+        let tap = padding * kernelSize + padding
+        centerGrad.resize([o, c])
+        let g = dy.data, xs = x.data, dwc = centerGrad.data, dw = weight.grad.data, db = bias?.grad.data
+        BLAS.forRowBlocks(o, work: b * c * o) { units in
+            guard !units.isEmpty else { return }
+            BLAS.gemm(transA: true, transB: false, m: units.count, n: c, k: b, a: g + units.lowerBound, lda: o,
+                      b: xs, ldb: c, beta: 0, c: dwc + units.lowerBound * c, ldc: c)
+            for oc in units {
+                for ic in 0..<c { dw[(oc * c + ic) * area + tap] += dwc[oc * c + ic] }
+                if let db {
+                    var sum: Float = 0
+                    for bi in 0..<b { sum += g[bi * o + oc] }
+                    db[oc] += sum
+                }
+            }
+        }
+        guard needInputGradient else { return }
+        let dx = gradInput.data, wc = centerWeights.data
+        BLAS.forRowBlocks(b, work: b * c * o) { rows in
+            guard !rows.isEmpty else { return }
+            BLAS.gemm(transA: false, transB: false, m: rows.count, n: c, k: o, a: g + rows.lowerBound * o, lda: o,
+                      b: wc, ldb: c, beta: 0, c: dx + rows.lowerBound * c, ldc: c)
+        }
     }
 
     /// The Winograd backward pass, per chunk: db += sums of dy; dU[ξ] += Ŷ[ξ] V[ξ]ᵀ with V of the

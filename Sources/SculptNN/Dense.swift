@@ -98,18 +98,9 @@ public final class Dense: Layer {
         return gradInput
     }
 
-    /// Runs `body` on blocks of 0..<count, one per `Parallel` worker with single-threaded BLAS
-    /// when the product is large (about a million multiply-adds or more), else once on
-    /// 0..<count on the calling thread (single-threaded BLAS too: OpenBLAS would thread products
-    /// from 2^18 multiply-adds on, and wake its idle thread to spin, see `BLAS.axpy`). Workers
-    /// own disjoint rows, so nothing is shared.
+    /// `BLAS.forRowBlocks` over 0..<count; the work is the product's multiply-adds.
     private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
-        let size = work ?? count * inputFeatures * outputFeatures
-        let workers = size >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
-        if workers <= 1 { BLAS.singleThreaded { body(0..<count) }; return }
-        BLAS.singleThreaded {
-            Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
-        }
+        BLAS.forRowBlocks(count, work: work ?? count * inputFeatures * outputFeatures, body)
     }
 }
 

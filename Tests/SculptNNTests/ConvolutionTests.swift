@@ -162,6 +162,42 @@ struct ParallelTests {
         #expect(outputs[0][1] == outputs[1][1])
     }
 
+    @Test("a 1x1 input with a 1x1 output runs as a dense layer on the center tap: the definition's outputs, im2col's gradients, finite differences")
+    func centerTapMatchesIm2col() {
+        var rng = RandomSource(seed: 12)
+        for (k, p, bias) in [(3, 1, true), (3, 1, false), (5, 2, true), (3, 2, true)] {
+            // (3, 2): a 3x3 output (no center-tap path) checks the rule's other side
+            let wt = Tensor.uniform([6, 5, k, k], -1, 1, using: &rng)
+            let b: Tensor? = bias ? Tensor.uniform([6], -1, 1, using: &rng) : nil
+            let x = Tensor.uniform([7, 5, 1, 1], -1, 1, using: &rng)
+            var results: [[Tensor]] = []
+            for (threads, algorithm) in [(1, Conv2D.Algorithm.automatic), (2, .automatic), (1, .im2col)] {
+                Parallel.withThreads(threads) {
+                    let conv = Conv2D(weight: wt.copy(), bias: b?.copy(), stride: 1, padding: p)
+                    conv.algorithm = algorithm
+                    let y = conv.forward(x, training: true).copy()
+                    let dy = Tensor(zeros: y.shape)
+                    for i in 0..<dy.count { dy.data[i] = Float(i % 7) / 3 - 1 }
+                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                    var r = [y, dx, conv.weight.grad.copy()]
+                    if let bias = conv.bias { r.append(bias.grad.copy()) }
+                    results.append(r)
+                }
+            }
+            let expected = naiveConvolution(x, wt, b, stride: 1, padding: p)
+            for r in results { #expect(r[0].maxAbsDifference(expected) < 1e-5, "k \(k), p \(p)") }
+            for r in results.dropFirst() {
+                for (a, c) in zip(results[0], r) { #expect(maxScaledDifference(a, c) < 1e-5, "k \(k), p \(p)") }
+            }
+            let conv = Conv2D(weight: wt.copy(), bias: b?.copy(), stride: 1, padding: p)
+            #expect(conv.usesCenterTap(WindowGeometry(channels: 5, height: 1, width: 1, kernelHeight: k, kernelWidth: k,
+                                                      stride: 1, padding: p)) == (p < k && 1 + 2 * p - k + 1 == 1))
+            let e = GradientCheck.maxRelativeError(layer: conv, input: x)
+            #expect(e.input < 2e-3, "k \(k), p \(p): input gradient")
+            for (name, err) in e.parameters { #expect(err < 2e-3, "k \(k), p \(p): \(name)") }
+        }
+    }
+
     @Test("the chunks of a batch are even across workers, within the budget; one thread keeps full chunks")
     func chunkPlanIsEven() {
         // W7's layers at batch 128: 1x1 inputs (perSample 1,152), 3x3 outputs (10,368 and 5,184)
