@@ -24,7 +24,9 @@ import SculptRecipes
 /// (control after r rounds / all rounds), and for each reset method M (its name): `M{r}` (after
 /// restart r; absent once the method stopped), `M` (after its last restart), `MRounds` (restarts
 /// run), `MGain` (M minus the control after as many rounds), `MVsBaseline` (M minus baseline),
-/// `MReset` (filters reset per round, mean); `seconds`, `baseSeconds` (the base training as first
+/// `MReset` (filters reset per round, mean), `MDiverged` (1 when a restart's fine-tuning diverged:
+/// that round records the diverged network's accuracy, about chance, and the method stops; 0
+/// otherwise); `seconds`, `baseSeconds` (the base training as first
 /// trained: a resumed base keeps its time), `baseEpochs` (epochs the base trained), `baseValidation`
 /// (its validation accuracy, with a validation part).
 public struct PartialRestartTrial: TrialKind {
@@ -37,7 +39,7 @@ public struct PartialRestartTrial: TrialKind {
         let methods: [String] = PartialRestartReset.allCases.map(\.rawValue)
         var fixed: [String] = ["baseline", "baseSeconds", "baseEpochs", "baseValidation", "control", "seconds"]
             + methods
-        for m in methods { fixed += [m + "Rounds", m + "VsBaseline", m + "Gain", m + "Reset"] }
+        for m in methods { fixed += [m + "Rounds", m + "VsBaseline", m + "Gain", m + "Reset", m + "Diverged"] }
         return MetricNames(fixed: fixed, numbered: ["control"] + methods)
     }
 
@@ -145,9 +147,11 @@ public struct PartialRestartTrial: TrialKind {
             metrics["\(m)Gain"] = final - (rounds.isEmpty ? baseline : control[rounds.count - 1].accuracy)
             let resets = Double(rounds.reduce(0) { $0 + $1.resetCount })
             metrics["\(m)Reset"] = rounds.isEmpty ? 0 : resets / Double(rounds.count)
+            metrics["\(m)Diverged"] = outcome.result.stop == .diverged ? 1 : 0
             details[m] = .object([
                 "accuracy": .array(rounds.map { .number($0.testAccuracy) }),
                 "stop": .string(outcome.result.stop?.rawValue ?? ""),
+                "divergence": outcome.result.rounds.last?.divergence.map { .string($0) } ?? .null,
                 "useless": .array(rounds.map { round in
                     .object(Dictionary(uniqueKeysWithValues: round.useless.map { ($0.layer,
                         JSONValue.array($0.filters.map { .number(Double($0)) })) }))

@@ -217,7 +217,7 @@ public struct PartialRestart {
             var draws = rng.split()
             try reset(useless, of: network, rng: &draws)
             let trained = try fit(network, on: train, order: order, high: c.restartEpochsHigh, low: c.restartEpochsLow,
-                                  round: r, control: false)
+                                  round: r, control: false, recordDivergence: true)
             var controlScore: (loss: Double, accuracy: Double)? = nil
             if let control {
                 _ = try fit(control, on: train, order: order, high: c.restartEpochsHigh, low: c.restartEpochsLow,
@@ -229,8 +229,10 @@ public struct PartialRestart {
                                             testLoss: score.loss,
                                             trainingLoss: trained.lastLoss, controlAccuracy: controlScore?.accuracy,
                                             controlLoss: controlScore?.loss, epochs: trained.epochs,
-                                            seconds: Clock.now() - roundStart)
+                                            seconds: Clock.now() - roundStart,
+                                            divergence: trained.divergence.map { "\($0)" })
             result.rounds.append(round)
+            if trained.divergence != nil { result.stop = .diverged }
             try store?.save(.init(state: .init(result: result, rng: rng), network: network, control: control,
                                   initialWeights: outcome.initialWeights))
             roundProgress?(round)
@@ -293,8 +295,12 @@ public struct PartialRestart {
     /// Trains `high` epochs at the higher learning rate, then `low` at the lower one, with a
     /// fresh SGD (momentum carried from the first phase into the second). With a `validation`
     /// part and the configuration's patience, each phase stops early and keeps its best weights.
+    /// With `recordDivergence` (a restarted network's fine-tuning), a diverging phase ends the
+    /// training and is returned as `divergence` (its epochs counted as started) instead of thrown;
+    /// the base training and the control still throw.
     private func fit(_ network: Network, on data: Dataset, order: RandomSource, high: Int, low: Int, round: Int,
-                     control: Bool, validation: Dataset? = nil) throws -> (epochs: Int, lastLoss: Double) {
+                     control: Bool, validation: Dataset? = nil, recordDivergence: Bool = false) throws
+        -> (epochs: Int, lastLoss: Double, divergence: TrainingError?) {
         let c = configuration
         for p in network.parameters { p.resetState() }
         let sgd = SGD(learningRate: c.learningRate, momentum: c.momentum, weightDecay: c.weightDecay)
@@ -317,11 +323,17 @@ public struct PartialRestart {
         for (epochs, learningRate) in [(high, c.learningRate), (low, c.lowLearningRate)] where epochs > 0 {
             sgd.learningRate = learningRate
             trainer.maxEpochs = epochs
-            let history = try trainer.fit(data, validation: monitored, rng: &rng)
+            let history: TrainingHistory
+            do {
+                history = try trainer.fit(data, validation: monitored, rng: &rng)
+            } catch let error as TrainingError {
+                guard recordDivergence, case .diverged(let epoch, _, let loss, _) = error else { throw error }
+                return (done + epoch, Double(loss), error)
+            }
             done += history.epochs.count
             last = Double(history.epochs.last?.loss ?? .nan)
         }
-        return (done, last)
+        return (done, last, nil)
     }
 
     /// Test loss and accuracy (`Network.evaluate`, batches of 256) as the rounds record them.

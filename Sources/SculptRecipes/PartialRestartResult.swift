@@ -36,6 +36,10 @@ public struct PartialRestartRound: Codable, Sendable, Equatable {
     public var validationAccuracy: Double? = nil
     /// Wall-clock seconds of the round (measurement, reset, training, control, evaluation).
     public var seconds: Double
+    /// Set when the round's fine-tuning diverged (a non-finite loss or parameter): the training
+    /// error's text. The round then records the diverged network's test loss and accuracy (NaN
+    /// weights give a non-finite loss and about chance accuracy), and the run stops.
+    public var divergence: String? = nil
 
     /// Number of filters reset this round.
     public var resetCount: Int { useless.reduce(0) { $0 + $1.filters.count } }
@@ -47,6 +51,11 @@ public enum PartialRestartStop: String, Codable, Sendable {
     case restarts
     /// The useless set equalled the previous round's (Algorithm 1's `break`).
     case unchanged
+    /// A restart round's fine-tuning diverged (see `PartialRestartRound.divergence`). The paper's
+    /// min-max reset draws a reset filter's weights across the layer's whole range, which at a
+    /// high learning rate can blow the loss up; the failure is that method's result, not a
+    /// failure of the run.
+    case diverged
 }
 
 /// The record of a partial restart: everything but the networks (what a checkpoint keeps).

@@ -137,10 +137,14 @@ public struct PartialRestartStore: Sendable {
         }
         var state: PartialRestartState
         do {
-            let decoder = JSONDecoder()
+            // the history keeps NaN and infinities (a diverged round's losses) as numbers: re-encoded as
+            // the strings `save` wrote them as
+            let encoder = JSONEncoder(), decoder = JSONDecoder()
+            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",
+                negativeInfinity: "-inf", nan: "nan")
             decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
                 negativeInfinity: "-inf", nan: "nan")
-            state = try decoder.decode(PartialRestartState.self, from: try JSONEncoder().encode(record.details))
+            state = try decoder.decode(PartialRestartState.self, from: try encoder.encode(record.details))
         } catch {
             throw PartialRestartError.cannotResume("\(roundFolder(k)): the recipe state does not decode (\(error))")
         }

@@ -239,7 +239,11 @@ struct Restart: ParsableCommand {
         var line = "baseline \(format4(Float(r.baselineAccuracy))), after \(r.rounds.count - 1) restarts "
             + "\(format4(Float(r.finalAccuracy)))"
         if let c = r.finalControlAccuracy { line += ", control \(format4(Float(c)))" }
-        line += r.stop == .unchanged ? " (stopped: the useless set repeated)" : ""
+        switch r.stop {
+        case .unchanged: line += " (stopped: the useless set repeated)"
+        case .diverged: line += " (stopped: restart \(r.rounds.count - 1) diverged: \(r.rounds.last?.divergence ?? ""))"
+        case .restarts, nil: break
+        }
         line += ", \(format2(outcome.seconds)) s" + (out.map { ", saved in \($0)" } ?? "")
         print(line)
     }

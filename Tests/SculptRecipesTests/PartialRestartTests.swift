@@ -257,3 +257,37 @@ func patienceNeedsAValidationPart() throws {
         _ = try PartialRestart(configuration: c).split(brightThirdImages(1, seed: 1), seed: 1)
     }
 }
+
+@Test("a restart whose fine-tuning diverges is that method's result: the round records it and the run stops, nothing is thrown")
+func divergingRestartIsRecorded() throws {
+    let train = brightThirdImages(96, seed: 2), test = brightThirdImages(48, seed: 3)
+    var c = tinyConfiguration()
+    c.control = false  // as the trial's reset branches (the control runs once, apart)
+    let base = try PartialRestart(configuration: c).trainBase(architecture: tinyCNN, train: train, test: test, seed: 5)
+    var blowUp = c
+    blowUp.learningRate = 1e12  // the restart's fine-tuning overflows at once
+    var seen: [PartialRestartRound] = []
+    var recipe = PartialRestart(configuration: blowUp)
+    recipe.roundProgress = { seen.append($0) }
+    let folder = TemporaryDirectory("partial-restart-diverged")
+    defer { folder.remove() }
+    let store = PartialRestartStore(directory: folder.file("minmax"))
+    let outcome = try recipe.continueRestarts(base, train: train, test: test, store: store)
+    #expect(outcome.result.stop == .diverged)
+    #expect(outcome.result.rounds.count == 2)  // the base and the diverged restart; restart 2 never ran
+    let round = outcome.result.rounds[1]
+    #expect(round.divergence?.hasPrefix("training diverged") == true, "\(round.divergence ?? "nil")")
+    #expect(round.testAccuracy >= 0 && round.testAccuracy <= 1)
+    #expect(round.epochs == 1)  // it diverged in its first epoch
+    #expect(seen.map(\.round) == [1])
+    #expect(outcome.result.rounds[0].divergence == nil)
+    #expect(!round.testLoss.isFinite)  // NaN weights
+    // the store keeps the diverged round (its NaN loss too), so a resumed trial does not run it again
+    let saved = try #require(try store.savedOutcome())
+    #expect(saved.result.stop == .diverged && saved.result.rounds.count == 2)
+    #expect(saved.result.rounds[1].divergence == round.divergence && saved.result.rounds[1].testLoss.isNaN)
+    // the base training still throws: a run whose base diverges has no result
+    #expect(throws: TrainingError.self) {
+        _ = try PartialRestart(configuration: blowUp).trainBase(architecture: tinyCNN, train: train, test: test, seed: 5)
+    }
+}
