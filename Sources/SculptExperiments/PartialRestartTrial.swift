@@ -1,6 +1,7 @@
 import Foundation
 import SculptCore
 import SculptData
+import SculptIO
 import SculptNN
 import SculptRecipes
 
@@ -189,11 +190,7 @@ public struct PartialRestartTrial: TrialKind {
     private func controlScores(_ recipe: PartialRestart, base: PartialRestartOutcome, train: Dataset, test: Dataset,
                                folder: String?) throws -> [(loss: Double, accuracy: Double)] {
         let path = folder.map { FilePaths.join($0, "control.json") }
-        let encoder = JSONEncoder(), decoder = JSONDecoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = JSONEncoder.keepingNonFinite(), decoder = JSONDecoder.keepingNonFinite()
         if let path, FilePaths.isFile(path),
            let saved = try? decoder.decode([ControlScore].self, from: Data(readFileBytes(path))) {
             return saved.map { ($0.loss, $0.accuracy) }

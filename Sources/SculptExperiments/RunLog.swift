@@ -130,10 +130,7 @@ public final class RunLog {
             entries.removeAll { $0.series == entry.series && $0.epoch >= entry.epoch }
             entries.append(entry)
         }
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = JSONEncoder.keepingNonFinite([.sortedKeys])
         var text = ""
         for entry in entries { text += String(decoding: try encoder.encode(entry), as: UTF8.self) + "\n" }
         try writeFileAtomically(Array(text.utf8), to: folder + "/" + Self.metricsFile)
@@ -146,9 +143,7 @@ public final class RunLog {
     /// The entries of `folder`'s `metrics.jsonl` (none when it has none; unreadable lines are skipped).
     public static func read(folder: String) throws -> [RunLogEntry] {
         guard let bytes = try Checkpoint.attachment(named: metricsFile, in: folder) else { return [] }
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONDecoder.keepingNonFinite()
         return bytes.split(separator: UInt8(ascii: "\n")).compactMap {
             try? decoder.decode(RunLogEntry.self, from: Data($0))
         }

@@ -283,18 +283,13 @@ public struct Checkpoint {
     // MARK: JSON
 
     static func encodeJSON<T: Encodable>(_ value: T, pretty: Bool) throws -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = JSONEncoder.keepingNonFinite(pretty ? [.prettyPrinted, .sortedKeys] : [.sortedKeys])
         return Array(try encoder.encode(value)) + [10]
     }
 
     static func decodeJSON<T: Decodable>(_ type: T.Type, path: String) throws -> T {
         let bytes = try readFileBytes(try existing(path))
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let decoder = JSONDecoder.keepingNonFinite()
         do { return try decoder.decode(type, from: Data(bytes)) } catch {
             throw CheckpointError.malformedJSON(
                 path: path, reason: describe(error).split(separator: "\n").joined(separator: " "))

@@ -1,4 +1,5 @@
 import SculptCore
+import SculptIO
 import SculptNN
 
 #if canImport(FoundationEssentials)
@@ -82,20 +83,9 @@ public enum LiveEvent: Codable, Equatable, Sendable {
     }
 
     /// The encoder of live JSON: sorted keys, non-finite numbers as "nan", "inf", "-inf".
-    public static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys]
-        e.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return e
-    }()
+    public static let encoder = JSONEncoder.keepingNonFinite([.sortedKeys])
 
-    static let decoder: JSONDecoder = {
-        let d = JSONDecoder()
-        d.nonConformingFloatDecodingStrategy = .convertFromString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        return d
-    }()
+    static let decoder = JSONDecoder.keepingNonFinite()
 }
 
 /// A copy of a run's network that its receiver owns (the training thread keeps training its own),

@@ -113,10 +113,7 @@ public struct PartialRestartStore: Sendable {
         if let control = saved.control {
             try Checkpoint(network: control, initialWeights: saved.initialWeights).save(to: controlFolder(k))
         }
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                      nan: "nan")
-        let details = try JSONDecoder().decode(JSONValue.self, from: try encoder.encode(saved.state))
+        let details = try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder.keepingNonFinite().encode(saved.state))
         try Checkpoint(network: saved.network, history: [HistoryRecord(operation: Self.operation, details: details)],
                        initialWeights: saved.initialWeights)
             .save(to: roundFolder(k))
@@ -139,12 +136,8 @@ public struct PartialRestartStore: Sendable {
         do {
             // the history keeps NaN and infinities (a diverged round's losses) as numbers: re-encoded as
             // the strings `save` wrote them as
-            let encoder = JSONEncoder(), decoder = JSONDecoder()
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf",
-                negativeInfinity: "-inf", nan: "nan")
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf",
-                negativeInfinity: "-inf", nan: "nan")
-            state = try decoder.decode(PartialRestartState.self, from: try encoder.encode(record.details))
+            state = try JSONDecoder.keepingNonFinite().decode(
+                PartialRestartState.self, from: try JSONEncoder.keepingNonFinite().encode(record.details))
         } catch {
             throw PartialRestartError.cannotResume("\(roundFolder(k)): the recipe state does not decode (\(error))")
         }

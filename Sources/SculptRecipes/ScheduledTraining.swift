@@ -196,10 +196,7 @@ public final class ScheduledTraining {
     /// The run as a checkpoint, with the schedule state attached.
     public func checkpoint() throws -> Checkpoint {
         var c = run.checkpoint()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(
-            positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        let encoder = JSONEncoder.keepingNonFinite([.prettyPrinted, .sortedKeys])
         let state = State(schedule: schedule, epochs: epochs, appliedThrough: appliedThrough, events: events,
                           journalApplied: journalApplied, partialEpoch: partialEpoch)
         c.attachments.append((Self.attachmentName, Array(try encoder.encode(state))))
@@ -235,10 +232,7 @@ public final class ScheduledTraining {
         }
         var state: State
         do {
-            let decoder = JSONDecoder()
-            decoder.nonConformingFloatDecodingStrategy = .convertFromString(
-                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-            state = try decoder.decode(State.self, from: Data(bytes))
+            state = try JSONDecoder.keepingNonFinite().decode(State.self, from: Data(bytes))
         } catch {
             throw ScheduleError.cannotResume("\(directory)/\(attachmentName) does not decode (\(error))")
         }

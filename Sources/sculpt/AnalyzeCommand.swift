@@ -146,10 +146,7 @@ struct Analyze: ParsableCommand {
         let manager = FileManager.default
         do {
             try manager.createDirectory(atPath: temporary, withIntermediateDirectories: true)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            encoder.nonConformingFloatEncodingStrategy = .convertToString(
-                positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+            let encoder = JSONEncoder.keepingNonFinite([.prettyPrinted, .sortedKeys])
             try encoder.encode(output).write(to: URL(fileURLWithPath: temporary + "/analysis.json"))
             for (name, figure) in AnalysisFigures.all(output.report) {
                 try Data(figure.svg().utf8).write(to: URL(fileURLWithPath: temporary + "/" + name))

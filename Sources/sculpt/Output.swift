@@ -50,10 +50,7 @@ enum Output {
 
     /// Prints `value` as one JSON object on stdout (sorted keys).
     static func printJSON<T: Encodable>(_ value: T) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf",
-                                                                      nan: "nan")
+        let encoder = JSONEncoder.keepingNonFinite([.sortedKeys, .withoutEscapingSlashes])
         print(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
 
