@@ -53,10 +53,10 @@ extension ExperimentSpec {
         }
         let figures = try parseFigures(top, variants: variants.map(\.name))
         for (i, table) in tables.enumerated() {
-            for (j, comparison) in table.comparisons.enumerated() where comparison.test == .pairedT && !pairedSeeds {
+            for (j, comparison) in table.comparisons.enumerated() where comparison.test.isPaired && !comparison.withinTrial && !pairedSeeds {
                 throw ConfigError(
                     keyPath: "tables[\(i)].comparisons[\(j)].test",
-                    reason: "paired-t pairs trial i of both "
+                    reason: "\(comparison.test.rawValue) pairs trial i of both "
                         + "rows, which start from the same seed only when the spec sets \"pairedSeeds\": true")
             }
         }
@@ -249,6 +249,7 @@ extension ExperimentSpec {
     {
         let c = try ConfigReader(value, path: path)
         let title = try c.string("title")
+        if c.contains("pair") { return try parseWithinTrialComparison(c, title: title, rowLabels: rowLabels) }
         let metrics: [String]
         switch (c.contains("metric"), c.contains("metrics")) {
         case (true, true):
@@ -293,6 +294,45 @@ extension ExperimentSpec {
                                                               allowed: ComparisonSpec.Test.allCases.map(\.rawValue)))
         try c.finish()
         return ComparisonSpec(title: title, metrics: metrics, rows: rows, filters: filters, test: test ?? .mannWhitney)
+    }
+
+    /// A comparison of two metrics within each trial of one row: `{"title", "row", "pair": [a, b],
+    /// "test": "paired-t" | "wilcoxon", "where"}`.
+    private static func parseWithinTrialComparison(_ c: ConfigReader, title: String, rowLabels: [String]?) throws
+        -> ComparisonSpec
+    {
+        for key in ["metric", "metrics", "rows"] where c.contains(key) {
+            throw ConfigError(
+                keyPath: c.keyPath(key),
+                reason: "cannot be combined with \"pair\" (a pair compares two metrics within the trials of one \"row\")")
+        }
+        let pair = try c.array("pair")
+        guard pair.count == 2 else {
+            throw ConfigError(keyPath: c.keyPath("pair"), reason: "must name exactly two metrics, found \(pair.count)")
+        }
+        var metrics: [String] = []
+        for (metricPath, item) in pair {
+            guard case .string(let name) = item else {
+                throw ConfigError(keyPath: metricPath, reason: "expected a metric name, found \(item.typeName)")
+            }
+            guard !metrics.contains(name) else {
+                throw ConfigError(keyPath: metricPath, reason: "compares metric \"\(name)\" with itself")
+            }
+            metrics.append(name)
+        }
+        let row = try c.string("row")
+        if let rowLabels, !rowLabels.contains(row) {
+            throw ConfigError(
+                keyPath: c.keyPath("row"),
+                reason: "unknown row \"\(row)\" (expected one of: \(rowLabels.joined(separator: ", ")))")
+        }
+        let filters = try parseFilters(c)
+        let paired = ComparisonSpec.Test.allCases.filter(\.isPaired).map(\.rawValue)
+        let test = ComparisonSpec.Test(
+            rawValue: try c.string("test", default: ComparisonSpec.Test.pairedT.rawValue, allowed: paired))
+        try c.finish()
+        return ComparisonSpec(title: title, metrics: metrics, rows: [row], filters: filters, test: test ?? .pairedT,
+                              withinTrial: true)
     }
 
     private static func parseColumn(_ value: JSONValue, path: String) throws -> ColumnSpec {

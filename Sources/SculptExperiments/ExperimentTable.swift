@@ -47,20 +47,24 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     /// A two-sided test between the pooled values of two rows.
     public struct Comparison: Sendable, Equatable, Encodable {
         public var title: String
-        /// "mann-whitney" or "fisher".
+        /// "mann-whitney", "fisher", "paired-t" or "wilcoxon".
         public var test: String
-        /// The pooled metrics.
+        /// The pooled metrics; for a comparison within trials, the two metrics compared.
         public var metrics: [String]
         /// The `where` conditions, as written.
         public var filters: [String]
-        /// The labels of the compared rows, first sample first.
+        /// The labels of the compared rows, first sample first; for a comparison within trials, the one row.
         public var rows: [String]
-        /// Values of the first row (finished trials passing the filters, NaN left out).
+        /// Whether two metrics were compared within each trial of one row.
+        public var withinTrial: Bool
+        /// Values of the first row (finished trials passing the filters, NaN left out); pairs for a paired test.
         public var n1: Int
         /// Values of the second row.
         public var n2: Int
-        /// U statistic of the first row; nil when a row has no value.
+        /// U statistic of the first row (Mann-Whitney only); nil when a row has no value.
         public var u: Double?
+        /// The smaller signed-rank sum (Wilcoxon only); nil without a pair.
+        public var w: Double?
         /// Two-sided p-value; nil when a row has no value.
         public var p: Double?
         /// "exact" or "normal"; nil when a row has no value.
@@ -117,7 +121,8 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         comparisons = table.comparisons.map { comparison in
             let chosen = comparison.rows.map { label in groups.first { $0.label == label } }
             let done = chosen.map { $0?.records.filter { $0.status == .done } ?? [] }
-            if comparison.test == .pairedT {
+            if comparison.withinTrial { return Self.withinTrialComparison(comparison, records: done[0]) }
+            if comparison.test.isPaired {
                 return Self.pairedComparison(comparison, first: done[0], second: done[1],
                                              variants: (chosen[0]?.variants ?? [], chosen[1]?.variants ?? []))
             }
@@ -141,8 +146,9 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         let o = comparison.test == .fisher ? fisherOutcome(comparison, first: first, second: second)
             : mannWhitneyOutcome(comparison, first: first, second: second)
         return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
-                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: first.count,
-                          n2: second.count, u: o.u, p: o.p, method: o.method, effect: o.effect, text: o.text)
+                          filters: comparison.filters.map(\.description), rows: comparison.rows, withinTrial: false,
+                          n1: first.count, n2: second.count, u: o.u, w: nil, p: o.p, method: o.method,
+                          effect: o.effect, text: o.text)
     }
 
     /// What one test found: U (Mann-Whitney only), p, method, effect and the printed line.
@@ -183,12 +189,13 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
         return (nil, result?.p, result.map { _ in "exact" }, effect, text)
     }
 
-    /// The paired t-test over the trials both rows finished, one value per trial. A trial pairs
-    /// with the trial of the same index in the other row; where rows pool several variants, the
-    /// k-th variant listed in one row pairs with the k-th in the other (e.g. the same ratio of two
-    /// methods), so rows must list as many variants; rows keyed by a metric's value pair by trial
-    /// index alone. A row with several values per trial (several metrics, or several variants at
-    /// one index in a metric-keyed row) or rows of unequal length have no pairing: the line says so.
+    /// A paired test (`comparison.test`) over the trials both rows finished, one value per trial. A
+    /// trial pairs with the trial of the same index in the other row; where rows pool several
+    /// variants, the k-th variant listed in one row pairs with the k-th in the other (e.g. the same
+    /// ratio of two methods), so rows must list as many variants; rows keyed by a metric's value pair
+    /// by trial index alone. A row with several values per trial (several metrics, or several
+    /// variants at one index in a metric-keyed row) or rows of unequal length have no pairing: the
+    /// line says so.
     static func pairedComparison(
         _ comparison: ComparisonSpec, first: [TrialRecord], second: [TrialRecord],
         variants: (first: [String], second: [String])
@@ -208,35 +215,79 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             }
             return values
         }
-        var text = "paired t, \(comparison.title): \(comparison.rows[0]) vs \(comparison.rows[1]) "
+        let head = "\(pairedTestName(comparison.test)), \(comparison.title): \(comparison.rows[0]) vs \(comparison.rows[1]) "
         guard variants.first.count == variants.second.count else {
             let counts = "\(variants.first.count) and \(variants.second.count)"
-            text += "- (the rows pool \(counts) variants, so their trials cannot be paired)"
-            return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
-                              filters: comparison.filters.map(\.description), rows: comparison.rows, n1: 0, n2: 0,
-                              u: nil, p: nil, method: nil, effect: nil, text: text)
+            return unpaired(comparison, text: head + "- (the rows pool \(counts) variants, so their trials cannot be paired)")
         }
         guard let a = byKey(first, variants.first), let b = byKey(second, variants.second) else {
-            text += "- (a row has several values per trial, so its trials cannot be paired)"
-            return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
-                              filters: comparison.filters.map(\.description), rows: comparison.rows, n1: 0, n2: 0,
-                              u: nil, p: nil, method: nil, effect: nil, text: text)
+            return unpaired(comparison, text: head + "- (a row has several values per trial, so its trials cannot be paired)")
         }
         let indices = Set(a.keys).intersection(b.keys).sorted()
-        let result = PairedT.test(indices.map { a[$0]! }, indices.map { b[$0]! })
-        text += "(n=\(indices.count) pairs): "
-        if let result {
-            let t =
-                result.t.isFinite
+        return pairedOutcome(comparison, head: head + "(n=\(indices.count) pairs): ",
+                             first: indices.map { a[$0]! }, second: indices.map { b[$0]! })
+    }
+
+    /// A paired test (`comparison.test`) of two metrics within each finished trial of one row that
+    /// passes the filters and has both (a NaN leaves the trial out): e.g. a restart method against
+    /// the equal-budget control that ran in the same trial.
+    static func withinTrialComparison(_ comparison: ComparisonSpec, records: [TrialRecord]) -> Comparison {
+        var first: [Double] = [], second: [Double] = []
+        for record in records.sorted(by: { ($0.variant, $0.index) < ($1.variant, $1.index) })
+        where comparison.filters.allSatisfy({ $0.matches(record.metrics) }) {
+            guard let a = metricValue(comparison.metrics[0], in: record.metrics),
+                  let b = metricValue(comparison.metrics[1], in: record.metrics), !a.isNaN, !b.isNaN else { continue }
+            first.append(a)
+            second.append(b)
+        }
+        let head = "\(pairedTestName(comparison.test)), \(comparison.title): \(comparison.metrics[0]) vs "
+            + "\(comparison.metrics[1]) within \(comparison.rows[0]) (n=\(first.count) trials): "
+        return pairedOutcome(comparison, head: head, first: first, second: second)
+    }
+
+    /// "paired t" or "Wilcoxon signed-rank", as a printed line begins.
+    static func pairedTestName(_ test: ComparisonSpec.Test) -> String {
+        test == .wilcoxon ? "Wilcoxon signed-rank" : "paired t"
+    }
+
+    /// A paired comparison that found no pairing; `text` says why.
+    static func unpaired(_ comparison: ComparisonSpec, text: String) -> Comparison {
+        Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
+                   filters: comparison.filters.map(\.description), rows: comparison.rows,
+                   withinTrial: comparison.withinTrial, n1: 0, n2: 0, u: nil, w: nil, p: nil, method: nil, effect: nil,
+                   text: text)
+    }
+
+    /// Runs the paired t-test or the Wilcoxon signed-rank test on the pairs (first_i, second_i) and
+    /// words it after `head`; both report the mean paired difference with its t interval.
+    static func pairedOutcome(_ comparison: ComparisonSpec, head: String, first: [Double], second: [Double])
+        -> Comparison
+    {
+        var text = head
+        var p: Double?, method: String?, w: Double?
+        let effect = PairedT.test(first, second)?.effect
+        if comparison.test == .wilcoxon {
+            if let result = WilcoxonSignedRank.test(first, second) {
+                let exact = result.method == .exact ? "exact" : "normal approximation"
+                text += "W = \(NumberFormat(style: .fixed, digits: 1).format(result.w)), "
+                    + "n = \(result.n) non-zero, p = \(pText(result.p)) (\(exact))"
+                if let effect { text += "; " + effectText(effect) }
+                (p, method, w) = (result.p, result.method.rawValue, result.w)
+            } else {
+                text += "-"
+            }
+        } else if let result = PairedT.test(first, second) {
+            let t = result.t.isFinite
                 ? NumberFormat(style: .fixed, digits: 2).format(result.t) : (result.t > 0 ? "inf" : "-inf")
             text += "t = \(t), df = \(result.degreesOfFreedom), p = \(pText(result.p)); " + effectText(result.effect)
+            (p, method) = (result.p, "t")
         } else {
             text += "-"
         }
         return Comparison(title: comparison.title, test: comparison.test.rawValue, metrics: comparison.metrics,
-                          filters: comparison.filters.map(\.description), rows: comparison.rows, n1: indices.count,
-            n2: indices.count, u: nil, p: result?.p, method: result.map { _ in "t" }, effect: result?.effect,
-                          text: text)
+                          filters: comparison.filters.map(\.description), rows: comparison.rows,
+                          withinTrial: comparison.withinTrial, n1: first.count, n2: second.count, u: nil, w: w, p: p,
+                          method: method, effect: effect, text: text)
     }
 
     /// A p-value as printed: three decimals, or two significant digits below 0.001.

@@ -7,7 +7,8 @@ public struct TableSpec: Sendable, Equatable {
     public var rows: RowGrouping
     /// The computed columns (an `n` column with the row's trial count always comes first).
     public var columns: [ColumnSpec]
-    /// Tests between two rows (Mann-Whitney U or Fisher exact), printed under the table.
+    /// Tests between two rows, or between two metrics within each trial of one row, printed under
+    /// the table.
     public var comparisons: [ComparisonSpec]
     /// One line printed above the numbers: how our protocol differs from the paper's.
     public var protocolNote: String?
@@ -63,7 +64,8 @@ public struct RowGroup: Sendable, Equatable {
     }
 }
 
-/// A two-sided test between the values of two rows of a table.
+/// A two-sided test between the values of two rows of a table, or (`withinTrial`) between two
+/// metrics of the same trials in one row: a method against the control that ran in the same trial.
 public struct ComparisonSpec: Sendable, Equatable {
     /// Which test compares the rows.
     public enum Test: String, Sendable, Equatable, CaseIterable {
@@ -75,26 +77,37 @@ public struct ComparisonSpec: Sendable, Equatable {
         /// The paired t-test on the values of the same trial index in both rows (the spec must
         /// have `pairedSeeds`), with the mean paired difference (t 95% CI).
         case pairedT = "paired-t"
+        /// The Wilcoxon signed-rank test on the same pairs as `pairedT`, with the same effect.
+        case wilcoxon
+
+        /// Whether the test takes pairs (of trials, or of two metrics in one trial).
+        public var isPaired: Bool { self == .pairedT || self == .wilcoxon }
     }
 
     /// Names what is compared in the printed line (e.g. "final accuracy").
     public var title: String
-    /// The test (Mann-Whitney unless the spec says "fisher").
+    /// The test (Mann-Whitney unless the spec says otherwise; paired-t for a `pair` within trials).
     public var test: Test = .mannWhitney
-    /// The metrics whose values are pooled (one for `metric`, several for `metrics`).
+    /// The metrics whose values are pooled (one for `metric`, several for `metrics`); with
+    /// `withinTrial`, the two metrics compared, first sample first (the spec's `pair`).
     public var metrics: [String]
-    /// The labels of the two rows compared, first sample first.
+    /// The labels of the two rows compared, first sample first; with `withinTrial`, the one row.
     public var rows: [String]
+    /// Whether the pairs are two metrics of each finished trial of one row (spec keys `row` and
+    /// `pair`) rather than one metric in trials of the same index in two rows. Such pairs need no
+    /// `pairedSeeds`: both values come from one trial.
+    public var withinTrial: Bool
     /// Only trials whose metrics satisfy every filter contribute values.
     public var filters: [MetricFilter]
 
     public init(title: String, metrics: [String], rows: [String], filters: [MetricFilter] = [],
-                test: Test = .mannWhitney) {
+                test: Test = .mannWhitney, withinTrial: Bool = false) {
         self.title = title
         self.test = test
         self.metrics = metrics
         self.rows = rows
         self.filters = filters
+        self.withinTrial = withinTrial
     }
 }
 
