@@ -70,8 +70,7 @@ public struct MemoryEstimate: Equatable, Sendable {
                     keptTiles += Double(tile.points) * Double(i) * Double(th) * Double(tw)
                 }
             case .batchNorm(let f, _, _):
-                parameters += 2 * Double(f)
-                activations += outputCount  // the normalized values kept for backward
+                parameters += 2 * Double(f)  // backward recomputes the normalized values from the input
             case .residual(let body, let projection):
                 var main = input
                 for inner in body { main = try add(inner, input: main) }

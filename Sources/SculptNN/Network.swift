@@ -106,6 +106,21 @@ public final class Network: @unchecked Sendable {
     /// is then not run.
     @exclusivity(unchecked) public var fusesFlattenDense = true
 
+    /// Whether a `BatchNorm` followed by a ReLU runs as one pass (`BatchNorm.forward(_:training:rectifying:)`:
+    /// the same numbers bit for bit, without writing the normalized output or reading it back, in
+    /// backward too); true by default (tests turn it off to compare both paths). The ReLU layer
+    /// itself is then not run: code that needs its output runs the layers one by one. A max pooling
+    /// after the ReLU then pools the rectified output as it stands.
+    @exclusivity(unchecked) public var fusesBatchNormRelu = true
+
+    /// The batch normalization that runs layer `index` (itself) and the ReLU after it as one pass,
+    /// or nil when layer `index` is not such a pair's first.
+    public func fusedBatchNormRelu(at index: Int) -> BatchNorm? {
+        guard fusesBatchNormRelu, index + 1 < layers.count, let norm = layers[index] as? BatchNorm,
+              let relu = layers[index + 1] as? Activation, case .relu = relu.kind else { return nil }
+        return norm
+    }
+
     /// The dense layer that runs layer `index` (a `Flatten`) and itself as one pass, or nil.
     public func fusedFlattenDense(at index: Int) -> Dense? {
         guard fusesFlattenDense, index + 1 < layers.count, layers[index] is Flatten else { return nil }
@@ -113,17 +128,18 @@ public final class Network: @unchecked Sendable {
     }
 
     /// The pooling layer that runs layer `index` (a ReLU) and itself as one pass, or nil when
-    /// layer `index` runs alone.
+    /// layer `index` runs alone (or with the batch normalization before it).
     public func fusedReluPooling(at index: Int) -> MaxPool2D? {
-        guard fusesReluPooling, index + 1 < layers.count,
+        guard fusesReluPooling, index + 1 < layers.count, index == 0 || fusedBatchNormRelu(at: index - 1) == nil,
               let relu = layers[index] as? Activation, case .relu = relu.kind,
               let pool = layers[index + 1] as? MaxPool2D else { return nil }
         return pool
     }
 
-    /// One step of the layer-by-layer pass: a layer, a ReLU and the max pooling after it run as
-    /// one pass (`fusedReluPooling(at:)`), or a flatten and the dense layer after it run as the
-    /// dense layer (`fusedFlattenDense(at:)`).
+    /// One step of the layer-by-layer pass: a layer, a batch normalization and the ReLU after it
+    /// run as one pass (`fusedBatchNormRelu(at:)`), a ReLU and the max pooling after it
+    /// (`fusedReluPooling(at:)`), or a flatten and the dense layer after it run as the dense layer
+    /// (`fusedFlattenDense(at:)`).
     public struct Stage: Equatable, Sendable {
         /// The layers the stage runs, by index.
         public let layers: ClosedRange<Int>
@@ -137,7 +153,8 @@ public final class Network: @unchecked Sendable {
     public var stages: [Stage] {
         var out: [Stage] = [], index = 0
         while index < layers.count {
-            let fused = fusedReluPooling(at: index) != nil || fusedFlattenDense(at: index) != nil
+            let fused = fusedBatchNormRelu(at: index) != nil || fusedReluPooling(at: index) != nil
+                || fusedFlattenDense(at: index) != nil
             let end = fused ? index + 1 : index
             out.append(Stage(layers: index...end))
             index = end + 1
@@ -148,6 +165,9 @@ public final class Network: @unchecked Sendable {
     /// Runs one stage of the forward pass (`forward` runs them all).
     public func forward(_ stage: Stage, _ x: Tensor, training: Bool) -> Tensor {
         if stage.layers.count == 2 {
+            if let norm = layers[stage.layers.lowerBound] as? BatchNorm {
+                return norm.forward(x, training: training, rectifying: true)
+            }
             if let pool = layers[stage.layers.upperBound] as? MaxPool2D { return pool.forward(x, rectifying: true) }
             return layers[stage.layers.upperBound].forward(x, training: training)  // Flatten + Dense: Dense alone
         }
@@ -158,7 +178,9 @@ public final class Network: @unchecked Sendable {
     /// to the stage's input, or nil when the stage starts at or before `firstLayerWithParameters`
     /// (`first`), whose input needs none.
     public func backward(_ stage: Stage, _ gradOutput: Tensor, first: Int) -> Tensor? {
-        layers[stage.layers.upperBound].backward(gradOutput, needInputGradient: stage.layers.lowerBound > first)
+        // a fused pair runs as one of its layers: the batch normalization (first) or the pooling or dense layer (second)
+        let runner = layers[stage.layers.lowerBound] is BatchNorm ? stage.layers.lowerBound : stage.layers.upperBound
+        return layers[runner].backward(gradOutput, needInputGradient: stage.layers.lowerBound > first)
     }
 
     /// The fused pass for the current layers, rebuilt when they changed; nil when they do not qualify.

@@ -23,11 +23,17 @@ public final class BatchNorm: Layer {
     public let momentum: Float
     public let epsilon: Float
 
-    private let output = Tensor(zeros: [0])       // y (B, C, S)
+    private let output = Tensor(zeros: [0])       // y (B, C, S), relu(y) after a rectifying forward
     private let gradInput = Tensor(zeros: [0])    // dx (B, C, S)
-    private let normalized = Tensor(zeros: [0])   // xhat (B, C, S)
+    private let means = Tensor(zeros: [0])        // the mean each channel was normalized with, (C)
     private let inverseStd = Tensor(zeros: [0])   // 1 / sqrt(var + eps) per channel, (C)
+    // The last forward's input: xhat = (x - mean) * invStd is recomputed from it in backward, bit for bit as
+    // forward computed it, rather than written out and read back (the layer that produced x keeps it until its
+    // own next forward, after this layer's backward).
+    @exclusivity(unchecked) private var lastInput: Tensor?
     private var trainedLast = false
+    /// Whether the last forward returned relu(y) (`forward(_:training:rectifying:)`).
+    public private(set) var rectifiedLastForward = false
 
     /// A layer over `features` channels with PyTorch's initial values.
     public convenience init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -67,7 +73,14 @@ public final class BatchNorm: Layer {
 
     public func outputShape(for inputShape: [Int]) throws -> [Int] { try spec.outputShape(for: inputShape) }
 
-    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+    public func forward(_ x: Tensor, training: Bool) -> Tensor { forward(x, training: training, rectifying: false) }
+
+    /// With `rectifying`, `relu(y)` in the same pass, bit for bit what this layer followed by
+    /// `Activation(.relu)` computes (NaN mapped to 0 as the ReLU does), without writing `y` out and
+    /// reading it back; `backward` then takes the gradient with respect to `relu(y)` and masks it by
+    /// `y > 0` as the ReLU's backward does. `Network` runs a BatchNorm and the ReLU after it this way
+    /// (`Network.fusesBatchNormRelu`).
+    public func forward(_ x: Tensor, training: Bool, rectifying: Bool) -> Tensor {
         // x is (B, C, S) with S = H*W (1 for dense input); statistics per channel over (B, S):
         // each plane's sums in float with vector accumulators, the planes' sums added in double
         precondition(x.rank >= 2 && x.shape[1] == features, "\(spec.summary) got input \(x.shape)")
@@ -77,11 +90,13 @@ public final class BatchNorm: Layer {
                 n > 1, "\(spec.summary) in training mode needs more than one value per channel, got input \(x.shape)")
         }
         output.resize(x.shape)
-        normalized.resize(x.shape)
+        means.resize([c])
         inverseStd.resize([c])
         trainedLast = training
-        let xs = x.data, ys = output.data, xh = normalized.data, gamma = weight.value.data, beta = bias.value.data
-        let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data
+        rectifiedLastForward = rectifying
+        lastInput = x
+        let xs = x.data, ys = output.data, gamma = weight.value.data, beta = bias.value.data
+        let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data, mu = means.data
         let mo = momentum, eps = epsilon
         // channels split over the workers when the tensor is large; each is computed the same way at any thread count
         Parallel.forRanges(count: c, work: x.count) { channels in
@@ -104,26 +119,35 @@ public final class BatchNorm: Layer {
                     mean = runMean[ch]
                     invStd = 1 / (runVar[ch] + eps).squareRoot()
                 }
+                mu[ch] = mean
                 inv[ch] = invStd
                 let g = gamma[ch], bt = beta[ch]
                 let m8 = SIMD8<Float>(repeating: mean), k8 = SIMD8<Float>(repeating: invStd)
-                let g8 = SIMD8<Float>(repeating: g), b8 = SIMD8<Float>(repeating: bt)
+                let g8 = SIMD8<Float>(repeating: g), b8 = SIMD8<Float>(repeating: bt), zero = SIMD8<Float>()
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    let src = UnsafeRawPointer(xs + o), nh = UnsafeMutableRawPointer(xh + o)
-                    let out = UnsafeMutableRawPointer(ys + o)
+                    let src = UnsafeRawPointer(xs + o), out = UnsafeMutableRawPointer(ys + o)
                     var i = 0
-                    while i + 8 <= s {
-                        let v = (src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * k8
-                        nh.storeBytes(of: v, toByteOffset: i * 4, as: SIMD8<Float>.self)
-                        out.storeBytes(of: g8 * v + b8, toByteOffset: i * 4, as: SIMD8<Float>.self)
-                        i += 8
-                    }
-                    while i < s {
-                        let v = (xs[o + i] - mean) * invStd
-                        xh[o + i] = v
-                        ys[o + i] = g * v + bt
-                        i += 1
+                    if rectifying {
+                        while i + 8 <= s {
+                            let v = (src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * k8
+                            let y = g8 * v + b8
+                            out.storeBytes(of: y.replacing(with: zero, where: .!(y .> zero)), toByteOffset: i * 4,
+                                           as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < s {
+                            let y = g * ((xs[o + i] - mean) * invStd) + bt
+                            ys[o + i] = y > 0 ? y : 0  // as Activation's ReLU: NaN -> 0
+                            i += 1
+                        }
+                    } else {
+                        while i + 8 <= s {
+                            let v = (src.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * k8
+                            out.storeBytes(of: g8 * v + b8, toByteOffset: i * 4, as: SIMD8<Float>.self)
+                            i += 8
+                        }
+                        while i < s { ys[o + i] = g * ((xs[o + i] - mean) * invStd) + bt; i += 1 }
                     }
                 }
             }
@@ -132,48 +156,101 @@ public final class BatchNorm: Layer {
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
-        // dgamma += sum(dy * xhat); dbeta += sum(dy);
-        // training: dx = gamma * invStd / N * (N * dy - sum(dy) - xhat * sum(dy * xhat));
-        // evaluation: dx = gamma * invStd * dy
-        precondition(
-            dy.count == normalized.count && normalized.rank >= 2,
-            "BatchNorm.backward before forward or with \(dy.shape)")
-        let b = normalized.shape[0], c = features, s = normalized.count / Swift.max(b * c, 1), n = b * s
-        if needInputGradient { gradInput.resize(normalized.shape) }
-        let g = dy.data, xh = normalized.data, dx = gradInput.data
+        // After a rectifying forward, dy is the gradient with respect to relu(y): dz = y > 0 ? dy : 0 (the ReLU's
+        // backward), read from the stored relu(y), which is > 0 exactly where y is.
+        // dgamma += sum(dz * xhat); dbeta += sum(dz);
+        // training: dx = gamma * invStd / N * (N * dz - sum(dz) - xhat * sum(dz * xhat));
+        // evaluation: dx = gamma * invStd * dz
+        guard let x = lastInput else { preconditionFailure("BatchNorm.backward before forward") }
+        precondition(dy.count == output.count && x.count == output.count,
+                     "BatchNorm.backward with \(dy.shape) after a forward of \(output.shape)")
+        let b = output.shape[0], c = features, s = output.count / Swift.max(b * c, 1), n = b * s
+        if needInputGradient { gradInput.resize(output.shape) }
+        let g = dy.data, xs = x.data, ys = output.data, dx = gradInput.data, mu = means.data
         let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
-        let trained = trainedLast
+        let trained = trainedLast, rectified = rectifiedLastForward
         Parallel.forRanges(count: c, work: dy.count) { channels in
             for ch in channels {
                 var sumDy: Float = 0, sumDyXhat: Float = 0
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    sumDy += Kernels.sum(g + o, count: s)
-                    sumDyXhat += Kernels.dot(g + o, xh + o, count: s)
+                    let (planeDy, planeDyXhat) = rectified
+                        ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: ys + o)
+                        : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: nil)
+                    sumDy += planeDy
+                    sumDyXhat += planeDyXhat
                 }
                 dgamma[ch] += sumDyXhat
                 dbeta[ch] += sumDy
                 guard needInputGradient else { continue }
-                let k = gamma[ch] * inv[ch]
-                // training: dx = k * (dy - meanDy - xhat * meanDyXhat); evaluation: dx = k * dy
+                let k = gamma[ch] * inv[ch], mean = mu[ch], invStd = inv[ch]
+                // training: dx = k * (dz - meanDy - xhat * meanDyXhat); evaluation: dx = k * dz
                 let meanDy = trained ? sumDy / Float(n) : 0, meanDyXhat = trained ? sumDyXhat / Float(n) : 0
                 let k8 = SIMD8<Float>(repeating: k), md8 = SIMD8<Float>(repeating: meanDy)
-                let mx8 = SIMD8<Float>(repeating: meanDyXhat)
+                let mx8 = SIMD8<Float>(repeating: meanDyXhat), m8 = SIMD8<Float>(repeating: mean)
+                let s8 = SIMD8<Float>(repeating: invStd), zero = SIMD8<Float>()
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    let gr = UnsafeRawPointer(g + o), hr = UnsafeRawPointer(xh + o)
+                    let gr = UnsafeRawPointer(g + o), xr = UnsafeRawPointer(xs + o), yr = UnsafeRawPointer(ys + o)
                     let out = UnsafeMutableRawPointer(dx + o)
                     var i = 0
                     while i + 8 <= s {
-                        let gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                        let hv = hr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        var gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                        if rectified {
+                            gv.replace(with: zero, where: .!(yr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> zero))
+                        }
+                        let hv = (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * s8
                         out.storeBytes(of: k8 * (gv - md8 - hv * mx8), toByteOffset: i * 4, as: SIMD8<Float>.self)
                         i += 8
                     }
-                    while i < s { dx[o + i] = k * (g[o + i] - meanDy - xh[o + i] * meanDyXhat); i += 1 }
+                    while i < s {
+                        let gi = rectified && !(ys[o + i] > 0) ? 0 : g[o + i]
+                        dx[o + i] = k * (gi - meanDy - ((xs[o + i] - mean) * invStd) * meanDyXhat)
+                        i += 1
+                    }
                 }
             }
         }
         return needInputGradient ? gradInput : nil
+    }
+
+    /// sum(dz) and sum(dz * xhat) over one plane in one pass, with xhat = (x - mean) * invStd as
+    /// `forward` computes it and dz = dy, or dy masked by `mask > 0` (the ReLU's backward): the same
+    /// two 8-wide accumulators and tail order as `Kernels.sum` and `Kernels.dot`, so the sums are
+    /// theirs bit for bit.
+    @inline(__always)
+    static func gradientSums(
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
+        mask: UnsafePointer<Float>?
+    ) -> (Float, Float) {
+        let gr = UnsafeRawPointer(dy), xr = UnsafeRawPointer(x)
+        let m8 = SIMD8<Float>(repeating: mean), s8 = SIMD8<Float>(repeating: invStd), zero = SIMD8<Float>()
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
+        var i = 0
+        while i + 16 <= n {
+            var g0 = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            var g1 = gr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+            if let mask {
+                let mr = UnsafeRawPointer(mask)
+                g0.replace(with: zero, where: .!(mr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> zero))
+                g1.replace(
+                    with: zero, where: .!(mr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) .> zero))
+            }
+            let h0 = (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * s8
+            let h1 = (xr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) - m8) * s8
+            a0 += g0
+            a1 += g1
+            d0 += g0 * h0
+            d1 += g1 * h1
+            i += 16
+        }
+        var total = (a0 + a1).sum(), dot = (d0 + d1).sum()
+        while i < n {
+            let gi = mask.map { $0[i] > 0 ? dy[i] : 0 } ?? dy[i]
+            total += gi
+            dot += gi * ((x[i] - mean) * invStd)
+            i += 1
+        }
+        return (total, dot)
     }
 }

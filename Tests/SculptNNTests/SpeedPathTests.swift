@@ -178,6 +178,81 @@ import TestSupport
         }
     }
 
+    @Test("batch normalization of x with its ReLU in one pass equals BatchNorm then ReLU bit for bit (training and eval, plane tails, NaN), at one and two workers",
+          arguments: [[5, 40, 7, 9], [3, 40, 28, 28], [6, 40, 1, 1], [9, 33]])
+    func rectifyingBatchNormMatchesBatchNormThenRelu(shape: [Int]) {
+        var rng = RandomSource(seed: 43)
+        let features = shape[1]
+        let gamma = Tensor.uniform([features], -1.5, 1.5, using: &rng), beta = Tensor.uniform([features], -0.5, 0.5, using: &rng)
+        let x = Tensor.uniform(shape, -2, 3, using: &rng)
+        let spatial = x.count / (shape[0] * features)
+        // one NaN in channel 0 (the whole channel's statistics are NaN), and exact zeros after the affine map
+        x.data[0] = .nan
+        func fresh() -> BatchNorm {
+            BatchNorm(weight: gamma.copy(), bias: beta.copy(), runningMean: Tensor(zeros: [features]),
+                      runningVariance: Tensor(repeating: 1, shape: [features]))
+        }
+        for training in [true, false] {
+            for threads in [1, 2] {
+                Parallel.withThreads(threads) {
+                    let plain = fresh(), relu = Activation(.relu), fused = fresh()
+                    let y = relu.forward(plain.forward(x, training: training), training: training).copy()
+                    let yFused = fused.forward(x, training: training, rectifying: true).copy()
+                    #expect(fused.rectifiedLastForward)
+                    #expect(yFused.shape == y.shape)
+                    #expect(zip(0..<y.count, 0..<y.count).allSatisfy { i, _ in y.data[i].bitPattern == yFused.data[i].bitPattern },
+                            "y \(shape) training \(training) threads \(threads)")
+                    #expect(fused.runningMean == plain.runningMean && fused.runningVariance == plain.runningVariance)
+                    let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+                    let dx = plain.backward(relu.backward(dy, needInputGradient: true)!, needInputGradient: true)!.copy()
+                    let dxFused = fused.backward(dy, needInputGradient: true)!
+                    // NaN != NaN: compare bit patterns
+                    #expect((0..<dx.count).allSatisfy { dx.data[$0].bitPattern == dxFused.data[$0].bitPattern },
+                            "dx \(shape) training \(training) threads \(threads) (plane of \(spatial))")
+                    #expect((0..<features).allSatisfy {
+                        plain.weight.grad.data[$0].bitPattern == fused.weight.grad.data[$0].bitPattern
+                            && plain.bias.grad.data[$0].bitPattern == fused.bias.grad.data[$0].bitPattern
+                    })
+                    _ = fused.forward(x, training: training)  // an ordinary forward again: no ReLU
+                    #expect(!fused.rectifiedLastForward)
+                }
+            }
+        }
+    }
+
+    @Test("a network runs each BatchNorm + ReLU pair as one pass with the layer-by-layer path's outputs, gradients and running statistics, bit for bit")
+    func networkFusesBatchNormRelu() throws {
+        let architecture = Architecture(inputShape: [2, 12, 12], layers: [
+            .conv2d(inputs: 2, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: false), .batchNorm(features: 4, momentum: 0.1, epsilon: 1e-5),
+            .activation(.relu), .maxPool2d(kernel: 2, stride: 2, padding: 0),
+            .conv2d(inputs: 4, outputs: 5, kernel: 3, stride: 1, padding: 1, bias: true), .batchNorm(features: 5, momentum: 0.1, epsilon: 1e-5),
+            .activation(.tanh), .batchNorm(features: 5, momentum: 0.1, epsilon: 1e-5), .activation(.relu),
+            .flatten, .dense(inputs: 5 * 6 * 6, outputs: 20, bias: true), .batchNorm(features: 20, momentum: 0.1, epsilon: 1e-5),
+            .activation(.relu), .dense(inputs: 20, outputs: 3, bias: true),
+        ])
+        var rngA = RandomSource(seed: 8), rngB = RandomSource(seed: 8)
+        let fused = try Network(architecture, rng: &rngA), plain = try Network(architecture, rng: &rngB)
+        plain.fusesBatchNormRelu = false
+        #expect(fused.fusedBatchNormRelu(at: 1) != nil && fused.fusedBatchNormRelu(at: 7) != nil)
+        #expect(fused.fusedBatchNormRelu(at: 11) != nil && fused.fusedBatchNormRelu(at: 5) == nil)
+        #expect(plain.fusedBatchNormRelu(at: 1) == nil)
+        // the ReLU runs with the batch normalization, so the pooling after it runs alone
+        #expect(fused.fusedReluPooling(at: 2) == nil && plain.fusedReluPooling(at: 2) != nil)
+        #expect(fused.stages.map(\.name) == ["layers.0", "layers.1-2", "layers.3", "layers.4", "layers.5", "layers.6",
+                                              "layers.7-8", "layers.9-10", "layers.11-12", "layers.13"])
+        var rng = RandomSource(seed: 9)
+        for (batch, training) in [(6, true), (4, true), (5, false)] {
+            let x = Tensor.uniform([batch, 2, 12, 12], -1, 1, using: &rng)
+            for p in fused.parameters + plain.parameters { p.zeroGrad() }
+            let y = fused.forward(x, training: training).copy()
+            #expect(y == plain.forward(x, training: training))
+            let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+            fused.backward(dy); plain.backward(dy)
+            for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
+            for (a, b) in zip(fused.namedBuffers, plain.namedBuffers) { #expect(a.buffer == b.buffer, "\(a.name)") }
+        }
+    }
+
     @Test("a network runs each ReLU + max pooling pair as one pass with the layer-by-layer path's outputs and gradients, bit for bit")
     func networkFusesReluPooling() throws {
         let architecture = Architecture(inputShape: [2, 12, 12], layers: [
