@@ -9,7 +9,9 @@ import SculptCore
 /// with at least 16 input and output channels and outputs of 6x6 or more take Winograd's
 /// F(2x2, 3x3) instead for the forward pass and both gradients (`Winograd`, 2.25x fewer
 /// multiplies; see `algorithm`; F(4x4, 3x3) on request). A 1x1 input with a 1x1 output, which
-/// reads only the kernel's center tap, runs as a dense layer on that tap (`usesCenterTap`).
+/// reads only the kernel's center tap, runs as a dense layer on that tap (`usesCenterTap`); other
+/// small padded outputs (at most 4x4) multiply tap by tap over the positions each tap reaches,
+/// skipping the products with padding that im2col computes (`usesTaps`).
 /// With `Parallel.threads > 1` the chunks are
 /// spread over workers, each running single-threaded sgemm on its own buffers; weight gradients
 /// are summed over workers in a fixed order, so a run is reproducible for a given thread count.
@@ -114,8 +116,8 @@ public final class Conv2D: Layer {
                      height: height, width: width, algorithm: algorithm) != nil
     }
 
-    /// One worker's buffers.
-    private final class Workspace {
+    /// One worker's buffers (internal: the tap path in Conv2D+Taps.swift shares them).
+    final class Workspace {
         let columns = Tensor(zeros: [0])     // (K, S*P), K = I*k*k, P = OH*OW
         let product = Tensor(zeros: [0])     // (O, S*P): W columns, or dy regrouped by channel
         let weightGrad = Tensor(zeros: [0])  // (O, K), this worker's share of dW
@@ -125,16 +127,18 @@ public final class Conv2D: Layer {
         let filterGrad = Tensor(zeros: [0])  // Winograd dU (points, O, I), this worker's share
     }
 
-    private var workspaces: [Workspace] = []
+    var workspaces: [Workspace] = []
     private let filters = Tensor(zeros: [0])     // Winograd U (points, O, I), or (points, I, O) flipped for dx
     private let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (points, I, ld)
     private var inputTilesChunk = 0              // samples per chunk of `inputTiles`; 0 when it is not current
-    private let output = Tensor(zeros: [0])      // y (B, O, OH, OW)
-    private let gradInput = Tensor(zeros: [0])   // dx (B, I, H, W)
+    let output = Tensor(zeros: [0])              // y (B, O, OH, OW)
+    let gradInput = Tensor(zeros: [0])           // dx (B, I, H, W)
     private var input: Tensor?                   // x (B, I, H, W), kept for backward
     private var geometry: WindowGeometry?
     private var passTile: Winograd.Tile?         // the last forward's Winograd tile, nil for im2col (backward follows it)
     private var passCenterTap = false            // the last forward took the center-tap path (backward follows it)
+    private var passTaps = false                 // the last forward took the tap path (backward follows it)
+    let tapWeights = Tensor(zeros: [0])          // W by tap (k*k, O, I) of the last tap-path forward
     private let centerWeights = Tensor(zeros: [0])  // W[:, :, p, p] (O, I) of the last center-tap forward
     private let centerGrad = Tensor(zeros: [0])     // its gradient (O, I)
 
@@ -193,7 +197,7 @@ public final class Conv2D: Layer {
 
     /// Samples per chunk, chunk count and worker count for a batch (`chunkPlan`), with a
     /// workspace for every worker.
-    private func plan(perSample: Int, budget: Int, batch: Int) -> (samples: Int, chunks: Int, workers: Int) {
+    func plan(perSample: Int, budget: Int, batch: Int) -> (samples: Int, chunks: Int, workers: Int) {
         let (samples, chunks, workers) = Conv2D.chunkPlan(
             perSample: perSample, budget: budget, batch: batch, threads: Parallel.threads)
         while workspaces.count < workers { workspaces.append(Workspace()) }
@@ -222,7 +226,7 @@ public final class Conv2D: Layer {
 
     /// Runs `body(workspace, firstSample, sampleCount)` for every chunk, spread over workers
     /// (worker w takes chunks w, w + workers, ...).
-    private func forEachChunk(batch: Int, samples: Int, chunks: Int, workers: Int,
+    func forEachChunk(batch: Int, samples: Int, chunks: Int, workers: Int,
                               _ body: (Workspace, Int, Int) -> Void) {
         let spaces = workspaces
         func run(_ w: Int) {
@@ -249,9 +253,14 @@ public final class Conv2D: Layer {
         output.resize([b, o, g.outputHeight, g.outputWidth])
         passCenterTap = usesCenterTap(g)
         passTile = passCenterTap ? nil : winogradTile(height: g.height, width: g.width)
+        passTaps = !passCenterTap && passTile == nil && usesTaps(g)
         inputTilesChunk = 0
         if passCenterTap {
             centerTapForward(x)
+            return output
+        }
+        if passTaps {
+            tapsForward(x, g)
             return output
         }
         if let tile = passTile {
@@ -348,6 +357,10 @@ public final class Conv2D: Layer {
         if needInputGradient { gradInput.resize([b, inputChannels, g.height, g.width]) }
         if passCenterTap {
             centerTapBackward(x, dy, needInputGradient: needInputGradient)
+            return needInputGradient ? gradInput : nil
+        }
+        if passTaps {
+            tapsBackward(x, dy, g, needInputGradient: needInputGradient)
             return needInputGradient ? gradInput : nil
         }
         if let tile = passTile {

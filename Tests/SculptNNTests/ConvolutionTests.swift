@@ -1,6 +1,6 @@
 import Testing
 import SculptCore
-import SculptNN
+@testable import SculptNN
 import TestSupport
 
 /// Direct convolution, the definition: y[b, o, i, j] = bias[o] + sum_{c, ki, kj} W[o, c, ki, kj] x[b, c, i*s-p+ki, j*s-p+kj].
@@ -195,6 +195,96 @@ struct ParallelTests {
             let e = GradientCheck.maxRelativeError(layer: conv, input: x)
             #expect(e.input < 2e-3, "k \(k), p \(p): input gradient")
             for (name, err) in e.parameters { #expect(err < 2e-3, "k \(k), p \(p): \(name)") }
+        }
+    }
+
+    @Test("small padded outputs run tap by tap: the definition's outputs, im2col's gradients at 1 and 2 workers and several chunks, finite differences",
+          arguments: [(3, 3, 1, 3), (3, 3, 2, 5), (4, 4, 2, 5), (2, 2, 2, 5), (3, 2, 2, 5), (1, 3, 1, 3), (3, 1, 1, 3)])
+    func tapsMatchIm2col(height: Int, width: Int, padding: Int, kernel: Int) {
+        var rng = RandomSource(seed: 14)
+        let geometry = WindowGeometry(channels: 16, height: height, width: width, kernelHeight: kernel, kernelWidth: kernel,
+                                      stride: 1, padding: padding)
+        for bias in [true, false] {
+            let wt = Tensor.uniform([18, 16, kernel, kernel], -1, 1, using: &rng)
+            let b: Tensor? = bias ? Tensor.uniform([18], -1, 1, using: &rng) : nil
+            let x = Tensor.uniform([9, 16, height, width], -1, 1, using: &rng)
+            var results: [[Tensor]] = []
+            // (threads, algorithm, chunk budget): whole-batch chunks, then chunks of 1-2 samples over two workers
+            for (threads, algorithm, chunk) in [(1, Conv2D.Algorithm.im2col, 1 << 17), (1, .automatic, 1 << 17),
+                                                (2, .automatic, 1 << 17), (2, .automatic, 1000), (1, .automatic, 1000)] {
+                Parallel.withThreads(threads) {
+                    let conv = Conv2D(weight: wt.copy(), bias: b?.copy(), stride: 1, padding: padding)
+                    conv.algorithm = algorithm
+                    conv.chunkElements = chunk
+                    #expect(conv.usesTaps(geometry) == (algorithm == .automatic))
+                    let y = conv.forward(x, training: true).copy()
+                    let dy = Tensor(zeros: y.shape)
+                    for i in 0..<dy.count { dy.data[i] = Float(i % 7) / 3 - 1 }
+                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                    var r = [y, dx, conv.weight.grad.copy()]
+                    if let bias = conv.bias { r.append(bias.grad.copy()) }
+                    results.append(r)
+                }
+            }
+            let expected = naiveConvolution(x, wt, b, stride: 1, padding: padding)
+            let label = "\(height)x\(width), p \(padding), k \(kernel), bias \(bias)"
+            for r in results { #expect(r[0].maxAbsDifference(expected) < 1e-4, "\(label)") }
+            for r in results.dropFirst() {
+                for (a, c) in zip(results[0], r) { #expect(maxScaledDifference(a, c) < 1e-5, "\(label)") }
+            }
+        }
+        // finite differences through the tap path (a batch of 2, few channels' worth of parameters)
+        let conv = Conv2D(inputChannels: 16, outputChannels: 16, kernelSize: kernel, padding: padding, rng: &rng)
+        let x = Tensor.uniform([2, 16, height, width], -1, 1, using: &rng)
+        #expect(conv.usesTaps(WindowGeometry(channels: 16, height: height, width: width, kernelHeight: kernel,
+                                             kernelWidth: kernel, stride: 1, padding: padding)))
+        let e = GradientCheck.maxRelativeError(layer: conv, input: x)
+        #expect(e.input < 2e-3, "input gradient")
+        for (name, err) in e.parameters { #expect(err < 2e-3, "\(name)") }
+    }
+
+    @Test("the tap path takes small padded stride-1 outputs with 16 or more channels, nothing else")
+    func tapsRule() {
+        var rng = RandomSource(seed: 15)
+        func takes(_ i: Int, _ o: Int, k: Int, s: Int, p: Int, h: Int, algorithm: Conv2D.Algorithm = .automatic) -> Bool {
+            let conv = Conv2D(inputChannels: i, outputChannels: o, kernelSize: k, stride: s, padding: p, rng: &rng)
+            conv.algorithm = algorithm
+            return conv.usesTaps(WindowGeometry(channels: i, height: h, width: h, kernelHeight: k, kernelWidth: k,
+                                                stride: s, padding: p))
+        }
+        #expect(takes(64, 128, k: 3, s: 1, p: 1, h: 3) && takes(128, 128, k: 3, s: 1, p: 1, h: 3))  // W7's 3x3 layers
+        #expect(takes(64, 64, k: 5, s: 1, p: 2, h: 4) && takes(64, 64, k: 5, s: 1, p: 2, h: 2))
+        #expect(!takes(128, 128, k: 3, s: 1, p: 1, h: 4))     // 4x4: Winograd's 2x2 tiles fit it
+        #expect(!takes(128, 128, k: 3, s: 1, p: 1, h: 1))     // 1x1: the center tap
+        #expect(!takes(64, 64, k: 3, s: 1, p: 1, h: 7))       // 7x7: Winograd
+        #expect(!takes(64, 64, k: 3, s: 1, p: 1, h: 5))       // 5x5: over the plane limit
+        #expect(!takes(8, 64, k: 3, s: 1, p: 1, h: 3) && !takes(64, 8, k: 3, s: 1, p: 1, h: 3))  // few channels
+        #expect(!takes(64, 64, k: 3, s: 2, p: 1, h: 4) && !takes(64, 64, k: 3, s: 1, p: 0, h: 5))  // strided, unpadded
+        #expect(!takes(64, 64, k: 1, s: 1, p: 1, h: 2))       // 1x1 kernel
+        #expect(!takes(64, 128, k: 3, s: 1, p: 1, h: 3, algorithm: .im2col))
+        // the runs cover each (tap, position) pair that reads the input exactly once: 49 of 81 on a 3x3 output
+        let g = WindowGeometry(channels: 1, height: 3, width: 3, kernelHeight: 3, kernelWidth: 3, stride: 1, padding: 1)
+        let runs = Conv2D.tapRuns(g)
+        #expect(runs.reduce(0) { $0 + $1.length } == 49)
+        #expect(runs.count == 17)
+        for (h, w, p, k) in [(3, 3, 1, 3), (4, 4, 1, 3), (2, 2, 2, 3), (3, 2, 1, 3), (3, 3, 2, 5)] {
+            let g = WindowGeometry(channels: 1, height: h, width: w, kernelHeight: k, kernelWidth: k, stride: 1, padding: p)
+            var seen = Set<[Int]>()
+            for run in Conv2D.tapRuns(g) {
+                for i in 0..<run.length {
+                    let (pos, q) = (run.p0 + i, run.q0 + i)
+                    let (oy, ox) = (pos / g.outputWidth, pos % g.outputWidth), (iy, ix) = (q / w, q % w)
+                    let (ky, kx) = (run.tap / k, run.tap % k)
+                    #expect(iy == oy + ky - p && ix == ox + kx - p, "\(h)x\(w) p \(p) k \(k): tap \(run.tap) at \(pos)")
+                    #expect(seen.insert([run.tap, pos]).inserted)
+                }
+            }
+            var valid = 0
+            for oy in 0..<g.outputHeight { for ox in 0..<g.outputWidth { for ky in 0..<k { for kx in 0..<k {
+                let iy = oy + ky - p, ix = ox + kx - p
+                if iy >= 0 && iy < h && ix >= 0 && ix < w { valid += 1 }
+            } } } }
+            #expect(seen.count == valid)
         }
     }
 
