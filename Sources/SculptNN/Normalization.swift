@@ -174,9 +174,14 @@ public final class BatchNorm: Layer {
                 var sumDy: Float = 0, sumDyXhat: Float = 0
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    let (planeDy, planeDyXhat) = rectified
-                        ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: ys + o)
-                        : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: nil)
+                    // each call with the mask or nil written out, so that the inlined loops test no mask at run time
+                    let (planeDy, planeDyXhat) = s < 16
+                        ? (rectified
+                            ? Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: ys + o)
+                            : Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: nil))
+                        : (rectified
+                            ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: ys + o)
+                            : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: nil))
                     sumDy += planeDy
                     sumDyXhat += planeDyXhat
                 }
@@ -223,56 +228,56 @@ public final class BatchNorm: Layer {
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
         mask: UnsafePointer<Float>?
     ) -> (Float, Float) {
-        if let mask { return gradientSums(dy, x, count: n, mean: mean, invStd: invStd, mask: mask, Masked.self) }
-        return gradientSums(dy, x, count: n, mean: mean, invStd: invStd, mask: dy, Unmasked.self)
-    }
-
-    /// dz from dy and the mask: the ReLU's backward, or dy itself.
-    private protocol GradientMask {
-        static func apply(_ g: Float, _ y: Float) -> Float
-        static func apply(_ g: SIMD8<Float>, _ mask: UnsafeRawPointer, at offset: Int) -> SIMD8<Float>
-    }
-    private enum Masked: GradientMask {
-        @inline(__always) static func apply(_ g: Float, _ y: Float) -> Float { y > 0 ? g : 0 }
-        @inline(__always) static func apply(_ g: SIMD8<Float>, _ mask: UnsafeRawPointer, at offset: Int) -> SIMD8<Float> {
-            g.replacing(with: 0, where: .!(mask.loadUnaligned(fromByteOffset: offset, as: SIMD8<Float>.self) .> 0))
-        }
-    }
-    private enum Unmasked: GradientMask {
-        @inline(__always) static func apply(_ g: Float, _ y: Float) -> Float { g }
-        @inline(__always) static func apply(_ g: SIMD8<Float>, _ mask: UnsafeRawPointer, at offset: Int) -> SIMD8<Float> { g }
-    }
-
-    @inline(__always)
-    private static func gradientSums<M: GradientMask>(
-        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
-        mask: UnsafePointer<Float>, _: M.Type
-    ) -> (Float, Float) {
-        var total: Float = 0, dot: Float = 0
+        let gr = UnsafeRawPointer(dy), xr = UnsafeRawPointer(x)
+        let m8 = SIMD8<Float>(repeating: mean), s8 = SIMD8<Float>(repeating: invStd), zero = SIMD8<Float>()
+        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
         var i = 0
-        if n >= 16 {
-            let gr = UnsafeRawPointer(dy), xr = UnsafeRawPointer(x), mr = UnsafeRawPointer(mask)
-            let m8 = SIMD8<Float>(repeating: mean), s8 = SIMD8<Float>(repeating: invStd)
-            var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), d0 = SIMD8<Float>(), d1 = SIMD8<Float>()
-            while i + 16 <= n {
-                let g0 = M.apply(gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), mr, at: i * 4)
-                let g1 = M.apply(gr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self), mr, at: (i + 8) * 4)
-                let h0 = (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * s8
-                let h1 = (xr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) - m8) * s8
-                a0 += g0
-                a1 += g1
-                d0 += g0 * h0
-                d1 += g1 * h1
-                i += 16
+        while i + 16 <= n {
+            var g0 = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            var g1 = gr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
+            if let mask {
+                let mr = UnsafeRawPointer(mask)
+                g0.replace(with: zero, where: .!(mr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> zero))
+                g1.replace(
+                    with: zero, where: .!(mr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) .> zero))
             }
-            total = (a0 + a1).sum()
-            dot = (d0 + d1).sum()
+            let h0 = (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * s8
+            let h1 = (xr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) - m8) * s8
+            a0 += g0
+            a1 += g1
+            d0 += g0 * h0
+            d1 += g1 * h1
+            i += 16
         }
+        var total = (a0 + a1).sum(), dot = (d0 + d1).sum()
         while i < n {
-            let gi = M.apply(dy[i], mask[i])
+            let gi = mask.map { $0[i] > 0 ? dy[i] : 0 } ?? dy[i]
             total += gi
             dot += gi * ((x[i] - mean) * invStd)
             i += 1
+        }
+        return (total, dot)
+    }
+
+    /// `gradientSums` for a plane of fewer than 16 values (its vector loop would not run): the
+    /// scalar loop alone.
+    @inline(__always)
+    static func smallPlaneGradientSums(
+        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
+        mask: UnsafePointer<Float>?
+    ) -> (Float, Float) {
+        var total: Float = 0, dot: Float = 0
+        if let mask {
+            for i in 0..<n {
+                let gi: Float = mask[i] > 0 ? dy[i] : 0
+                total += gi
+                dot += gi * ((x[i] - mean) * invStd)
+            }
+        } else {
+            for i in 0..<n {
+                total += dy[i]
+                dot += dy[i] * ((x[i] - mean) * invStd)
+            }
         }
         return (total, dot)
     }
