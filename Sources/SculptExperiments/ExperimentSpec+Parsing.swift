@@ -250,6 +250,11 @@ extension ExperimentSpec {
         let c = try ConfigReader(value, path: path)
         let title = try c.string("title")
         if c.contains("pair") { return try parseWithinTrialComparison(c, title: title, rowLabels: rowLabels) }
+        if c.contains("row") {
+            throw ConfigError(
+                keyPath: c.keyPath("row"),
+                reason: "goes with \"pair\" (two metrics compared within one row's trials); two rows are compared with \"rows\"")
+        }
         let metrics: [String]
         switch (c.contains("metric"), c.contains("metrics")) {
         case (true, true):
@@ -270,30 +275,38 @@ extension ExperimentSpec {
         case (false, false):
             throw ConfigError(keyPath: c.keyPath("metric"), reason: "missing required key (or \"metrics\")")
         }
-        let rowItems = try c.array("rows")
-        guard rowItems.count == 2 else {
-            throw ConfigError(keyPath: c.keyPath("rows"), reason: "must name exactly two rows, found \(rowItems.count)")
-        }
-        var rows: [String] = []
-        for (rowPath, item) in rowItems {
-            guard case .string(let label) = item else {
-                throw ConfigError(keyPath: rowPath, reason: "expected a row label, found \(item.typeName)")
-            }
-            if let rowLabels, !rowLabels.contains(label) {
-                throw ConfigError(
-                    keyPath: rowPath,
-                    reason: "unknown row \"\(label)\" (expected one of: \(rowLabels.joined(separator: ", ")))")
-            }
-            guard !rows.contains(label) else {
-                throw ConfigError(keyPath: rowPath, reason: "compares row \"\(label)\" with itself")
-            }
-            rows.append(label)
-        }
+        let rows = try twoDifferentNames(c, "rows", noun: "row", item: "a row label", allowed: rowLabels)
         let filters = try parseFilters(c)
         let test = ComparisonSpec.Test(rawValue: try c.string("test", default: ComparisonSpec.Test.mannWhitney.rawValue,
                                                               allowed: ComparisonSpec.Test.allCases.map(\.rawValue)))
         try c.finish()
         return ComparisonSpec(title: title, metrics: metrics, rows: rows, filters: filters, test: test ?? .mannWhitney)
+    }
+
+    /// The two different names listed under `key` (a comparison's rows, or its pair of metrics), each
+    /// one of `allowed` when given.
+    private static func twoDifferentNames(_ c: ConfigReader, _ key: String, noun: String, item: String,
+                                          allowed: [String]?) throws -> [String] {
+        let items = try c.array(key)
+        guard items.count == 2 else {
+            throw ConfigError(keyPath: c.keyPath(key), reason: "must name exactly two \(noun)s, found \(items.count)")
+        }
+        var names: [String] = []
+        for (path, value) in items {
+            guard case .string(let name) = value else {
+                throw ConfigError(keyPath: path, reason: "expected \(item), found \(value.typeName)")
+            }
+            if let allowed, !allowed.contains(name) {
+                throw ConfigError(
+                    keyPath: path,
+                    reason: "unknown \(noun) \"\(name)\" (expected one of: \(allowed.joined(separator: ", ")))")
+            }
+            guard !names.contains(name) else {
+                throw ConfigError(keyPath: path, reason: "compares \(noun) \"\(name)\" with itself")
+            }
+            names.append(name)
+        }
+        return names
     }
 
     /// A comparison of two metrics within each trial of one row: `{"title", "row", "pair": [a, b],
@@ -306,20 +319,7 @@ extension ExperimentSpec {
                 keyPath: c.keyPath(key),
                 reason: "cannot be combined with \"pair\" (a pair compares two metrics within the trials of one \"row\")")
         }
-        let pair = try c.array("pair")
-        guard pair.count == 2 else {
-            throw ConfigError(keyPath: c.keyPath("pair"), reason: "must name exactly two metrics, found \(pair.count)")
-        }
-        var metrics: [String] = []
-        for (metricPath, item) in pair {
-            guard case .string(let name) = item else {
-                throw ConfigError(keyPath: metricPath, reason: "expected a metric name, found \(item.typeName)")
-            }
-            guard !metrics.contains(name) else {
-                throw ConfigError(keyPath: metricPath, reason: "compares metric \"\(name)\" with itself")
-            }
-            metrics.append(name)
-        }
+        let metrics = try twoDifferentNames(c, "pair", noun: "metric", item: "a metric name", allowed: nil)
         let row = try c.string("row")
         if let rowLabels, !rowLabels.contains(row) {
             throw ConfigError(

@@ -38,7 +38,11 @@ import SculptRecipes
             .deletingLastPathComponent()
         let full = try ExperimentSpec.load(
             path: root.appendingPathComponent("experiments/partial-restart.json").path, catalog: catalog)
-        #expect(full.variants.map(\.name) == ["MiniNet", "AlexNet x0.5"] && full.tables.count == 7)
+        #expect(full.variants.map(\.name) == ["MiniNet", "AlexNet x0.5"] && full.tables.count == 8)
+        // the paired tests within trials: both rows, paired t for each pair, Wilcoxon beside the F1 and F4 ones
+        let within = full.tables.flatMap(\.comparisons).filter(\.withinTrial)
+        #expect(within.count == 20 && Set(within.map { $0.rows[0] }) == ["MiniNet", "AlexNet x0.5"])
+        #expect(within.filter { $0.test == .wilcoxon }.count == 8)
         let quick = try ExperimentSpec.load(
             path: root.appendingPathComponent("experiments/partial-restart-quick.json").path, catalog: catalog)
         #expect(quick.kind == "partial-restart" && quick.variants.count == 2)

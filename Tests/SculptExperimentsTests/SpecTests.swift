@@ -145,7 +145,7 @@ import SculptExperimentsTestKinds
          "tables[0].comparisons[0].where", "unknown operator \"=\" (expected one of: == != < <= > >=)"),
         (#"{"title": "c", "metric": "sum", "rows": ["small", "large"], "alternative": "less"}"#,
             "tables[0].comparisons[0].alternative",
-            "unknown key (expected one of: metric, metrics, rows, test, title, where)"
+            "unknown key (expected one of: metric, metrics, pair, row, rows, test, title, where)"
         ),
     ])
     func impossibleComparisonsAreRejected(comparison: String, keyPath: String, reason: String) throws {

@@ -94,6 +94,7 @@ import Testing
             (#"{"title": "x", "row": "small", "metric": "sum", "pair": ["sum", "a"]}"#, "cannot be combined"),
             (#"{"title": "x", "row": "small", "pair": ["sum", "a"], "test": "mann-whitney"}"#, "mann-whitney"),
             (#"{"title": "x", "pair": ["sum", "a"]}"#, "row"),
+            (#"{"title": "x", "row": "small", "metric": "sum"}"#, "goes with \"pair\""),
             (#"{"title": "x", "metric": "sum", "rows": ["small", "large"], "test": "wilcoxon"}"#, "pairedSeeds"),
         ]
         for (comparison, message) in bad {

@@ -20,6 +20,18 @@ private func naiveConvolution(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, stride 
     return y
 }
 
+/// One training forward and backward of `conv` on `x` with dy[i] = (i % 7) / 3 - 1: copies of y, dx,
+/// dW and (with a bias) db.
+private func forwardBackward(_ conv: Conv2D, _ x: Tensor) -> [Tensor] {
+    let y = conv.forward(x, training: true).copy()
+    let dy = Tensor(zeros: y.shape)
+    for i in 0..<dy.count { dy.data[i] = Float(i % 7) / 3 - 1 }
+    let dx = conv.backward(dy, needInputGradient: true)!.copy()
+    var r = [y, dx, conv.weight.grad.copy()]
+    if let bias = conv.bias { r.append(bias.grad.copy()) }
+    return r
+}
+
 @Suite("Conv2D")
 struct ConvolutionTests {
     @Test(
@@ -175,13 +187,7 @@ struct ParallelTests {
                 Parallel.withThreads(threads) {
                     let conv = Conv2D(weight: wt.copy(), bias: b?.copy(), stride: 1, padding: p)
                     conv.algorithm = algorithm
-                    let y = conv.forward(x, training: true).copy()
-                    let dy = Tensor(zeros: y.shape)
-                    for i in 0..<dy.count { dy.data[i] = Float(i % 7) / 3 - 1 }
-                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
-                    var r = [y, dx, conv.weight.grad.copy()]
-                    if let bias = conv.bias { r.append(bias.grad.copy()) }
-                    results.append(r)
+                    results.append(forwardBackward(conv, x))
                 }
             }
             let expected = naiveConvolution(x, wt, b, stride: 1, padding: p)
@@ -217,13 +223,7 @@ struct ParallelTests {
                     conv.algorithm = algorithm
                     conv.chunkElements = chunk
                     #expect(conv.usesTaps(geometry) == (algorithm == .automatic))
-                    let y = conv.forward(x, training: true).copy()
-                    let dy = Tensor(zeros: y.shape)
-                    for i in 0..<dy.count { dy.data[i] = Float(i % 7) / 3 - 1 }
-                    let dx = conv.backward(dy, needInputGradient: true)!.copy()
-                    var r = [y, dx, conv.weight.grad.copy()]
-                    if let bias = conv.bias { r.append(bias.grad.copy()) }
-                    results.append(r)
+                    results.append(forwardBackward(conv, x))
                 }
             }
             let expected = naiveConvolution(x, wt, b, stride: 1, padding: padding)

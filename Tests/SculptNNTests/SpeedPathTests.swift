@@ -6,6 +6,19 @@ import TestSupport
 @testable import SculptNN
 
 /// Issue 17's faster paths, each against the plain path it replaces.
+/// One step of `fused` and `plain` on `x` from zeroed gradients, with the same random dy: outputs,
+/// parameter gradients and buffers (BatchNorm's running statistics) equal bit for bit.
+private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, training: Bool,
+                            rng: inout RandomSource) {
+    for p in fused.parameters + plain.parameters { p.zeroGrad() }
+    let y = fused.forward(x, training: training).copy()
+    #expect(y == plain.forward(x, training: training))
+    let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+    fused.backward(dy); plain.backward(dy)
+    for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
+    for (a, b) in zip(fused.namedBuffers, plain.namedBuffers) { #expect(a.buffer == b.buffer, "\(a.name)") }
+}
+
 @Suite(.serialized) struct SpeedPathTests {
     /// Small dense architectures of every activation kind; the last is too wide for the fused pass.
     static let smallArchitectures: [Architecture] = [
@@ -243,13 +256,7 @@ import TestSupport
         var rng = RandomSource(seed: 9)
         for (batch, training) in [(6, true), (4, true), (5, false)] {
             let x = Tensor.uniform([batch, 2, 12, 12], -1, 1, using: &rng)
-            for p in fused.parameters + plain.parameters { p.zeroGrad() }
-            let y = fused.forward(x, training: training).copy()
-            #expect(y == plain.forward(x, training: training))
-            let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
-            fused.backward(dy); plain.backward(dy)
-            for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
-            for (a, b) in zip(fused.namedBuffers, plain.namedBuffers) { #expect(a.buffer == b.buffer, "\(a.name)") }
+            expectSameStep(fused, plain, x, training: training, rng: &rng)
         }
     }
 
@@ -298,12 +305,7 @@ import TestSupport
             var rng = RandomSource(seed: 5)
             for batch in [7, 3] {  // a smaller second batch reuses the buffers
                 let x = Tensor.uniform([batch] + architecture.inputShape, -1, 1, using: &rng)
-                for p in fused.parameters + plain.parameters { p.zeroGrad() }
-                let y = fused.forward(x, training: true).copy()
-                #expect(y == plain.forward(x, training: true))
-                let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
-                fused.backward(dy); plain.backward(dy)
-                for (a, b) in zip(fused.parameters, plain.parameters) { #expect(a.grad == b.grad) }
+                expectSameStep(fused, plain, x, training: true, rng: &rng)
             }
         }
         // Dense alone: an input of (B, C, H, W) is read as (B, C * H * W); its gradient has the input's shape.
