@@ -296,17 +296,22 @@ extension ExperimentSpec {
             guard case .string(let name) = value else {
                 throw ConfigError(keyPath: path, reason: "expected \(item), found \(value.typeName)")
             }
-            if let allowed, !allowed.contains(name) {
-                throw ConfigError(
-                    keyPath: path,
-                    reason: "unknown \(noun) \"\(name)\" (expected one of: \(allowed.joined(separator: ", ")))")
-            }
+            try requireKnown(name, noun: noun, allowed: allowed, keyPath: path)
             guard !names.contains(name) else {
                 throw ConfigError(keyPath: path, reason: "compares \(noun) \"\(name)\" with itself")
             }
             names.append(name)
         }
         return names
+    }
+
+    /// Throws naming `name` as an unknown `noun` when `allowed` is given and lacks it.
+    private static func requireKnown(_ name: String, noun: String, allowed: [String]?, keyPath: String) throws {
+        if let allowed, !allowed.contains(name) {
+            throw ConfigError(
+                keyPath: keyPath,
+                reason: "unknown \(noun) \"\(name)\" (expected one of: \(allowed.joined(separator: ", ")))")
+        }
     }
 
     /// A comparison of two metrics within each trial of one row: `{"title", "row", "pair": [a, b],
@@ -321,11 +326,7 @@ extension ExperimentSpec {
         }
         let metrics = try twoDifferentNames(c, "pair", noun: "metric", item: "a metric name", allowed: nil)
         let row = try c.string("row")
-        if let rowLabels, !rowLabels.contains(row) {
-            throw ConfigError(
-                keyPath: c.keyPath("row"),
-                reason: "unknown row \"\(row)\" (expected one of: \(rowLabels.joined(separator: ", ")))")
-        }
+        try requireKnown(row, noun: "row", allowed: rowLabels, keyPath: c.keyPath("row"))
         let filters = try parseFilters(c)
         let paired = ComparisonSpec.Test.allCases.filter(\.isPaired).map(\.rawValue)
         let test = ComparisonSpec.Test(

@@ -265,7 +265,8 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
     {
         var text = head
         var p: Double?, method: String?, w: Double?
-        let effect = PairedT.test(first, second)?.effect
+        let tTest = PairedT.test(first, second)  // its interval is both tests' effect
+        let effect = tTest?.effect
         if comparison.test == .wilcoxon {
             if let result = WilcoxonSignedRank.test(first, second) {
                 let exact = result.method == .exact ? "exact" : "normal approximation"
@@ -276,7 +277,7 @@ public struct ExperimentTable: Sendable, Equatable, Encodable {
             } else {
                 text += "-"
             }
-        } else if let result = PairedT.test(first, second) {
+        } else if let result = tTest {
             let t = result.t.isFinite
                 ? NumberFormat(style: .fixed, digits: 2).format(result.t) : (result.t > 0 ? "inf" : "-inf")
             text += "t = \(t), df = \(result.degreesOfFreedom), p = \(pText(result.p)); " + effectText(result.effect)

@@ -253,7 +253,7 @@ public final class Conv2D: Layer {
         output.resize([b, o, g.outputHeight, g.outputWidth])
         passCenterTap = usesCenterTap(g)
         passTile = passCenterTap ? nil : winogradTile(height: g.height, width: g.width)
-        passTaps = !passCenterTap && passTile == nil && usesTaps(g)
+        passTaps = usesTaps(g)  // never with the center tap or a Winograd tile (usesTaps excludes both)
         inputTilesChunk = 0
         if passCenterTap {
             centerTapForward(x)
