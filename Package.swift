@@ -121,6 +121,20 @@ let targets: [Target] = [
     ]),
 ]
 
+// MARK: - Code generation for the building machine
+
+// Every Swift target is compiled for the CPU that builds it (`-target-cpu native`, as C's `-march=native`): on
+// x86-64 the SIMD8 loops (Winograd's transforms, BatchNorm, pooling) get 256-bit AVX registers instead of the
+// SSE2 baseline's pairs of 128-bit ones, with the same numbers bit for bit (Swift contracts no a * b + c into a
+// fused multiply-add and reorders no sum). Such a binary may stop with "illegal instruction" on an older CPU:
+// `SCULPT_PORTABLE=1 swift build ...` builds one that runs on any CPU of the architecture (and is what a package
+// that depends on Sculpt sets, since SwiftPM refuses unsafe flags in a dependency).
+let portable = ["1", "true", "yes"].contains(Context.environment["SCULPT_PORTABLE"]?.lowercased() ?? "")
+let hostTuning: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native"], .when(platforms: [.linux]))]
+for target in targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + hostTuning
+}
+
 let package = Package(
     name: "Sculpt",
     platforms: [.macOS(.v14)],

@@ -6,8 +6,9 @@ import SculptCore
 /// values stay in L1, and no BLAS call is made: for such networks OpenBLAS's per-call overhead,
 /// the packing of dW = dy^T x and the layer-by-layer passes cost more than the arithmetic.
 ///
-/// Products are a multiply then an add (not `addingProduct`): the package builds for baseline
-/// x86-64, where a fused multiply-add is a library call per lane.
+/// Products are a multiply then an add (not `addingProduct`): a portable build
+/// (`SCULPT_PORTABLE=1`, baseline x86-64) has no fused multiply-add instruction, where
+/// `addingProduct` is a library call per lane, and this way both builds compute the same numbers.
 ///
 /// `Network` chooses it by size (`SmallDenseStack(layers:)` returns nil for anything else) and
 /// keeps the layer-by-layer path for every other network. The sums run in another order than
