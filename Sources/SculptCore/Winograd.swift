@@ -27,8 +27,10 @@ public enum Winograd {
     /// thread, forward + backward), it was 3% faster to 24% slower than F(2x2, 3x3) on the 16- to
     /// 64-channel layers of 28x28 and 14x14 outputs (median 12% slower over seven pairs), level
     /// (-5% to +1%) on 7x7 ones, and level with im2col on VGG16's 3x3 outputs of 128 channels,
-    /// where F(2x2, 3x3) does not pay. It is there to be chosen (`.winograd4x4`) and
-    /// measured on machines with wider vectors.
+    /// where F(2x2, 3x3) does not pay. With 256-bit AVX vectors (the default native build, two
+    /// threads, two alternated profiles) it was still 4% faster to 19% slower than F(2x2, 3x3) on
+    /// W7's six layers of 28x28 to 7x7 outputs. It is there to be chosen (`.winograd4x4`) and
+    /// measured on machines with wider vectors (AVX-512).
     public enum Tile: Int, Sendable, CaseIterable {
         case f2x2 = 2
         case f4x4 = 4
@@ -39,6 +41,10 @@ public enum Winograd {
         public var patchSize: Int { rawValue + 2 }
         /// Products per tile and channel pair: the number of planes of `U`, `V` and `M`.
         public var points: Int { patchSize * patchSize }
+        /// The point of `Ŷ = A dY Aᵀ` that holds each tile's sum of `dY` (row 1, column 1: row 1 of
+        /// `A` is all ones in both tiles), so a bias gradient sums this one plane of the transformed
+        /// gradient instead of reading `dy` again.
+        public var sumPoint: Int { patchSize + 1 }
     }
 
     /// The tile grid for an output of `outputHeight x outputWidth`: ceil(OH / m) x ceil(OW / m).

@@ -489,8 +489,9 @@ public final class Conv2D: Layer {
         }
     }
 
-    /// The Winograd backward pass, per chunk: db += sums of dy; dU[ξ] += Ŷ[ξ] V[ξ]ᵀ with V of the
-    /// x chunk and Ŷ = A dY Aᵀ of its dy tiles (dW = Gᵀ dU G once at the end); and dx as the 3x3
+    /// The Winograd backward pass, per chunk: dU[ξ] += Ŷ[ξ] V[ξ]ᵀ with V of the x chunk and
+    /// Ŷ = A dY Aᵀ of its dy tiles (dW = Gᵀ dU G once at the end); db += the tiles' sums, Ŷ's
+    /// `Tile.sumPoint` plane (no second pass over dy); and dx as the 3x3
     /// convolution of dy (padding 2 - p) with the flipped, transposed filters, by the same tile.
     private func winogradBackward(_ x: Tensor, _ dy: Tensor, _ g: WindowGeometry, tile: Winograd.Tile,
                                   needInputGradient: Bool) {
@@ -522,11 +523,6 @@ public final class Conv2D: Layer {
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let vx = keptTiles ? kept + start / samples * chunkTiles : space.tiles.data
             let gy = space.tileProduct.data, du = space.filterGrad.data
-            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
-                for bi in 0..<count {
-                    for oc in 0..<o { db[oc] += Kernels.sum(gs + ((start + bi) * o + oc) * p, count: p) }
-                }
-            }
             let t = count * perSample, ldt = Winograd.leadingDimension(tiles: t)
             if !keptTiles {
                 Winograd.transformInput(
@@ -536,6 +532,11 @@ public final class Conv2D: Layer {
             Winograd.transformGradient(
                 gs + start * o * p, samples: count, channels: o, outputHeight: oh, outputWidth: ow, tile: tile,
                 into: gy, tiles: ldt)
+            // db from the tiles' sums, one plane of Ŷ still in cache (a cropped tile's missing pixels are zero)
+            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+                let sums = gy + tile.sumPoint * o * ldt
+                for oc in 0..<o { db[oc] += Kernels.sum(sums + oc * ldt, count: t) }
+            }
             for xi in 0..<n {
                 BLAS.gemm(
                     transA: false, transB: true, m: o, n: c, k: t, a: gy + xi * o * ldt, lda: ldt,

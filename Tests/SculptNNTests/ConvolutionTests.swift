@@ -424,6 +424,31 @@ struct WinogradTests {
         }
     }
 
+    @Test("the sum point of the transformed gradient adds up to each channel's sum of dy (the bias gradient), cropped tiles included, both tiles")
+    func sumPointGivesBiasGradient() {
+        var rng = RandomSource(seed: 25)
+        for tile in Winograd.Tile.allCases {
+            for (oh, ow) in [(7, 7), (8, 5), (3, 10), (12, 12)] {
+                let samples = 3, channels = 4
+                let dy = Tensor.uniform([samples, channels, oh, ow], -1, 1, using: &rng)
+                let (th, tw) = Winograd.tiles(outputHeight: oh, outputWidth: ow, tile: tile)
+                let t = samples * th * tw, ld = Winograd.leadingDimension(tiles: t)
+                let g = Tensor(zeros: [tile.points, channels, ld])
+                Winograd.transformGradient(dy.data, samples: samples, channels: channels, outputHeight: oh,
+                                           outputWidth: ow, tile: tile, into: g.data, tiles: ld)
+                for c in 0..<channels {
+                    var expected: Double = 0
+                    for b in 0..<samples {
+                        for i in 0..<oh * ow { expected += Double(dy.data[(b * channels + c) * oh * ow + i]) }
+                    }
+                    var sum: Double = 0
+                    for i in 0..<t { sum += Double(g.data[(tile.sumPoint * channels + c) * ld + i]) }
+                    #expect(abs(sum - expected) < 1e-4, "\(tile) \(oh)x\(ow) channel \(c)")
+                }
+            }
+        }
+    }
+
     @Test("a training forward's kept tiles give the same gradients, bit for bit, as transforming x again; an evaluation forward drops them")
     func keptTilesMatchRecomputed() {
         var rng = RandomSource(seed: 24)
