@@ -157,7 +157,8 @@ public final class BatchNorm: Layer {
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
         // After a rectifying forward, dy is the gradient with respect to relu(y): dz = y > 0 ? dy : 0 (the ReLU's
-        // backward), read from the stored relu(y), which is > 0 exactly where y is.
+        // backward), with y = gamma * xhat + beta recomputed from x by the forward's operations (the same bits, so the
+        // same mask) rather than read from the stored relu(y): one stream less in each of the two passes.
         // dgamma += sum(dz * xhat); dbeta += sum(dz);
         // training: dx = gamma * invStd / N * (N * dz - sum(dz) - xhat * sum(dz * xhat));
         // evaluation: dx = gamma * invStd * dz
@@ -166,22 +167,23 @@ public final class BatchNorm: Layer {
                      "BatchNorm.backward with \(dy.shape) after a forward of \(output.shape)")
         let b = output.shape[0], c = features, s = output.count / Swift.max(b * c, 1), n = b * s
         if needInputGradient { gradInput.resize(output.shape) }
-        let g = dy.data, xs = x.data, ys = output.data, dx = gradInput.data, mu = means.data
+        let g = dy.data, xs = x.data, dx = gradInput.data, mu = means.data, beta = bias.value.data
         let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
         let trained = trainedLast, rectified = rectifiedLastForward
         Parallel.forRanges(count: c, work: dy.count) { channels in
             for ch in channels {
                 var sumDy: Float = 0, sumDyXhat: Float = 0
+                let affine = (gamma: gamma[ch], beta: beta[ch])
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    // each call with the mask or nil written out, so that the inlined loops test no mask at run time
+                    // each call with the affine map or nil written out, so that the inlined loops test nothing at run time
                     let (planeDy, planeDyXhat) = s < 16
                         ? (rectified
-                            ? Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: ys + o)
-                            : Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: nil))
+                            ? Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: affine)
+                            : Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: nil))
                         : (rectified
-                            ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: ys + o)
-                            : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], mask: nil))
+                            ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: affine)
+                            : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: nil))
                     sumDy += planeDy
                     sumDyXhat += planeDyXhat
                 }
@@ -194,23 +196,23 @@ public final class BatchNorm: Layer {
                 let k8 = SIMD8<Float>(repeating: k), md8 = SIMD8<Float>(repeating: meanDy)
                 let mx8 = SIMD8<Float>(repeating: meanDyXhat), m8 = SIMD8<Float>(repeating: mean)
                 let s8 = SIMD8<Float>(repeating: invStd), zero = SIMD8<Float>()
+                let g8 = SIMD8<Float>(repeating: affine.gamma), b8 = SIMD8<Float>(repeating: affine.beta)
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
-                    let gr = UnsafeRawPointer(g + o), xr = UnsafeRawPointer(xs + o), yr = UnsafeRawPointer(ys + o)
+                    let gr = UnsafeRawPointer(g + o), xr = UnsafeRawPointer(xs + o)
                     let out = UnsafeMutableRawPointer(dx + o)
                     var i = 0
                     while i + 8 <= s {
                         var gv = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                        if rectified {
-                            gv.replace(with: zero, where: .!(yr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> zero))
-                        }
                         let hv = (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * s8
+                        if rectified { gv.replace(with: zero, where: .!(g8 * hv + b8 .> zero)) }
                         out.storeBytes(of: k8 * (gv - md8 - hv * mx8), toByteOffset: i * 4, as: SIMD8<Float>.self)
                         i += 8
                     }
                     while i < s {
-                        let gi = rectified && !(ys[o + i] > 0) ? 0 : g[o + i]
-                        dx[o + i] = k * (gi - meanDy - ((xs[o + i] - mean) * invStd) * meanDyXhat)
+                        let h = (xs[o + i] - mean) * invStd
+                        let gi = rectified && !(affine.gamma * h + affine.beta > 0) ? 0 : g[o + i]
+                        dx[o + i] = k * (gi - meanDy - h * meanDyXhat)
                         i += 1
                     }
                 }
@@ -220,13 +222,13 @@ public final class BatchNorm: Layer {
     }
 
     /// sum(dz) and sum(dz * xhat) over one plane in one pass, with xhat = (x - mean) * invStd as
-    /// `forward` computes it and dz = dy, or dy masked by `mask > 0` (the ReLU's backward): the same
-    /// two 8-wide accumulators and tail order as `Kernels.sum` and `Kernels.dot`, so the sums are
-    /// theirs bit for bit.
+    /// `forward` computes it and dz = dy, or with `rectifying` dy masked by `gamma * xhat + beta > 0`
+    /// (the ReLU's backward, y computed as `forward` computes it): the same two 8-wide accumulators
+    /// and tail order as `Kernels.sum` and `Kernels.dot`, so the sums are theirs bit for bit.
     @inline(__always)
     static func gradientSums(
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
-        mask: UnsafePointer<Float>?
+        rectifying affine: (gamma: Float, beta: Float)?
     ) -> (Float, Float) {
         let gr = UnsafeRawPointer(dy), xr = UnsafeRawPointer(x)
         let m8 = SIMD8<Float>(repeating: mean), s8 = SIMD8<Float>(repeating: invStd), zero = SIMD8<Float>()
@@ -235,14 +237,13 @@ public final class BatchNorm: Layer {
         while i + 16 <= n {
             var g0 = gr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
             var g1 = gr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self)
-            if let mask {
-                let mr = UnsafeRawPointer(mask)
-                g0.replace(with: zero, where: .!(mr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) .> zero))
-                g1.replace(
-                    with: zero, where: .!(mr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) .> zero))
-            }
             let h0 = (xr.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - m8) * s8
             let h1 = (xr.loadUnaligned(fromByteOffset: (i + 8) * 4, as: SIMD8<Float>.self) - m8) * s8
+            if let affine {
+                let g8 = SIMD8<Float>(repeating: affine.gamma), b8 = SIMD8<Float>(repeating: affine.beta)
+                g0.replace(with: zero, where: .!(g8 * h0 + b8 .> zero))
+                g1.replace(with: zero, where: .!(g8 * h1 + b8 .> zero))
+            }
             a0 += g0
             a1 += g1
             d0 += g0 * h0
@@ -251,9 +252,10 @@ public final class BatchNorm: Layer {
         }
         var total = (a0 + a1).sum(), dot = (d0 + d1).sum()
         while i < n {
-            let gi = mask.map { $0[i] > 0 ? dy[i] : 0 } ?? dy[i]
+            let h = (x[i] - mean) * invStd
+            let gi = affine.map { $0.gamma * h + $0.beta > 0 ? dy[i] : 0 } ?? dy[i]
             total += gi
-            dot += gi * ((x[i] - mean) * invStd)
+            dot += gi * h
             i += 1
         }
         return (total, dot)
@@ -264,14 +266,15 @@ public final class BatchNorm: Layer {
     @inline(__always)
     static func smallPlaneGradientSums(
         _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
-        mask: UnsafePointer<Float>?
+        rectifying affine: (gamma: Float, beta: Float)?
     ) -> (Float, Float) {
         var total: Float = 0, dot: Float = 0
-        if let mask {
+        if let affine {
             for i in 0..<n {
-                let gi: Float = mask[i] > 0 ? dy[i] : 0
+                let h = (x[i] - mean) * invStd
+                let gi: Float = affine.gamma * h + affine.beta > 0 ? dy[i] : 0
                 total += gi
-                dot += gi * ((x[i] - mean) * invStd)
+                dot += gi * h
             }
         } else {
             for i in 0..<n {
