@@ -59,7 +59,8 @@ extension Network {
     /// a width below 1, or a rank ratio outside (0, 1].
     public func planShrink(layer: Int, to width: Int, method: ShrinkMethod,
                            subspaceMethod: SubspaceMethod = .gram) throws -> ShrinkPlan {
-        try prepareShrink(layer: layer, to: width, method: method, subspaceMethod: subspaceMethod).plan
+        try prepareShrink(layer: layer, to: width, method: method, subspaceMethod: subspaceMethod,
+                          reducingIncoming: false).plan
     }
 
     /// Applies `plan`: keeps its units' producer rows, bias entries and consumer columns (for
@@ -94,11 +95,11 @@ extension Network {
     public func shrinkUnits(layer: Int, to width: Int, method: ShrinkMethod,
         subspaceMethod: SubspaceMethod = .gram
     ) throws -> (plan: ShrinkPlan, report: RemovalReport) {
-        let (plan, group, reducedOutgoing) = try prepareShrink(layer: layer, to: width, method: method,
-                                                               subspaceMethod: subspaceMethod)
+        let (plan, group, reducedOutgoing, reducedIncoming) = try prepareShrink(
+            layer: layer, to: width, method: method, subspaceMethod: subspaceMethod, reducingIncoming: true)
         let report = try reporting(plan) {
             try keepUnits(plan.keptUnits, of: group, method: method, subspaceMethod: subspaceMethod,
-                          reducedOutgoing: reducedOutgoing)
+                          reducedIncoming: reducedIncoming, reducedOutgoing: reducedOutgoing)
         }
         return (plan, report)
     }
@@ -118,16 +119,18 @@ extension Network {
     }
 
     /// Validates and selects on the Dense layer's group; returns the plan, the group and, for
-    /// EigenRemove, the reduced outgoing weights the selection used.
-    private func prepareShrink(layer: Int, to width: Int, method: ShrinkMethod, subspaceMethod: SubspaceMethod)
-        throws -> (plan: ShrinkPlan, group: UnitGroup, reducedOutgoing: [Tensor]?) {
+    /// EigenRemove, the reduced outgoing weights the selection used (and with `reducingIncoming`
+    /// the reduced incoming weights the kept units receive, computed side by side).
+    private func prepareShrink(layer: Int, to width: Int, method: ShrinkMethod, subspaceMethod: SubspaceMethod,
+                               reducingIncoming: Bool)
+        throws -> (plan: ShrinkPlan, group: UnitGroup, reducedOutgoing: [Tensor]?, reducedIncoming: [Tensor]?) {
         let group = try DenseUnits(network: self, layer: layer).group(in: self)
         try GroupResize.validateShrink(group, width: width, method: method)
-        let (kept, reduced) = try GroupResize.select(group, width: width, method: method,
-                                                     subspaceMethod: subspaceMethod)
+        let (kept, reducedOutgoing, reducedIncoming) = try GroupResize.select(
+            group, width: width, method: method, subspaceMethod: subspaceMethod, reducingIncoming: reducingIncoming)
         let plan = ShrinkPlan(layer: layer, originalWidth: group.count, targetWidth: width, method: method,
                               subspaceMethod: subspaceMethod, keptUnits: kept)
-        return (plan, group, reduced)
+        return (plan, group, reducedOutgoing, reducedIncoming)
     }
 
     /// Runs `body` (which keeps `plan.keptUnits`) and reports what it removed.

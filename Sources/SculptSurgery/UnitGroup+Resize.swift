@@ -66,22 +66,50 @@ public enum GroupResize {
         return try EigenRemove.reduced(view, rankRatio: rankRatio, method: method).reshaped(t.shape)
     }
 
+    /// EigenRemove's reductions of `slices`, in order. Several slices on more than one worker are
+    /// reduced side by side, each on its own worker with single-threaded BLAS: LAPACK's
+    /// tridiagonal reduction, most of each, gains little from a second thread (two 2048-wide
+    /// weights: 0.40 s each at two threads, 0.60 s each at one, so 0.8 -> 0.6 s side by side).
+    /// One slice, or one worker, runs with the process's BLAS threads; at one thread the
+    /// numbers are those of reducing the slices one by one.
+    static func reduced(_ slices: [UnitSlice], rankRatio: Double, method: SubspaceMethod) throws -> [Tensor] {
+        let workers = Swift.min(Parallel.threads, slices.count)
+        guard workers > 1 else { return try slices.map { try reduced($0, rankRatio: rankRatio, method: method) } }
+        var results = [Result<Tensor, Error>?](repeating: nil, count: slices.count)
+        results.withUnsafeMutableBufferPointer { out in
+            BLAS.singleThreaded {
+                Parallel.forEach(workers: workers) { w in
+                    // worker w takes slices w, w + workers, ...: each entry written by one worker
+                    for i in stride(from: w, to: slices.count, by: workers) {
+                        out[i] = Result { try reduced(slices[i], rankRatio: rankRatio, method: method) }
+                    }
+                }
+            }
+        }
+        return try results.map { try $0!.get() }
+    }
+
     /// The units a shrink of `group` to `width` keeps (ascending), and for EigenRemove the reduced
-    /// outgoing tensors (in `group.slices` order of the outgoing slices).
-    static func select(_ group: UnitGroup, width: Int, method: ShrinkMethod,
-                       subspaceMethod: SubspaceMethod) throws -> (kept: [Int], reducedOutgoing: [Tensor]?) {
+    /// outgoing tensors (in `group.slices` order of the outgoing slices); with `reducingIncoming`
+    /// and `.reduced` kept weights also the reduced incoming tensors the kept units will receive
+    /// (in `group.slices` order of the incoming slices), computed side by side with the outgoing
+    /// ones (`reduced(_:rankRatio:method:)`).
+    static func select(_ group: UnitGroup, width: Int, method: ShrinkMethod, subspaceMethod: SubspaceMethod,
+                       reducingIncoming: Bool = false)
+        throws -> (kept: [Int], reducedOutgoing: [Tensor]?, reducedIncoming: [Tensor]?) {
         let outgoing = group.slices.filter { $0.role == .outgoing }
         switch method {
         case .minimumWeight:
-            return (largestIndices(outgoingNorms(outgoing.map { ($0.tensor, $0) }), count: width), nil)
-        case .eigenRemove(let ratio, _):
-            let reducedWeights = try outgoing.map {
-                try GroupResize.reduced($0, rankRatio: ratio, method: subspaceMethod)
-            }
-            return (largestIndices(outgoingNorms(Array(zip(reducedWeights, outgoing))), count: width), reducedWeights)
+            return (largestIndices(outgoingNorms(outgoing.map { ($0.tensor, $0) }), count: width), nil, nil)
+        case .eigenRemove(let ratio, let keptWeights):
+            let incoming = reducingIncoming && keptWeights == .reduced ? group.slices.filter { $0.role == .incoming } : []
+            let all = try reduced(outgoing + incoming, rankRatio: ratio, method: subspaceMethod)
+            let reducedOutgoing = Array(all.prefix(outgoing.count))
+            return (largestIndices(outgoingNorms(Array(zip(reducedOutgoing, outgoing))), count: width),
+                    reducedOutgoing, incoming.isEmpty ? nil : Array(all.dropFirst(outgoing.count)))
         case .random(let seed):
             var rng = RandomSource(seed: seed)
-            return (UnitSelection.random(unitCount: group.count, keep: width, rng: &rng), nil)
+            return (UnitSelection.random(unitCount: group.count, keep: width, rng: &rng), nil, nil)
         }
     }
 
@@ -155,9 +183,10 @@ extension Network {
     public func shrinkUnits(of group: UnitGroup, to width: Int, method: ShrinkMethod,
                             subspaceMethod: SubspaceMethod = .gram) throws -> [Int] {
         try GroupResize.validateShrink(group, width: width, method: method)
-        let (kept, reducedOutgoing) = try GroupResize.select(group, width: width, method: method,
-                                                             subspaceMethod: subspaceMethod)
-        try keepUnits(kept, of: group, method: method, subspaceMethod: subspaceMethod, reducedOutgoing: reducedOutgoing)
+        let (kept, reducedOutgoing, reducedIncoming) = try GroupResize.select(
+            group, width: width, method: method, subspaceMethod: subspaceMethod, reducingIncoming: true)
+        try keepUnits(kept, of: group, method: method, subspaceMethod: subspaceMethod,
+                      reducedIncoming: reducedIncoming, reducedOutgoing: reducedOutgoing)
         return kept
     }
 
@@ -182,16 +211,22 @@ extension Network {
         let slices = group.slices
         var newValues: [Tensor?] = Array(repeating: nil, count: slices.count)
         if case .eigenRemove(let ratio, .reduced) = method {
+            // the reductions the caller did not pass, computed together as `select` computes them
+            // (side by side, so a replayed plan gets the same weights at any thread count)
+            let incoming = slices.filter { $0.role == .incoming }, outgoing = slices.filter { $0.role == .outgoing }
+            let computed = try GroupResize.reduced(
+                (reducedIncoming == nil ? incoming : []) + (reducedOutgoing == nil ? outgoing : []),
+                rankRatio: ratio, method: subspaceMethod)
+            let incomingValues = reducedIncoming ?? Array(computed.prefix(incoming.count))
+            let outgoingValues = reducedOutgoing ?? Array(computed.suffix(outgoing.count))
             var nextIncoming = 0, nextOutgoing = 0
             for (i, s) in slices.enumerated() {
                 switch s.role {
                 case .incoming:
-                    newValues[i] = try reducedIncoming?[nextIncoming]
-                        ?? GroupResize.reduced(s, rankRatio: ratio, method: subspaceMethod)
+                    newValues[i] = incomingValues[nextIncoming]
                     nextIncoming += 1
                 case .outgoing:
-                    newValues[i] = try reducedOutgoing?[nextOutgoing]
-                        ?? GroupResize.reduced(s, rankRatio: ratio, method: subspaceMethod)
+                    newValues[i] = outgoingValues[nextOutgoing]
                     nextOutgoing += 1
                 case .bias, .normalization: break
                 }

@@ -65,13 +65,39 @@ func eigenRemoveKeptWeights() throws {
     #expect(s[3] < 1e-4 * s[0] && s[2] > 1e-2 * s[0])
 }
 
-@Test("applying a replayed EigenRemove plan gives the same network as planning and applying at once")
+@Test("applying a replayed EigenRemove plan gives the same network as planning and applying at once, at one and two workers")
 func replayedPlan() throws {
-    let a = try network(seed: 9), b = try network(seed: 9)
-    let plan = try a.shrinkUnits(layer: 2, to: 3, method: .eigenRemove(rankRatio: 0.5, keptWeights: .reduced)).plan
-    try b.applyShrink(plan)
-    #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value })
-    #expect(throws: SurgeryError.planDoesNotFit(layer: 2, plannedWidth: 6, width: 3)) { try b.applyShrink(plan) }
+    for threads in [1, 2] {
+        try Parallel.withThreads(threads) {
+            let a = try network(seed: 9), b = try network(seed: 9)
+            let plan = try a.shrinkUnits(layer: 2, to: 3, method: .eigenRemove(rankRatio: 0.5, keptWeights: .reduced))
+                .plan
+            try b.applyShrink(plan)
+            #expect(zip(a.parameters, b.parameters).allSatisfy { $0.value == $1.value }, "threads \(threads)")
+            #expect(throws: SurgeryError.planDoesNotFit(layer: 2, plannedWidth: 6, width: 3)) { try b.applyShrink(plan) }
+        }
+    }
+}
+
+@Test("EigenRemove at two workers reduces its producer and consumer side by side: the one-worker run's units, its weights to rounding")
+func eigenRemoveSideBySide() throws {
+    func run(threads: Int, keptWeights: ShrinkMethod.KeptWeights) throws -> (kept: [Int], parameters: [Tensor]) {
+        try Parallel.withThreads(threads) {
+            let net = try makeNetwork(inputs: 40, [(64, .tanh), (48, .tanh), (3, nil)], seed: 12)
+            let plan = try net.shrinkUnits(layer: 0, to: 50, method: .eigenRemove(rankRatio: 0.25, keptWeights: keptWeights))
+                .plan
+            return (plan.keptUnits, net.parameters.map { $0.value.copy() })
+        }
+    }
+    for keptWeights in ShrinkMethod.KeptWeights.allCases {
+        let one = try run(threads: 1, keptWeights: keptWeights), two = try run(threads: 2, keptWeights: keptWeights)
+        #expect(one.kept == two.kept, "\(keptWeights)")
+        #expect(one.parameters.count == two.parameters.count)
+        for (a, b) in zip(one.parameters, two.parameters) {
+            #expect(a.shape == b.shape)
+            #expect(a.maxAbsDifference(b) <= 1e-5 * Swift.max(a.scalars.map(abs).max() ?? 0, 1), "\(keptWeights)")
+        }
+    }
 }
 
 @Test("random removal is reproducible from its seed and keeps the requested width")
