@@ -5,7 +5,6 @@ import Testing
 import TestSupport
 @testable import SculptNN
 
-/// Issue 17's faster paths, each against the plain path it replaces.
 /// One step of `fused` and `plain` on `x` from zeroed gradients, with the same random dy: outputs,
 /// parameter gradients and buffers (BatchNorm's running statistics) equal bit for bit.
 private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, training: Bool,
@@ -19,6 +18,7 @@ private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, tra
     for (a, b) in zip(fused.namedBuffers, plain.namedBuffers) { #expect(a.buffer == b.buffer, "\(a.name)") }
 }
 
+/// Issue 17's faster paths, each against the plain path it replaces.
 @Suite(.serialized) struct SpeedPathTests {
     /// Small dense architectures of every activation kind; the last is too wide for the fused pass.
     static let smallArchitectures: [Architecture] = [
