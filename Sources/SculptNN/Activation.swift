@@ -48,13 +48,32 @@ public final class Activation: Layer {
             case .tanh:
                 for i in range { ys[i] = floatTanh(xs[i]) }
             case .sigmoid:
-                for i in range { ys[i] = 1 / (1 + floatExp(-xs[i])) }
+                Self.sigmoid(xs, into: ys, range)
             case .identity:
                 break
             }
         }
         lastInput = x
         return output
+    }
+
+    /// `VectorMath.sigmoid` over `range`, sixteen values at a time; the tail goes through a
+    /// zero-padded vector, so every value is what any lane of the vector function gives.
+    private static func sigmoid(_ xs: UnsafeMutablePointer<Float>, into ys: UnsafeMutablePointer<Float>,
+                                _ range: Range<Int>) {
+        let src = UnsafeRawPointer(xs), out = UnsafeMutableRawPointer(ys)
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            let v = src.loadUnaligned(fromByteOffset: i * 4, as: SIMD16<Float>.self)
+            out.storeBytes(of: VectorMath.sigmoid(v), toByteOffset: i * 4, as: SIMD16<Float>.self)
+            i += 16
+        }
+        if i < range.upperBound {
+            var v = SIMD16<Float>()
+            for k in i..<range.upperBound { v[k - i] = xs[k] }
+            let y = VectorMath.sigmoid(v)
+            for k in i..<range.upperBound { ys[k] = y[k - i] }
+        }
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {

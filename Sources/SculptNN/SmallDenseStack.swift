@@ -212,9 +212,9 @@ final class SmallDenseStack {
         }
     }
 
-    /// a = act(z) lane by lane, with the formulas of `Activation.forward`. Functions without a
-    /// vector form (tanh, exp) go lane by lane through memory: inserting lanes into a register
-    /// round-trips it through the stack on every lane.
+    /// a = act(z) lane by lane, with the formulas of `Activation.forward` (the sigmoid is
+    /// `VectorMath.sigmoid` on both paths). tanh, without a vector form here, goes lane by lane
+    /// through memory: inserting lanes into a register round-trips it through the stack on every lane.
     @inline(__always)
     private static func activate(_ z: UnsafePointer<Lanes>, into a: UnsafeMutablePointer<Lanes>,
                                  _ kind: ActivationKind) {
@@ -223,12 +223,12 @@ final class SmallDenseStack {
         case .identity: a.pointee = v
         case .relu: a.pointee = v.replacing(with: 0, where: .!(v .> 0))
         case .leakyRelu(let slope): a.pointee = v.replacing(with: v * slope, where: .!(v .> 0))
-        case .tanh, .sigmoid:
-            let zs = UnsafeRawPointer(z), out = UnsafeMutableRawPointer(a), tanh = kind == .tanh
+        case .sigmoid: a.pointee = VectorMath.sigmoid(v)
+        case .tanh:
+            let zs = UnsafeRawPointer(z), out = UnsafeMutableRawPointer(a)
             for l in 0..<laneCount {
-                let x = zs.load(fromByteOffset: 4 * l, as: Float.self)
-                let y = tanh ? floatTanh(x) : 1 / (1 + floatExp(-x))
-                out.storeBytes(of: y, toByteOffset: 4 * l, as: Float.self)
+                out.storeBytes(of: floatTanh(zs.load(fromByteOffset: 4 * l, as: Float.self)), toByteOffset: 4 * l,
+                               as: Float.self)
             }
         }
     }

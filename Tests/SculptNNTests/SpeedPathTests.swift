@@ -328,4 +328,27 @@ private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, tra
         Parallel.withThreads(2) { t.fill(-2.5) }
         #expect(t.scalars.allSatisfy { $0 == -2.5 })
     }
+
+    @Test("the sigmoid layer gives VectorMath.sigmoid's value for every element, at any length, offset and worker count, and the fused pass the same bits",
+          arguments: [1, 15, 16, 17, 100_003])
+    func sigmoidLayerMatchesVectorFunction(count: Int) throws {
+        var rng = RandomSource(seed: UInt64(count))
+        let x = Tensor.uniform([count], -30, 30, using: &rng)
+        if count > 3 { x.data[1] = .nan; x.data[2] = .infinity; x.data[3] = -.infinity }
+        for workers in [1, 2] {
+            let y = Parallel.withThreads(workers) { Activation(.sigmoid).forward(x, training: false).copy() }
+            for i in 0..<count {
+                #expect(y.data[i].bitPattern == VectorMath.sigmoid(x.data[i]).bitPattern || (y.data[i].isNaN && x.data[i].isNaN),
+                        "element \(i) at \(workers) workers")
+            }
+        }
+        // the fused small-network pass ends in the same sigmoid: identical outputs when its last layer is identity-weighted
+        let architecture = Architecture(inputShape: [1], layers: [.dense(inputs: 1, outputs: 1, bias: true), .activation(.sigmoid)])
+        var rngA = RandomSource(seed: 1), rngB = RandomSource(seed: 1)
+        let fused = try Network(architecture, rng: &rngA), plain = try Network(architecture, rng: &rngB)
+        plain.fusesSmallDenseLayers = false
+        for network in [fused, plain] { network.parameters[0].value.data[0] = 1; network.parameters[1].value.data[0] = 0 }
+        let column = Tensor.uniform([37, 1], -30, 30, using: &rng)
+        #expect(fused.forward(column, training: true) == plain.forward(column, training: true))
+    }
 }
