@@ -100,6 +100,13 @@ public final class BatchNorm: Layer {
         let mo = momentum, eps = epsilon
         // channels split over the workers when the tensor is large; each is computed the same way at any thread count
         Parallel.forRanges(count: c, work: x.count) { channels in
+            if s < 16 {
+                Self.smallPlaneForward(
+                    xs, ys, batch: b, features: c, plane: s, channels: channels, training: training,
+                    rectifying: rectifying, momentum: mo, epsilon: eps, gamma: gamma, beta: beta, runningMean: runMean,
+                    runningVariance: runVar, means: mu, inverseStd: inv)
+                return
+            }
             for ch in channels {
                 let mean: Float, invStd: Float
                 if training {
@@ -171,19 +178,22 @@ public final class BatchNorm: Layer {
         let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
         let trained = trainedLast, rectified = rectifiedLastForward
         Parallel.forRanges(count: c, work: dy.count) { channels in
+            if s < 16 {
+                Self.smallPlaneBackward(
+                    g, xs, dx, batch: b, features: c, plane: s, channels: channels, trained: trained,
+                    rectified: rectified, needInputGradient: needInputGradient, gamma: gamma, beta: beta, means: mu,
+                    inverseStd: inv, weightGradient: dgamma, biasGradient: dbeta)
+                return
+            }
             for ch in channels {
                 var sumDy: Float = 0, sumDyXhat: Float = 0
                 let affine = (gamma: gamma[ch], beta: beta[ch])
                 for bi in 0..<b {
                     let o = (bi * c + ch) * s
                     // each call with the affine map or nil written out, so that the inlined loops test nothing at run time
-                    let (planeDy, planeDyXhat) = s < 16
-                        ? (rectified
-                            ? Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: affine)
-                            : Self.smallPlaneGradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: nil))
-                        : (rectified
-                            ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: affine)
-                            : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: nil))
+                    let (planeDy, planeDyXhat) = rectified
+                        ? Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: affine)
+                        : Self.gradientSums(g + o, xs + o, count: s, mean: mu[ch], invStd: inv[ch], rectifying: nil)
                     sumDy += planeDy
                     sumDyXhat += planeDyXhat
                 }
@@ -261,27 +271,133 @@ public final class BatchNorm: Layer {
         return (total, dot)
     }
 
-    /// `gradientSums` for a plane of fewer than 16 values (its vector loop would not run): the
-    /// scalar loop alone.
-    @inline(__always)
-    static func smallPlaneGradientSums(
-        _ dy: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count n: Int, mean: Float, invStd: Float,
-        rectifying affine: (gamma: Float, beta: Float)?
-    ) -> (Float, Float) {
-        var total: Float = 0, dot: Float = 0
-        if let affine {
-            for i in 0..<n {
-                let h = (x[i] - mean) * invStd
-                let gi: Float = affine.gamma * h + affine.beta > 0 ? dy[i] : 0
-                total += gi
-                dot += gi * h
+    // Planes of fewer than 16 values (dense input, and the 2x2 to 3x3 maps at the end of a VGG): the sums the
+    // plane-by-plane code takes, in the same order and so the same bits (`Kernels.sum`, `Kernels.sumOfSquares` and
+    // `gradientSums` add such a plane in their scalar tail, from 0, value by value), but sample-major: each
+    // sample's row of the worker's channels is read in order, with one running sum per channel. Channel by channel,
+    // a value was its own cache line at s = 1 (the next sample is C floats on) and each addition waited for the
+    // last: W7's dense and 2x2 BatchNorms took 0.2-0.4 ms for 16k-65k values.
+
+    /// `forward` over `channels` for planes of s < 16 values; writes the channels' means and inverse
+    /// standard deviations and, training, their running statistics.
+    private static func smallPlaneForward(
+        _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch b: Int, features c: Int, plane s: Int,
+        channels: Range<Int>, training: Bool, rectifying: Bool, momentum mo: Float, epsilon eps: Float,
+        gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
+        runningMean runMean: UnsafeMutablePointer<Float>, runningVariance runVar: UnsafeMutablePointer<Float>,
+        means mu: UnsafeMutablePointer<Float>, inverseStd inv: UnsafeMutablePointer<Float>
+    ) {
+        let lo = channels.lowerBound, k = channels.count, n = b * s
+        if training {
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * k) { buffer in
+                let sums = buffer.baseAddress!, squares = sums + k
+                sums.initialize(repeating: 0, count: 2 * k)
+                for bi in 0..<b {
+                    let row = x + (bi * c + lo) * s
+                    for j in 0..<k {
+                        var t: Float = 0
+                        for i in 0..<s { t += row[j * s + i] }
+                        sums[j] += Double(t)
+                    }
+                }
+                for j in 0..<k { mu[lo + j] = Float(sums[j] / Double(n)) }
+                for bi in 0..<b {
+                    let row = x + (bi * c + lo) * s
+                    for j in 0..<k {
+                        let center = mu[lo + j]
+                        var t: Float = 0
+                        for i in 0..<s { let d = row[j * s + i] - center; t += d * d }
+                        squares[j] += Double(t)
+                    }
+                }
+                for j in 0..<k {
+                    let ch = lo + j, m = sums[j] / Double(n)
+                    let biased = squares[j] / Double(n), unbiased = squares[j] / Double(n - 1)
+                    inv[ch] = Float(1 / (biased + Double(eps)).squareRoot())
+                    runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
+                    runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(unbiased)
+                }
             }
         } else {
-            for i in 0..<n {
-                total += dy[i]
-                dot += dy[i] * ((x[i] - mean) * invStd)
+            for ch in channels {
+                mu[ch] = runMean[ch]
+                inv[ch] = 1 / (runVar[ch] + eps).squareRoot()
             }
         }
-        return (total, dot)
+        for bi in 0..<b {
+            let first = (bi * c + lo) * s
+            for j in 0..<k {
+                let ch = lo + j, mean = mu[ch], invStd = inv[ch], g = gamma[ch], bt = beta[ch], o = first + j * s
+                for i in 0..<s {
+                    let v = g * ((x[o + i] - mean) * invStd) + bt
+                    y[o + i] = rectifying ? (v > 0 ? v : 0) : v  // as Activation's ReLU: NaN -> 0
+                }
+            }
+        }
+    }
+
+    /// `backward` over `channels` for planes of s < 16 values: the parameter gradients and, when
+    /// asked, dx.
+    private static func smallPlaneBackward(
+        _ dy: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+        batch b: Int, features c: Int, plane s: Int, channels: Range<Int>, trained: Bool, rectified: Bool,
+        needInputGradient: Bool, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
+        means mu: UnsafeMutablePointer<Float>, inverseStd inv: UnsafeMutablePointer<Float>,
+        weightGradient dgamma: UnsafeMutablePointer<Float>, biasGradient dbeta: UnsafeMutablePointer<Float>
+    ) {
+        let lo = channels.lowerBound, k = channels.count, n = b * s
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * k) { buffer in
+            let sumDy = buffer.baseAddress!, sumDyXhat = sumDy + k
+            sumDy.initialize(repeating: 0, count: 2 * k)
+            for bi in 0..<b {
+                let first = (bi * c + lo) * s
+                for j in 0..<k {
+                    let ch = lo + j, mean = mu[ch], invStd = inv[ch], gm = gamma[ch], bt = beta[ch], o = first + j * s
+                    // dy loaded whatever the mask (a select, not a branch that mispredicts on random signs)
+                    var total: Float = 0, dot: Float = 0
+                    if rectified {
+                        for i in 0..<s {
+                            let h = (x[o + i] - mean) * invStd, d = dy[o + i]
+                            let gi: Float = gm * h + bt > 0 ? d : 0
+                            total += gi
+                            dot += gi * h
+                        }
+                    } else {
+                        for i in 0..<s {
+                            let h = (x[o + i] - mean) * invStd, d = dy[o + i]
+                            total += d
+                            dot += d * h
+                        }
+                    }
+                    sumDy[j] += total
+                    sumDyXhat[j] += dot
+                }
+            }
+            for j in 0..<k {
+                dgamma[lo + j] += sumDyXhat[j]
+                dbeta[lo + j] += sumDy[j]
+            }
+            guard needInputGradient else { return }
+            for bi in 0..<b {
+                let first = (bi * c + lo) * s
+                for j in 0..<k {
+                    let ch = lo + j, mean = mu[ch], invStd = inv[ch], gm = gamma[ch], bt = beta[ch], o = first + j * s
+                    let scale = gm * invStd
+                    let meanDy = trained ? sumDy[j] / Float(n) : 0, meanDyXhat = trained ? sumDyXhat[j] / Float(n) : 0
+                    if rectified {
+                        for i in 0..<s {
+                            let h = (x[o + i] - mean) * invStd, d = dy[o + i]
+                            let gi: Float = gm * h + bt > 0 ? d : 0
+                            dx[o + i] = scale * (gi - meanDy - h * meanDyXhat)
+                        }
+                    } else {
+                        for i in 0..<s {
+                            let h = (x[o + i] - mean) * invStd
+                            dx[o + i] = scale * (dy[o + i] - meanDy - h * meanDyXhat)
+                        }
+                    }
+                }
+            }
+        }
     }
 }

@@ -233,6 +233,88 @@ private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, tra
         }
     }
 
+    /// BatchNorm plane by plane, as it was written before the sample-major path for small planes: each
+    /// channel's planes summed with `Kernels.sum` / `Kernels.sumOfSquares` and added in double, the
+    /// gradient sums with `BatchNorm.gradientSums` added in float. Returns y, dx, dgamma, dbeta and the
+    /// running statistics.
+    private static func planeByPlaneBatchNorm(
+        _ x: Tensor, _ dy: Tensor, gamma: Tensor, beta: Tensor, training: Bool, rectifying: Bool
+    ) -> (y: [Float], dx: [Float], dgamma: [Float], dbeta: [Float], mean: [Float], variance: [Float]) {
+        let b = x.shape[0], c = x.shape[1], s = x.count / (b * c), n = b * s, mo: Float = 0.1, eps: Float = 1e-5
+        var y = [Float](repeating: 0, count: x.count), dx = y
+        var dgamma = [Float](repeating: 0, count: c), dbeta = dgamma
+        var runMean = [Float](repeating: 0, count: c), runVar = [Float](repeating: 1, count: c)
+        let xs = x.data, g = dy.data
+        for ch in 0..<c {
+            var mean = runMean[ch], invStd = 1 / (runVar[ch] + eps).squareRoot()
+            if training {
+                var sum = 0.0
+                for bi in 0..<b { sum += Double(Kernels.sum(xs + (bi * c + ch) * s, count: s)) }
+                let m = sum / Double(n)
+                var squares = 0.0
+                for bi in 0..<b { squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m))) }
+                mean = Float(m)
+                invStd = Float(1 / (squares / Double(n) + Double(eps)).squareRoot())
+                runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
+                runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(squares / Double(n - 1))
+            }
+            let gm = gamma.data[ch], bt = beta.data[ch], affine = rectifying ? (gamma: gm, beta: bt) : nil
+            var sumDy: Float = 0, sumDyXhat: Float = 0
+            for bi in 0..<b {
+                let o = (bi * c + ch) * s
+                for i in 0..<s {
+                    let v = gm * ((xs[o + i] - mean) * invStd) + bt
+                    y[o + i] = rectifying ? (v > 0 ? v : 0) : v
+                }
+                let (a, d) = BatchNorm.gradientSums(g + o, xs + o, count: s, mean: mean, invStd: invStd, rectifying: affine)
+                sumDy += a
+                sumDyXhat += d
+            }
+            dgamma[ch] = sumDyXhat
+            dbeta[ch] = sumDy
+            let k = gm * invStd, meanDy = training ? sumDy / Float(n) : 0, meanDyXhat = training ? sumDyXhat / Float(n) : 0
+            for bi in 0..<b {
+                let o = (bi * c + ch) * s
+                for i in 0..<s {
+                    let h = (xs[o + i] - mean) * invStd
+                    let gi = rectifying && !(gm * h + bt > 0) ? 0 : g[o + i]
+                    dx[o + i] = k * (gi - meanDy - h * meanDyXhat)
+                }
+            }
+        }
+        return (y, dx, dgamma, dbeta, runMean, runVar)
+    }
+
+    @Test("BatchNorm on planes of fewer than 16 values (dense, 2x2, 3x3, 15) gives the plane-by-plane sums and values bit for bit, training and eval, with and without its ReLU, at one and two workers",
+          arguments: [[7, 300], [64, 256], [5, 130, 2, 2], [9, 70, 3, 3], [4, 33, 3, 5], [6, 20, 4, 4]])
+    func smallPlaneBatchNormMatchesPlaneByPlane(shape: [Int]) {
+        var rng = RandomSource(seed: UInt64(shape.reduce(0, +)))
+        let features = shape[1]
+        let gamma = Tensor.uniform([features], -1.5, 1.5, using: &rng), beta = Tensor.uniform([features], -0.5, 0.5, using: &rng)
+        let x = Tensor.uniform(shape, -2, 3, using: &rng), dy = Tensor.uniform(shape, -1, 1, using: &rng)
+        for training in [true, false] {
+            for rectifying in [false, true] {
+                let expected = Self.planeByPlaneBatchNorm(x, dy, gamma: gamma, beta: beta, training: training,
+                                                          rectifying: rectifying)
+                for threads in [1, 2] {
+                    Parallel.withThreads(threads) {
+                        let layer = BatchNorm(weight: gamma.copy(), bias: beta.copy(), runningMean: Tensor(zeros: [features]),
+                                              runningVariance: Tensor(repeating: 1, shape: [features]))
+                        let y = layer.forward(x, training: training, rectifying: rectifying)
+                        let context = "\(shape) training \(training) relu \(rectifying) threads \(threads)"
+                        #expect(y.scalars.map(\.bitPattern) == expected.y.map(\.bitPattern), "y \(context)")
+                        #expect(layer.runningMean.scalars == expected.mean && layer.runningVariance.scalars == expected.variance,
+                                "running statistics \(context)")
+                        let dx = layer.backward(dy, needInputGradient: true)!
+                        #expect(dx.scalars.map(\.bitPattern) == expected.dx.map(\.bitPattern), "dx \(context)")
+                        #expect(layer.weight.grad.scalars == expected.dgamma && layer.bias.grad.scalars == expected.dbeta,
+                                "dgamma, dbeta \(context)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("a network runs each BatchNorm + ReLU pair as one pass with the layer-by-layer path's outputs, gradients and running statistics, bit for bit")
     func networkFusesBatchNormRelu() throws {
         let architecture = Architecture(inputShape: [2, 12, 12], layers: [
