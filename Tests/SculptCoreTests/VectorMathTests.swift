@@ -67,6 +67,16 @@ import Testing
         #expect(y[15] == Float(1 / (1 + Foundation.exp(-1.0))))
     }
 
+    @Test("the sigmoid's bits are pinned: the same numbers on every machine and C library")
+    func sigmoidPinnedBits() {
+        let x = SIMD8<Float>(0.1, -3, 7.25, -0.6931472, 12.5, -20, 1e-3, -87.5)
+        let y = VectorMath.sigmoid(x)
+        // each the exact sigmoid rounded to float (checked with 50-digit decimal arithmetic)
+        let pinned: [UInt32] = [0x3f06_6509, 0x3d42_41a2, 0x3f7f_d17e, 0x3eaa_aaab, 0x3f7f_ffc1, 0x310d_a433, 0x3f00_1062,
+                                0x006c_b2bc]
+        #expect((0..<8).map { y[$0].bitPattern } == pinned)
+    }
+
     @Test("a lane's value does not depend on its position, the vector width or its neighbours")
     func sigmoidLaneIndependence() {
         var rng = RandomSource(seed: 8)
