@@ -50,7 +50,7 @@ public enum BLAS {
     /// Runs `body` with `forRowBlocks` handing its products to the BLAS's own threads (OpenBLAS's
     /// pool, whose idle threads spin for a while before sleeping) rather than to the `Parallel`
     /// workers, which Dispatch wakes for every product. For the products of a network without
-    /// convolutions that is the faster of the two: W2's MLP at two threads ran 7-9% faster a
+    /// convolutions that is the faster of the two: W2's MLP at two threads ran 7-9% faster an
     /// epoch on a Zen 4 (1.25-1.35 against 1.37-1.41 s). Where our own workers run long passes
     /// between products (convolutions), OpenBLAS's spinning thread takes a core from them: W3's
     /// batch went from 17 to 22 ms when its dense products ran this way, hence the choice per
