@@ -137,7 +137,7 @@ for target in targets where target.type != .system {
 
 let package = Package(
     name: "Sculpt",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: products,
     traits: [
         .trait(

@@ -34,17 +34,30 @@ public enum Parallel {
     }
 
     /// Runs `body(worker)` for worker in 0..<workers on up to `workers` threads and waits.
-    /// With one worker, runs inline.
+    /// With one worker, runs inline. The calling thread and the persistent helpers of
+    /// `WorkerPool` share the calls (each `worker` runs exactly once, on whichever thread claims
+    /// it); a call made while the pool is busy (from inside another call's body, or from another
+    /// thread at the same time) runs on `DispatchQueue.concurrentPerform` instead.
     public static func forEach(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 { body(0); return }
+        let spin = BLAS.productsOnLibraryThreads ? 0 : spinNanoseconds
+        if WorkerPool.shared.run(items: workers, spin: spin, body) { return }
         withoutActuallyEscaping(body) { escapable in
             let boxed = UncheckedSendable(escapable)
             DispatchQueue.concurrentPerform(iterations: workers) { boxed.value($0) }
         }
     }
 
+    /// How long `forEach`'s helper threads spin for the next call before they sleep: 100 us.
+    /// W7's step at two threads makes about a hundred calls with little serial work between them;
+    /// it took 54.1-55.1 ms with 100 us, 54.8-55.3 with 50, 55.7-57.2 with 300 and 57.7-59.5 with
+    /// none (helpers always asleep), against 57.1-62.2 on Dispatch (`sculpt bench --workloads vgg
+    /// --threads 2 --batches 60`, alternated, `bench/RESULTS.md`). Inside
+    /// `BLAS.withLibraryThreads(true)` helpers do not spin: OpenBLAS's threads need the cores.
+    static let spinNanoseconds = 100_000
+
     /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each in parallel.
-    /// Serial below `minimumCount` elements of work (threads cost ~10 us to wake); the work is
+    /// Serial below `minimumCount` elements of work (a sleeping helper takes ~25 us to wake); the work is
     /// `count` unless `work` says otherwise (e.g. channels as the ranges, elements as the work).
     public static func forRanges(count: Int, work: Int? = nil, minimumCount: Int = 1 << 15,
                                  _ body: (Range<Int>) -> Void) {
