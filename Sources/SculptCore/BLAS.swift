@@ -35,30 +35,18 @@ public enum BLAS {
     /// from 2^18 multiply-adds on and wake its idle thread to spin (see `axpy`). The caller gives
     /// each block its own rows, so nothing is shared.
     ///
-    /// Inside `withLibraryThreads(true)` (a network without convolutions, `Network.forward` /
-    /// `backward`) and with more than one thread, the product is handed whole to the BLAS and its
-    /// own threads instead.
+    /// For networks without convolutions (W2's MLP) this split also beat handing the product whole
+    /// to OpenBLAS's threads once the workers stopped being woken through Dispatch (`WorkerPool`):
+    /// 1.24-1.31 against 1.27-1.40 s an epoch at two threads, eight alternations. Each row block
+    /// is its own call, so results agree with one call to rounding (W2's checkpoint at two
+    /// threads had the same SHA-1 as at one on the Zen 4 machine, where 128 rows split in two).
     public static func forRowBlocks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
-        if productsOnLibraryThreads && Parallel.threads > 1 { body(0..<count); return }
         let workers = work >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
         singleThreaded {
             if workers <= 1 { body(0..<count); return }
             Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
         }
     }
-
-    /// Runs `body` with `forRowBlocks` handing its products to the BLAS's own threads (OpenBLAS's
-    /// pool, whose idle threads spin for a while before sleeping) rather than to the `Parallel`
-    /// workers, which Dispatch wakes for every product. For the products of a network without
-    /// convolutions that is the faster of the two: W2's MLP at two threads ran 7-9% faster an
-    /// epoch on a Zen 4 (1.25-1.35 against 1.37-1.41 s). Where our own workers run long passes
-    /// between products (convolutions), OpenBLAS's spinning thread takes a core from them: W3's
-    /// batch went from 17 to 22 ms when its dense products ran this way, hence the choice per
-    /// network. One thread is unaffected (every product is one single-threaded call either way).
-    public static func withLibraryThreads<T>(_ enabled: Bool, _ body: () throws -> T) rethrows -> T {
-        try $productsOnLibraryThreads.withValue(enabled) { try body() }
-    }
-    @TaskLocal static var productsOnLibraryThreads = false
 
     /// The number of BLAS threads in use.
     public static var threads: Int {

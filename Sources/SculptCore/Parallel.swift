@@ -40,8 +40,7 @@ public enum Parallel {
     /// thread at the same time) runs on `DispatchQueue.concurrentPerform` instead.
     public static func forEach(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 { body(0); return }
-        let spin = BLAS.productsOnLibraryThreads ? 0 : spinNanoseconds
-        if WorkerPool.shared.run(items: workers, spin: spin, body) { return }
+        if WorkerPool.shared.run(items: workers, spin: spinNanoseconds, body) { return }
         withoutActuallyEscaping(body) { escapable in
             let boxed = UncheckedSendable(escapable)
             DispatchQueue.concurrentPerform(iterations: workers) { boxed.value($0) }
@@ -52,8 +51,7 @@ public enum Parallel {
     /// W7's step at two threads makes about a hundred calls with little serial work between them;
     /// it took 54.1-55.1 ms with 100 us, 54.8-55.3 with 50, 55.7-57.2 with 300 and 57.7-59.5 with
     /// none (helpers always asleep), against 57.1-62.2 on Dispatch (`sculpt bench --workloads vgg
-    /// --threads 2 --batches 60`, alternated, `bench/RESULTS.md`). Inside
-    /// `BLAS.withLibraryThreads(true)` helpers do not spin: OpenBLAS's threads need the cores.
+    /// --threads 2 --batches 60`, alternated, `bench/RESULTS.md`).
     static let spinNanoseconds = 100_000
 
     /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each in parallel.

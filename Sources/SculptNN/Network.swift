@@ -199,19 +199,9 @@ public final class Network: @unchecked Sendable {
         }
         lastForwardFused = false
         lastStages = stages
-        return BLAS.withLibraryThreads(handsProductsToBLASThreads) {
-            var h = x
-            for stage in lastStages { h = forward(stage, h, training: training) }
-            return h
-        }
-    }
-
-    /// Whether the dense products run on the BLAS's own threads (`BLAS.withLibraryThreads`) rather
-    /// than split over the `Parallel` workers: for networks without convolutions (every layer a
-    /// `Dense`, `Activation`, `Flatten`, `Dropout` or `BatchNorm`), where no long pass of our own
-    /// workers runs between products for OpenBLAS's spinning idle thread to slow down.
-    public var handsProductsToBLASThreads: Bool {
-        layers.allSatisfy { $0 is Dense || $0 is Activation || $0 is Flatten || $0 is Dropout || $0 is BatchNorm }
+        var h = x
+        for stage in lastStages { h = forward(stage, h, training: training) }
+        return h
     }
 
     /// Backpropagates dLoss/dOutput of the last forward, accumulating parameter gradients. The
@@ -221,13 +211,11 @@ public final class Network: @unchecked Sendable {
     public func backward(_ gradOutput: Tensor) {
         if lastForwardFused, let stack = smallStack { stack.backward(gradOutput); return }
         guard let first = firstLayerWithParameters else { return }
-        BLAS.withLibraryThreads(handsProductsToBLASThreads) {
-            var g = gradOutput
-            // before any forward there are no recorded steps: the layers' own checks then refuse the call
-            for stage in (lastStages.isEmpty ? stages : lastStages).reversed() where stage.layers.upperBound >= first {
-                guard let gi = backward(stage, g, first: first) else { break }
-                g = gi
-            }
+        var g = gradOutput
+        // before any forward there are no recorded steps: the layers' own checks then refuse the call
+        for stage in (lastStages.isEmpty ? stages : lastStages).reversed() where stage.layers.upperBound >= first {
+            guard let gi = backward(stage, g, first: first) else { break }
+            g = gi
         }
     }
 

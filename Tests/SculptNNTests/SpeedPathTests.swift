@@ -434,55 +434,32 @@ private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, tra
         #expect(fused.forward(column, training: true) == plain.forward(column, training: true))
     }
 
-    @Test("networks without convolutions hand their dense products to the BLAS's threads; convolutional and residual ones split them over the workers")
-    func productsOnLibraryThreadsByNetwork() throws {
-        var rng = RandomSource(seed: 21)
-        let dense = try Network(Architecture(inputShape: [1, 8, 8], layers: [
-            .flatten, .dense(inputs: 64, outputs: 32, bias: true), .batchNorm(features: 32, momentum: 0.1, epsilon: 1e-5),
-            .activation(.relu), .dropout(probability: 0.1), .dense(inputs: 32, outputs: 10, bias: true),
-        ]), rng: &rng)
-        #expect(dense.handsProductsToBLASThreads)
-        let convolutional = try Network(Architecture(inputShape: [1, 8, 8], layers: [
-            .conv2d(inputs: 1, outputs: 4, kernel: 3, stride: 1, padding: 1, bias: true), .activation(.relu), .flatten,
-            .dense(inputs: 256, outputs: 10, bias: true),
-        ]), rng: &rng)
-        #expect(!convolutional.handsProductsToBLASThreads)
-        let residual = try Network(Architecture(inputShape: [16], layers: [
-            .residual(body: [.dense(inputs: 16, outputs: 16, bias: true), .activation(.relu)], projection: nil),
-        ]), rng: &rng)
-        #expect(!residual.handsProductsToBLASThreads)
-    }
-
-    @Test("a dense product on the BLAS's threads equals the one split over two workers, and at one worker is the same call",
-          arguments: [1, 2])
-    func libraryThreadsMatchWorkerSplit(workers: Int) throws {
-        var rngA = RandomSource(seed: 4), rngB = RandomSource(seed: 4)
+    @Test("a dense network's outputs and gradients at two and three workers (products split by rows) equal one worker's to rounding")
+    func denseProductsSplitByRowsMatchOneWorker() throws {
         let architecture = Architecture(inputShape: [300], layers: [
             .dense(inputs: 300, outputs: 200, bias: true), .activation(.relu), .dense(inputs: 200, outputs: 100, bias: true),
         ])
-        let split = try Network(architecture, rng: &rngA), library = try Network(architecture, rng: &rngB)
         var rng = RandomSource(seed: 9)
         let x = Tensor.uniform([128, 300], -1, 1, using: &rng), dy = Tensor.uniform([128, 100], -1, 1, using: &rng)
-        // the layers themselves, outside `Network`: split over the workers unless inside `withLibraryThreads(true)`
-        func step(_ network: Network, libraryThreads: Bool) -> (Tensor, [Tensor], Tensor) {
-            Parallel.withThreads(workers) {
-                BLAS.withLibraryThreads(libraryThreads) {
-                    var h = x
-                    for layer in network.layers { h = layer.forward(h, training: true) }
-                    let y = h.copy()
-                    var g = dy
-                    for layer in network.layers.reversed() { g = layer.backward(g, needInputGradient: true)! }
-                    return (y, network.parameters.map { $0.grad.copy() }, g.copy())
-                }
+        func step(workers: Int) throws -> (Tensor, [Tensor], Tensor) {
+            var seed = RandomSource(seed: 4)
+            let network = try Network(architecture, rng: &seed)
+            return Parallel.withThreads(workers) {
+                var h = x
+                for layer in network.layers { h = layer.forward(h, training: true) }
+                let y = h.copy()
+                var g = dy
+                for layer in network.layers.reversed() { g = layer.backward(g, needInputGradient: true)! }
+                return (y, network.parameters.map { $0.grad.copy() }, g.copy())
             }
         }
-        let (ySplit, gradsSplit, dxSplit) = step(split, libraryThreads: false)
-        let (yLibrary, gradsLibrary, dxLibrary) = step(library, libraryThreads: true)
-        if workers == 1 {
-            #expect(ySplit == yLibrary && dxSplit == dxLibrary && gradsSplit == gradsLibrary)
-        } else {
-            #expect(maxScaledDifference(ySplit, yLibrary) < 1e-6 && maxScaledDifference(dxSplit, dxLibrary) < 1e-6)
-            for (a, b) in zip(gradsSplit, gradsLibrary) { #expect(maxScaledDifference(a, b) < 1e-6) }
+        let (y1, grads1, dx1) = try step(workers: 1)
+        for workers in [2, 3] {
+            let (y, grads, dx) = try step(workers: workers)
+            // each row block is its own sgemm call: OpenBLAS may take another kernel for a block's
+            // row count (bit for bit the same at two workers on W2 here, not at three)
+            #expect(maxScaledDifference(y, y1) < 1e-5 && maxScaledDifference(dx, dx1) < 1e-5, "\(workers) workers")
+            for (a, b) in zip(grads, grads1) { #expect(maxScaledDifference(a, b) < 1e-5, "\(workers) workers") }
         }
     }
 }
