@@ -101,10 +101,11 @@ extension Winograd {
     @inline(__always)
     static func paddedWidth(tilesWide tw: Int) -> Int { 4 * tw + 20 }
 
+    /// F(4x4, 3x3)'s `U` (36 planes) for the filters of outputs `filters`, as `transformFilters2`.
     static func transformFilters4(_ w: UnsafePointer<Float>, outputs o: Int, inputs c: Int, flipped: Bool,
-                                  into u: UnsafeMutablePointer<Float>) {
+                                  filters: Range<Int>, into u: UnsafeMutablePointer<Float>) {
         let plane = o * c
-        for oc in 0..<o {
+        for oc in filters {
             for ic in 0..<c {
                 let g = w + (oc * c + ic) * 9
                 @inline(__always) func tap(_ i: Int, _ j: Int) -> Float { flipped ? g[8 - 3 * i - j] : g[3 * i + j] }
