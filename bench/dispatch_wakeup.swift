@@ -8,6 +8,7 @@
 // (or, when the caller runs both halves, `work` more). `gap` is serial time between calls, during
 // which Dispatch's idle worker may go back to sleep.
 import Dispatch
+import Foundation
 
 func now() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
 
@@ -33,10 +34,12 @@ for work in [20, 100, 500] as [UInt64] {
         }
         times.sort()
         let median = Double(times[times.count / 2]) / 1000
-        print("\(work) us".padding(toLength: 11, withPad: " ", startingAt: 0)
-              + "\(gap) us".padding(toLength: 9, withPad: " ", startingAt: 0)
-              + String(format: "%8.1f us", median).padding(toLength: 23, withPad: " ", startingAt: 0)
-              + String(format: "%6.1f us", median - Double(work)))
+        let excess = (median - Double(work) * 1.0) * 10
+        let callText = "\((median * 10).rounded() / 10) us", excessText = "\(excess.rounded() / 10) us"
+        let workText = "\(work) us", gapText = "\(gap) us"
+        print(workText.padding(toLength: 11, withPad: " ", startingAt: 0)
+              + gapText.padding(toLength: 9, withPad: " ", startingAt: 0)
+              + callText.padding(toLength: 23, withPad: " ", startingAt: 0) + excessText)
     }
 }
 if spent < 0 { print(spent) }
