@@ -37,7 +37,7 @@ public enum BLAS {
     ///
     /// For networks without convolutions (W2's MLP) this split also beat handing the product whole
     /// to OpenBLAS's threads once the workers stopped being woken through Dispatch (`WorkerPool`):
-    /// 1.24-1.31 against 1.27-1.40 s an epoch at two threads, eight alternations. Each row block
+    /// 1.25-1.38 against 1.27-1.40 s an epoch at two threads, ten alternations. Each row block
     /// is its own call, so results agree with one call to rounding (W2's checkpoint at two
     /// threads had the same SHA-1 as at one on the Zen 4 machine, where 128 rows split in two).
     public static func forRowBlocks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {

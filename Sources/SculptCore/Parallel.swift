@@ -55,8 +55,9 @@ public enum Parallel {
     static let spinNanoseconds = 100_000
 
     /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each in parallel.
-    /// Serial below `minimumCount` elements of work (a sleeping helper takes ~25 us to wake); the work is
-    /// `count` unless `work` says otherwise (e.g. channels as the ranges, elements as the work).
+    /// Serial below `minimumCount` elements of work (waking a sleeping helper takes tens of
+    /// microseconds); the work is `count` unless `work` says otherwise (e.g. channels as the
+    /// ranges, elements as the work).
     public static func forRanges(count: Int, work: Int? = nil, minimumCount: Int = 1 << 15,
                                  _ body: (Range<Int>) -> Void) {
         let workers = (work ?? count) >= minimumCount ? Swift.min(threads, count) : 1

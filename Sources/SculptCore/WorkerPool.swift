@@ -6,10 +6,10 @@ import Synchronization
 /// the next one, then sleep on a condition.
 ///
 /// Why not `DispatchQueue.concurrentPerform`: it wakes a sleeping Dispatch worker for every call,
-/// and on the 2-core KVM machines this project is measured on, that worker started 40-55 us late
-/// (a job of two 100 us halves took 140-156 us; with a spinning helper 100.5-104 us, with a
-/// sleeping one about 125 us: `bench/RESULTS.md`, "Issue 17: a worker pool"). W7 makes about a
-/// hundred such calls a training step.
+/// and on the 2-core KVM machines this project is measured on, the second half of a call started
+/// 34-47 us late (`bench/dispatch_wakeup.swift`: two 100 us halves took 141 us). W7 makes about a
+/// hundred such calls a training step; on this pool its step went from 57-62 to 54-55 ms
+/// (`bench/RESULTS.md`, "Issue 17: a worker pool of our own").
 ///
 /// A job is `items` calls `body(i)`, `i` in `0..<items`, claimed one at a time by the caller and
 /// the helpers (an item's work depends on `i` only, never on the thread that runs it, so the
