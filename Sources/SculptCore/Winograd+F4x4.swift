@@ -232,9 +232,9 @@ extension Winograd {
     }
 
     static func accumulateFilterGradient4(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int,
-                                          into dw: UnsafeMutablePointer<Float>) {
+                                          filters: Range<Int>, into dw: UnsafeMutablePointer<Float>) {
         let plane = o * c
-        for f in 0..<plane {
+        for f in filters {
             @inline(__always) func m(_ r: Int, _ k: Int) -> Float { du[(6 * r + k) * plane + f] }
             // Gᵀ M, column by column: three rows of six; then Gᵀ on each row
             @inline(__always) func column(_ k: Int) -> (Float, Float, Float) {

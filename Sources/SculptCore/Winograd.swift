@@ -122,12 +122,26 @@ public enum Winograd {
     }
 
     /// Adds `Gᵀ dU G` (3x3) for every filter to `dw` (O, C, 3, 3), from `du` `(points, O, C)`: the
-    /// filter gradient summed over tiles in the transformed domain.
-    public static func accumulateFilterGradient(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int, tile: Tile,
-                                                into dw: UnsafeMutablePointer<Float>) {
-        switch tile {
-        case .f2x2: accumulateFilterGradient2(du, outputs: o, inputs: c, into: dw)
-        case .f4x4: accumulateFilterGradient4(du, outputs: o, inputs: c, into: dw)
+    /// filter gradient summed over tiles in the transformed domain. With `partials`, `du` first
+    /// becomes `du + partials[0] + partials[1] + ...` (in that order: the workers' sums of a
+    /// threaded pass). Split by filters over the `Parallel` workers: it runs after every Winograd
+    /// backward pass, and on one thread the other core waited.
+    public static func accumulateFilterGradient(_ du: UnsafeMutablePointer<Float>,
+                                                partials: [UnsafeMutablePointer<Float>] = [], outputs o: Int,
+                                                inputs c: Int, tile: Tile, into dw: UnsafeMutablePointer<Float>) {
+        let plane = o * c, points = tile.points
+        Parallel.forRanges(count: plane, work: plane * points * (partials.count + 1)) { filters in
+            for partial in partials {
+                for xi in 0..<points {
+                    let at = xi * plane + filters.lowerBound
+                    let sum = du + at, add = partial + at
+                    for i in 0..<filters.count { sum[i] += add[i] }
+                }
+            }
+            switch tile {
+            case .f2x2: accumulateFilterGradient2(du, outputs: o, inputs: c, filters: filters, into: dw)
+            case .f4x4: accumulateFilterGradient4(du, outputs: o, inputs: c, filters: filters, into: dw)
+            }
         }
     }
 
@@ -338,12 +352,12 @@ public enum Winograd {
         at.storeBytes(of: -b, toByteOffset: (first + 3) * plane * 4, as: SIMD8<Float>.self)
     }
 
-    /// Adds `Gᵀ dU G` (3x3) for every filter to `dw` (O, C, 3, 3), from `du` `(16, O, C)`: the
-    /// filter gradient summed over tiles in the transformed domain.
+    /// Adds `Gᵀ dU G` (3x3) to `dw` (O, C, 3, 3) for the filters `filters` (indices `o * C + c`),
+    /// from `du` `(16, O, C)`: the filter gradient summed over tiles in the transformed domain.
     static func accumulateFilterGradient2(_ du: UnsafePointer<Float>, outputs o: Int, inputs c: Int,
-                                                into dw: UnsafeMutablePointer<Float>) {
+                                          filters: Range<Int>, into dw: UnsafeMutablePointer<Float>) {
         let plane = o * c
-        for f in 0..<plane {
+        for f in filters {
             let m0 = SIMD4(du[f], du[plane + f], du[2 * plane + f], du[3 * plane + f])
             let m1 = SIMD4(du[4 * plane + f], du[5 * plane + f], du[6 * plane + f], du[7 * plane + f])
             let m2 = SIMD4(du[8 * plane + f], du[9 * plane + f], du[10 * plane + f], du[11 * plane + f])

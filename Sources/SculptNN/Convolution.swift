@@ -558,14 +558,12 @@ public final class Conv2D: Layer {
                 bias: nil, into: dxs + start * inSample)
         }
         // the workers' dU and db summed in a fixed order, then dW += Gᵀ dU G
-        let du = workspaces[0].filterGrad
-        for space in workspaces.prefix(workers).dropFirst() {
-            BLAS.axpy(n: n * o * c, alpha: 1, x: space.filterGrad.data, y: du.data)
-        }
         if workers > 1, let bias {
             for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
         }
-        Winograd.accumulateFilterGradient(du.data, outputs: o, inputs: c, tile: tile, into: weight.grad.data)
+        Winograd.accumulateFilterGradient(
+            workspaces[0].filterGrad.data, partials: workspaces.prefix(workers).dropFirst().map { $0.filterGrad.data },
+            outputs: o, inputs: c, tile: tile, into: weight.grad.data)
     }
 }
 

@@ -449,6 +449,37 @@ struct WinogradTests {
         }
     }
 
+    @Test("the filter transform and the filter-gradient sum split over workers equal one worker's, bit for bit, both tiles")
+    func filterTransformsSplitMatchOneWorker() {
+        var rng = RandomSource(seed: 26)
+        // 40 x 64 filters: past forRanges' threshold, so two and three workers split them
+        let o = 40, c = 64
+        let w = Tensor.uniform([o, c, 3, 3], -1, 1, using: &rng)
+        for tile in Winograd.Tile.allCases {
+            let n = tile.points * o * c
+            let du = Tensor.uniform([n], -1, 1, using: &rng)
+            let partials = (0..<2).map { _ in Tensor.uniform([n], -1, 1, using: &rng) }
+            let dw0 = Tensor.uniform([o, c, 3, 3], -1, 1, using: &rng)
+            func run(_ workers: Int) -> [Tensor] {
+                Parallel.withThreads(workers) {
+                    let u = Tensor(zeros: [n]), flipped = Tensor(zeros: [n])
+                    Winograd.transformFilters(w.data, outputs: o, inputs: c, flipped: false, tile: tile, into: u.data)
+                    Winograd.transformFilters(w.data, outputs: o, inputs: c, flipped: true, tile: tile, into: flipped.data)
+                    let sum = du.copy(), dw = dw0.copy(), ps = partials.map { $0.copy() }
+                    Winograd.accumulateFilterGradient(sum.data, partials: ps.map { $0.data }, outputs: o, inputs: c,
+                                                      tile: tile, into: dw.data)
+                    return [u, flipped, sum, dw]
+                }
+            }
+            let one = run(1)
+            // the sum is du + partial 0 + partial 1, in that order
+            let expected = du.copy()
+            for p in partials { for i in 0..<n { expected.data[i] += p.data[i] } }
+            #expect(one[2] == expected, "\(tile)")
+            for workers in [2, 3] { #expect(run(workers) == one, "\(tile), \(workers) workers") }
+        }
+    }
+
     @Test("a training forward's kept tiles give the same gradients, bit for bit, as transforming x again; an evaluation forward drops them")
     func keptTilesMatchRecomputed() {
         var rng = RandomSource(seed: 24)
