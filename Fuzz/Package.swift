@@ -11,7 +11,7 @@ let sculpt = root.lastPathComponent.lowercased()
 
 let package = Package(
     name: "SculptFuzz",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     dependencies: [.package(path: "..")],
     targets: [
         .target(name: "CFuzzerDriver"),
