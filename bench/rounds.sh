@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Interleaved rounds for a machine whose speed drifts: per round and (workload, threads), the new
 # Sculpt, the old Sculpt and PyTorch each time the same batches back to back, and the ratios are
-# taken within the round; the last lines give each ratio's median over the rounds.
+# taken within the round; the last lines give each ratio's median over the rounds. The two builds
+# swap order every round (new first in odd rounds, old first in even ones).
 #
 #   AFTER=.build-release/release/sculpt BEFORE=/tmp/sculpt-before WORKLOADS=cnn,vgg THREADS=2 ROUNDS=3 \
 #     bash bench/rounds.sh
@@ -45,9 +46,16 @@ echo "   after $AFTER; before ${BEFORE:-(none)}"
 for r in $(seq 1 "$ROUNDS"); do
   for w in ${WORKLOADS//,/ }; do
     for t in ${THREADS//,/ }; do
-      new="$(sculpt_epoch "$AFTER" "$w" "$t")"
+      # the build that runs first follows the previous workload's PyTorch run: with BEFORE set, odd
+      # rounds run the new build first and even rounds the old one, so neither always takes that place
       old="-"
-      if [ -n "${BEFORE:-}" ]; then old="$(sculpt_epoch "$BEFORE" "$w" "$t")"; fi
+      if [ -n "${BEFORE:-}" ] && [ $((r % 2)) -eq 0 ]; then
+        old="$(sculpt_epoch "$BEFORE" "$w" "$t")"
+        new="$(sculpt_epoch "$AFTER" "$w" "$t")"
+      else
+        new="$(sculpt_epoch "$AFTER" "$w" "$t")"
+        if [ -n "${BEFORE:-}" ]; then old="$(sculpt_epoch "$BEFORE" "$w" "$t")"; fi
+      fi
       read -r peer foreign <<<"$(torch_epoch "$w" "$t")"
       echo "$r $w $t $new $old $peer $foreign" | tee -a "$results" | awk '{
         old = ($5 == "-") ? "-" : sprintf("%.2f", $5)
