@@ -378,22 +378,27 @@ public final class BatchNorm: Layer {
                 dbeta[lo + j] += sumDy[j]
             }
             guard needInputGradient else { return }
+            // the sums become the means dx subtracts (0 in evaluation), once per channel
+            let meanDy = sumDy, meanDyXhat = sumDyXhat
+            for j in 0..<k {
+                meanDy[j] = trained ? sumDy[j] / Float(n) : 0
+                meanDyXhat[j] = trained ? sumDyXhat[j] / Float(n) : 0
+            }
             for bi in 0..<b {
                 let first = (bi * c + lo) * s
                 for j in 0..<k {
                     let ch = lo + j, mean = mu[ch], invStd = inv[ch], gm = gamma[ch], bt = beta[ch], o = first + j * s
-                    let scale = gm * invStd
-                    let meanDy = trained ? sumDy[j] / Float(n) : 0, meanDyXhat = trained ? sumDyXhat[j] / Float(n) : 0
+                    let scale = gm * invStd, md = meanDy[j], mx = meanDyXhat[j]
                     if rectified {
                         for i in 0..<s {
                             let h = (x[o + i] - mean) * invStd, d = dy[o + i]
                             let gi: Float = gm * h + bt > 0 ? d : 0
-                            dx[o + i] = scale * (gi - meanDy - h * meanDyXhat)
+                            dx[o + i] = scale * (gi - md - h * mx)
                         }
                     } else {
                         for i in 0..<s {
                             let h = (x[o + i] - mean) * invStd
-                            dx[o + i] = scale * (dy[o + i] - meanDy - h * meanDyXhat)
+                            dx[o + i] = scale * (dy[o + i] - md - h * mx)
                         }
                     }
                 }
