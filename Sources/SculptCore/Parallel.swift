@@ -40,19 +40,12 @@ public enum Parallel {
     /// thread at the same time) runs on `DispatchQueue.concurrentPerform` instead.
     public static func forEach(workers: Int, _ body: (Int) -> Void) {
         if workers <= 1 { body(0); return }
-        if WorkerPool.shared.run(items: workers, spin: spinNanoseconds, body) { return }
+        if WorkerPool.shared.run(items: workers, body) { return }
         withoutActuallyEscaping(body) { escapable in
             let boxed = UncheckedSendable(escapable)
             DispatchQueue.concurrentPerform(iterations: workers) { boxed.value($0) }
         }
     }
-
-    /// How long `forEach`'s helper threads spin for the next call before they sleep: 100 us.
-    /// W7's step at two threads makes about a hundred calls with little serial work between them;
-    /// it took 54.1-55.1 ms with 100 us, 54.8-55.3 with 50, 55.7-57.2 with 300 and 57.7-59.5 with
-    /// none (helpers always asleep), against 57.1-62.2 on Dispatch (`sculpt bench --workloads vgg
-    /// --threads 2 --batches 60`, alternated, `bench/RESULTS.md`).
-    static let spinNanoseconds = 100_000
 
     /// Splits 0..<count into `threads` contiguous ranges and runs `body` on each in parallel.
     /// Serial below `minimumCount` elements of work (waking a sleeping helper takes tens of

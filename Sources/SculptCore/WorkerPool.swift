@@ -19,10 +19,18 @@ import Synchronization
 /// while the job cannot end. One job runs at a time: a call that finds the pool busy (a nested
 /// call from inside a job, or another thread's job) runs on Dispatch instead.
 final class WorkerPool: @unchecked Sendable {
-    static let shared = WorkerPool()
+    /// The pool of `Parallel.forEach`, whose helpers spin 100 us for the next call. W7's step at
+    /// two threads makes about a hundred calls with little serial work between them; it took
+    /// 54.1-55.1 ms with 100 us, 54.8-55.3 with 50, 55.7-57.2 with 300 and 57.7-59.5 with none
+    /// (helpers always asleep), against 57.1-62.2 on Dispatch (`sculpt bench --workloads vgg
+    /// --threads 2 --batches 60`, alternated, `bench/RESULTS.md`).
+    static let shared = WorkerPool(spinNanoseconds: 100_000)
 
     /// Helper threads at most: one fewer than the processors (the caller works too).
     let capacity: Int
+    /// How long a helper spins for the next job after one ends, and the caller for the helpers'
+    /// last items, before sleeping.
+    let spinNanoseconds: Int
 
     /// Generation (high 32 bits) and unclaimed items (low 32 bits) of the current job.
     private let ticket = Atomic<UInt64>(0)
@@ -34,8 +42,6 @@ final class WorkerPool: @unchecked Sendable {
     private let sleepers = Atomic<Int>(0)
     /// Whether the caller sleeps on `done` for the last items.
     private let callerWaiting = Atomic<Bool>(false)
-    /// How long a helper spins for the next job after one ends, in nanoseconds (set per job).
-    private let spinNanoseconds = Atomic<Int>(0)
     private let wake = NSCondition()
     private let done = NSCondition()
 
@@ -46,14 +52,14 @@ final class WorkerPool: @unchecked Sendable {
     /// Helper threads started so far (only the caller holding `busy` starts more).
     nonisolated(unsafe) private var helpers = 0
 
-    init(capacity: Int = ProcessInfo.processInfo.activeProcessorCount - 1) {
+    init(capacity: Int = ProcessInfo.processInfo.activeProcessorCount - 1, spinNanoseconds: Int) {
         self.capacity = Swift.max(0, capacity)
+        self.spinNanoseconds = Swift.max(0, spinNanoseconds)
     }
 
     /// Runs `body(i)` for every i in 0..<items on the caller and up to `capacity` helpers, and
     /// returns when all have run. Returns false, having run nothing, when the pool is busy.
-    /// Helpers spin for `spin` nanoseconds after the job before they sleep.
-    func run(items count: Int, spin: Int, _ work: (Int) -> Void) -> Bool {
+    func run(items count: Int, _ work: (Int) -> Void) -> Bool {
         precondition(count >= 1 && count < 1 << 31, "WorkerPool job of \(count) items")
         guard busy.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return false
@@ -65,7 +71,6 @@ final class WorkerPool: @unchecked Sendable {
             body = escapable
             items = count
             finished.store(0, ordering: .relaxed)
-            spinNanoseconds.store(spin, ordering: .relaxed)
             // publish (sequentially consistent: against a helper going to sleep, see `helperLoop`)
             ticket.store(generation << 32 | UInt64(count), ordering: .sequentiallyConsistent)
             if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
@@ -75,7 +80,7 @@ final class WorkerPool: @unchecked Sendable {
                 escapable(i)
                 finished.add(1, ordering: .releasing)
             }
-            waitForHelpers(count, spin: spin)
+            waitForHelpers(count)
             body = nil
         }
         return true
@@ -95,15 +100,15 @@ final class WorkerPool: @unchecked Sendable {
         return nil
     }
 
-    /// Waits until all `count` items have finished: spinning for `spin` nanoseconds, then asleep
+    /// Waits until all `count` items have finished: spinning for `spinNanoseconds`, then asleep
     /// on `done` (the helper that finishes the last item signals it).
-    private func waitForHelpers(_ count: Int, spin: Int) {
+    private func waitForHelpers(_ count: Int) {
         if finished.load(ordering: .acquiring) == count { return }
         let start = DispatchTime.now().uptimeNanoseconds
         var round = 0
         while finished.load(ordering: .acquiring) != count {
             round &+= 1
-            if round & 63 == 0 && Int(DispatchTime.now().uptimeNanoseconds &- start) > spin { break }
+            if round & 63 == 0 && Int(DispatchTime.now().uptimeNanoseconds &- start) > spinNanoseconds { break }
         }
         if finished.load(ordering: .acquiring) == count { return }
         done.lock()
@@ -136,15 +141,16 @@ final class WorkerPool: @unchecked Sendable {
     /// its items until none are left, and wait again.
     private func helperLoop(after generation: UInt64) {
         var seen = generation
-        var spin = 0
         while true {
             var current = ticket.load(ordering: .acquiring) >> 32
-            if current == seen && spin > 0 {
+            if current == seen && spinNanoseconds > 0 {
                 let start = DispatchTime.now().uptimeNanoseconds
                 var round = 0
                 while current == seen {
                     round &+= 1
-                    if round & 63 == 0 && Int(DispatchTime.now().uptimeNanoseconds &- start) > spin { break }
+                    if round & 63 == 0 && Int(DispatchTime.now().uptimeNanoseconds &- start) > spinNanoseconds {
+                        break
+                    }
                     current = ticket.load(ordering: .acquiring) >> 32
                 }
             }
@@ -163,7 +169,6 @@ final class WorkerPool: @unchecked Sendable {
                 wake.unlock()
             }
             seen = current
-            spin = spinNanoseconds.load(ordering: .relaxed)
             while let i = claim(current) {
                 let count = items
                 runItem(i)

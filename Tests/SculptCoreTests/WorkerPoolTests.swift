@@ -24,22 +24,22 @@ private final class Counts: @unchecked Sendable {
       arguments: [0, 100_000])
 func workerPoolRunsEveryItemOnce(spin: Int) {
     for capacity in [1, 3] {
-        let pool = WorkerPool(capacity: capacity)
+        let pool = WorkerPool(capacity: capacity, spinNanoseconds: spin)
         for items in 1...40 {
             let counts = Counts(items)
-            #expect(pool.run(items: items, spin: spin) { counts.slots[$0] += 1 })
+            #expect(pool.run(items: items) { counts.slots[$0] += 1 })
             #expect(counts.all == Array(repeating: 1, count: items), "capacity \(capacity), \(items) items")
         }
     }
 }
 
-@Test("thousands of back-to-back jobs, alternating spinning and sleeping helpers, lose no item")
-func workerPoolBackToBackJobs() {
-    let pool = WorkerPool(capacity: 1)
+@Test("thousands of back-to-back jobs lose no item, with helpers that sleep between jobs or spin",
+      arguments: [0, 20_000])
+func workerPoolBackToBackJobs(spin: Int) {
+    let pool = WorkerPool(capacity: 1, spinNanoseconds: spin)
     let counts = Counts(4)
     for job in 0..<20_000 {
-        let spin = job % 3 == 0 ? 0 : 20_000
-        #expect(pool.run(items: 2 + job % 3, spin: spin) { counts.slots[$0] += 1 })
+        #expect(pool.run(items: 2 + job % 3) { counts.slots[$0] += 1 })
     }
     // items 0 and 1 are in every job, item 2 in jobs with job % 3 >= 1, item 3 in job % 3 == 2
     #expect(counts.all == [20_000, 20_000, 13_333, 6_666])
@@ -47,11 +47,11 @@ func workerPoolBackToBackJobs() {
 
 @Test("the caller waits, asleep, for a helper's long item")
 func workerPoolWaitsForSlowItem() {
-    let pool = WorkerPool(capacity: 1)
     for spin in [0, 1_000] {
+        let pool = WorkerPool(capacity: 1, spinNanoseconds: spin)
         let counts = Counts(2)
         let start = DispatchTime.now().uptimeNanoseconds
-        #expect(pool.run(items: 2, spin: spin) { i in
+        #expect(pool.run(items: 2) { i in
             if i == 0 { Thread.sleep(forTimeInterval: 0.02) }
             counts.slots[i] += 1
         })
@@ -63,10 +63,10 @@ func workerPoolWaitsForSlowItem() {
 
 @Test("two items of a job run at the same time on two threads when a helper exists")
 func workerPoolRunsItemsConcurrently() {
-    let pool = WorkerPool(capacity: 1)
+    let pool = WorkerPool(capacity: 1, spinNanoseconds: 0)
     let arrived = Atomic<Int>(0)
     let met = Counts(2)
-    #expect(pool.run(items: 2, spin: 0) { i in
+    #expect(pool.run(items: 2) { i in
         // a barrier of two with a 5 s timeout: one thread running both items would time out
         arrived.add(1, ordering: .sequentiallyConsistent)
         let deadline = DispatchTime.now().uptimeNanoseconds + 5_000_000_000
@@ -78,10 +78,10 @@ func workerPoolRunsItemsConcurrently() {
 
 @Test("a call from inside a job finds the pool busy; Parallel.forEach then runs it on Dispatch")
 func workerPoolNestedCalls() {
-    let pool = WorkerPool(capacity: 1)
+    let pool = WorkerPool(capacity: 1, spinNanoseconds: 0)
     let nestedRan = Counts(2)
-    #expect(pool.run(items: 2, spin: 0) { i in
-        nestedRan.slots[i] = pool.run(items: 2, spin: 0) { _ in } ? 1 : 0
+    #expect(pool.run(items: 2) { i in
+        nestedRan.slots[i] = pool.run(items: 2) { _ in } ? 1 : 0
     })
     #expect(nestedRan.all == [0, 0])
 
