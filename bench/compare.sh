@@ -53,9 +53,18 @@ fi
 
 run_c=0
 c_file=""
+c_env=(env)
 if [[ ",$WORKLOADS," == *",gemm,"* ]]; then
   echo "-- compiling the C reference (cc -O2 ... -lopenblas)"
   cc -O2 "$repo/bench/sgemm_openblas.c" -o "$OUT/sgemm_openblas" -lopenblas -lm
+  # The C program gets the kernels Sculpt runs: where OpenBLAS does not know the CPU, Sculpt
+  # replaces its Prescott fallback (Sources/CLinearAlgebraSetup/kernels.c), and plain C would not.
+  c_core="$("$bin" bench --workloads gemm --gemm-size 64 --threads 1 --reps 1 --json 2>/dev/null \
+    | python3 -c 'import json, sys; print(json.load(sys.stdin)["blas"]["core"])' 2>/dev/null || true)"
+  if [ -n "$c_core" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+    echo "   the C reference runs OpenBLAS's $c_core kernels, as Sculpt does (OPENBLAS_CORETYPE=$c_core)"
+    c_env=(env "OPENBLAS_CORETYPE=$c_core")
+  fi
   run_c=1
   c_file="$OUT/c.jsonl"
 fi
@@ -90,10 +99,10 @@ if [ "$run_c" = 1 ]; then
   for t in ${THREADS//,/ }; do
     echo "-- gemm at $t thread(s): C and Sculpt alternated, $GEMM_ROUNDS rounds, then C once more"
     for _ in $(seq "$GEMM_ROUNDS"); do
-      "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
+      "${c_env[@]}" "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
       "$bin" bench --json --workloads gemm --threads "$t" >> "$OUT/sculpt.jsonl"
     done
-    "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
+    "${c_env[@]}" "$OUT/sgemm_openblas" "$t" >> "$OUT/c.jsonl"
   done
   if [ "$torch_ok" = 1 ]; then run_torch gemm; fi
 fi

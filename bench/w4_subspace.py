@@ -76,7 +76,14 @@ def system_openblas(path):
                  "or pass --library")
     lib.openblas_set_num_threads(ARGS.threads)
     lib.openblas_get_config.restype = ctypes.c_char_p
-    return lib, path, lib.openblas_get_config().decode()
+    config = lib.openblas_get_config().decode()
+    if " Prescott " in f" {config} " and "OPENBLAS_CORETYPE" not in os.environ:
+        # OpenBLAS's fallback for a CPU it does not know, which Sculpt replaces before `main`
+        # (Sources/CLinearAlgebraSetup/kernels.c): time the kernels Sculpt runs instead.
+        print("w4_subspace: this OpenBLAS fell back to its Prescott kernels here, which Sculpt does not run; "
+              "rerun with OPENBLAS_CORETYPE set to the core `sculpt bench --workloads gemm --gemm-size 64 --json` "
+              "reports under blas.core", file=sys.stderr)
+    return lib, path, config
 
 
 def ptr(a, kind=F32):

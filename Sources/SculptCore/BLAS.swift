@@ -2,7 +2,33 @@
 import Accelerate
 #else
 import CLinearAlgebra
+import CLinearAlgebraSetup
 #endif
+
+/// Which BLAS library and kernels this process runs, for benchmark records and diagnostics.
+public struct BLASKernels: Codable, Sendable, Equatable, CustomStringConvertible {
+    /// The library's own description ("OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH ... Cooperlake ...",
+    /// "Accelerate").
+    public var library: String
+    /// The kernels in use ("Cooperlake", "Haswell", ...; "Accelerate" on macOS).
+    public var core: String
+    /// The kernels OpenBLAS picked by itself, where Sculpt replaced them (its "Prescott" fallback
+    /// on a CPU newer than the library: Sources/CLinearAlgebraSetup/kernels.c); nil otherwise.
+    public var replacedCore: String?
+    /// True when the environment named the kernels (OPENBLAS_CORETYPE), which Sculpt leaves alone.
+    public var setByEnvironment: Bool
+    /// The best of the kernels Sculpt would switch to that this CPU runs ("Cooperlake", "SkylakeX",
+    /// "Haswell"), or nil (an older CPU, or not x86-64 Linux).
+    public var bestForCPU: String?
+
+    public var description: String {
+        if let replacedCore {
+            return "\(core) kernels (OpenBLAS picked \(replacedCore), its fallback for a CPU it does not know; "
+                + "Sculpt chose \(core); OPENBLAS_CORETYPE overrides)"
+        }
+        return "\(core) kernels" + (setByEnvironment ? " (from OPENBLAS_CORETYPE)" : "")
+    }
+}
 
 /// Matrix products and thread control through the platform BLAS (OpenBLAS on Linux,
 /// Accelerate on macOS). All matrices are row-major.
@@ -46,6 +72,26 @@ public enum BLAS {
             if workers <= 1 { body(0..<count); return }
             Parallel.forEach(workers: workers) { w in body(count * w / workers ..< count * (w + 1) / workers) }
         }
+    }
+
+    /// The library and kernels in use. On Linux, OpenBLAS picks its kernels when it loads; where
+    /// it does not know the CPU and falls back to its SSE3 "Prescott" kernels (Debian 12's 0.3.21 on
+    /// Intel's Emerald Rapids Xeons: a fifth of the CPU's sgemm speed), Sculpt switches it to the
+    /// best kernels the CPU runs before `main` (Sources/CLinearAlgebraSetup/kernels.c).
+    public static var kernels: BLASKernels {
+        #if canImport(Accelerate)
+        return BLASKernels(library: "Accelerate", core: "Accelerate", replacedCore: nil, setByEnvironment: false,
+                           bestForCPU: nil)
+        #else
+        let chosen = String(cString: sculpt_blas_chosen_core())
+        let best = String(cString: sculpt_blas_cpu_best_core())
+        return BLASKernels(
+            library: String(cString: openblas_get_config()),
+            core: String(cString: openblas_get_corename()),
+            replacedCore: chosen.isEmpty ? nil : String(cString: sculpt_blas_detected_core()),
+            setByEnvironment: sculpt_blas_core_set_by_environment() != 0,
+            bestForCPU: best.isEmpty ? nil : best)
+        #endif
     }
 
     /// The number of BLAS threads in use.

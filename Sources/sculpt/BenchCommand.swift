@@ -111,8 +111,9 @@ struct Bench: ParsableCommand {
             }
             Output.endProgress()
             if json {
-                try Output.printJSON(BenchReport(records: records))
+                try Output.printJSON(BenchReport(blas: BLAS.kernels, records: records))
             } else {
+                print("BLAS: \(BLAS.kernels)")
                 print(Self.table(records))
             }
         }
@@ -139,7 +140,8 @@ struct Bench: ParsableCommand {
             profiles.append(
                 ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))
         }
-        if json { try Output.printJSON(ProfileOutput(profiles: profiles)); return }
+        if json { try Output.printJSON(ProfileOutput(blas: BLAS.kernels, profiles: profiles)); return }
+        print("BLAS: \(BLAS.kernels)")
         for report in profiles {
             let p = report.profile
             print("\(profileModel) step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
@@ -223,10 +225,13 @@ struct ProfileReport: Encodable {
 
 /// What `sculpt bench --profile --json` prints.
 struct ProfileOutput: Encodable {
+    let blas: BLASKernels
     let profiles: [ProfileReport]
 }
 
 /// What `sculpt bench --json` prints.
 struct BenchReport: Encodable {
+    /// The BLAS library and kernels the figures were measured with.
+    let blas: BLASKernels
     let records: [BenchmarkRecord]
 }
