@@ -9,8 +9,10 @@ import Testing
         var stderr: String
     }
 
-    /// Runs `sculpt arguments` (in `directory`, when given) and collects its exit status and output.
-    static func sculpt(_ arguments: [String], in directory: String? = nil) throws -> Outcome {
+    /// Runs `sculpt arguments` (in `directory`, when given; with `environment`'s variables set, or
+    /// removed where nil) and collects its exit status and output.
+    static func sculpt(_ arguments: [String], in directory: String? = nil,
+                       environment changes: [String: String?] = [:]) throws -> Outcome {
         let me = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         var folder = me.deletingLastPathComponent()
         // Under `swift test` the binary is .build/<config>/<Package>PackageTests.xctest (a file on Linux).
@@ -24,6 +26,7 @@ import Testing
         if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = "1"
+        for (name, value) in changes { environment[name] = value }
         process.environment = environment
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
