@@ -15,7 +15,7 @@ let products: [Product] = [
 
 let blas: [Target.Dependency] = [
     .target(name: "CLinearAlgebra", condition: .when(platforms: [.linux])),
-    .target(name: "CLinearAlgebraSetup", condition: .when(platforms: [.linux])),
+    .target(name: "CProcessSetup", condition: .when(platforms: [.linux])),
 ]
 
 let targets: [Target] = [
@@ -24,8 +24,8 @@ let targets: [Target] = [
         pkgConfig: nil,
         providers: [.apt(["libopenblas-dev", "liblapacke-dev"])]
     ),
-    // Before `main`: OpenBLAS's kernels for CPUs newer than the library (Sources/CLinearAlgebraSetup/kernels.c).
-    .target(name: "CLinearAlgebraSetup"),
+    // Before `main`: OpenBLAS's kernels for CPUs newer than the library, subnormals flushed (Sources/CProcessSetup).
+    .target(name: "CProcessSetup"),
     .systemLibrary(name: "CZlib", pkgConfig: nil, providers: [.apt(["zlib1g-dev"])]),
     .target(name: "SculptCore", dependencies: blas, exclude: ["README.md"]),
     .target(name: "SculptData", dependencies: ["SculptCore", "CZlib"], exclude: ["README.md"]),

@@ -58,7 +58,7 @@ if [[ ",$WORKLOADS," == *",gemm,"* ]]; then
   echo "-- compiling the C reference (cc -O2 ... -lopenblas)"
   cc -O2 "$repo/bench/sgemm_openblas.c" -o "$OUT/sgemm_openblas" -lopenblas -lm
   # The C program gets the kernels Sculpt runs: where OpenBLAS does not know the CPU, Sculpt
-  # replaces its Prescott fallback (Sources/CLinearAlgebraSetup/kernels.c), and plain C would not.
+  # replaces its Prescott fallback (Sources/CProcessSetup/kernels.c), and plain C would not.
   c_core="$("$bin" bench --workloads gemm --gemm-size 64 --threads 1 --reps 1 --json 2>/dev/null \
     | python3 -c 'import json, sys; print(json.load(sys.stdin)["blas"]["core"])' 2>/dev/null || true)"
   if [ -n "$c_core" ] && [ -z "${OPENBLAS_CORETYPE:-}" ]; then

@@ -79,7 +79,7 @@ def system_openblas(path):
     config = lib.openblas_get_config().decode()
     if " Prescott " in f" {config} " and "OPENBLAS_CORETYPE" not in os.environ:
         # OpenBLAS's fallback for a CPU it does not know, which Sculpt replaces before `main`
-        # (Sources/CLinearAlgebraSetup/kernels.c): time the kernels Sculpt runs instead.
+        # (Sources/CProcessSetup/kernels.c): time the kernels Sculpt runs instead.
         print("w4_subspace: this OpenBLAS fell back to its Prescott kernels here, which Sculpt does not run; "
               "rerun with OPENBLAS_CORETYPE set to the core `sculpt bench --workloads gemm --gemm-size 64 --json` "
               "reports under blas.core", file=sys.stderr)

@@ -2,7 +2,7 @@
 import Accelerate
 #else
 import CLinearAlgebra
-import CLinearAlgebraSetup
+import CProcessSetup
 #endif
 
 /// Which BLAS library and kernels this process runs, for benchmark records and diagnostics.
@@ -13,7 +13,7 @@ public struct BLASKernels: Codable, Sendable, Equatable, CustomStringConvertible
     /// The kernels in use ("Cooperlake", "Haswell", ...; "Accelerate" on macOS).
     public var core: String
     /// The kernels OpenBLAS picked by itself, where Sculpt replaced them (its "Prescott" fallback
-    /// on a CPU newer than the library: Sources/CLinearAlgebraSetup/kernels.c); nil otherwise.
+    /// on a CPU newer than the library: Sources/CProcessSetup/kernels.c); nil otherwise.
     public var replacedCore: String?
     /// True when the environment named the kernels (OPENBLAS_CORETYPE), which Sculpt leaves alone.
     public var setByEnvironment: Bool
@@ -77,7 +77,7 @@ public enum BLAS {
     /// The library and kernels in use. On Linux, OpenBLAS picks its kernels when it loads; where
     /// it does not know the CPU and falls back to its SSE3 "Prescott" kernels (Debian 12's 0.3.21 on
     /// Intel's Emerald Rapids Xeons: a fifth of the CPU's sgemm speed), Sculpt switches it to the
-    /// best kernels the CPU runs before `main` (Sources/CLinearAlgebraSetup/kernels.c).
+    /// best kernels the CPU runs before `main` (Sources/CProcessSetup/kernels.c).
     public static var kernels: BLASKernels {
         #if canImport(Accelerate)
         return BLASKernels(library: "Accelerate", core: "Accelerate", replacedCore: nil, setByEnvironment: false,

@@ -111,9 +111,10 @@ struct Bench: ParsableCommand {
             }
             Output.endProgress()
             if json {
-                try Output.printJSON(BenchReport(blas: BLAS.kernels, records: records))
+                try Output.printJSON(BenchReport(blas: BLAS.kernels, subnormalsFlushed: Subnormals.flushedAtStartup,
+                                                 records: records))
             } else {
-                print("BLAS: \(BLAS.kernels)")
+                print("BLAS: \(BLAS.kernels); subnormals \(Subnormals.description)")
                 print(Self.table(records))
             }
         }
@@ -140,8 +141,12 @@ struct Bench: ParsableCommand {
             profiles.append(
                 ProfileReport(threads: t, profile: CNNBenchmark.profile(network, data: train, batches: batches)))
         }
-        if json { try Output.printJSON(ProfileOutput(blas: BLAS.kernels, profiles: profiles)); return }
-        print("BLAS: \(BLAS.kernels)")
+        if json {
+            try Output.printJSON(ProfileOutput(blas: BLAS.kernels, subnormalsFlushed: Subnormals.flushedAtStartup,
+                                               profiles: profiles))
+            return
+        }
+        print("BLAS: \(BLAS.kernels); subnormals \(Subnormals.description)")
         for report in profiles {
             let p = report.profile
             print("\(profileModel) step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
@@ -226,6 +231,7 @@ struct ProfileReport: Encodable {
 /// What `sculpt bench --profile --json` prints.
 struct ProfileOutput: Encodable {
     let blas: BLASKernels
+    let subnormalsFlushed: Bool
     let profiles: [ProfileReport]
 }
 
@@ -233,5 +239,7 @@ struct ProfileOutput: Encodable {
 struct BenchReport: Encodable {
     /// The BLAS library and kernels the figures were measured with.
     let blas: BLASKernels
+    /// True when arithmetic flushed subnormal results to zero (`Subnormals`).
+    let subnormalsFlushed: Bool
     let records: [BenchmarkRecord]
 }

@@ -2,19 +2,32 @@ import Foundation
 import Testing
 
 /// `sculpt bench` records the BLAS kernels its figures were measured with, and OPENBLAS_CORETYPE
-/// in the environment wins over Sculpt's own choice (Sources/CLinearAlgebraSetup/kernels.c).
+/// in the environment wins over Sculpt's own choice (Sources/CProcessSetup/kernels.c); and whether
+/// subnormals were flushed (Sources/CProcessSetup/subnormals.c).
 @Suite struct BenchKernelsTests {
     /// `sculpt bench --json` for a 64^3 sgemm with OPENBLAS_CORETYPE = `core` (nil: unset); the
     /// report's `blas` object.
-    static func blas(core: String?) throws -> [String: Any] {
+    static func report(_ environment: [String: String?]) throws -> [String: Any] {
         let r = try PaintCommandTests.sculpt(
             ["bench", "--workloads", "gemm", "--gemm-size", "64", "--threads", "1", "--reps", "1", "--json"],
-            environment: ["OPENBLAS_CORETYPE": core])
+            environment: environment)
         #expect(r.status == 0, "\(r.stderr)")
         let report = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
         let records = report?["records"] as? [[String: Any]]
         #expect(records?.count == 1 && (records?.first?["gflops"] as? Double ?? 0) > 0)
-        return try #require(report?["blas"] as? [String: Any])
+        return try #require(report)
+    }
+
+    static func blas(core: String?) throws -> [String: Any] {
+        try #require(try report(["OPENBLAS_CORETYPE": core])["blas"] as? [String: Any])
+    }
+
+    @Test("subnormals are flushed unless SCULPT_SUBNORMALS=keep, and the report says which")
+    func subnormalsAreReported() throws {
+        #if os(Linux) && (arch(x86_64) || arch(arm64))
+        #expect(try Self.report(["SCULPT_SUBNORMALS": nil])["subnormalsFlushed"] as? Bool == true)
+        #expect(try Self.report(["SCULPT_SUBNORMALS": "keep"])["subnormalsFlushed"] as? Bool == false)
+        #endif
     }
 
     @Test("the report names the kernels; OPENBLAS_CORETYPE=Prescott is honoured and said to come from the environment")

@@ -3,7 +3,7 @@ import Testing
 
 /// OpenBLAS's kernels: where OpenBLAS does not know the CPU it falls back to its SSE3 "Prescott"
 /// kernels, and Sculpt switches it to the best kernels the CPU runs before `main`
-/// (Sources/CLinearAlgebraSetup/kernels.c).
+/// (Sources/CProcessSetup/kernels.c).
 @Suite struct BLASKernelsTests {
     @Test("OpenBLAS never runs its Prescott fallback on a CPU with AVX2 unless the environment asks for it")
     func noPrescottFallbackOnAVX2() {

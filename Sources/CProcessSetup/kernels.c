@@ -14,7 +14,7 @@
 // `gotoblas_dynamic_quit` cleared the first choice. Both are exported by every DYNAMIC_ARCH
 // build; where they or the named core are missing, OpenBLAS's choice stays. The environment is
 // left as it was found, so child processes decide for themselves.
-#include "CLinearAlgebraSetup.h"
+#include "CProcessSetup.h"
 
 #if defined(__linux__) && defined(__x86_64__)
 #include <cpuid.h>
