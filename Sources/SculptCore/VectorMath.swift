@@ -9,8 +9,9 @@
 public enum VectorMath {
     /// The logistic sigmoid `1 / (1 + e^-x)` of each lane, computed in double and rounded once to
     /// float: at most 0.51 ulp from the exact value (`VectorMathTests` checks it against a double
-    /// reference), where `1 / (1 + expf(-x))` in float rounds three times. Exactly 0 below about
-    /// x = -104 and exactly 1 above about 17.3, as the exact value rounds; NaN stays NaN.
+    /// reference), where `1 / (1 + expf(-x))` in float rounds three times. Exactly 1 above about
+    /// x = 17.3, as the exact value rounds; exactly 0 below about x = -87.34 where subnormal results
+    /// are flushed (`Subnormals`, Sculpt's default), below about -104 where they are kept; NaN stays NaN.
     @inline(__always)
     public static func sigmoid(_ x: SIMD16<Float>) -> SIMD16<Float> {
         SIMD16(lowHalf: sigmoid(x.lowHalf), highHalf: sigmoid(x.highHalf))
