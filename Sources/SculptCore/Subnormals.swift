@@ -11,23 +11,15 @@ import CProcessSetup
 /// keeps IEEE gradual underflow. Subnormal inputs still compute exactly; only results flush.
 /// On macOS nothing is set.
 public enum Subnormals {
+    #if canImport(Accelerate)
+    public static var flushedAtStartup: Bool { false }
+    public static var flushedOnThisThread: Bool { false }
+    #else
     /// True when flush-to-zero was set at start-up (false with `SCULPT_SUBNORMALS=keep`, or on macOS).
-    public static var flushedAtStartup: Bool {
-        #if canImport(Accelerate)
-        return false
-        #else
-        return sculpt_subnormals_flushed_at_startup() != 0
-        #endif
-    }
-
+    public static var flushedAtStartup: Bool { sculpt_subnormals_flushed_at_startup() != 0 }
     /// True when the calling thread flushes subnormal results to zero.
-    public static var flushedOnThisThread: Bool {
-        #if canImport(Accelerate)
-        return false
-        #else
-        return sculpt_thread_flushes_subnormals() != 0
-        #endif
-    }
+    public static var flushedOnThisThread: Bool { sculpt_thread_flushes_subnormals() != 0 }
+    #endif
 
     /// "flushed to zero" or "kept (IEEE gradual underflow)", for reports.
     public static var description: String {
