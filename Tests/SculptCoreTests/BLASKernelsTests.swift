@@ -23,27 +23,15 @@ import Testing
     @Test("a product on the kernels in use equals the plain triple loop (within 1e-5 of the sum of the terms' magnitudes)")
     func productOnTheKernelsInUseIsRight() {
         var rng = RandomSource(seed: 17)
-        let m = 67, n = 129, k = 300  // odd sizes: every kernel's edge cases
-        let a = (0..<(m * k)).map { _ in Float(rng.normal()) }
-        let b = (0..<(k * n)).map { _ in Float(rng.normal()) }
-        var c = [Float](repeating: 0, count: m * n)
-        BLAS.singleThreaded {
-            BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: &c, ldc: n)
-        }
-        var worst = 0.0
-        for i in 0..<m {
-            for j in 0..<n {
-                var s = 0.0, magnitude = 0.0
-                for p in 0..<k {
-                    let t = Double(a[i * k + p]) * Double(b[p * n + j])
-                    s += t
-                    magnitude += abs(t)
-                }
-                // Float rounding is bounded relative to the terms' magnitudes, not to the sum,
-                // which cancellation can make small; a wrong kernel is off by the terms themselves.
-                worst = Swift.max(worst, abs(Double(c[i * n + j]) - s) / magnitude)
-            }
-        }
+        let (m, n, k) = (37, 67, 131)  // odd sizes: every kernel's edge cases
+        let a = Tensor.normal([m, k], using: &rng), b = Tensor.normal([k, n], using: &rng)
+        let c = BLAS.singleThreaded { a.matmul(b) }
+        let exact = naiveMatmul(a, b, ta: false, tb: false)
+        // Float rounding is bounded relative to the terms' magnitudes, not to the sum, which
+        // cancellation can make small; a wrong kernel is off by the terms themselves.
+        let magnitude = naiveMatmul(Tensor(a.scalars.map(abs), shape: [m, k]), Tensor(b.scalars.map(abs), shape: [k, n]),
+                                    ta: false, tb: false)
+        let worst = (0..<(m * n)).map { abs(c[flat: $0] - exact[flat: $0]) / magnitude[flat: $0] }.max() ?? 0
         #expect(worst < 1e-5, "kernels \(BLAS.kernels.core): worst error relative to the terms \(worst)")
     }
 }
