@@ -46,12 +46,9 @@ public struct TensorDataset: Dataset {
         batchTargets.resize(rows: b, rowShapeOf: targets)
         let xs = inputs.data, ts = targets.data, bx = batchInputs.data, bt = batchTargets.data
         indices.withUnsafeBufferPointer { idx in
-            for r in 0..<b {
-                let i = idx[r]
-                precondition(i >= 0 && i < n, "sample index \(i) outside 0..<\(n)")
-                copyRow(from: xs + i * ni, to: bx + r * ni, count: ni)
-                copyRow(from: ts + i * nt, to: bt + r * nt, count: nt)
-            }
+            for i in idx { precondition(i >= 0 && i < n, "sample index \(i) outside 0..<\(n)") }
+            gatherRows(idx, from: xs, rowLength: ni, into: bx)
+            gatherRows(idx, from: ts, rowLength: nt, into: bt)
         }
     }
 
@@ -61,15 +58,29 @@ public struct TensorDataset: Dataset {
     }
 }
 
-/// Copies `count` floats: straight-line moves for the 1-4 float rows of small tasks (painting's
-/// (x, y) -> value), where a loop's or memcpy's set-up costs more than the copy, memcpy otherwise.
-@inline(__always)
-private func copyRow(from s: UnsafeMutablePointer<Float>, to d: UnsafeMutablePointer<Float>, count: Int) {
-    switch count {
-    case 1: d[0] = s[0]
-    case 2: d[0] = s[0]; d[1] = s[1]
-    case 3: d[0] = s[0]; d[1] = s[1]; d[2] = s[2]
-    case 4: d[0] = s[0]; d[1] = s[1]; d[2] = s[2]; d[3] = s[3]
-    default: d.update(from: s, count: count)
+/// Row r of `d` = row idx[r] of `s` (rows of `rowLength` floats). The 1-4 float rows of small tasks (painting's
+/// (x, y) -> value) get a loop of straight-line moves each, where a loop's or memcpy's set-up per row costs more
+/// than the copy; longer rows memcpy.
+private func gatherRows(_ idx: UnsafeBufferPointer<Int>, from s: UnsafeMutablePointer<Float>, rowLength: Int,
+                        into d: UnsafeMutablePointer<Float>) {
+    switch rowLength {
+    case 1: for r in idx.indices { d[r] = s[idx[r]] }
+    case 2:
+        for r in idx.indices {
+            let from = s + 2 &* idx[r], to = d + 2 &* r
+            to[0] = from[0]; to[1] = from[1]
+        }
+    case 3:
+        for r in idx.indices {
+            let from = s + 3 &* idx[r], to = d + 3 &* r
+            to[0] = from[0]; to[1] = from[1]; to[2] = from[2]
+        }
+    case 4:
+        for r in idx.indices {
+            let from = s + 4 &* idx[r], to = d + 4 &* r
+            to[0] = from[0]; to[1] = from[1]; to[2] = from[2]; to[3] = from[3]
+        }
+    default:
+        for r in idx.indices { (d + r * rowLength).update(from: s + idx[r] * rowLength, count: rowLength) }
     }
 }

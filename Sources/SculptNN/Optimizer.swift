@@ -82,12 +82,13 @@ public final class SGD: Optimizer {
 /// Adam with PyTorch's defaults (lr 1e-3, betas 0.9/0.999, eps 1e-8), L2 weight decay added to
 /// the gradient, or decoupled (AdamW) when `decoupledWeightDecay` is set.
 public final class Adam: Optimizer {
-    public var learningRate: Float
-    public var beta1: Float
-    public var beta2: Float
-    public var epsilon: Float
-    public var weightDecay: Float
-    public var decoupledWeightDecay: Bool
+    // Read once a step; unchecked so that reading them needs no run-time exclusivity check.
+    @exclusivity(unchecked) public var learningRate: Float
+    @exclusivity(unchecked) public var beta1: Float
+    @exclusivity(unchecked) public var beta2: Float
+    @exclusivity(unchecked) public var epsilon: Float
+    @exclusivity(unchecked) public var weightDecay: Float
+    @exclusivity(unchecked) public var decoupledWeightDecay: Bool
     @exclusivity(unchecked) private var moments = StateCache()
     private static let stateNames = ["exp_avg", "exp_avg_sq"]
     // Bias corrections of the last step count seen (all parameters usually share it).
@@ -106,12 +107,12 @@ public final class Adam: Optimizer {
     }
 
     public func step(_ parameters: [Parameter]) {
-        let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay
-        for (k, p) in parameters.enumerated() {
-            let n = p.count, w = p.value.data, g = p.grad.data
-            let mask = p.mask?.data
-            let (mv, _) = moments.tensors(for: p, at: k, names: Self.stateNames)
-            let m = mv[0], v = mv[1]
+        let b1 = beta1, b2 = beta2, eps = epsilon, wd = weightDecay, lr = learningRate
+        let decay: Float = decoupledWeightDecay ? 1 - lr * wd : 1
+        let l2: Float = decoupledWeightDecay ? 0 : wd
+        for k in parameters.indices {
+            let p = parameters[k]
+            let (md, vd, _) = moments.data(for: p, at: k, names: Self.stateNames)
             p.step += 1
             if p.step != correctedStep {
                 let t = Double(p.step)
@@ -119,23 +120,37 @@ public final class Adam: Optimizer {
                 correction2 = 1 - pow(Double(b2), t)
                 correctedStep = p.step
             }
-            let bc1 = correction1, bc2 = correction2
-            let stepSize = Float(Double(learningRate) / bc1)
-            let bc2Sqrt = Float(bc2.squareRoot())
-            let decay: Float = decoupledWeightDecay ? 1 - learningRate * wd : 1
-            let l2: Float = decoupledWeightDecay ? 0 : wd
-            let md = m.data, vd = v.data
+            let stepSize = Float(Double(lr) / correction1)
+            let bc2Sqrt = Float(correction2.squareRoot())
+            let w = p.value.data, g = p.grad.data, mask = p.mask?.data
+            let update = AdamUpdate(b1: b1, b2: b2, eps: eps, l2: l2, decay: decay, stepSize: stepSize,
+                                    bc2Sqrt: bc2Sqrt)
             // One fused pass per parameter, split over the workers for large tensors (per-entry
             // arithmetic, so the split does not change the result).
-            Parallel.forRanges(count: n) { range in
-                forEachTrainable(range, mask) { i in
-                    let gi = g[i] + l2 * w[i]
-                    md[i] = b1 * md[i] + (1 - b1) * gi
-                    vd[i] = b2 * vd[i] + (1 - b2) * gi * gi
-                    let denom = vd[i].squareRoot() / bc2Sqrt + eps
-                    w[i] = w[i] * decay - stepSize * md[i] / denom
-                }
+            Parallel.forRanges(count: p.count) { range in
+                update.apply(range, w: w, g: g, m: md, v: vd, mask: mask)
             }
+        }
+    }
+}
+
+/// Adam's per-entry update. The square root is taken of the second moment's magnitude: the moment is never
+/// negative, so the value is the same (a -0 gives +0, and both give a denominator of eps), and LLVM then knows
+/// the argument is not negative and emits the square-root instruction instead of a call to `sqrtf` (which
+/// sets errno for negative arguments), so the loop vectorizes: the same numbers bit for bit, as square
+/// root and division round correctly either way.
+struct AdamUpdate {
+    let b1: Float, b2: Float, eps: Float, l2: Float, decay: Float, stepSize: Float, bc2Sqrt: Float
+
+    @inline(__always)
+    func apply(_ range: Range<Int>, w: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
+               m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?) {
+        forEachTrainable(range, mask) { i in
+            let gi = g[i] + l2 * w[i]
+            m[i] = b1 * m[i] + (1 - b1) * gi
+            v[i] = b2 * v[i] + (1 - b2) * gi * gi
+            let denom = v[i].magnitude.squareRoot() / bc2Sqrt + eps
+            w[i] = w[i] * decay - stepSize * m[i] / denom
         }
     }
 }
@@ -150,6 +165,20 @@ struct StateCache {
         let tensors: [Tensor]
     }
     private var entries: [Entry] = []
+
+    /// The data of the first two tensors `tensors(for:at:names:)` gives, without handing out references, so
+    /// an optimizer's loop over its parameters does no reference counting: the tensors stay alive in `p.state`
+    /// and in this cache.
+    mutating func data(for p: Parameter, at position: Int, names: [String])
+        -> (first: UnsafeMutablePointer<Float>, second: UnsafeMutablePointer<Float>, created: Bool) {
+        precondition(names.count == 2, "data(for:) serves two state tensors")
+        if position < entries.count, entries[position].parameter === p,
+           entries[position].generation == p.stateGeneration {
+            return (entries[position].tensors[0].data, entries[position].tensors[1].data, false)
+        }
+        let (tensors, created) = self.tensors(for: p, at: position, names: names)
+        return (tensors[0].data, tensors[1].data, created)
+    }
 
     /// The tensors named `names` in `p.state` (created zero-filled, shaped like the value, when
     /// any is missing), and whether they were just created.

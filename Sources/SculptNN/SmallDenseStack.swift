@@ -68,9 +68,15 @@ final class SmallDenseStack {
 
     /// True while `layers` are the layers this pass was built for, with the same widths.
     func matches(_ layers: [Layer]) -> Bool {
+        // Called before every forward: indices rather than zip and closures, which copy (and so retain and
+        // release) every layer and stage.
         guard layers.count == layerIdentities.count else { return false }
-        for (layer, id) in zip(layers, layerIdentities) where ObjectIdentifier(layer) != id { return false }
-        return stages.allSatisfy { $0.dense.inputFeatures == $0.inputs && $0.dense.outputFeatures == $0.outputs }
+        for k in layers.indices where ObjectIdentifier(layers[k]) != layerIdentities[k] { return false }
+        for k in stages.indices {
+            let shape = stages[k].dense.weight.value.shape
+            guard shape.count == 2, shape[0] == stages[k].outputs, shape[1] == stages[k].inputs else { return false }
+        }
+        return true
     }
 
     /// Lays out the buffer for a batch of `b` samples.
@@ -104,14 +110,41 @@ final class SmallDenseStack {
             let w = stage.dense.weight.value.data, bias = stage.dense.bias?.value.data
             let (n, m) = (stage.inputs, stage.outputs), kind = stage.activation
             let h = s == 0 ? buffer + inputOffset : buffer + a[s - 1], zs = buffer + z[s], outs = buffer + a[s]
-            for g in 0..<groups {
-                let hg = h + g * n, zg = zs + g * m, ag = outs + g * m
+            // Four groups at a time (four independent sums per weight row, each in the order of the
+            // one-group loop below, so the same numbers), then the remaining groups one by one.
+            var g = 0
+            while g &+ 4 <= groups {
+                let h0 = h + g &* n, h1 = h0 + n, h2 = h1 + n, h3 = h2 + n
+                let z0 = zs + g &* m, z1 = z0 + m, z2 = z1 + m, z3 = z2 + m
+                let a0 = outs + g &* m, a1 = a0 + m, a2 = a1 + m, a3 = a2 + m
                 for o in 0..<m {
+                    let wo = w + o &* n, start = Lanes(repeating: bias?[o] ?? 0)
+                    var s0 = start, s1 = start, s2 = start, s3 = start
+                    for i in 0..<n {
+                        let wi = wo[i]
+                        s0 += h0[i] * wi
+                        s1 += h1[i] * wi
+                        s2 += h2[i] * wi
+                        s3 += h3[i] * wi
+                    }
+                    z0[o] = s0; z1[o] = s1; z2[o] = s2; z3[o] = s3
+                    Self.activate(z0 + o, into: a0 + o, kind)
+                    Self.activate(z1 + o, into: a1 + o, kind)
+                    Self.activate(z2 + o, into: a2 + o, kind)
+                    Self.activate(z3 + o, into: a3 + o, kind)
+                }
+                g &+= 4
+            }
+            while g < groups {
+                let hg = h + g &* n, zg = zs + g &* m, ag = outs + g &* m
+                for o in 0..<m {
+                    let wo = w + o &* n
                     var acc = Lanes(repeating: bias?[o] ?? 0)
-                    for i in 0..<n { acc += hg[i] * w[o * n + i] }
+                    for i in 0..<n { acc += hg[i] * wo[i] }
                     zg[o] = acc
                     Self.activate(zg + o, into: ag + o, kind)
                 }
+                g &+= 1
             }
         }
         output.resize(rows: b, columns: nOut)
@@ -136,38 +169,51 @@ final class SmallDenseStack {
         let stage = stages[s], (n, m) = (stage.inputs, stage.outputs), kind = stage.activation, groups = self.groups
         let d = buffer + delta[s], zs = buffer + z[s], outs = buffer + a[s]
         let h = s == 0 ? buffer + inputOffset : buffer + a[s - 1]
-        if kind != .identity {
-            for k in 0..<(groups * m) { d[k] = Self.derivative(d[k], z: zs[k], a: outs[k], kind) }
-        }
-        // Per-lane sums over the groups, two weights at a time (two independent chains), then across the
-        // lanes four weights at a time (`addLaneSums`).
-        let sums = buffer + sumsOffset
+        Self.applyDerivative(kind, to: d, z: zs, a: outs, count: groups &* m)
+        // Per-lane sums over the groups, four weights of a row at a time (four independent chains, each
+        // summing the groups in order), then across the lanes (`addLaneSums`). Index arithmetic unchecked:
+        // every offset is below the buffer's size, which `reserve` computed with checked arithmetic.
+        let sums = buffer + sumsOffset, weights = m &* n
         for o in 0..<m {
-            let row = sums + o * n
+            let row = sums + o &* n, column = d + o
             var i = 0
-            while i + 1 < n {
-                var first = Lanes(), second = Lanes()
-                for g in 0..<groups {
-                    let dz = d[g * m + o], hg = h + g * n
-                    first += dz * hg[i]
-                    second += dz * hg[i + 1]
+            while i &+ 4 <= n {
+                var s0 = Lanes(), s1 = Lanes(), s2 = Lanes(), s3 = Lanes()
+                var dz = column, hg = h + i
+                for _ in 0..<groups {
+                    let delta = dz.pointee
+                    s0 += delta * hg[0]
+                    s1 += delta * hg[1]
+                    s2 += delta * hg[2]
+                    s3 += delta * hg[3]
+                    dz += m
+                    hg += n
                 }
-                row[i] = first
-                row[i + 1] = second
-                i += 2
+                row[i] = s0; row[i &+ 1] = s1; row[i &+ 2] = s2; row[i &+ 3] = s3
+                i &+= 4
             }
-            if i < n {
+            while i < n {
                 var acc = Lanes()
-                for g in 0..<groups { acc += d[g * m + o] * h[g * n + i] }
+                var dz = column, hg = h + i
+                for _ in 0..<groups {
+                    acc += dz.pointee * hg.pointee
+                    dz += m
+                    hg += n
+                }
                 row[i] = acc
+                i &+= 1
             }
         }
-        Self.addLaneSums(sums, count: m * n, to: stage.dense.weight.grad.data)
+        Self.addLaneSums(sums, count: weights, to: stage.dense.weight.grad.data)
         if let db = stage.dense.bias?.grad.data {
-            let biasSums = sums + m * n  // after dW's, as the buffer lays them out
+            let biasSums = sums + weights  // after dW's, as the buffer lays them out
             for o in 0..<m {
                 var acc = Lanes()
-                for g in 0..<groups { acc += d[g * m + o] }
+                var dz = d + o
+                for _ in 0..<groups {
+                    acc += dz.pointee
+                    dz += m
+                }
                 biasSums[o] = acc
             }
             Self.addLaneSums(biasSums, count: m, to: db)
@@ -175,12 +221,29 @@ final class SmallDenseStack {
         guard s > 0 else { return }
         let w = stage.dense.weight.value.data, below = buffer + delta[s - 1]
         for g in 0..<groups {
-            let dg = d + g * m, bg = below + g * n
+            let dg = d + g &* m, bg = below + g &* n
             for i in 0..<n {
                 var acc = Lanes()
-                for o in 0..<m { acc += dg[o] * w[o * n + i] }
+                var wo = w + i
+                for o in 0..<m {
+                    acc += dg[o] * wo.pointee
+                    wo += n
+                }
                 bg[i] = acc
             }
+        }
+    }
+
+    /// d[k] = dLoss/dz from dLoss/da for k < count, the activation chosen once outside the loop.
+    @inline(__always)
+    private static func applyDerivative(_ kind: ActivationKind, to d: UnsafeMutablePointer<Lanes>,
+                                        z: UnsafePointer<Lanes>, a: UnsafePointer<Lanes>, count: Int) {
+        switch kind {
+        case .identity: return
+        case .relu: for k in 0..<count { d[k] = derivative(d[k], z: z[k], a: a[k], .relu) }
+        case .sigmoid: for k in 0..<count { d[k] = derivative(d[k], z: z[k], a: a[k], .sigmoid) }
+        case .tanh: for k in 0..<count { d[k] = derivative(d[k], z: z[k], a: a[k], .tanh) }
+        case .leakyRelu: for k in 0..<count { d[k] = derivative(d[k], z: z[k], a: a[k], kind) }
         }
     }
 
@@ -246,32 +309,50 @@ final class SmallDenseStack {
     }
 
     /// (rows, columns) row-major into registers (groups, columns) of 16 rows; missing rows are 0.
-    /// Written float by float through memory (lane inserts into a register would round-trip it).
+    /// A full group's 16 rows are 16 x columns consecutive floats: one or two vector loads when the rows
+    /// hold one or two columns (W1's targets and (x, y) inputs), even and odd lanes split for two.
+    /// Otherwise written float by float through memory (lane inserts into a register would round-trip it).
     private func transpose(_ m: UnsafePointer<Float>, rows: Int, columns: Int,
                            into lanes: UnsafeMutablePointer<Lanes>) {
         let raw = UnsafeMutableRawPointer(lanes)
         for g in 0..<groups {
-            let first = g * Self.laneCount, count = Swift.min(Self.laneCount, rows - first)
+            let first = g &* Self.laneCount, count = Swift.min(Self.laneCount, rows &- first)
+            let source = UnsafeRawPointer(m + first &* columns), registers = lanes + g &* columns
+            if count == Self.laneCount && columns == 1 {
+                registers[0] = source.loadUnaligned(as: Lanes.self)
+                continue
+            }
+            if count == Self.laneCount && columns == 2 {
+                let pairs = source.loadUnaligned(as: SIMD32<Float>.self)
+                registers[0] = pairs.evenHalf
+                registers[1] = pairs.oddHalf
+                continue
+            }
             for c in 0..<columns {
-                let register = (g * columns + c) * Self.laneCount * 4
+                let register = (g &* columns &+ c) &* Self.laneCount &* 4
                 for l in 0..<Self.laneCount {
-                    let value = l < count ? m[(first + l) * columns + c] : 0
-                    raw.storeBytes(of: value, toByteOffset: register + 4 * l, as: Float.self)
+                    let value = l < count ? m[(first &+ l) &* columns &+ c] : 0
+                    raw.storeBytes(of: value, toByteOffset: register &+ 4 &* l, as: Float.self)
                 }
             }
         }
     }
 
-    /// The inverse of `transpose`: registers (groups, columns) into (rows, columns) row-major.
+    /// The inverse of `transpose`: registers (groups, columns) into (rows, columns) row-major
+    /// (a full group of one column is one vector store).
     private func untranspose(_ lanes: UnsafePointer<Lanes>, rows: Int, columns: Int,
                              into m: UnsafeMutablePointer<Float>) {
         let raw = UnsafeRawPointer(lanes)
         for g in 0..<groups {
-            let first = g * Self.laneCount, count = Swift.min(Self.laneCount, rows - first)
+            let first = g &* Self.laneCount, count = Swift.min(Self.laneCount, rows &- first)
+            if count == Self.laneCount && columns == 1 {
+                UnsafeMutableRawPointer(m + first).storeBytes(of: lanes[g], as: Lanes.self)
+                continue
+            }
             for c in 0..<columns {
-                let register = (g * columns + c) * Self.laneCount * 4
+                let register = (g &* columns &+ c) &* Self.laneCount &* 4
                 for l in 0..<count {
-                    m[(first + l) * columns + c] = raw.load(fromByteOffset: register + 4 * l, as: Float.self)
+                    m[(first &+ l) &* columns &+ c] = raw.load(fromByteOffset: register &+ 4 &* l, as: Float.self)
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 import SculptCore
 import TestSupport
 @testable import SculptNN
@@ -40,6 +41,37 @@ func adamSteps() {
     let expected = Double(1 - 1e-3 * 0.5 / (0.5 + 1e-8)) - 1e-3 * mHat / (vHatSqrt + 1e-8)
     #expect(abs(Double(p.value[0]) - expected) < 1e-6)
     #expect(p.step == 2)
+}
+
+@Test("Adam's vectorized update equals the scalar formula with IEEE square root bit for bit, at every length, masked or not",
+      arguments: [1, 7, 8, 9, 16, 17, 33], [false, true])
+func adamVectorLoopIsTheScalarFormula(count: Int, masked: Bool) {
+    for decoupled in [false, true] {
+        var rng = RandomSource(seed: UInt64(count))
+        let p = Parameter(Tensor.uniform([count], -1, 1, using: &rng))
+        if masked { p.mask = Tensor((0..<count).map { $0 % 3 == 1 ? 0 : 1 }) }
+        let adam = Adam(learningRate: 0.01, weightDecay: 0.1, decoupledWeightDecay: decoupled)
+        var w = p.value.scalars, m = [Float](repeating: 0, count: count), v = m
+        for t in 1...4 {
+            p.grad.fillUniform(-1, 1, using: &rng)
+            if t == 2 { p.grad.fill(0) }  // the moments then decay with zero gradients
+            let g = p.grad.scalars
+            adam.step([p])
+            let stepSize = Float(Double(adam.learningRate) / (1 - pow(Double(adam.beta1), Double(t))))
+            let bc2Sqrt = Float((1 - pow(Double(adam.beta2), Double(t))).squareRoot())
+            let decay: Float = decoupled ? 1 - adam.learningRate * 0.1 : 1, l2: Float = decoupled ? 0 : 0.1
+            for i in 0..<count where !masked || i % 3 != 1 {
+                let gi = g[i] + l2 * w[i]
+                m[i] = adam.beta1 * m[i] + (1 - adam.beta1) * gi
+                v[i] = adam.beta2 * v[i] + (1 - adam.beta2) * gi * gi
+                let denom = v[i].squareRoot() / bc2Sqrt + adam.epsilon
+                w[i] = w[i] * decay - stepSize * m[i] / denom
+            }
+        }
+        #expect(p.value.scalars.map(\.bitPattern) == w.map(\.bitPattern))
+        #expect(p.state["exp_avg"]!.scalars.map(\.bitPattern) == m.map(\.bitPattern))
+        #expect(p.state["exp_avg_sq"]!.scalars.map(\.bitPattern) == v.map(\.bitPattern))
+    }
 }
 
 /// The optimizer `kind` ("sgd", "nesterov", "adam", "adamw") with lr 0.1, momentum 0.9 and weight decay 0.1.

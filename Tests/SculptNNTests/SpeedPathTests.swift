@@ -57,6 +57,25 @@ private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, tra
         for (a, b) in zip(fused.parameters, plain.parameters) { #expect(maxScaledDifference(a.grad, b.grad) < 1e-5) }
     }
 
+    @Test("the fused pass computes, bit for bit, the sums its documentation defines (scalar reference, sample by sample)",
+          arguments: [0, 1, 2], [1, 15, 16, 17, 64, 128, 200])
+    func fusedMatchesScalarReference(architectureIndex: Int, batch: Int) throws {
+        let architecture = Self.smallArchitectures[architectureIndex]
+        var seeded = RandomSource(seed: 11)
+        let network = try Network(architecture, rng: &seeded)
+        var rng = RandomSource(seed: UInt64(batch) + 100)
+        let x = Tensor.uniform([batch] + architecture.inputShape, -1, 1, using: &rng)
+        let y = network.forward(x, training: true).copy()
+        let dy = Tensor.uniform(y.shape, -1, 1, using: &rng)
+        for p in network.parameters { p.grad.fillUniform(-1, 1, using: &rng) }  // gradients accumulate (+=)
+        let expected = fusedReference(network, x: x, dy: dy)
+        network.backward(dy)
+        #expect(y.scalars.map(\.bitPattern) == expected.output.map(\.bitPattern))
+        for (p, g) in zip(network.parameters, expected.gradients) {
+            #expect(p.grad.scalars.map(\.bitPattern) == g.map(\.bitPattern))
+        }
+    }
+
     @Test("the fused backward's four-at-a-time lane sums are SIMD sum() bit for bit", arguments: [1, 3, 4, 7, 9, 16])
     func laneSumsMatchSum(count: Int) {
         var rng = RandomSource(seed: UInt64(count))
@@ -462,4 +481,96 @@ private func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, tra
             for (a, b) in zip(grads, grads1) { #expect(maxScaledDifference(a, b) < 1e-5, "\(workers) workers") }
         }
     }
+}
+
+/// The fused pass's numbers as `SmallDenseStack` defines them, with scalar floats: samples in groups of 16 (the
+/// lanes), the last group padded with zero inputs and zero output gradients; z = (bias or 0) + h_0 w_o0 + ... in
+/// order of the inputs; a weight's or bias's gradient adds to its value (current gradient) -0 + S_0 + ... + S_15,
+/// where S_l = +0 + (term of lane l in group 0) + (term in group 1) + ...; dLoss/da below = +0 + dz_0 w_0i + ...
+/// in order of the outputs. Returns the output (B, out) and every parameter's gradient after the backward pass.
+private func fusedReference(_ network: Network, x: Tensor, dy: Tensor) -> (output: [Float], gradients: [[Float]]) {
+    struct Stage { let dense: Dense; let kind: ActivationKind }
+    var stages: [Stage] = []
+    for layer in network.layers {
+        if let dense = layer as? Dense { stages.append(Stage(dense: dense, kind: .identity)) }
+        if let activation = layer as? Activation {
+            stages[stages.count - 1] = Stage(dense: stages[stages.count - 1].dense, kind: activation.kind)
+        }
+    }
+    let b = x.shape[0], groups = (b + 15) / 16, rows = groups * 16
+    func activate(_ z: Float, _ kind: ActivationKind) -> Float {
+        switch kind {
+        case .identity: return z
+        case .relu: return z > 0 ? z : 0
+        case .leakyRelu(let slope): return z > 0 ? z : z * slope
+        case .sigmoid: return VectorMath.sigmoid(z)
+        case .tanh: return floatTanh(z)
+        }
+    }
+    func derivative(_ g: Float, z: Float, a: Float, _ kind: ActivationKind) -> Float {
+        switch kind {
+        case .identity: return g
+        case .relu: return z > 0 ? g : 0
+        case .leakyRelu(let slope): return z > 0 ? g : g * slope
+        case .tanh: return g * (1 - a * a)
+        case .sigmoid: return g * a * (1 - a)
+        }
+    }
+    let nIn = stages[0].dense.inputFeatures
+    // inputs[s] is stage s's input (rows, n); zs[s] and outs[s] its pre-activation and output (rows, m)
+    var inputs: [[[Float]]] = [(0..<rows).map { r in (0..<nIn).map { r < b ? x.data[r * nIn + $0] : 0 } }]
+    var zs: [[[Float]]] = [], outs: [[[Float]]] = []
+    for stage in stages {
+        let (n, m) = (stage.dense.inputFeatures, stage.dense.outputFeatures), w = stage.dense.weight.value.data
+        let h = inputs[inputs.count - 1]
+        var z = [[Float]](repeating: [Float](repeating: 0, count: m), count: rows), a = z
+        for r in 0..<rows {
+            for o in 0..<m {
+                var acc = stage.dense.bias?.value.data[o] ?? 0
+                for i in 0..<n { acc += h[r][i] * w[o * n + i] }
+                z[r][o] = acc
+                a[r][o] = activate(acc, stage.kind)
+            }
+        }
+        zs.append(z)
+        outs.append(a)
+        inputs.append(a)
+    }
+    let nOut = stages[stages.count - 1].dense.outputFeatures
+    let output = (0..<b).flatMap { r in outs[outs.count - 1][r] }
+    var gradients: [[Float]] = []
+    var dA = (0..<rows).map { r in (0..<nOut).map { r < b ? dy.data[r * nOut + $0] : Float(0) } }
+    func laneSum(_ term: (Int) -> Float) -> Float {  // -0 + S_0 + ... + S_15, S_l over the groups in order
+        var total: Float = -0.0
+        for l in 0..<16 {
+            var lane: Float = 0
+            for g in 0..<groups { lane += term(g * 16 + l) }
+            total += lane
+        }
+        return total
+    }
+    for s in stride(from: stages.count - 1, through: 0, by: -1) {
+        let stage = stages[s], (n, m) = (stage.dense.inputFeatures, stage.dense.outputFeatures)
+        let w = stage.dense.weight.value.data, h = inputs[s]
+        let dz = (0..<rows).map { r in
+            (0..<m).map { derivative(dA[r][$0], z: zs[s][r][$0], a: outs[s][r][$0], stage.kind) }
+        }
+        var dW = stage.dense.weight.grad.scalars
+        for o in 0..<m { for i in 0..<n { dW[o * n + i] += laneSum { dz[$0][o] * h[$0][i] } } }
+        var layerGradients = [dW]
+        if let bias = stage.dense.bias {
+            var db = bias.grad.scalars
+            for o in 0..<m { db[o] += laneSum { dz[$0][o] } }
+            layerGradients.append(db)
+        }
+        gradients.insert(contentsOf: layerGradients, at: 0)
+        dA = (0..<rows).map { r in
+            (0..<n).map { i in
+                var acc: Float = 0
+                for o in 0..<m { acc += dz[r][o] * w[o * n + i] }
+                return acc
+            }
+        }
+    }
+    return (output, gradients)
 }
