@@ -59,14 +59,15 @@ public enum BLAS {
     /// when the product is large (`work` about a million multiply-adds or more), else once on
     /// 0..<count on the calling thread, BLAS single-threaded too: OpenBLAS would thread products
     /// from 2^18 multiply-adds on and wake its idle thread to spin (see `axpy`). The caller gives
-    /// each block its own rows, so nothing is shared.
+    /// each block its own part of the output (rows or columns), so nothing is shared.
     ///
     /// For networks without convolutions (W2's MLP) this split also beat handing the product whole
     /// to OpenBLAS's threads once the workers stopped being woken through Dispatch (`WorkerPool`):
-    /// 1.25-1.38 against 1.27-1.40 s an epoch at two threads, ten alternations. Each row block
-    /// is its own call, so results agree with one call to rounding (W2's checkpoint at two
-    /// threads had the same SHA-1 as at one on the Zen 4 machine, where 128 rows split in two).
-    public static func forRowBlocks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
+    /// 1.25-1.38 against 1.27-1.40 s an epoch at two threads, ten alternations. Each block is its
+    /// own call, so results agree with one call to rounding (W2's checkpoint at two threads has the
+    /// same SHA-1 as at one on the Zen 4 and Xeon machines measured). Which dimension to split is the
+    /// caller's choice: `denseProduct` (SculptNN) splits by output columns, not by samples.
+    public static func forBlocks(_ count: Int, work: Int, _ body: (Range<Int>) -> Void) {
         let workers = work >= 1 << 20 ? Swift.min(Parallel.threads, count) : 1
         singleThreaded {
             if workers <= 1 { body(0..<count); return }

@@ -450,14 +450,7 @@ public final class Conv2D: Layer {
         centerWeights.resize([o, c])
         let wc = centerWeights.data, wv = weight.value.data
         for oc in 0..<o { for ic in 0..<c { wc[oc * c + ic] = wv[(oc * c + ic) * area + tap] } }
-        let xs = x.data, ys = output.data, bv = bias?.value.data
-        BLAS.forRowBlocks(b, work: b * c * o) { rows in
-            guard !rows.isEmpty else { return }
-            let yr = ys + rows.lowerBound * o
-            if let bv { fillRows(yr, rows: rows.count, with: bv, count: o) }
-            BLAS.gemm(transA: false, transB: true, m: rows.count, n: o, k: c, a: xs + rows.lowerBound * c, lda: c,
-                      b: wc, ldb: c, beta: bv == nil ? 0 : 1, c: yr, ldc: o)
-        }
+        denseProduct(x.data, wc, bias: bias?.value.data, into: output.data, rows: b, inputs: c, outputs: o)
     }
 
     /// dW[:, :, p, p] += dyᵀ x; db += column sums of dy; dx (B, I) = dy W[:, :, p, p] (the forward's
@@ -467,7 +460,7 @@ public final class Conv2D: Layer {
         let tap = padding * kernelSize + padding
         centerGrad.resize([o, c])
         let g = dy.data, xs = x.data, dwc = centerGrad.data, dw = weight.grad.data, db = bias?.grad.data
-        BLAS.forRowBlocks(o, work: b * c * o) { units in
+        BLAS.forBlocks(o, work: b * c * o) { units in
             guard !units.isEmpty else { return }
             BLAS.gemm(transA: true, transB: false, m: units.count, n: c, k: b, a: g + units.lowerBound, lda: o,
                       b: xs, ldb: c, beta: 0, c: dwc + units.lowerBound * c, ldc: c)
@@ -481,12 +474,7 @@ public final class Conv2D: Layer {
             }
         }
         guard needInputGradient else { return }
-        let dx = gradInput.data, wc = centerWeights.data
-        BLAS.forRowBlocks(b, work: b * c * o) { rows in
-            guard !rows.isEmpty else { return }
-            BLAS.gemm(transA: false, transB: false, m: rows.count, n: c, k: o, a: g + rows.lowerBound * o, lda: o,
-                      b: wc, ldb: c, beta: 0, c: dx + rows.lowerBound * c, ldc: c)
-        }
+        denseInputGradient(g, centerWeights.data, into: gradInput.data, rows: b, inputs: c, outputs: o)
     }
 
     /// The Winograd backward pass, per chunk: dU[ξ] += Ŷ[ξ] V[ξ]ᵀ with V of the x chunk and

@@ -58,15 +58,8 @@ public final class Dense: Layer {
         precondition(x.count == b * nIn, "Dense(\(nIn) -> \(nOut)) got input \(x.shape)")
         input = x
         output.resize(rows: b, columns: nOut)
-        let y = output.data, xs = x.data, w = weight.value.data, bv = bias?.value.data
-        // Large products: each worker takes a block of samples (rows of x and y).
-        splitRows(b) { rows in
-            guard !rows.isEmpty else { return }
-            if let bv { fillRows(y + rows.lowerBound * nOut, rows: rows.count, with: bv, count: nOut) }
-            BLAS.gemm(transA: false, transB: true, m: rows.count, n: nOut, k: nIn,
-                      a: xs + rows.lowerBound * nIn, lda: nIn, b: w, ldb: nIn,
-                      beta: bv == nil ? 0 : 1, c: y + rows.lowerBound * nOut, ldc: nOut)
-        }
+        denseProduct(x.data, weight.value.data, bias: bias?.value.data, into: output.data, rows: b, inputs: nIn,
+                     outputs: nOut)
         return output
     }
 
@@ -88,19 +81,50 @@ public final class Dense: Layer {
         }
         guard needInputGradient else { return nil }
         gradInput.resize(rows: b, rowShapeOf: x)  // x's shape: (B, in), or a sample's shape when run unflattened
-        let dx = gradInput.data, w = weight.value.data
-        splitRows(b) { rows in
-            guard !rows.isEmpty else { return }
-            BLAS.gemm(transA: false, transB: false, m: rows.count, n: nIn, k: nOut,
-                      a: g + rows.lowerBound * nOut, lda: nOut, b: w, ldb: nIn,
-                      beta: 0, c: dx + rows.lowerBound * nIn, ldc: nIn)
-        }
+        denseInputGradient(g, weight.value.data, into: gradInput.data, rows: b, inputs: nIn, outputs: nOut)
         return gradInput
     }
 
-    /// `BLAS.forRowBlocks` over 0..<count; the work is the product's multiply-adds.
+    /// `BLAS.forBlocks` over 0..<count; the work is the product's multiply-adds.
     private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
-        BLAS.forRowBlocks(count, work: work ?? count * inputFeatures * outputFeatures, body)
+        BLAS.forBlocks(count, work: work ?? count * inputFeatures * outputFeatures, body)
+    }
+}
+
+/// y (rows, outputs) = x (rows, inputs) wᵀ + bias, w (outputs, inputs) row-major: a dense layer's forward
+/// product (`Dense`, and a convolution's center tap). Large products are split over the workers by output
+/// columns, each worker multiplying all of x by its block of w's rows: OpenBLAS packs the whole of its second
+/// operand for every call, so a split by samples would have each worker pack all of w (W2's 784 x 512
+/// weight for 128 samples: 6-8% more time over a step's products at two threads, `bench/dense_split.c`).
+func denseProduct(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                  into y: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int) {
+    BLAS.forBlocks(outputs, work: rows * inputs * outputs) { columns in
+        guard !columns.isEmpty else { return }
+        if let bias {
+            if columns.count == outputs {
+                fillRows(y, rows: rows, with: bias, count: outputs)
+            } else {
+                for r in 0..<rows {
+                    (y + r * outputs + columns.lowerBound).update(from: bias + columns.lowerBound, count: columns.count)
+                }
+            }
+        }
+        BLAS.gemm(transA: false, transB: true, m: rows, n: columns.count, k: inputs,
+                  a: x, lda: inputs, b: w + columns.lowerBound * inputs, ldb: inputs,
+                  beta: bias == nil ? 0 : 1, c: y + columns.lowerBound, ldc: outputs)
+    }
+}
+
+/// dx (rows, inputs) = dy (rows, outputs) w, w (outputs, inputs): a dense layer's input gradient, split over
+/// the workers by input columns (each multiplies dy by its block of w's columns) for the reason in
+/// `denseProduct`.
+func denseInputGradient(_ dy: UnsafePointer<Float>, _ w: UnsafePointer<Float>, into dx: UnsafeMutablePointer<Float>,
+                        rows: Int, inputs: Int, outputs: Int) {
+    BLAS.forBlocks(inputs, work: rows * inputs * outputs) { columns in
+        guard !columns.isEmpty else { return }
+        BLAS.gemm(transA: false, transB: false, m: rows, n: columns.count, k: outputs,
+                  a: dy, lda: outputs, b: w + columns.lowerBound, ldb: inputs,
+                  beta: 0, c: dx + columns.lowerBound, ldc: inputs)
     }
 }
 
