@@ -69,7 +69,7 @@ public final class Dense: Layer {
         let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
         let g = dy.data, xs = x.data, dw = weight.grad.data, db = bias?.grad.data
         // Large products: each worker takes a block of units (rows of dW, entries of db).
-        splitRows(nOut, work: b * nIn * nOut) { units in
+        splitUnits(nOut, work: b * nIn * nOut) { units in
             guard !units.isEmpty else { return }
             BLAS.gemm(transA: true, transB: false, m: units.count, n: nIn, k: b,
                       a: g + units.lowerBound, lda: nOut, b: xs, ldb: nIn,
@@ -86,7 +86,7 @@ public final class Dense: Layer {
     }
 
     /// `BLAS.forBlocks` over 0..<count; the work is the product's multiply-adds.
-    private func splitRows(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
+    private func splitUnits(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
         BLAS.forBlocks(count, work: work ?? count * inputFeatures * outputFeatures, body)
     }
 }
@@ -95,7 +95,7 @@ public final class Dense: Layer {
 /// product (`Dense`, and a convolution's center tap). Large products are split over the workers by output
 /// columns, each worker multiplying all of x by its block of w's rows: OpenBLAS packs the whole of its second
 /// operand for every call, so a split by samples would have each worker pack all of w (W2's 784 x 512
-/// weight for 128 samples: 6-8% more time over a step's products at two threads, `bench/dense_split.c`).
+/// weight for 128 samples: 6-9% more time over a step's products at two threads, `bench/dense_split.c`).
 func denseProduct(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                   into y: UnsafeMutablePointer<Float>, rows: Int, inputs: Int, outputs: Int) {
     BLAS.forBlocks(outputs, work: rows * inputs * outputs) { columns in
