@@ -59,27 +59,21 @@ public struct TensorDataset: Dataset {
 }
 
 /// Row r of `d` = row idx[r] of `s` (rows of `rowLength` floats). The 1-4 float rows of small tasks (painting's
-/// (x, y) -> value) get a loop of straight-line moves each, where a loop's or memcpy's set-up per row costs more
-/// than the copy; longer rows memcpy.
+/// (x, y) -> value) get a loop of straight-line moves (the width a constant in each case, so the inner loop
+/// unrolls), where a loop's or memcpy's set-up per row costs more than the copy; longer rows memcpy.
 private func gatherRows(_ idx: UnsafeBufferPointer<Int>, from s: UnsafeMutablePointer<Float>, rowLength: Int,
                         into d: UnsafeMutablePointer<Float>) {
+    @inline(__always) func gather(_ width: Int) {
+        for r in idx.indices {
+            let from = s + width &* idx[r], to = d + width &* r
+            for c in 0..<width { to[c] = from[c] }
+        }
+    }
     switch rowLength {
-    case 1: for r in idx.indices { d[r] = s[idx[r]] }
-    case 2:
-        for r in idx.indices {
-            let from = s + 2 &* idx[r], to = d + 2 &* r
-            to[0] = from[0]; to[1] = from[1]
-        }
-    case 3:
-        for r in idx.indices {
-            let from = s + 3 &* idx[r], to = d + 3 &* r
-            to[0] = from[0]; to[1] = from[1]; to[2] = from[2]
-        }
-    case 4:
-        for r in idx.indices {
-            let from = s + 4 &* idx[r], to = d + 4 &* r
-            to[0] = from[0]; to[1] = from[1]; to[2] = from[2]; to[3] = from[3]
-        }
+    case 1: gather(1)
+    case 2: gather(2)
+    case 3: gather(3)
+    case 4: gather(4)
     default:
         for r in idx.indices { (d + r * rowLength).update(from: s + idx[r] * rowLength, count: rowLength) }
     }

@@ -69,7 +69,7 @@ public final class Dense: Layer {
         let b = x.shape[0], nIn = inputFeatures, nOut = outputFeatures
         let g = dy.data, xs = x.data, dw = weight.grad.data, db = bias?.grad.data
         // Large products: each worker takes a block of units (rows of dW, entries of db).
-        splitUnits(nOut, work: b * nIn * nOut) { units in
+        BLAS.forBlocks(nOut, work: b * nIn * nOut) { units in
             guard !units.isEmpty else { return }
             BLAS.gemm(transA: true, transB: false, m: units.count, n: nIn, k: b,
                       a: g + units.lowerBound, lda: nOut, b: xs, ldb: nIn,
@@ -83,11 +83,6 @@ public final class Dense: Layer {
         gradInput.resize(rows: b, rowShapeOf: x)  // x's shape: (B, in), or a sample's shape when run unflattened
         denseInputGradient(g, weight.value.data, into: gradInput.data, rows: b, inputs: nIn, outputs: nOut)
         return gradInput
-    }
-
-    /// `BLAS.forBlocks` over 0..<count; the work is the product's multiply-adds.
-    private func splitUnits(_ count: Int, work: Int? = nil, _ body: (Range<Int>) -> Void) {
-        BLAS.forBlocks(count, work: work ?? count * inputFeatures * outputFeatures, body)
     }
 }
 

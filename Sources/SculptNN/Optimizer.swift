@@ -123,34 +123,22 @@ public final class Adam: Optimizer {
             let stepSize = Float(Double(lr) / correction1)
             let bc2Sqrt = Float(correction2.squareRoot())
             let w = p.value.data, g = p.grad.data, mask = p.mask?.data
-            let update = AdamUpdate(b1: b1, b2: b2, eps: eps, l2: l2, decay: decay, stepSize: stepSize,
-                                    bc2Sqrt: bc2Sqrt)
             // One fused pass per parameter, split over the workers for large tensors (per-entry
-            // arithmetic, so the split does not change the result).
+            // arithmetic, so the split does not change the result). The square root is taken of the
+            // second moment's magnitude: the moment is never negative, so the value is the same (a -0
+            // gives +0, and both give a denominator of eps), and LLVM then knows the argument is not
+            // negative and emits the square-root instruction instead of a call to `sqrtf` (which sets
+            // errno for negative arguments), so the loop vectorizes: the same numbers bit for bit, as
+            // square root and division round correctly either way.
             Parallel.forRanges(count: p.count) { range in
-                update.apply(range, w: w, g: g, m: md, v: vd, mask: mask)
+                forEachTrainable(range, mask) { i in
+                    let gi = g[i] + l2 * w[i]
+                    md[i] = b1 * md[i] + (1 - b1) * gi
+                    vd[i] = b2 * vd[i] + (1 - b2) * gi * gi
+                    let denom = vd[i].magnitude.squareRoot() / bc2Sqrt + eps
+                    w[i] = w[i] * decay - stepSize * md[i] / denom
+                }
             }
-        }
-    }
-}
-
-/// Adam's per-entry update. The square root is taken of the second moment's magnitude: the moment is never
-/// negative, so the value is the same (a -0 gives +0, and both give a denominator of eps), and LLVM then knows
-/// the argument is not negative and emits the square-root instruction instead of a call to `sqrtf` (which
-/// sets errno for negative arguments), so the loop vectorizes: the same numbers bit for bit, as square
-/// root and division round correctly either way.
-struct AdamUpdate {
-    let b1: Float, b2: Float, eps: Float, l2: Float, decay: Float, stepSize: Float, bc2Sqrt: Float
-
-    @inline(__always)
-    func apply(_ range: Range<Int>, w: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>,
-               m: UnsafeMutablePointer<Float>, v: UnsafeMutablePointer<Float>, mask: UnsafeMutablePointer<Float>?) {
-        forEachTrainable(range, mask) { i in
-            let gi = g[i] + l2 * w[i]
-            m[i] = b1 * m[i] + (1 - b1) * gi
-            v[i] = b2 * v[i] + (1 - b2) * gi * gi
-            let denom = v[i].magnitude.squareRoot() / bc2Sqrt + eps
-            w[i] = w[i] * decay - stepSize * m[i] / denom
         }
     }
 }

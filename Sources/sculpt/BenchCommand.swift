@@ -114,7 +114,7 @@ struct Bench: ParsableCommand {
                 try Output.printJSON(BenchReport(blas: BLAS.kernels, subnormalsFlushed: Subnormals.flushedAtStartup,
                                                  records: records))
             } else {
-                print("BLAS: \(BLAS.kernels); subnormals \(Subnormals.description)")
+                print(Self.setupLine)
                 print(Self.table(records))
             }
         }
@@ -146,7 +146,7 @@ struct Bench: ParsableCommand {
                                                profiles: profiles))
             return
         }
-        print("BLAS: \(BLAS.kernels); subnormals \(Subnormals.description)")
+        print(Self.setupLine)
         for report in profiles {
             let p = report.profile
             print("\(profileModel) step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
@@ -189,6 +189,9 @@ struct Bench: ParsableCommand {
         }
         return counts
     }
+
+    /// The line above a table or profile: the BLAS kernels and the subnormal mode the figures were measured with.
+    static var setupLine: String { "BLAS: \(BLAS.kernels); subnormals \(Subnormals.description)" }
 
     /// A plain-text table of the records.
     static func table(_ records: [BenchmarkRecord]) -> String {
