@@ -204,14 +204,18 @@ public enum Winograd {
     ///
     /// Each plane is split into its even and odd columns (zero-padded): a patch's columns are
     /// then `even[tx]`, `odd[tx]`, `even[tx + 1]`, `odd[tx + 1]`, so eight neighbouring tiles are
-    /// one 8-wide vector per row and column, and `V` is written eight tiles at a time.
+    /// one 8-wide vector per row and column, and `V` is written eight tiles at a time. Rows of
+    /// four tiles (7x7 and 8x8 outputs) go two at a time (`tileLanes`): one row per vector left
+    /// half of its lanes computing tiles that the next row then overwrote (the transforms of
+    /// W7's 7x7 layers took 1.6x as long).
     static func transformInput2(_ x: UnsafePointer<Float>, samples: Int, channels: Int, height h: Int,
                                       width w: Int, padding p: Int, into v: UnsafeMutablePointer<Float>,
                                       tiles ld: Int) {
         let oh = h + 2 * p - 2, ow = w + 2 * p - 2
         let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd V too small")
-        let ph = 2 * th + 2, rw = tw + 1 + 8  // padded rows; row stride of the even / odd planes
+        // padded rows (two more for a last, half-used pair of tile rows); row stride of the even / odd planes
+        let ph = 2 * th + 4, rw = tw + 1 + 8, pairs = tw == 4
         let plane = channels * ld, perSample = th * tw
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ph * rw) { buffer in
             let even = buffer.baseAddress!, odd = even + ph * rw
@@ -222,11 +226,12 @@ public enum Winograd {
                     splitColumns(x + (b * channels + c) * h * w, height: h, width: w, padding: p, even: even, odd: odd,
                                  rowStride: rw)
                     let out = UnsafeMutableRawPointer(v + c * ld + b * perSample)
-                    for ty in 0..<th {
+                    var ty = 0
+                    while ty < th {
                         var tx = 0
                         while tx < tw {
                             @inline(__always) func row(_ base: UnsafeRawPointer, _ r: Int, _ shift: Int) -> SIMD8<Float> {
-                                base.loadUnaligned(fromByteOffset: ((2 * ty + r) * rw + tx + shift) * 4, as: SIMD8<Float>.self)
+                                tileLanes(base, at: (2 * ty + r) * rw + tx + shift, nextRow: 2 * rw, pairs: pairs)
                             }
                             // Bᵀ d on the four rows, for the even and odd columns at tx and tx + 1
                             let (ea, eb) = rowsTransform(row(e, 0, 0), row(e, 1, 0), row(e, 2, 0), row(e, 3, 0))
@@ -241,6 +246,7 @@ public enum Winograd {
                             columnsTransform(eb.1, ob.1, ed.1, od.1, at, 12, plane)
                             tx += 8
                         }
+                        ty += pairs ? 2 : 1
                     }
                 }
             }
@@ -282,6 +288,17 @@ public enum Winograd {
         }
     }
 
+    /// Eight tiles' values, `SIMD8` lanes in tile order, from a plane of rows `nextRow / 2` floats
+    /// apart: the eight floats at `offset`, or with `pairs` (tile rows of four tiles, a 7x7 or 8x8
+    /// output) four at `offset` and four at `offset + nextRow`, the same place in the next tile row,
+    /// so that no lane computes a tile past the row's end (tile `t + 4` is the next row's first).
+    @inline(__always)
+    private static func tileLanes(_ base: UnsafeRawPointer, at offset: Int, nextRow: Int, pairs: Bool) -> SIMD8<Float> {
+        guard pairs else { return base.loadUnaligned(fromByteOffset: offset * 4, as: SIMD8<Float>.self) }
+        return SIMD8(lowHalf: base.loadUnaligned(fromByteOffset: offset * 4, as: SIMD4<Float>.self),
+                     highHalf: base.loadUnaligned(fromByteOffset: (offset + nextRow) * 4, as: SIMD4<Float>.self))
+    }
+
     /// Bᵀ applied to four rows: (d0 - d2, d1 + d2) and (d2 - d1, d1 - d3).
     @inline(__always)
     private static func rowsTransform(_ d0: SIMD8<Float>, _ d1: SIMD8<Float>, _ d2: SIMD8<Float>, _ d3: SIMD8<Float>)
@@ -309,7 +326,7 @@ public enum Winograd {
                                          outputWidth ow: Int, into g: UnsafeMutablePointer<Float>, tiles ld: Int) {
         let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd gradient tiles too small")
-        let ph = 2 * th, rw = tw + 8
+        let ph = 2 * th + 2, rw = tw + 8, pairs = tw == 4  // two rows more for a last, half-used pair of tile rows
         let plane = channels * ld, perSample = th * tw
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ph * rw) { buffer in
             let even = buffer.baseAddress!, odd = even + ph * rw
@@ -320,11 +337,12 @@ public enum Winograd {
                     splitColumns(dy + (b * channels + c) * oh * ow, height: oh, width: ow, padding: 0, even: even,
                                  odd: odd, rowStride: rw)
                     let out = UnsafeMutableRawPointer(g + c * ld + b * perSample)
-                    for ty in 0..<th {
+                    var ty = 0
+                    while ty < th {
                         var tx = 0
                         while tx < tw {
                             @inline(__always) func row(_ base: UnsafeRawPointer, _ r: Int) -> SIMD8<Float> {
-                                base.loadUnaligned(fromByteOffset: ((2 * ty + r) * rw + tx) * 4, as: SIMD8<Float>.self)
+                                tileLanes(base, at: (2 * ty + r) * rw + tx, nextRow: 2 * rw, pairs: pairs)
                             }
                             // A dY: rows (g0, g0 + g1, g0 - g1, -g1), for the even (a) and odd (b) columns
                             let a0 = row(e, 0), a1 = row(e, 1), b0 = row(o, 0), b1 = row(o, 1)
@@ -336,6 +354,7 @@ public enum Winograd {
                             expand(-a1, -b1, at, 12, plane)
                             tx += 8
                         }
+                        ty += pairs ? 2 : 1
                     }
                 }
             }
@@ -378,40 +397,59 @@ public enum Winograd {
     /// cropping the last row and column of tiles when OH or OW is odd; `ld` as for `transformInput`.
     ///
     /// Eight tiles of a row at a time: their 2x2 outputs are interleaved into two 16-wide rows
-    /// of a scratch plane, whose image part is then copied out.
+    /// of a scratch plane, whose image part is then copied out. Rows of four tiles (a 7x7 or 8x8
+    /// output) go two at a time, as in `transformInput`: each 16-wide row then holds eight outputs
+    /// of two output rows.
     static func transformOutput2(_ m: UnsafePointer<Float>, tiles ld: Int, samples: Int, channels o: Int,
                                        outputHeight oh: Int, outputWidth ow: Int, bias: UnsafePointer<Float>?,
                                        into y: UnsafeMutablePointer<Float>) {
         let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd M too small")
         let plane = o * ld, perSample = th * tw, sw = 2 * tw + 16  // scratch row stride
-        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * th * sw) { buffer in
+        let pairs = tw == 4, rows = 2 * th + 2  // two rows more for a last, half-used pair of tile rows
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: rows * sw) { buffer in
             let scratch = buffer.baseAddress!, out = UnsafeMutableRawPointer(scratch)
+            // the outputs of eight tiles at `at`: two rows of 16 (a tile's 2x2 in neighbouring lanes)
+            @inline(__always) func outputs(_ at: UnsafeRawPointer, _ beta: SIMD8<Float>)
+                -> (top: SIMD16<Float>, bottom: SIMD16<Float>) {
+                @inline(__always) func mm(_ xi: Int) -> SIMD8<Float> {
+                    at.loadUnaligned(fromByteOffset: xi * plane * 4, as: SIMD8<Float>.self)
+                }
+                // Aᵀ M: s0 = rows 0 + 1 + 2, s1 = rows 1 - 2 - 3; then the same on columns
+                let s00 = mm(0) + mm(4) + mm(8), s01 = mm(1) + mm(5) + mm(9)
+                let s02 = mm(2) + mm(6) + mm(10), s03 = mm(3) + mm(7) + mm(11)
+                let s10 = mm(4) - mm(8) - mm(12), s11 = mm(5) - mm(9) - mm(13)
+                let s12 = mm(6) - mm(10) - mm(14), s13 = mm(7) - mm(11) - mm(15)
+                var top = SIMD16<Float>(), bottom = SIMD16<Float>()
+                top.evenHalf = s00 + s01 + s02 + beta
+                top.oddHalf = s01 - s02 - s03 + beta
+                bottom.evenHalf = s10 + s11 + s12 + beta
+                bottom.oddHalf = s11 - s12 - s13 + beta
+                return (top, bottom)
+            }
             for oc in 0..<o {
                 let beta = SIMD8<Float>(repeating: bias?[oc] ?? 0)
                 for b in 0..<samples {
                     let src = UnsafeRawPointer(m + oc * ld + b * perSample)
-                    for ty in 0..<th {
-                        var tx = 0
-                        while tx < tw {
-                            let at = src + (ty * tw + tx) * 4
-                            @inline(__always) func mm(_ xi: Int) -> SIMD8<Float> {
-                                at.loadUnaligned(fromByteOffset: xi * plane * 4, as: SIMD8<Float>.self)
+                    if pairs {
+                        // lanes 0-3 are tile row ty, lanes 4-7 tile row ty + 1
+                        for ty in stride(from: 0, to: th, by: 2) {
+                            let (top, bottom) = outputs(src + ty * tw * 4, beta)
+                            out.storeBytes(of: top.lowHalf, toByteOffset: 2 * ty * sw * 4, as: SIMD8<Float>.self)
+                            out.storeBytes(of: bottom.lowHalf, toByteOffset: (2 * ty + 1) * sw * 4, as: SIMD8<Float>.self)
+                            out.storeBytes(of: top.highHalf, toByteOffset: (2 * ty + 2) * sw * 4, as: SIMD8<Float>.self)
+                            out.storeBytes(of: bottom.highHalf, toByteOffset: (2 * ty + 3) * sw * 4, as: SIMD8<Float>.self)
+                        }
+                    } else {
+                        for ty in 0..<th {
+                            var tx = 0
+                            while tx < tw {
+                                let (top, bottom) = outputs(src + (ty * tw + tx) * 4, beta)
+                                out.storeBytes(of: top, toByteOffset: (2 * ty * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
+                                out.storeBytes(
+                                    of: bottom, toByteOffset: ((2 * ty + 1) * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
+                                tx += 8
                             }
-                            // Aᵀ M: s0 = rows 0 + 1 + 2, s1 = rows 1 - 2 - 3; then the same on columns
-                            let s00 = mm(0) + mm(4) + mm(8), s01 = mm(1) + mm(5) + mm(9)
-                            let s02 = mm(2) + mm(6) + mm(10), s03 = mm(3) + mm(7) + mm(11)
-                            let s10 = mm(4) - mm(8) - mm(12), s11 = mm(5) - mm(9) - mm(13)
-                            let s12 = mm(6) - mm(10) - mm(14), s13 = mm(7) - mm(11) - mm(15)
-                            var top = SIMD16<Float>(), bottom = SIMD16<Float>()
-                            top.evenHalf = s00 + s01 + s02 + beta
-                            top.oddHalf = s01 - s02 - s03 + beta
-                            bottom.evenHalf = s10 + s11 + s12 + beta
-                            bottom.oddHalf = s11 - s12 - s13 + beta
-                            out.storeBytes(of: top, toByteOffset: (2 * ty * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
-                            out.storeBytes(
-                                of: bottom, toByteOffset: ((2 * ty + 1) * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
-                            tx += 8
                         }
                     }
                     let dst = y + (b * o + oc) * oh * ow
