@@ -116,21 +116,21 @@ func copyShort(from source: UnsafePointer<Float>, to destination: UnsafeMutableP
     let s = UnsafeRawPointer(source), d = UnsafeMutableRawPointer(destination)
     if n >= 8 {
         var i = 0
-        while i + 8 <= n {
+        while i &+ 8 <= n {
             d.storeBytes(
-                of: s.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self), toByteOffset: i * 4,
+                of: s.loadUnaligned(fromByteOffset: i &* 4, as: SIMD8<Float>.self), toByteOffset: i &* 4,
                 as: SIMD8<Float>.self)
-            i += 8
+            i &+= 8
         }
         if i < n {
-            let last = (n - 8) * 4
+            let last = (n &- 8) &* 4
             d.storeBytes(
                 of: s.loadUnaligned(fromByteOffset: last, as: SIMD8<Float>.self), toByteOffset: last,
                 as: SIMD8<Float>.self)
         }
     } else if n >= 4 {
         d.storeBytes(of: s.loadUnaligned(as: SIMD4<Float>.self), as: SIMD4<Float>.self)
-        let last = (n - 4) * 4
+        let last = (n &- 4) &* 4
         d.storeBytes(
             of: s.loadUnaligned(fromByteOffset: last, as: SIMD4<Float>.self), toByteOffset: last, as: SIMD4<Float>.self)
     } else {

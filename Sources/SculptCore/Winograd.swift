@@ -413,7 +413,7 @@ public enum Winograd {
             @inline(__always) func outputs(_ at: UnsafeRawPointer, _ beta: SIMD8<Float>)
                 -> (top: SIMD16<Float>, bottom: SIMD16<Float>) {
                 @inline(__always) func mm(_ xi: Int) -> SIMD8<Float> {
-                    at.loadUnaligned(fromByteOffset: xi * plane * 4, as: SIMD8<Float>.self)
+                    at.loadUnaligned(fromByteOffset: xi &* plane &* 4, as: SIMD8<Float>.self)
                 }
                 // Aᵀ M: s0 = rows 0 + 1 + 2, s1 = rows 1 - 2 - 3; then the same on columns
                 let s00 = mm(0) + mm(4) + mm(8), s01 = mm(1) + mm(5) + mm(9)
@@ -434,26 +434,27 @@ public enum Winograd {
                     if pairs {
                         // lanes 0-3 are tile row ty, lanes 4-7 tile row ty + 1
                         for ty in stride(from: 0, to: th, by: 2) {
-                            let (top, bottom) = outputs(src + ty * tw * 4, beta)
-                            out.storeBytes(of: top.lowHalf, toByteOffset: 2 * ty * sw * 4, as: SIMD8<Float>.self)
-                            out.storeBytes(of: bottom.lowHalf, toByteOffset: (2 * ty + 1) * sw * 4, as: SIMD8<Float>.self)
-                            out.storeBytes(of: top.highHalf, toByteOffset: (2 * ty + 2) * sw * 4, as: SIMD8<Float>.self)
-                            out.storeBytes(of: bottom.highHalf, toByteOffset: (2 * ty + 3) * sw * 4, as: SIMD8<Float>.self)
+                            let (top, bottom) = outputs(src + ty &* tw &* 4, beta)
+                            let row = 2 &* ty &* sw &* 4, next = sw &* 4
+                            out.storeBytes(of: top.lowHalf, toByteOffset: row, as: SIMD8<Float>.self)
+                            out.storeBytes(of: bottom.lowHalf, toByteOffset: row &+ next, as: SIMD8<Float>.self)
+                            out.storeBytes(of: top.highHalf, toByteOffset: row &+ 2 &* next, as: SIMD8<Float>.self)
+                            out.storeBytes(of: bottom.highHalf, toByteOffset: row &+ 3 &* next, as: SIMD8<Float>.self)
                         }
                     } else {
                         for ty in 0..<th {
                             var tx = 0
                             while tx < tw {
-                                let (top, bottom) = outputs(src + (ty * tw + tx) * 4, beta)
-                                out.storeBytes(of: top, toByteOffset: (2 * ty * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
-                                out.storeBytes(
-                                    of: bottom, toByteOffset: ((2 * ty + 1) * sw + 2 * tx) * 4, as: SIMD16<Float>.self)
-                                tx += 8
+                                let (top, bottom) = outputs(src + (ty &* tw &+ tx) &* 4, beta)
+                                let at = (2 &* ty &* sw &+ 2 &* tx) &* 4
+                                out.storeBytes(of: top, toByteOffset: at, as: SIMD16<Float>.self)
+                                out.storeBytes(of: bottom, toByteOffset: at &+ sw &* 4, as: SIMD16<Float>.self)
+                                tx &+= 8
                             }
                         }
                     }
                     let dst = y + (b * o + oc) * oh * ow
-                    for r in 0..<oh { copyShort(from: scratch + r * sw, to: dst + r * ow, count: ow) }
+                    for r in 0..<oh { copyShort(from: scratch + r &* sw, to: dst + r &* ow, count: ow) }
                 }
             }
         }
