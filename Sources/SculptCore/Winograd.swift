@@ -215,7 +215,7 @@ public enum Winograd {
         let (th, tw) = tiles(outputHeight: oh, outputWidth: ow, tile: .f2x2)
         precondition(ld >= leadingDimension(tiles: samples * th * tw), "Winograd V too small")
         // padded rows (two more for a last, half-used pair of tile rows); row stride of the even / odd planes
-        let ph = 2 * th + 4, rw = tw + 1 + 8, pairs = tw == 4
+        let ph = 2 * th + 4, rw = tw + 1 + 8, pairs = tw == 4, rs = rw * 4  // rs: bytes per padded row
         let plane = channels * ld, perSample = th * tw
         withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * ph * rw) { buffer in
             let even = buffer.baseAddress!, odd = even + ph * rw
@@ -228,17 +228,20 @@ public enum Winograd {
                     let out = UnsafeMutableRawPointer(v + c * ld + b * perSample)
                     var ty = 0
                     while ty < th {
+                        // the tile row's first patch row in the even and odd planes, and its first tile in V
+                        let eRow = e + 2 * ty * rs, oRow = o + 2 * ty * rs, atRow = out + ty * tw * 4
                         var tx = 0
                         while tx < tw {
+                            let eAt = eRow + tx * 4, oAt = oRow + tx * 4
                             @inline(__always) func row(_ base: UnsafeRawPointer, _ r: Int, _ shift: Int) -> SIMD8<Float> {
-                                tileLanes(base, at: (2 * ty + r) * rw + tx + shift, nextRow: 2 * rw, pairs: pairs)
+                                tileLanes(base, at: r * rw + shift, nextRow: 2 * rw, pairs: pairs)
                             }
                             // Bᵀ d on the four rows, for the even and odd columns at tx and tx + 1
-                            let (ea, eb) = rowsTransform(row(e, 0, 0), row(e, 1, 0), row(e, 2, 0), row(e, 3, 0))
-                            let (ec, ed) = rowsTransform(row(e, 0, 1), row(e, 1, 1), row(e, 2, 1), row(e, 3, 1))
-                            let (oa, ob) = rowsTransform(row(o, 0, 0), row(o, 1, 0), row(o, 2, 0), row(o, 3, 0))
-                            let (oc, od) = rowsTransform(row(o, 0, 1), row(o, 1, 1), row(o, 2, 1), row(o, 3, 1))
-                            let at = out + (ty * tw + tx) * 4
+                            let (ea, eb) = rowsTransform(row(eAt, 0, 0), row(eAt, 1, 0), row(eAt, 2, 0), row(eAt, 3, 0))
+                            let (ec, ed) = rowsTransform(row(eAt, 0, 1), row(eAt, 1, 1), row(eAt, 2, 1), row(eAt, 3, 1))
+                            let (oa, ob) = rowsTransform(row(oAt, 0, 0), row(oAt, 1, 0), row(oAt, 2, 0), row(oAt, 3, 0))
+                            let (oc, od) = rowsTransform(row(oAt, 0, 1), row(oAt, 1, 1), row(oAt, 2, 1), row(oAt, 3, 1))
+                            let at = atRow + tx * 4
                             // (Bᵀ d) B on each row k: columns (d0, d1, d2, d3) = (even, odd, even + 1, odd + 1)
                             columnsTransform(ea.0, oa.0, ec.0, oc.0, at, 0, plane)
                             columnsTransform(ea.1, oa.1, ec.1, oc.1, at, 4, plane)
@@ -280,11 +283,14 @@ public enum Winograd {
                 UnsafeMutableRawPointer(ro + q / 2).storeBytes(of: v.oddHalf, as: SIMD4<Float>.self)
                 q += 8
             }
-            while q < w {
-                re[q / 2] = src[q]
-                if q + 1 < w { ro[q / 2] = src[q + 1] }
-                q += 2
+            if q + 4 <= w {
+                let v = raw.loadUnaligned(fromByteOffset: q * 4, as: SIMD4<Float>.self)
+                UnsafeMutableRawPointer(re + q / 2).storeBytes(of: v.evenHalf, as: SIMD2<Float>.self)
+                UnsafeMutableRawPointer(ro + q / 2).storeBytes(of: v.oddHalf, as: SIMD2<Float>.self)
+                q += 4
             }
+            if q + 2 <= w { re[q / 2] = src[q]; ro[q / 2] = src[q + 1]; q += 2 }
+            if q < w { re[q / 2] = src[q] }
         }
     }
 
