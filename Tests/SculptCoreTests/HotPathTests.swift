@@ -52,6 +52,25 @@ func gemmBetaZeroIgnoresOutput() {
     BLAS.gemm(transA: false, transB: false, m: 2, n: 2, k: 3, a: a, lda: 3, b: b, ldb: 2, beta: 0, c: &wide, ldc: 3)
     #expect(Array(wide[0..<2]) == [4, 5] && Array(wide[3..<5]) == [10, 11])
     #expect(wide[2] == 7 && wide[5] == 8)
+    // Rows short enough to be cleared here, long rows left to OpenBLAS (its small-matrix kernel and
+    // its blocked path), with a row stride past each row: NaN in C never shows, the padding stays.
+    for (m, n, k) in [(16, 100, 16), (16, 300, 16), (4, 300, 1000)] {
+        let a = (0..<m * k).map { Float($0 % 7) - 3 }, b = (0..<k * n).map { Float($0 % 5) - 2 }
+        let ldc = n + 5
+        var c = [Float](repeating: .nan, count: m * ldc)
+        for r in 0..<m { for j in n..<ldc { c[r * ldc + j] = -9 } }
+        BLAS.gemm(transA: false, transB: false, m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, beta: 0, c: &c, ldc: ldc)
+        var wrong = 0
+        for r in 0..<m {
+            for j in 0..<n {
+                var sum: Float = 0
+                for i in 0..<k { sum += a[r * k + i] * b[i * n + j] }  // small integers: exact in any order
+                if c[r * ldc + j] != sum { wrong += 1 }
+            }
+            for j in n..<ldc where c[r * ldc + j] != -9 { wrong += 1 }
+        }
+        #expect(wrong == 0, "m \(m) n \(n) k \(k)")
+    }
 }
 
 @Test("resize(rows:columns:) and resize(rows:rowShapeOf:) set the shape and keep storage")
