@@ -436,16 +436,19 @@ public enum Winograd {
             for oc in 0..<o {
                 let beta = SIMD8<Float>(repeating: bias?[oc] ?? 0)
                 for b in 0..<samples {
-                    let src = UnsafeRawPointer(m + oc * ld + b * perSample)
+                    let src = UnsafeRawPointer(m + oc * ld + b * perSample), dst = y + (b * o + oc) * oh * ow
                     if pairs {
-                        // lanes 0-3 are tile row ty, lanes 4-7 tile row ty + 1
+                        // lanes 0-3 are tile row ty, lanes 4-7 tile row ty + 1: `top` holds output rows
+                        // 2 ty and 2 ty + 2, `bottom` rows 2 ty + 1 and 2 ty + 3, eight outputs each; a pair
+                        // of tile rows takes 32 floats of the scratch, in the row order 0, 2, 1, 3
                         for ty in stride(from: 0, to: th, by: 2) {
                             let (top, bottom) = outputs(src + ty &* tw &* 4, beta)
-                            let row = 2 &* ty &* sw &* 4, next = sw &* 4
-                            out.storeBytes(of: top.lowHalf, toByteOffset: row, as: SIMD8<Float>.self)
-                            out.storeBytes(of: bottom.lowHalf, toByteOffset: row &+ next, as: SIMD8<Float>.self)
-                            out.storeBytes(of: top.highHalf, toByteOffset: row &+ 2 &* next, as: SIMD8<Float>.self)
-                            out.storeBytes(of: bottom.highHalf, toByteOffset: row &+ 3 &* next, as: SIMD8<Float>.self)
+                            out.storeBytes(of: top, toByteOffset: ty &* 64, as: SIMD16<Float>.self)
+                            out.storeBytes(of: bottom, toByteOffset: ty &* 64 &+ 64, as: SIMD16<Float>.self)
+                        }
+                        for r in 0..<oh {
+                            let at = (r >> 2) &* 32 &+ 8 &* ((r & 1) &* 2 &+ (r & 3) >> 1)
+                            copyShort(from: scratch + at, to: dst + r &* ow, count: ow)
                         }
                     } else {
                         for ty in 0..<th {
@@ -458,9 +461,8 @@ public enum Winograd {
                                 tx &+= 8
                             }
                         }
+                        for r in 0..<oh { copyShort(from: scratch + r &* sw, to: dst + r &* ow, count: ow) }
                     }
-                    let dst = y + (b * o + oc) * oh * ow
-                    for r in 0..<oh { copyShort(from: scratch + r &* sw, to: dst + r &* ow, count: ow) }
                 }
             }
         }
