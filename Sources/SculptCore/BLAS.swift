@@ -114,14 +114,14 @@ public enum BLAS {
         beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int
     ) {
         var beta = beta
-        if beta == 0 && m * n <= smallProductElements && n < shortRowElements && m > 0 && n > 0 {
+        if beta == 0 && m * n <= smallProductElements && m * n * k > smallMatrixKernelWork && m > 0 && n > 0 {
             // OpenBLAS clears a beta = 0 output one column-major column at a time (one memset per
             // row of a row-major C): for the small products of small networks that costs more than
             // the product. Clearing C here and accumulating with beta = 1 gives the same result.
-            // Rows of `shortRowElements` or more go to OpenBLAS with beta = 0: its per-row clearing
-            // is then cheap, and its small-matrix kernels (Skylake-X / Cooper Lake, m n k <= 100^3)
-            // have a beta = 0 variant that never reads C (Winograd's products: 0.69-0.87x the
-            // time of clearing here and accumulating, `bench/gemm_beta0.c`).
+            // Products of up to `smallMatrixKernelWork` multiply-adds keep beta = 0: OpenBLAS's
+            // small-matrix kernels take them (Skylake-X / Cooper Lake), with a beta = 0 variant
+            // that never reads C (Winograd's products: 0.69-0.87x the time of clearing here and
+            // accumulating, `bench/gemm_beta0.c`).
             if ldc == n {
                 c.update(repeating: 0, count: m * n)
             } else {
@@ -185,10 +185,11 @@ public enum BLAS {
         return false
     }
 
-    /// Outputs up to this many elements, in rows shorter than `shortRowElements`, are cleared
-    /// before a beta = 0 product (see `gemm`).
+    /// Outputs up to this many elements are cleared before a beta = 0 product of more than
+    /// `smallMatrixKernelWork` multiply-adds (see `gemm`).
     static let smallProductElements = 1 << 16
-    static let shortRowElements = 256
+    /// OpenBLAS's bound for its small-matrix kernels on Skylake-X / Cooper Lake: m n k <= 100^3.
+    static let smallMatrixKernelWork = 1_000_000
 
     /// y = alpha * x + y over `n` elements, on the calling thread. OpenBLAS would split an axpy
     /// of more than 10,000 elements over its threads; on two cores that gains nothing on a

@@ -52,9 +52,10 @@ func gemmBetaZeroIgnoresOutput() {
     BLAS.gemm(transA: false, transB: false, m: 2, n: 2, k: 3, a: a, lda: 3, b: b, ldb: 2, beta: 0, c: &wide, ldc: 3)
     #expect(Array(wide[0..<2]) == [4, 5] && Array(wide[3..<5]) == [10, 11])
     #expect(wide[2] == 7 && wide[5] == 8)
-    // Rows short enough to be cleared here, long rows left to OpenBLAS (its small-matrix kernel and
-    // its blocked path), with a row stride past each row: NaN in C never shows, the padding stays.
-    for (m, n, k) in [(16, 100, 16), (16, 300, 16), (4, 300, 1000)] {
+    // Products left to OpenBLAS's small-matrix kernel with beta = 0 (m n k <= 100^3), an output
+    // cleared here (m n <= 2^16 and m n k above 100^3) and one left to OpenBLAS's blocked path, with
+    // a row stride past each row: NaN in C never shows, the padding stays.
+    for (m, n, k) in [(16, 100, 16), (16, 300, 16), (4, 300, 1000), (200, 400, 40)] {
         let a = (0..<m * k).map { Float($0 % 7) - 3 }, b = (0..<k * n).map { Float($0 % 5) - 2 }
         let ldc = n + 5
         var c = [Float](repeating: .nan, count: m * ldc)
