@@ -228,7 +228,9 @@ public enum Winograd {
                     let out = UnsafeMutableRawPointer(v + c * ld + b * perSample)
                     var ty = 0
                     while ty < th {
-                        // the tile row's first patch row in the even and odd planes, and its first tile in V
+                        // the tile row's first patch row in the even and odd planes, and its first tile in V: the loads
+                        // take constant offsets from these (offsets computed from ty and tx at every load carried an
+                        // overflow check each, 4-11% of the transform's time)
                         let eRow = e + 2 * ty * rs, oRow = o + 2 * ty * rs, atRow = out + ty * tw * 4
                         var tx = 0
                         while tx < tw {
@@ -405,7 +407,10 @@ public enum Winograd {
     /// Eight tiles of a row at a time: their 2x2 outputs are interleaved into two 16-wide rows
     /// of a scratch plane, whose image part is then copied out. Rows of four tiles (a 7x7 or 8x8
     /// output) go two at a time, as in `transformInput`: each 16-wide row then holds eight outputs
-    /// of two output rows.
+    /// of two output rows. Offsets use wrapping arithmetic (they are bounded by the precondition):
+    /// with an overflow check on each the transform took up to twice the time. The input and
+    /// gradient transforms keep checked arithmetic: unchecked, LLVM kept their sixteen store
+    /// pointers on the stack and they got slower.
     static func transformOutput2(_ m: UnsafePointer<Float>, tiles ld: Int, samples: Int, channels o: Int,
                                        outputHeight oh: Int, outputWidth ow: Int, bias: UnsafePointer<Float>?,
                                        into y: UnsafeMutablePointer<Float>) {
