@@ -8,7 +8,8 @@ import SculptCore
 /// than keeping the whole batch's columns, 29 MB for W3's second layer). 3x3 stride-1 layers
 /// with at least 16 input and output channels and outputs of 6x6 or more take Winograd's
 /// F(2x2, 3x3) instead for the forward pass and both gradients (`Winograd`, 2.25x fewer
-/// multiplies; see `algorithm`; F(4x4, 3x3) on request). A 1x1 input with a 1x1 output, which
+/// multiplies; see `algorithm`; F(4x4, 3x3) and a direct convolution on channel-minor planes,
+/// `Conv2D+Direct.swift`, on request). A 1x1 input with a 1x1 output, which
 /// reads only the kernel's center tap, runs as a dense layer on that tap (`usesCenterTap`); other
 /// small padded outputs (at most 4x4) multiply tap by tap over the positions each tap reaches,
 /// skipping the products with padding that im2col computes (`usesTaps`).
@@ -45,6 +46,9 @@ public final class Conv2D: Layer {
         /// Winograd F(4x4, 3x3) wherever the geometry allows it (fewer multiplies, more rounding
         /// and, measured here, no faster: see `Winograd.Tile`).
         case winograd4x4
+        /// Direct convolution on channel-minor planes (`DirectConvolution`) wherever the geometry
+        /// allows it: 3x3, stride 1, padding <= 2, input and output channels multiples of 16.
+        case direct
     }
 
     /// The default of `samplewiseMinimumPlane`: W3's first layer (28x28 outputs) gains 15-20%.
@@ -98,11 +102,13 @@ public final class Conv2D: Layer {
         guard kernel == 3 && stride == 1 && padding <= 2 else { return nil }
         let oh = height + 2 * padding - 2, ow = width + 2 * padding - 2
         switch algorithm {
-        case .im2col: return nil
+        case .im2col, .direct: return nil
         case .winograd: return .f2x2
         case .winograd4x4: return .f4x4
         case .automatic:
-            guard Swift.min(inputs, outputs) >= Conv2D.winogradMinimumChannels
+            guard !usesDirect(inputs: inputs, outputs: outputs, kernel: kernel, stride: stride, padding: padding,
+                              height: height, width: width, algorithm: algorithm)
+                && Swift.min(inputs, outputs) >= Conv2D.winogradMinimumChannels
                 && Winograd.pays(outputHeight: oh, outputWidth: ow, tile: .f2x2)
             else { return nil }
             return .f2x2
@@ -128,14 +134,15 @@ public final class Conv2D: Layer {
     }
 
     var workspaces: [Workspace] = []
-    private let filters = Tensor(zeros: [0])     // Winograd U (points, O, I), or (points, I, O) flipped for dx
-    private let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (points, I, ld)
-    private var inputTilesChunk = 0              // samples per chunk of `inputTiles`; 0 when it is not current
+    let filters = Tensor(zeros: [0])     // Winograd U (points, O, I), or (points, I, O) flipped for dx; direct: packed
+    let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (points, I, ld); direct: packed x
+    var inputTilesChunk = 0              // samples per chunk of `inputTiles`; 0 when it is not current
     let output = Tensor(zeros: [0])              // y (B, O, OH, OW)
     let gradInput = Tensor(zeros: [0])           // dx (B, I, H, W)
     private var input: Tensor?                   // x (B, I, H, W), kept for backward
     private var geometry: WindowGeometry?
     private var passTile: Winograd.Tile?         // the last forward's Winograd tile, nil for im2col (backward follows it)
+    private var passDirect = false               // the last forward took the direct path (backward follows it)
     private var passCenterTap = false            // the last forward took the center-tap path (backward follows it)
     private var passTaps = false                 // the last forward took the tap path (backward follows it)
     let tapWeights = Tensor(zeros: [0])          // W by tap (k*k, O, I) of the last tap-path forward
@@ -252,11 +259,16 @@ public final class Conv2D: Layer {
         input = x
         output.resize([b, o, g.outputHeight, g.outputWidth])
         passCenterTap = usesCenterTap(g)
-        passTile = passCenterTap ? nil : winogradTile(height: g.height, width: g.width)
-        passTaps = usesTaps(g)  // never with the center tap or a Winograd tile (usesTaps excludes both)
+        passDirect = !passCenterTap && usesDirect(height: g.height, width: g.width)
+        passTile = passCenterTap || passDirect ? nil : winogradTile(height: g.height, width: g.width)
+        passTaps = !passDirect && usesTaps(g)  // never with the center tap or a Winograd tile (usesTaps excludes both)
         inputTilesChunk = 0
         if passCenterTap {
             centerTapForward(x)
+            return output
+        }
+        if passDirect {
+            directForward(x, g, keepInput: training)
             return output
         }
         if passTaps {
@@ -361,6 +373,10 @@ public final class Conv2D: Layer {
         }
         if passTaps {
             tapsBackward(x, dy, g, needInputGradient: needInputGradient)
+            return needInputGradient ? gradInput : nil
+        }
+        if passDirect {
+            directBackward(x, dy, g, needInputGradient: needInputGradient)
             return needInputGradient ? gradInput : nil
         }
         if let tile = passTile {

@@ -528,6 +528,75 @@ struct WinogradTests {
         #expect(e.parameters["bias"]! < 2e-3)
     }
 
+    @Test("the direct path: y equals the definition; y, dx, dW, db and dW alone equal im2col's at one and two workers, from kept or repacked x; every block shape")
+    func directMatchesIm2col() {
+        var rng = RandomSource(seed: 27)
+        // (C, O, H, W, p): 16 outputs (1 vector, segments of 14 and a remainder), 48 (1 vector, dW's input
+        // channels in threes), 32 (2 vectors, segments of 7), 64 (4 vectors), 80 inputs (dx on 1 vector, a
+        // remainder of 2 input channels for dW), widths 1 to 30
+        for (c, o, h, w, p) in [(16, 16, 5, 30, 1), (32, 48, 7, 9, 0), (48, 32, 6, 11, 2), (64, 64, 7, 7, 1),
+                                (16, 64, 3, 3, 1), (80, 16, 4, 1, 1)] {
+            let wt = Tensor.uniform([o, c, 3, 3], -0.2, 0.2, using: &rng)
+            let bias = Tensor.uniform([o], -1, 1, using: &rng)
+            let x = Tensor.uniform([3, c, h, w], -1, 1, using: &rng)
+            let exact = naiveConvolution(x, wt, bias, stride: 1, padding: p)
+            func run(_ algorithm: Conv2D.Algorithm, training: Bool) -> [Tensor] {
+                let conv = layer(wt, bias, padding: p, algorithm)
+                #expect(conv.usesDirect(height: h, width: w) == (algorithm == .direct))
+                let y = conv.forward(x, training: training).copy()
+                let dy = Tensor(zeros: y.shape)
+                for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
+                let dx = conv.backward(dy, needInputGradient: true)!.copy()
+                var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
+                conv.weight.zeroGrad(); conv.bias!.zeroGrad()
+                #expect(conv.backward(dy, needInputGradient: false) == nil)
+                r.append(conv.weight.grad.copy())
+                return r
+            }
+            let reference = run(.im2col, training: true)
+            for threads in [1, 2] {
+                for training in [true, false] {
+                    let direct = Parallel.withThreads(threads) { run(.direct, training: training) }
+                    let label = "\(c) -> \(o) \(h)x\(w) p\(p) threads \(threads) training \(training)"
+                    #expect(direct[0].maxAbsDifference(exact) < 2e-6 * Float(c * 9), "y \(label)")
+                    for (name, (a, b)) in zip(["y", "dx", "dW", "db", "dW alone"], zip(reference, direct)) {
+                        #expect(a.shape == b.shape, "\(name) \(label)")
+                        #expect(maxScaledDifference(a, b) < 3e-5, "\(name) \(label)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test("finite-difference gradients of input, weight and bias on the direct path", arguments: [0, 1, 2])
+    func directGradients(padding: Int) {
+        var rng = RandomSource(seed: 28)
+        let conv = Conv2D(inputChannels: 16, outputChannels: 16, kernelSize: 3, padding: padding, rng: &rng)
+        conv.algorithm = .direct
+        let x = Tensor.uniform([2, 16, 4, 5], -1, 1, using: &rng)
+        #expect(conv.usesDirect(height: 4, width: 5))
+        let e = GradientCheck.maxRelativeError(layer: conv, input: x)
+        #expect(e.input < 2e-3)
+        #expect(e.parameters["weight"]! < 2e-3)
+        #expect(e.parameters["bias"]! < 2e-3)
+    }
+
+    @Test("the direct path is taken only on request, for 3x3 stride-1 layers with padding <= 2 and channel counts that are multiples of 16")
+    func directChoice() {
+        func uses(_ i: Int, _ o: Int, k: Int = 3, s: Int = 1, p: Int = 1, size: Int = 14,
+                  _ a: Conv2D.Algorithm = .direct) -> Bool {
+            Conv2D.usesDirect(inputs: i, outputs: o, kernel: k, stride: s, padding: p, height: size, width: size,
+                              algorithm: a)
+        }
+        #expect(uses(16, 16) && uses(32, 64) && uses(64, 16, size: 1) && uses(128, 128, p: 2, size: 3))
+        #expect(!uses(16, 16, .automatic) && !uses(64, 64, size: 7, .automatic))  // measured slower than Winograd
+        #expect(!uses(16, 16, .im2col) && !uses(16, 16, .winograd))
+        #expect(!uses(1, 16) && !uses(16, 24) && !uses(24, 16))
+        #expect(!uses(16, 16, k: 5) && !uses(16, 16, s: 2) && !uses(16, 16, p: 3) && !uses(16, 16, p: 0, size: 2))
+        #expect(Conv2D.winogradTile(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, height: 14, width: 14,
+                                    algorithm: .direct) == nil)
+    }
+
     @Test("automatic takes Winograd only for 3x3 stride-1 layers with padding <= 2, >= 16 channels each way and outputs its 2x2 tiles waste little on; F(4x4, 3x3) only on request")
     func automaticChoice() {
         var rng = RandomSource(seed: 24)
