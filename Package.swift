@@ -133,7 +133,11 @@ let targets: [Target] = [
 // `SCULPT_PORTABLE=1 swift build ...` builds one that runs on any CPU of the architecture (and is what a package
 // that depends on Sculpt sets, since SwiftPM refuses unsafe flags in a dependency).
 let portable = ["1", "true", "yes"].contains(Context.environment["SCULPT_PORTABLE"]?.lowercased() ?? "")
-let hostTuning: [SwiftSetting] = portable ? [] : [.unsafeFlags(["-target-cpu", "native"], .when(platforms: [.linux]))]
+let hostTuning: [SwiftSetting] = portable ? [] : [
+    .unsafeFlags(["-target-cpu", "native"], .when(platforms: [.linux])),
+    // fused multiply-adds are instructions here: `Conv2D`'s automatic choice may take the direct path
+    .define("SCULPT_NATIVE", .when(platforms: [.linux])),
+]
 for target in targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + hostTuning
 }

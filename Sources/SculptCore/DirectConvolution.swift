@@ -6,15 +6,18 @@
 /// The kernel keeps a row segment of up to 14 output pixels times `lanes` vectors of 16 outputs in
 /// registers (at most 28 accumulators; `DirectConvolution+Kernels.swift`, generated) and, for each tap and input channel, loads the `lanes`
 /// filter vectors once and adds them times each pixel's input value (one broadcast per pixel).
-/// No lane is wasted and every filter load is shared by a whole segment, so the loop runs at
-/// 80-97% of the two FMA units' peak on AVX-512 (measured on an Intel Xeon: 136-169 GFLOP/s a
-/// core against a 175 GFLOP/s peak for 16 to 64 channels on 28x28 to 7x7 planes), where
-/// Winograd's F(2x2, 3x3) spends its saved multiplies on its transforms' memory traffic.
+/// No lane is wasted and every filter load is shared by a whole segment, so the loop runs near
+/// the two FMA units' peak on AVX-512 (measured on an Intel Xeon, one core, 128 samples, layout
+/// copies included: 110 GFLOP/s for 16 -> 16 on 28x28, where each product needs its own broadcast,
+/// 142-156 for 16 to 64 channels on 14x14 and 7x7; the weight gradient 146-162; peak 175).
+/// Winograd's F(2x2, 3x3) does 2.25x fewer multiplies but spends much of that on its transforms'
+/// memory traffic and on sgemms too thin to run near peak when channels are few.
 ///
 /// The input gradient is the same kernel on `dy` (padding `2 - p`) with the filters flipped and
 /// transposed; the weight gradient (`accumulateFilterGradient`) keeps `channels x 9` taps of
 /// `16 * lanes` outputs in registers and streams the pixels. Sums run in a fixed order (input
-/// channel within tap, taps in row order; pixels in order for dW), with fused multiply-adds, so
+/// channels chunk by chunk, within a chunk by tap and then channel; pixels in order for dW,
+/// added to the sum a group of rows at a time), with fused multiply-adds, so
 /// results differ from im2col's sgemm in the last bits (tests bound both against float64).
 ///
 /// Output channels (and, for the input gradient, input channels) must be a multiple of 16.
@@ -22,6 +25,13 @@ public enum DirectConvolution {
     public typealias Lanes = SIMD16<Float>
     /// Outputs per vector.
     public static let width = 16
+
+    /// 64 zeros: the bias of a pass without one.
+    nonisolated(unsafe) static let zeros: UnsafeMutablePointer<Float> = {
+        let p = UnsafeMutablePointer<Float>.allocate(capacity: 64)
+        p.initialize(repeating: 0, count: 64)
+        return p
+    }()
 
     /// Whether `outputs` can be the vector dimension (a multiple of 16).
     public static func supports(outputs: Int) -> Bool { outputs > 0 && outputs % width == 0 }
@@ -38,24 +48,32 @@ public enum DirectConvolution {
     /// Floats `packFilters` writes: O * C * 9.
     public static func filterCount(outputs: Int, inputs: Int) -> Int { outputs * inputs * 9 }
 
-    /// Writes `w` (O, C, 3, 3) as `[block][kh][kw][c][16 * lanes(O)]`; with `flipped`, the
-    /// filters of the input gradient, `w'(c, o)[i][j] = w(o, c)[2 - i][2 - j]`, blocked over C
-    /// (`[block][kh][kw][o][16 * lanes(C)]`).
+    /// Input channels per pass of the forward kernel for `lanes` vectors: a pass's filters,
+    /// `9 * chunk * 16 * lanes` floats (36 KB), stay in L1 while it sweeps the sample's rows (all
+    /// 64 input channels of a 64-output block at once, 147 KB, ran at 0.87x the speed).
+    public static func inputChunk(lanes: Int) -> Int { 64 / lanes }
+
+    /// Writes `w` (O, C, 3, 3) as `[block][chunk][kh][kw][c in chunk][16 * lanes(O)]`, chunks of
+    /// `inputChunk` input channels; with `flipped`, the filters of the input gradient,
+    /// `w'(c, o)[i][j] = w(o, c)[2 - i][2 - j]`, blocked over C and chunked over O.
     public static func packFilters(_ w: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool,
                                    into packed: UnsafeMutablePointer<Float>) {
         // the packed filters' "outputs" are the vectorized dimension
         let vo = flipped ? inputs : outputs, vi = flipped ? outputs : inputs
-        let block = width * lanes(outputs: vo)
+        let lanes = lanes(outputs: vo), block = width * lanes, chunk = inputChunk(lanes: lanes)
         for b in 0..<(vo / block) {
-            for t in 0..<9 {
-                let kh = t / 3, kw = t % 3
-                for i in 0..<vi {
-                    let dst = packed + ((b * 9 + t) * vi + i) * block
-                    for j in 0..<block {
-                        let oc = b * block + j
-                        dst[j] = flipped
-                            ? w[((i * inputs + oc) * 3 + 2 - kh) * 3 + 2 - kw]
-                            : w[((oc * inputs + i) * 3 + kh) * 3 + kw]
+            for c0 in stride(from: 0, to: vi, by: chunk) {
+                let cn = Swift.min(chunk, vi - c0)
+                for t in 0..<9 {
+                    let kh = t / 3, kw = t % 3
+                    for i in c0..<(c0 + cn) {
+                        let dst = packed + ((b * vi + c0) * 9 + t * cn + i - c0) * block
+                        for j in 0..<block {
+                            let oc = b * block + j
+                            dst[j] = flipped
+                                ? w[((i * inputs + oc) * 3 + 2 - kh) * 3 + 2 - kw]
+                                : w[((oc * inputs + i) * 3 + kh) * 3 + kw]
+                        }
                     }
                 }
             }
@@ -79,32 +97,35 @@ public enum DirectConvolution {
             row.update(repeating: 0, count: padding * c)
             (row + (padding + width) * c).update(repeating: 0, count: padding * c)
         }
-        // the interior, 16 channels x 16 pixels at a time
-        transpose(x, rows: c, columns: height * width, rowStride: height * width) { pixel in
-            padded + ((padding + pixel / width) * wp + padding + pixel % width) * c
+        // the interior: pixel by pixel, its C channels gathered from C planes (contiguous stores; as fast
+        // as 16x16 blocks through registers, measured)
+        let plane = height * width
+        for r in 0..<height {
+            var d = padded + ((padding + r) * wp + padding) * c
+            let src = x + r * width
+            for col in 0..<width {
+                var s = src + col
+                for _ in 0..<c {
+                    d.pointee = s.pointee
+                    d += 1
+                    s += plane
+                }
+            }
         }
     }
 
-    /// dst(column) [row] = src[row * rowStride + column] for a `rows x columns` matrix, where
-    /// `dst(column)` is the start of column `column`'s row in the destination (rows contiguous there).
+    /// dst[j * rows + i] = src[i * columns + j]: a `rows x columns` matrix transposed, row by row of
+    /// the result (contiguous stores).
     @inline(__always)
-    static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, rowStride: Int,
-                          _ dst: (Int) -> UnsafeMutablePointer<Float>) {
-        let block = 16
-        var r0 = 0
-        while r0 < rows {
-            let rn = Swift.min(block, rows - r0)
-            var c0 = 0
-            while c0 < columns {
-                let cn = Swift.min(block, columns - c0)
-                for j in 0..<cn {
-                    let d = dst(c0 + j) + r0
-                    let s = src + r0 * rowStride + c0 + j
-                    for i in 0..<rn { d[i] = s[i * rowStride] }
-                }
-                c0 += block
+    static func transpose(_ src: UnsafePointer<Float>, rows: Int, columns: Int, into dst: UnsafeMutablePointer<Float>) {
+        var d = dst
+        for j in 0..<columns {
+            var s = src + j
+            for _ in 0..<rows {
+                d.pointee = s.pointee
+                d += 1
+                s += columns
             }
-            r0 += block
         }
     }
 
@@ -116,26 +137,28 @@ public enum DirectConvolution {
                                scratch: UnsafeMutablePointer<Float>, into out: UnsafeMutablePointer<Float>) {
         let o = outputs, c = inputs, oh = outputHeight, ow = outputWidth, wp = ow + 2
         let lanes = lanes(outputs: o), block = width * lanes, seg = segment(lanes: lanes)
-        let zero = [Float](repeating: 0, count: block)
-        zero.withUnsafeBufferPointer { zero in
+        do {
+            let chunk = inputChunk(lanes: lanes)
             for b in 0..<(o / block) {
-                let f = filters + b * 9 * c * block
-                let bb = bias.map { $0 + b * block } ?? zero.baseAddress!
-                for r in 0..<oh {
-                    var x0 = 0
-                    while x0 < ow {
-                        let n = Swift.min(seg, ow - x0)
-                        segmentKernel(
-                            pixels: n, lanes: lanes, padded + (r * wp + x0) * c, inputs: c, rowStride: wp * c, f, bb,
-                            scratch + (r * ow + x0) * o + b * block, pixelStride: o)
-                        x0 += n
+                let bb = bias.map { $0 + b * block } ?? UnsafePointer(zeros)
+                for c0 in stride(from: 0, to: c, by: chunk) {
+                    let f = filters + (b * c + c0) * 9 * block, cn = Swift.min(chunk, c - c0)
+                    for r in 0..<oh {
+                        var x0 = 0
+                        while x0 < ow {
+                            let n = Swift.min(seg, ow - x0)
+                            segmentKernel(
+                                pixels: n, lanes: lanes, padded + (r * wp + x0) * c + c0, inputs: c, count: cn,
+                                rowStride: wp * c, f, bb, scratch + (r * ow + x0) * o + b * block, pixelStride: o,
+                                first: c0 == 0)
+                            x0 += n
+                        }
                     }
                 }
             }
         }
         // (OH*OW, O) -> (O, OH*OW)
-        let plane = oh * ow
-        transpose(scratch, rows: plane, columns: o, rowStride: o) { oc in out + oc * plane }
+        transpose(scratch, rows: oh * ow, columns: o, into: out)
     }
 
     /// Vectors of 16 outputs the weight-gradient kernel keeps per tap: 2 when O is a multiple of
@@ -155,17 +178,29 @@ public enum DirectConvolution {
         inputs: Int, outputs: Int, outputHeight: Int, outputWidth: Int, into grad: UnsafeMutablePointer<Float>
     ) {
         let o = outputs, c = inputs, lanes = gradientLanes(outputs: o), block = width * lanes
-        let geometry = GradientGeometry(
-            rows: outputHeight, columns: outputWidth, dyRow: (outputWidth + 2 * dyPadding) * o,
-            dyFirst: (dyPadding * (outputWidth + 2 * dyPadding) + dyPadding) * o, outputs: o,
-            xRow: (outputWidth + 2) * c, inputs: c, samples: samples, dyStride: dyStride, xStride: xStride)
-        for b in 0..<(o / block) {
-            var c0 = 0
-            while c0 < c {
-                let g = grad + (b * c + c0) * 9 * block, d = dy + b * block, xs = x + c0
-                let n = lanes == 2 ? 1 : Swift.min(3, c - c0)
-                gradientKernel(channels: n, lanes: lanes, d, xs, geometry, g)
-                c0 += n
+        let dyRow = (outputWidth + 2 * dyPadding) * o, xRow = (outputWidth + 2) * c
+        // rows in groups whose dy and x rows fit in L1 (40 KB) while every (output block, input
+        // channels) pass reads them: 14x14 outputs of 64 channels from 32 ran 1.1x faster so
+        let limit = Swift.max(1, 10_240 / (dyRow + xRow)), groups = (outputHeight + limit - 1) / limit
+        let rows = (outputHeight + groups - 1) / groups
+        for s in 0..<samples {
+            var r0 = 0
+            while r0 < outputHeight {
+                let geometry = GradientGeometry(
+                    rows: Swift.min(rows, outputHeight - r0), columns: outputWidth, dyRow: dyRow,
+                    dyFirst: (dyPadding * (outputWidth + 2 * dyPadding) + dyPadding) * o, outputs: o, xRow: xRow,
+                    inputs: c, samples: 1, dyStride: 0, xStride: 0)
+                let dys = dy + s * dyStride + r0 * dyRow, xs = x + s * xStride + r0 * xRow
+                for b in 0..<(o / block) {
+                    var c0 = 0
+                    while c0 < c {
+                        let n = lanes == 2 ? 1 : Swift.min(3, c - c0)
+                        gradientKernel(channels: n, lanes: lanes, dys + b * block, xs + c0, geometry,
+                                       grad + (b * c + c0) * 9 * block)
+                        c0 += n
+                    }
+                }
+                r0 += rows
             }
         }
     }

@@ -13,14 +13,38 @@ extension Conv2D {
         else { return false }
         switch algorithm {
         case .direct: return true
-        case .automatic: return directPays(inputs: inputs, outputs: outputs, height: height, width: width)
+        case .automatic:
+            return directPays(
+                inputs: inputs, outputs: outputs, outputHeight: height + 2 * padding - 2,
+                outputWidth: width + 2 * padding - 2)
         case .im2col, .winograd, .winograd4x4: return false
         }
     }
 
-    /// `.automatic`'s choice of the direct path where the geometry allows it.
-    static func directPays(inputs: Int, outputs: Int, height: Int, width: Int) -> Bool {
+    /// `.automatic`'s choice of the direct path where the geometry allows it: where Winograd's
+    /// F(2x2, 3x3) would be taken (`Winograd.pays`, so not on 3x3 outputs, where the tap path and
+    /// im2col are faster) and either the layer is small (C * O <= 1024: Winograd's 16 products
+    /// are too thin to run near sgemm's peak) or its output wastes Winograd's tiles (more than 4.5
+    /// multiplies per output against 4 without waste: odd sides, as 7x7). Measured on W7's and
+    /// W3's layers (issue 17, two threads, paired alternations, forward + backward): the direct
+    /// path 0.85-0.92x Winograd's time on 16 -> 16 at 28x28, 16 -> 32 and 32 -> 32 at 14x14,
+    /// 32 -> 64 and 64 -> 64 at 7x7; Winograd faster on 32 -> 64 at 14x14. Only where fused
+    /// multiply-adds are instructions (a host-tuned build, `SCULPT_NATIVE`, or arm64): a
+    /// portable x86-64 build would call a library function per lane.
+    static func directPays(inputs: Int, outputs: Int, outputHeight oh: Int, outputWidth ow: Int) -> Bool {
+        guard automaticTakesDirect && Winograd.pays(outputHeight: oh, outputWidth: ow, tile: .f2x2) else { return false }
+        return inputs * outputs <= 1024
+            || Winograd.multiplies(outputHeight: oh, outputWidth: ow, tile: .f2x2) * 2 > 9 * oh * ow
+    }
+
+    /// Whether `.automatic` may take the direct path in this build: where fused multiply-adds are
+    /// instructions (`SCULPT_NATIVE`, set by Package.swift unless `SCULPT_PORTABLE=1`, or arm64).
+    public static var automaticTakesDirect: Bool {
+        #if SCULPT_NATIVE || arch(arm64)
+        true
+        #else
         false
+        #endif
     }
 
     /// Whether an input of `height x width` takes the direct path.
@@ -105,12 +129,9 @@ extension Conv2D {
                     for oc in 0..<o { db[oc] += Kernels.sum(gs + ((start + i) * o + oc) * p, count: p) }
                 }
             }
-            // one sample at a time: its dy and x stay in L1 while every (output block, input channel) pass reads them
-            for i in 0..<count {
-                DirectConvolution.accumulateFilterGradient(
-                    dy: dyp + i * dyPadded, dyPadding: q, dyStride: dyPadded, x: xp + i * padded, xStride: padded,
-                    samples: 1, inputs: c, outputs: o, outputHeight: oh, outputWidth: ow, into: space.filterGrad.data)
-            }
+            DirectConvolution.accumulateFilterGradient(
+                dy: dyp, dyPadding: q, dyStride: dyPadded, x: xp, xStride: padded, samples: count, inputs: c,
+                outputs: o, outputHeight: oh, outputWidth: ow, into: space.filterGrad.data)
             guard needInputGradient else { return }
             for i in 0..<count {
                 DirectConvolution.forward(

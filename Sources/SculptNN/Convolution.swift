@@ -8,8 +8,9 @@ import SculptCore
 /// than keeping the whole batch's columns, 29 MB for W3's second layer). 3x3 stride-1 layers
 /// with at least 16 input and output channels and outputs of 6x6 or more take Winograd's
 /// F(2x2, 3x3) instead for the forward pass and both gradients (`Winograd`, 2.25x fewer
-/// multiplies; see `algorithm`; F(4x4, 3x3) and a direct convolution on channel-minor planes,
-/// `Conv2D+Direct.swift`, on request). A 1x1 input with a 1x1 output, which
+/// multiplies; see `algorithm`; F(4x4, 3x3) on request), or, for such layers with channel counts that
+/// are multiples of 16 and few channels or odd-sized outputs, a direct convolution on channel-minor
+/// planes (`Conv2D+Direct.swift`). A 1x1 input with a 1x1 output, which
 /// reads only the kernel's center tap, runs as a dense layer on that tap (`usesCenterTap`); other
 /// small padded outputs (at most 4x4) multiply tap by tap over the positions each tap reaches,
 /// skipping the products with padding that im2col computes (`usesTaps`).
@@ -36,8 +37,9 @@ public final class Conv2D: Layer {
     public enum Algorithm: String, Sendable, CaseIterable {
         /// Winograd F(2x2, 3x3) where it pays: 3x3 kernel, stride 1, padding at most 2, at least
         /// `winogradMinimumChannels` input and output channels, and an output whose 2x2 tiles
-        /// waste little (`Winograd.pays`); im2col otherwise. F(4x4, 3x3) is never chosen
-        /// automatically (see `Winograd.Tile`).
+        /// waste little (`Winograd.pays`), unless the direct path is faster there
+        /// (`usesDirect`); im2col otherwise. F(4x4, 3x3) is never chosen automatically (see
+        /// `Winograd.Tile`).
         case automatic
         /// im2col + sgemm always.
         case im2col

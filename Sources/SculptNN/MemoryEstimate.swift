@@ -50,7 +50,7 @@ public struct MemoryEstimate: Equatable, Sendable {
         var activations = 0.0
         /// The largest per-sample im2col buffer.
         var workspace = 0.0
-        /// Winograd layers' transformed inputs, kept from forward to backward.
+        /// Winograd layers' transformed inputs and direct layers' packed inputs, kept from forward to backward.
         var keptTiles = 0.0
 
         mutating func add(_ spec: LayerSpec, input: [Int]) throws -> [Int] {
@@ -63,8 +63,14 @@ public struct MemoryEstimate: Equatable, Sendable {
                 parameters += Double(o) * Double(i) * Double(k) * Double(k) + (bias ? Double(o) : 0)
                 let positions = output.dropFirst().reduce(1.0) { $0 * Double($1) }
                 workspace = Swift.max(workspace, Double(i) * Double(k) * Double(k) * positions)
-                if let tile = Conv2D.winogradTile(inputs: i, outputs: o, kernel: k, stride: stride, padding: padding,
-                                                  height: input[1], width: input[2]) {
+                if Conv2D.usesDirect(inputs: i, outputs: o, kernel: k, stride: stride, padding: padding,
+                                     height: input[1], width: input[2]) {
+                    // a direct layer keeps its input packed channel-minor with its zero border for backward
+                    keptTiles += Double(DirectConvolution.paddedCount(
+                        channels: i, height: input[1], width: input[2], padding: padding))
+                } else if let tile = Conv2D.winogradTile(
+                    inputs: i, outputs: o, kernel: k, stride: stride, padding: padding, height: input[1],
+                    width: input[2]) {
                     // a Winograd layer keeps its input's transformed tiles for backward: `points` per output tile
                     let (th, tw) = Winograd.tiles(outputHeight: output[1], outputWidth: output[2], tile: tile)
                     keptTiles += Double(tile.points) * Double(i) * Double(th) * Double(tw)

@@ -581,7 +581,7 @@ struct WinogradTests {
         #expect(e.parameters["bias"]! < 2e-3)
     }
 
-    @Test("the direct path is taken only on request, for 3x3 stride-1 layers with padding <= 2 and channel counts that are multiples of 16")
+    @Test("the direct path: 3x3 stride-1 layers with padding <= 2 and channel counts that are multiples of 16; automatic takes it where Winograd pays and the layer is small (C * O <= 1024) or wastes Winograd's tiles (odd sides)")
     func directChoice() {
         func uses(_ i: Int, _ o: Int, k: Int = 3, s: Int = 1, p: Int = 1, size: Int = 14,
                   _ a: Conv2D.Algorithm = .direct) -> Bool {
@@ -589,7 +589,14 @@ struct WinogradTests {
                               algorithm: a)
         }
         #expect(uses(16, 16) && uses(32, 64) && uses(64, 16, size: 1) && uses(128, 128, p: 2, size: 3))
-        #expect(!uses(16, 16, .automatic) && !uses(64, 64, size: 7, .automatic))  // measured slower than Winograd
+        let auto = Conv2D.automaticTakesDirect  // false in a portable x86-64 build (no fused multiply-add instruction)
+        #expect(uses(16, 16, size: 28, .automatic) == auto && uses(16, 32, .automatic) == auto)
+        #expect(uses(32, 32, .automatic) == auto && uses(32, 64, size: 7, .automatic) == auto)
+        #expect(uses(64, 64, size: 7, .automatic) == auto && uses(64, 64, size: 9, .automatic) == auto)
+        #expect(!uses(32, 64, .automatic) && !uses(64, 64, .automatic) && !uses(64, 128, size: 8, .automatic))
+        #expect(!uses(64, 128, size: 3, .automatic) && !uses(16, 16, size: 3, .automatic))  // Winograd does not pay: taps, im2col
+        #expect((Conv2D.winogradTile(inputs: 64, outputs: 64, kernel: 3, stride: 1, padding: 1, height: 7, width: 7) == nil) == auto)
+        #expect(Conv2D.winogradTile(inputs: 64, outputs: 64, kernel: 3, stride: 1, padding: 1, height: 14, width: 14) == .f2x2)
         #expect(!uses(16, 16, .im2col) && !uses(16, 16, .winograd))
         #expect(!uses(1, 16) && !uses(16, 24) && !uses(24, 16))
         #expect(!uses(16, 16, k: 5) && !uses(16, 16, s: 2) && !uses(16, 16, p: 3) && !uses(16, 16, p: 0, size: 2))
@@ -606,10 +613,11 @@ struct WinogradTests {
             conv.algorithm = a
             return conv.usesWinograd(height: size, width: size)
         }
+        // (the direct path takes 3x3 layers of multiples of 16 channels that are small or waste tiles: directChoice)
         #expect(uses(32, 64))
-        #expect(uses(16, 16, p: 0))
-        #expect(uses(64, 64, size: 7))  // 16 tiles x 16 against 49 x 9 multiplies
-        #expect(uses(16, 16, size: 28))
+        #expect(uses(24, 24, p: 0))
+        #expect(uses(40, 40, size: 7))  // 16 tiles x 16 against 49 x 9 multiplies
+        #expect(uses(24, 24, size: 28))
         #expect(!uses(128, 128, size: 3))  // VGG16's fourth block on Fashion-MNIST: tiles waste too much
         #expect(!uses(128, 128, size: 1))
         #expect(!uses(32, 32, size: 5))
@@ -622,7 +630,7 @@ struct WinogradTests {
         #expect(uses(1, 2, size: 1, .winograd) && uses(1, 2, size: 1, .winograd4x4))
         #expect(!uses(1, 2, s: 2, .winograd) && !uses(1, 2, s: 2, .winograd4x4))  // the geometry still rules
         func tile(_ size: Int, p: Int = 1, _ a: Conv2D.Algorithm = .automatic) -> Winograd.Tile? {
-            Conv2D.winogradTile(inputs: 32, outputs: 32, kernel: 3, stride: 1, padding: p, height: size, width: size,
+            Conv2D.winogradTile(inputs: 40, outputs: 40, kernel: 3, stride: 1, padding: p, height: size, width: size,
                                 algorithm: a)
         }
         // automatic: F(2x2, 3x3) where it pays, never F(4x4, 3x3) (measured no faster here)

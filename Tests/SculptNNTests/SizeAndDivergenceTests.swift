@@ -28,14 +28,25 @@ import TestSupport
 
     /// A layer that takes Winograd (3x3, stride 1, >= 16 channels, an output of 6x6 or more) also
     /// keeps its input's transformed tiles: 16 * I * ceil(OH / 2) * ceil(OW / 2) per sample; one
-    /// whose 5x5 output keeps im2col does not.
+    /// that takes the direct path keeps its input packed with its zero border, (H + 2p) * (W + 2p)
+    /// * I; one whose 5x5 output keeps im2col does neither.
     @Test func winogradTilesAreCounted() throws {
-        let architecture = Architecture(inputShape: [16, 8, 8], layers: [
+        // 24 channels: not a multiple of 16, so Winograd and not the direct path
+        let architecture = Architecture(inputShape: [24, 8, 8], layers: [
+            .conv2d(inputs: 24, outputs: 24, kernel: 3, stride: 1, padding: 1, bias: false),
+        ])
+        #expect(Conv2D.winogradTile(inputs: 24, outputs: 24, kernel: 3, stride: 1, padding: 1, height: 8, width: 8) == .f2x2)
+        let e = try MemoryEstimate.training(architecture, batchSize: 2, optimizerSlots: 0)
+        let activations = Double(1536 + 1536) * 2 * 4 * 2, workspace = Double(24 * 9 * 64) * 2 * 4 * 2
+        #expect(e.activationBytes == activations + workspace + Double(16 * 24 * 4 * 4) * 2 * 4)
+        let direct = Architecture(inputShape: [16, 8, 8], layers: [
             .conv2d(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: false),
         ])
-        let e = try MemoryEstimate.training(architecture, batchSize: 2, optimizerSlots: 0)
-        let activations = Double(1024 + 1024) * 2 * 4 * 2, workspace = Double(16 * 9 * 64) * 2 * 4 * 2
-        #expect(e.activationBytes == activations + workspace + Double(16 * 16 * 4 * 4) * 2 * 4)
+        if Conv2D.usesDirect(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, height: 8, width: 8) {
+            let d = try MemoryEstimate.training(direct, batchSize: 2, optimizerSlots: 0)
+            let counted = Double(1024 + 1024) * 2 * 4 * 2 + Double(16 * 9 * 64) * 2 * 4 * 2
+            #expect(d.activationBytes == counted + Double(10 * 10 * 16) * 2 * 4)
+        }
         let small = Architecture(inputShape: [16, 5, 5], layers: [
             .conv2d(inputs: 16, outputs: 16, kernel: 3, stride: 1, padding: 1, bias: false),
         ])
