@@ -126,13 +126,15 @@ public final class Conv2D: Layer {
 
     /// One worker's buffers (internal: the tap path in Conv2D+Taps.swift shares them).
     final class Workspace {
-        let columns = Tensor(zeros: [0])     // (K, S*P), K = I*k*k, P = OH*OW
+        let columns = Tensor(zeros: [0])     // (K, S*P), K = I*k*k, P = OH*OW; direct: dx channel-minor (a sample)
         let product = Tensor(zeros: [0])     // (O, S*P): W columns, or dy regrouped by channel
         let weightGrad = Tensor(zeros: [0])  // (O, K), this worker's share of dW
         let biasGrad = Tensor(zeros: [0])    // (O)
-        let tiles = Tensor(zeros: [0])       // Winograd V (points, I, T) of x; backward also M (points, I, T') of dx
-        let tileProduct = Tensor(zeros: [0]) // Winograd M (points, O, T); backward Ŷ, then V (points, O, T') of dy
-        let filterGrad = Tensor(zeros: [0])  // Winograd dU (points, O, I), this worker's share
+        let tiles = Tensor(zeros: [0])       // Winograd V (points, I, T) of x; backward also M (points, I, T') of dx;
+                                             // direct: x packed channel-minor (a sample, or a chunk in backward)
+        let tileProduct = Tensor(zeros: [0]) // Winograd M (points, O, T); backward Ŷ, then V (points, O, T') of dy;
+                                             // direct: y channel-minor (a sample), backward the chunk's dy packed
+        let filterGrad = Tensor(zeros: [0])  // Winograd dU (points, O, I), direct dW blocked; this worker's share
     }
 
     var workspaces: [Workspace] = []

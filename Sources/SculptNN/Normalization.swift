@@ -100,6 +100,13 @@ public final class BatchNorm: Layer {
         let mo = momentum, eps = epsilon
         // channels split over the workers when the tensor is large; each is computed the same way at any thread count
         Parallel.forRanges(count: c, work: x.count) { channels in
+            if s == 1 {
+                Self.planeOfOneForward(
+                    xs, ys, batch: b, features: c, channels: channels, training: training, rectifying: rectifying,
+                    momentum: mo, epsilon: eps, gamma: gamma, beta: beta, runningMean: runMean,
+                    runningVariance: runVar, means: mu, inverseStd: inv)
+                return
+            }
             if s < 16 {
                 Self.smallPlaneForward(
                     xs, ys, batch: b, features: c, plane: s, channels: channels, training: training,
@@ -178,6 +185,13 @@ public final class BatchNorm: Layer {
         let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
         let trained = trainedLast, rectified = rectifiedLastForward
         Parallel.forRanges(count: c, work: dy.count) { channels in
+            if s == 1 {
+                Self.planeOfOneBackward(
+                    g, xs, dx, batch: b, features: c, channels: channels, trained: trained, rectified: rectified,
+                    needInputGradient: needInputGradient, gamma: gamma, beta: beta, means: mu, inverseStd: inv,
+                    weightGradient: dgamma, biasGradient: dbeta)
+                return
+            }
             if s < 16 {
                 Self.smallPlaneBackward(
                     g, xs, dx, batch: b, features: c, plane: s, channels: channels, trained: trained,
@@ -280,7 +294,7 @@ public final class BatchNorm: Layer {
 
     /// `forward` over `channels` for planes of s < 16 values; writes the channels' means and inverse
     /// standard deviations and, training, their running statistics.
-    private static func smallPlaneForward(
+    static func smallPlaneForward(
         _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch b: Int, features c: Int, plane s: Int,
         channels: Range<Int>, training: Bool, rectifying: Bool, momentum mo: Float, epsilon eps: Float,
         gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
@@ -336,9 +350,128 @@ public final class BatchNorm: Layer {
         }
     }
 
+    /// `smallPlaneForward` for planes of one value (BatchNorm after a dense layer, or on 1x1
+    /// maps): the same operations on every value, in the same order per channel, written as loops
+    /// over the channels of a sample's row (which vectorize; the general loops go plane by plane).
+    /// Each plane's sum starts at 0 as there (`0 + v`, so -0 adds as +0), so the numbers are the
+    /// general path's bit for bit (tests compare both).
+    static func planeOfOneForward(
+        _ x: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>, batch b: Int, features c: Int,
+        channels: Range<Int>, training: Bool, rectifying: Bool, momentum mo: Float, epsilon eps: Float,
+        gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
+        runningMean runMean: UnsafeMutablePointer<Float>, runningVariance runVar: UnsafeMutablePointer<Float>,
+        means mu: UnsafeMutablePointer<Float>, inverseStd inv: UnsafeMutablePointer<Float>
+    ) {
+        let lo = channels.lowerBound, k = channels.count, n = b
+        let zero: Float = 0
+        if training {
+            withUnsafeTemporaryAllocation(of: Double.self, capacity: 2 * k) { buffer in
+                let sums = buffer.baseAddress!, squares = sums + k
+                sums.initialize(repeating: 0, count: 2 * k)
+                for bi in 0..<b {
+                    let row = x + bi * c + lo
+                    for j in 0..<k { sums[j] += Double(zero + row[j]) }
+                }
+                for j in 0..<k { mu[lo + j] = Float(sums[j] / Double(n)) }
+                let centers = mu + lo
+                for bi in 0..<b {
+                    let row = x + bi * c + lo
+                    for j in 0..<k {
+                        let d = row[j] - centers[j]
+                        squares[j] += Double(zero + d * d)
+                    }
+                }
+                for j in 0..<k {
+                    let ch = lo + j, m = sums[j] / Double(n)
+                    let biased = squares[j] / Double(n), unbiased = squares[j] / Double(n - 1)
+                    inv[ch] = Float(1 / (biased + Double(eps)).squareRoot())
+                    runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
+                    runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(unbiased)
+                }
+            }
+        } else {
+            for ch in channels {
+                mu[ch] = runMean[ch]
+                inv[ch] = 1 / (runVar[ch] + eps).squareRoot()
+            }
+        }
+        let means = mu + lo, invs = inv + lo, gammas = gamma + lo, betas = beta + lo
+        for bi in 0..<b {
+            let src = x + bi * c + lo, dst = y + bi * c + lo
+            if rectifying {
+                for j in 0..<k {
+                    let v = gammas[j] * ((src[j] - means[j]) * invs[j]) + betas[j]
+                    dst[j] = v > 0 ? v : 0  // as Activation's ReLU: NaN -> 0
+                }
+            } else {
+                for j in 0..<k { dst[j] = gammas[j] * ((src[j] - means[j]) * invs[j]) + betas[j] }
+            }
+        }
+    }
+
+    /// `smallPlaneBackward` for planes of one value, as `planeOfOneForward`: the general path's
+    /// numbers bit for bit, in loops over a sample's row of channels.
+    static func planeOfOneBackward(
+        _ dy: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+        batch b: Int, features c: Int, channels: Range<Int>, trained: Bool, rectified: Bool,
+        needInputGradient: Bool, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
+        means mu: UnsafeMutablePointer<Float>, inverseStd inv: UnsafeMutablePointer<Float>,
+        weightGradient dgamma: UnsafeMutablePointer<Float>, biasGradient dbeta: UnsafeMutablePointer<Float>
+    ) {
+        let lo = channels.lowerBound, k = channels.count, n = b
+        let zero: Float = 0
+        let means = mu + lo, invs = inv + lo, gammas = gamma + lo, betas = beta + lo
+        withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * k) { buffer in
+            let sumDy = buffer.baseAddress!, sumDyXhat = sumDy + k
+            sumDy.initialize(repeating: 0, count: 2 * k)
+            for bi in 0..<b {
+                let xs = x + bi * c + lo, ds = dy + bi * c + lo
+                if rectified {
+                    for j in 0..<k {
+                        let h = (xs[j] - means[j]) * invs[j], d = ds[j]
+                        let gi: Float = gammas[j] * h + betas[j] > 0 ? d : 0
+                        sumDy[j] += zero + gi
+                        sumDyXhat[j] += zero + gi * h
+                    }
+                } else {
+                    for j in 0..<k {
+                        let h = (xs[j] - means[j]) * invs[j], d = ds[j]
+                        sumDy[j] += zero + d
+                        sumDyXhat[j] += zero + d * h
+                    }
+                }
+            }
+            for j in 0..<k {
+                dgamma[lo + j] += sumDyXhat[j]
+                dbeta[lo + j] += sumDy[j]
+            }
+            guard needInputGradient else { return }
+            let meanDy = sumDy, meanDyXhat = sumDyXhat
+            for j in 0..<k {
+                meanDy[j] = trained ? sumDy[j] / Float(n) : 0
+                meanDyXhat[j] = trained ? sumDyXhat[j] / Float(n) : 0
+            }
+            for bi in 0..<b {
+                let xs = x + bi * c + lo, ds = dy + bi * c + lo, out = dx + bi * c + lo
+                if rectified {
+                    for j in 0..<k {
+                        let h = (xs[j] - means[j]) * invs[j], d = ds[j]
+                        let gi: Float = gammas[j] * h + betas[j] > 0 ? d : 0
+                        out[j] = gammas[j] * invs[j] * (gi - meanDy[j] - h * meanDyXhat[j])
+                    }
+                } else {
+                    for j in 0..<k {
+                        let h = (xs[j] - means[j]) * invs[j]
+                        out[j] = gammas[j] * invs[j] * (ds[j] - meanDy[j] - h * meanDyXhat[j])
+                    }
+                }
+            }
+        }
+    }
+
     /// `backward` over `channels` for planes of s < 16 values: the parameter gradients and, when
     /// asked, dx.
-    private static func smallPlaneBackward(
+    static func smallPlaneBackward(
         _ dy: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
         batch b: Int, features c: Int, plane s: Int, channels: Range<Int>, trained: Bool, rectified: Bool,
         needInputGradient: Bool, gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,

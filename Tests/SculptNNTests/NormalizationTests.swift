@@ -1,6 +1,6 @@
 import Testing
 import SculptCore
-import SculptNN
+@testable import SculptNN
 import TestSupport
 
 @Suite("BatchNorm")
@@ -114,5 +114,57 @@ struct SnapshotTests {
         network.restore(saved)
         #expect(bn.runningMean.scalars == [0, 0])
         #expect(bn.runningVariance.scalars == [1, 1])
+    }
+
+    @Test("planes of one value (dense inputs, 1x1 maps): the row-wise loops give the general small-plane loops' numbers bit for bit, forward and backward, train and eval, with and without the ReLU, on values with zeros, -0 and ties")
+    func planeOfOneMatchesGeneral() {
+        var rng = RandomSource(seed: 31)
+        for (b, c, lo, hi) in [(128, 37, 0, 37), (5, 19, 3, 17), (2, 1, 0, 1)] {
+            let n = b * c
+            let x = Tensor.uniform([n], -2, 2, using: &rng), dy = Tensor.uniform([n], -1, 1, using: &rng)
+            for i in stride(from: 0, to: n, by: 7) { x.data[i] = i % 2 == 0 ? 0 : -0.0; dy.data[i] = -0.0 }
+            let gamma = Tensor.uniform([c], -1, 1, using: &rng), beta = Tensor.uniform([c], -1, 1, using: &rng)
+            for training in [true, false] {
+                for rectifying in [true, false] {
+                    var results: [[Tensor]] = []
+                    for general in [true, false] {
+                        let y = Tensor(zeros: [n]), dx = Tensor(zeros: [n]), mu = Tensor(zeros: [c])
+                        let inv = Tensor(zeros: [c]), runMean = Tensor(zeros: [c]), runVar = Tensor(zeros: [c])
+                        runVar.fill(1.5); runMean.fill(0.25)
+                        let dgamma = Tensor(zeros: [c]), dbeta = Tensor(zeros: [c])
+                        if general {
+                            BatchNorm.smallPlaneForward(
+                                x.data, y.data, batch: b, features: c, plane: 1, channels: lo..<hi, training: training,
+                                rectifying: rectifying, momentum: 0.1, epsilon: 1e-5, gamma: gamma.data,
+                                beta: beta.data, runningMean: runMean.data, runningVariance: runVar.data,
+                                means: mu.data, inverseStd: inv.data)
+                            BatchNorm.smallPlaneBackward(
+                                dy.data, x.data, dx.data, batch: b, features: c, plane: 1, channels: lo..<hi,
+                                trained: training, rectified: rectifying, needInputGradient: true, gamma: gamma.data,
+                                beta: beta.data, means: mu.data, inverseStd: inv.data, weightGradient: dgamma.data,
+                                biasGradient: dbeta.data)
+                        } else {
+                            BatchNorm.planeOfOneForward(
+                                x.data, y.data, batch: b, features: c, channels: lo..<hi, training: training,
+                                rectifying: rectifying, momentum: 0.1, epsilon: 1e-5, gamma: gamma.data,
+                                beta: beta.data, runningMean: runMean.data, runningVariance: runVar.data,
+                                means: mu.data, inverseStd: inv.data)
+                            BatchNorm.planeOfOneBackward(
+                                dy.data, x.data, dx.data, batch: b, features: c, channels: lo..<hi, trained: training,
+                                rectified: rectifying, needInputGradient: true, gamma: gamma.data, beta: beta.data,
+                                means: mu.data, inverseStd: inv.data, weightGradient: dgamma.data,
+                                biasGradient: dbeta.data)
+                        }
+                        results.append([y, dx, mu, inv, runMean, runVar, dgamma, dbeta])
+                    }
+                    for (name, (a, e)) in zip(["y", "dx", "mean", "invStd", "running mean", "running variance",
+                                               "dgamma", "dbeta"], zip(results[1], results[0])) {
+                        // bit patterns: -0 and NaN compare as they are stored
+                        let first = (0..<a.count).first { a.data[$0].bitPattern != e.data[$0].bitPattern }
+                        #expect(first == nil, "\(name) differs at \(first ?? -1): \(b)x\(c) channels \(lo)..<\(hi) training \(training) relu \(rectifying)")
+                    }
+                }
+            }
+        }
     }
 }
