@@ -124,14 +124,13 @@ public final class BatchNorm: Layer {
                     for bi in 0..<b {
                         squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m)))
                     }
-                    let biased = squares / Double(n), unbiased = squares / Double(n - 1)
                     mean = Float(m)
-                    invStd = Float(1 / (biased + Double(eps)).squareRoot())
-                    runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
-                    runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(unbiased)
+                    invStd = Self.statistics(
+                        sum: sum, squares: squares, count: n, momentum: mo, epsilon: eps,
+                        runningMean: &runMean[ch], runningVariance: &runVar[ch])
                 } else {
                     mean = runMean[ch]
-                    invStd = 1 / (runVar[ch] + eps).squareRoot()
+                    invStd = Self.evaluationInverseStd(runningVariance: runVar[ch], epsilon: eps)
                 }
                 mu[ch] = mean
                 inv[ch] = invStd
@@ -292,6 +291,37 @@ public final class BatchNorm: Layer {
     // a value was its own cache line at s = 1 (the next sample is C floats on) and each addition waited for the
     // last: W7's dense and 2x2 BatchNorms took 0.2-0.4 ms for 16k-65k values.
 
+    /// A channel's training statistics from the sum of its `n` values and the sum of their squares
+    /// about the mean (both in double): returns 1 / sqrt(biased variance + eps) and moves the running
+    /// mean and (unbiased) variance by `momentum`, as PyTorch. The one place every path computes them.
+    @inline(__always)
+    static func statistics(sum: Double, squares: Double, count n: Int, momentum mo: Float, epsilon eps: Float,
+                           runningMean: inout Float, runningVariance: inout Float) -> Float {
+        let m = sum / Double(n)
+        let biased = squares / Double(n), unbiased = squares / Double(n - 1)
+        runningMean = (1 - mo) * runningMean + mo * Float(m)
+        runningVariance = (1 - mo) * runningVariance + mo * Float(unbiased)
+        return Float(1 / (biased + Double(eps)).squareRoot())
+    }
+
+    /// 1 / sqrt(running variance + eps): evaluation's scale.
+    @inline(__always)
+    static func evaluationInverseStd(runningVariance: Float, epsilon eps: Float) -> Float {
+        1 / (runningVariance + eps).squareRoot()
+    }
+
+    /// Evaluation's statistics for `channels`: the running mean and `evaluationInverseStd`.
+    static func evaluationStatistics(
+        channels: Range<Int>, epsilon eps: Float, runningMean runMean: UnsafeMutablePointer<Float>,
+        runningVariance runVar: UnsafeMutablePointer<Float>, means mu: UnsafeMutablePointer<Float>,
+        inverseStd inv: UnsafeMutablePointer<Float>
+    ) {
+        for ch in channels {
+            mu[ch] = runMean[ch]
+            inv[ch] = evaluationInverseStd(runningVariance: runVar[ch], epsilon: eps)
+        }
+    }
+
     /// `forward` over `channels` for planes of s < 16 values; writes the channels' means and inverse
     /// standard deviations and, training, their running statistics.
     static func smallPlaneForward(
@@ -325,18 +355,15 @@ public final class BatchNorm: Layer {
                     }
                 }
                 for j in 0..<k {
-                    let ch = lo + j, m = sums[j] / Double(n)
-                    let biased = squares[j] / Double(n), unbiased = squares[j] / Double(n - 1)
-                    inv[ch] = Float(1 / (biased + Double(eps)).squareRoot())
-                    runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
-                    runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(unbiased)
+                    inv[lo + j] = statistics(
+                        sum: sums[j], squares: squares[j], count: n, momentum: mo, epsilon: eps,
+                        runningMean: &runMean[lo + j], runningVariance: &runVar[lo + j])
                 }
             }
         } else {
-            for ch in channels {
-                mu[ch] = runMean[ch]
-                inv[ch] = 1 / (runVar[ch] + eps).squareRoot()
-            }
+            evaluationStatistics(
+                channels: channels, epsilon: eps, runningMean: runMean, runningVariance: runVar, means: mu,
+                inverseStd: inv)
         }
         for bi in 0..<b {
             let first = (bi * c + lo) * s
@@ -382,18 +409,15 @@ public final class BatchNorm: Layer {
                     }
                 }
                 for j in 0..<k {
-                    let ch = lo + j, m = sums[j] / Double(n)
-                    let biased = squares[j] / Double(n), unbiased = squares[j] / Double(n - 1)
-                    inv[ch] = Float(1 / (biased + Double(eps)).squareRoot())
-                    runMean[ch] = (1 - mo) * runMean[ch] + mo * Float(m)
-                    runVar[ch] = (1 - mo) * runVar[ch] + mo * Float(unbiased)
+                    inv[lo + j] = statistics(
+                        sum: sums[j], squares: squares[j], count: n, momentum: mo, epsilon: eps,
+                        runningMean: &runMean[lo + j], runningVariance: &runVar[lo + j])
                 }
             }
         } else {
-            for ch in channels {
-                mu[ch] = runMean[ch]
-                inv[ch] = 1 / (runVar[ch] + eps).squareRoot()
-            }
+            evaluationStatistics(
+                channels: channels, epsilon: eps, runningMean: runMean, runningVariance: runVar, means: mu,
+                inverseStd: inv)
         }
         let means = mu + lo, invs = inv + lo, gammas = gamma + lo, betas = beta + lo
         for bi in 0..<b {
@@ -407,6 +431,28 @@ public final class BatchNorm: Layer {
                 for j in 0..<k { dst[j] = gammas[j] * ((src[j] - means[j]) * invs[j]) + betas[j] }
             }
         }
+    }
+
+    /// The small-plane backward passes' channel sums turned into what follows: dgamma += Σ dy x̂,
+    /// dbeta += Σ dy; then, when dx is wanted (the return value), the sums become the means dx
+    /// subtracts (0 in evaluation), in place.
+    @inline(__always)
+    static func finishSums(
+        _ sumDy: UnsafeMutablePointer<Float>, _ sumDyXhat: UnsafeMutablePointer<Float>, channels: Range<Int>,
+        values n: Int, trained: Bool, needInputGradient: Bool, weightGradient dgamma: UnsafeMutablePointer<Float>,
+        biasGradient dbeta: UnsafeMutablePointer<Float>
+    ) -> Bool {
+        let lo = channels.lowerBound
+        for j in 0..<channels.count {
+            dgamma[lo + j] += sumDyXhat[j]
+            dbeta[lo + j] += sumDy[j]
+        }
+        guard needInputGradient else { return false }
+        for j in 0..<channels.count {
+            sumDy[j] = trained ? sumDy[j] / Float(n) : 0
+            sumDyXhat[j] = trained ? sumDyXhat[j] / Float(n) : 0
+        }
+        return true
     }
 
     /// `smallPlaneBackward` for planes of one value, as `planeOfOneForward`: the general path's
@@ -441,16 +487,11 @@ public final class BatchNorm: Layer {
                     }
                 }
             }
-            for j in 0..<k {
-                dgamma[lo + j] += sumDyXhat[j]
-                dbeta[lo + j] += sumDy[j]
-            }
-            guard needInputGradient else { return }
+            guard Self.finishSums(
+                sumDy, sumDyXhat, channels: channels, values: n, trained: trained,
+                needInputGradient: needInputGradient, weightGradient: dgamma, biasGradient: dbeta)
+            else { return }
             let meanDy = sumDy, meanDyXhat = sumDyXhat
-            for j in 0..<k {
-                meanDy[j] = trained ? sumDy[j] / Float(n) : 0
-                meanDyXhat[j] = trained ? sumDyXhat[j] / Float(n) : 0
-            }
             for bi in 0..<b {
                 let xs = x + bi * c + lo, ds = dy + bi * c + lo, out = dx + bi * c + lo
                 if rectified {
@@ -506,17 +547,11 @@ public final class BatchNorm: Layer {
                     sumDyXhat[j] += dot
                 }
             }
-            for j in 0..<k {
-                dgamma[lo + j] += sumDyXhat[j]
-                dbeta[lo + j] += sumDy[j]
-            }
-            guard needInputGradient else { return }
-            // the sums become the means dx subtracts (0 in evaluation), once per channel
+            guard Self.finishSums(
+                sumDy, sumDyXhat, channels: channels, values: n, trained: trained,
+                needInputGradient: needInputGradient, weightGradient: dgamma, biasGradient: dbeta)
+            else { return }
             let meanDy = sumDy, meanDyXhat = sumDyXhat
-            for j in 0..<k {
-                meanDy[j] = trained ? sumDy[j] / Float(n) : 0
-                meanDyXhat[j] = trained ? sumDyXhat[j] / Float(n) : 0
-            }
             for bi in 0..<b {
                 let first = (bi * c + lo) * s
                 for j in 0..<k {

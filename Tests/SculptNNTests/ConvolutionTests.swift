@@ -359,6 +359,20 @@ struct WinogradTests {
         return conv
     }
 
+    /// y, dx, dW and db of one forward (`training` or not) and backward of `conv` (with a bias) on
+    /// `x` with dy[i] = (i % 13) / 6 - 1, then dW of a second backward without dx (which returns nil).
+    private func passes(_ conv: Conv2D, _ x: Tensor, training: Bool) -> [Tensor] {
+        let y = conv.forward(x, training: training).copy()
+        let dy = Tensor(zeros: y.shape)
+        for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
+        let dx = conv.backward(dy, needInputGradient: true)!.copy()
+        var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
+        conv.weight.zeroGrad(); conv.bias!.zeroGrad()
+        #expect(conv.backward(dy, needInputGradient: false) == nil)
+        r.append(conv.weight.grad.copy())
+        return r
+    }
+
     /// The forced algorithm of each tile.
     private static let forced: [(Conv2D.Algorithm, Winograd.Tile)] = [(.winograd, .f2x2), (.winograd4x4, .f4x4)]
 
@@ -400,15 +414,7 @@ struct WinogradTests {
                     for algorithm in [Conv2D.Algorithm.im2col, .winograd, .winograd4x4] {
                         let conv = layer(wt, bias, padding: p, algorithm)
                         conv.winogradChunkElements = 16 * 20 * 40  // several chunks
-                        let y = conv.forward(x, training: true).copy()
-                        let dy = Tensor(zeros: y.shape)
-                        for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
-                        let dx = conv.backward(dy, needInputGradient: true)!.copy()
-                        var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
-                        conv.weight.zeroGrad(); conv.bias!.zeroGrad()
-                        #expect(conv.backward(dy, needInputGradient: false) == nil)
-                        r.append(conv.weight.grad.copy())
-                        results.append(r)
+                        results.append(passes(conv, x, training: true))
                     }
                     // dW and db are sums of up to 1,372 terms taken in other chunks: rounding of 1e-5 and more,
                     // about ten times more through F(4x4, 3x3)'s transforms
@@ -543,15 +549,7 @@ struct WinogradTests {
             func run(_ algorithm: Conv2D.Algorithm, training: Bool) -> [Tensor] {
                 let conv = layer(wt, bias, padding: p, algorithm)
                 #expect(conv.usesDirect(height: h, width: w) == (algorithm == .direct))
-                let y = conv.forward(x, training: training).copy()
-                let dy = Tensor(zeros: y.shape)
-                for i in 0..<dy.count { dy.data[i] = Float(i % 13) / 6 - 1 }
-                let dx = conv.backward(dy, needInputGradient: true)!.copy()
-                var r = [y, dx, conv.weight.grad.copy(), conv.bias!.grad.copy()]
-                conv.weight.zeroGrad(); conv.bias!.zeroGrad()
-                #expect(conv.backward(dy, needInputGradient: false) == nil)
-                r.append(conv.weight.grad.copy())
-                return r
+                return passes(conv, x, training: training)
             }
             let reference = run(.im2col, training: true)
             for threads in [1, 2] {
