@@ -32,7 +32,9 @@ extension Conv2D {
     /// multiply-adds are instructions (a host-tuned build, `SCULPT_NATIVE`, or arm64): a
     /// portable x86-64 build would call a library function per lane.
     static func directPays(inputs: Int, outputs: Int, outputHeight oh: Int, outputWidth ow: Int) -> Bool {
-        guard automaticTakesDirect && Winograd.pays(outputHeight: oh, outputWidth: ow, tile: .f2x2) else { return false }
+        guard automaticTakesDirect && Winograd.pays(outputHeight: oh, outputWidth: ow, tile: .f2x2) else {
+            return false
+        }
         return inputs * outputs <= 1024
             || Winograd.multiplies(outputHeight: oh, outputWidth: ow, tile: .f2x2) * 2 > 9 * oh * ow
     }
@@ -140,7 +142,9 @@ extension Conv2D {
             }
         }
         if workers > 1, let bias {
-            for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
+            for space in workspaces.prefix(workers) {
+                BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data)
+            }
         }
         for space in workspaces.prefix(workers) {
             DirectConvolution.unpackFilterGradient(space.filterGrad.data, outputs: o, inputs: c, into: weight.grad.data)

@@ -139,7 +139,8 @@ public final class Conv2D: Layer {
 
     var workspaces: [Workspace] = []
     let filters = Tensor(zeros: [0])     // Winograd U (points, O, I), or (points, I, O) flipped for dx; direct: packed
-    let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (points, I, ld); direct: packed x
+    let inputTiles = Tensor(zeros: [0])  // Winograd V of a training forward's x, chunk by chunk (points, I, ld);
+                                         // direct: x packed channel-minor, sample by sample
     var inputTilesChunk = 0              // samples per chunk of `inputTiles`; 0 when it is not current
     let output = Tensor(zeros: [0])              // y (B, O, OH, OW)
     let gradInput = Tensor(zeros: [0])           // dx (B, I, H, W)

@@ -592,9 +592,12 @@ struct WinogradTests {
         #expect(uses(32, 32, .automatic) == auto && uses(32, 64, size: 7, .automatic) == auto)
         #expect(uses(64, 64, size: 7, .automatic) == auto && uses(64, 64, size: 9, .automatic) == auto)
         #expect(!uses(32, 64, .automatic) && !uses(64, 64, .automatic) && !uses(64, 128, size: 8, .automatic))
-        #expect(!uses(64, 128, size: 3, .automatic) && !uses(16, 16, size: 3, .automatic))  // Winograd does not pay: taps, im2col
-        #expect((Conv2D.winogradTile(inputs: 64, outputs: 64, kernel: 3, stride: 1, padding: 1, height: 7, width: 7) == nil) == auto)
-        #expect(Conv2D.winogradTile(inputs: 64, outputs: 64, kernel: 3, stride: 1, padding: 1, height: 14, width: 14) == .f2x2)
+        // Winograd does not pay on 3x3 outputs: the tap path and im2col
+        #expect(!uses(64, 128, size: 3, .automatic) && !uses(16, 16, size: 3, .automatic))
+        func tile64(_ size: Int) -> Winograd.Tile? {
+            Conv2D.winogradTile(inputs: 64, outputs: 64, kernel: 3, stride: 1, padding: 1, height: size, width: size)
+        }
+        #expect((tile64(7) == nil) == auto && tile64(14) == .f2x2)
         #expect(!uses(16, 16, .im2col) && !uses(16, 16, .winograd))
         #expect(!uses(1, 16) && !uses(16, 24) && !uses(24, 16))
         #expect(!uses(16, 16, k: 5) && !uses(16, 16, s: 2) && !uses(16, 16, p: 3) && !uses(16, 16, p: 0, size: 2))

@@ -161,7 +161,8 @@ struct SnapshotTests {
                                                "dgamma", "dbeta"], zip(results[1], results[0])) {
                         // bit patterns: -0 and NaN compare as they are stored
                         let first = (0..<a.count).first { a.data[$0].bitPattern != e.data[$0].bitPattern }
-                        #expect(first == nil, "\(name) differs at \(first ?? -1): \(b)x\(c) channels \(lo)..<\(hi) training \(training) relu \(rectifying)")
+                        let label = "\(b)x\(c) channels \(lo)..<\(hi) training \(training) relu \(rectifying)"
+                        #expect(first == nil, "\(name) differs at \(first ?? -1): \(label)")
                     }
                 }
             }

@@ -35,7 +35,8 @@ import TestSupport
         let architecture = Architecture(inputShape: [24, 8, 8], layers: [
             .conv2d(inputs: 24, outputs: 24, kernel: 3, stride: 1, padding: 1, bias: false),
         ])
-        #expect(Conv2D.winogradTile(inputs: 24, outputs: 24, kernel: 3, stride: 1, padding: 1, height: 8, width: 8) == .f2x2)
+        let tile = Conv2D.winogradTile(inputs: 24, outputs: 24, kernel: 3, stride: 1, padding: 1, height: 8, width: 8)
+        #expect(tile == .f2x2)
         let e = try MemoryEstimate.training(architecture, batchSize: 2, optimizerSlots: 0)
         let activations = Double(1536 + 1536) * 2 * 4 * 2, workspace = Double(24 * 9 * 64) * 2 * 4 * 2
         #expect(e.activationBytes == activations + workspace + Double(16 * 24 * 4 * 4) * 2 * 4)
