@@ -49,7 +49,10 @@ public final class Conv2D: Layer {
         /// and, measured here, no faster: see `Winograd.Tile`).
         case winograd4x4
         /// Direct convolution on channel-minor planes (`DirectConvolution`) wherever the geometry
-        /// allows it: 3x3, stride 1, padding <= 2, input and output channels multiples of 16.
+        /// allows it: 3x3, stride 1, padding <= 2, input and output channels multiples of 16. Its
+        /// kernels are fused multiply-adds: in a portable x86-64 build (`SCULPT_PORTABLE=1`, no FMA
+        /// instruction) each is a library call per lane and the path runs about 100x slower (W7's
+        /// layers, measured), which is why `.automatic` takes it only in host-tuned builds and on arm64.
         case direct
     }
 
