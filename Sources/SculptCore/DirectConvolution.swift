@@ -56,25 +56,27 @@ public enum DirectConvolution {
 
     /// Writes `w` (O, C, 3, 3) as `[block][chunk][kh][kw][c in chunk][16 * lanes(O)]`, chunks of
     /// `inputChunk` input channels; with `flipped`, the filters of the input gradient,
-    /// `w'(c, o)[i][j] = w(o, c)[2 - i][2 - j]`, blocked over C and chunked over O.
+    /// `w'(c, o)[i][j] = w(o, c)[2 - i][2 - j]`, blocked over C and chunked over O. Split over
+    /// `Parallel.threads` workers by (block, channel) pairs when there are many (a copy: the same
+    /// result whatever the split).
     public static func packFilters(_ w: UnsafePointer<Float>, outputs: Int, inputs: Int, flipped: Bool,
                                    into packed: UnsafeMutablePointer<Float>) {
         // the packed filters' "outputs" are the vectorized dimension
         let vo = flipped ? inputs : outputs, vi = flipped ? outputs : inputs
         let lanes = lanes(outputs: vo), block = width * lanes, chunk = inputChunk(lanes: lanes)
-        for b in 0..<(vo / block) {
-            for c0 in stride(from: 0, to: vi, by: chunk) {
-                let cn = Swift.min(chunk, vi - c0)
+        let source = UncheckedSendable(w), target = UncheckedSendable(packed)
+        Parallel.forRanges(count: vo / block * vi, work: vo * vi * 9) { pairs in
+            let w = source.value, packed = target.value
+            for pair in pairs {
+                let b = pair / vi, i = pair % vi, c0 = i - i % chunk, cn = Swift.min(chunk, vi - c0)
                 for t in 0..<9 {
                     let kh = t / 3, kw = t % 3
-                    for i in c0..<(c0 + cn) {
-                        let dst = packed + ((b * vi + c0) * 9 + t * cn + i - c0) * block
-                        for j in 0..<block {
-                            let oc = b * block + j
-                            dst[j] = flipped
-                                ? w[((i * inputs + oc) * 3 + 2 - kh) * 3 + 2 - kw]
-                                : w[((oc * inputs + i) * 3 + kh) * 3 + kw]
-                        }
+                    let dst = packed + ((b * vi + c0) * 9 + t * cn + i - c0) * block
+                    for j in 0..<block {
+                        let oc = b * block + j
+                        dst[j] = flipped
+                            ? w[((i * inputs + oc) * 3 + 2 - kh) * 3 + 2 - kw]
+                            : w[((oc * inputs + i) * 3 + kh) * 3 + kw]
                     }
                 }
             }
@@ -163,7 +165,7 @@ public enum DirectConvolution {
     /// with `dy` channel-minor and padded by `dyPadding` (`packInput` of dy: O channels, width
     /// `outputWidth + 2 dyPadding`) and `x` from `packInput` (C channels, width `outputWidth + 2`);
     /// consecutive samples are `dyStride` and `xStride` floats apart. `grad` is laid out
-    /// `[block][c][tap][16 * gradientLanes(O)]` (`unpackFilterGradient` turns it into (O, C, 3, 3)).
+    /// `[block][c][tap][16 * gradientLanes(O)]` (`unpackFilterGradients` adds it to (O, C, 3, 3)).
     public static func accumulateFilterGradient(
         dy: UnsafePointer<Float>, dyPadding: Int, dyStride: Int, x: UnsafePointer<Float>, xStride: Int, samples: Int,
         inputs: Int, outputs: Int, outputHeight: Int, outputWidth: Int, into grad: UnsafeMutablePointer<Float>
@@ -196,14 +198,23 @@ public enum DirectConvolution {
         }
     }
 
-    /// Adds a gradient buffer of `accumulateFilterGradient` to `w` (O, C, 3, 3).
-    public static func unpackFilterGradient(_ grad: UnsafePointer<Float>, outputs: Int, inputs: Int,
-                                            into w: UnsafeMutablePointer<Float>) {
+    /// Adds the gradient buffers of `accumulateFilterGradient` to `w` (O, C, 3, 3), each weight
+    /// taking the buffers' values in the order given (so the sum does not depend on the split over
+    /// `Parallel.threads` workers by output channels).
+    public static func unpackFilterGradients(_ grads: [UnsafePointer<Float>], outputs: Int, inputs: Int,
+                                             into w: UnsafeMutablePointer<Float>) {
         let block = width * gradientLanes(outputs: outputs)
-        for oc in 0..<outputs {
-            let b = oc / block, j = oc % block
-            for ic in 0..<inputs {
-                for t in 0..<9 { w[(oc * inputs + ic) * 9 + t] += grad[((b * inputs + ic) * 9 + t) * block + j] }
+        let sources = UncheckedSendable(grads), target = UncheckedSendable(w)
+        Parallel.forRanges(count: outputs, work: outputs * inputs * 9 * grads.count) { channels in
+            let w = target.value
+            for oc in channels {
+                let b = oc / block, j = oc % block
+                for ic in 0..<inputs {
+                    for t in 0..<9 {
+                        let at = ((b * inputs + ic) * 9 + t) * block + j
+                        for grad in sources.value { w[(oc * inputs + ic) * 9 + t] += grad[at] }
+                    }
+                }
             }
         }
     }

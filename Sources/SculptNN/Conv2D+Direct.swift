@@ -75,7 +75,7 @@ extension Conv2D {
         DirectConvolution.packFilters(weight.value.data, outputs: o, inputs: c, flipped: false, into: filters.data)
         let xs = x.data, ys = output.data, f = filters.data, bv = bias?.value.data, kept = inputTiles.data
         let pad = padding
-        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers, balanced: true) { space, start, count in
             for s in start..<(start + count) {
                 let xp = keepInput ? kept + s * padded : space.tiles.data
                 DirectConvolution.packInput(
@@ -146,8 +146,8 @@ extension Conv2D {
                 BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data)
             }
         }
-        for space in workspaces.prefix(workers) {
-            DirectConvolution.unpackFilterGradient(space.filterGrad.data, outputs: o, inputs: c, into: weight.grad.data)
-        }
+        DirectConvolution.unpackFilterGradients(
+            workspaces.prefix(workers).map { UnsafePointer($0.filterGrad.data) }, outputs: o, inputs: c,
+            into: weight.grad.data)
     }
 }

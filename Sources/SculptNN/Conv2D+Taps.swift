@@ -101,7 +101,7 @@ extension Conv2D {
             w.product.resize([o, pout, samples])
         }
         let xs = x.data, ys = output.data, bv = bias?.value.data
-        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers, balanced: true) { space, start, count in
             let xt = space.columns.data, yt = space.product.data
             Conv2D.toChannelPositionSample(xs + start * c * pin, samples: count, channels: c, plane: pin, into: xt)
             for oc in 0..<o { (yt + oc * pout * count).update(repeating: bv?[oc] ?? 0, count: pout * count) }

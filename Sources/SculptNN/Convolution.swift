@@ -1,4 +1,5 @@
 import SculptCore
+import Synchronization
 
 /// A 2-D convolution over NCHW batches (PyTorch's `Conv2d`): weight `[O, I, k, k]`, bias `[O]`,
 /// the same stride and zero padding in both directions.
@@ -239,17 +240,22 @@ public final class Conv2D: Layer {
         return (samples, chunks, Swift.min(threads, chunks))
     }
 
-    /// Runs `body(workspace, firstSample, sampleCount)` for every chunk, spread over workers
-    /// (worker w takes chunks w, w + workers, ...).
-    func forEachChunk(batch: Int, samples: Int, chunks: Int, workers: Int,
+    /// Runs `body(workspace, firstSample, sampleCount)` for every chunk, spread over workers: worker
+    /// w takes chunks w, w + workers, ..., or, when `balanced`, chunk w and then whichever chunk is
+    /// next when it is done (a worker slowed down, as a vCPU that the host deschedules, leaves its
+    /// chunks to the others). `balanced` only for bodies whose results do not depend on which
+    /// workspace ran a chunk (forward passes, sample by sample); the backward passes sum their
+    /// weight gradients per worker and keep the fixed assignment, and with it their numbers.
+    func forEachChunk(batch: Int, samples: Int, chunks: Int, workers: Int, balanced: Bool = false,
                               _ body: (Workspace, Int, Int) -> Void) {
         let spaces = workspaces
+        let next = Atomic<Int>(workers)
         func run(_ w: Int) {
             var c = w
             while c < chunks {
                 let start = c * samples
                 body(spaces[w], start, Swift.min(samples, batch - start))
-                c += workers
+                c = balanced ? next.add(1, ordering: .relaxed).oldValue : c + workers
             }
         }
         if workers == 1 { run(0) } else { BLAS.singleThreaded { Parallel.forEach(workers: workers, run) } }
@@ -294,7 +300,7 @@ public final class Conv2D: Layer {
             if !samplewise { w.product.resize([o, samples * p]) }
         }
         let xs = x.data, ys = output.data, wv = weight.value.data, bv = bias?.value.data
-        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers, balanced: true) { space, start, count in
             let n = count * p, cols = space.columns.data, prod = space.product.data
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
             if samplewise {
@@ -350,7 +356,7 @@ public final class Conv2D: Layer {
         filters.resize([n, o, c])
         Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: false, tile: tile, into: filters.data)
         let xs = x.data, ys = output.data, u = filters.data, bv = bias?.value.data, kept = inputTiles.data
-        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
+        forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers, balanced: true) { space, start, count in
             let t = count * perSample, ld = Winograd.leadingDimension(tiles: t)
             let v = keepTiles ? kept + start / samples * chunkTiles : space.tiles.data, m = space.tileProduct.data
             Winograd.transformInput(
