@@ -127,9 +127,9 @@ extension Conv2D {
                 }
             }
             if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
-                for i in 0..<count {
-                    for oc in 0..<o { db[oc] += Kernels.sum(gs + ((start + i) * o + oc) * p, count: p) }
-                }
+                DirectConvolution.accumulateBiasGradient(
+                    dy: dyp, dyPadding: q, dyStride: dyPadded, samples: count, outputs: o, outputHeight: oh,
+                    outputWidth: ow, into: db)
             }
             DirectConvolution.accumulateFilterGradient(
                 dy: dyp, dyPadding: q, dyStride: dyPadded, x: xp, xStride: padded, samples: count, inputs: c,

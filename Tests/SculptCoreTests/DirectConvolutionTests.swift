@@ -2,7 +2,8 @@ import Testing
 import SculptCore
 
 /// `DirectConvolution`'s layout helpers against their formulas, bit for bit: the filter packing
-/// and the gradient unpacking split over workers (the same result at one and two). The kernels
+/// and the gradient unpacking split over workers (the same result at one and two), and the bias
+/// gradient summed from the packed dy in the order it documents, reading no padding. The kernels
 /// themselves are tested through `Conv2D` (ConvolutionTests: against the definition and im2col).
 @Suite("Direct convolution layouts")
 struct DirectConvolutionTests {
@@ -82,6 +83,46 @@ struct DirectConvolutionTests {
                 }
             }
             #expect(w.map(\.bitPattern) == expected.map(\.bitPattern), "\(o) x \(c), \(threads) worker(s)")
+        }
+    }
+
+    @Test("the bias gradient sums the packed dy's interior row by row, pixels in order, a sample at a time; no padding read",
+          arguments: [0, 1, 2])
+    func biasGradient(padding q: Int) {
+        for (o, oh, ow) in [(16, 5, 7), (48, 3, 1), (64, 7, 7), (32, 1, 14)] {
+            let samples = 3, rowWidth = ow + 2 * q
+            let stride = DirectConvolution.paddedCount(channels: o, height: oh, width: ow, padding: q)
+            // the border holds NaN: a sum that read it would be NaN
+            var dy = [Float](repeating: .nan, count: samples * stride)
+            for s in 0..<samples {
+                for r in 0..<oh {
+                    for x in 0..<ow {
+                        for k in 0..<o {
+                            let at = s * stride + ((r + q) * rowWidth + x + q) * o + k
+                            dy[at] = Self.pattern(at, 3)
+                        }
+                    }
+                }
+            }
+            var expected = (0..<o).map { Self.pattern($0, 4) }
+            var db = expected
+            for s in 0..<samples {
+                for k in 0..<o {
+                    var sum: Float = 0
+                    for r in 0..<oh {
+                        var row: Float = 0
+                        for x in 0..<ow { row += dy[s * stride + ((r + q) * rowWidth + x + q) * o + k] }
+                        sum += row
+                    }
+                    expected[k] += sum
+                }
+            }
+            db.withUnsafeMutableBufferPointer { out in
+                DirectConvolution.accumulateBiasGradient(
+                    dy: dy, dyPadding: q, dyStride: stride, samples: samples, outputs: o, outputHeight: oh,
+                    outputWidth: ow, into: out.baseAddress!)
+            }
+            #expect(db.map(\.bitPattern) == expected.map(\.bitPattern), "\(o) channels, \(oh)x\(ow), padding \(q)")
         }
     }
 }
