@@ -93,7 +93,11 @@ extension Conv2D {
         // W (O, I, k, k) -> by tap (k*k, O, I)
         tapWeights.resize([area, o, c])
         let wt = tapWeights.data, wv = weight.value.data
-        for t in 0..<area { for oc in 0..<o { for ic in 0..<c { wt[(t * o + oc) * c + ic] = wv[(oc * c + ic) * area + t] } } }
+        Parallel.forRanges(count: o, work: area * o * c) { outputs in
+            for t in 0..<area {
+                for oc in outputs { for ic in 0..<c { wt[(t * o + oc) * c + ic] = wv[(oc * c + ic) * area + t] } }
+            }
+        }
         let runs = Conv2D.tapRuns(g)
         let (samples, chunks, workers) = tapsPlan(g, batch: b)
         for w in workspaces.prefix(workers) {
@@ -152,14 +156,24 @@ extension Conv2D {
             }
             Conv2D.toSampleChannelPosition(dxt, samples: count, channels: c, plane: pin, into: dxs + start * c * pin)
         }
-        let total = workspaces[0].weightGrad
-        for space in workspaces.prefix(workers).dropFirst() {
-            BLAS.axpy(n: area * o * c, alpha: 1, x: space.weightGrad.data, y: total.data)
-        }
         if workers > 1, let bias {
             for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
         }
-        let dwt = total.data, dw = weight.grad.data
-        for oc in 0..<o { for ic in 0..<c { for t in 0..<area { dw[(oc * c + ic) * area + t] += dwt[(t * o + oc) * c + ic] } } }
+        // dW (O, I, k, k) += the workers' dW by tap (k*k, O, I), summed worker by worker, split by output channels
+        let sums = UncheckedSendable(workspaces.prefix(workers).map { UnsafePointer($0.weightGrad.data) })
+        let dw = weight.grad.data
+        Parallel.forRanges(count: o, work: area * o * c * workers) { outputs in
+            let dwts = sums.value, first = dwts[0]
+            for oc in outputs {
+                for ic in 0..<c {
+                    for t in 0..<area {
+                        let at = (t * o + oc) * c + ic
+                        var sum = first[at]
+                        for dwt in dwts.dropFirst() { sum += dwt[at] }
+                        dw[(oc * c + ic) * area + t] += sum
+                    }
+                }
+            }
+        }
     }
 }
