@@ -310,6 +310,21 @@ public final class BatchNorm: Layer {
         1 / (runningVariance + eps).squareRoot()
     }
 
+    /// Training's statistics for `channels` from their sums and sums of squares about the mean
+    /// (`sums[j]` for channel `channels.lowerBound + j`): `statistics` channel by channel, into
+    /// `inv` and the running mean and variance.
+    static func trainingStatistics(
+        sums: UnsafePointer<Double>, squares: UnsafePointer<Double>, count n: Int, channels: Range<Int>,
+        momentum mo: Float, epsilon eps: Float, runningMean runMean: UnsafeMutablePointer<Float>,
+        runningVariance runVar: UnsafeMutablePointer<Float>, inverseStd inv: UnsafeMutablePointer<Float>
+    ) {
+        for (j, ch) in channels.enumerated() {
+            inv[ch] = statistics(
+                sum: sums[j], squares: squares[j], count: n, momentum: mo, epsilon: eps,
+                runningMean: &runMean[ch], runningVariance: &runVar[ch])
+        }
+    }
+
     /// Evaluation's statistics for `channels`: the running mean and `evaluationInverseStd`.
     static func evaluationStatistics(
         channels: Range<Int>, epsilon eps: Float, runningMean runMean: UnsafeMutablePointer<Float>,
@@ -354,11 +369,9 @@ public final class BatchNorm: Layer {
                         squares[j] += Double(t)
                     }
                 }
-                for j in 0..<k {
-                    inv[lo + j] = statistics(
-                        sum: sums[j], squares: squares[j], count: n, momentum: mo, epsilon: eps,
-                        runningMean: &runMean[lo + j], runningVariance: &runVar[lo + j])
-                }
+                trainingStatistics(
+                    sums: sums, squares: squares, count: n, channels: channels, momentum: mo, epsilon: eps,
+                    runningMean: runMean, runningVariance: runVar, inverseStd: inv)
             }
         } else {
             evaluationStatistics(
@@ -408,11 +421,9 @@ public final class BatchNorm: Layer {
                         squares[j] += Double(zero + d * d)
                     }
                 }
-                for j in 0..<k {
-                    inv[lo + j] = statistics(
-                        sum: sums[j], squares: squares[j], count: n, momentum: mo, epsilon: eps,
-                        runningMean: &runMean[lo + j], runningVariance: &runVar[lo + j])
-                }
+                trainingStatistics(
+                    sums: sums, squares: squares, count: n, channels: channels, momentum: mo, epsilon: eps,
+                    runningMean: runMean, runningVariance: runVar, inverseStd: inv)
             }
         } else {
             evaluationStatistics(
