@@ -11,7 +11,7 @@
 #
 # Environment: MODEL (vgg, cnn or mlp: --profile-model; default vgg), THREADS (default 2), ROUNDS (default 8),
 # BATCHES (timed batches a run, default 20), ARGS (more `sculpt bench` flags, both sides), ALL_ROWS=1 (print every
-# row; by default rows under 0.3 ms forward + backward are left out). Prints medians in ms; a difference smaller
+# row; by default rows under 0.3 ms forward + backward, both builds averaged, are left out). Prints medians in ms; a difference smaller
 # than the rows' spread over rounds is noise. Nothing is written inside the repository.
 set -euo pipefail
 
@@ -70,12 +70,28 @@ def parse(path):
 runs = {side: [parse(f"{work}/{side}.{i}") for i in range(1, rounds + 1)] for side in "AB"}
 median = statistics.median
 print(f"{'row':14s} {'layer':44s} {'forward A':>10s} {'B':>7s} {'backward A':>11s} {'B':>7s}")
-for name, (layer, _, _) in runs["A"][0][0].items():
-    fa = median(r[name][1] for r, _ in runs["A"]); fb = median(r[name][1] for r, _ in runs["B"])
-    ba = median(r[name][2] for r, _ in runs["A"]); bb = median(r[name][2] for r, _ in runs["B"])
-    if not all_rows and fa + ba < 0.3:
+# rows by name, A's order, then B's rows A lacks (builds that fuse layers differently: "layers.4-5" and "layers.6" in A,
+# "layers.4-6" in B); a row one build lacks prints "-" on that side
+names = list(runs["A"][0][0]) + [n for n in runs["B"][0][0] if n not in runs["A"][0][0]]
+names.sort(key=lambda n: int(n.split(".")[1].split("-")[0]))
+
+
+def medians(side, name):
+    if name not in runs[side][0][0]:
+        return None, None
+    return median(r[name][1] for r, _ in runs[side]), median(r[name][2] for r, _ in runs[side])
+
+
+def cell(v, width):
+    return f"{v:{width}.2f}" if v is not None else f"{'-':>{width}s}"
+
+
+for name in names:
+    layer = (runs["A"][0][0].get(name) or runs["B"][0][0][name])[0]
+    (fa, ba), (fb, bb) = medians("A", name), medians("B", name)
+    if not all_rows and sum(v for v in (fa, ba, fb, bb) if v is not None) < 0.6:
         continue
-    print(f"{name:14s} {layer[:44]:44s} {fa:10.2f} {fb:7.2f} {ba:11.2f} {bb:7.2f}")
+    print(f"{name:14s} {layer[:44]:44s} {cell(fa, 10)} {cell(fb, 7)} {cell(ba, 11)} {cell(bb, 7)}")
 ta = [s for _, s in runs["A"]]; tb = [s for _, s in runs["B"]]
 faster = sum(y < x for x, y in zip(ta, tb))
 print(f"step totals, ms: A {', '.join(f'{t:.2f}' for t in ta)}")
