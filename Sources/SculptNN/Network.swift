@@ -110,8 +110,16 @@ public final class Network: @unchecked Sendable {
     /// the same numbers bit for bit, without writing the normalized output or reading it back, in
     /// backward too); true by default (tests turn it off to compare both paths). The ReLU layer
     /// itself is then not run: code that needs its output runs the layers one by one. A max pooling
-    /// after the ReLU then pools the rectified output as it stands.
+    /// after the ReLU joins them (`fusesBatchNormReluPooling`), or, with that off, pools the rectified
+    /// output as it stands.
     @exclusivity(unchecked) public var fusesBatchNormRelu = true
+
+    /// Whether a `BatchNorm`, the ReLU after it and a `MaxPool2D` after that run as one pass
+    /// (`BatchNorm.forward(_:training:pooling:)`: the same numbers bit for bit, without writing the
+    /// normalized output or the pooling's input gradient); true by default, with `fusesBatchNormRelu`
+    /// (tests turn it off to compare both paths). The ReLU's output is then never written: code that
+    /// needs it runs the layers one by one.
+    @exclusivity(unchecked) public var fusesBatchNormReluPooling = true
 
     /// The batch normalization that runs layer `index` (itself) and the ReLU after it as one pass,
     /// or nil when layer `index` is not such a pair's first.
@@ -119,6 +127,14 @@ public final class Network: @unchecked Sendable {
         guard fusesBatchNormRelu, index + 1 < layers.count, let norm = layers[index] as? BatchNorm,
               let relu = layers[index + 1] as? Activation, case .relu = relu.kind else { return nil }
         return norm
+    }
+
+    /// The batch normalization (layer `index`) and the max pooling (layer `index + 2`) that run
+    /// with the ReLU between them as one pass, or nil.
+    public func fusedBatchNormReluPooling(at index: Int) -> (norm: BatchNorm, pool: MaxPool2D)? {
+        guard fusesBatchNormReluPooling, index + 2 < layers.count, let norm = fusedBatchNormRelu(at: index),
+              let pool = layers[index + 2] as? MaxPool2D else { return nil }
+        return (norm, pool)
     }
 
     /// The dense layer that runs layer `index` (a `Flatten`) and itself as one pass, or nil.
@@ -137,13 +153,14 @@ public final class Network: @unchecked Sendable {
     }
 
     /// One step of the layer-by-layer pass: a layer, a batch normalization and the ReLU after it
-    /// run as one pass (`fusedBatchNormRelu(at:)`), a ReLU and the max pooling after it
+    /// run as one pass (`fusedBatchNormRelu(at:)`), with the max pooling after them too
+    /// (`fusedBatchNormReluPooling(at:)`), a ReLU and the max pooling after it
     /// (`fusedReluPooling(at:)`), or a flatten and the dense layer after it run as the dense layer
     /// (`fusedFlattenDense(at:)`).
     public struct Stage: Equatable, Sendable {
         /// The layers the stage runs, by index.
         public let layers: ClosedRange<Int>
-        /// "layers.3", or "layers.1-2" for a fused pair.
+        /// "layers.3", or "layers.1-2" for a fused pair ("layers.4-6" for three layers).
         public var name: String {
             layers.count == 1 ? "layers.\(layers.lowerBound)" : "layers.\(layers.lowerBound)-\(layers.upperBound)"
         }
@@ -155,7 +172,7 @@ public final class Network: @unchecked Sendable {
         while index < layers.count {
             let fused = fusedBatchNormRelu(at: index) != nil || fusedReluPooling(at: index) != nil
                 || fusedFlattenDense(at: index) != nil
-            let end = fused ? index + 1 : index
+            let end = fusedBatchNormReluPooling(at: index) != nil ? index + 2 : fused ? index + 1 : index
             out.append(Stage(layers: index...end))
             index = end + 1
         }
@@ -164,6 +181,10 @@ public final class Network: @unchecked Sendable {
 
     /// Runs one stage of the forward pass (`forward` runs them all).
     public func forward(_ stage: Stage, _ x: Tensor, training: Bool) -> Tensor {
+        if stage.layers.count == 3, let norm = layers[stage.layers.lowerBound] as? BatchNorm,
+           let pool = layers[stage.layers.upperBound] as? MaxPool2D {
+            return norm.forward(x, training: training, pooling: pool)
+        }
         if stage.layers.count == 2 {
             if let norm = layers[stage.layers.lowerBound] as? BatchNorm {
                 return norm.forward(x, training: training, rectifying: true)
@@ -178,9 +199,14 @@ public final class Network: @unchecked Sendable {
     /// to the stage's input, or nil when the stage starts at or before `firstLayerWithParameters`
     /// (`first`), whose input needs none.
     public func backward(_ stage: Stage, _ gradOutput: Tensor, first: Int) -> Tensor? {
+        let needInputGradient = stage.layers.lowerBound > first
+        if stage.layers.count == 3, let norm = layers[stage.layers.lowerBound] as? BatchNorm,
+           let pool = layers[stage.layers.upperBound] as? MaxPool2D {
+            return norm.backward(pooledGradient: gradOutput, pooling: pool, needInputGradient: needInputGradient)
+        }
         // a fused pair runs as one of its layers: the batch normalization (first) or the pooling or dense layer (second)
         let runner = layers[stage.layers.lowerBound] is BatchNorm ? stage.layers.lowerBound : stage.layers.upperBound
-        return layers[runner].backward(gradOutput, needInputGradient: stage.layers.lowerBound > first)
+        return layers[runner].backward(gradOutput, needInputGradient: needInputGradient)
     }
 
     /// The fused pass for the current layers, rebuilt when they changed; nil when they do not qualify.

@@ -25,15 +25,18 @@ public final class BatchNorm: Layer {
 
     private let output = Tensor(zeros: [0])       // y (B, C, S), relu(y) after a rectifying forward
     private let gradInput = Tensor(zeros: [0])    // dx (B, C, S)
-    private let means = Tensor(zeros: [0])        // the mean each channel was normalized with, (C)
-    private let inverseStd = Tensor(zeros: [0])   // 1 / sqrt(var + eps) per channel, (C)
+    // (internal, not private: the stage with a max pooling, `Normalization+Pooling.swift`, fills them too)
+    let means = Tensor(zeros: [0])                // the mean each channel was normalized with, (C)
+    let inverseStd = Tensor(zeros: [0])           // 1 / sqrt(var + eps) per channel, (C)
     // The last forward's input: xhat = (x - mean) * invStd is recomputed from it in backward, bit for bit as
     // forward computed it, rather than written out and read back (the layer that produced x keeps it until its
     // own next forward, after this layer's backward).
-    @exclusivity(unchecked) private var lastInput: Tensor?
-    private var trainedLast = false
+    @exclusivity(unchecked) var lastInput: Tensor?
+    var trainedLast = false
     /// Whether the last forward returned relu(y) (`forward(_:training:rectifying:)`).
-    public private(set) var rectifiedLastForward = false
+    public internal(set) var rectifiedLastForward = false
+    /// Whether the last forward wrote nothing but a max pooling of relu(y) (`forward(_:training:pooling:)`).
+    public internal(set) var pooledLastForward = false
 
     /// A layer over `features` channels with PyTorch's initial values.
     public convenience init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -94,6 +97,7 @@ public final class BatchNorm: Layer {
         inverseStd.resize([c])
         trainedLast = training
         rectifiedLastForward = rectifying
+        pooledLastForward = false
         lastInput = x
         let xs = x.data, ys = output.data, gamma = weight.value.data, beta = bias.value.data
         let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data, mu = means.data
@@ -115,23 +119,9 @@ public final class BatchNorm: Layer {
                 return
             }
             for ch in channels {
-                let mean: Float, invStd: Float
-                if training {
-                    var sum = 0.0
-                    for bi in 0..<b { sum += Double(Kernels.sum(xs + (bi * c + ch) * s, count: s)) }
-                    let m = sum / Double(n)
-                    var squares = 0.0
-                    for bi in 0..<b {
-                        squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m)))
-                    }
-                    mean = Float(m)
-                    invStd = Self.statistics(
-                        sum: sum, squares: squares, count: n, momentum: mo, epsilon: eps,
-                        runningMean: &runMean[ch], runningVariance: &runVar[ch])
-                } else {
-                    mean = runMean[ch]
-                    invStd = Self.evaluationInverseStd(runningVariance: runVar[ch], epsilon: eps)
-                }
+                let (mean, invStd) = Self.channelStatistics(
+                    xs, batch: b, features: c, plane: s, channel: ch, training: training, momentum: mo, epsilon: eps,
+                    runningMean: runMean, runningVariance: runVar)
                 mu[ch] = mean
                 inv[ch] = invStd
                 let g = gamma[ch], bt = beta[ch]
@@ -176,10 +166,10 @@ public final class BatchNorm: Layer {
         // training: dx = gamma * invStd / N * (N * dz - sum(dz) - xhat * sum(dz * xhat));
         // evaluation: dx = gamma * invStd * dz
         guard let x = lastInput else { preconditionFailure("BatchNorm.backward before forward") }
-        precondition(dy.count == output.count && x.count == output.count,
-                     "BatchNorm.backward with \(dy.shape) after a forward of \(output.shape)")
-        let b = output.shape[0], c = features, s = output.count / Swift.max(b * c, 1), n = b * s
-        if needInputGradient { gradInput.resize(output.shape) }
+        // sized by the input: a pooled forward (`forward(_:training:pooling:)`) writes no output
+        precondition(dy.count == x.count, "BatchNorm.backward with \(dy.shape) after a forward of \(x.shape)")
+        let b = x.shape[0], c = features, s = x.count / Swift.max(b * c, 1), n = b * s
+        if needInputGradient { gradInput.resize(x.shape) }
         let g = dy.data, xs = x.data, dx = gradInput.data, mu = means.data, beta = bias.value.data
         let dgamma = weight.grad.data, dbeta = bias.grad.data, gamma = weight.value.data, inv = inverseStd.data
         let trained = trainedLast, rectified = rectifiedLastForward
@@ -242,6 +232,29 @@ public final class BatchNorm: Layer {
             }
         }
         return needInputGradient ? gradInput : nil
+    }
+
+    /// A channel's mean and inverse standard deviation over its `batch` planes of `s` values in `x`
+    /// (B, C, S): training, the batch's (each plane summed in float with vector accumulators, the
+    /// planes' sums added in double: the mean, then the squared deviations), moving the running
+    /// statistics; evaluation, the running ones.
+    @inline(__always)
+    static func channelStatistics(
+        _ xs: UnsafePointer<Float>, batch b: Int, features c: Int, plane s: Int, channel ch: Int, training: Bool,
+        momentum mo: Float, epsilon eps: Float, runningMean runMean: UnsafeMutablePointer<Float>,
+        runningVariance runVar: UnsafeMutablePointer<Float>
+    ) -> (mean: Float, invStd: Float) {
+        guard training else {
+            return (runMean[ch], evaluationInverseStd(runningVariance: runVar[ch], epsilon: eps))
+        }
+        var sum = 0.0
+        for bi in 0..<b { sum += Double(Kernels.sum(xs + (bi * c + ch) * s, count: s)) }
+        let m = sum / Double(b * s)
+        var squares = 0.0
+        for bi in 0..<b { squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m))) }
+        let invStd = statistics(sum: sum, squares: squares, count: b * s, momentum: mo, epsilon: eps,
+                                runningMean: &runMean[ch], runningVariance: &runVar[ch])
+        return (Float(m), invStd)
     }
 
     /// sum(dz) and sum(dz * xhat) over one plane in one pass, with xhat = (x - mean) * invStd as

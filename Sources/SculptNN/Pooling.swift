@@ -38,72 +38,91 @@ public final class MaxPool2D: Layer {
     /// pooling after it this way (`Network.fusesReluPooling`).
     public func forward(_ x: Tensor, rectifying: Bool) -> Tensor {
         // x is (B, C, H, W), y is (B, C, OH, OW)
-        precondition(x.rank == 4, "\(spec.summary) got input \(x.shape)")
-        let g = WindowGeometry(channels: x.shape[1], height: x.shape[2], width: x.shape[3], kernelHeight: kernelSize,
-                               kernelWidth: kernelSize, stride: stride, padding: padding)
-        inputShape = x.shape
+        let g = prepareForward(x.shape)
         rectifiedInput = rectifying ? x : nil
-        output.resize([x.shape[0], x.shape[1], g.outputHeight, g.outputWidth])
-        argmax.reserve(x.shape[0] * x.shape[1] * g.outputHeight * g.outputWidth)
-        if rectifying { pool(x, g, Rectified.self) } else { pool(x, g, Unchanged.self) }
+        if rectifying { pool(x, g, Rectified()) } else { pool(x, g, Unchanged()) }
         return output
     }
 
-    /// The values windows compare: the input itself, or its ReLU.
-    private protocol PoolInput { static func value(_ v: Float) -> Float }
-    private enum Unchanged: PoolInput {
-        @inline(__always) static func value(_ v: Float) -> Float { v }
+    private struct Unchanged: PoolInput {
+        @inline(__always) func value(_ v: Float) -> Float { v }
     }
-    private enum Rectified: PoolInput {
-        @inline(__always) static func value(_ v: Float) -> Float { v > 0 ? v : 0 }  // as Activation's ReLU
+    private struct Rectified: PoolInput {
+        @inline(__always) func value(_ v: Float) -> Float { v > 0 ? v : 0 }  // as Activation's ReLU
     }
 
-    private func pool<Input: PoolInput>(_ x: Tensor, _ g: WindowGeometry, _: Input.Type) {
-        let planes = x.shape[0] * x.shape[1], oh = g.outputHeight, ow = g.outputWidth, h = g.height, w = g.width
+    /// Sizes the output and the argmax for an input of `shape` (B, C, H, W) and records the shape for
+    /// `backward`; the forward that follows pools every plane (`poolPlane`).
+    func prepareForward(_ shape: [Int]) -> WindowGeometry {
+        precondition(shape.count == 4, "\(spec.summary) got input \(shape)")
+        let g = WindowGeometry(channels: shape[1], height: shape[2], width: shape[3], kernelHeight: kernelSize,
+                               kernelWidth: kernelSize, stride: stride, padding: padding)
+        inputShape = shape
+        rectifiedInput = nil
+        output.resize([shape[0], shape[1], g.outputHeight, g.outputWidth])
+        argmax.reserve(shape[0] * shape[1] * g.outputHeight * g.outputWidth)
+        return g
+    }
+
+    /// The last forward's output (B, C, OH, OW) and, per output, the offset of its maximum in its
+    /// input plane (the plane-by-plane passes of a fused stage write and read them).
+    var pooledOutput: Tensor { output }
+    var argmaxOffsets: UnsafeMutablePointer<Int32> { argmax.data }
+
+    private func pool<Input: PoolInput>(_ x: Tensor, _ g: WindowGeometry, _ input: Input) {
+        let planes = x.shape[0] * x.shape[1], inPlane = g.height * g.width, outPlane = g.outputHeight * g.outputWidth
         let xs = x.data, ys = output.data, idx = argmax.data
         let k = kernelSize, s = stride, p = padding
+        Parallel.forRanges(count: planes, minimumCount: 64) { range in
+            for plane in range {
+                Self.poolPlane(xs + plane * inPlane, into: ys + plane * outPlane, argmax: idx + plane * outPlane,
+                               geometry: g, kernel: k, stride: s, padding: p, input: input)
+            }
+        }
+    }
+
+    /// Pools one input plane (H, W) into one output plane (OH, OW), comparing `input.value` of each
+    /// element, and writes each maximum's offset in the plane.
+    @inline(__always)
+    static func poolPlane<Input: PoolInput>(
+        _ xp: UnsafePointer<Float>, into yp: UnsafeMutablePointer<Float>, argmax ip: UnsafeMutablePointer<Int32>,
+        geometry g: WindowGeometry, kernel k: Int, stride s: Int, padding p: Int, input: Input
+    ) {
+        let oh = g.outputHeight, ow = g.outputWidth, h = g.height, w = g.width
         if k == 2 && s == 2 && p == 0 {
-            Parallel.forRanges(count: planes, minimumCount: 64) { range in
-                for plane in range {
-                    let xp = xs + plane * h * w, yp = ys + plane * oh * ow, ip = idx + plane * oh * ow
-                    let w32 = Int32(w)
-                    for r in 0..<oh {
-                        // a tournament of the 2x2 window (a b / c d); ties keep the first maximum in row-major order
-                        let top = xp + 2 * r * w, bottom = top + w, yr = yp + r * ow, ir = ip + r * ow
-                        let base = Int32(2 * r * w)
-                        for q in 0..<ow {
-                            let j = q &* 2
-                            let a = Input.value(top[j]), b = Input.value(top[j &+ 1])
-                            let c = Input.value(bottom[j]), d = Input.value(bottom[j &+ 1])
-                            // comparisons as 0/1 integers, so nothing branches on the data
-                            let upperAt = Int32(unsafeBitCast(b > a, to: UInt8.self))
-                            let lowerAt = w32 &+ Int32(unsafeBitCast(d > c, to: UInt8.self))
-                            let upper = b > a ? b : a, lower = d > c ? d : c
-                            let takeLower = Int32(unsafeBitCast(lower > upper, to: UInt8.self))
-                            yr[q] = lower > upper ? lower : upper
-                            ir[q] = base &+ Int32(truncatingIfNeeded: j) &+ upperAt &+ takeLower &* (lowerAt &- upperAt)
-                        }
-                    }
+            let w32 = Int32(w)
+            for r in 0..<oh {
+                // a tournament of the 2x2 window (a b / c d); ties keep the first maximum in row-major order
+                let top = xp + 2 * r * w, bottom = top + w, yr = yp + r * ow, ir = ip + r * ow
+                let base = Int32(2 * r * w)
+                for q in 0..<ow {
+                    let j = q &* 2
+                    let a = input.value(top[j]), b = input.value(top[j &+ 1])
+                    let c = input.value(bottom[j]), d = input.value(bottom[j &+ 1])
+                    // comparisons as 0/1 integers, so nothing branches on the data
+                    let upperAt = Int32(unsafeBitCast(b > a, to: UInt8.self))
+                    let lowerAt = w32 &+ Int32(unsafeBitCast(d > c, to: UInt8.self))
+                    let upper = b > a ? b : a, lower = d > c ? d : c
+                    let takeLower = Int32(unsafeBitCast(lower > upper, to: UInt8.self))
+                    yr[q] = lower > upper ? lower : upper
+                    ir[q] = base &+ Int32(truncatingIfNeeded: j) &+ upperAt &+ takeLower &* (lowerAt &- upperAt)
                 }
             }
             return
         }
-        for plane in 0..<planes {
-            let xp = xs + plane * h * w, yp = ys + plane * oh * ow, ip = idx + plane * oh * ow
-            for r in 0..<oh {
-                let i0 = Swift.max(r * s - p, 0), i1 = Swift.min(r * s - p + k, h)
-                for q in 0..<ow {
-                    let j0 = Swift.max(q * s - p, 0), j1 = Swift.min(q * s - p + k, w)
-                    var best = -Float.infinity, at = i0 * w + j0
-                    for i in i0..<i1 {
-                        for j in j0..<j1 {
-                            let v = Input.value(xp[i * w + j])
-                            if v > best || v.isNaN { best = v; at = i * w + j }
-                        }
+        for r in 0..<oh {
+            let i0 = Swift.max(r * s - p, 0), i1 = Swift.min(r * s - p + k, h)
+            for q in 0..<ow {
+                let j0 = Swift.max(q * s - p, 0), j1 = Swift.min(q * s - p + k, w)
+                var best = -Float.infinity, at = i0 * w + j0
+                for i in i0..<i1 {
+                    for j in j0..<j1 {
+                        let v = input.value(xp[i * w + j])
+                        if v > best || v.isNaN { best = v; at = i * w + j }
                     }
-                    yp[r * ow + q] = best
-                    ip[r * ow + q] = Int32(at)
                 }
+                yp[r * ow + q] = best
+                ip[r * ow + q] = Int32(at)
             }
         }
     }
@@ -250,6 +269,10 @@ public final class GlobalAveragePool: Layer {
         return gradInput
     }
 }
+
+/// The values a max pooling's windows compare, computed from its input's elements: the input
+/// itself, its ReLU, or (a fused stage) the ReLU of a batch normalization of it.
+protocol PoolInput { func value(_ v: Float) -> Float }
 
 /// A growable buffer of Int32 indices, reused across batches.
 struct IndexBuffer: ~Copyable {
