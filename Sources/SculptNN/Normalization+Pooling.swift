@@ -26,24 +26,14 @@ extension BatchNorm {
         let b = x.shape[0], c = features, s = x.shape[2] * x.shape[3]
         guard s >= 16 else { return pool.forward(forward(x, training: training, rectifying: true), rectifying: false) }
         let g = pool.prepareForward(x.shape)
-        means.resize([c])
-        inverseStd.resize([c])
-        trainedLast = training
-        rectifiedLastForward = true
-        pooledLastForward = true
-        lastInput = x
+        beginForward(x, training: training, rectifying: true, pooled: true)
         let xs = x.data, ys = pool.pooledOutput.data, idx = pool.argmaxOffsets
         let gamma = weight.value.data, beta = bias.value.data
-        let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data, mu = means.data
-        let mo = momentum, eps = epsilon, outPlane = g.outputHeight * g.outputWidth
+        let outPlane = g.outputHeight * g.outputWidth
         let k = pool.kernelSize, step = pool.stride, p = pool.padding
         Parallel.forRanges(count: c, work: x.count) { channels in
             for ch in channels {
-                let (mean, invStd) = Self.channelStatistics(
-                    xs, batch: b, features: c, plane: s, channel: ch, training: training, momentum: mo, epsilon: eps,
-                    runningMean: runMean, runningVariance: runVar)
-                mu[ch] = mean
-                inv[ch] = invStd
+                let (mean, invStd) = self.channelStatistics(xs, batch: b, plane: s, channel: ch, training: training)
                 let input = NormalizedRectified(mean: mean, invStd: invStd, gamma: gamma[ch], beta: beta[ch])
                 for bi in 0..<b {
                     let plane = bi * c + ch

@@ -25,18 +25,17 @@ public final class BatchNorm: Layer {
 
     private let output = Tensor(zeros: [0])       // y (B, C, S), relu(y) after a rectifying forward
     private let gradInput = Tensor(zeros: [0])    // dx (B, C, S)
-    // (internal, not private: the stage with a max pooling, `Normalization+Pooling.swift`, fills them too)
-    let means = Tensor(zeros: [0])                // the mean each channel was normalized with, (C)
-    let inverseStd = Tensor(zeros: [0])           // 1 / sqrt(var + eps) per channel, (C)
+    private let means = Tensor(zeros: [0])        // the mean each channel was normalized with, (C)
+    private let inverseStd = Tensor(zeros: [0])   // 1 / sqrt(var + eps) per channel, (C)
     // The last forward's input: xhat = (x - mean) * invStd is recomputed from it in backward, bit for bit as
     // forward computed it, rather than written out and read back (the layer that produced x keeps it until its
     // own next forward, after this layer's backward).
-    @exclusivity(unchecked) var lastInput: Tensor?
-    var trainedLast = false
+    @exclusivity(unchecked) private var lastInput: Tensor?
+    private var trainedLast = false
     /// Whether the last forward returned relu(y) (`forward(_:training:rectifying:)`).
-    public internal(set) var rectifiedLastForward = false
+    public private(set) var rectifiedLastForward = false
     /// Whether the last forward wrote nothing but a max pooling of relu(y) (`forward(_:training:pooling:)`).
-    public internal(set) var pooledLastForward = false
+    public private(set) var pooledLastForward = false
 
     /// A layer over `features` channels with PyTorch's initial values.
     public convenience init(features: Int, momentum: Float = 0.1, epsilon: Float = 1e-5) {
@@ -93,12 +92,7 @@ public final class BatchNorm: Layer {
                 n > 1, "\(spec.summary) in training mode needs more than one value per channel, got input \(x.shape)")
         }
         output.resize(x.shape)
-        means.resize([c])
-        inverseStd.resize([c])
-        trainedLast = training
-        rectifiedLastForward = rectifying
-        pooledLastForward = false
-        lastInput = x
+        beginForward(x, training: training, rectifying: rectifying, pooled: false)
         let xs = x.data, ys = output.data, gamma = weight.value.data, beta = bias.value.data
         let runMean = runningMean.data, runVar = runningVariance.data, inv = inverseStd.data, mu = means.data
         let mo = momentum, eps = epsilon
@@ -119,11 +113,7 @@ public final class BatchNorm: Layer {
                 return
             }
             for ch in channels {
-                let (mean, invStd) = Self.channelStatistics(
-                    xs, batch: b, features: c, plane: s, channel: ch, training: training, momentum: mo, epsilon: eps,
-                    runningMean: runMean, runningVariance: runVar)
-                mu[ch] = mean
-                inv[ch] = invStd
+                let (mean, invStd) = self.channelStatistics(xs, batch: b, plane: s, channel: ch, training: training)
                 let g = gamma[ch], bt = beta[ch]
                 let m8 = SIMD8<Float>(repeating: mean), k8 = SIMD8<Float>(repeating: invStd)
                 let g8 = SIMD8<Float>(repeating: g), b8 = SIMD8<Float>(repeating: bt), zero = SIMD8<Float>()
@@ -156,6 +146,16 @@ public final class BatchNorm: Layer {
             }
         }
         return output
+    }
+
+    /// Sizes the per-channel statistics and records what `backward` needs of a forward over `x`.
+    func beginForward(_ x: Tensor, training: Bool, rectifying: Bool, pooled: Bool) {
+        means.resize([features])
+        inverseStd.resize([features])
+        trainedLast = training
+        rectifiedLastForward = rectifying
+        pooledLastForward = pooled
+        lastInput = x
     }
 
     public func backward(_ dy: Tensor, needInputGradient: Bool) -> Tensor? {
@@ -234,27 +234,34 @@ public final class BatchNorm: Layer {
         return needInputGradient ? gradInput : nil
     }
 
-    /// A channel's mean and inverse standard deviation over its `batch` planes of `s` values in `x`
-    /// (B, C, S): training, the batch's (each plane summed in float with vector accumulators, the
-    /// planes' sums added in double: the mean, then the squared deviations), moving the running
-    /// statistics; evaluation, the running ones.
+    /// Channel `ch`'s mean and inverse standard deviation for a forward over `x` (B, C, S) with
+    /// planes of `s` values, written to `means` and `inverseStd` and returned: training, the
+    /// batch's (each plane summed in float with vector accumulators, the planes' sums added in
+    /// double: the mean, then the squared deviations), moving the running statistics; evaluation,
+    /// the running ones.
     @inline(__always)
-    static func channelStatistics(
-        _ xs: UnsafePointer<Float>, batch b: Int, features c: Int, plane s: Int, channel ch: Int, training: Bool,
-        momentum mo: Float, epsilon eps: Float, runningMean runMean: UnsafeMutablePointer<Float>,
-        runningVariance runVar: UnsafeMutablePointer<Float>
-    ) -> (mean: Float, invStd: Float) {
-        guard training else {
-            return (runMean[ch], evaluationInverseStd(runningVariance: runVar[ch], epsilon: eps))
+    func channelStatistics(_ xs: UnsafePointer<Float>, batch b: Int, plane s: Int, channel ch: Int, training: Bool)
+        -> (mean: Float, invStd: Float) {
+        let c = features, runMean = runningMean.data, runVar = runningVariance.data
+        let mean: Float, invStd: Float
+        if training {
+            var sum = 0.0
+            for bi in 0..<b { sum += Double(Kernels.sum(xs + (bi * c + ch) * s, count: s)) }
+            let m = sum / Double(b * s)
+            var squares = 0.0
+            for bi in 0..<b {
+                squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m)))
+            }
+            mean = Float(m)
+            invStd = Self.statistics(sum: sum, squares: squares, count: b * s, momentum: momentum, epsilon: epsilon,
+                                     runningMean: &runMean[ch], runningVariance: &runVar[ch])
+        } else {
+            mean = runMean[ch]
+            invStd = Self.evaluationInverseStd(runningVariance: runVar[ch], epsilon: epsilon)
         }
-        var sum = 0.0
-        for bi in 0..<b { sum += Double(Kernels.sum(xs + (bi * c + ch) * s, count: s)) }
-        let m = sum / Double(b * s)
-        var squares = 0.0
-        for bi in 0..<b { squares += Double(Kernels.sumOfSquares(xs + (bi * c + ch) * s, count: s, around: Float(m))) }
-        let invStd = statistics(sum: sum, squares: squares, count: b * s, momentum: mo, epsilon: eps,
-                                runningMean: &runMean[ch], runningVariance: &runVar[ch])
-        return (Float(m), invStd)
+        means.data[ch] = mean
+        inverseStd.data[ch] = invStd
+        return (mean, invStd)
     }
 
     /// sum(dz) and sum(dz * xhat) over one plane in one pass, with xhat = (x - mean) * invStd as

@@ -24,10 +24,7 @@ import TestSupport
             // exact ties: a whole sample of channel 1 at one value (after the ReLU, either one value or all zeros)
             let plane = shape[2] * shape[3]
             (x.data + plane).update(repeating: 0.5, count: plane)
-            func fresh() -> BatchNorm {
-                BatchNorm(weight: gamma.copy(), bias: beta.copy(), runningMean: Tensor(zeros: [features]),
-                          runningVariance: Tensor(repeating: 1, shape: [features]))
-            }
+            func fresh() -> BatchNorm { batchNorm(gamma: gamma, beta: beta) }
             for training in [true, false] {
                 for threads in [1, 2] {
                     Parallel.withThreads(threads) {

@@ -18,6 +18,13 @@ func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, training: B
     for (a, b) in zip(fused.namedBuffers, plain.namedBuffers) { #expect(a.buffer == b.buffer, "\(a.name)") }
 }
 
+/// A BatchNorm over `gamma.count` features with copies of `gamma` and `beta` and PyTorch's initial
+/// running statistics.
+func batchNorm(gamma: Tensor, beta: Tensor) -> BatchNorm {
+    BatchNorm(weight: gamma.copy(), bias: beta.copy(), runningMean: Tensor(zeros: [gamma.count]),
+              runningVariance: Tensor(repeating: 1, shape: [gamma.count]))
+}
+
 /// Issue 17's faster paths, each against the plain path it replaces.
 @Suite(.serialized) struct SpeedPathTests {
     /// Small dense architectures of every activation kind; the last is too wide for the fused pass.
@@ -220,10 +227,7 @@ func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, training: B
         let spatial = x.count / (shape[0] * features)
         // one NaN in channel 0 (the whole channel's statistics are NaN), and exact zeros after the affine map
         x.data[0] = .nan
-        func fresh() -> BatchNorm {
-            BatchNorm(weight: gamma.copy(), bias: beta.copy(), runningMean: Tensor(zeros: [features]),
-                      runningVariance: Tensor(repeating: 1, shape: [features]))
-        }
+        func fresh() -> BatchNorm { batchNorm(gamma: gamma, beta: beta) }
         for training in [true, false] {
             for threads in [1, 2] {
                 Parallel.withThreads(threads) {
@@ -317,8 +321,7 @@ func expectSameStep(_ fused: Network, _ plain: Network, _ x: Tensor, training: B
                                                           rectifying: rectifying)
                 for threads in [1, 2] {
                     Parallel.withThreads(threads) {
-                        let layer = BatchNorm(weight: gamma.copy(), bias: beta.copy(), runningMean: Tensor(zeros: [features]),
-                                              runningVariance: Tensor(repeating: 1, shape: [features]))
+                        let layer = batchNorm(gamma: gamma, beta: beta)
                         let y = layer.forward(x, training: training, rectifying: rectifying)
                         let context = "\(shape) training \(training) relu \(rectifying) threads \(threads)"
                         #expect(y.scalars.map(\.bitPattern) == expected.y.map(\.bitPattern), "y \(context)")
