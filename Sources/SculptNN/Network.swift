@@ -114,11 +114,11 @@ public final class Network: @unchecked Sendable {
     /// output as it stands.
     @exclusivity(unchecked) public var fusesBatchNormRelu = true
 
-    /// Whether a `BatchNorm`, the ReLU after it and a `MaxPool2D` after that run as one pass
-    /// (`BatchNorm.forward(_:training:pooling:)`: the same numbers bit for bit, without writing the
-    /// normalized output or the pooling's input gradient); true by default, with `fusesBatchNormRelu`
-    /// (tests turn it off to compare both paths). The ReLU's output is then never written: code that
-    /// needs it runs the layers one by one.
+    /// Whether a `BatchNorm`, the ReLU after it and a `MaxPool2D` after that run as one stage
+    /// (`BatchNorm.forward(_:training:pooling:)`: the same numbers bit for bit, the forward without
+    /// writing the rectified output or reading it back; the backward is the pooling's, then the
+    /// pair's); true by default, with `fusesBatchNormRelu` (tests turn it off to compare both paths).
+    /// The ReLU's output is then never written: code that needs it runs the layers one by one.
     @exclusivity(unchecked) public var fusesBatchNormReluPooling = true
 
     /// The batch normalization that runs layer `index` (itself) and the ReLU after it as one pass,
