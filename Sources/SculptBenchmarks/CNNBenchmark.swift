@@ -76,7 +76,8 @@ public enum CNNBenchmark {
     /// Milliseconds per batch spent in each stage's forward and backward pass and in the
     /// optimizer, averaged over `batches` training steps of `network` on `data` (for profiling).
     /// The stages are `Network.stages`, run as `Network.forward` and `backward` run them: a layer,
-    /// a ReLU and the max pooling after it as one pass, or a flatten and the dense layer after it as the dense layer.
+    /// a fused pair or triple (BatchNorm + ReLU, with a max pooling after them; ReLU + max pooling)
+    /// as one pass, or a flatten and the dense layer after it as the dense layer.
     public static func profile(_ network: Network, data: Dataset, batches: Int, seed: UInt64 = 0) -> LayerProfile {
         let layers = network.layers, stages = network.stages
         var forward = [Double](repeating: 0, count: stages.count), backward = forward
@@ -123,9 +124,10 @@ public enum CNNBenchmark {
 
 /// Per-stage milliseconds of one training step (`CNNBenchmark.profile`).
 public struct LayerProfile: Codable, Sendable {
-    /// Each stage's layers: "layers.3", or "layers.1-2" for a ReLU and max pooling run as one pass.
+    /// Each stage's layers: "layers.3", or "layers.1-2" ("layers.4-6") for layers run as one pass.
     public var names: [String]
-    /// Each stage's summary ("conv2d(1->32, 3x3, pad 1)"; "relu + maxpool2d(...)" for a fused pair).
+    /// Each stage's summary ("conv2d(1->32, 3x3, pad 1)"; "relu + maxpool2d(...)" for a fused pair,
+    /// "batchnorm(16) + relu + maxpool2d(...)" for a triple).
     public var layers: [String]
     /// Forward milliseconds per step, by layer.
     public var forwardMilliseconds: [Double]
