@@ -141,11 +141,7 @@ extension Conv2D {
                     bias: nil, scratch: space.columns.data, into: dxs + (start + i) * inSample)
             }
         }
-        if workers > 1, let bias {
-            for space in workspaces.prefix(workers) {
-                BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data)
-            }
-        }
+        addWorkerBiasGradients(workers: workers)
         DirectConvolution.unpackFilterGradients(
             workspaces.prefix(workers).map { UnsafePointer($0.filterGrad.data) }, outputs: o, inputs: c,
             into: weight.grad.data)

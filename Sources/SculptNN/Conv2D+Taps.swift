@@ -156,9 +156,7 @@ extension Conv2D {
             }
             Conv2D.toSampleChannelPosition(dxt, samples: count, channels: c, plane: pin, into: dxs + start * c * pin)
         }
-        if workers > 1, let bias {
-            for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
-        }
+        addWorkerBiasGradients(workers: workers)
         // dW (O, I, k, k) += the workers' dW by tap (k*k, O, I), summed worker by worker, split by output channels
         let sums = UncheckedSendable(workspaces.prefix(workers).map { UnsafePointer($0.weightGrad.data) })
         let dw = weight.grad.data

@@ -240,6 +240,15 @@ public final class Conv2D: Layer {
         return (samples, chunks, Swift.min(threads, chunks))
     }
 
+    /// Adds the workers' own bias-gradient sums (`Workspace.biasGrad`, kept when `workers > 1`) to
+    /// the bias's gradient, worker by worker, as every backward path ends.
+    func addWorkerBiasGradients(workers: Int) {
+        guard workers > 1, let bias else { return }
+        for space in workspaces.prefix(workers) {
+            BLAS.axpy(n: outputChannels, alpha: 1, x: space.biasGrad.data, y: bias.grad.data)
+        }
+    }
+
     /// Runs `body(workspace, firstSample, sampleCount)` for every chunk, spread over workers: worker
     /// w takes chunks w, w + workers, ..., or, when `balanced`, chunk w and then whichever chunk is
     /// next when it is done (a worker slowed down, as a vCPU that the host deschedules, leaves its
@@ -458,9 +467,9 @@ public final class Conv2D: Layer {
         if workers > 1 {
             for space in workspaces.prefix(workers) {
                 BLAS.axpy(n: o * k, alpha: 1, x: space.weightGrad.data, y: weight.grad.data)
-                if let bias { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
             }
         }
+        addWorkerBiasGradients(workers: workers)
         return needInputGradient ? gradInput : nil
     }
 
@@ -576,9 +585,7 @@ public final class Conv2D: Layer {
                 bias: nil, into: dxs + start * inSample)
         }
         // the workers' dU and db summed in a fixed order, then dW += Gᵀ dU G
-        if workers > 1, let bias {
-            for space in workspaces.prefix(workers) { BLAS.axpy(n: o, alpha: 1, x: space.biasGrad.data, y: bias.grad.data) }
-        }
+        addWorkerBiasGradients(workers: workers)
         Winograd.accumulateFilterGradient(
             workspaces[0].filterGrad.data, partials: workspaces.prefix(workers).dropFirst().map { $0.filterGrad.data },
             outputs: o, inputs: c, tile: tile, into: weight.grad.data)
