@@ -7,20 +7,24 @@
 /// The stored properties are `@exclusivity(unchecked)` and other modules read them through
 /// getters: they are read on every layer call, and the runtime exclusivity check that a
 /// direct cross-module field access gets (the attribute does not reach it) costs more than the
-/// read. A tensor's shape is never modified while it is being read.
+/// read. `count` and `data` are inlinable getters of `private(set)` fields (read only, so no
+/// exclusivity check is emitted: the binary's `swift_beginAccess` calls stay the same), which
+/// saves a call per read on W1's small steps. `shape` returns an array, a retain and a release
+/// per read: hot loops ask `dimension(_:)` or `isMatrix(rows:columns:)` instead. A tensor's shape
+/// is never modified while it is being read.
 public final class Tensor: @unchecked Sendable {
     @exclusivity(unchecked) private var storedShape: [Int]
-    @exclusivity(unchecked) private var storedCount: Int
-    @exclusivity(unchecked) private var storedData: UnsafeMutablePointer<Float>
+    @usableFromInline @exclusivity(unchecked) internal private(set) var storedCount: Int
+    @usableFromInline @exclusivity(unchecked) internal private(set) var storedData: UnsafeMutablePointer<Float>
     /// Capacity of `data` in elements (>= count); lets `resize` reuse storage.
     @exclusivity(unchecked) private var capacity: Int
 
     /// The extent of each dimension; `[]` is a scalar.
     public var shape: [Int] { storedShape }
     /// The number of elements (product of `shape`).
-    public var count: Int { storedCount }
+    @inlinable public var count: Int { storedCount }
     /// The elements, row-major.
-    public var data: UnsafeMutablePointer<Float> { storedData }
+    @inlinable public var data: UnsafeMutablePointer<Float> { storedData }
 
     /// A zero-filled tensor of the given shape.
     public init(zeros shape: [Int]) {
@@ -87,8 +91,22 @@ public final class Tensor: @unchecked Sendable {
     /// Resizes to the matrix `[rows, columns]`, allocating nothing when the shape is unchanged
     /// (the per-step call in layers' hot loops).
     public func resize(rows: Int, columns: Int) {
-        if shape.count == 2 && shape[0] == rows && shape[1] == columns { return }
+        if isMatrix(rows: rows, columns: columns) { return }
         resize([rows, columns])
+    }
+
+    /// The extent of dimension `axis` (`shape[axis]` without copying the shape, which costs a retain and a release).
+    public func dimension(_ axis: Int) -> Int { storedShape[axis] }
+
+    /// True when the shape is `[rows, columns]` (without copying the shape, as `shape == [rows, columns]` would).
+    public func isMatrix(rows: Int, columns: Int) -> Bool {
+        storedShape.count == 2 && storedShape[0] == rows && storedShape[1] == columns
+    }
+
+    /// Resizes to `template`'s shape, allocating nothing when the shape is unchanged.
+    public func resize(like template: Tensor) {
+        if storedShape == template.storedShape { return }
+        resize(template.storedShape)
     }
 
     /// Resizes to `[rows] + template.shape.dropFirst()` (a batch of `template`'s rows), allocating

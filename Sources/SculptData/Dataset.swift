@@ -34,7 +34,7 @@ public struct TensorDataset: Dataset {
         self.classCount = classCount
     }
 
-    public var count: Int { inputs.shape[0] }
+    public var count: Int { inputs.dimension(0) }
     public var inputShape: [Int] { Array(inputs.shape.dropFirst()) }
     public var targetShape: [Int] { Array(targets.shape.dropFirst()) }
 

@@ -19,7 +19,7 @@ public struct MeanSquaredError: Loss {
         var s: Float = 0
         let ps = p.data, ts = t.data
         if let gradient {
-            gradient.resize(p.shape)
+            gradient.resize(like: p)
             let g = gradient.data, scale = 2 / Float(n)
             for i in 0..<n {
                 let d = ps[i] - ts[i]

@@ -41,9 +41,13 @@ public final class Parameter: @unchecked Sendable {
         return n
     }
 
-    /// Sets the gradient to zero.
+    /// Sets the gradient to zero: small gradients in place (through a local reference, which spares W1's
+    /// steps a retain and release of the parameter and the tensor each), large ones over the workers.
     @inline(__always)
-    public func zeroGrad() { grad.fill(0) }
+    public func zeroGrad() {
+        let g = grad, n = g.count
+        if n < 1 << 16 { g.data.update(repeating: 0, count: n) } else { g.fill(0) }
+    }
 
     /// Forgets all optimizer state.
     public func resetState() {

@@ -34,7 +34,7 @@ final class SmallDenseStack {
     // One buffer of registers holds, per stage s, (at offsets): z (groups, out) and a = act(z)
     // (groups, out) of the last forward, and the backward's dLoss/da, then dLoss/dz, (groups, out);
     // x transposed (groups, in); and the backward's per-lane sums of one stage's dW (out, in) and db (out).
-    private var buffer = UnsafeMutablePointer<Lanes>.allocate(capacity: 1)
+    private var buffer = allocateLanes(1)
     private var capacity = 1
     private var z: [Int] = [], a: [Int] = [], delta: [Int] = []
     private var inputOffset = 0, sumsOffset = 0
@@ -66,6 +66,14 @@ final class SmallDenseStack {
 
     deinit { buffer.deallocate() }
 
+    /// Room for `count` registers, each on its own 64-byte cache line: `Lanes` is only 16-byte aligned, and an
+    /// allocation at 32 bytes past a line boundary (as the default allocator gave) splits every load and store
+    /// of the buffer across two lines.
+    static func allocateLanes(_ count: Int) -> UnsafeMutablePointer<Lanes> {
+        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Lanes>.stride, alignment: 64)
+            .bindMemory(to: Lanes.self, capacity: count)
+    }
+
     /// True while `layers` are the layers this pass was built for, with the same widths.
     func matches(_ layers: [Layer]) -> Bool {
         // Called before every forward: indices rather than zip and closures, which copy (and so retain and
@@ -73,10 +81,18 @@ final class SmallDenseStack {
         guard layers.count == layerIdentities.count else { return false }
         for k in layers.indices where ObjectIdentifier(layers[k]) != layerIdentities[k] { return false }
         for k in stages.indices {
-            let shape = stages[k].dense.weight.value.shape
-            guard shape.count == 2, shape[0] == stages[k].outputs, shape[1] == stages[k].inputs else { return false }
+            guard stages[k].dense.weight.value.isMatrix(rows: stages[k].outputs, columns: stages[k].inputs) else {
+                return false
+            }
         }
         return true
+    }
+
+    /// Stage `s`'s weight and bias values. `stages` keeps its layer alive, so the layer is borrowed without the
+    /// retain and release that a copy of the stage costs (per stage and step, a few percent of a W1 step).
+    @inline(__always)
+    private func weights(of s: Int) -> (weight: UnsafeMutablePointer<Float>, bias: UnsafeMutablePointer<Float>?) {
+        Unmanaged.passUnretained(stages[s].dense)._withUnsafeGuaranteedRef { ($0.weight.value.data, $0.bias?.value.data) }
     }
 
     /// Lays out the buffer for a batch of `b` samples.
@@ -93,7 +109,7 @@ final class SmallDenseStack {
         sumsOffset = take(stages.map { $0.outputs * ($0.inputs + 1) }.max() ?? 0)
         if end > capacity {
             buffer.deallocate()
-            buffer = .allocate(capacity: end)
+            buffer = Self.allocateLanes(end)
             capacity = end
         }
         buffer.initialize(repeating: Lanes(), count: end)
@@ -102,13 +118,13 @@ final class SmallDenseStack {
     /// The network's output for `x` (B, in); keeps what `backward` needs.
     func forward(_ x: Tensor) -> Tensor {
         // x is (B, in); per group of 16 samples, stage s: z (out) = W (out, in) h (in) + b; a = act(z)
-        let b = x.shape[0], nIn = stages[0].inputs, nOut = stages[stages.count - 1].outputs
+        let b = x.dimension(0), nIn = stages[0].inputs, nOut = stages[stages.count - 1].outputs
         precondition(x.count == b * nIn, "Dense(\(nIn) -> ...) got input \(x.shape)")
         reserve(batch: b)
         transpose(x.data, rows: b, columns: nIn, into: buffer + inputOffset)
-        for (s, stage) in stages.enumerated() {
-            let w = stage.dense.weight.value.data, bias = stage.dense.bias?.value.data
-            let (n, m) = (stage.inputs, stage.outputs), kind = stage.activation
+        for s in stages.indices {
+            let (w, bias) = weights(of: s)
+            let (n, m) = (stages[s].inputs, stages[s].outputs), kind = stages[s].activation
             let h = s == 0 ? buffer + inputOffset : buffer + a[s - 1], zs = buffer + z[s], outs = buffer + a[s]
             // Four groups at a time (four independent sums per weight row, each in the order of the
             // one-group loop below, so the same numbers), then the remaining groups one by one.

@@ -24,6 +24,22 @@ func resizing() {
     #expect(r.shape == [4] && r.scalars == [1, 2, 3, 4])
 }
 
+@Test("dimension, isMatrix and resize(like:) read and follow the shape without copying it")
+func shapeQueries() {
+    let t = Tensor(zeros: [3, 5, 2])
+    #expect((0..<3).map { t.dimension($0) } == t.shape)
+    #expect(!t.isMatrix(rows: 3, columns: 5) && !Tensor(zeros: [15]).isMatrix(rows: 15, columns: 1))
+    let m = Tensor(zeros: [4, 6])
+    #expect(m.isMatrix(rows: 4, columns: 6) && !m.isMatrix(rows: 6, columns: 4))
+    let storage = m.data
+    m.resize(like: Tensor(zeros: [2, 3, 4]))  // the same count: the same storage
+    #expect(m.shape == [2, 3, 4] && m.count == 24 && m.data == storage)
+    m.resize(like: Tensor(zeros: [7, 7]))
+    #expect(m.shape == [7, 7] && m.count == 49)
+    m.resize(like: Tensor(zeros: []))
+    #expect(m.shape == [] && m.count == 1)
+}
+
 @Test("reductions accumulate in double precision")
 func reductions() {
     let t = Tensor([1, -2, 3, 4])
