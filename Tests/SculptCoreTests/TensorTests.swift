@@ -40,6 +40,15 @@ func shapeQueries() {
     #expect(m.shape == [] && m.count == 1)
 }
 
+@Test("tensor storage starts on a 64-byte cache line, new and after growing", arguments: [1, 3, 1000, 1 << 20])
+func storageAlignment(count: Int) {
+    let t = Tensor(zeros: [count])
+    #expect(UInt(bitPattern: t.data) % 64 == 0)
+    t.resize([count * 3 + 5])
+    #expect(UInt(bitPattern: t.data) % 64 == 0 && t.count == count * 3 + 5)
+    #expect(UInt(bitPattern: t.copy().data) % 64 == 0)
+}
+
 @Test("reductions accumulate in double precision")
 func reductions() {
     let t = Tensor([1, -2, 3, 4])
