@@ -32,7 +32,7 @@ public final class Tensor: @unchecked Sendable {
         self.storedShape = shape
         self.storedCount = shape.reduce(1, *)
         self.capacity = Swift.max(storedCount, 1)
-        self.storedData = Self.allocateElements(capacity)
+        self.storedData = CacheLine.allocate(Float.self, capacity: capacity)
         data.initialize(repeating: 0, count: capacity)
     }
 
@@ -118,19 +118,12 @@ public final class Tensor: @unchecked Sendable {
         resize([rows] + t.dropFirst())
     }
 
-    /// Room for `n` elements starting on a 64-byte cache line. A plain allocation is 16-byte aligned (large
-    /// ones sit 16 bytes past a page), so every 64-byte vector load of the elements would straddle two lines.
-    static func allocateElements(_ n: Int) -> UnsafeMutablePointer<Float> {
-        UnsafeMutableRawPointer.allocate(byteCount: n * MemoryLayout<Float>.stride, alignment: 64)
-            .bindMemory(to: Float.self, capacity: n)
-    }
-
     /// Makes room for `n` elements (contents are unspecified afterwards if storage grows).
     private func reserve(_ n: Int) {
         if n > capacity {
             data.deallocate()
             capacity = n
-            storedData = Self.allocateElements(n)
+            storedData = CacheLine.allocate(Float.self, capacity: n)
             data.initialize(repeating: 0, count: n)
         }
     }

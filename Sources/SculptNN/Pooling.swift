@@ -276,13 +276,13 @@ protocol PoolInput { func value(_ v: Float) -> Float }
 
 /// A growable buffer of Int32 indices, reused across batches.
 struct IndexBuffer: ~Copyable {
-    private(set) var data: UnsafeMutablePointer<Int32> = .allocate(capacity: 1)
+    private(set) var data = CacheLine.allocate(Int32.self, capacity: 1)
     private var capacity = 1
 
     mutating func reserve(_ n: Int) {
         guard n > capacity else { return }
         data.deallocate()
-        data = .allocate(capacity: n)
+        data = CacheLine.allocate(Int32.self, capacity: n)
         capacity = n
     }
 

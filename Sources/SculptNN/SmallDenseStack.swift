@@ -34,7 +34,7 @@ final class SmallDenseStack {
     // One buffer of registers holds, per stage s, (at offsets): z (groups, out) and a = act(z)
     // (groups, out) of the last forward, and the backward's dLoss/da, then dLoss/dz, (groups, out);
     // x transposed (groups, in); and the backward's per-lane sums of one stage's dW (out, in) and db (out).
-    private var buffer = allocateLanes(1)
+    private var buffer = CacheLine.allocate(Lanes.self, capacity: 1)  // `Lanes` alone is 16-byte aligned
     private var capacity = 1
     private var z: [Int] = [], a: [Int] = [], delta: [Int] = []
     private var inputOffset = 0, sumsOffset = 0
@@ -65,14 +65,6 @@ final class SmallDenseStack {
     }
 
     deinit { buffer.deallocate() }
-
-    /// Room for `count` registers, each on its own 64-byte cache line: `Lanes` is only 16-byte aligned, and an
-    /// allocation at 32 bytes past a line boundary (as the default allocator gave) splits every load and store
-    /// of the buffer across two lines.
-    static func allocateLanes(_ count: Int) -> UnsafeMutablePointer<Lanes> {
-        UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Lanes>.stride, alignment: 64)
-            .bindMemory(to: Lanes.self, capacity: count)
-    }
 
     /// True while `layers` are the layers this pass was built for, with the same widths.
     func matches(_ layers: [Layer]) -> Bool {
@@ -109,7 +101,7 @@ final class SmallDenseStack {
         sumsOffset = take(stages.map { $0.outputs * ($0.inputs + 1) }.max() ?? 0)
         if end > capacity {
             buffer.deallocate()
-            buffer = Self.allocateLanes(end)
+            buffer = CacheLine.allocate(Lanes.self, capacity: end)
             capacity = end
         }
         buffer.initialize(repeating: Lanes(), count: end)

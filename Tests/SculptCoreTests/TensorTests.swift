@@ -49,6 +49,20 @@ func storageAlignment(count: Int) {
     #expect(UInt(bitPattern: t.copy().data) % 64 == 0)
 }
 
+@Test("CacheLine.allocate starts every buffer on a 64-byte line, whatever the element's own alignment",
+      arguments: [1, 3, 16, 1000, 1 << 20])
+func cacheLineAllocation(count: Int) {
+    let floats = CacheLine.allocate(Float.self, capacity: count), lanes = CacheLine.allocate(SIMD16<Float>.self, capacity: count)
+    let indices = CacheLine.allocate(Int32.self, capacity: count)
+    defer { floats.deallocate(); lanes.deallocate(); indices.deallocate() }
+    #expect(MemoryLayout<SIMD16<Float>>.alignment < CacheLine.bytes)
+    for address in [UInt(bitPattern: floats), UInt(bitPattern: lanes), UInt(bitPattern: indices)] {
+        #expect(address % UInt(CacheLine.bytes) == 0)
+    }
+    lanes[count - 1] = SIMD16(repeating: 1)  // the whole range is usable
+    #expect(lanes[count - 1].sum() == 16)
+}
+
 @Test("reductions accumulate in double precision")
 func reductions() {
     let t = Tensor([1, -2, 3, 4])

@@ -106,15 +106,6 @@ func batchNorm(gamma: Tensor, beta: Tensor) -> BatchNorm {
         #expect(got.map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
-    @Test("the fused pass's registers start on 64-byte cache lines (a Lanes value is only 16-byte aligned)",
-          arguments: [1, 3, 16, 1000])
-    func fusedBufferAlignment(count: Int) {
-        let lanes = SmallDenseStack.allocateLanes(count)
-        defer { lanes.deallocate() }
-        #expect(MemoryLayout<SmallDenseStack.Lanes>.alignment < 64)
-        #expect(UInt(bitPattern: lanes) % 64 == 0)
-    }
-
     @Test("networks wider than 16 units or with other layers take the plain path, bit for bit")
     func fusedPassIsChosenBySize() throws {
         let wide = Architecture(inputShape: [2], layers: [
