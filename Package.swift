@@ -1,5 +1,8 @@
 // swift-tools-version: 6.1
 import PackageDescription
+#if os(Linux)
+import Foundation
+#endif
 
 // MARK: - Public API
 
@@ -133,8 +136,38 @@ let targets: [Target] = [
 // `SCULPT_PORTABLE=1 swift build ...` builds one that runs on any CPU of the architecture (and is what a package
 // that depends on Sculpt sets, since SwiftPM refuses unsafe flags in a dependency).
 let portable = ["1", "true", "yes"].contains(Context.environment["SCULPT_PORTABLE"]?.lowercased() ?? "")
+
+// On an AMD Zen 4, LLVM's schedule model for the CPU unrolls loops whose trip count is known only at run time, and
+// in the direct convolution's kernels of 64 outputs (`forward7x4`: 28 accumulators and 4 weight vectors fill the 32
+// vector registers) the body unrolled three times no longer fits: 145 stack accesses, most of them in the loop, and
+// W7's 64-channel layers took up to twice their time (bench/RESULTS.md, fourteenth session). Without runtime
+// unrolling the kernel is the one the Xeon gets (28 fused multiply-adds a channel): W7's step 0.81x the time on Zen 4,
+// W1, W2, W3 unchanged there, the same numbers bit for bit. Only Zen 4 is measured, so only Zen 4 gets the flag;
+// `SCULPT_RUNTIME_UNROLL=off` (or `on`) forces the choice on any CPU, for measuring another.
+func buildingCPUIsZen4() -> Bool {
+    #if os(Linux)
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
+    var vendor = "", family = "", flags: [Substring] = []
+    for line in info.split(separator: "\n", omittingEmptySubsequences: false) {
+        if line.isEmpty { break }  // the first processor's block is enough
+        let parts = line.split(separator: ":", maxSplits: 1)
+        guard parts.count == 2 else { continue }
+        let key = parts[0].trimmingCharacters(in: .whitespaces), value = parts[1].trimmingCharacters(in: .whitespaces)
+        if key == "vendor_id" { vendor = value }
+        if key == "cpu family" { family = value }
+        if key == "flags" { flags = value.split(separator: " ") }
+    }
+    return vendor == "AuthenticAMD" && family == "25" && flags.contains("avx512f")
+    #else
+    return false
+    #endif
+}
+let runtimeUnroll = Context.environment["SCULPT_RUNTIME_UNROLL"]?.lowercased()
+let noRuntimeUnrolling = runtimeUnroll == "off" || (runtimeUnroll != "on" && !portable && buildingCPUIsZen4())
+
 let hostTuning: [SwiftSetting] = portable ? [] : [
-    .unsafeFlags(["-target-cpu", "native"], .when(platforms: [.linux])),
+    .unsafeFlags(["-target-cpu", "native"] + (noRuntimeUnrolling ? ["-Xllvm", "-unroll-runtime=false"] : []),
+                 .when(platforms: [.linux])),
     // fused multiply-adds are instructions here: `Conv2D`'s automatic choice may take the direct path
     .define("SCULPT_NATIVE", .when(platforms: [.linux])),
 ]
