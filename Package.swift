@@ -170,7 +170,7 @@ let hostTuning: [SwiftSetting] = portable ? [] : [
                  .when(platforms: [.linux])),
     // fused multiply-adds are instructions here: `Conv2D`'s automatic choice may take the direct path
     .define("SCULPT_NATIVE", .when(platforms: [.linux])),
-]
+] + (noRuntimeUnrolling ? [.define("SCULPT_NO_RUNTIME_UNROLL", .when(platforms: [.linux]))] : [])  // for `Codegen`
 for target in targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + hostTuning
 }

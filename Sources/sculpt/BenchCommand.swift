@@ -112,7 +112,7 @@ struct Bench: ParsableCommand {
             Output.endProgress()
             if json {
                 try Output.printJSON(BenchReport(blas: BLAS.kernels, subnormalsFlushed: Subnormals.flushedAtStartup,
-                                                 records: records))
+                                                 codegen: Codegen.description, records: records))
             } else {
                 print(Self.setupLine)
                 print(Self.table(records))
@@ -143,7 +143,7 @@ struct Bench: ParsableCommand {
         }
         if json {
             try Output.printJSON(ProfileOutput(blas: BLAS.kernels, subnormalsFlushed: Subnormals.flushedAtStartup,
-                                               profiles: profiles))
+                                               codegen: Codegen.description, profiles: profiles))
             return
         }
         print(Self.setupLine)
@@ -191,7 +191,9 @@ struct Bench: ParsableCommand {
     }
 
     /// The line above a table or profile: the BLAS kernels and the subnormal mode the figures were measured with.
-    static var setupLine: String { "BLAS: \(BLAS.kernels); subnormals \(Subnormals.description)" }
+    static var setupLine: String {
+        "BLAS: \(BLAS.kernels); subnormals \(Subnormals.description); code compiled \(Codegen.description)"
+    }
 
     /// A plain-text table of the records.
     static func table(_ records: [BenchmarkRecord]) -> String {
@@ -235,6 +237,7 @@ struct ProfileReport: Encodable {
 struct ProfileOutput: Encodable {
     let blas: BLASKernels
     let subnormalsFlushed: Bool
+    let codegen: String
     let profiles: [ProfileReport]
 }
 
@@ -244,5 +247,7 @@ struct BenchReport: Encodable {
     let blas: BLASKernels
     /// True when arithmetic flushed subnormal results to zero (`Subnormals`).
     let subnormalsFlushed: Bool
+    /// How Sculpt's own code was compiled (`Codegen`).
+    let codegen: String
     let records: [BenchmarkRecord]
 }

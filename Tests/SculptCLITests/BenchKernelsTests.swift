@@ -3,7 +3,7 @@ import Testing
 
 /// `sculpt bench` records the BLAS kernels its figures were measured with, and OPENBLAS_CORETYPE
 /// in the environment wins over Sculpt's own choice (Sources/CProcessSetup/kernels.c); and whether
-/// subnormals were flushed (Sources/CProcessSetup/subnormals.c).
+/// subnormals were flushed (Sources/CProcessSetup/subnormals.c), and how Sculpt's code was compiled.
 @Suite struct BenchKernelsTests {
     /// `sculpt bench --json` for a 64^3 sgemm with OPENBLAS_CORETYPE = `core` (nil: unset); the
     /// report's `blas` object.
@@ -28,6 +28,19 @@ import Testing
         #expect(try Self.report(["SCULPT_SUBNORMALS": nil])["subnormalsFlushed"] as? Bool == true)
         #expect(try Self.report(["SCULPT_SUBNORMALS": "keep"])["subnormalsFlushed"] as? Bool == false)
         #endif
+    }
+
+    @Test("the report says how Sculpt's code was compiled: the build's own host tuning (Package.swift)")
+    func codegenIsReported() throws {
+        // The test target is compiled with the same host tuning as the binary it runs.
+        #if SCULPT_NATIVE && SCULPT_NO_RUNTIME_UNROLL
+        let expected = "native, no runtime unrolling"
+        #elseif SCULPT_NATIVE
+        let expected = "native"
+        #else
+        let expected = "portable"
+        #endif
+        #expect(try Self.report([:])["codegen"] as? String == expected)
     }
 
     @Test("the report names the kernels; OPENBLAS_CORETYPE=Prescott is honoured and said to come from the environment")
