@@ -105,14 +105,14 @@ extension Conv2D {
             if !kept { w.tiles.resize([samples * padded]) }
             if needInputGradient { w.columns.resize([inSample]) }
             w.filterGrad.resize([gradCount]); w.filterGrad.fill(0)
-            if workers > 1 { w.biasGrad.resize([o]); w.biasGrad.fill(0) }
         }
+        resetWorkerBiasGradients(workers: workers)
         if needInputGradient {
             filters.resize([DirectConvolution.filterCount(outputs: o, inputs: c)])
             DirectConvolution.packFilters(weight.value.data, outputs: o, inputs: c, flipped: true, into: filters.data)
         }
         let xs = x.data, gs = dy.data, dxs = gradInput.data, f = filters.data, keptInput = inputTiles.data
-        let hasBias = bias != nil, pad = padding
+        let pad = padding
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let dyp = space.tileProduct.data
             let xp = kept ? keptInput + start * padded : space.tiles.data
@@ -126,7 +126,7 @@ extension Conv2D {
                         into: xp + i * padded)
                 }
             }
-            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+            if let db = biasGradientSums(in: space, workers: workers) {
                 DirectConvolution.accumulateBiasGradient(
                     dy: dyp, dyPadding: q, dyStride: dyPadded, samples: count, outputs: o, outputHeight: oh,
                     outputWidth: ow, into: db)

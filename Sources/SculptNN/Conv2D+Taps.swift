@@ -130,14 +130,13 @@ extension Conv2D {
             w.product.resize([o, pout, samples])
             if needInputGradient { w.tiles.resize([c, pin, samples]) }
             w.weightGrad.resize([area, o, c]); w.weightGrad.fill(0)
-            if workers > 1 { w.biasGrad.resize([o]); w.biasGrad.fill(0) }
         }
+        resetWorkerBiasGradients(workers: workers)
         let xs = x.data, gs = dy.data, dxs = gradInput.data, wt = tapWeights.data
-        let hasBias = bias != nil
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let xt = space.columns.data, dyt = space.product.data, dwt = space.weightGrad.data
             Conv2D.toChannelPositionSample(gs + start * o * pout, samples: count, channels: o, plane: pout, into: dyt)
-            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+            if let db = biasGradientSums(in: space, workers: workers) {
                 for oc in 0..<o { db[oc] += Kernels.sum(dyt + oc * pout * count, count: pout * count) }
             }
             Conv2D.toChannelPositionSample(xs + start * c * pin, samples: count, channels: c, plane: pin, into: xt)

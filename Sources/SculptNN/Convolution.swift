@@ -240,6 +240,22 @@ public final class Conv2D: Layer {
         return (samples, chunks, Swift.min(threads, chunks))
     }
 
+    /// The bias-gradient sums of a backward pass, in one place for every path (direct, taps, im2col,
+    /// Winograd): with several workers each sums its chunks into its own `Workspace.biasGrad`
+    /// (zeroed here first), and `addWorkerBiasGradients` adds them worker by worker at the end, a
+    /// fixed order; with one, chunks add straight into the bias's gradient.
+    func resetWorkerBiasGradients(workers: Int) {
+        guard workers > 1, bias != nil else { return }
+        for space in workspaces.prefix(workers) { space.biasGrad.resize([outputChannels]); space.biasGrad.fill(0) }
+    }
+
+    /// Where a chunk run in `space` adds its bias-gradient sums (see `resetWorkerBiasGradients`); nil
+    /// without a bias.
+    func biasGradientSums(in space: Workspace, workers: Int) -> UnsafeMutablePointer<Float>? {
+        guard let bias else { return nil }
+        return workers > 1 ? space.biasGrad.data : bias.grad.data
+    }
+
     /// Adds the workers' own bias-gradient sums (`Workspace.biasGrad`, kept when `workers > 1`) to
     /// the bias's gradient, worker by worker, as every backward path ends.
     func addWorkerBiasGradients(workers: Int) {
@@ -411,20 +427,17 @@ public final class Conv2D: Layer {
         for w in workspaces.prefix(workers) {
             w.columns.resize([k, samples * p])
             if !samplewise { w.product.resize([o, samples * p]) }
-            if workers > 1 {
-                w.weightGrad.resize([o, k]); w.weightGrad.fill(0)
-                w.biasGrad.resize([o]); w.biasGrad.fill(0)
-            }
+            if workers > 1 { w.weightGrad.resize([o, k]); w.weightGrad.fill(0) }
         }
+        resetWorkerBiasGradients(workers: workers)
         let xs = x.data, gs = dy.data, dxs = gradInput.data, wv = weight.value.data
-        let hasBias = bias != nil
         forEachChunk(batch: b, samples: samples, chunks: chunks, workers: workers) { space, start, count in
             let n = count * p, cols = space.columns.data, dyc = space.product.data
             let dw = workers > 1 ? space.weightGrad.data : weight.grad.data
             let src = gs + start * o * p
             if samplewise {
                 // one product per sample, straight from dy (no regrouping)
-                if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+                if let db = biasGradientSums(in: space, workers: workers) {
                     for bi in 0..<count {
                         for oc in 0..<o { db[oc] += Kernels.sum(src + (bi * o + oc) * p, count: p) }
                     }
@@ -449,7 +462,7 @@ public final class Conv2D: Layer {
             for bi in 0..<count {
                 for oc in 0..<o { (dyc + oc * n + bi * p).update(from: src + (bi * o + oc) * p, count: p) }
             }
-            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+            if let db = biasGradientSums(in: space, workers: workers) {
                 for oc in 0..<o { db[oc] += Kernels.sum(dyc + oc * n, count: n) }
             }
             Im2Col.pack(xs + start * inSample, geometry: g, batchRange: 0..<count, cols: cols, leadingDimension: n)
@@ -535,14 +548,13 @@ public final class Conv2D: Layer {
             w.tiles.resize([n, c, ld])
             w.tileProduct.resize([n, o, ld])
             w.filterGrad.resize([n, o, c]); w.filterGrad.fill(0)
-            if workers > 1 { w.biasGrad.resize([o]); w.biasGrad.fill(0) }
         }
+        resetWorkerBiasGradients(workers: workers)
         if needInputGradient {
             filters.resize([n, c, o])
             Winograd.transformFilters(weight.value.data, outputs: o, inputs: c, flipped: true, tile: tile, into: filters.data)
         }
         let xs = x.data, gs = dy.data, dxs = gradInput.data, u = filters.data
-        let hasBias = bias != nil
         // the forward's V of x when it was kept with the same chunks (always at padding 1, where dx
         // has as many tiles as y)
         let keptTiles = inputTilesChunk == samples
@@ -560,7 +572,7 @@ public final class Conv2D: Layer {
                 gs + start * o * p, samples: count, channels: o, outputHeight: oh, outputWidth: ow, tile: tile,
                 into: gy, tiles: ldt)
             // db from the tiles' sums, one plane of Ŷ still in cache (a cropped tile's missing pixels are zero)
-            if hasBias, let db = workers > 1 ? space.biasGrad.data : bias?.grad.data {
+            if let db = biasGradientSums(in: space, workers: workers) {
                 let sums = gy + tile.sumPoint * o * ldt
                 for oc in 0..<o { db[oc] += Kernels.sum(sums + oc * ldt, count: t) }
             }
