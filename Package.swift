@@ -137,17 +137,11 @@ let targets: [Target] = [
 // that depends on Sculpt sets, since SwiftPM refuses unsafe flags in a dependency).
 let portable = ["1", "true", "yes"].contains(Context.environment["SCULPT_PORTABLE"]?.lowercased() ?? "")
 
-// On an AMD Zen 4, LLVM's schedule model for the CPU unrolls loops whose trip count is known only at run time, and
-// in the direct convolution's kernels of 64 outputs (`forward7x4`: 28 accumulators and 4 weight vectors fill the 32
-// vector registers) the body unrolled three times no longer fits: 145 stack accesses, most of them in the loop, and
-// W7's 64-channel layers took up to twice their time (bench/RESULTS.md, fourteenth session). Without runtime
-// unrolling the kernel is the one the Xeon gets (28 fused multiply-adds a channel): W7's step 0.81x the time on Zen 4,
-// W1, W2, W3 unchanged there, the same numbers bit for bit. Only Zen 4 is measured, so only Zen 4 gets the flag;
-// `SCULPT_RUNTIME_UNROLL=off` (or `on`) forces the choice on any CPU, for measuring another.
-func buildingCPUIsZen4() -> Bool {
+/// The building CPU's first /proc/cpuinfo block: vendor, family and feature flags (empty off Linux).
+func buildingCPU() -> (vendor: String, family: String, flags: Set<Substring>) {
     #if os(Linux)
-    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return false }
-    var vendor = "", family = "", flags: [Substring] = []
+    guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return ("", "", []) }
+    var vendor = "", family = "", flags: Set<Substring> = []
     for line in info.split(separator: "\n", omittingEmptySubsequences: false) {
         if line.isEmpty { break }  // the first processor's block is enough
         let parts = line.split(separator: ":", maxSplits: 1)
@@ -155,15 +149,31 @@ func buildingCPUIsZen4() -> Bool {
         let key = parts[0].trimmingCharacters(in: .whitespaces), value = parts[1].trimmingCharacters(in: .whitespaces)
         if key == "vendor_id" { vendor = value }
         if key == "cpu family" { family = value }
-        if key == "flags" { flags = value.split(separator: " ") }
+        if key == "flags" { flags = Set(value.split(separator: " ")) }
     }
-    return vendor == "AuthenticAMD" && family == "25" && flags.contains("avx512f")
+    return (vendor, family, flags)
     #else
-    return false
+    return ("", "", [])
     #endif
 }
+let cpu = buildingCPU()
+
+// AVX-512's 32 registers of 16 floats: the direct convolution's kernels keep up to 28 vectors of 16 accumulators
+// (`DirectConvolution`), which fit there and nowhere else (AVX2's 16 registers of 8 floats hold a quarter as many:
+// on an AMD Zen 3 the same kernels spill and W7's convolutions took 1.3-2.2x Winograd's time, bench/RESULTS.md,
+// fifteenth session). `SCULPT_AVX512` tells `Conv2D`'s automatic choice it may take the direct path.
+let avx512 = cpu.flags.contains("avx512f")
+
+// On an AMD Zen 4, LLVM's schedule model for the CPU unrolls loops whose trip count is known only at run time, and
+// in the direct convolution's kernels of 64 outputs (`forward7x4`: 28 accumulators and 4 weight vectors fill the 32
+// vector registers) the body unrolled three times no longer fits: 145 stack accesses, most of them in the loop, and
+// W7's 64-channel layers took up to twice their time (bench/RESULTS.md, fourteenth session). Without runtime
+// unrolling the kernel is the one the Xeon gets (28 fused multiply-adds a channel): W7's step 0.81x the time on Zen 4,
+// W1, W2, W3 unchanged there, the same numbers bit for bit. Only Zen 4 is measured, so only Zen 4 gets the flag;
+// `SCULPT_RUNTIME_UNROLL=off` (or `on`) forces the choice on any CPU, for measuring another.
+let buildingCPUIsZen4 = cpu.vendor == "AuthenticAMD" && cpu.family == "25" && avx512
 let runtimeUnroll = Context.environment["SCULPT_RUNTIME_UNROLL"]?.lowercased()
-let noRuntimeUnrolling = runtimeUnroll == "off" || (runtimeUnroll != "on" && !portable && buildingCPUIsZen4())
+let noRuntimeUnrolling = runtimeUnroll == "off" || (runtimeUnroll != "on" && !portable && buildingCPUIsZen4)
 
 let hostTuning: [SwiftSetting] = portable ? [] : [
     .unsafeFlags(["-target-cpu", "native"] + (noRuntimeUnrolling ? ["-Xllvm", "-unroll-runtime=false"] : []),
@@ -171,6 +181,7 @@ let hostTuning: [SwiftSetting] = portable ? [] : [
     // fused multiply-adds are instructions here: `Conv2D`'s automatic choice may take the direct path
     .define("SCULPT_NATIVE", .when(platforms: [.linux])),
 ] + (noRuntimeUnrolling ? [.define("SCULPT_NO_RUNTIME_UNROLL", .when(platforms: [.linux]))] : [])  // for `Codegen`
+  + (avx512 ? [.define("SCULPT_AVX512", .when(platforms: [.linux]))] : [])
 for target in targets where target.type != .system {
     target.swiftSettings = (target.swiftSettings ?? []) + hostTuning
 }

@@ -27,6 +27,23 @@ public enum DirectConvolution {
     /// Outputs per vector.
     public static let width = 16
 
+    /// Whether this build has AVX-512's 32 vector registers of 16 floats (`SCULPT_AVX512`, which
+    /// Package.swift sets when the building CPU has them), which the kernels' largest blocks
+    /// (28 vectors of 16 accumulators) fill. Other vector units hold a quarter as many floats
+    /// (AVX2's 16 registers of 8, NEON's 32 of 4): there the forward blocks are 6 vectors of
+    /// accumulators (12 AVX2 registers) and the weight gradient's 9 (one channel's taps, the
+    /// fewest its kernels allow), since larger ones spill to the stack (on an AMD Zen 3,
+    /// `forward7x4` made 239 stack accesses), and `Conv2D`'s automatic choice does not take this
+    /// path: on that Zen 3 it ran W7's layers at 1.1-1.7x Winograd's time even with the smaller
+    /// blocks (bench/RESULTS.md, fifteenth session).
+    public static var wideRegisters: Bool {
+        #if SCULPT_AVX512
+        true
+        #else
+        false
+        #endif
+    }
+
     /// 64 zeros: the bias of a pass without one.
     nonisolated(unsafe) static let zeros: UnsafeMutablePointer<Float> = {
         let p = UnsafeMutablePointer<Float>.allocate(capacity: 64)
@@ -38,13 +55,15 @@ public enum DirectConvolution {
     public static func supports(outputs: Int) -> Bool { outputs > 0 && outputs % width == 0 }
 
     /// Vectors of 16 outputs the forward kernel keeps per pixel for `outputs` outputs: 4 (64
-    /// outputs) or 2 (32) in segments of 7 pixels, else 1 in segments of 14.
+    /// outputs) or 2 (32) in segments of 7 pixels, else 1 in segments of 14; without AVX-512
+    /// (`wideRegisters` false), always 1 in segments of 6.
     public static func lanes(outputs: Int) -> Int {
-        outputs % 64 == 0 ? 4 : outputs % 32 == 0 ? 2 : 1
+        guard wideRegisters else { return 1 }
+        return outputs % 64 == 0 ? 4 : outputs % 32 == 0 ? 2 : 1
     }
 
-    /// Pixels per row segment for `lanes` vectors: 28 accumulators at most.
-    static func segment(lanes: Int) -> Int { lanes == 1 ? 14 : 7 }
+    /// Pixels per row segment for `lanes` vectors: 28 accumulators at most (6 without AVX-512).
+    public static func segment(lanes: Int) -> Int { wideRegisters ? (lanes == 1 ? 14 : 7) : 6 }
 
     /// Floats `packFilters` writes: O * C * 9.
     public static func filterCount(outputs: Int, inputs: Int) -> Int { outputs * inputs * 9 }
@@ -155,8 +174,13 @@ public enum DirectConvolution {
     }
 
     /// Vectors of 16 outputs the weight-gradient kernel keeps per tap: 2 when O is a multiple of
-    /// 32 (one input channel's 9 taps, 18 accumulators), else 1 (three input channels, 27).
-    public static func gradientLanes(outputs: Int) -> Int { outputs % 32 == 0 ? 2 : 1 }
+    /// 32 (one input channel's 9 taps, 18 accumulators), else 1 (`gradientChannels` input
+    /// channels: three, 27 accumulators; one without AVX-512).
+    public static func gradientLanes(outputs: Int) -> Int { wideRegisters && outputs % 32 == 0 ? 2 : 1 }
+
+    /// Input channels a one-vector weight-gradient kernel takes at once: 3 (27 accumulators) with
+    /// AVX-512, else 1 (9: the fewest that kernel shape allows).
+    public static var gradientChannels: Int { wideRegisters ? 3 : 1 }
 
     /// Floats of a weight-gradient buffer for `accumulateFilterGradient`: O * C * 9.
     public static func gradientCount(outputs: Int, inputs: Int) -> Int { outputs * inputs * 9 }
@@ -187,7 +211,7 @@ public enum DirectConvolution {
                 for b in 0..<(o / block) {
                     var c0 = 0
                     while c0 < c {
-                        let n = lanes == 2 ? 1 : Swift.min(3, c - c0)
+                        let n = lanes == 2 ? 1 : Swift.min(Self.gradientChannels, c - c0)
                         gradientKernel(channels: n, lanes: lanes, dys + b * block, xs + c0, geometry,
                                        grad + (b * c + c0) * 9 * block)
                         c0 += n

@@ -28,9 +28,8 @@ extension Conv2D {
     /// multiplies per output against 4 without waste: odd sides, as 7x7). Measured on W7's and
     /// W3's layers (issue 17, two threads, paired alternations, forward + backward): the direct
     /// path 0.85-0.92x Winograd's time on 16 -> 16 at 28x28, 16 -> 32 and 32 -> 32 at 14x14,
-    /// 32 -> 64 and 64 -> 64 at 7x7; Winograd faster on 32 -> 64 at 14x14. Only where fused
-    /// multiply-adds are instructions (a host-tuned build, `SCULPT_NATIVE`, or arm64): a
-    /// portable x86-64 build would call a library function per lane.
+    /// 32 -> 64 and 64 -> 64 at 7x7; Winograd faster on 32 -> 64 at 14x14. Only where
+    /// `automaticTakesDirect` (AVX-512 in a host-tuned build).
     static func directPays(inputs: Int, outputs: Int, outputHeight oh: Int, outputWidth ow: Int) -> Bool {
         guard automaticTakesDirect && Winograd.pays(outputHeight: oh, outputWidth: ow, tile: .f2x2) else {
             return false
@@ -40,10 +39,14 @@ extension Conv2D {
     }
 
     /// Whether `.automatic` may take the direct path in this build: where fused multiply-adds are
-    /// instructions (`SCULPT_NATIVE`, set by Package.swift unless `SCULPT_PORTABLE=1`, or arm64).
+    /// instructions (`SCULPT_NATIVE`, set by Package.swift unless `SCULPT_PORTABLE=1`) and the
+    /// vector registers hold its blocks (AVX-512, `DirectConvolution.wideRegisters`). On AVX2
+    /// (an AMD Zen 3, two threads, W7's layers forward + backward) it took 1.1-1.7x Winograd's
+    /// time even with blocks sized for 16 registers; NEON's registers hold as few floats as
+    /// AVX2's, so arm64 takes Winograd too (not measured there).
     public static var automaticTakesDirect: Bool {
-        #if SCULPT_NATIVE || arch(arm64)
-        true
+        #if SCULPT_NATIVE
+        DirectConvolution.wideRegisters
         #else
         false
         #endif

@@ -125,4 +125,32 @@ struct DirectConvolutionTests {
             #expect(db.map(\.bitPattern) == expected.map(\.bitPattern), "\(o) channels, \(oh)x\(ow), padding \(q)")
         }
     }
+
+    @Test("the kernels' blocks fit the build's vector registers: up to 28 vectors of 16 accumulators with AVX-512, 6 forward and 9 for the weight gradient without")
+    func blocksFitTheRegisters() {
+        // the test target is compiled with the same host tuning as the library
+        #if SCULPT_AVX512
+        #expect(DirectConvolution.wideRegisters)
+        #else
+        #expect(!DirectConvolution.wideRegisters)
+        #endif
+        let wide = DirectConvolution.wideRegisters
+        for outputs in [16, 32, 48, 64, 128, 192] {
+            let lanes = DirectConvolution.lanes(outputs: outputs), gradient = DirectConvolution.gradientLanes(outputs: outputs)
+            #expect(outputs % (DirectConvolution.width * lanes) == 0 && outputs % (DirectConvolution.width * gradient) == 0)
+            let forward = lanes * DirectConvolution.segment(lanes: lanes)
+            let channels = gradient == 2 ? 1 : DirectConvolution.gradientChannels
+            #expect(forward <= (wide ? 28 : 6), "\(outputs) outputs: \(forward) forward accumulators")
+            #expect(channels * 9 * gradient <= (wide ? 27 : 9), "\(outputs) outputs: weight-gradient accumulators")
+            // the forward's input chunk keeps a pass's filters at 36 KB, in L1
+            #expect(9 * DirectConvolution.inputChunk(lanes: lanes) * DirectConvolution.width * lanes * 4 == 36_864)
+        }
+        if !wide {
+            #expect(DirectConvolution.lanes(outputs: 64) == 1 && DirectConvolution.segment(lanes: 1) == 6)
+            #expect(DirectConvolution.gradientLanes(outputs: 64) == 1 && DirectConvolution.gradientChannels == 1)
+        } else {
+            #expect(DirectConvolution.lanes(outputs: 64) == 4 && DirectConvolution.segment(lanes: 4) == 7)
+            #expect(DirectConvolution.segment(lanes: 1) == 14 && DirectConvolution.gradientChannels == 3)
+        }
+    }
 }

@@ -579,7 +579,7 @@ struct WinogradTests {
         #expect(e.parameters["bias"]! < 2e-3)
     }
 
-    @Test("the direct path: 3x3 stride-1 layers with padding <= 2 and channel counts that are multiples of 16; automatic takes it where Winograd pays and the layer is small (C * O <= 1024) or wastes Winograd's tiles (odd sides)")
+    @Test("the direct path: 3x3 stride-1 layers with padding <= 2 and channel counts that are multiples of 16; automatic takes it, with AVX-512, where Winograd pays and the layer is small (C * O <= 1024) or wastes Winograd's tiles (odd sides)")
     func directChoice() {
         func uses(_ i: Int, _ o: Int, k: Int = 3, s: Int = 1, p: Int = 1, size: Int = 14,
                   _ a: Conv2D.Algorithm = .direct) -> Bool {
@@ -587,7 +587,13 @@ struct WinogradTests {
                               algorithm: a)
         }
         #expect(uses(16, 16) && uses(32, 64) && uses(64, 16, size: 1) && uses(128, 128, p: 2, size: 3))
-        let auto = Conv2D.automaticTakesDirect  // false in a portable x86-64 build (no fused multiply-add instruction)
+        // only in a host-tuned build (fused multiply-add instructions) for AVX-512 (registers that hold its blocks)
+        let auto = Conv2D.automaticTakesDirect
+        #if SCULPT_NATIVE
+        #expect(auto == DirectConvolution.wideRegisters)
+        #else
+        #expect(!auto)
+        #endif
         #expect(uses(16, 16, size: 28, .automatic) == auto && uses(16, 32, .automatic) == auto)
         #expect(uses(32, 32, .automatic) == auto && uses(32, 64, size: 7, .automatic) == auto)
         #expect(uses(64, 64, size: 7, .automatic) == auto && uses(64, 64, size: 9, .automatic) == auto)
