@@ -64,7 +64,7 @@ struct Bench: ParsableCommand {
 
     @Option(
         name: .customLong("conv-algorithm"),
-        help: "Cnn, vgg, --profile: how convolutions run: automatic (Winograd F(2x2, 3x3) for 3x3 stride-1 layers of >= 16 channels where it pays, the direct path where that is faster), im2col, winograd (F(2x2, 3x3)), winograd4x4 (F(4x4, 3x3)) or direct (channel-minor direct convolution, channels multiples of 16).")
+        help: "Cnn, vgg, --profile: how convolutions run: automatic (Winograd F(2x2, 3x3) for 3x3 stride-1 layers of >= 16 channels where it pays, the direct path where that is faster, in builds for AVX-512), im2col, winograd (F(2x2, 3x3)), winograd4x4 (F(4x4, 3x3)) or direct (channel-minor direct convolution, channels multiples of 16).")
     var convAlgorithm = "automatic"
 
     @Flag(help: "Print one JSON object on stdout.")
