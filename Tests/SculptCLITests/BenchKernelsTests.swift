@@ -34,9 +34,14 @@ import Testing
     func codegenIsReported() throws {
         // The test target is compiled with the same host tuning as the binary it runs.
         #if SCULPT_NATIVE && SCULPT_NO_RUNTIME_UNROLL
-        let expected = "native, no runtime unrolling"
+        let native = "native, no runtime unrolling"
         #elseif SCULPT_NATIVE
-        let expected = "native"
+        let native = "native"
+        #endif
+        #if SCULPT_NATIVE && SCULPT_AVX512
+        let expected = native + ", AVX-512"
+        #elseif SCULPT_NATIVE
+        let expected = native
         #else
         let expected = "portable"
         #endif
