@@ -178,7 +178,7 @@ let noRuntimeUnrolling = runtimeUnroll == "off" || (runtimeUnroll != "on" && !po
 let hostTuning: [SwiftSetting] = portable ? [] : [
     .unsafeFlags(["-target-cpu", "native"] + (noRuntimeUnrolling ? ["-Xllvm", "-unroll-runtime=false"] : []),
                  .when(platforms: [.linux])),
-    // fused multiply-adds are instructions here: `Conv2D`'s automatic choice may take the direct path
+    // fused multiply-adds are instructions here: `Conv2D`'s automatic choice may take the direct path (AVX-512)
     .define("SCULPT_NATIVE", .when(platforms: [.linux])),
 ] + (noRuntimeUnrolling ? [.define("SCULPT_NO_RUNTIME_UNROLL", .when(platforms: [.linux]))] : [])  // for `Codegen`
   + (avx512 ? [.define("SCULPT_AVX512", .when(platforms: [.linux]))] : [])

@@ -178,9 +178,10 @@ public enum DirectConvolution {
     /// channels: three, 27 accumulators; one without AVX-512).
     public static func gradientLanes(outputs: Int) -> Int { wideRegisters && outputs % 32 == 0 ? 2 : 1 }
 
-    /// Input channels a one-vector weight-gradient kernel takes at once: 3 (27 accumulators) with
-    /// AVX-512, else 1 (9: the fewest that kernel shape allows).
-    public static var gradientChannels: Int { wideRegisters ? 3 : 1 }
+    /// Input channels the weight-gradient kernel for `lanes` vectors takes at once: 1 for 2 vectors
+    /// (18 accumulators); for 1 vector 3 (27) with AVX-512, else 1 (9: the fewest that kernel
+    /// shape allows).
+    public static func gradientChannels(lanes: Int) -> Int { lanes == 1 && wideRegisters ? 3 : 1 }
 
     /// Floats of a weight-gradient buffer for `accumulateFilterGradient`: O * C * 9.
     public static func gradientCount(outputs: Int, inputs: Int) -> Int { outputs * inputs * 9 }
@@ -211,7 +212,7 @@ public enum DirectConvolution {
                 for b in 0..<(o / block) {
                     var c0 = 0
                     while c0 < c {
-                        let n = lanes == 2 ? 1 : Swift.min(Self.gradientChannels, c - c0)
+                        let n = Swift.min(gradientChannels(lanes: lanes), c - c0)
                         gradientKernel(channels: n, lanes: lanes, dys + b * block, xs + c0, geometry,
                                        grad + (b * c + c0) * 9 * block)
                         c0 += n

@@ -136,10 +136,12 @@ struct DirectConvolutionTests {
         #endif
         let wide = DirectConvolution.wideRegisters
         for outputs in [16, 32, 48, 64, 128, 192] {
-            let lanes = DirectConvolution.lanes(outputs: outputs), gradient = DirectConvolution.gradientLanes(outputs: outputs)
-            #expect(outputs % (DirectConvolution.width * lanes) == 0 && outputs % (DirectConvolution.width * gradient) == 0)
+            let lanes = DirectConvolution.lanes(outputs: outputs)
+            let gradient = DirectConvolution.gradientLanes(outputs: outputs)
+            #expect(outputs % (DirectConvolution.width * lanes) == 0
+                    && outputs % (DirectConvolution.width * gradient) == 0)
             let forward = lanes * DirectConvolution.segment(lanes: lanes)
-            let channels = gradient == 2 ? 1 : DirectConvolution.gradientChannels
+            let channels = DirectConvolution.gradientChannels(lanes: gradient)
             #expect(forward <= (wide ? 28 : 6), "\(outputs) outputs: \(forward) forward accumulators")
             #expect(channels * 9 * gradient <= (wide ? 27 : 9), "\(outputs) outputs: weight-gradient accumulators")
             // the forward's input chunk keeps a pass's filters at 36 KB, in L1
@@ -147,10 +149,13 @@ struct DirectConvolutionTests {
         }
         if !wide {
             #expect(DirectConvolution.lanes(outputs: 64) == 1 && DirectConvolution.segment(lanes: 1) == 6)
-            #expect(DirectConvolution.gradientLanes(outputs: 64) == 1 && DirectConvolution.gradientChannels == 1)
+            #expect(DirectConvolution.gradientLanes(outputs: 64) == 1
+                    && DirectConvolution.gradientChannels(lanes: 1) == 1)
         } else {
             #expect(DirectConvolution.lanes(outputs: 64) == 4 && DirectConvolution.segment(lanes: 4) == 7)
-            #expect(DirectConvolution.segment(lanes: 1) == 14 && DirectConvolution.gradientChannels == 3)
+            #expect(DirectConvolution.segment(lanes: 1) == 14
+                    && DirectConvolution.gradientChannels(lanes: 1) == 3
+                    && DirectConvolution.gradientChannels(lanes: 2) == 1)
         }
     }
 }
