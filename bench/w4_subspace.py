@@ -9,8 +9,11 @@ measures, on W4's matrix (PyTorch's Linear initialization, uniform in +-1/sqrt(2
 
 1. the routines of one reduction with the OpenBLAS that Sculpt links (the system's libopenblas,
    called through ctypes): ssyrk (the Gram matrix), ssyevr for the 512 leading pairs, ssytrd alone
-   (the tridiagonal reduction inside ssyevr, cubic whatever the rank), and the projection Q^T (Q A)
-   (two sgemm);
+   (the tridiagonal reduction inside ssyevr, cubic whatever the rank), the projection Q^T (Q A)
+   (two sgemm), and LAPACK's two-stage reduction ssytrd_2stage (dense -> band -> tridiagonal, all
+   Level 3 in its first stage), which LAPACK offers only without the orthogonal factor (its two-stage
+   eigensolver drivers take JOBZ = 'N' alone): whether that route could be faster even before the
+   back-transformation it lacks;
 2. randomized subspace iteration (Halko, Martinsson & Tropp, "Finding structure with randomness",
    2011, arXiv:0909.4061: a Gaussian start of 512 + oversampling columns, q power iterations with a
    QR between them, Rayleigh-Ritz) against the direct solve, with scipy's own OpenBLAS for both: time,
@@ -141,6 +144,21 @@ def lapack_parts(lib, a, k, reps):
         work = np.zeros(int(work[0]), np.float32)
         call(work, len(work))
     seconds["ssytrd"] = best(sytrd, reps)[0]
+
+    def sytrd_2stage():  # LAPACK's two-stage reduction (dense -> band -> tridiagonal), which keeps no Q
+        g = gram.copy(order="F")
+        d, e, tau = np.zeros(n, np.float32), np.zeros(n, np.float32), np.zeros(n, np.float32)
+        hous2, work = np.zeros(1, np.float32), np.zeros(1, np.float32)
+
+        def call(lhous2, lwork):
+            lib.ssytrd_2stage_(char("N"), char("L"), ref(n), ptr(g), ref(n), ptr(d), ptr(e), ptr(tau), ptr(hous2),
+                               ref(lhous2), ptr(work), ref(lwork), ctypes.byref(info))
+        call(-1, -1)
+        hous2, work = np.zeros(int(hous2[0]), np.float32), np.zeros(int(work[0]), np.float32)
+        call(len(hous2), len(work))
+        if info.value != 0:
+            sys.exit(f"w4_subspace: ssytrd_2stage failed (info {info.value})")
+    seconds["ssytrd_2stage"] = best(sytrd_2stage, reps)[0]
     qt = np.ascontiguousarray(z.T)  # (k, n) row-major
     ar = np.ascontiguousarray(a)
     t = np.zeros((k, n), np.float32)
@@ -209,6 +227,7 @@ def main():
     whole = parts["ssyrk"] + parts["ssyevr"] + parts["projection"]
     lines = [("ssyrk", parts["ssyrk"]), (f"ssyevr ({k} leading pairs)", parts["ssyevr"]),
              ("  of which ssytrd (tridiagonal reduction)", parts["ssytrd"]),
+             ("ssytrd_2stage (two-stage, keeps no Q)", parts["ssytrd_2stage"]),
              ("projection (2 sgemm)", parts["projection"]), ("one reduction", whole),
              ("the same without ssytrd", whole - parts["ssytrd"])]
     for name, seconds in lines:
