@@ -150,16 +150,14 @@ struct Bench: ParsableCommand {
         for report in profiles {
             let p = report.profile
             print("\(profileModel) step at \(report.threads) thread(s), ms per batch of 128 over \(batches) batches:")
-            let labels = zip(p.names, p.layers).map { "\($0) \($1)" }
-            let width = labels.map(\.count).max() ?? 0
-            for (i, name) in labels.enumerated() {
-                let label = name.padding(toLength: width, withPad: " ", startingAt: 0)
-                print(
-                    "  " + label
-                        + String(
-                            format: " forward %7.2f  backward %7.2f", p.forwardMilliseconds[i],
-                            p.backwardMilliseconds[i]))
+            var table = TextTable(["layer", "forward", "backward"], leftAligned: 1)
+            for (i, name) in zip(p.names, p.layers).map({ "\($0) \($1)" }).enumerated() {
+                table.append([
+                    name, String(format: "%.2f", p.forwardMilliseconds[i]),
+                    String(format: "%.2f", p.backwardMilliseconds[i]),
+                ])
             }
+            for line in table.lines { print("  " + line) }
             let total =
                 p.forwardMilliseconds.reduce(0, +) + p.backwardMilliseconds.reduce(0, +) + p.optimizerMilliseconds
             print(String(format: "  optimizer %.2f; total %.2f ms/batch", p.optimizerMilliseconds, total))
@@ -197,7 +195,7 @@ struct Bench: ParsableCommand {
 
     /// A plain-text table of the records.
     static func table(_ records: [BenchmarkRecord]) -> String {
-        var rows = [["workload", "model", "threads", "figure", "detail"]]
+        var table = TextTable(["workload", "model", "threads", "figure", "detail"])
         for r in records {
             var figure = "", detail = ""
             if let e = r.epochsPerSecond { figure = String(format: "%.1f epochs/s", e) }
@@ -217,13 +215,9 @@ struct Bench: ParsableCommand {
             if let best = r.gflopsBest {
                 detail += String(format: "best %.1f GFLOP/s, %.1f ms/call", best, r.medianSeconds * 1e3)
             }
-            rows.append([r.workload, r.model, String(r.threads), figure, detail])
+            table.append([r.workload, r.model, String(r.threads), figure, detail])
         }
-        let widths = (0..<5).map { c in rows.map { $0[c].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { c, cell in cell.padding(toLength: widths[c], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
-        }.joined(separator: "\n")
+        return table.text
     }
 }
 

@@ -82,13 +82,15 @@ struct Inspect: ParsableCommand {
         let loss = network.evaluate(on: painting.dataset, loss: MeanSquaredError(), batchSize: 4096).loss
         print("\(modelDirectory): full-image MSE \(String(format: "%.3e", loss)) on \(data); "
               + "\(units.filter(\.active).count) of \(units.count) units active")
-        print("layer  unit  loss ratio  active  group  |w_in|    bias      |w_out|")
+        var table = TextTable(["layer", "unit", "loss ratio", "active", "group", "|w_in|", "bias", "|w_out|"],
+                              leftAligned: 0)
         for u in units {
-            let ratio = u.lossRatio >= 1e6 ? "   >1e6" : String(format: "%10.4g", u.lossRatio)
-            print(String(format: "%5d  %4d  ", u.layer, u.unit) + ratio + "  " + (u.active ? "yes   " : "no    ") + "  "
-                  + (u.redundancyGroup.map { String(format: "%5d", $0) } ?? "    -")
-                  + String(format: "  %-8.4g  %-8.4g  %-8.4g", u.incomingNorm, u.bias, u.outgoingNorm))
+            table.append([
+                "\(u.layer)", "\(u.unit)", u.lossRatio >= 1e6 ? ">1e6" : g(u.lossRatio), u.active ? "yes" : "no",
+                u.redundancyGroup.map(String.init) ?? "-", g(u.incomingNorm), g(u.bias), g(u.outgoingNorm),
+            ])
         }
+        print(table.text)
     }
 
     /// Measures every unit group (or `--layer`) on the first `--samples` test samples of a dataset.
@@ -125,17 +127,22 @@ struct Inspect: ParsableCommand {
             print("\(m.layer) (\(m.units.count) units; producers \(producers)): mean |w_in| \(m.meanIncomingL2), "
                   + "mean loss ratio \(m.meanLossRatio), mean APoZ \(m.meanZeroFraction), redundant sets " +
                     "\(m.redundantGroups)")
-            print(" unit  |w_in|1    |w_in|2    |w_out|1   |w_out|2   ratio      taylor     taylor/L2  mean act   " +
-                  "APoZ   set")
+            var table = TextTable([
+                "unit", "|w_in|1", "|w_in|2", "|w_out|1", "|w_out|2", "ratio", "taylor", "taylor/L2", "mean act",
+                "APoZ", "set",
+            ], leftAligned: 0)
             for u in m.units {
-                print(String(format: "%5d  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %-9.4g  %5.3f  " +
-                                     "", u.unit, u.incomingL1, u.incomingL2,
-                             u.outgoingL1, u.outgoingL2, u.lossRatio, u.taylor, u.taylorNormalized, u.meanActivation,
-                             u.zeroFraction)
-                      + (u.redundancyGroup.map(String.init) ?? "-"))
+                table.append([
+                    "\(u.unit)", g(u.incomingL1), g(u.incomingL2), g(u.outgoingL1), g(u.outgoingL2), g(u.lossRatio),
+                    g(u.taylor), g(u.taylorNormalized), g(u.meanActivation), String(format: "%.3f", u.zeroFraction),
+                    u.redundancyGroup.map(String.init) ?? "-",
+                ])
             }
+            print(table.text)
         }
     }
+
+    private func g<F: BinaryFloatingPoint>(_ v: F) -> String { String(format: "%.4g", Double(v)) }
 
     /// Parses `painting:SHAPE[:SIZE]` and renders the picture.
     static func painting(_ text: String) throws -> Painting {

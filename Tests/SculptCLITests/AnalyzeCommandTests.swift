@@ -27,6 +27,16 @@ import Testing
     #expect(fit["alpha"] == nil && (fit["reason"] as? String)?.contains("fewer than the 50") == true)
     #expect((json["initialWeightsNote"] as? String)?.contains("init.safetensors") == true)
 
+    // The table for people: every row of the spectra table as long as its header (columns as wide as
+    // their widest cell, numbers right-aligned), the layer names under "layer".
+    let human = try PaintCommandTests.sculpt(["analyze", model])
+    #expect(human.status == 0, "\(human.stderr)")
+    let lines = human.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+    let header = try #require(lines.firstIndex { $0.hasPrefix("layer ") && $0.contains("alpha") })
+    let rows = lines[(header + 1)...].prefix { $0.hasPrefix("layers.") }
+    #expect(rows.count == 2 && rows.allSatisfy { $0.count == lines[header].count }, "\(human.stdout)")
+    #expect(lines[header].hasSuffix("KS p") && rows.allSatisfy { !$0.hasSuffix(" ") })
+
     let distance = try PaintCommandTests.sculpt(["analyze", model, "--distance"])
     #expect(distance.status == 2 && distance.stderr.hasSuffix("; pass --init RUN0\n") && distance.stdout.isEmpty)
     let mismatch = try PaintCommandTests.sculpt(["analyze", model, "--init", other])

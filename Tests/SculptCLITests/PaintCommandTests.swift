@@ -158,6 +158,9 @@ import Testing
         }
         let text = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "0"])
         #expect(text.status == 0 && text.stdout.contains("loss ratio"))
+        // After the summary line, a header and a row per unit, all as long as the header (right-aligned columns).
+        let table = text.stdout.split(separator: "\n").dropFirst()
+        #expect(table.count == 5 && Set(table.map(\.count)).count == 1, "\(text.stdout)")
         let badLayer = try Self.sculpt(["inspect", out, "--data", "painting:square:12", "--layer", "2"])
         #expect(badLayer.status == 2 && badLayer.stderr.hasPrefix("sculpt: error: --layer 2: "))
         let badData = try Self.sculpt(["inspect", out, "--data", "mnist"])
