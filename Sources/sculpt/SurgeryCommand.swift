@@ -122,7 +122,19 @@ struct Surgery: ParsableCommand {
         print("\(plan.operation): parameters \(parametersBefore) -> \(result.parametersAfter); "
               + "output max |difference| on \(probe) probe samples: \(result.outputMaxAbsDifference)")
         for line in changed { print("  changed \(line)") }
-        print("saved \(out) (history: \(history.count) operations)")
+        if changed.isEmpty, let nothing = Self.nothingDone(plan) { print("note: \(nothing)") }
+        print("saved \(out) (history: \(history.count) operation\(history.count == 1 ? "" : "s"))")
+    }
+
+    /// What a whole-network fold that changed no parameter found nothing of (nil for other plans).
+    static func nothingDone(_ plan: SurgeryPlan) -> String? {
+        switch plan {
+        case .foldBatchNorm(nil): return "nothing to fold: no BatchNorm follows a dense or conv2d layer directly"
+        case .collapse(nil):
+            return "nothing to collapse: no dense layer (or 1x1 conv2d) is followed, over identity activations, "
+                + "by a layer it folds into"
+        default: return nil
+        }
     }
 
     /// The flags as the operation a schedule entry would hold.

@@ -20,6 +20,14 @@ import Testing
     #expect(history.contains("\"remove\""))
     let collapse = try PaintCommandTests.sculpt(["surgery", smaller, "--op", "collapse", "--out", folded, "--json"])
     #expect(collapse.status == 0, "\(collapse.stderr)")
+    // A painting is saved collapsed and has no BatchNorm: the whole-network folds say they found nothing.
+    #expect((try #require(try JSONSerialization.jsonObject(with: Data(collapse.stdout.utf8)) as? [String: Any]))[
+        "changed"] as? [String] == [])
+    let noBatchNorm = try PaintCommandTests.sculpt(["surgery", model, "--op", "fold-bn", "--out", folded,
+                                                    "--overwrite"])
+    #expect(noBatchNorm.status == 0, "\(noBatchNorm.stderr)")
+    #expect(noBatchNorm.stdout.contains("note: nothing to fold: no BatchNorm follows a dense or conv2d layer"))
+    #expect(noBatchNorm.stdout.hasSuffix("(history: 1 operation)\n"), "\(noBatchNorm.stdout)")
     let bad = try PaintCommandTests.sculpt(["surgery", model, "--op", "remove", "--layer", "layers.0", "--units",
                                             "0,1,2,3", "--out", folded])
     #expect(
