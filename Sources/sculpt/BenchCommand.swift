@@ -11,18 +11,19 @@ struct Bench: ParsableCommand {
         abstract: "Run the benchmark workloads (W1 painting, W2 mlp, W3 cnn, W4 svd, W5 gemm, W6 analysis, W7 vgg) "
             + "and print their figures.",
         discussion: """
-        The workloads are defined in bench/README.md; bench/torch_reference.py runs the same ones
+        The workloads are defined in bench/README.md; bench/torch_reference.py runs the same ones \
         in PyTorch and bench/compare.sh runs both side by side.
+
         painting: epochs/s over 100-epoch runs from a fresh model (median of --reps).
         mlp: s/epoch of Fashion-MNIST 784-512-512-10, --reps full epochs from a fresh model, test accuracy.
-        cnn: s/epoch of Fashion-MNIST cnn-small from --batches batches x --reps, extrapolated to 60k
-          samples; at the largest thread count one real epoch and its test accuracy.
-        svd: seconds of sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64,
-          EigenRemove 2048 -> 1844 and WeakExpand 2048 -> 2252 (median of --reps).
+        cnn: s/epoch of Fashion-MNIST cnn-small from --batches batches x --reps, extrapolated to 60k \
+        samples; at the largest thread count one real epoch and its test accuracy.
+        svd: seconds of sgesdd 2048, Tucker 2048^2 rank 256, partial Tucker 512x512x3x3 rank 64, \
+        EigenRemove 2048 -> 1844 and WeakExpand 2048 -> 2252 (median of --reps).
         gemm: GFLOP/s of a 2048^3 sgemm (median of 10 calls after 3 warm-up calls).
         vgg: as cnn, for VGG16 x0.25 (BatchNorm) with SGD weight decay 5e-4 (W7).
-        --profile: per-layer milliseconds of a training step instead (at each thread count), of the
-          model named by --profile-model (mlp, cnn or vgg).
+        --profile: per-layer milliseconds of a training step instead (at each thread count), of the \
+        model named by --profile-model (mlp, cnn or vgg).
         """
     )
 

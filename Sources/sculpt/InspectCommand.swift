@@ -12,19 +12,19 @@ struct Inspect: ParsableCommand {
         abstract: "Show per-unit measurements of a saved network: loss ratios, norms, Taylor criterion, APoZ, "
             + "redundancy.",
         discussion: """
-        With a dataset (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR), every unit
-        group of the network (dense neurons, conv filters, residual streams; or only --layer PATH) is measured on the
-        first --samples test samples: L1/L2 norms of incoming and outgoing weights, the ablation loss ratio, the
-        first-order Taylor criterion (Molchanov et al. 2016; raw and L2-normalized per layer), mean activation,
-        APoZ (fraction of zero activations) and trivially redundant sets (cosine >= --redundancy of weights and
+        With a dataset (fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR, cifar100-coarse:DIR), every unit \
+        group of the network (dense neurons, conv filters, residual streams; or only --layer PATH) is measured on the \
+        first --samples test samples: L1/L2 norms of incoming and outgoing weights, the ablation loss ratio, the \
+        first-order Taylor criterion (Molchanov et al. 2016; raw and L2-normalized per layer), mean activation, \
+        APoZ (fraction of zero activations) and trivially redundant sets (cosine >= --redundancy of weights and \
         bias; conv kernels also against their circular permutations). --json prints {"layers": [...]}.
 
         Painting networks:
-        The loss ratio of a unit is the MSE on the data with the unit's outgoing weights zeroed over the
-        network's MSE; a unit is active when the ratio is at least --threshold (Hyatt & Lee 2018: 1.5).
-        Units whose incoming vectors (weights and bias) have cosine >= --redundancy form trivially
-        redundant groups, numbered per layer from 0. The data is a painting: painting:SHAPE[:SIZE], the
-        shape as `sculpt paint --shape` takes it and SIZE the image side (default 64); a trailing integer
+        The loss ratio of a unit is the MSE on the data with the unit's outgoing weights zeroed over the \
+        network's MSE; a unit is active when the ratio is at least --threshold (Hyatt & Lee 2018: 1.5). \
+        Units whose incoming vectors (weights and bias) have cosine >= --redundancy form trivially \
+        redundant groups, numbered per layer from 0. The data is a painting: painting:SHAPE[:SIZE], the \
+        shape as `sculpt paint --shape` takes it and SIZE the image side (default 64); a trailing integer \
         is always the size, so write painting:star:6:64 for a six-pointed star at 64 pixels.
         """
     )

@@ -12,12 +12,12 @@ struct Paint: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train a network to paint a shape and draw its ReLU decision boundaries.",
         discussion: """
-        Trains plainly, or with --reinit R in-training reinitializations (steps 1-14 of the paper's
-        Section 4.1, ending with a prune of non-contributing units), then folds the linear layers into
-        the output layer. Writes DIR/target.png, DIR/prediction.png (prediction with each ReLU unit's
-        boundary in red), DIR/units.png (each ReLU unit's output, the pre-sigmoid sum and the output)
-        and the final (collapsed) network as a checkpoint (DIR/architecture.json, DIR/weights.safetensors,
-        DIR/history.json, and DIR/init.safetensors, the weights before training, or DIR/init.json saying why
+        Trains plainly, or with --reinit R in-training reinitializations (steps 1-14 of the paper's \
+        Section 4.1, ending with a prune of non-contributing units), then folds the linear layers into \
+        the output layer. Writes DIR/target.png, DIR/prediction.png (prediction with each ReLU unit's \
+        boundary in red), DIR/units.png (each ReLU unit's output, the pre-sigmoid sum and the output) \
+        and the final (collapsed) network as a checkpoint (DIR/architecture.json, DIR/weights.safetensors, \
+        DIR/history.json, and DIR/init.safetensors, the weights before training, or DIR/init.json saying why \
         a collapse or prune dropped them) that `sculpt inspect DIR` and `sculpt analyze DIR` read.
         """
     )

@@ -11,8 +11,8 @@ struct ReportCommand: ParsableCommand {
         abstract:
             "Write one self-contained HTML page per experiment spec: tables beside the paper's, figures, findings.",
         discussion: """
-            Each page (OUT/NAME.html, NAME the spec's name) holds the spec's description, its findings with the test
-            behind each verdict, its tables with the paper's values beside ours, and its figures as inline SVG; no
+            Each page (OUT/NAME.html, NAME the spec's name) holds the spec's description, its findings with the test \
+            behind each verdict, its tables with the paper's values beside ours, and its figures as inline SVG; no \
             scripts and no external files. A spec with no finished trials gets a page that says so in each figure.
             """
     )

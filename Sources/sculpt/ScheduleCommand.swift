@@ -16,26 +16,38 @@ struct ScheduleCommand: ParsableCommand {
         commandName: "schedule",
         abstract: "Train with surgery operations applied at given epochs or requested while the run trains.",
         discussion: """
-        Each --at EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]... runs after EPOCH epochs (0: before training):
-          5:eigenremove:conv10:0.75:rank=0.125   keep 3/4 of the 10th Conv2D's filters by EigenRemove (delta 1/8)
-          9:minweight:fc2:to=300                 Minimum Weight Selection down to 300 units
-          12:expand:c7:0.25                      WeakExpand: 1/4 more filters, function-preserving
-          12:zero-expand:layers.3:to=96          ZeroExpand to 96 (zero in and out, the thesis; :init=he: random in)
-          15:reinit:conv2:0.1:init=he            restart the 10% of filters with the smallest incoming norms
-          3:freeze:conv1  /  8:unfreeze:conv1    freeze a layer (or units=... / a fraction of its units)
+        Each --at EPOCH:OP[:LAYER][:AMOUNT][:KEY=VALUE]... runs after EPOCH epochs (0: before training). \
+        Examples:
+          5:eigenremove:conv10:0.75:rank=0.125
+              keep 3/4 of the 10th Conv2D's filters by EigenRemove (delta 1/8)
+          9:minweight:fc2:to=300
+              Minimum Weight Selection down to 300 units
+          12:expand:c7:0.25
+              WeakExpand: 1/4 more filters, function-preserving
+          12:zero-expand:layers.3:to=96
+              ZeroExpand to 96 (zero in and out, the thesis; :init=he: random in)
+          15:reinit:conv2:0.1:init=he
+              restart the 10% of filters with the smallest incoming norms
+          3:freeze:conv1  8:unfreeze:conv1
+              freeze a layer (or units=... / a fraction of its units), unfreeze it
           20:remove:layers.3:units=1,4  20:fold-bn  20:collapse
-        Layers: paths (layers.3, layers.5.body.0) or counted names (convK / cK, fcK / fK: the K-th Conv2D or
-        Dense of the network at that moment). --schedule FILE reads {"entries": [{"epoch": 5, "operation":
-        "eigenremove", "layer": "conv10", "fraction": 0.75, "rankRatio": 0.125}, ...]} (entries may also be
-        text as for --at). The whole schedule is checked against the network as it will evolve before any
-        training. While the run trains, write operations without the epoch (expand:fc2:0.25), `stop` or
-        `epochs N` into the requests file (default OUT.requests): they run after the current epoch. Every
-        operation reports its loss factor on the probe set (just after / just before) and the factor of the
-        training losses of the epochs around it. A checkpoint is written after every epoch; --resume DIR
-        continues (more --at entries extend the schedule).
-        --serve [HOST:]PORT serves a live dashboard (curves, layers, units, history, and the operations above,
-        applied between batches); it binds 127.0.0.1 unless a host is given and prints its address with a
-        token. Requests (page, requests file, `sculpt serve`) go to OUT.journal before they are acknowledged.
+
+        Layers: paths (layers.3, layers.5.body.0) or counted names (convK / cK, fcK / fK: the K-th Conv2D or \
+        Dense of the network at that moment). --schedule FILE reads {"entries": [{"epoch": 5, "operation": \
+        "eigenremove", "layer": "conv10", "fraction": 0.75, "rankRatio": 0.125}, ...]} (entries may also be \
+        text as for --at). The whole schedule is checked against the network as it will evolve before any \
+        training.
+
+        While the run trains, write operations without the epoch (expand:fc2:0.25), `stop` or `epochs N` \
+        into the requests file (default OUT.requests): they run after the current epoch. Every operation \
+        reports its loss factor on the probe set (just after / just before) and the factor of the training \
+        losses of the epochs around it. A checkpoint is written after every epoch; --resume DIR continues \
+        (more --at entries extend the schedule).
+
+        --serve [HOST:]PORT serves a live dashboard (curves, layers, units, history, and the operations \
+        above, applied between batches); it binds 127.0.0.1 unless a host is given and prints its address \
+        with a token. Requests (page, requests file, `sculpt serve`) go to OUT.journal before they are \
+        acknowledged.
         """
     )
 

@@ -15,9 +15,9 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve",
         abstract: "Serve the live dashboard of a run folder that `sculpt schedule --out RUN` is training.",
         discussion: """
-            Follows RUN.events (the run's batches, epochs and operations) and RUN's checkpoint (the layers, as of
-            the last saved epoch), and journals the page's requests into RUN.journal, which the training process
-            reads between batches. Binds 127.0.0.1 unless a host is given; prints the address with a token.
+            Follows RUN.events (the run's batches, epochs and operations) and RUN's checkpoint (the layers, as of \
+            the last saved epoch), and journals the page's requests into RUN.journal, which the training process \
+            reads between batches. Binds 127.0.0.1 unless a host is given; prints the address with a token. \
             Built only with the Dashboard package trait (swift build --traits Dashboard).
             """
     )

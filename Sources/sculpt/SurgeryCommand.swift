@@ -13,18 +13,19 @@ struct Surgery: ParsableCommand {
         abstract: "Apply one surgery operation to a saved network and save the result with the operation in its "
             + "history.",
         discussion: """
-        Operations: remove (physically remove units), reinit (fresh weights for units; --init, --zero-outgoing),
-        freeze / unfreeze (units with --units or --fraction, a whole layer without them, or --parameters),
-        fold-bn (fold BatchNorm into the preceding conv/dense; all of them without --layer), collapse (fold the
-        identity-activation dense or 1x1 conv at --layer into the next layer; all of them without --layer),
-        eigenremove / minweight / random-remove (shrink to --to N units or keep --fraction of them), expand
+        Operations: remove (physically remove units), reinit (fresh weights for units; --init, --zero-outgoing), \
+        freeze / unfreeze (units with --units or --fraction, a whole layer without them, or --parameters), \
+        fold-bn (fold BatchNorm into the preceding conv/dense; all of them without --layer), collapse (fold the \
+        identity-activation dense or 1x1 conv at --layer into the next layer; all of them without --layer), \
+        eigenremove / minweight / random-remove (shrink to --to N units or keep --fraction of them), expand \
         (WeakExpand) / zero-expand (grow to --to N units or add --fraction of them).
-        Layers are paths such as layers.3 or layers.5.body.0 (a bare 3 means layers.3) or counted names such as
-        conv2 / fc1, as in `sculpt schedule`: the plan is built by the same library function as a schedule's.
-        A unit's slices are found across BatchNorms, Flatten and residual additions. --fraction picks the units with
-        the smallest L2 norms of incoming weights for remove/reinit/freeze/unfreeze. Fractions round down with a
-        tolerance of 1e-3 unit, at least one unit. eigenremove needs --rank-ratio; the shrinks select by the L2 norm
-        of the units' outgoing weights over every consumer of the group. The output difference is measured on a
+
+        Layers are paths such as layers.3 or layers.5.body.0 (a bare 3 means layers.3) or counted names such as \
+        conv2 / fc1, as in `sculpt schedule`: the plan is built by the same library function as a schedule's. \
+        A unit's slices are found across BatchNorms, Flatten and residual additions. --fraction picks the units with \
+        the smallest L2 norms of incoming weights for remove/reinit/freeze/unfreeze. Fractions round down with a \
+        tolerance of 1e-3 unit, at least one unit. eigenremove needs --rank-ratio; the shrinks select by the L2 norm \
+        of the units' outgoing weights over every consumer of the group. The output difference is measured on a \
         probe batch of uniform(-1, 1) inputs. Sizes are bounded by the machine's memory.
         """
     )

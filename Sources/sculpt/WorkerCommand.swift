@@ -11,11 +11,11 @@ struct WorkerCommand: ParsableCommand {
         commandName: "worker",
         abstract: "Claim and run trials enqueued in a PostgreSQL store (`sculpt run SPEC --db URL`), on any machine.",
         discussion: """
-            Each trial runs in its own process; its lease is renewed while it runs, and its result is recorded and the
-            trial marked done in one transaction. A trial whose worker is lost is claimed again when its lease expires;
-            one that fails --max-attempts times is marked failed. Trials of specs enqueued by a build whose spec
-            content hash or trial kind version differs from this one's are refused. Exits when no trial is left
-            (unless --wait); SIGTERM or SIGINT: claim nothing more, finish the running trials, exit.
+            Each trial runs in its own process; its lease is renewed while it runs, and its result is recorded \
+            and the trial marked done in one transaction. A trial whose worker is lost is claimed again when its \
+            lease expires; one that fails --max-attempts times is marked failed. Trials of specs enqueued by a build whose spec \
+            content hash or trial kind version differs from this one's are refused. Exits when no trial is left \
+            (unless --wait); SIGTERM or SIGINT: claim nothing more, finish the running trials, exit. \
             Built only with the Fleet package trait (swift build -c release --traits Fleet).
             """
     )
