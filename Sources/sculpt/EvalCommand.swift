@@ -10,6 +10,8 @@ struct Eval: ParsableCommand {
     var modelDirectory: String
     @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
     var data: String
+    @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test samples only (0 = all, the default).")
+    var testLimit: Int = 0
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
 
@@ -19,8 +21,9 @@ struct Eval: ParsableCommand {
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): " +
             "\(error)") }
+        guard testLimit >= 0 else { throw UsageError("--test-limit must be >= 0, got \(testLimit)") }
         let loaded = try loadData(data)
-        let test = try adapt(loaded.test, to: checkpoint.network, dataName: data, modelName: "the network in " +
+        let test = try adapt(loaded.test.limited(to: testLimit), to: checkpoint.network, dataName: data, modelName: "the network in " +
             "\(modelDirectory)")
         let loss = checkpoint.training?.configuration.loss ?? .crossEntropy
         let (testLoss, testAccuracy) = evaluate(checkpoint.network, on: test, loss: loss)

@@ -84,6 +84,15 @@ import Testing
         #expect(evaluated["testAccuracy"] as? Double == accuracy)
         #expect(evaluated["testLoss"] as? Double == trained["testLoss"] as? Double)
         #expect(evaluated["samples"] as? Int == 10 && evaluated["epochs"] as? Int == 1)
+        // --test-limit evaluates the first N test samples (0 or more than there are: all of them).
+        let firstFour = try json(PaintCommandTests.sculpt(["eval", out, "--data", "mnist:" + data, "--test-limit", "4",
+                                                           "--json"]))
+        #expect(firstFour["samples"] as? Int == 4)
+        let all = try json(PaintCommandTests.sculpt(["eval", out, "--data", "mnist:" + data, "--test-limit", "99",
+                                                     "--json"]))
+        #expect(all["samples"] as? Int == 10 && all["testLoss"] as? Double == trained["testLoss"] as? Double)
+        Self.expectUsageError(try PaintCommandTests.sculpt(["eval", out, "--data", "mnist:" + data, "--test-limit",
+                                                            "-1"]), "--test-limit must be >= 0, got -1")
 
         // Resume for one more epoch.
         let resumed = try json(PaintCommandTests.sculpt(["train", "--resume", out, "--epochs", "2"] + common))
