@@ -211,20 +211,31 @@ function sizeOf(svg) {
   if (!sizes.has(svg)) sizes.set(svg, [svg.clientWidth || 500, svg.clientHeight || 240]);
   return sizes.get(svg);
 }
+// Ticks at 1, 2 or 5 times a power of ten, the range widened to whole ticks (SculptVisual's NiceTicks.linear,
+// which draws the static figures).
+function niceTicks(lo, hi, target) {
+  if (!(hi > lo)) { const pad = lo === 0 ? 1 : Math.abs(lo) * 0.1; lo -= pad; hi += pad; }
+  const rough = (hi - lo) / target, magnitude = Math.pow(10, Math.floor(Math.log10(rough))), residual = rough / magnitude;
+  const step = (residual < 1.5 ? 1 : residual < 3 ? 2 : residual < 7 ? 5 : 10) * magnitude;
+  const first = Math.floor(lo / step + 1e-9), last = Math.ceil(hi / step - 1e-9);
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)), values = [];
+  for (let k = first; k <= last; k++) values.push(Number((k * step).toFixed(decimals)));
+  return { lo: values[0], hi: values[values.length - 1], values, label: v => v.toFixed(decimals) };
+}
 function chart(svg, series, marks, yLabel) {
-  const [w, h] = sizeOf(svg), l = 52, r = 10, t = 10, b = 30;
+  const [w, h] = sizeOf(svg), l = 52, r = 16, t = 10, b = 30;
   let xMax = -Infinity, y0 = Infinity, y1 = -Infinity;
   for (const s of series) for (const p of s.points) if (p[1] !== null && isFinite(p[1])) {
     xMax = Math.max(xMax, p[0]); y0 = Math.min(y0, p[1]); y1 = Math.max(y1, p[1]); }
   let out = "";
   if (xMax > -Infinity) {
-    const x0 = 0, x1 = Math.max(Math.ceil(xMax * 1.05 * 4) / 4, 0.25); y1 = y1 || 1;
-    const yPad = (y1 - y0) * 0.05 || 0.05;
-    const X = x => l + (x - x0) / (x1 - x0) * (w - l - r), Y = y => t + (1 - (y - y0 + yPad) / (y1 - y0 + 2 * yPad)) * (h - t - b);
-    for (let k = 0; k <= 4; k++) { const y = y0 - yPad + k * (y1 - y0 + 2 * yPad) / 4;
-      out += `<line x1="${l}" x2="${w - r}" y1="${Y(y)}" y2="${Y(y)}" stroke="#eee"/><text x="${l - 4}" y="${Y(y) + 4}" text-anchor="end">${y.toPrecision(3)}</text>`; }
-    for (let k = 0; k <= 5; k++) { const x = x0 + k * (x1 - x0) / 5;
-      out += `<text x="${X(x)}" y="${h - b + 14}" text-anchor="middle">${x.toFixed(1)}</text>`; }
+    // Tick elements carry their values (data-value) so a test can check that the data land where the axes say.
+    const xt = niceTicks(0, Math.max(xMax, 0.25), 6), yt = niceTicks(y0, y1, 5);
+    const X = x => l + (x - xt.lo) / (xt.hi - xt.lo) * (w - l - r), Y = y => t + (1 - (y - yt.lo) / (yt.hi - yt.lo)) * (h - t - b);
+    for (const y of yt.values)
+      out += `<line class="grid-y" data-value="${y}" x1="${l}" x2="${w - r}" y1="${Y(y)}" y2="${Y(y)}" stroke="#eee"/><text x="${l - 4}" y="${Y(y) + 4}" text-anchor="end">${yt.label(y)}</text>`;
+    for (const x of xt.values)
+      out += `<text class="tick-x" data-value="${x}" x="${X(x)}" y="${h - b + 14}" text-anchor="middle">${xt.label(x)}</text>`;
     for (const m of marks) out += `<line x1="${X(m.x)}" x2="${X(m.x)}" y1="${t}" y2="${h - b}" stroke="#009e73" stroke-dasharray="4 3"/>`
       + `<text x="${X(m.x) + 3}" y="${t + 10}" fill="#009e73">${m.label}</text>`;
     for (const s of series) {
