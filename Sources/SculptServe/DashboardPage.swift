@@ -68,7 +68,7 @@ figure.heat svg { width: 100%; height: 320px; display: block; }
   <svg id="loss-chart" class="chart" role="img" aria-label="Training loss per batch and validation loss per epoch, with operations"></svg>
   <div class="legend"><span><i class="swatch" style="background:#0072b2"></i>training (batches, smoothed)</span>
   <span><i class="swatch" style="background:#cc79a7"></i>training (epoch mean)</span>
-  <span><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span>
+  <span class="validation-key" hidden><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span>
   <span><i class="swatch" style="background:#009e73"></i>operation (loss factor)</span></div>
 </section>
 <section>
@@ -76,7 +76,7 @@ figure.heat svg { width: 100%; height: 320px; display: block; }
   <svg id="accuracy-chart" class="chart" role="img" aria-label="Training accuracy per batch and validation accuracy per epoch"></svg>
   <div class="legend"><span><i class="swatch" style="background:#0072b2"></i>training (batches, smoothed)</span>
   <span><i class="swatch" style="background:#cc79a7"></i>training (epoch mean)</span>
-  <span><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span></div>
+  <span class="validation-key" hidden><i class="swatch" style="background:#d55e00"></i>validation (epochs)</span></div>
 </section>
 <section class="wide">
   <h2>Layers</h2>
@@ -268,6 +268,9 @@ function drawCharts() {
     { points: decimate(xs.map((x, i) => [x, acc[i]])), color: "#0072b2" },
     { points: model.reports.map(r => [r.epoch, r.accuracy ?? null]), color: "#cc79a7", dots: true },
     { points: model.reports.map(r => [r.epoch, r.validationAccuracy ?? null]), color: "#d55e00", dots: true }], marks, "accuracy");
+  // The validation key shows once a validation figure exists (a run without a held-out split has none).
+  const validated = model.reports.some(r => (r.validationLoss ?? null) !== null || (r.validationAccuracy ?? null) !== null);
+  for (const key of document.querySelectorAll(".validation-key")) key.hidden = !validated;
   model.drawMs += performance.now() - started; model.draws += 1;
 }
 function spectrum(values) {
