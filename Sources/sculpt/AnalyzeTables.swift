@@ -120,5 +120,5 @@ enum AnalyzeTables {
         }
     }
 
-    static func g(_ v: Double) -> String { String(format: "%.4g", v) }
+    static func g(_ v: Double) -> String { TextTable.number(v) }
 }

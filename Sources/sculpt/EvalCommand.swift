@@ -10,7 +10,7 @@ struct Eval: ParsableCommand {
     var modelDirectory: String
     @Option(help: "fashion-mnist[:DIR], mnist:DIR, cifar10:DIR, cifar100:DIR or cifar100-coarse:DIR.")
     var data: String
-    @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test samples only (0 = all, the default).")
+    @Option(name: .customLong("test-limit"), help: ArgumentHelp(DataOptions.testLimitHelp))
     var testLimit: Int = 0
     @Flag(help: "Print one JSON object on stdout.")
     var json = false
@@ -21,10 +21,10 @@ struct Eval: ParsableCommand {
         let checkpoint: Checkpoint
         do { checkpoint = try Checkpoint.load(from: modelDirectory) } catch { throw UsageError("\(modelDirectory): " +
             "\(error)") }
-        guard testLimit >= 0 else { throw UsageError("--test-limit must be >= 0, got \(testLimit)") }
+        let limit = try DataOptions.checkedLimit(testLimit, "--test-limit")
         let loaded = try loadData(data)
-        let test = try adapt(loaded.test.limited(to: testLimit), to: checkpoint.network, dataName: data, modelName: "the network in " +
-            "\(modelDirectory)")
+        let test = try adapt(loaded.test.limited(to: limit), to: checkpoint.network, dataName: data,
+                             modelName: "the network in \(modelDirectory)")
         let loss = checkpoint.training?.configuration.loss ?? .crossEntropy
         let (testLoss, testAccuracy) = evaluate(checkpoint.network, on: test, loss: loss)
         let result = EvalResult(testAccuracy: testAccuracy ?? 0, testLoss: testLoss, samples: test.count,

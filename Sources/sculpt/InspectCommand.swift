@@ -142,7 +142,7 @@ struct Inspect: ParsableCommand {
         }
     }
 
-    private func g<F: BinaryFloatingPoint>(_ v: F) -> String { String(format: "%.4g", Double(v)) }
+    private func g<F: BinaryFloatingPoint>(_ v: F) -> String { TextTable.number(v) }
 
     /// Parses `painting:SHAPE[:SIZE]` and renders the picture.
     static func painting(_ text: String) throws -> Painting {

@@ -14,7 +14,7 @@ struct DataOptions: ParsableArguments {
     @Option(name: .customLong("train-limit"),
             help: "Train on the first N training samples only (0 = all, the default).")
     var trainLimitValue: Int?
-    @Option(name: .customLong("test-limit"), help: "Evaluate on the first N test samples only (0 = all, the default).")
+    @Option(name: .customLong("test-limit"), help: ArgumentHelp(Self.testLimitHelp))
     var testLimitValue: Int?
     @Option(name: .customLong("training-samples"), help: .hidden)
     var trainingSamples: Int?
@@ -34,8 +34,15 @@ struct DataOptions: ParsableArguments {
     private func limit(_ value: Int?, _ flag: String, old: Int?, _ oldFlag: String) throws -> Int {
         if value != nil && old != nil { throw UsageError("\(oldFlag) is the old name of \(flag): give one of them") }
         if old != nil { Self.warnOnce("\(oldFlag) is deprecated: use \(flag) (same meaning)") }
-        let n = value ?? old ?? 0
-        guard n >= 0 else { throw UsageError("\(value != nil ? flag : oldFlag) must be >= 0, got \(n)") }
+        return try Self.checkedLimit(value ?? old ?? 0, value != nil ? flag : oldFlag)
+    }
+
+    /// `--test-limit`'s help (`eval` takes the flag alone, without the rest of the group).
+    static let testLimitHelp = "Evaluate on the first N test samples only (0 = all, the default)."
+
+    /// A sample limit `n` given as `flag`: refused when negative (0 means all samples).
+    static func checkedLimit(_ n: Int, _ flag: String) throws -> Int {
+        guard n >= 0 else { throw UsageError("\(flag) must be >= 0, got \(n)") }
         return n
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A table printed for people: every column as wide as its widest cell, header included, so rows
 /// line up whatever their contents (a conv shape, a long layer path). The first `leftAligned`
 /// columns (names, shapes) are left-aligned and the rest right-aligned, as pandas prints numbers;
@@ -19,7 +21,8 @@ struct TextTable {
         rows.append((cells, note))
     }
 
-    var isEmpty: Bool { rows.isEmpty }
+    /// A number's cell: four significant digits (printf's %.4g), as every table here prints them.
+    static func number<F: BinaryFloatingPoint>(_ v: F) -> String { String(format: "%.4g", Double(v)) }
 
     /// The lines: the header, then each row, with two spaces between columns and no trailing blanks.
     var lines: [String] {
